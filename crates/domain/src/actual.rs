@@ -1,0 +1,197 @@
+//! Results (kết quả thực hiện): figures reported against an indicator.
+
+use crate::document::DocumentId;
+use crate::indicator::Measure;
+use crate::text::Text;
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use uuid::Uuid;
+
+/// Identity of one reported figure, so that a later final figure or a
+/// correction can say which report it replaces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ReportId(pub Uuid);
+
+impl fmt::Display for ReportId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// Whether a figure is an estimate (ước) or final.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResultStatus {
+    /// Ước: to be replaced by the final figure.
+    Estimate,
+    /// Final.
+    Final,
+}
+
+/// The reported value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ResultValue {
+    /// A figure in the indicator's unit.
+    Amount {
+        /// The figure.
+        value: Decimal,
+    },
+    /// "95.899/108.808 người", "22/45 trường".
+    Ratio {
+        /// Numerator.
+        numerator: Decimal,
+        /// Denominator, positive.
+        denominator: Decimal,
+    },
+    /// Done or not yet done.
+    Milestone {
+        /// Whether it is done.
+        done: bool,
+    },
+}
+
+/// Why a value does not fit its indicator.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ResultValueError {
+    /// A ratio with a zero or negative denominator.
+    #[error("denominator must be positive, got {0}")]
+    NonPositiveDenominator(Decimal),
+    /// A negative numerator.
+    #[error("numerator must not be negative, got {0}")]
+    NegativeNumerator(Decimal),
+    /// The value kind cannot be reported on the measure.
+    #[error("a {value} result does not fit a {measure:?} indicator")]
+    DoesNotFitMeasure {
+        /// The kind of value reported.
+        value: &'static str,
+        /// The indicator's measure.
+        measure: Measure,
+    },
+}
+
+impl ResultValue {
+    /// Short name of the value kind.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ResultValue::Amount { .. } => "amount",
+            ResultValue::Ratio { .. } => "ratio",
+            ResultValue::Milestone { .. } => "milestone",
+        }
+    }
+
+    /// Checks the value against the indicator's measure.
+    pub fn validate_for(&self, measure: Measure) -> Result<(), ResultValueError> {
+        let fits = match (self, measure) {
+            (ResultValue::Milestone { .. }, Measure::Milestone) => true,
+            (
+                ResultValue::Amount { .. },
+                Measure::Amount | Measure::Percentage | Measure::PerMille,
+            ) => true,
+            (
+                ResultValue::Ratio { .. },
+                Measure::Ratio | Measure::Percentage | Measure::PerMille,
+            ) => true,
+            _ => false,
+        };
+        if !fits {
+            return Err(ResultValueError::DoesNotFitMeasure {
+                value: self.name(),
+                measure,
+            });
+        }
+        if let ResultValue::Ratio {
+            numerator,
+            denominator,
+        } = self
+        {
+            if *denominator <= Decimal::ZERO {
+                return Err(ResultValueError::NonPositiveDenominator(*denominator));
+            }
+            if numerator.is_sign_negative() && !numerator.is_zero() {
+                return Err(ResultValueError::NegativeNumerator(*numerator));
+            }
+        }
+        Ok(())
+    }
+
+    /// The figure in the indicator's unit: a ratio becomes a share in percent
+    /// (or per mille), unrounded. `None` for milestones.
+    pub fn figure(&self, measure: Measure) -> Option<Decimal> {
+        match self {
+            ResultValue::Amount { value } => Some(*value),
+            ResultValue::Ratio {
+                numerator,
+                denominator,
+            } => {
+                let scale = if measure == Measure::PerMille {
+                    Decimal::ONE_THOUSAND
+                } else {
+                    Decimal::ONE_HUNDRED
+                };
+                numerator
+                    .checked_mul(scale)
+                    .and_then(|n| n.checked_div(*denominator))
+            }
+            ResultValue::Milestone { .. } => None,
+        }
+    }
+}
+
+/// A reported figure, as it stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActualReport {
+    /// Identity of this report.
+    pub report_id: ReportId,
+    /// The value.
+    pub value: ResultValue,
+    /// The date the figure refers to (valid time), e.g. 31/12/2022.
+    pub refers_to: NaiveDate,
+    /// Estimate or final.
+    pub status: ResultStatus,
+    /// The document that reports it, where registered.
+    pub source: Option<DocumentId>,
+    /// A note ("trên" = more than, "khoảng" = about …).
+    pub note: Option<Text>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    #[test]
+    fn a_ratio_is_a_share_in_percent() {
+        let v = ResultValue::Ratio {
+            numerator: dec!(95899),
+            denominator: dec!(108808),
+        };
+        assert_eq!(
+            v.figure(Measure::Ratio).map(crate::number::round2),
+            Some(dec!(88.14))
+        );
+    }
+
+    #[test]
+    fn values_must_fit_the_measure() {
+        let zero = ResultValue::Ratio {
+            numerator: dec!(1),
+            denominator: dec!(0),
+        };
+        assert_eq!(
+            zero.validate_for(Measure::Ratio),
+            Err(ResultValueError::NonPositiveDenominator(dec!(0)))
+        );
+        let done = ResultValue::Milestone { done: true };
+        assert!(done.validate_for(Measure::Amount).is_err());
+        assert!(ResultValue::Amount { value: dec!(1) }
+            .validate_for(Measure::Milestone)
+            .is_err());
+        assert!(ResultValue::Amount { value: dec!(1) }
+            .validate_for(Measure::Ratio)
+            .is_err());
+    }
+}

@@ -1,0 +1,99 @@
+//! Commands: what planning offices, communes and administrators ask for.
+//! Each is already parsed into value types; [`crate::decide`] judges it.
+
+use crate::actual::{ActualReport, ReportId};
+use crate::document::{Document, DocumentId};
+use crate::event::StreamId;
+use crate::indicator::{IndicatorDefinition, IndicatorId};
+use crate::org_unit::{OrgUnit, OrgUnitCode};
+use crate::target::{Target, TargetTrack};
+use crate::text::Reason;
+use chrono::NaiveDate;
+
+/// Every change that can be asked of the system.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// Register an org unit under its parent.
+    RegisterOrgUnit(OrgUnit),
+    /// Record that an org unit ceased and who took over.
+    RecordSuccession {
+        /// The unit that ceased.
+        unit: OrgUnitCode,
+        /// The units that took over.
+        successors: Vec<OrgUnitCode>,
+        /// When.
+        effective: NaiveDate,
+        /// The deciding document.
+        document: Option<DocumentId>,
+    },
+    /// Register a document.
+    RegisterDocument(Document),
+    /// Define an indicator.
+    DefineIndicator(IndicatorDefinition),
+    /// Set the first target on a track.
+    SetTarget {
+        /// The indicator.
+        indicator: IndicatorId,
+        /// The track.
+        track: TargetTrack,
+        /// The target and its document.
+        target: Target,
+    },
+    /// Replace the target on a track, citing the authorising document.
+    ReviseTarget {
+        /// The indicator.
+        indicator: IndicatorId,
+        /// The track.
+        track: TargetTrack,
+        /// The new target and the authorising document.
+        target: Target,
+        /// Why; required.
+        reason: Option<Reason>,
+    },
+    /// Report a result, possibly replacing an estimate.
+    ReportActual {
+        /// The indicator.
+        indicator: IndicatorId,
+        /// The report.
+        report: ActualReport,
+        /// The estimate it replaces.
+        supersedes: Option<ReportId>,
+    },
+    /// Correct a reported result.
+    CorrectActual {
+        /// The indicator.
+        indicator: IndicatorId,
+        /// The report that was wrong.
+        corrects: ReportId,
+        /// The corrected report (a new report id).
+        report: ActualReport,
+        /// Why; required.
+        reason: Option<Reason>,
+    },
+    /// Retire an indicator.
+    RetireIndicator {
+        /// The indicator.
+        indicator: IndicatorId,
+        /// Why; required.
+        reason: Option<Reason>,
+        /// The deciding document.
+        document: Option<DocumentId>,
+    },
+}
+
+impl Command {
+    /// The stream the command writes to.
+    pub fn stream_id(&self) -> StreamId {
+        match self {
+            Command::RegisterOrgUnit(unit) => StreamId::org_unit(&unit.code),
+            Command::RecordSuccession { unit, .. } => StreamId::org_unit(unit),
+            Command::RegisterDocument(doc) => StreamId::document(doc.id),
+            Command::DefineIndicator(def) => StreamId::indicator(def.id),
+            Command::SetTarget { indicator, .. }
+            | Command::ReviseTarget { indicator, .. }
+            | Command::ReportActual { indicator, .. }
+            | Command::CorrectActual { indicator, .. }
+            | Command::RetireIndicator { indicator, .. } => StreamId::indicator(*indicator),
+        }
+    }
+}

@@ -1,0 +1,382 @@
+//! [`decide`] holds every business rule; [`evolve`] holds none.
+
+use crate::actual::{ReportId, ResultStatus};
+use crate::command::Command;
+use crate::document::DocumentId;
+use crate::error::DomainError;
+use crate::event::*;
+use crate::indicator::IndicatorId;
+use crate::org_unit::OrgUnitLevel;
+use crate::state::{DomainState, IndicatorState, OrgUnitState, ReportState, TargetState};
+use crate::target::TargetKind;
+use std::collections::BTreeMap;
+
+fn known_document(state: &DomainState, id: &DocumentId) -> Result<(), DomainError> {
+    if state.documents.contains_key(id) {
+        Ok(())
+    } else {
+        Err(DomainError::UnknownDocument(*id))
+    }
+}
+
+fn known_optional_document(
+    state: &DomainState,
+    id: Option<&DocumentId>,
+) -> Result<(), DomainError> {
+    id.map_or(Ok(()), |id| known_document(state, id))
+}
+
+fn writable_indicator(
+    state: &DomainState,
+    id: IndicatorId,
+) -> Result<&IndicatorState, DomainError> {
+    let indicator = state
+        .indicators
+        .get(&id)
+        .ok_or(DomainError::UnknownIndicator(id))?;
+    if indicator.retired.is_some() {
+        return Err(DomainError::IndicatorRetired(id));
+    }
+    Ok(indicator)
+}
+
+fn check_target(indicator: &IndicatorState, kind: &TargetKind) -> Result<(), DomainError> {
+    kind.validate_for(indicator.definition.measure)?;
+    if let TargetKind::RelativeToPeriod { period, .. } = kind {
+        if !period.ends_before(indicator.definition.period) {
+            return Err(DomainError::ComparedPeriodNotEarlier {
+                compared: *period,
+                period: indicator.definition.period,
+            });
+        }
+    }
+    Ok(())
+}
+
+fn live_report(indicator: &IndicatorState, id: ReportId) -> Result<&ReportState, DomainError> {
+    let report = indicator
+        .reports
+        .get(&id)
+        .ok_or(DomainError::UnknownReport(id))?;
+    match report.replaced_by {
+        Some(by) => Err(DomainError::ReportAlreadyReplaced { report: id, by }),
+        None => Ok(report),
+    }
+}
+
+/// Judges a command against the current state: the events it causes, or
+/// why it is refused. Pure: the same state and command give the same answer.
+pub fn decide(state: &DomainState, command: &Command) -> Result<Vec<Event>, DomainError> {
+    let event = match command {
+        Command::RegisterOrgUnit(unit) => {
+            if state.org_units.contains_key(&unit.code) {
+                return Err(DomainError::OrgUnitAlreadyRegistered(unit.code.clone()));
+            }
+            match &unit.parent {
+                None if unit.level != OrgUnitLevel::Province => {
+                    return Err(DomainError::ParentRequired(unit.level));
+                }
+                None => {}
+                Some(parent) => {
+                    let parent = state
+                        .org_units
+                        .get(parent)
+                        .ok_or_else(|| DomainError::UnknownOrgUnit(parent.clone()))?;
+                    if parent.unit.level.rank() >= unit.level.rank() {
+                        return Err(DomainError::ParentLevelNotAbove {
+                            parent: parent.unit.level,
+                            child: unit.level,
+                        });
+                    }
+                }
+            }
+            Event::OrgUnitRegistered(OrgUnitRegistered { unit: unit.clone() })
+        }
+        Command::RecordSuccession {
+            unit,
+            successors,
+            effective,
+            document,
+        } => {
+            let current = state
+                .org_units
+                .get(unit)
+                .ok_or_else(|| DomainError::UnknownOrgUnit(unit.clone()))?;
+            if !current.successors.is_empty() {
+                return Err(DomainError::OrgUnitAlreadySucceeded(unit.clone()));
+            }
+            if successors.is_empty() || successors.contains(unit) {
+                return Err(DomainError::InvalidSuccessors);
+            }
+            if let Some(missing) = successors
+                .iter()
+                .find(|s| !state.org_units.contains_key(*s))
+            {
+                return Err(DomainError::UnknownOrgUnit(missing.clone()));
+            }
+            known_optional_document(state, document.as_ref())?;
+            Event::OrgUnitSucceeded(OrgUnitSucceeded {
+                unit: unit.clone(),
+                successors: successors.clone(),
+                effective: *effective,
+                document: *document,
+            })
+        }
+        Command::RegisterDocument(document) => {
+            if state.documents.contains_key(&document.id) {
+                return Err(DomainError::DocumentAlreadyRegistered(document.id));
+            }
+            if let Some(unit) = &document.org_unit {
+                if !state.org_units.contains_key(unit) {
+                    return Err(DomainError::UnknownOrgUnit(unit.clone()));
+                }
+            }
+            Event::DocumentRegistered(DocumentRegistered {
+                document: document.clone(),
+            })
+        }
+        Command::DefineIndicator(definition) => {
+            if state.indicators.contains_key(&definition.id) {
+                return Err(DomainError::IndicatorAlreadyDefined(definition.id));
+            }
+            if !state.org_units.contains_key(&definition.org_unit) {
+                return Err(DomainError::UnknownOrgUnit(definition.org_unit.clone()));
+            }
+            known_optional_document(state, definition.document.as_ref())?;
+            if let Some(parent_id) = definition.parent {
+                let parent = state
+                    .indicators
+                    .get(&parent_id)
+                    .ok_or(DomainError::UnknownIndicator(parent_id))?;
+                let fits = parent.definition.period == definition.period
+                    && state.is_same_or_ancestor(&parent.definition.org_unit, &definition.org_unit);
+                if !fits {
+                    return Err(DomainError::ParentIndicatorMismatch(parent_id));
+                }
+            }
+            if let Some(previous_id) = definition.previous {
+                let previous = state
+                    .indicators
+                    .get(&previous_id)
+                    .ok_or(DomainError::UnknownIndicator(previous_id))?;
+                if !previous.definition.period.ends_before(definition.period) {
+                    return Err(DomainError::PreviousPeriodMismatch {
+                        previous: previous_id,
+                        previous_period: previous.definition.period,
+                        period: definition.period,
+                    });
+                }
+            }
+            Event::IndicatorDefined(IndicatorDefined {
+                definition: definition.clone(),
+            })
+        }
+        Command::SetTarget {
+            indicator,
+            track,
+            target,
+        } => {
+            let current = writable_indicator(state, *indicator)?;
+            if current.targets.contains_key(track) {
+                return Err(DomainError::TargetAlreadySet(*track));
+            }
+            known_document(state, &target.document)?;
+            check_target(current, &target.kind)?;
+            Event::TargetSet(TargetSet {
+                indicator: *indicator,
+                track: *track,
+                target: target.clone(),
+            })
+        }
+        Command::ReviseTarget {
+            indicator,
+            track,
+            target,
+            reason,
+        } => {
+            let current = writable_indicator(state, *indicator)?;
+            let on_track = current
+                .targets
+                .get(track)
+                .ok_or(DomainError::NoTargetOnTrack(*track))?;
+            let reason = reason.clone().ok_or(DomainError::ReasonRequired)?;
+            known_document(state, &target.document)?;
+            if target.document == on_track.current.document {
+                return Err(DomainError::RevisionNeedsNewDocument(target.document));
+            }
+            check_target(current, &target.kind)?;
+            if target.kind == on_track.current.kind {
+                return Err(DomainError::NoChange);
+            }
+            Event::TargetRevised(TargetRevised {
+                indicator: *indicator,
+                track: *track,
+                target: target.clone(),
+                reason,
+            })
+        }
+        Command::ReportActual {
+            indicator,
+            report,
+            supersedes,
+        } => {
+            let current = writable_indicator(state, *indicator)?;
+            report.value.validate_for(current.definition.measure)?;
+            known_optional_document(state, report.source.as_ref())?;
+            if current.reports.contains_key(&report.report_id) {
+                return Err(DomainError::ReportAlreadyExists(report.report_id));
+            }
+            if let Some(old) = supersedes {
+                let old_report = live_report(current, *old)?;
+                if old_report.report.status == ResultStatus::Final {
+                    return Err(DomainError::SupersedesFinal(*old));
+                }
+            }
+            Event::ActualReported(ActualReported {
+                indicator: *indicator,
+                report: report.clone(),
+                supersedes: *supersedes,
+            })
+        }
+        Command::CorrectActual {
+            indicator,
+            corrects,
+            report,
+            reason,
+        } => {
+            let current = writable_indicator(state, *indicator)?;
+            let wrong = live_report(current, *corrects)?;
+            let reason = reason.clone().ok_or(DomainError::ReasonRequired)?;
+            report.value.validate_for(current.definition.measure)?;
+            known_optional_document(state, report.source.as_ref())?;
+            if current.reports.contains_key(&report.report_id) {
+                return Err(DomainError::ReportAlreadyExists(report.report_id));
+            }
+            let same = wrong.report.value == report.value
+                && wrong.report.refers_to == report.refers_to
+                && wrong.report.status == report.status;
+            if same {
+                return Err(DomainError::NoChange);
+            }
+            Event::ActualCorrected(ActualCorrected {
+                indicator: *indicator,
+                corrects: *corrects,
+                report: report.clone(),
+                reason,
+            })
+        }
+        Command::RetireIndicator {
+            indicator,
+            reason,
+            document,
+        } => {
+            writable_indicator(state, *indicator)?;
+            let reason = reason.clone().ok_or(DomainError::ReasonRequired)?;
+            known_optional_document(state, document.as_ref())?;
+            Event::IndicatorRetired(IndicatorRetired {
+                indicator: *indicator,
+                reason,
+                document: *document,
+            })
+        }
+    };
+    Ok(vec![event])
+}
+
+/// Folds one event into the state. No rules: the event already happened.
+pub fn evolve(state: &mut DomainState, event: &Event) {
+    match event {
+        Event::OrgUnitRegistered(e) => {
+            state.org_units.insert(
+                e.unit.code.clone(),
+                OrgUnitState {
+                    unit: e.unit.clone(),
+                    successors: Vec::new(),
+                    version: 1,
+                },
+            );
+        }
+        Event::OrgUnitSucceeded(e) => {
+            if let Some(unit) = state.org_units.get_mut(&e.unit) {
+                unit.successors = e.successors.clone();
+                unit.version += 1;
+            }
+        }
+        Event::DocumentRegistered(e) => {
+            state.documents.insert(e.document.id, e.document.clone());
+        }
+        Event::IndicatorDefined(e) => {
+            state.indicators.insert(
+                e.definition.id,
+                IndicatorState {
+                    definition: e.definition.clone(),
+                    targets: BTreeMap::new(),
+                    reports: BTreeMap::new(),
+                    retired: None,
+                    version: 1,
+                },
+            );
+        }
+        Event::TargetSet(e) => {
+            if let Some(indicator) = state.indicators.get_mut(&e.indicator) {
+                indicator.targets.insert(
+                    e.track,
+                    TargetState {
+                        current: e.target.clone(),
+                        revisions: 0,
+                    },
+                );
+                indicator.version += 1;
+            }
+        }
+        Event::TargetRevised(e) => {
+            if let Some(indicator) = state.indicators.get_mut(&e.indicator) {
+                let revisions = indicator.targets.get(&e.track).map_or(0, |t| t.revisions) + 1;
+                indicator.targets.insert(
+                    e.track,
+                    TargetState {
+                        current: e.target.clone(),
+                        revisions,
+                    },
+                );
+                indicator.version += 1;
+            }
+        }
+        Event::ActualReported(e) => {
+            if let Some(indicator) = state.indicators.get_mut(&e.indicator) {
+                if let Some(old) = e.supersedes.and_then(|id| indicator.reports.get_mut(&id)) {
+                    old.replaced_by = Some(e.report.report_id);
+                }
+                indicator.reports.insert(
+                    e.report.report_id,
+                    ReportState {
+                        report: e.report.clone(),
+                        replaced_by: None,
+                    },
+                );
+                indicator.version += 1;
+            }
+        }
+        Event::ActualCorrected(e) => {
+            if let Some(indicator) = state.indicators.get_mut(&e.indicator) {
+                if let Some(old) = indicator.reports.get_mut(&e.corrects) {
+                    old.replaced_by = Some(e.report.report_id);
+                }
+                indicator.reports.insert(
+                    e.report.report_id,
+                    ReportState {
+                        report: e.report.clone(),
+                        replaced_by: None,
+                    },
+                );
+                indicator.version += 1;
+            }
+        }
+        Event::IndicatorRetired(e) => {
+            if let Some(indicator) = state.indicators.get_mut(&e.indicator) {
+                indicator.retired = Some(e.reason.clone());
+                indicator.version += 1;
+            }
+        }
+    }
+}

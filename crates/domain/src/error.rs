@@ -1,0 +1,113 @@
+//! [`DomainError`]: every way a command can be refused.
+
+use crate::actual::{ReportId, ResultValueError};
+use crate::document::DocumentId;
+use crate::indicator::{IndicatorId, Period};
+use crate::org_unit::{OrgUnitCode, OrgUnitLevel};
+use crate::target::{TargetError, TargetTrack};
+
+/// A command refused by a business rule. Nothing is written when one is
+/// returned.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DomainError {
+    /// The org unit code is taken.
+    #[error("org unit {0} is already registered")]
+    OrgUnitAlreadyRegistered(OrgUnitCode),
+    /// No such org unit.
+    #[error("org unit {0} is not registered")]
+    UnknownOrgUnit(OrgUnitCode),
+    /// The parent does not rank above the child (a commune under a hamlet).
+    #[error("a {child:?} cannot belong to a {parent:?}")]
+    ParentLevelNotAbove {
+        /// The parent's level.
+        parent: OrgUnitLevel,
+        /// The child's level.
+        child: OrgUnitLevel,
+    },
+    /// Only a province stands without a parent.
+    #[error("a {0:?} must belong to a parent org unit")]
+    ParentRequired(OrgUnitLevel),
+    /// The unit already ceased.
+    #[error("org unit {0} has already been succeeded")]
+    OrgUnitAlreadySucceeded(OrgUnitCode),
+    /// A succession without successors, or naming the unit itself.
+    #[error("a succession must name at least one other registered org unit")]
+    InvalidSuccessors,
+    /// The document id is taken.
+    #[error("document {0} is already registered")]
+    DocumentAlreadyRegistered(DocumentId),
+    /// No such document.
+    #[error("document {0} is not registered")]
+    UnknownDocument(DocumentId),
+    /// The indicator id is taken.
+    #[error("indicator {0} is already defined")]
+    IndicatorAlreadyDefined(IndicatorId),
+    /// No such indicator.
+    #[error("indicator {0} is not defined")]
+    UnknownIndicator(IndicatorId),
+    /// The indicator is retired.
+    #[error("indicator {0} is retired")]
+    IndicatorRetired(IndicatorId),
+    /// The parent indicator is of another period, or of an org unit that is
+    /// not the child's own unit or one of its ancestors.
+    #[error(
+        "parent indicator {0} must be of the same period and of the same org unit or an ancestor"
+    )]
+    ParentIndicatorMismatch(IndicatorId),
+    /// The previous-period link points to a period that does not end earlier.
+    #[error("indicator {previous} of period {previous_period} does not precede period {period}")]
+    PreviousPeriodMismatch {
+        /// The linked indicator.
+        previous: IndicatorId,
+        /// Its period.
+        previous_period: Period,
+        /// The new indicator's period.
+        period: Period,
+    },
+    /// The target's figures do not fit the indicator.
+    #[error("invalid target: {0}")]
+    InvalidTarget(#[from] TargetError),
+    /// A comparison with a period that is not earlier.
+    #[error("a target relative to period {compared} must compare with a period before {period}")]
+    ComparedPeriodNotEarlier {
+        /// The period compared with.
+        compared: Period,
+        /// The indicator's period.
+        period: Period,
+    },
+    /// The track already has a target: revise it instead.
+    #[error("track {0:?} already has a target; revise it with a reason and a document")]
+    TargetAlreadySet(TargetTrack),
+    /// Nothing to revise on the track.
+    #[error("track {0:?} has no target to revise")]
+    NoTargetOnTrack(TargetTrack),
+    /// A revision or correction without a reason.
+    #[error("a reason is required")]
+    ReasonRequired,
+    /// A revision citing the document of the target it revises.
+    #[error("a revision must cite the document that authorises it, not {0} which set the current target")]
+    RevisionNeedsNewDocument(DocumentId),
+    /// The command would change nothing.
+    #[error("nothing changes: the new value equals the current one")]
+    NoChange,
+    /// The value does not fit the indicator.
+    #[error("invalid result: {0}")]
+    InvalidResult(#[from] ResultValueError),
+    /// The report id is taken.
+    #[error("report {0} already exists")]
+    ReportAlreadyExists(ReportId),
+    /// No such report on this indicator.
+    #[error("report {0} does not exist on this indicator")]
+    UnknownReport(ReportId),
+    /// The report was already replaced.
+    #[error("report {report} was already replaced by {by}")]
+    ReportAlreadyReplaced {
+        /// The report.
+        report: ReportId,
+        /// Its replacement.
+        by: ReportId,
+    },
+    /// Only an estimate can be superseded by a new figure; a final figure is corrected.
+    #[error("report {0} is final: correct it, with a reason, instead of superseding it")]
+    SupersedesFinal(ReportId),
+}

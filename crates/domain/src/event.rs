@@ -1,0 +1,438 @@
+//! Events: the facts in the log, and their stable stored form.
+//!
+//! Events are the contract with the future. Each has a type name and a schema
+//! version; the stored payload is JSON (decimals as strings, so no figure
+//! ever passes through a float). Once released, a schema version is never
+//! edited: a new shape gets a new version, and [`EventCodec::decode`] upcasts
+//! older payloads step by step to the current one.
+
+use crate::actual::{ActualReport, ReportId};
+use crate::document::{Document, DocumentId};
+use crate::indicator::{IndicatorDefinition, IndicatorId};
+use crate::org_unit::{OrgUnit, OrgUnitCode};
+use crate::target::{Target, TargetTrack};
+use crate::text::Reason;
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::fmt;
+
+/// The stream an event belongs to: one per org unit, document and indicator.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct StreamId(pub String);
+
+impl StreamId {
+    /// Stream of an org unit.
+    pub fn org_unit(code: &OrgUnitCode) -> Self {
+        StreamId(format!("org-unit/{code}"))
+    }
+    /// Stream of a document.
+    pub fn document(id: DocumentId) -> Self {
+        StreamId(format!("document/{id}"))
+    }
+    /// Stream of an indicator.
+    pub fn indicator(id: IndicatorId) -> Self {
+        StreamId(format!("indicator/{id}"))
+    }
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for StreamId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// An org unit was registered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrgUnitRegistered {
+    /// The unit.
+    pub unit: OrgUnit,
+}
+
+/// An org unit ceased to exist and its duties passed to successors (the
+/// abolition of districts on 1 July 2025, commune mergers). Its history
+/// stays attached to it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrgUnitSucceeded {
+    /// The unit that ceased.
+    pub unit: OrgUnitCode,
+    /// The units that took over.
+    pub successors: Vec<OrgUnitCode>,
+    /// The day the change took effect.
+    pub effective: NaiveDate,
+    /// The document that decided it.
+    pub document: Option<DocumentId>,
+}
+
+/// A document was registered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentRegistered {
+    /// The document.
+    pub document: Document,
+}
+
+/// An indicator was defined.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IndicatorDefined {
+    /// Its definition.
+    pub definition: IndicatorDefinition,
+}
+
+/// A target was set on a track that had none.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TargetSet {
+    /// The indicator.
+    pub indicator: IndicatorId,
+    /// The track.
+    pub track: TargetTrack,
+    /// The target and the document that sets it.
+    pub target: Target,
+}
+
+/// A target was revised by a later document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TargetRevised {
+    /// The indicator.
+    pub indicator: IndicatorId,
+    /// The track.
+    pub track: TargetTrack,
+    /// The new target and the document that authorises it.
+    pub target: Target,
+    /// Why.
+    pub reason: Reason,
+}
+
+/// A result was reported.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActualReported {
+    /// The indicator.
+    pub indicator: IndicatorId,
+    /// The report.
+    pub report: ActualReport,
+    /// The estimate this figure replaces, if any.
+    pub supersedes: Option<ReportId>,
+}
+
+/// A reported result was found wrong and corrected.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActualCorrected {
+    /// The indicator.
+    pub indicator: IndicatorId,
+    /// The report that was wrong.
+    pub corrects: ReportId,
+    /// The corrected report.
+    pub report: ActualReport,
+    /// Why.
+    pub reason: Reason,
+}
+
+/// An indicator was retired: no more targets or results.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IndicatorRetired {
+    /// The indicator.
+    pub indicator: IndicatorId,
+    /// Why.
+    pub reason: Reason,
+    /// The document that decided it, where there is one.
+    pub document: Option<DocumentId>,
+}
+
+/// Every fact the log can hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// See [`OrgUnitRegistered`].
+    OrgUnitRegistered(OrgUnitRegistered),
+    /// See [`OrgUnitSucceeded`].
+    OrgUnitSucceeded(OrgUnitSucceeded),
+    /// See [`DocumentRegistered`].
+    DocumentRegistered(DocumentRegistered),
+    /// See [`IndicatorDefined`].
+    IndicatorDefined(IndicatorDefined),
+    /// See [`TargetSet`].
+    TargetSet(TargetSet),
+    /// See [`TargetRevised`].
+    TargetRevised(TargetRevised),
+    /// See [`ActualReported`].
+    ActualReported(ActualReported),
+    /// See [`ActualCorrected`].
+    ActualCorrected(ActualCorrected),
+    /// See [`IndicatorRetired`].
+    IndicatorRetired(IndicatorRetired),
+}
+
+impl Event {
+    /// The stream the event belongs to.
+    pub fn stream_id(&self) -> StreamId {
+        match self {
+            Event::OrgUnitRegistered(e) => StreamId::org_unit(&e.unit.code),
+            Event::OrgUnitSucceeded(e) => StreamId::org_unit(&e.unit),
+            Event::DocumentRegistered(e) => StreamId::document(e.document.id),
+            Event::IndicatorDefined(e) => StreamId::indicator(e.definition.id),
+            Event::TargetSet(TargetSet { indicator, .. })
+            | Event::TargetRevised(TargetRevised { indicator, .. })
+            | Event::ActualReported(ActualReported { indicator, .. })
+            | Event::ActualCorrected(ActualCorrected { indicator, .. })
+            | Event::IndicatorRetired(IndicatorRetired { indicator, .. }) => {
+                StreamId::indicator(*indicator)
+            }
+        }
+    }
+
+    /// The indicator the event concerns, if any.
+    pub fn indicator(&self) -> Option<IndicatorId> {
+        match self {
+            Event::IndicatorDefined(e) => Some(e.definition.id),
+            Event::TargetSet(TargetSet { indicator, .. })
+            | Event::TargetRevised(TargetRevised { indicator, .. })
+            | Event::ActualReported(ActualReported { indicator, .. })
+            | Event::ActualCorrected(ActualCorrected { indicator, .. })
+            | Event::IndicatorRetired(IndicatorRetired { indicator, .. }) => Some(*indicator),
+            _ => None,
+        }
+    }
+
+    /// The event's type name, as stored.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Event::OrgUnitRegistered(_) => "org_unit_registered",
+            Event::OrgUnitSucceeded(_) => "org_unit_succeeded",
+            Event::DocumentRegistered(_) => "document_registered",
+            Event::IndicatorDefined(_) => "indicator_defined",
+            Event::TargetSet(_) => "target_set",
+            Event::TargetRevised(_) => "target_revised",
+            Event::ActualReported(_) => "actual_reported",
+            Event::ActualCorrected(_) => "actual_corrected",
+            Event::IndicatorRetired(_) => "indicator_retired",
+        }
+    }
+}
+
+/// An event in its stored form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EncodedEvent {
+    /// Type name.
+    pub event_type: String,
+    /// Schema version of `payload`.
+    pub schema_version: u16,
+    /// JSON payload.
+    pub payload: Vec<u8>,
+}
+
+/// Why a stored event could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum DecodeError {
+    /// A type name this code does not know.
+    #[error("unknown event type `{0}`")]
+    UnknownType(String),
+    /// A schema version newer than this code, or one never released.
+    #[error("event type `{event_type}` has no schema version {version} (current is {current})")]
+    UnknownVersion {
+        /// Type name.
+        event_type: String,
+        /// The version found.
+        version: u16,
+        /// The newest version this code knows.
+        current: u16,
+    },
+    /// The payload does not match its schema.
+    #[error("payload of `{event_type}` v{version} is malformed: {source}")]
+    Malformed {
+        /// Type name.
+        event_type: String,
+        /// Version.
+        version: u16,
+        /// The parse error.
+        source: serde_json::Error,
+    },
+}
+
+/// Encodes and decodes events in their stored form, upcasting old versions.
+pub struct EventCodec;
+
+/// Current schema version of each event type. Bump one, and add its
+/// upcaster in [`upcast_one`], when its shape changes.
+pub fn current_version(event_type: &str) -> Option<u16> {
+    Some(match event_type {
+        "org_unit_registered"
+        | "org_unit_succeeded"
+        | "document_registered"
+        | "indicator_defined"
+        | "target_set"
+        | "target_revised"
+        | "actual_corrected"
+        | "indicator_retired" => 1,
+        // v1 (first shape): `value` was a bare decimal string and every
+        // figure was final; v2 added the value kind, status and source.
+        "actual_reported" => 2,
+        _ => return None,
+    })
+}
+
+/// Upcasts a payload of `event_type` from `version` to `version + 1`.
+fn upcast_one(event_type: &str, version: u16, mut payload: Value) -> Value {
+    if let ("actual_reported", 1, Value::Object(map)) = (event_type, version, &mut payload) {
+        // v1: {indicator, report_id, value: "12.5", refers_to, note}
+        let value = map.remove("value").unwrap_or(Value::Null);
+        let report = serde_json::json!({
+            "report_id": map.remove("report_id").unwrap_or(Value::Null),
+            "value": { "type": "amount", "value": value },
+            "refers_to": map.remove("refers_to").unwrap_or(Value::Null),
+            "status": "final",
+            "source": null,
+            "note": map.remove("note").unwrap_or(Value::Null),
+        });
+        map.insert("report".into(), report);
+        map.insert("supersedes".into(), Value::Null);
+    }
+    payload
+}
+
+impl EventCodec {
+    /// The stored form of an event at its current schema version.
+    pub fn encode(event: &Event) -> EncodedEvent {
+        let payload = match event {
+            Event::OrgUnitRegistered(e) => serde_json::to_vec(e),
+            Event::OrgUnitSucceeded(e) => serde_json::to_vec(e),
+            Event::DocumentRegistered(e) => serde_json::to_vec(e),
+            Event::IndicatorDefined(e) => serde_json::to_vec(e),
+            Event::TargetSet(e) => serde_json::to_vec(e),
+            Event::TargetRevised(e) => serde_json::to_vec(e),
+            Event::ActualReported(e) => serde_json::to_vec(e),
+            Event::ActualCorrected(e) => serde_json::to_vec(e),
+            Event::IndicatorRetired(e) => serde_json::to_vec(e),
+        };
+        let event_type = event.type_name();
+        EncodedEvent {
+            event_type: event_type.to_owned(),
+            schema_version: current_version(event_type).unwrap_or(1),
+            // Serialising plain data structs with string keys cannot fail.
+            payload: payload.unwrap_or_default(),
+        }
+    }
+
+    /// Reads a stored event, upcasting it to the current schema first.
+    pub fn decode(event_type: &str, version: u16, payload: &[u8]) -> Result<Event, DecodeError> {
+        let current = current_version(event_type)
+            .ok_or_else(|| DecodeError::UnknownType(event_type.to_owned()))?;
+        if version == 0 || version > current {
+            return Err(DecodeError::UnknownVersion {
+                event_type: event_type.to_owned(),
+                version,
+                current,
+            });
+        }
+        let malformed = |source| DecodeError::Malformed {
+            event_type: event_type.to_owned(),
+            version,
+            source,
+        };
+        fn parse<T: serde::de::DeserializeOwned>(
+            value: Value,
+            malformed: impl Fn(serde_json::Error) -> DecodeError,
+        ) -> Result<T, DecodeError> {
+            serde_json::from_value(value).map_err(malformed)
+        }
+        let mut value: Value = serde_json::from_slice(payload).map_err(malformed)?;
+        for v in version..current {
+            value = upcast_one(event_type, v, value);
+        }
+        Ok(match event_type {
+            "org_unit_registered" => Event::OrgUnitRegistered(parse(value, malformed)?),
+            "org_unit_succeeded" => Event::OrgUnitSucceeded(parse(value, malformed)?),
+            "document_registered" => Event::DocumentRegistered(parse(value, malformed)?),
+            "indicator_defined" => Event::IndicatorDefined(parse(value, malformed)?),
+            "target_set" => Event::TargetSet(parse(value, malformed)?),
+            "target_revised" => Event::TargetRevised(parse(value, malformed)?),
+            "actual_reported" => Event::ActualReported(parse(value, malformed)?),
+            "actual_corrected" => Event::ActualCorrected(parse(value, malformed)?),
+            "indicator_retired" => Event::IndicatorRetired(parse(value, malformed)?),
+            other => return Err(DecodeError::UnknownType(other.to_owned())),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::actual::{ResultStatus, ResultValue};
+    use rust_decimal_macros::dec;
+    use uuid::Uuid;
+
+    #[test]
+    fn an_actual_reported_v1_payload_is_upcast_to_v2() {
+        let indicator = Uuid::from_u128(7);
+        let report = Uuid::from_u128(8);
+        let v1 = serde_json::json!({
+            "indicator": indicator, "report_id": report, "value": "1577.95",
+            "refers_to": "2025-12-31", "note": "ước tính quý IV"
+        });
+        let bytes = serde_json::to_vec(&v1).unwrap_or_default();
+        let event = EventCodec::decode("actual_reported", 1, &bytes);
+        let Ok(Event::ActualReported(e)) = event else {
+            panic!("not upcast: {event:?}")
+        };
+        assert_eq!(e.indicator, IndicatorId(indicator));
+        assert_eq!(
+            e.report.value,
+            ResultValue::Amount {
+                value: dec!(1577.95)
+            }
+        );
+        assert_eq!(e.report.status, ResultStatus::Final);
+        assert_eq!(
+            e.report.note.as_ref().map(|n| n.as_str()),
+            Some("ước tính quý IV")
+        );
+        assert_eq!(e.supersedes, None);
+    }
+
+    #[test]
+    fn versions_from_the_future_and_unknown_types_are_refused() {
+        assert!(matches!(
+            EventCodec::decode("actual_reported", 3, b"{}"),
+            Err(DecodeError::UnknownVersion {
+                version: 3,
+                current: 2,
+                ..
+            })
+        ));
+        assert!(matches!(
+            EventCodec::decode("nope", 1, b"{}"),
+            Err(DecodeError::UnknownType(_))
+        ));
+        assert!(matches!(
+            EventCodec::decode("target_set", 1, b"{"),
+            Err(DecodeError::Malformed { .. })
+        ));
+    }
+
+    #[test]
+    fn decimals_are_stored_as_strings() {
+        let event = Event::ActualReported(ActualReported {
+            indicator: IndicatorId(Uuid::from_u128(1)),
+            report: ActualReport {
+                report_id: ReportId(Uuid::from_u128(2)),
+                value: ResultValue::Amount { value: dec!(0.1) },
+                refers_to: NaiveDate::from_ymd_opt(2022, 12, 31).unwrap_or_default(),
+                status: ResultStatus::Estimate,
+                source: None,
+                note: None,
+            },
+            supersedes: None,
+        });
+        let encoded = EventCodec::encode(&event);
+        let text = String::from_utf8(encoded.payload.clone()).unwrap_or_default();
+        assert!(text.contains(r#""value":"0.1""#), "{text}");
+        let decoded = EventCodec::decode(
+            &encoded.event_type,
+            encoded.schema_version,
+            &encoded.payload,
+        );
+        assert_eq!(decoded.ok(), Some(event));
+    }
+}

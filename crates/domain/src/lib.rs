@@ -1,0 +1,42 @@
+//! The pure domain of chitieu: targets (chỉ tiêu) set in resolutions, the
+//! results reported against them, and the rules that govern both.
+//!
+//! This crate does no I/O, spawns nothing and knows nothing of storage or
+//! GraphQL. Everything here is a value type, a command, an event, or a pure
+//! function over them:
+//!
+//! - [`decide`] takes the current [`DomainState`] and a [`Command`] and returns
+//!   the events it causes, or a [`DomainError`]. Every business rule lives there.
+//! - [`evolve`] folds an [`Event`] into the state. It holds no rules: an event
+//!   is a fact that already happened.
+//! - [`achievement::achievement`] reproduces the documents' own arithmetic
+//!   ("2.413/2.000 → 120,65%").
+//! - [`event::EventCodec`] is the stable stored form of events, with
+//!   upcasters for older schema versions.
+
+pub mod achievement;
+pub mod actual;
+pub mod command;
+pub mod decide;
+pub mod document;
+pub mod error;
+pub mod event;
+pub mod indicator;
+pub mod number;
+pub mod org_unit;
+pub mod state;
+pub mod target;
+pub mod text;
+
+pub use achievement::{achievement, Achievement, AchievementStatus};
+pub use actual::{ActualReport, ReportId, ResultStatus, ResultValue};
+pub use command::Command;
+pub use decide::{decide, evolve};
+pub use document::{Document, DocumentId, DocumentKind, DocumentNumber};
+pub use error::DomainError;
+pub use event::{Event, EventCodec, StreamId};
+pub use indicator::{Category, IndicatorCode, IndicatorDefinition, IndicatorId, Measure, Period};
+pub use org_unit::{OrgUnit, OrgUnitCode, OrgUnitLevel};
+pub use state::{DomainState, IndicatorState, TargetState};
+pub use target::{Direction, Reduction, Target, TargetKind, TargetTrack};
+pub use text::{Reason, Text};

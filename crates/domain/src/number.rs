@@ -1,0 +1,129 @@
+//! Exact decimal figures: parsing the plain form used on the wire ("1577.95")
+//! and the Vietnamese form used in the documents ("1.577,95"), and the
+//! documents' rounding rule (half away from zero, two decimals).
+
+use rust_decimal::{Decimal, RoundingStrategy};
+use std::str::FromStr;
+
+/// Why a figure could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NumberError {
+    /// Not a decimal number in the expected notation.
+    #[error("`{0}` is not a decimal number")]
+    Invalid(String),
+}
+
+/// Parses a plain decimal: optional sign, digits, optional `.` and digits.
+/// No exponent, no thousands separator, never through a float.
+pub fn parse_plain(raw: &str) -> Result<Decimal, NumberError> {
+    let s = raw.trim();
+    let body = s.strip_prefix(['-', '+']).unwrap_or(s);
+    let mut parts = body.splitn(2, '.');
+    let int = parts.next().unwrap_or("");
+    let frac = parts.next();
+    let digits_ok = !int.is_empty()
+        && int.bytes().all(|b| b.is_ascii_digit())
+        && frac.is_none_or(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()));
+    if !digits_ok || s.len() > 40 {
+        return Err(NumberError::Invalid(raw.to_owned()));
+    }
+    Decimal::from_str(s).map_err(|_| NumberError::Invalid(raw.to_owned()))
+}
+
+/// Parses a figure written the Vietnamese way: `.` groups thousands and `,`
+/// is the decimal point ("1.577,95", "35.703,44", "99,89", "12.000").
+pub fn parse_vietnamese(raw: &str) -> Result<Decimal, NumberError> {
+    let s = raw.trim();
+    let (int, frac) = match s.split_once(',') {
+        Some((i, f)) => (i, Some(f)),
+        None => (s, None),
+    };
+    let body = int.strip_prefix(['-', '+']).unwrap_or(int);
+    let groups: Vec<&str> = body.split('.').collect();
+    let grouped_ok = groups.len() == 1
+        || (groups[0].len() <= 3
+            && !groups[0].is_empty()
+            && groups[1..].iter().all(|g| g.len() == 3));
+    if !grouped_ok {
+        return Err(NumberError::Invalid(raw.to_owned()));
+    }
+    let mut plain = String::with_capacity(s.len());
+    if int.starts_with('-') {
+        plain.push('-');
+    }
+    plain.extend(groups.concat().chars());
+    if let Some(f) = frac {
+        plain.push('.');
+        plain.push_str(f);
+    }
+    parse_plain(&plain).map_err(|_| NumberError::Invalid(raw.to_owned()))
+}
+
+/// Rounds as the documents do: two decimals, half away from zero.
+pub fn round2(value: Decimal) -> Decimal {
+    value.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
+}
+
+/// Formats a figure the Vietnamese way ("1.577,95").
+pub fn format_vietnamese(value: Decimal) -> String {
+    let plain = value.normalize().to_string();
+    let (sign, body) = match plain.strip_prefix('-') {
+        Some(b) => ("-", b),
+        None => ("", plain.as_str()),
+    };
+    let (int, frac) = match body.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (body, None),
+    };
+    let mut grouped = String::new();
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            grouped.push('.');
+        }
+        grouped.push(c);
+    }
+    match frac {
+        Some(f) => format!("{sign}{grouped},{f}"),
+        None => format!("{sign}{grouped}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    #[test]
+    fn vietnamese_notation_is_read_exactly() {
+        assert_eq!(parse_vietnamese("1.577,95"), Ok(dec!(1577.95)));
+        assert_eq!(parse_vietnamese("35.703,44"), Ok(dec!(35703.44)));
+        assert_eq!(parse_vietnamese("12.000"), Ok(dec!(12000)));
+        assert_eq!(parse_vietnamese("99,89"), Ok(dec!(99.89)));
+        assert_eq!(parse_vietnamese("1.560,781"), Ok(dec!(1560.781)));
+        assert!(parse_vietnamese("1.57,95").is_err());
+        assert!(parse_vietnamese("abc").is_err());
+    }
+
+    #[test]
+    fn plain_notation_refuses_exponents_and_garbage() {
+        assert_eq!(parse_plain("0.1"), Ok(dec!(0.1)));
+        assert_eq!(parse_plain("-3"), Ok(dec!(-3)));
+        assert!(parse_plain("1e3").is_err());
+        assert!(parse_plain("1.").is_err());
+        assert!(parse_plain("").is_err());
+        assert!(parse_plain("NaN").is_err());
+    }
+
+    #[test]
+    fn rounding_is_half_away_from_zero() {
+        assert_eq!(round2(dec!(102.935)), dec!(102.94));
+        assert_eq!(round2(dec!(-1.005)), dec!(-1.01));
+    }
+
+    #[test]
+    fn formatting_round_trips() {
+        assert_eq!(format_vietnamese(dec!(1577.95)), "1.577,95");
+        assert_eq!(format_vietnamese(dec!(120.65)), "120,65");
+        assert_eq!(format_vietnamese(dec!(-12000)), "-12.000");
+    }
+}

@@ -1,0 +1,122 @@
+//! [`DomainState`]: what the rules need to know, folded from events by
+//! [`crate::evolve`]. It holds current facts, not history (history is the log).
+
+use crate::actual::{ActualReport, ReportId, ResultStatus};
+use crate::document::{Document, DocumentId};
+use crate::event::StreamId;
+use crate::indicator::{IndicatorDefinition, IndicatorId};
+use crate::org_unit::{OrgUnit, OrgUnitCode};
+use crate::target::{Target, TargetTrack};
+use crate::text::Reason;
+use std::collections::BTreeMap;
+
+/// An org unit and what became of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgUnitState {
+    /// The unit as registered.
+    pub unit: OrgUnit,
+    /// Its successors, once it ceased.
+    pub successors: Vec<OrgUnitCode>,
+    /// Events in its stream.
+    pub version: u64,
+}
+
+/// The current target of one track.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetState {
+    /// The target in force.
+    pub current: Target,
+    /// How many times it was revised.
+    pub revisions: u32,
+}
+
+/// One report and what replaced it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportState {
+    /// The report.
+    pub report: ActualReport,
+    /// The later report that superseded or corrected it.
+    pub replaced_by: Option<ReportId>,
+}
+
+/// An indicator's current state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndicatorState {
+    /// Its definition.
+    pub definition: IndicatorDefinition,
+    /// Target per track.
+    pub targets: BTreeMap<TargetTrack, TargetState>,
+    /// Every report, live or replaced.
+    pub reports: BTreeMap<ReportId, ReportState>,
+    /// The reason it was retired, if it was.
+    pub retired: Option<Reason>,
+    /// Events in its stream.
+    pub version: u64,
+}
+
+impl IndicatorState {
+    /// The latest live (not replaced) report of a status, by the date it
+    /// refers to.
+    pub fn latest(&self, status: ResultStatus) -> Option<&ActualReport> {
+        self.reports
+            .values()
+            .filter(|r| r.replaced_by.is_none() && r.report.status == status)
+            .map(|r| &r.report)
+            .max_by_key(|r| r.refers_to)
+    }
+}
+
+/// Everything the rules need: registered org units, documents, indicators.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DomainState {
+    /// Org units by code.
+    pub org_units: BTreeMap<OrgUnitCode, OrgUnitState>,
+    /// Documents by id.
+    pub documents: BTreeMap<DocumentId, Document>,
+    /// Indicators by id.
+    pub indicators: BTreeMap<IndicatorId, IndicatorState>,
+}
+
+impl DomainState {
+    /// The version (number of events) of a stream; 0 when it does not exist.
+    pub fn stream_version(&self, stream: &StreamId) -> u64 {
+        let s = stream.as_str();
+        if let Some(code) = s.strip_prefix("org-unit/") {
+            return OrgUnitCode::parse(code)
+                .ok()
+                .and_then(|c| self.org_units.get(&c))
+                .map_or(0, |u| u.version);
+        }
+        let uuid = |rest: &str| uuid::Uuid::parse_str(rest).ok();
+        if let Some(id) = s.strip_prefix("document/").and_then(uuid) {
+            return u64::from(self.documents.contains_key(&DocumentId(id)));
+        }
+        if let Some(id) = s.strip_prefix("indicator/").and_then(uuid) {
+            return self
+                .indicators
+                .get(&IndicatorId(id))
+                .map_or(0, |i| i.version);
+        }
+        0
+    }
+
+    /// Whether `ancestor` is `unit` or one of its ancestors.
+    pub fn is_same_or_ancestor(&self, ancestor: &OrgUnitCode, unit: &OrgUnitCode) -> bool {
+        let mut cursor = Some(unit.clone());
+        let mut steps = 0;
+        while let Some(code) = cursor {
+            if &code == ancestor {
+                return true;
+            }
+            steps += 1;
+            if steps > 16 {
+                return false;
+            }
+            cursor = self
+                .org_units
+                .get(&code)
+                .and_then(|u| u.unit.parent.clone());
+        }
+        false
+    }
+}

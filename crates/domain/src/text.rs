@@ -1,0 +1,112 @@
+//! Free text that is parsed, not trusted: NFC-normalised, trimmed, non-empty
+//! and bounded in length.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use unicode_normalization::UnicodeNormalization;
+
+/// Longest free text accepted anywhere in the domain, in characters.
+pub const MAX_TEXT_CHARS: usize = 4000;
+
+/// Why a piece of text was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TextError {
+    /// Blank after trimming.
+    #[error("must not be empty")]
+    Empty,
+    /// Longer than the limit.
+    #[error("must be at most {max} characters, got {got}")]
+    TooLong {
+        /// The limit.
+        max: usize,
+        /// The length given.
+        got: usize,
+    },
+    /// Contains a control character (other than tab or line break).
+    #[error("must not contain control characters")]
+    ControlCharacter,
+}
+
+/// Non-empty, NFC-normalised, trimmed text (a name, a title, a note).
+///
+/// Vietnamese text arrives both precomposed and decomposed (some seed passages
+/// are NFD); normalising on the way in makes equal words compare equal.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Text(String);
+
+impl Text {
+    /// Parses text with the default length limit.
+    pub fn parse(raw: &str) -> Result<Self, TextError> {
+        Self::parse_with_limit(raw, MAX_TEXT_CHARS)
+    }
+
+    /// Parses text, refusing more than `max` characters.
+    pub fn parse_with_limit(raw: &str, max: usize) -> Result<Self, TextError> {
+        let normalised: String = raw.trim().nfc().collect();
+        if normalised.is_empty() {
+            return Err(TextError::Empty);
+        }
+        if normalised
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
+        {
+            return Err(TextError::ControlCharacter);
+        }
+        let got = normalised.chars().count();
+        if got > max {
+            return Err(TextError::TooLong { max, got });
+        }
+        Ok(Text(normalised))
+    }
+
+    /// The text itself.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Text {
+    type Error = TextError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Text::parse(&value)
+    }
+}
+
+impl From<Text> for String {
+    fn from(value: Text) -> Self {
+        value.0
+    }
+}
+
+impl fmt::Display for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The reason given for a revision, a correction or a retirement (lý do).
+/// Auditors read it, so it may not be blank.
+pub type Reason = Text;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decomposed_and_precomposed_vietnamese_compare_equal() {
+        let nfd = "Thu nga\u{302}n sa\u{301}ch";
+        let nfc = "Thu ngân sách";
+        assert_eq!(Text::parse(nfd), Text::parse(nfc));
+    }
+
+    #[test]
+    fn blank_and_control_characters_are_refused() {
+        assert_eq!(Text::parse("   "), Err(TextError::Empty));
+        assert_eq!(Text::parse("a\u{0}b"), Err(TextError::ControlCharacter));
+        assert!(matches!(
+            Text::parse_with_limit("abcd", 3),
+            Err(TextError::TooLong { max: 3, got: 4 })
+        ));
+    }
+}
