@@ -1,0 +1,48 @@
+//! Key layout of the single sled tree that holds the log.
+//!
+//! | prefix | key                                   | value                      |
+//! |--------|---------------------------------------|----------------------------|
+//! | `L`    | position (u64 BE)                     | encoded record             |
+//! | `S`    | stream id, `0x00`, version (u64 BE)   | position (u64 BE)          |
+//! | `I`    | idempotency key                       | digest, first/last position, stream version |
+//!
+//! Big-endian integers make sled's byte order the numeric order, so a
+//! stream or the log is read with one range scan.
+
+pub(crate) const LOG: u8 = b'L';
+pub(crate) const STREAM: u8 = b'S';
+pub(crate) const IDEMPOTENCY: u8 = b'I';
+
+pub(crate) fn log_key(position: u64) -> [u8; 9] {
+    let mut key = [LOG; 9];
+    key[1..].copy_from_slice(&position.to_be_bytes());
+    key
+}
+
+pub(crate) fn stream_prefix(stream: &str) -> Vec<u8> {
+    let mut key = Vec::with_capacity(stream.len() + 10);
+    key.push(STREAM);
+    key.extend_from_slice(stream.as_bytes());
+    key.push(0);
+    key
+}
+
+pub(crate) fn stream_key(stream: &str, version: u64) -> Vec<u8> {
+    let mut key = stream_prefix(stream);
+    key.extend_from_slice(&version.to_be_bytes());
+    key
+}
+
+pub(crate) fn idempotency_key(key: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(key.len() + 1);
+    k.push(IDEMPOTENCY);
+    k.extend_from_slice(key.as_bytes());
+    k
+}
+
+pub(crate) fn u64_at(bytes: &[u8], at: usize) -> Option<u64> {
+    bytes
+        .get(at..at + 8)
+        .and_then(|b| b.try_into().ok())
+        .map(u64::from_be_bytes)
+}

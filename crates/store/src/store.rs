@@ -1,0 +1,409 @@
+//! [`EventStore`]: the public face of the log.
+
+use crate::error::{AppendError, StoreError};
+use crate::keys;
+use crate::record::{self, Actor, RecordedEvent};
+use crate::subscription::Subscription;
+use crate::writer::{self, Job};
+use chitieu_domain::event::EncodedEvent;
+use chitieu_domain::StreamId;
+use std::path::{Path, PathBuf};
+use std::sync::{mpsc, Arc, Mutex};
+use std::thread::JoinHandle;
+use tokio::sync::{oneshot, watch};
+use uuid::Uuid;
+
+/// What the caller believes the stream's version is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExpectedVersion {
+    /// No check.
+    Any,
+    /// The stream must not exist yet.
+    NoStream,
+    /// The stream must be at exactly this version (0 = does not exist).
+    Exact(u64),
+}
+
+/// Who and what an append is part of; goes into every event's envelope.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppendMeta {
+    /// The authenticated principal.
+    pub actor: Actor,
+    /// Groups the events of one request.
+    pub correlation_id: Uuid,
+    /// What caused them, where known.
+    pub causation_id: Option<Uuid>,
+}
+
+/// One atomic append to one stream.
+#[derive(Debug, Clone)]
+pub struct AppendRequest {
+    /// The stream.
+    pub stream: StreamId,
+    /// Optimistic-concurrency check.
+    pub expected: ExpectedVersion,
+    /// The events, in order. At least one.
+    pub events: Vec<EncodedEvent>,
+    /// Makes a retry harmless: the same key and payload return the first
+    /// outcome and write nothing.
+    pub idempotency_key: Option<String>,
+    /// Envelope fields.
+    pub meta: AppendMeta,
+}
+
+/// Where an append landed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AppendOutcome {
+    /// Global position of its first event.
+    pub first_position: u64,
+    /// Global position of its last event.
+    pub last_position: u64,
+    /// The stream's version after it.
+    pub stream_version: u64,
+    /// Whether this was an idempotent replay of an earlier append (nothing written).
+    pub replayed: bool,
+}
+
+/// The durable end of the log: what an auditor records to detect rewriting later.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Head {
+    /// Position of the last durable event (0 = empty log).
+    pub position: u64,
+    /// Its hash (zeros for the empty log).
+    pub hash: [u8; 32],
+}
+
+/// The outcome of walking the hash chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifyReport {
+    /// Records checked.
+    pub checked: u64,
+    /// The last good record.
+    pub head: Head,
+    /// The first position where the chain breaks, and why.
+    pub first_break: Option<(u64, String)>,
+}
+
+/// How to open the store.
+#[derive(Debug, Clone)]
+pub struct StoreConfig {
+    /// Directory of the sled database.
+    pub path: PathBuf,
+    /// sled page cache, in bytes.
+    pub cache_capacity: u64,
+    /// Most appends committed by one flush.
+    pub max_group: usize,
+}
+
+impl StoreConfig {
+    /// Defaults for a directory.
+    pub fn new(path: impl AsRef<Path>) -> Self {
+        StoreConfig {
+            path: path.as_ref().to_owned(),
+            cache_capacity: 256 * 1024 * 1024,
+            max_group: 4096,
+        }
+    }
+}
+
+struct Inner {
+    db: sled::Db,
+    tree: sled::Tree,
+    jobs: Mutex<Option<mpsc::Sender<Job>>>,
+    head: watch::Receiver<Head>,
+    writer: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        if let Ok(mut jobs) = self.jobs.lock() {
+            jobs.take();
+        }
+        if let Some(handle) = self.writer.lock().ok().and_then(|mut w| w.take()) {
+            let _ = handle.join();
+        }
+    }
+}
+
+/// A durable, hash-chained, append-only event log. Cheap to clone; all
+/// clones share one writer thread.
+#[derive(Clone)]
+pub struct EventStore {
+    inner: Arc<Inner>,
+}
+
+/// Name of the one tree that holds the log, its stream index and idempotency keys.
+const LOG_TREE: &str = "log";
+
+impl EventStore {
+    /// Opens (or creates) the store in a directory.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        Self::open_with(StoreConfig::new(path))
+    }
+
+    /// Opens (or creates) the store with explicit settings.
+    pub fn open_with(config: StoreConfig) -> Result<Self, StoreError> {
+        let db = sled::Config::new()
+            .path(&config.path)
+            .cache_capacity(config.cache_capacity)
+            .open()?;
+        Self::from_db(db, config.max_group)
+    }
+
+    /// Opens the store inside an already open sled database (which other
+    /// crates may use for their own trees).
+    pub fn from_db(db: sled::Db, max_group: usize) -> Result<Self, StoreError> {
+        let tree = db.open_tree(LOG_TREE)?;
+        let head = match tree
+            .range(keys::log_key(0)..=keys::log_key(u64::MAX))
+            .next_back()
+        {
+            Some(entry) => {
+                let (key, value) = entry?;
+                let position = keys::u64_at(&key, 1).unwrap_or(0);
+                let record = record::decode(&value)
+                    .map_err(|reason| StoreError::Corrupt { position, reason })?;
+                Head {
+                    position: record.position,
+                    hash: record.hash,
+                }
+            }
+            None => Head::default(),
+        };
+        let (head_tx, head_rx) = watch::channel(head);
+        let (jobs_tx, jobs_rx) = mpsc::channel();
+        let writer = writer::Writer::new(db.clone(), tree.clone(), head, head_tx, max_group.max(1));
+        let handle = std::thread::Builder::new()
+            .name("chitieu-log-writer".into())
+            .spawn(move || writer.run(jobs_rx))
+            .map_err(|e| StoreError::Sled(sled::Error::Io(e)))?;
+        Ok(EventStore {
+            inner: Arc::new(Inner {
+                db,
+                tree,
+                jobs: Mutex::new(Some(jobs_tx)),
+                head: head_rx,
+                writer: Mutex::new(Some(handle)),
+            }),
+        })
+    }
+
+    /// The sled database, for crates that keep their own trees beside the log.
+    pub fn db(&self) -> &sled::Db {
+        &self.inner.db
+    }
+
+    fn submit(
+        &self,
+        request: AppendRequest,
+    ) -> Result<oneshot::Receiver<Result<AppendOutcome, AppendError>>, AppendError> {
+        let (reply, rx) = oneshot::channel();
+        let jobs = self.inner.jobs.lock().map_err(|_| StoreError::Closed)?;
+        let sender = jobs.as_ref().ok_or(StoreError::Closed)?;
+        sender
+            .send(Job { request, reply })
+            .map_err(|_| StoreError::Closed)?;
+        Ok(rx)
+    }
+
+    /// Appends atomically and returns once the events are on disk.
+    pub async fn append(&self, request: AppendRequest) -> Result<AppendOutcome, AppendError> {
+        let rx = self.submit(request)?;
+        rx.await
+            .map_err(|_| AppendError::Store(StoreError::Closed))?
+    }
+
+    /// [`EventStore::append`] for threads outside an async runtime. Must not
+    /// be called from inside one.
+    pub fn append_blocking(&self, request: AppendRequest) -> Result<AppendOutcome, AppendError> {
+        let rx = self.submit(request)?;
+        rx.blocking_recv()
+            .map_err(|_| AppendError::Store(StoreError::Closed))?
+    }
+
+    /// The durable head of the log.
+    pub fn head(&self) -> Head {
+        *self.inner.head.borrow()
+    }
+
+    pub(crate) fn head_receiver(&self) -> watch::Receiver<Head> {
+        self.inner.head.clone()
+    }
+
+    fn decode_entry(
+        entry: sled::Result<(sled::IVec, sled::IVec)>,
+    ) -> Result<RecordedEvent, StoreError> {
+        let (key, value) = entry?;
+        let position = keys::u64_at(&key, 1).unwrap_or(0);
+        record::decode(&value).map_err(|reason| StoreError::Corrupt { position, reason })
+    }
+
+    /// Iterates the global log from `from` (inclusive; 0 and 1 both mean the
+    /// start) up to the durable head as of this call.
+    pub fn iter_all(
+        &self,
+        from: u64,
+    ) -> impl Iterator<Item = Result<RecordedEvent, StoreError>> + Send + 'static {
+        let head = self.head().position;
+        self.inner
+            .tree
+            .range(keys::log_key(from.max(1))..=keys::log_key(head))
+            .map(Self::decode_entry)
+    }
+
+    /// Iterates raw encoded records (for benchmarks and digests).
+    pub fn iter_raw(
+        &self,
+        from: u64,
+    ) -> impl Iterator<Item = Result<sled::IVec, StoreError>> + Send + 'static {
+        let head = self.head().position;
+        self.inner
+            .tree
+            .range(keys::log_key(from.max(1))..=keys::log_key(head))
+            .map(|e| e.map(|(_, v)| v).map_err(StoreError::from))
+    }
+
+    /// Reads up to `limit` events of the global log from position `from`.
+    pub fn read_all(&self, from: u64, limit: usize) -> Result<Vec<RecordedEvent>, StoreError> {
+        self.iter_all(from).take(limit).collect()
+    }
+
+    /// The current version of a stream (0 when it does not exist).
+    pub fn stream_version(&self, stream: &StreamId) -> Result<u64, StoreError> {
+        let head = self.head().position;
+        let prefix = keys::stream_prefix(stream.as_str());
+        for entry in self.inner.tree.scan_prefix(&prefix).rev() {
+            let (key, value) = entry?;
+            // Skip entries a concurrent group has applied but not yet flushed.
+            if keys::u64_at(&value, 0).unwrap_or(u64::MAX) <= head {
+                return Ok(keys::u64_at(&key, prefix.len()).unwrap_or(0));
+            }
+        }
+        Ok(0)
+    }
+
+    /// Reads up to `limit` events of one stream from `from_version` (inclusive).
+    pub fn read_stream(
+        &self,
+        stream: &StreamId,
+        from_version: u64,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let head = self.head().position;
+        let start = keys::stream_key(stream.as_str(), from_version.max(1));
+        let end = keys::stream_key(stream.as_str(), u64::MAX);
+        let mut out = Vec::new();
+        for entry in self.inner.tree.range(start..=end) {
+            if out.len() >= limit {
+                break;
+            }
+            let (_, value) = entry?;
+            let position = keys::u64_at(&value, 0).ok_or(StoreError::Corrupt {
+                position: 0,
+                reason: format!("stream index of {stream} holds a malformed position"),
+            })?;
+            if position > head {
+                break;
+            }
+            let bytes = self
+                .inner
+                .tree
+                .get(keys::log_key(position))?
+                .ok_or_else(|| StoreError::Corrupt {
+                    position,
+                    reason: format!("stream index of {stream} points to a missing record"),
+                })?;
+            out.push(
+                record::decode(&bytes)
+                    .map_err(|reason| StoreError::Corrupt { position, reason })?,
+            );
+        }
+        Ok(out)
+    }
+
+    /// Follows the log from `from` (inclusive): first the events already
+    /// durable, then new ones as they become durable, with no gap and no
+    /// duplicate at the switch.
+    pub fn subscribe(&self, from: u64) -> Subscription {
+        Subscription::new(self.clone(), from.max(1))
+    }
+
+    /// Walks the whole log: positions gap-free from 1, every record decodes,
+    /// its hash recomputes, it chains to the one before, and the stream
+    /// index points back at it. Reports the first break.
+    pub fn verify(&self) -> Result<VerifyReport, StoreError> {
+        let mut good = Head::default();
+        let mut checked = 0;
+        for entry in self
+            .inner
+            .tree
+            .range(keys::log_key(0)..=keys::log_key(u64::MAX))
+        {
+            let (key, value) = entry?;
+            let position = keys::u64_at(&key, 1).unwrap_or(0);
+            let broken = |reason: String| VerifyReport {
+                checked,
+                head: good,
+                first_break: Some((position, reason)),
+            };
+            if position != good.position + 1 {
+                return Ok(broken(format!(
+                    "expected position {}, found {position}",
+                    good.position + 1
+                )));
+            }
+            let record = match record::decode(&value) {
+                Ok(r) => r,
+                Err(reason) => return Ok(broken(format!("does not decode: {reason}"))),
+            };
+            if record.position != position {
+                return Ok(broken(format!("record says position {}", record.position)));
+            }
+            if record.prev_hash != good.hash {
+                return Ok(broken(
+                    "previous-hash link does not match the record before".into(),
+                ));
+            }
+            if record::recompute_hash(&value) != Some(record.hash) {
+                return Ok(broken("hash does not match the record's contents".into()));
+            }
+            let indexed = self
+                .inner
+                .tree
+                .get(keys::stream_key(record.stream.as_str(), record.version))?;
+            if indexed.as_deref().and_then(|v| keys::u64_at(v, 0)) != Some(position) {
+                return Ok(broken(format!(
+                    "stream index of {} v{} does not point here",
+                    record.stream, record.version
+                )));
+            }
+            good = Head {
+                position,
+                hash: record.hash,
+            };
+            checked += 1;
+        }
+        Ok(VerifyReport {
+            checked,
+            head: good,
+            first_break: None,
+        })
+    }
+
+    /// Bytes the database occupies on disk.
+    pub fn size_on_disk(&self) -> Result<u64, StoreError> {
+        Ok(self.inner.db.size_on_disk()?)
+    }
+
+    /// Flushes and stops the writer, waiting for appends already submitted.
+    pub fn close(self) -> Result<(), StoreError> {
+        if let Ok(mut jobs) = self.inner.jobs.lock() {
+            jobs.take();
+        }
+        if let Some(handle) = self.inner.writer.lock().ok().and_then(|mut w| w.take()) {
+            let _ = handle.join();
+        }
+        self.inner.db.flush()?;
+        Ok(())
+    }
+}

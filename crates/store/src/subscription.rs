@@ -1,0 +1,57 @@
+//! [`Subscription`]: catch up from a position, then follow live.
+
+use crate::error::StoreError;
+use crate::record::RecordedEvent;
+use crate::store::{EventStore, Head};
+use std::collections::VecDeque;
+use tokio::sync::watch;
+
+const PAGE: usize = 512;
+
+/// Follows the log. Reads pages up to the durable head; when caught up,
+/// waits for the head to move. Because positions are gap-free and it always
+/// reads from the position after the last one it returned, the switch from
+/// catching up to live can neither skip nor repeat an event.
+///
+/// It never holds up writers: the head is published through a watch channel
+/// that overwrites, so a slow subscriber only falls behind.
+pub struct Subscription {
+    store: EventStore,
+    next: u64,
+    buffer: VecDeque<RecordedEvent>,
+    head: watch::Receiver<Head>,
+}
+
+impl Subscription {
+    pub(crate) fn new(store: EventStore, from: u64) -> Self {
+        let head = store.head_receiver();
+        Subscription {
+            store,
+            next: from,
+            buffer: VecDeque::new(),
+            head,
+        }
+    }
+
+    /// The position of the next event this subscription will return.
+    pub fn next_position(&self) -> u64 {
+        self.next
+    }
+
+    /// The next event; waits while there is none. Errors when the store
+    /// closes or a record does not read back.
+    pub async fn next(&mut self) -> Result<RecordedEvent, StoreError> {
+        loop {
+            if let Some(event) = self.buffer.pop_front() {
+                self.next = event.position + 1;
+                return Ok(event);
+            }
+            let durable = self.head.borrow_and_update().position;
+            if durable >= self.next {
+                self.buffer.extend(self.store.read_all(self.next, PAGE)?);
+                continue;
+            }
+            self.head.changed().await.map_err(|_| StoreError::Closed)?;
+        }
+    }
+}
