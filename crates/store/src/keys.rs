@@ -2,7 +2,7 @@
 //!
 //! | prefix | key                                   | value                      |
 //! |--------|---------------------------------------|----------------------------|
-//! | `L`    | position (u64 BE)                     | encoded record             |
+//! | `L`    | first position of a block (u64 BE)    | block of consecutive records |
 //! | `S`    | stream id, `0x00`, version (u64 BE)   | position (u64 BE)          |
 //! | `I`    | idempotency key                       | digest, first/last position, stream version |
 //!

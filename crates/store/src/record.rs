@@ -132,6 +132,71 @@ impl Unsealed<'_> {
     }
 }
 
+/// Format of a block: consecutive records stored under one key (the
+/// position of the first). Layout: `u8 format = 1 | u32 count | (u32 length,
+/// record)*`.
+pub(crate) const BLOCK_FORMAT_VERSION: u8 = 1;
+
+/// A block is sealed once it holds this many bytes (a single larger record
+/// still gets a block of its own).
+const BLOCK_TARGET_BYTES: usize = 64 * 1024;
+
+/// Packs consecutive records into one block.
+#[derive(Default)]
+pub(crate) struct BlockBuilder {
+    first: u64,
+    count: u32,
+    bytes: Vec<u8>,
+}
+
+impl BlockBuilder {
+    pub(crate) fn is_full(&self) -> bool {
+        self.bytes.len() >= BLOCK_TARGET_BYTES
+    }
+
+    pub(crate) fn push(&mut self, position: u64, record: &[u8]) {
+        if self.count == 0 {
+            self.first = position;
+            self.bytes.clear();
+            self.bytes.push(BLOCK_FORMAT_VERSION);
+            self.bytes.extend_from_slice(&[0; 4]);
+        }
+        self.count += 1;
+        let len = u32::try_from(record.len()).unwrap_or(u32::MAX);
+        self.bytes.extend_from_slice(&len.to_be_bytes());
+        self.bytes.extend_from_slice(record);
+    }
+
+    /// The finished block and its first position, if it holds any record.
+    pub(crate) fn take(&mut self) -> Option<(u64, Vec<u8>)> {
+        if self.count == 0 {
+            return None;
+        }
+        self.bytes[1..5].copy_from_slice(&self.count.to_be_bytes());
+        self.count = 0;
+        Some((self.first, std::mem::take(&mut self.bytes)))
+    }
+}
+
+/// Splits a block into its records' bytes.
+pub(crate) fn block_records(block: &[u8]) -> Result<Vec<&[u8]>, String> {
+    let mut r = Reader { bytes: block, at: 0 };
+    let format = r.u8()?;
+    if format != BLOCK_FORMAT_VERSION {
+        return Err(format!("unknown block format {format}"));
+    }
+    let count = r.u32()?;
+    let mut out = Vec::with_capacity(count as usize);
+    for _ in 0..count {
+        let len = r.u32()? as usize;
+        out.push(r.take(len)?);
+    }
+    if r.at != block.len() {
+        return Err(format!("{} trailing bytes after the block's records", block.len() - r.at));
+    }
+    Ok(out)
+}
+
 struct Reader<'a> {
     bytes: &'a [u8],
     at: usize,
@@ -264,5 +329,21 @@ mod tests {
         flipped[60] ^= 1;
         assert_ne!(recompute_hash(&flipped), Some(hash));
         assert!(decode(&bytes[..bytes.len() - 1]).is_err());
+    }
+
+    #[test]
+    fn blocks_hold_consecutive_records_and_refuse_garbage() {
+        let mut builder = BlockBuilder::default();
+        assert!(builder.take().is_none());
+        builder.push(5, b"abc");
+        builder.push(6, b"");
+        builder.push(7, b"defg");
+        let (first, block) = builder.take().unwrap();
+        assert_eq!(first, 5);
+        assert_eq!(block_records(&block).unwrap(), vec![&b"abc"[..], b"", b"defg"]);
+        assert!(block_records(&block[..block.len() - 1]).is_err());
+        let mut extra = block.clone();
+        extra.push(0);
+        assert!(block_records(&extra).is_err());
     }
 }

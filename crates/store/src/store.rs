@@ -112,6 +112,7 @@ struct Inner {
     jobs: Mutex<Option<mpsc::Sender<Job>>>,
     head: watch::Receiver<Head>,
     writer: Mutex<Option<JoinHandle<()>>>,
+    stats: Arc<writer::WriterStats>,
 }
 
 impl Drop for Inner {
@@ -154,25 +155,22 @@ impl EventStore {
     /// crates may use for their own trees).
     pub fn from_db(db: sled::Db, max_group: usize) -> Result<Self, StoreError> {
         let tree = db.open_tree(LOG_TREE)?;
-        let head = match tree
-            .range(keys::log_key(0)..=keys::log_key(u64::MAX))
-            .next_back()
-        {
+        let head = match tree.range(keys::log_key(0)..=keys::log_key(u64::MAX)).next_back() {
             Some(entry) => {
-                let (key, value) = entry?;
-                let position = keys::u64_at(&key, 1).unwrap_or(0);
-                let record = record::decode(&value)
-                    .map_err(|reason| StoreError::Corrupt { position, reason })?;
-                Head {
-                    position: record.position,
-                    hash: record.hash,
-                }
+                let (key, block) = entry?;
+                let first = keys::u64_at(&key, 1).unwrap_or(0);
+                let corrupt = |reason| StoreError::Corrupt { position: first, reason };
+                let records = record::block_records(&block).map_err(corrupt)?;
+                let last = records.last().ok_or_else(|| corrupt("empty block".into()))?;
+                let record = record::decode(last).map_err(corrupt)?;
+                Head { position: record.position, hash: record.hash }
             }
             None => Head::default(),
         };
         let (head_tx, head_rx) = watch::channel(head);
         let (jobs_tx, jobs_rx) = mpsc::channel();
-        let writer = writer::Writer::new(db.clone(), tree.clone(), head, head_tx, max_group.max(1));
+        let stats = Arc::new(writer::WriterStats::default());
+        let writer = writer::Writer::new(db.clone(), tree.clone(), head, head_tx, max_group.max(1), stats.clone());
         let handle = std::thread::Builder::new()
             .name("chitieu-log-writer".into())
             .spawn(move || writer.run(jobs_rx))
@@ -184,6 +182,7 @@ impl EventStore {
                 jobs: Mutex::new(Some(jobs_tx)),
                 head: head_rx,
                 writer: Mutex::new(Some(handle)),
+                stats,
             }),
         })
     }
@@ -221,6 +220,13 @@ impl EventStore {
             .map_err(|_| AppendError::Store(StoreError::Closed))?
     }
 
+    /// Group-commit counters since open: (groups committed, appends submitted).
+    /// Their ratio is the mean group size.
+    pub fn commit_stats(&self) -> (u64, u64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        (self.inner.stats.groups.load(Relaxed), self.inner.stats.appends.load(Relaxed))
+    }
+
     /// The durable head of the log.
     pub fn head(&self) -> Head {
         *self.inner.head.borrow()
@@ -230,37 +236,55 @@ impl EventStore {
         self.inner.head.clone()
     }
 
-    fn decode_entry(
-        entry: sled::Result<(sled::IVec, sled::IVec)>,
-    ) -> Result<RecordedEvent, StoreError> {
-        let (key, value) = entry?;
-        let position = keys::u64_at(&key, 1).unwrap_or(0);
-        record::decode(&value).map_err(|reason| StoreError::Corrupt { position, reason })
+    /// The key of the block holding `position` (blocks are keyed by their
+    /// first position).
+    fn block_key_for(&self, position: u64) -> Result<Vec<u8>, StoreError> {
+        match self.inner.tree.range(keys::log_key(0)..=keys::log_key(position)).next_back() {
+            Some(entry) => Ok(entry?.0.to_vec()),
+            None => Ok(keys::log_key(position).to_vec()),
+        }
+    }
+
+    /// Raw records `(position, bytes)` from `from` to the durable head as of this call.
+    fn records(&self, from: u64) -> Box<dyn Iterator<Item = Result<(u64, Vec<u8>), StoreError>> + Send + 'static> {
+        let head = self.head().position;
+        let from = from.max(1);
+        if from > head {
+            return Box::new(std::iter::empty());
+        }
+        let start = match self.block_key_for(from) {
+            Ok(start) => start,
+            Err(error) => return Box::new(std::iter::once(Err(error))),
+        };
+        Box::new(self.inner.tree.range(start..=keys::log_key(head).to_vec()).flat_map(move |entry| {
+            let (key, block) = match entry {
+                Ok(kv) => kv,
+                Err(error) => return vec![Err(StoreError::from(error))],
+            };
+            let first = keys::u64_at(&key, 1).unwrap_or(0);
+            match record::block_records(&block) {
+                Err(reason) => vec![Err(StoreError::Corrupt { position: first, reason })],
+                Ok(records) => (first..)
+                    .zip(records)
+                    .filter(|(position, _)| (from..=head).contains(position))
+                    .map(|(position, bytes)| Ok((position, bytes.to_vec())))
+                    .collect(),
+            }
+        }))
     }
 
     /// Iterates the global log from `from` (inclusive; 0 and 1 both mean the
     /// start) up to the durable head as of this call.
-    pub fn iter_all(
-        &self,
-        from: u64,
-    ) -> impl Iterator<Item = Result<RecordedEvent, StoreError>> + Send + 'static {
-        let head = self.head().position;
-        self.inner
-            .tree
-            .range(keys::log_key(from.max(1))..=keys::log_key(head))
-            .map(Self::decode_entry)
+    pub fn iter_all(&self, from: u64) -> impl Iterator<Item = Result<RecordedEvent, StoreError>> + Send + 'static {
+        self.records(from).map(|entry| {
+            let (position, bytes) = entry?;
+            record::decode(&bytes).map_err(|reason| StoreError::Corrupt { position, reason })
+        })
     }
 
-    /// Iterates raw encoded records (for benchmarks and digests).
-    pub fn iter_raw(
-        &self,
-        from: u64,
-    ) -> impl Iterator<Item = Result<sled::IVec, StoreError>> + Send + 'static {
-        let head = self.head().position;
-        self.inner
-            .tree
-            .range(keys::log_key(from.max(1))..=keys::log_key(head))
-            .map(|e| e.map(|(_, v)| v).map_err(StoreError::from))
+    /// Iterates the encoded records themselves (for benchmarks and digests).
+    pub fn iter_raw(&self, from: u64) -> impl Iterator<Item = Result<Vec<u8>, StoreError>> + Send + 'static {
+        self.records(from).map(|entry| entry.map(|(_, bytes)| bytes))
     }
 
     /// Reads up to `limit` events of the global log from position `from`.
@@ -283,16 +307,13 @@ impl EventStore {
     }
 
     /// Reads up to `limit` events of one stream from `from_version` (inclusive).
-    pub fn read_stream(
-        &self,
-        stream: &StreamId,
-        from_version: u64,
-        limit: usize,
-    ) -> Result<Vec<RecordedEvent>, StoreError> {
+    pub fn read_stream(&self, stream: &StreamId, from_version: u64, limit: usize) -> Result<Vec<RecordedEvent>, StoreError> {
         let head = self.head().position;
         let start = keys::stream_key(stream.as_str(), from_version.max(1));
         let end = keys::stream_key(stream.as_str(), u64::MAX);
         let mut out = Vec::new();
+        // Consecutive events of a stream often share a block: keep the last one.
+        let mut block: Option<(u64, sled::IVec)> = None;
         for entry in self.inner.tree.range(start..=end) {
             if out.len() >= limit {
                 break;
@@ -305,18 +326,37 @@ impl EventStore {
             if position > head {
                 break;
             }
-            let bytes = self
-                .inner
-                .tree
-                .get(keys::log_key(position))?
-                .ok_or_else(|| StoreError::Corrupt {
-                    position,
-                    reason: format!("stream index of {stream} points to a missing record"),
-                })?;
-            out.push(
-                record::decode(&bytes)
-                    .map_err(|reason| StoreError::Corrupt { position, reason })?,
-            );
+            let corrupt = |reason: String| StoreError::Corrupt { position, reason };
+            let in_block = |first: u64, bytes: &[u8]| -> Result<Option<RecordedEvent>, StoreError> {
+                let records = record::block_records(bytes).map_err(corrupt)?;
+                let Some(index) = position.checked_sub(first).and_then(|i| usize::try_from(i).ok()) else {
+                    return Ok(None);
+                };
+                records.get(index).map(|r| record::decode(r).map_err(corrupt)).transpose()
+            };
+            let cached = match &block {
+                Some((first, bytes)) => in_block(*first, bytes)?,
+                None => None,
+            };
+            let event = match cached {
+                Some(event) => event,
+                None => {
+                    let key = self.block_key_for(position)?;
+                    let bytes = self.inner.tree.get(&key)?;
+                    let first = keys::u64_at(&key, 1);
+                    let (Some(bytes), Some(first)) = (bytes, first) else {
+                        return Err(corrupt(format!("stream index of {stream} points to a missing record")));
+                    };
+                    let event = in_block(first, &bytes)?
+                        .ok_or_else(|| corrupt(format!("stream index of {stream} points to a missing record")))?;
+                    block = Some((first, bytes));
+                    event
+                }
+            };
+            if event.stream != *stream {
+                return Err(corrupt(format!("stream index of {stream} points to an event of {}", event.stream)));
+            }
+            out.push(event);
         }
         Ok(out)
     }
@@ -334,60 +374,48 @@ impl EventStore {
     pub fn verify(&self) -> Result<VerifyReport, StoreError> {
         let mut good = Head::default();
         let mut checked = 0;
-        for entry in self
-            .inner
-            .tree
-            .range(keys::log_key(0)..=keys::log_key(u64::MAX))
-        {
-            let (key, value) = entry?;
-            let position = keys::u64_at(&key, 1).unwrap_or(0);
-            let broken = |reason: String| VerifyReport {
-                checked,
-                head: good,
-                first_break: Some((position, reason)),
+        for entry in self.inner.tree.range(keys::log_key(0)..=keys::log_key(u64::MAX)) {
+            let (key, block) = entry?;
+            let first = keys::u64_at(&key, 1).unwrap_or(0);
+            let expected = good.position + 1;
+            if first != expected {
+                let reason = format!("expected position {expected}, the next block starts at {first}");
+                return Ok(VerifyReport { checked, head: good, first_break: Some((expected, reason)) });
+            }
+            let records = match record::block_records(&block) {
+                Ok(records) => records,
+                Err(reason) => {
+                    let reason = format!("block does not decode: {reason}");
+                    return Ok(VerifyReport { checked, head: good, first_break: Some((first, reason)) });
+                }
             };
-            if position != good.position + 1 {
-                return Ok(broken(format!(
-                    "expected position {}, found {position}",
-                    good.position + 1
-                )));
+            for (position, bytes) in (first..).zip(records) {
+                let problem = match record::decode(bytes) {
+                    Err(reason) => Some(format!("does not decode: {reason}")),
+                    Ok(record) if record.position != position => Some(format!("record says position {}", record.position)),
+                    Ok(record) if record.prev_hash != good.hash => {
+                        Some("previous-hash link does not match the record before".to_owned())
+                    }
+                    Ok(record) if record::recompute_hash(bytes) != Some(record.hash) => {
+                        Some("hash does not match the record's contents".to_owned())
+                    }
+                    Ok(record) => {
+                        let indexed = self.inner.tree.get(keys::stream_key(record.stream.as_str(), record.version))?;
+                        if indexed.as_deref().and_then(|v| keys::u64_at(v, 0)) == Some(position) {
+                            good = Head { position, hash: record.hash };
+                            checked += 1;
+                            None
+                        } else {
+                            Some(format!("stream index of {} v{} does not point here", record.stream, record.version))
+                        }
+                    }
+                };
+                if let Some(reason) = problem {
+                    return Ok(VerifyReport { checked, head: good, first_break: Some((position, reason)) });
+                }
             }
-            let record = match record::decode(&value) {
-                Ok(r) => r,
-                Err(reason) => return Ok(broken(format!("does not decode: {reason}"))),
-            };
-            if record.position != position {
-                return Ok(broken(format!("record says position {}", record.position)));
-            }
-            if record.prev_hash != good.hash {
-                return Ok(broken(
-                    "previous-hash link does not match the record before".into(),
-                ));
-            }
-            if record::recompute_hash(&value) != Some(record.hash) {
-                return Ok(broken("hash does not match the record's contents".into()));
-            }
-            let indexed = self
-                .inner
-                .tree
-                .get(keys::stream_key(record.stream.as_str(), record.version))?;
-            if indexed.as_deref().and_then(|v| keys::u64_at(v, 0)) != Some(position) {
-                return Ok(broken(format!(
-                    "stream index of {} v{} does not point here",
-                    record.stream, record.version
-                )));
-            }
-            good = Head {
-                position,
-                hash: record.hash,
-            };
-            checked += 1;
         }
-        Ok(VerifyReport {
-            checked,
-            head: good,
-            first_break: None,
-        })
+        Ok(VerifyReport { checked, head: good, first_break: None })
     }
 
     /// Bytes the database occupies on disk.
