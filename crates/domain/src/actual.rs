@@ -85,18 +85,18 @@ impl ResultValue {
 
     /// Checks the value against the indicator's measure.
     pub fn validate_for(&self, measure: Measure) -> Result<(), ResultValueError> {
-        let fits = match (self, measure) {
-            (ResultValue::Milestone { .. }, Measure::Milestone) => true,
-            (
-                ResultValue::Amount { .. },
-                Measure::Amount | Measure::Percentage | Measure::PerMille,
-            ) => true,
-            (
-                ResultValue::Ratio { .. },
-                Measure::Ratio | Measure::Percentage | Measure::PerMille,
-            ) => true,
-            _ => false,
-        };
+        let fits = matches!(
+            (self, measure),
+            (ResultValue::Milestone { .. }, Measure::Milestone)
+                | (
+                    ResultValue::Amount { .. },
+                    Measure::Amount | Measure::Percentage | Measure::PerMille
+                )
+                | (
+                    ResultValue::Ratio { .. },
+                    Measure::Ratio | Measure::Percentage | Measure::PerMille
+                )
+        );
         if !fits {
             return Err(ResultValueError::DoesNotFitMeasure {
                 value: self.name(),

@@ -51,7 +51,7 @@ pub fn parse_vietnamese(raw: &str) -> Result<Decimal, NumberError> {
     if int.starts_with('-') {
         plain.push('-');
     }
-    plain.extend(groups.concat().chars());
+    plain.push_str(&groups.concat());
     if let Some(f) = frac {
         plain.push('.');
         plain.push_str(f);

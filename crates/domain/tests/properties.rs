@@ -2,6 +2,8 @@
 //! state as replaying the events it produced; refused commands produce no
 //! events; stored events decode back to themselves; parsers never panic.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 use chitieu_domain::*;

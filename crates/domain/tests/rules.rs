@@ -1,5 +1,7 @@
 //! Given / when / then tests: one per business rule of `decide`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 use chitieu_domain::event::*;

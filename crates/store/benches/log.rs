@@ -19,12 +19,21 @@ use std::time::{Duration, Instant};
 use uuid::Uuid;
 
 fn seconds() -> Duration {
-    Duration::from_secs_f64(std::env::var("BENCH_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(5.0))
+    Duration::from_secs_f64(
+        std::env::var("BENCH_SECONDS")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(5.0),
+    )
 }
 
 fn meta() -> AppendMeta {
     AppendMeta {
-        actor: Actor { id: "reporter-tieu-can".into(), name: "Nguyễn Văn An".into(), role: "reporter".into() },
+        actor: Actor {
+            id: "reporter-tieu-can".into(),
+            name: "Nguyễn Văn An".into(),
+            role: "reporter".into(),
+        },
         correlation_id: Uuid::now_v7(),
         causation_id: None,
     }
@@ -36,11 +45,16 @@ fn realistic_event(indicator: u64, n: u64) -> EncodedEvent {
         indicator: IndicatorId(Uuid::from_u64_pair(0x0195_f3c0_0000_7000, indicator)),
         report: ActualReport {
             report_id: ReportId(Uuid::now_v7()),
-            value: ResultValue::Amount { value: Decimal::new(1_577_950 + n as i64, 3) },
+            value: ResultValue::Amount {
+                value: Decimal::new(1_577_950 + n as i64, 3),
+            },
             refers_to: chrono::NaiveDate::from_ymd_opt(2025, 12, 31).unwrap_or_default(),
             status: ResultStatus::Estimate,
             source: None,
-            note: Text::parse("Ước thực hiện cả năm, số liệu Chi cục Thống kê huyện cung cấp ngày 15/12").ok(),
+            note: Text::parse(
+                "Ước thực hiện cả năm, số liệu Chi cục Thống kê huyện cung cấp ngày 15/12",
+            )
+            .ok(),
         },
         supersedes: None,
     });
@@ -76,8 +90,13 @@ fn fdatasync_rate(dir: &std::path::Path) -> f64 {
 }
 
 fn main() {
-    let dir = tempfile::tempdir_in(std::env::var("BENCH_DIR").unwrap_or_else(|_| ".".into())).expect("temp dir");
-    println!("machine: {} cores; data dir {}", std::thread::available_parallelism().map_or(0, |n| n.get()), dir.path().display());
+    let dir = tempfile::tempdir_in(std::env::var("BENCH_DIR").unwrap_or_else(|_| ".".into()))
+        .expect("temp dir");
+    println!(
+        "machine: {} cores; data dir {}",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        dir.path().display()
+    );
 
     let sync_rate = fdatasync_rate(dir.path());
     println!("raw fdatasync (4 KiB write + fdatasync, 1 thread): {sync_rate:.0} /s");
@@ -99,7 +118,9 @@ fn main() {
     let started = Instant::now();
     let mut n = 0u64;
     while started.elapsed() < seconds() {
-        store.append_blocking(request(n % 1000, &event)).expect("append");
+        store
+            .append_blocking(request(n % 1000, &event))
+            .expect("append");
         n += 1;
     }
     let single = n as f64 / started.elapsed().as_secs_f64();
@@ -110,7 +131,11 @@ fn main() {
     store.close().expect("close");
 
     // 64 concurrent writers, one event per call.
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
     let store = EventStore::open(dir.path().join("concurrent")).expect("open");
     let writers = 64u64;
     let (events, elapsed, p50, p99) = runtime.block_on(async {
@@ -125,7 +150,10 @@ fn main() {
                     let mut latencies = Vec::new();
                     while Instant::now() < deadline {
                         let t = Instant::now();
-                        store.append(request(w * 1000 + n % 100, &event)).await.expect("append");
+                        store
+                            .append(request(w * 1000 + n % 100, &event))
+                            .await
+                            .expect("append");
                         latencies.push(t.elapsed());
                         n += 1;
                     }
@@ -141,7 +169,11 @@ fn main() {
             all.extend(l);
         }
         all.sort();
-        let pct = |p: f64| all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1))).copied().unwrap_or_default();
+        let pct = |p: f64| {
+            all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
+                .copied()
+                .unwrap_or_default()
+        };
         (total, started.elapsed(), pct(0.5), pct(0.99))
     });
     println!(
@@ -151,8 +183,14 @@ fn main() {
         p99.as_secs_f64() * 1e3
     );
     let head = store.head().position;
-    let (groups, appends) = store.commit_stats();
-    println!("  group commit: {appends} appends in {groups} groups, {:.1} appends per flush", appends as f64 / groups.max(1) as f64);
+    let stats = store.commit_stats();
+    println!(
+        "  group commit: {} appends in {} groups and {} flushes ({:.1} appends per flush)",
+        stats.appends,
+        stats.groups,
+        stats.flushes,
+        stats.appends as f64 / stats.flushes.max(1) as f64
+    );
 
     // Reading the global log.
     let started = Instant::now();
@@ -184,7 +222,10 @@ fn main() {
 
     // Space.
     store.db().flush().expect("flush");
-    let record_bytes: u64 = store.iter_raw(1).map(|r| r.map(|v| v.len() as u64).unwrap_or(0)).sum();
+    let record_bytes: u64 = store
+        .iter_raw(1)
+        .map(|r| r.map(|v| v.len() as u64).unwrap_or(0))
+        .sum();
     let payload_bytes = realistic_event(1, 1).payload.len();
     let on_disk = store.size_on_disk().expect("size");
     println!(

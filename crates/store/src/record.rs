@@ -134,7 +134,10 @@ impl Unsealed<'_> {
 
 /// Format of a block: consecutive records stored under one key (the
 /// position of the first). Layout: `u8 format = 1 | u32 count | (u32 length,
-/// record)*`.
+/// record)* | u32 key count | (u16 length, idempotency key, 56-byte
+/// idempotency entry)*`. The idempotency entries of the appends that end
+/// in the block travel with it, so a crash between the block and its
+/// derived keys can be repaired from the block alone.
 pub(crate) const BLOCK_FORMAT_VERSION: u8 = 1;
 
 /// A block is sealed once it holds this many bytes (a single larger record
@@ -147,6 +150,16 @@ pub(crate) struct BlockBuilder {
     first: u64,
     count: u32,
     bytes: Vec<u8>,
+    keys: Vec<u8>,
+    key_count: u32,
+}
+
+/// A block split into its parts.
+pub(crate) struct BlockView<'a> {
+    /// Records' bytes, in position order.
+    pub records: Vec<&'a [u8]>,
+    /// Idempotency keys and their stored entries.
+    pub idempotency: Vec<(&'a [u8], &'a [u8])>,
 }
 
 impl BlockBuilder {
@@ -160,11 +173,23 @@ impl BlockBuilder {
             self.bytes.clear();
             self.bytes.push(BLOCK_FORMAT_VERSION);
             self.bytes.extend_from_slice(&[0; 4]);
+            self.keys.clear();
+            self.key_count = 0;
         }
         self.count += 1;
         let len = u32::try_from(record.len()).unwrap_or(u32::MAX);
         self.bytes.extend_from_slice(&len.to_be_bytes());
         self.bytes.extend_from_slice(record);
+    }
+
+    /// Records an idempotency entry of an append ending in this block.
+    pub(crate) fn push_idempotency(&mut self, key: &str, entry: &[u8]) {
+        let len = u16::try_from(key.len()).unwrap_or(u16::MAX);
+        self.keys.extend_from_slice(&len.to_be_bytes());
+        self.keys
+            .extend_from_slice(&key.as_bytes()[..usize::from(len)]);
+        self.keys.extend_from_slice(entry);
+        self.key_count += 1;
     }
 
     /// The finished block and its first position, if it holds any record.
@@ -173,28 +198,56 @@ impl BlockBuilder {
             return None;
         }
         self.bytes[1..5].copy_from_slice(&self.count.to_be_bytes());
+        self.bytes.extend_from_slice(&self.key_count.to_be_bytes());
+        self.bytes.extend_from_slice(&self.keys);
         self.count = 0;
         Some((self.first, std::mem::take(&mut self.bytes)))
     }
 }
 
-/// Splits a block into its records' bytes.
-pub(crate) fn block_records(block: &[u8]) -> Result<Vec<&[u8]>, String> {
-    let mut r = Reader { bytes: block, at: 0 };
+/// Size of a stored idempotency entry: digest and three positions.
+pub(crate) const IDEMPOTENCY_ENTRY_BYTES: usize = 56;
+
+/// Splits a block into its parts.
+pub(crate) fn parse_block(block: &[u8]) -> Result<BlockView<'_>, String> {
+    let mut r = Reader {
+        bytes: block,
+        at: 0,
+    };
     let format = r.u8()?;
     if format != BLOCK_FORMAT_VERSION {
         return Err(format!("unknown block format {format}"));
     }
     let count = r.u32()?;
-    let mut out = Vec::with_capacity(count as usize);
+    let mut records = Vec::with_capacity(count as usize);
     for _ in 0..count {
         let len = r.u32()? as usize;
-        out.push(r.take(len)?);
+        records.push(r.take(len)?);
+    }
+    let key_count = r.u32()?;
+    let mut idempotency = Vec::with_capacity(key_count as usize);
+    for _ in 0..key_count {
+        let len = usize::from(r.u16()?);
+        idempotency.push((r.take(len)?, r.take(IDEMPOTENCY_ENTRY_BYTES)?));
     }
     if r.at != block.len() {
-        return Err(format!("{} trailing bytes after the block's records", block.len() - r.at));
+        return Err(format!(
+            "{} trailing bytes after the block",
+            block.len() - r.at
+        ));
     }
-    Ok(out)
+    if records.is_empty() {
+        return Err("empty block".into());
+    }
+    Ok(BlockView {
+        records,
+        idempotency,
+    })
+}
+
+/// Splits a block into its records' bytes.
+pub(crate) fn block_records(block: &[u8]) -> Result<Vec<&[u8]>, String> {
+    parse_block(block).map(|view| view.records)
 }
 
 struct Reader<'a> {
@@ -338,9 +391,15 @@ mod tests {
         builder.push(5, b"abc");
         builder.push(6, b"");
         builder.push(7, b"defg");
+        builder.push_idempotency("key-1", &[3; IDEMPOTENCY_ENTRY_BYTES]);
         let (first, block) = builder.take().unwrap();
         assert_eq!(first, 5);
-        assert_eq!(block_records(&block).unwrap(), vec![&b"abc"[..], b"", b"defg"]);
+        let view = parse_block(&block).unwrap();
+        assert_eq!(view.records, vec![&b"abc"[..], b"", b"defg"]);
+        assert_eq!(
+            view.idempotency,
+            vec![(&b"key-1"[..], &[3u8; IDEMPOTENCY_ENTRY_BYTES][..])]
+        );
         assert!(block_records(&block[..block.len() - 1]).is_err());
         let mut extra = block.clone();
         extra.push(0);

@@ -73,6 +73,17 @@ pub struct Head {
     pub hash: [u8; 32],
 }
 
+/// Group-commit counters: how many appends shared each write and flush.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CommitStats {
+    /// Appends submitted (accepted, refused or replayed).
+    pub appends: u64,
+    /// Groups written by the writer thread.
+    pub groups: u64,
+    /// Flushes to disk.
+    pub flushes: u64,
+}
+
 /// The outcome of walking the hash chain.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifyReport {
@@ -133,6 +144,58 @@ pub struct EventStore {
     inner: Arc<Inner>,
 }
 
+/// Restores the stream-index and idempotency entries of the last block if a
+/// crash cut them off (they are written right after their block, and sled
+/// recovers a prefix of its log, so only the last block can lack them).
+/// Returns the head.
+fn repair_derived_entries(
+    db: &sled::Db,
+    tree: &sled::Tree,
+    first: u64,
+    block: &[u8],
+) -> Result<Head, StoreError> {
+    let corrupt = |reason| StoreError::Corrupt {
+        position: first,
+        reason,
+    };
+    let view = record::parse_block(block).map_err(corrupt)?;
+    let mut head = Head::default();
+    let mut repaired = 0;
+    for (position, bytes) in (first..).zip(&view.records) {
+        let record =
+            record::decode(bytes).map_err(|reason| StoreError::Corrupt { position, reason })?;
+        let key = keys::stream_key(record.stream.as_str(), record.version);
+        if tree.get(&key)?.is_none() {
+            tree.insert(key, &position.to_be_bytes())?;
+            repaired += 1;
+        }
+        head = Head {
+            position,
+            hash: record.hash,
+        };
+    }
+    for (key, entry) in &view.idempotency {
+        let key = String::from_utf8_lossy(key);
+        let stored_key = keys::idempotency_key(&key);
+        if tree.get(&stored_key)?.is_none() {
+            tree.insert(stored_key, *entry)?;
+            repaired += 1;
+        }
+    }
+    if repaired > 0 {
+        tracing::warn!(
+            repaired,
+            block = first,
+            "restored index entries cut off by a crash"
+        );
+        db.flush()?;
+    }
+    Ok(head)
+}
+
+/// Encoded records with their positions, read lazily block by block.
+type RawRecords = Box<dyn Iterator<Item = Result<(u64, Vec<u8>), StoreError>> + Send + 'static>;
+
 /// Name of the one tree that holds the log, its stream index and idempotency keys.
 const LOG_TREE: &str = "log";
 
@@ -155,22 +218,28 @@ impl EventStore {
     /// crates may use for their own trees).
     pub fn from_db(db: sled::Db, max_group: usize) -> Result<Self, StoreError> {
         let tree = db.open_tree(LOG_TREE)?;
-        let head = match tree.range(keys::log_key(0)..=keys::log_key(u64::MAX)).next_back() {
+        let head = match tree
+            .range(keys::log_key(0)..=keys::log_key(u64::MAX))
+            .next_back()
+        {
             Some(entry) => {
                 let (key, block) = entry?;
                 let first = keys::u64_at(&key, 1).unwrap_or(0);
-                let corrupt = |reason| StoreError::Corrupt { position: first, reason };
-                let records = record::block_records(&block).map_err(corrupt)?;
-                let last = records.last().ok_or_else(|| corrupt("empty block".into()))?;
-                let record = record::decode(last).map_err(corrupt)?;
-                Head { position: record.position, hash: record.hash }
+                repair_derived_entries(&db, &tree, first, &block)?
             }
             None => Head::default(),
         };
         let (head_tx, head_rx) = watch::channel(head);
         let (jobs_tx, jobs_rx) = mpsc::channel();
         let stats = Arc::new(writer::WriterStats::default());
-        let writer = writer::Writer::new(db.clone(), tree.clone(), head, head_tx, max_group.max(1), stats.clone());
+        let writer = writer::Writer::new(
+            db.clone(),
+            tree.clone(),
+            head,
+            head_tx,
+            max_group.max(1),
+            stats.clone(),
+        );
         let handle = std::thread::Builder::new()
             .name("chitieu-log-writer".into())
             .spawn(move || writer.run(jobs_rx))
@@ -220,11 +289,14 @@ impl EventStore {
             .map_err(|_| AppendError::Store(StoreError::Closed))?
     }
 
-    /// Group-commit counters since open: (groups committed, appends submitted).
-    /// Their ratio is the mean group size.
-    pub fn commit_stats(&self) -> (u64, u64) {
+    /// Group-commit counters since open.
+    pub fn commit_stats(&self) -> CommitStats {
         use std::sync::atomic::Ordering::Relaxed;
-        (self.inner.stats.groups.load(Relaxed), self.inner.stats.appends.load(Relaxed))
+        CommitStats {
+            appends: self.inner.stats.appends.load(Relaxed),
+            groups: self.inner.stats.groups.load(Relaxed),
+            flushes: self.inner.stats.flushes.load(Relaxed),
+        }
     }
 
     /// The durable head of the log.
@@ -239,14 +311,19 @@ impl EventStore {
     /// The key of the block holding `position` (blocks are keyed by their
     /// first position).
     fn block_key_for(&self, position: u64) -> Result<Vec<u8>, StoreError> {
-        match self.inner.tree.range(keys::log_key(0)..=keys::log_key(position)).next_back() {
+        match self
+            .inner
+            .tree
+            .range(keys::log_key(0)..=keys::log_key(position))
+            .next_back()
+        {
             Some(entry) => Ok(entry?.0.to_vec()),
             None => Ok(keys::log_key(position).to_vec()),
         }
     }
 
     /// Raw records `(position, bytes)` from `from` to the durable head as of this call.
-    fn records(&self, from: u64) -> Box<dyn Iterator<Item = Result<(u64, Vec<u8>), StoreError>> + Send + 'static> {
+    fn records(&self, from: u64) -> RawRecords {
         let head = self.head().position;
         let from = from.max(1);
         if from > head {
@@ -256,26 +333,37 @@ impl EventStore {
             Ok(start) => start,
             Err(error) => return Box::new(std::iter::once(Err(error))),
         };
-        Box::new(self.inner.tree.range(start..=keys::log_key(head).to_vec()).flat_map(move |entry| {
-            let (key, block) = match entry {
-                Ok(kv) => kv,
-                Err(error) => return vec![Err(StoreError::from(error))],
-            };
-            let first = keys::u64_at(&key, 1).unwrap_or(0);
-            match record::block_records(&block) {
-                Err(reason) => vec![Err(StoreError::Corrupt { position: first, reason })],
-                Ok(records) => (first..)
-                    .zip(records)
-                    .filter(|(position, _)| (from..=head).contains(position))
-                    .map(|(position, bytes)| Ok((position, bytes.to_vec())))
-                    .collect(),
-            }
-        }))
+        Box::new(
+            self.inner
+                .tree
+                .range(start..=keys::log_key(head).to_vec())
+                .flat_map(move |entry| {
+                    let (key, block) = match entry {
+                        Ok(kv) => kv,
+                        Err(error) => return vec![Err(StoreError::from(error))],
+                    };
+                    let first = keys::u64_at(&key, 1).unwrap_or(0);
+                    match record::block_records(&block) {
+                        Err(reason) => vec![Err(StoreError::Corrupt {
+                            position: first,
+                            reason,
+                        })],
+                        Ok(records) => (first..)
+                            .zip(records)
+                            .filter(|(position, _)| (from..=head).contains(position))
+                            .map(|(position, bytes)| Ok((position, bytes.to_vec())))
+                            .collect(),
+                    }
+                }),
+        )
     }
 
     /// Iterates the global log from `from` (inclusive; 0 and 1 both mean the
     /// start) up to the durable head as of this call.
-    pub fn iter_all(&self, from: u64) -> impl Iterator<Item = Result<RecordedEvent, StoreError>> + Send + 'static {
+    pub fn iter_all(
+        &self,
+        from: u64,
+    ) -> impl Iterator<Item = Result<RecordedEvent, StoreError>> + Send + 'static {
         self.records(from).map(|entry| {
             let (position, bytes) = entry?;
             record::decode(&bytes).map_err(|reason| StoreError::Corrupt { position, reason })
@@ -283,8 +371,12 @@ impl EventStore {
     }
 
     /// Iterates the encoded records themselves (for benchmarks and digests).
-    pub fn iter_raw(&self, from: u64) -> impl Iterator<Item = Result<Vec<u8>, StoreError>> + Send + 'static {
-        self.records(from).map(|entry| entry.map(|(_, bytes)| bytes))
+    pub fn iter_raw(
+        &self,
+        from: u64,
+    ) -> impl Iterator<Item = Result<Vec<u8>, StoreError>> + Send + 'static {
+        self.records(from)
+            .map(|entry| entry.map(|(_, bytes)| bytes))
     }
 
     /// Reads up to `limit` events of the global log from position `from`.
@@ -307,7 +399,12 @@ impl EventStore {
     }
 
     /// Reads up to `limit` events of one stream from `from_version` (inclusive).
-    pub fn read_stream(&self, stream: &StreamId, from_version: u64, limit: usize) -> Result<Vec<RecordedEvent>, StoreError> {
+    pub fn read_stream(
+        &self,
+        stream: &StreamId,
+        from_version: u64,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
         let head = self.head().position;
         let start = keys::stream_key(stream.as_str(), from_version.max(1));
         let end = keys::stream_key(stream.as_str(), u64::MAX);
@@ -327,13 +424,20 @@ impl EventStore {
                 break;
             }
             let corrupt = |reason: String| StoreError::Corrupt { position, reason };
-            let in_block = |first: u64, bytes: &[u8]| -> Result<Option<RecordedEvent>, StoreError> {
-                let records = record::block_records(bytes).map_err(corrupt)?;
-                let Some(index) = position.checked_sub(first).and_then(|i| usize::try_from(i).ok()) else {
-                    return Ok(None);
+            let in_block =
+                |first: u64, bytes: &[u8]| -> Result<Option<RecordedEvent>, StoreError> {
+                    let records = record::block_records(bytes).map_err(corrupt)?;
+                    let Some(index) = position
+                        .checked_sub(first)
+                        .and_then(|i| usize::try_from(i).ok())
+                    else {
+                        return Ok(None);
+                    };
+                    records
+                        .get(index)
+                        .map(|r| record::decode(r).map_err(corrupt))
+                        .transpose()
                 };
-                records.get(index).map(|r| record::decode(r).map_err(corrupt)).transpose()
-            };
             let cached = match &block {
                 Some((first, bytes)) => in_block(*first, bytes)?,
                 None => None,
@@ -345,16 +449,24 @@ impl EventStore {
                     let bytes = self.inner.tree.get(&key)?;
                     let first = keys::u64_at(&key, 1);
                     let (Some(bytes), Some(first)) = (bytes, first) else {
-                        return Err(corrupt(format!("stream index of {stream} points to a missing record")));
+                        return Err(corrupt(format!(
+                            "stream index of {stream} points to a missing record"
+                        )));
                     };
-                    let event = in_block(first, &bytes)?
-                        .ok_or_else(|| corrupt(format!("stream index of {stream} points to a missing record")))?;
+                    let event = in_block(first, &bytes)?.ok_or_else(|| {
+                        corrupt(format!(
+                            "stream index of {stream} points to a missing record"
+                        ))
+                    })?;
                     block = Some((first, bytes));
                     event
                 }
             };
             if event.stream != *stream {
-                return Err(corrupt(format!("stream index of {stream} points to an event of {}", event.stream)));
+                return Err(corrupt(format!(
+                    "stream index of {stream} points to an event of {}",
+                    event.stream
+                )));
             }
             out.push(event);
         }
@@ -374,25 +486,40 @@ impl EventStore {
     pub fn verify(&self) -> Result<VerifyReport, StoreError> {
         let mut good = Head::default();
         let mut checked = 0;
-        for entry in self.inner.tree.range(keys::log_key(0)..=keys::log_key(u64::MAX)) {
+        for entry in self
+            .inner
+            .tree
+            .range(keys::log_key(0)..=keys::log_key(u64::MAX))
+        {
             let (key, block) = entry?;
             let first = keys::u64_at(&key, 1).unwrap_or(0);
             let expected = good.position + 1;
             if first != expected {
-                let reason = format!("expected position {expected}, the next block starts at {first}");
-                return Ok(VerifyReport { checked, head: good, first_break: Some((expected, reason)) });
+                let reason =
+                    format!("expected position {expected}, the next block starts at {first}");
+                return Ok(VerifyReport {
+                    checked,
+                    head: good,
+                    first_break: Some((expected, reason)),
+                });
             }
             let records = match record::block_records(&block) {
                 Ok(records) => records,
                 Err(reason) => {
                     let reason = format!("block does not decode: {reason}");
-                    return Ok(VerifyReport { checked, head: good, first_break: Some((first, reason)) });
+                    return Ok(VerifyReport {
+                        checked,
+                        head: good,
+                        first_break: Some((first, reason)),
+                    });
                 }
             };
             for (position, bytes) in (first..).zip(records) {
                 let problem = match record::decode(bytes) {
                     Err(reason) => Some(format!("does not decode: {reason}")),
-                    Ok(record) if record.position != position => Some(format!("record says position {}", record.position)),
+                    Ok(record) if record.position != position => {
+                        Some(format!("record says position {}", record.position))
+                    }
                     Ok(record) if record.prev_hash != good.hash => {
                         Some("previous-hash link does not match the record before".to_owned())
                     }
@@ -400,22 +527,39 @@ impl EventStore {
                         Some("hash does not match the record's contents".to_owned())
                     }
                     Ok(record) => {
-                        let indexed = self.inner.tree.get(keys::stream_key(record.stream.as_str(), record.version))?;
+                        let indexed = self
+                            .inner
+                            .tree
+                            .get(keys::stream_key(record.stream.as_str(), record.version))?;
                         if indexed.as_deref().and_then(|v| keys::u64_at(v, 0)) == Some(position) {
-                            good = Head { position, hash: record.hash };
+                            good = Head {
+                                position,
+                                hash: record.hash,
+                            };
                             checked += 1;
                             None
                         } else {
-                            Some(format!("stream index of {} v{} does not point here", record.stream, record.version))
+                            Some(format!(
+                                "stream index of {} v{} does not point here",
+                                record.stream, record.version
+                            ))
                         }
                     }
                 };
                 if let Some(reason) = problem {
-                    return Ok(VerifyReport { checked, head: good, first_break: Some((position, reason)) });
+                    return Ok(VerifyReport {
+                        checked,
+                        head: good,
+                        first_break: Some((position, reason)),
+                    });
                 }
             }
         }
-        Ok(VerifyReport { checked, head: good, first_break: None })
+        Ok(VerifyReport {
+            checked,
+            head: good,
+            first_break: None,
+        })
     }
 
     /// Bytes the database occupies on disk.

@@ -1,15 +1,19 @@
-//! The single writer thread and its group commit.
+//! The writer thread, the flusher thread, and their group commit.
 //!
 //! Appends arrive on a channel. The writer takes every append waiting (up to
 //! `max_group`), checks each against the stream versions and idempotency
-//! keys, seals its records onto the hash chain, packs them into blocks (one
-//! sled key per block of consecutive records, not per record: half the
-//! sled work and a third less disk), and writes the whole group as one sled
-//! batch followed by one flush. Only then does it answer the
-//! callers and publish the new durable head. A refused append adds nothing
-//! to the batch; a failed batch or flush fails every append in the group
-//! and stops the writer (fail-stop: the in-memory head could otherwise drift
-//! from what is on disk).
+//! keys, seals its records onto the hash chain and packs them into blocks
+//! (one sled key per block of consecutive records), then inserts each block
+//! followed by the stream-index and idempotency entries derived from it.
+//! It hands the group to the flusher and goes on with the next one.
+//!
+//! The flusher flushes sled (one flush covers every group inserted before
+//! it), publishes the new durable head, and only then answers the callers.
+//! So the disk wait of one group overlaps the CPU work of the next.
+//!
+//! A refused append inserts nothing. A failed insert or flush fails every
+//! pending append and stops both threads (fail-stop: the in-memory head
+//! could otherwise drift from what is on disk); the store must be reopened.
 
 use crate::error::{AppendError, StoreError};
 use crate::keys;
@@ -48,35 +52,51 @@ pub(crate) struct Writer {
 /// Counters of the group commit, for benchmarks and metrics.
 #[derive(Debug, Default)]
 pub(crate) struct WriterStats {
-    /// Groups committed (each one batch and at most one flush).
+    /// Groups applied (each written by the writer thread in one go).
     pub groups: AtomicU64,
+    /// Flushes (each covering every group applied before it).
+    pub flushes: AtomicU64,
     /// Appends submitted.
     pub appends: AtomicU64,
 }
 
 /// What one group has decided so far but not yet written.
 struct Group {
-    batch: sled::Batch,
+    /// Inserts in the order they must reach sled: each block, then the
+    /// stream-index and idempotency entries derived from it.
+    inserts: Vec<(Vec<u8>, Vec<u8>)>,
     head: Head,
     versions: HashMap<String, u64>,
     keys: HashMap<String, ([u8; 32], AppendOutcome)>,
     writes: usize,
     now_micros: i64,
-    /// Records of the block being filled, and its first position.
+    /// The block being filled, and the entries derived from its records.
     block: BlockBuilder,
+    block_entries: Vec<(Vec<u8>, Vec<u8>)>,
 }
 
 impl Group {
-    fn push_record(&mut self, position: u64, record: &[u8]) {
+    fn push_record(&mut self, position: u64, record: &[u8], stream: &str, version: u64) {
         if self.block.is_full() {
             self.seal_block();
         }
         self.block.push(position, record);
+        self.block_entries.push((
+            keys::stream_key(stream, version),
+            position.to_be_bytes().to_vec(),
+        ));
+    }
+
+    fn push_idempotency(&mut self, key: &str, digest: [u8; 32], outcome: AppendOutcome) {
+        let value = encode_idempotency(&digest, &outcome);
+        self.block.push_idempotency(key, &value);
+        self.block_entries.push((keys::idempotency_key(key), value));
     }
 
     fn seal_block(&mut self) {
         if let Some((first, bytes)) = self.block.take() {
-            self.batch.insert(&keys::log_key(first), bytes);
+            self.inserts.push((keys::log_key(first).to_vec(), bytes));
+            self.inserts.append(&mut self.block_entries);
         }
     }
 }
@@ -191,46 +211,39 @@ impl Writer {
     }
 
     pub(crate) fn run(mut self, jobs: mpsc::Receiver<Job>) {
+        let (flusher, applied) = mpsc::channel();
+        let (db, head_tx, stats) = (self.db.clone(), self.head_tx.clone(), self.stats.clone());
+        let flush_thread = std::thread::Builder::new()
+            .name("chitieu-log-flusher".into())
+            .spawn(move || flush_loop(db, applied, head_tx, &stats));
+        let Ok(flush_thread) = flush_thread else {
+            tracing::error!("could not start the flusher thread; the log takes no appends");
+            return;
+        };
         while let Ok(first) = jobs.recv() {
             let mut group = vec![first];
-            // Gather what is waiting, yielding the core between rounds so
-            // writers woken by the previous flush can queue their next
-            // append into this group; stop at the first round that adds
-            // nothing (a lone writer pays one yield, not a timer).
-            loop {
-                let before = group.len();
-                while group.len() < self.max_group {
-                    match jobs.try_recv() {
-                        Ok(job) => group.push(job),
-                        Err(_) => break,
-                    }
-                }
-                if group.len() >= self.max_group || (group.len() == before && before > 1) {
-                    break;
-                }
-                std::thread::yield_now();
-                if group.len() == before {
-                    // One more look after the yield, then commit.
-                    while group.len() < self.max_group {
-                        match jobs.try_recv() {
-                            Ok(job) => group.push(job),
-                            Err(_) => break,
-                        }
-                    }
-                    if group.len() == before {
-                        break;
-                    }
+            // Take everything waiting: appends that arrived during the
+            // last group's work ride along in this one.
+            while group.len() < self.max_group {
+                match jobs.try_recv() {
+                    Ok(job) => group.push(job),
+                    Err(_) => break,
                 }
             }
             self.stats.groups.fetch_add(1, Ordering::Relaxed);
-            self.stats.appends.fetch_add(group.len() as u64, Ordering::Relaxed);
-            if let Err(error) = self.commit(group) {
-                tracing::error!(%error, "event log write failed; the writer stops");
-                // Refuse everything still queued; callers see `Closed`.
-                drop(jobs);
-                return;
+            self.stats
+                .appends
+                .fetch_add(group.len() as u64, Ordering::Relaxed);
+            if let Err(error) = self.commit(group, &flusher) {
+                tracing::error!(%error, "event log write failed; the log stops taking appends");
+                break;
             }
         }
+        // Refuse what is still queued (callers see `Closed`), let the flusher
+        // answer what was applied, and wait for it.
+        drop(jobs);
+        drop(flusher);
+        let _ = flush_thread.join();
     }
 
     fn current_version(&self, group: &Group, stream: &str) -> Result<u64, StoreError> {
@@ -322,10 +335,7 @@ impl Writer {
                 prev_hash: group.head.hash,
             }
             .seal();
-            group.push_record(position, &bytes);
-            group
-                .batch
-                .insert(keys::stream_key(stream, version), &position.to_be_bytes());
+            group.push_record(position, &bytes, stream, version);
             group.head = Head { position, hash };
         }
         let outcome = AppendOutcome {
@@ -335,10 +345,7 @@ impl Writer {
             replayed: false,
         };
         if let Some(key) = &request.idempotency_key {
-            group.batch.insert(
-                keys::idempotency_key(key),
-                encode_idempotency(&digest, &outcome),
-            );
+            group.push_idempotency(key, digest, outcome);
             group.keys.insert(key.clone(), (digest, outcome));
         }
         group.versions.insert(stream.to_owned(), version);
@@ -346,15 +353,21 @@ impl Writer {
         Ok(outcome)
     }
 
-    fn commit(&mut self, jobs: Vec<Job>) -> Result<(), StoreError> {
+    /// Prepares and applies one group, then hands it to the flusher.
+    fn commit(
+        &mut self,
+        jobs: Vec<Job>,
+        flusher: &mpsc::Sender<Applied>,
+    ) -> Result<(), StoreError> {
         let mut group = Group {
-            batch: sled::Batch::default(),
+            inserts: Vec::new(),
             head: self.head,
             versions: HashMap::new(),
             keys: HashMap::new(),
             writes: 0,
             now_micros: Utc::now().timestamp_micros(),
             block: BlockBuilder::default(),
+            block_entries: Vec::new(),
         };
         let mut replies = Vec::with_capacity(jobs.len());
         for job in jobs {
@@ -363,29 +376,86 @@ impl Writer {
         }
         if group.writes > 0 {
             group.seal_block();
-            let written = self
-                .tree
-                .apply_batch(group.batch)
-                .and_then(|()| self.db.flush().map(|_| ()));
-            if let Err(error) = written {
-                for (reply, result) in replies {
-                    let answer = match result {
-                        Ok(outcome) if !outcome.replayed => {
-                            Err(AppendError::Store(StoreError::Closed))
-                        }
-                        other => other,
-                    };
-                    let _ = reply.send(answer);
+            // Plain inserts, not `apply_batch`: sled's batch takes a global
+            // lock that waits for a running flush, which would stop this
+            // group from being applied while the previous one is flushed.
+            // Atomicity comes from the block instead: a group's records
+            // are whole blocks, each one key, and the index entries after
+            // each block are derived from it (repaired on open if a crash
+            // cut them off; sled recovers a prefix of its log).
+            for (key, value) in group.inserts {
+                if let Err(error) = self.tree.insert(key, value) {
+                    fail(replies);
+                    return Err(StoreError::Sled(error));
                 }
-                return Err(StoreError::Sled(error));
             }
             self.head = group.head;
             self.versions.extend(group.versions);
-            self.head_tx.send_replace(self.head);
         }
-        for (reply, result) in replies {
-            let _ = reply.send(result);
+        // Every answer, refusals and replays included, waits for the flush
+        // that covers everything applied so far: a replay may point at
+        // events that are applied but not yet durable.
+        flusher
+            .send(Applied {
+                head: self.head,
+                replies,
+            })
+            .map_err(|_| StoreError::Closed)
+    }
+}
+
+type Reply = (
+    oneshot::Sender<Result<AppendOutcome, AppendError>>,
+    Result<AppendOutcome, AppendError>,
+);
+
+/// A group applied to sled, waiting for the flush that makes it durable.
+struct Applied {
+    head: Head,
+    replies: Vec<Reply>,
+}
+
+/// Answers a group whose write failed: what would have been written fails.
+fn fail(replies: Vec<Reply>) {
+    for (reply, result) in replies {
+        let answer = match result {
+            Ok(_) => Err(AppendError::Store(StoreError::Closed)),
+            refused => refused,
+        };
+        let _ = reply.send(answer);
+    }
+}
+
+/// The flusher thread: makes applied groups durable, publishes the new
+/// head, then answers. While it waits on the disk, the writer prepares and
+/// applies the next groups, so one flush covers all of them.
+fn flush_loop(
+    db: sled::Db,
+    applied: mpsc::Receiver<Applied>,
+    head_tx: watch::Sender<Head>,
+    stats: &WriterStats,
+) {
+    while let Ok(first) = applied.recv() {
+        let mut pending = vec![first];
+        while let Ok(more) = applied.try_recv() {
+            pending.push(more);
         }
-        Ok(())
+        if let Err(error) = db.flush() {
+            tracing::error!(%error, "event log flush failed; the log stops taking appends");
+            for group in pending {
+                fail(group.replies);
+            }
+            return;
+        }
+        stats.flushes.fetch_add(1, Ordering::Relaxed);
+        let head = pending.last().map(|g| g.head).unwrap_or_default();
+        // Publish before answering, so a caller that reads right after its
+        // append returns sees its own events.
+        head_tx.send_if_modified(|h| std::mem::replace(h, head) != head);
+        for group in pending {
+            for (reply, result) in group.replies {
+                let _ = reply.send(result);
+            }
+        }
     }
 }

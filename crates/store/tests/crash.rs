@@ -2,6 +2,8 @@
 //! after each reopen that every acknowledged append is there, no append is
 //! half-written, and the hash chain verifies.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use chitieu_domain::StreamId;
 use chitieu_store::EventStore;
 use std::collections::HashMap;

@@ -1,5 +1,5 @@
 //! Helpers shared by the store's tests.
-#![allow(dead_code, missing_docs)]
+#![allow(dead_code, missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 use chitieu_domain::event::EncodedEvent;
 use chitieu_domain::StreamId;
