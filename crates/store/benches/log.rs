@@ -7,7 +7,10 @@
 //! - reading the global log (records decoded; and through the domain codec);
 //! - bytes on disk per realistic event against its encoded size.
 //!
-//! Set `BENCH_SECONDS` to change the duration of each timed phase (default 5).
+//! `BENCH_SECONDS` sets the duration of the timed single-writer phases
+//! (default 5); `BENCH_APPENDS_PER_WRITER` the appends of each of the 64
+//! writers (default 4,000, so 256,000 events: sled slows as its tree grows,
+//! so a fixed count makes runs comparable).
 
 use chitieu_domain::actual::{ActualReport, ReportId, ResultStatus, ResultValue};
 use chitieu_domain::event::{ActualReported, EncodedEvent};
@@ -138,8 +141,8 @@ fn main() {
         .expect("runtime");
     let store = EventStore::open(dir.path().join("concurrent")).expect("open");
     let writers = 64u64;
+    let per_writer = std::env::var("BENCH_APPENDS_PER_WRITER").ok().and_then(|s| s.parse().ok()).unwrap_or(4000u64);
     let (events, elapsed, p50, p99) = runtime.block_on(async {
-        let deadline = Instant::now() + seconds();
         let started = Instant::now();
         let tasks: Vec<_> = (0..writers)
             .map(|w| {
@@ -148,7 +151,7 @@ fn main() {
                 tokio::spawn(async move {
                     let mut n = 0u64;
                     let mut latencies = Vec::new();
-                    while Instant::now() < deadline {
+                    while n < per_writer {
                         let t = Instant::now();
                         store
                             .append(request(w * 1000 + n % 100, &event))

@@ -111,7 +111,7 @@ impl StoreConfig {
     pub fn new(path: impl AsRef<Path>) -> Self {
         StoreConfig {
             path: path.as_ref().to_owned(),
-            cache_capacity: 256 * 1024 * 1024,
+            cache_capacity: 1024 * 1024 * 1024,
             max_group: 4096,
         }
     }
