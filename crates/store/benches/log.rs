@@ -141,7 +141,10 @@ fn main() {
         .expect("runtime");
     let store = EventStore::open(dir.path().join("concurrent")).expect("open");
     let writers = 64u64;
-    let per_writer = std::env::var("BENCH_APPENDS_PER_WRITER").ok().and_then(|s| s.parse().ok()).unwrap_or(4000u64);
+    let per_writer = std::env::var("BENCH_APPENDS_PER_WRITER")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(4000u64);
     let (events, elapsed, p50, p99) = runtime.block_on(async {
         let started = Instant::now();
         let tasks: Vec<_> = (0..writers)
