@@ -39,4 +39,4 @@ pub use indicator::{Category, IndicatorCode, IndicatorDefinition, IndicatorId, M
 pub use org_unit::{OrgUnit, OrgUnitCode, OrgUnitLevel};
 pub use state::{DomainState, IndicatorState, TargetState};
 pub use target::{Direction, Reduction, Target, TargetKind, TargetTrack};
-pub use text::{Reason, Text};
+pub use text::{search_key, Reason, Text};

@@ -43,7 +43,13 @@ impl Text {
 
     /// Parses text, refusing more than `max` characters.
     pub fn parse_with_limit(raw: &str, max: usize) -> Result<Self, TextError> {
-        let normalised: String = raw.trim().nfc().collect();
+        let trimmed = raw.trim();
+        // Most text is already NFC (and all text read back from the log is):
+        // the quick check spares the allocation and the normalisation.
+        let normalised: String = match unicode_normalization::is_nfc_quick(trimmed.chars()) {
+            unicode_normalization::IsNormalized::Yes => trimmed.to_owned(),
+            _ => trimmed.nfc().collect(),
+        };
         if normalised.is_empty() {
             return Err(TextError::Empty);
         }
@@ -85,6 +91,33 @@ impl fmt::Display for Text {
     }
 }
 
+/// A search key for text: lowercase, without Vietnamese diacritics, `đ` as
+/// `d`, whitespace collapsed. "Thu ngân sách" and "thu ngan sach" share
+/// the key "thu ngan sach".
+pub fn search_key(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    let mut space = false;
+    for c in raw.nfd() {
+        if unicode_normalization::char::is_combining_mark(c) {
+            continue;
+        }
+        let c = match c {
+            'đ' | 'Đ' => 'd',
+            c => c,
+        };
+        if c.is_whitespace() {
+            space = !out.is_empty();
+            continue;
+        }
+        if space {
+            out.push(' ');
+            space = false;
+        }
+        out.extend(c.to_lowercase());
+    }
+    out
+}
+
 /// The reason given for a revision, a correction or a retirement (lý do).
 /// Auditors read it, so it may not be blank.
 pub type Reason = Text;
@@ -98,6 +131,14 @@ mod tests {
         let nfd = "Thu nga\u{302}n sa\u{301}ch";
         let nfc = "Thu ngân sách";
         assert_eq!(Text::parse(nfd), Text::parse(nfc));
+    }
+
+    #[test]
+    fn search_keys_ignore_diacritics_case_and_spacing() {
+        assert_eq!(search_key("Thu ngân sách"), "thu ngan sach");
+        assert_eq!(search_key("  THU   NGÂN\tSÁCH "), "thu ngan sach");
+        assert_eq!(search_key("Đường liên xã"), "duong lien xa");
+        assert_eq!(search_key("Thu nga\u{302}n sa\u{301}ch"), "thu ngan sach");
     }
 
     #[test]

@@ -147,19 +147,20 @@ pub struct EventStore {
 /// Restores the stream-index and idempotency entries of the last block if a
 /// crash cut them off (they are written right after their block, and sled
 /// recovers a prefix of its log, so only the last block can lack them).
-/// Returns the head.
+/// Returns the head and its recorded-at in microseconds.
 fn repair_derived_entries(
     db: &sled::Db,
     tree: &sled::Tree,
     first: u64,
     block: &[u8],
-) -> Result<Head, StoreError> {
+) -> Result<(Head, i64), StoreError> {
     let corrupt = |reason| StoreError::Corrupt {
         position: first,
         reason,
     };
     let view = record::parse_block(block).map_err(corrupt)?;
     let mut head = Head::default();
+    let mut last_micros = i64::MIN;
     let mut repaired = 0;
     for (position, bytes) in (first..).zip(&view.records) {
         let record =
@@ -190,7 +191,7 @@ fn repair_derived_entries(
         );
         db.flush()?;
     }
-    Ok(head)
+    Ok((head, last_micros))
 }
 
 /// Encoded records with their positions, read lazily block by block.
@@ -218,7 +219,7 @@ impl EventStore {
     /// crates may use for their own trees).
     pub fn from_db(db: sled::Db, max_group: usize) -> Result<Self, StoreError> {
         let tree = db.open_tree(LOG_TREE)?;
-        let head = match tree
+        let (head, last_micros) = match tree
             .range(keys::log_key(0)..=keys::log_key(u64::MAX))
             .next_back()
         {
@@ -227,7 +228,7 @@ impl EventStore {
                 let first = keys::u64_at(&key, 1).unwrap_or(0);
                 repair_derived_entries(&db, &tree, first, &block)?
             }
-            None => Head::default(),
+            None => (Head::default(), i64::MIN),
         };
         let (head_tx, head_rx) = watch::channel(head);
         let (jobs_tx, jobs_rx) = mpsc::channel();
@@ -239,6 +240,7 @@ impl EventStore {
             head_tx,
             max_group.max(1),
             stats.clone(),
+            last_micros,
         );
         let handle = std::thread::Builder::new()
             .name("chitieu-log-writer".into())
@@ -471,6 +473,22 @@ impl EventStore {
             out.push(event);
         }
         Ok(out)
+    }
+
+    /// The last durable position recorded at or before `instant` (0 when
+    /// none): "what had been recorded by then". Recorded-at never decreases
+    /// along the log, so this is a binary search.
+    pub fn position_at(&self, instant: chrono::DateTime<chrono::Utc>) -> Result<u64, StoreError> {
+        let (mut low, mut high) = (0u64, self.head().position);
+        while low < high {
+            let mid = low + (high - low).div_ceil(2);
+            let event = self.read_all(mid, 1)?;
+            match event.first() {
+                Some(e) if e.recorded_at <= instant => low = mid,
+                _ => high = mid - 1,
+            }
+        }
+        Ok(low)
     }
 
     /// Follows the log from `from` (inclusive): first the events already

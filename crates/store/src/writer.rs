@@ -47,6 +47,9 @@ pub(crate) struct Writer {
     head_tx: watch::Sender<Head>,
     max_group: usize,
     stats: Arc<WriterStats>,
+    /// Recorded-at of the last event: transaction time never goes backwards,
+    /// even when the server clock does, so time maps to positions monotonically.
+    last_micros: i64,
 }
 
 /// Counters of the group commit, for benchmarks and metrics.
@@ -198,6 +201,7 @@ impl Writer {
         head_tx: watch::Sender<Head>,
         max_group: usize,
         stats: Arc<WriterStats>,
+        last_micros: i64,
     ) -> Self {
         Writer {
             db,
@@ -207,6 +211,7 @@ impl Writer {
             head_tx,
             max_group,
             stats,
+            last_micros,
         }
     }
 
@@ -365,7 +370,7 @@ impl Writer {
             versions: HashMap::new(),
             keys: HashMap::new(),
             writes: 0,
-            now_micros: Utc::now().timestamp_micros(),
+            now_micros: Utc::now().timestamp_micros().max(self.last_micros),
             block: BlockBuilder::default(),
             block_entries: Vec::new(),
         };
@@ -390,6 +395,7 @@ impl Writer {
                 }
             }
             self.head = group.head;
+            self.last_micros = group.now_micros;
             self.versions.extend(group.versions);
         }
         // Every answer, refusals and replays included, waits for the flush

@@ -432,3 +432,29 @@ async fn reads_from_any_position_agree_with_one_full_read_across_shared_blocks()
     }
     assert_eq!(store.verify().unwrap().first_break, None);
 }
+
+#[test]
+fn recorded_at_never_decreases_and_maps_instants_to_positions() {
+    let (_dir, store) = open();
+    assert_eq!(store.position_at(chrono::Utc::now()).unwrap(), 0);
+    let mut marks = Vec::new();
+    for n in 0..20 {
+        store
+            .append_blocking(request("a", ExpectedVersion::Any, vec![event(n)]))
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(2));
+        marks.push((chrono::Utc::now(), store.head().position));
+    }
+    let all = store.read_all(1, 100).unwrap();
+    assert!(all.windows(2).all(|w| w[0].recorded_at <= w[1].recorded_at));
+    for (instant, position) in marks {
+        assert_eq!(store.position_at(instant).unwrap(), position);
+    }
+    assert_eq!(
+        store
+            .position_at(all[0].recorded_at - chrono::Duration::microseconds(1))
+            .unwrap(),
+        0
+    );
+    assert_eq!(store.position_at(all[4].recorded_at).unwrap(), 5);
+}
