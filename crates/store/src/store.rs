@@ -174,6 +174,7 @@ fn repair_derived_entries(
             position,
             hash: record.hash,
         };
+        last_micros = record.recorded_at.timestamp_micros();
     }
     for (key, entry) in &view.idempotency {
         let key = String::from_utf8_lossy(key);
