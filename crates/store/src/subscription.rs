@@ -54,4 +54,27 @@ impl Subscription {
             self.head.changed().await.map_err(|_| StoreError::Closed)?;
         }
     }
+
+    /// Waits for at least one event, then returns every event durable
+    /// right now after it, up to `max`.
+    pub async fn next_batch(&mut self, max: usize) -> Result<Vec<RecordedEvent>, StoreError> {
+        let mut out = vec![self.next().await?];
+        while out.len() < max {
+            if let Some(event) = self.buffer.pop_front() {
+                self.next = event.position + 1;
+                out.push(event);
+                continue;
+            }
+            let durable = self.head.borrow().position;
+            if durable < self.next {
+                break;
+            }
+            self.buffer
+                .extend(self.store.read_all(self.next, PAGE.min(max - out.len()))?);
+            if self.buffer.is_empty() {
+                break;
+            }
+        }
+        Ok(out)
+    }
 }

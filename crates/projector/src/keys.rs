@@ -1,0 +1,105 @@
+//! Key layout of the `projection` tree (one tree for every read model, so
+//! a chunk of events and the checkpoint commit in one atomic batch).
+//!
+//! | prefix | key                                   | value                    |
+//! |--------|---------------------------------------|--------------------------|
+//! | `m`    | `m/checkpoint`, `m/version`           | u64 BE / u32 BE          |
+//! | `i`    | indicator id                          | `IndicatorView` (JSON)   |
+//! | `o`    | org unit, 0, period, 0, indicator id  | empty                    |
+//! | `p`    | period, 0, indicator id               | empty                    |
+//! | `c`    | category, 0, indicator id             | empty                    |
+//! | `s`    | settled status, 0, indicator id       | empty                    |
+//! | `n`    | name word (search key), 0, indicator id | empty                  |
+//! | `a`    | actor, 0, position                    | `AuditEntry` (JSON)      |
+//! | `u`    | org unit, 0, position                 | `AuditEntry` (JSON)      |
+//! | `y`    | org unit, 0, period                   | `Summary` (JSON)         |
+//! | `g`    | org unit code                         | `OrgUnitView` (JSON)     |
+//! | `d`    | document id                           | `Document` (JSON)        |
+//! | `r`    | previous indicator id, next indicator id | empty                 |
+
+use chitieu_domain::IndicatorId;
+
+pub(crate) const CHECKPOINT: &[u8] = b"m/checkpoint";
+pub(crate) const VERSION: &[u8] = b"m/version";
+
+fn join(prefix: u8, parts: &[&[u8]]) -> Vec<u8> {
+    let mut key = Vec::with_capacity(1 + parts.iter().map(|p| p.len() + 1).sum::<usize>());
+    key.push(prefix);
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            key.push(0);
+        }
+        key.extend_from_slice(part);
+    }
+    key
+}
+
+pub(crate) fn indicator(id: IndicatorId) -> Vec<u8> {
+    join(b'i', &[id.0.as_bytes()])
+}
+
+pub(crate) fn by_org(org: &str, period: &str, id: IndicatorId) -> Vec<u8> {
+    join(b'o', &[org.as_bytes(), period.as_bytes(), id.0.as_bytes()])
+}
+
+pub(crate) fn by_org_prefix(org: &str, period: Option<&str>) -> Vec<u8> {
+    match period {
+        Some(p) => join(b'o', &[org.as_bytes(), p.as_bytes(), b""]),
+        None => join(b'o', &[org.as_bytes(), b""]),
+    }
+}
+
+pub(crate) fn by_period(period: &str, id: IndicatorId) -> Vec<u8> {
+    join(b'p', &[period.as_bytes(), id.0.as_bytes()])
+}
+
+pub(crate) fn by_category(category: &str, id: IndicatorId) -> Vec<u8> {
+    join(b'c', &[category.as_bytes(), id.0.as_bytes()])
+}
+
+pub(crate) fn by_status(status: &str, id: IndicatorId) -> Vec<u8> {
+    join(b's', &[status.as_bytes(), id.0.as_bytes()])
+}
+
+pub(crate) fn by_word(word: &str, id: IndicatorId) -> Vec<u8> {
+    join(b'n', &[word.as_bytes(), id.0.as_bytes()])
+}
+
+/// Prefix of every indicator of a one-part index (`p`, `c`, `s`, `n`).
+pub(crate) fn index_prefix(prefix: u8, value: &str) -> Vec<u8> {
+    join(prefix, &[value.as_bytes(), b""])
+}
+
+pub(crate) fn audit_by_actor(actor: &str, position: u64) -> Vec<u8> {
+    join(b'a', &[actor.as_bytes(), &position.to_be_bytes()])
+}
+
+pub(crate) fn audit_by_org(org: &str, position: u64) -> Vec<u8> {
+    join(b'u', &[org.as_bytes(), &position.to_be_bytes()])
+}
+
+pub(crate) fn summary(org: &str, period: &str) -> Vec<u8> {
+    join(b'y', &[org.as_bytes(), period.as_bytes()])
+}
+
+pub(crate) fn org_unit(code: &str) -> Vec<u8> {
+    join(b'g', &[code.as_bytes()])
+}
+
+pub(crate) fn document(id: uuid::Uuid) -> Vec<u8> {
+    join(b'd', &[id.as_bytes()])
+}
+
+pub(crate) fn next_period(previous: IndicatorId, next: IndicatorId) -> Vec<u8> {
+    join(b'r', &[previous.0.as_bytes(), next.0.as_bytes()])
+}
+
+pub(crate) fn next_period_prefix(previous: IndicatorId) -> Vec<u8> {
+    join(b'r', &[previous.0.as_bytes(), b""])
+}
+
+/// The indicator id at the end of an index key.
+pub(crate) fn trailing_id(key: &[u8]) -> Option<IndicatorId> {
+    let bytes: [u8; 16] = key.get(key.len().checked_sub(16)?..)?.try_into().ok()?;
+    Some(IndicatorId(uuid::Uuid::from_bytes(bytes)))
+}

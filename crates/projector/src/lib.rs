@@ -1,0 +1,24 @@
+//! The read side of chitieu: read models in sled, built from the event log.
+//!
+//! - [`Projector`] follows the log and keeps the read models, committing
+//!   each chunk of events with its checkpoint atomically; it rebuilds from
+//!   zero when [`READ_MODEL_VERSION`] changes, and its position can be
+//!   awaited for read-your-writes.
+//! - [`ReadModel`] answers queries: current state, listings by index,
+//!   history with before/after values, the audit trail, summaries, and time
+//!   travel to any past instant or log position.
+//! - [`IndicatorView`] and [`view::fold`] are the one fold that every read
+//!   path shares.
+
+mod keys;
+pub mod model;
+mod projector;
+mod query;
+pub mod view;
+
+pub use model::{AuditEntry, HistoryEntry, OrgUnitView, Summary};
+pub use projector::{
+    category_name, status_name, ProjectionError, Projector, PROJECTION_TREE, READ_MODEL_VERSION,
+};
+pub use query::{AuditFilter, IndicatorFilter, ReadModel};
+pub use view::{IndicatorView, ReportView, Stamp, TrackView};

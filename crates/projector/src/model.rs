@@ -1,0 +1,94 @@
+//! Read-model records other than the indicator view: audit entries,
+//! summaries, org units, history entries.
+
+use chitieu_domain::achievement::AchievementStatus;
+use chitieu_domain::{DocumentId, IndicatorId, OrgUnit, OrgUnitCode, TargetTrack};
+use chitieu_store::Actor;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+/// One event in the audit trail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    /// Log position.
+    pub position: u64,
+    /// Transaction time.
+    pub recorded_at: DateTime<Utc>,
+    /// Who.
+    pub actor: Actor,
+    /// The org unit concerned, where there is one.
+    pub org_unit: Option<OrgUnitCode>,
+    /// The stream.
+    pub stream: String,
+    /// The event type.
+    pub kind: String,
+    /// The indicator concerned, if any.
+    pub indicator: Option<IndicatorId>,
+}
+
+/// Counts of indicators by settled status for one org unit and period
+/// ("15/15 chỉ tiêu đạt và vượt").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Summary {
+    /// Vượt.
+    pub exceeded: u64,
+    /// Đạt.
+    pub met: u64,
+    /// Chưa đạt.
+    pub not_met: u64,
+    /// Nothing reported, or nothing to judge by.
+    pub no_data: u64,
+}
+
+impl Summary {
+    /// All indicators counted.
+    pub fn total(&self) -> u64 {
+        self.exceeded + self.met + self.not_met + self.no_data
+    }
+
+    pub(crate) fn slot(&mut self, status: AchievementStatus) -> &mut u64 {
+        match status {
+            AchievementStatus::Exceeded => &mut self.exceeded,
+            AchievementStatus::Met => &mut self.met,
+            AchievementStatus::NotMet => &mut self.not_met,
+            AchievementStatus::NoData | AchievementStatus::NotDue => &mut self.no_data,
+        }
+    }
+}
+
+/// An org unit and what became of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrgUnitView {
+    /// The unit as registered.
+    pub unit: OrgUnit,
+    /// Its successors, once it ceased.
+    pub successors: Vec<OrgUnitCode>,
+    /// The day it ceased.
+    pub ceased_on: Option<NaiveDate>,
+}
+
+/// One entry of an indicator's history: one event, with the values it
+/// replaced and set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    /// Log position.
+    pub position: u64,
+    /// Stream version.
+    pub version: u64,
+    /// Transaction time.
+    pub recorded_at: DateTime<Utc>,
+    /// Who.
+    pub actor: Actor,
+    /// The event type.
+    pub kind: String,
+    /// The track concerned, for target events.
+    pub track: Option<TargetTrack>,
+    /// The value before (a target, a report), as JSON.
+    pub before: Option<serde_json::Value>,
+    /// The value after, as JSON.
+    pub after: Option<serde_json::Value>,
+    /// The reason given.
+    pub reason: Option<String>,
+    /// The document cited.
+    pub document: Option<DocumentId>,
+}

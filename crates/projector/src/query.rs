@@ -1,0 +1,470 @@
+//! [`ReadModel`]: the queries clients and auditors run against the read
+//! models, including time travel (transaction time: "as recorded by then";
+//! valid time: "figures referring to dates up to then").
+
+use crate::keys;
+use crate::model::{AuditEntry, HistoryEntry, OrgUnitView, Summary};
+use crate::projector::{category_name, parse, status_name, ProjectionError, Projector};
+use crate::view::{fold, IndicatorView, Stamp};
+use chitieu_domain::achievement::AchievementStatus;
+use chitieu_domain::{
+    search_key, Category, Document, DocumentId, Event, IndicatorId, OrgUnitCode, Period, StreamId,
+};
+use chitieu_store::RecordedEvent;
+use chrono::{DateTime, Utc};
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+/// Which indicators to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IndicatorFilter {
+    /// Of this org unit.
+    pub org_unit: Option<OrgUnitCode>,
+    /// And of its descendants too.
+    pub include_descendants: bool,
+    /// Of this period.
+    pub period: Option<Period>,
+    /// Of this category.
+    pub category: Option<Category>,
+    /// Whose settled status (at the end of the period) is this one.
+    pub status: Option<AchievementStatus>,
+    /// Whose name contains this text, ignoring diacritics and case.
+    pub name: Option<String>,
+}
+
+/// Which audit entries to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    /// Changes by this principal.
+    pub actor: Option<String>,
+    /// Recorded at or after.
+    pub from: Option<DateTime<Utc>>,
+    /// Recorded at or before.
+    pub to: Option<DateTime<Utc>>,
+    /// Concerning this org unit (and its descendants).
+    pub org_unit: Option<OrgUnitCode>,
+    /// Of this event type.
+    pub kind: Option<String>,
+}
+
+/// Read access to the read models. Cheap to clone.
+#[derive(Clone)]
+pub struct ReadModel {
+    projector: Arc<Projector>,
+}
+
+type Decoded = Vec<(RecordedEvent, Event)>;
+
+impl ReadModel {
+    /// Reads what `projector` maintains.
+    pub fn new(projector: Arc<Projector>) -> Self {
+        ReadModel { projector }
+    }
+
+    fn tree(&self) -> &sled::Tree {
+        self.projector.tree()
+    }
+
+    /// The projector behind it.
+    pub fn projector(&self) -> &Arc<Projector> {
+        &self.projector
+    }
+
+    /// One indicator as it stands.
+    pub fn indicator(&self, id: IndicatorId) -> Result<Option<IndicatorView>, ProjectionError> {
+        let key = keys::indicator(id);
+        match self.tree().get(&key)? {
+            Some(bytes) => Ok(Some(parse(&key, &bytes)?)),
+            None => Ok(None),
+        }
+    }
+
+    fn stream(&self, id: IndicatorId) -> Result<Decoded, ProjectionError> {
+        let records =
+            self.projector
+                .store()
+                .read_stream(&StreamId::indicator(id), 1, usize::MAX)?;
+        records
+            .into_iter()
+            .map(|r| {
+                let event = r.decode().map_err(|e| ProjectionError::Undecodable {
+                    position: r.position,
+                    reason: e.to_string(),
+                })?;
+                Ok((r, event))
+            })
+            .collect()
+    }
+
+    /// One indicator as it was recorded up to log position `position`
+    /// (`None` if it did not exist yet).
+    pub fn indicator_at(
+        &self,
+        id: IndicatorId,
+        position: u64,
+    ) -> Result<Option<IndicatorView>, ProjectionError> {
+        let Some(mut view) = fold(&self.stream(id)?, Some(position)) else {
+            return Ok(None);
+        };
+        view.previous_figure = match view.definition.previous {
+            Some(previous) => {
+                fold(&self.stream(previous)?, Some(position)).and_then(|p| p.current_figure())
+            }
+            None => None,
+        };
+        Ok(Some(view))
+    }
+
+    /// One indicator as it was recorded at `instant`.
+    pub fn indicator_as_of(
+        &self,
+        id: IndicatorId,
+        instant: DateTime<Utc>,
+    ) -> Result<Option<IndicatorView>, ProjectionError> {
+        let position = self.projector.store().position_at(instant)?;
+        self.indicator_at(id, position)
+    }
+
+    /// The org unit and, when asked, all its descendants.
+    pub fn org_unit_and_descendants(
+        &self,
+        code: &OrgUnitCode,
+        descendants: bool,
+    ) -> Result<Vec<OrgUnitCode>, ProjectionError> {
+        if !descendants {
+            return Ok(vec![code.clone()]);
+        }
+        let units = self.org_units()?;
+        let mut out = vec![code.clone()];
+        let mut i = 0;
+        while i < out.len() {
+            let parent = out[i].clone();
+            out.extend(
+                units
+                    .iter()
+                    .filter(|u| u.unit.parent.as_ref() == Some(&parent))
+                    .map(|u| u.unit.code.clone()),
+            );
+            i += 1;
+        }
+        Ok(out)
+    }
+
+    fn ids_with_prefix(
+        &self,
+        prefix: &[u8],
+        into: &mut BTreeSet<IndicatorId>,
+    ) -> Result<(), ProjectionError> {
+        for entry in self.tree().scan_prefix(prefix) {
+            let (key, _) = entry?;
+            if let Some(id) = keys::trailing_id(&key) {
+                into.insert(id);
+            }
+        }
+        Ok(())
+    }
+
+    /// Indicators matching a filter, ordered by org unit, period, code and
+    /// name. Candidates come from the most selective index given; the other
+    /// criteria are checked on the views.
+    pub fn list(&self, filter: &IndicatorFilter) -> Result<Vec<IndicatorView>, ProjectionError> {
+        let period = filter.period.map(|p| p.to_string());
+        let name_key = filter
+            .name
+            .as_deref()
+            .map(search_key)
+            .filter(|k| !k.is_empty());
+        let mut ids = BTreeSet::new();
+        if let Some(org) = &filter.org_unit {
+            for code in self.org_unit_and_descendants(org, filter.include_descendants)? {
+                self.ids_with_prefix(
+                    &keys::by_org_prefix(code.as_str(), period.as_deref()),
+                    &mut ids,
+                )?;
+            }
+        } else if let Some(p) = &period {
+            self.ids_with_prefix(&keys::index_prefix(b'p', p), &mut ids)?;
+        } else if let Some(c) = filter.category {
+            self.ids_with_prefix(&keys::index_prefix(b'c', category_name(c)), &mut ids)?;
+        } else if let Some(s) = filter.status {
+            self.ids_with_prefix(&keys::index_prefix(b's', status_name(s)), &mut ids)?;
+        } else if let Some(word) = name_key
+            .as_deref()
+            .and_then(|k| k.split(' ').max_by_key(|w| w.len()))
+        {
+            // Words are indexed whole; a query word may be a prefix of one.
+            self.ids_with_prefix(&[&b"n"[..], word.as_bytes()].concat(), &mut ids)?;
+        } else {
+            self.ids_with_prefix(b"i", &mut ids)?;
+        }
+        let mut views = Vec::with_capacity(ids.len());
+        for id in ids {
+            let Some(view) = self.indicator(id)? else {
+                continue;
+            };
+            let d = &view.definition;
+            let keep = filter.period.is_none_or(|p| d.period == p)
+                && filter.category.is_none_or(|c| d.category == c)
+                && filter.status.is_none_or(|s| view.settled_status() == s)
+                && name_key
+                    .as_deref()
+                    .is_none_or(|k| search_key(d.name.as_str()).contains(k));
+            if keep {
+                views.push(view);
+            }
+        }
+        views.sort_by(|a, b| {
+            let key = |v: &IndicatorView| {
+                (
+                    v.definition.org_unit.clone(),
+                    v.definition.period,
+                    v.definition.code.as_ref().map(|c| c.as_str().to_owned()),
+                    v.definition.name.as_str().to_owned(),
+                    v.definition.id,
+                )
+            };
+            key(a).cmp(&key(b))
+        });
+        Ok(views)
+    }
+
+    /// Every indicator of an org unit and period as recorded up to `position`.
+    pub fn list_at(
+        &self,
+        org_unit: &OrgUnitCode,
+        period: Period,
+        position: u64,
+    ) -> Result<Vec<IndicatorView>, ProjectionError> {
+        let filter = IndicatorFilter {
+            org_unit: Some(org_unit.clone()),
+            period: Some(period),
+            ..IndicatorFilter::default()
+        };
+        let mut out = Vec::new();
+        for view in self.list(&filter)? {
+            if let Some(then) = self.indicator_at(view.definition.id, position)? {
+                out.push(then);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The indicator's history: one entry per event, oldest first, with
+    /// the value each event replaced and the one it set.
+    pub fn history(&self, id: IndicatorId) -> Result<Vec<HistoryEntry>, ProjectionError> {
+        let events = self.stream(id)?;
+        let mut view: Option<IndicatorView> = None;
+        let mut out = Vec::with_capacity(events.len());
+        for (recorded, event) in &events {
+            let mut entry = HistoryEntry {
+                position: recorded.position,
+                version: recorded.version,
+                recorded_at: recorded.recorded_at,
+                actor: recorded.actor.clone(),
+                kind: recorded.event_type.clone(),
+                track: None,
+                before: None,
+                after: None,
+                reason: None,
+                document: None,
+            };
+            match event {
+                Event::IndicatorDefined(e) => {
+                    entry.after = Some(to_json(&e.definition));
+                    entry.document = e.definition.document;
+                }
+                Event::TargetSet(e) => {
+                    entry.track = Some(e.track);
+                    entry.after = Some(to_json(&e.target));
+                    entry.document = Some(e.target.document);
+                }
+                Event::TargetRevised(e) => {
+                    entry.track = Some(e.track);
+                    entry.before = view
+                        .as_ref()
+                        .and_then(|v| v.targets.get(&e.track))
+                        .map(|t| to_json(&t.current));
+                    entry.after = Some(to_json(&e.target));
+                    entry.reason = Some(e.reason.as_str().to_owned());
+                    entry.document = Some(e.target.document);
+                }
+                Event::ActualReported(e) => {
+                    entry.before = view
+                        .as_ref()
+                        .and_then(|v| v.current_report(None))
+                        .map(|r| to_json(&r.report));
+                    entry.after = Some(to_json(&e.report));
+                    entry.document = e.report.source;
+                }
+                Event::ActualCorrected(e) => {
+                    entry.before = view
+                        .as_ref()
+                        .and_then(|v| v.reports.iter().find(|r| r.report.report_id == e.corrects))
+                        .map(|r| to_json(&r.report));
+                    entry.after = Some(to_json(&e.report));
+                    entry.reason = Some(e.reason.as_str().to_owned());
+                    entry.document = e.report.source;
+                }
+                Event::IndicatorRetired(e) => {
+                    entry.reason = Some(e.reason.as_str().to_owned());
+                    entry.document = e.document;
+                }
+                _ => {}
+            }
+            match (event, view.as_mut()) {
+                (Event::IndicatorDefined(e), _) => {
+                    view = Some(IndicatorView::defined(
+                        e.definition.clone(),
+                        Stamp::of(recorded),
+                    ));
+                }
+                (other, Some(v)) => v.apply(other, Stamp::of(recorded)),
+                (_, None) => {}
+            }
+            out.push(entry);
+        }
+        Ok(out)
+    }
+
+    /// Audit entries matching a filter, oldest first, after position
+    /// `after`, at most `limit`.
+    pub fn audit(
+        &self,
+        filter: &AuditFilter,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<AuditEntry>, ProjectionError> {
+        let store = self.projector.store();
+        let from = match filter.from {
+            Some(t) => store.position_at(t - chrono::Duration::microseconds(1))? + 1,
+            None => 1,
+        }
+        .max(after + 1);
+        let to = match filter.to {
+            Some(t) => store.position_at(t)?,
+            None => store.head().position,
+        };
+        if from > to || limit == 0 {
+            return Ok(Vec::new());
+        }
+        let orgs: Option<BTreeSet<OrgUnitCode>> = match &filter.org_unit {
+            Some(code) => Some(
+                self.org_unit_and_descendants(code, true)?
+                    .into_iter()
+                    .collect(),
+            ),
+            None => None,
+        };
+        let keep = |e: &AuditEntry| {
+            filter.kind.as_ref().is_none_or(|k| &e.kind == k)
+                && orgs
+                    .as_ref()
+                    .is_none_or(|o| e.org_unit.as_ref().is_some_and(|u| o.contains(u)))
+                && filter.actor.as_ref().is_none_or(|a| &e.actor.id == a)
+        };
+        let scan = |start: Vec<u8>,
+                    end: Vec<u8>,
+                    out: &mut Vec<AuditEntry>|
+         -> Result<(), ProjectionError> {
+            for entry in self.tree().range(start..=end) {
+                let (key, value) = entry?;
+                let e: AuditEntry = parse(&key, &value)?;
+                if keep(&e) {
+                    out.push(e);
+                    if out.len() >= limit {
+                        break;
+                    }
+                }
+            }
+            Ok(())
+        };
+        let mut out = Vec::new();
+        if let Some(actor) = &filter.actor {
+            scan(
+                keys::audit_by_actor(actor, from),
+                keys::audit_by_actor(actor, to),
+                &mut out,
+            )?;
+        } else if let Some(orgs) = &orgs {
+            for org in orgs {
+                let mut part = Vec::new();
+                scan(
+                    keys::audit_by_org(org.as_str(), from),
+                    keys::audit_by_org(org.as_str(), to),
+                    &mut part,
+                )?;
+                out.extend(part);
+            }
+            out.sort_by_key(|e| e.position);
+            out.truncate(limit);
+        } else {
+            // No actor, no org unit: walk the log itself over the range.
+            for recorded in store.iter_all(from) {
+                let recorded = recorded?;
+                if recorded.position > to || out.len() >= limit {
+                    break;
+                }
+                let key = keys::audit_by_actor(&recorded.actor.id, recorded.position);
+                if let Some(value) = self.tree().get(&key)? {
+                    let e: AuditEntry = parse(&key, &value)?;
+                    if keep(&e) {
+                        out.push(e);
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Counts by settled status of one org unit's indicators of one period.
+    pub fn summary(
+        &self,
+        org_unit: &OrgUnitCode,
+        period: Period,
+    ) -> Result<Summary, ProjectionError> {
+        let key = keys::summary(org_unit.as_str(), &period.to_string());
+        match self.tree().get(&key)? {
+            Some(bytes) => parse(&key, &bytes),
+            None => Ok(Summary::default()),
+        }
+    }
+
+    /// Every org unit, by code.
+    pub fn org_units(&self) -> Result<Vec<OrgUnitView>, ProjectionError> {
+        self.tree()
+            .scan_prefix(b"g")
+            .map(|e| {
+                let (k, v) = e?;
+                parse(&k, &v)
+            })
+            .collect()
+    }
+
+    /// One org unit.
+    pub fn org_unit(&self, code: &OrgUnitCode) -> Result<Option<OrgUnitView>, ProjectionError> {
+        let key = keys::org_unit(code.as_str());
+        self.tree().get(&key)?.map(|v| parse(&key, &v)).transpose()
+    }
+
+    /// Every document.
+    pub fn documents(&self) -> Result<Vec<Document>, ProjectionError> {
+        self.tree()
+            .scan_prefix(b"d")
+            .map(|e| {
+                let (k, v) = e?;
+                parse(&k, &v)
+            })
+            .collect()
+    }
+
+    /// One document.
+    pub fn document(&self, id: DocumentId) -> Result<Option<Document>, ProjectionError> {
+        let key = keys::document(id.0);
+        self.tree().get(&key)?.map(|v| parse(&key, &v)).transpose()
+    }
+}
+
+/// Any serialisable value as JSON, for history's before and after.
+fn to_json<T: serde::Serialize>(value: &T) -> serde_json::Value {
+    serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
+}

@@ -1,0 +1,312 @@
+//! [`IndicatorView`]: one indicator as clients and auditors see it, and the
+//! fold that builds it from its events. The same fold serves the live read
+//! model, time travel and the before/after of every history entry, so the
+//! three can never disagree.
+
+use chitieu_domain::achievement::{achievement, Achievement, AchievementStatus};
+use chitieu_domain::actual::{ActualReport, ReportId, ResultStatus};
+use chitieu_domain::{
+    DocumentId, Event, IndicatorDefinition, Measure, Reason, Target, TargetTrack,
+};
+use chitieu_store::RecordedEvent;
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Who did something and when, from the event's envelope.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stamp {
+    /// Log position.
+    pub position: u64,
+    /// Transaction time.
+    pub recorded_at: DateTime<Utc>,
+    /// Principal id.
+    pub actor: String,
+}
+
+impl Stamp {
+    /// The stamp of a recorded event.
+    pub fn of(recorded: &RecordedEvent) -> Self {
+        Stamp {
+            position: recorded.position,
+            recorded_at: recorded.recorded_at,
+            actor: recorded.actor.id.clone(),
+        }
+    }
+}
+
+/// One target track as it stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrackView {
+    /// The target in force.
+    pub current: Target,
+    /// How many times it was revised.
+    pub revisions: u32,
+    /// The document of the first setting and of each revision, in order.
+    pub documents: Vec<DocumentId>,
+    /// The reason of the last revision.
+    pub last_reason: Option<Reason>,
+    /// When and by whom it was last set or revised.
+    pub changed: Stamp,
+}
+
+/// One reported figure and what became of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportView {
+    /// The report.
+    pub report: ActualReport,
+    /// The estimate it superseded.
+    pub supersedes: Option<ReportId>,
+    /// The report it corrected.
+    pub corrects: Option<ReportId>,
+    /// Why it corrected.
+    pub correction_reason: Option<Reason>,
+    /// The later report that replaced it.
+    pub replaced_by: Option<ReportId>,
+    /// When and by whom it was reported.
+    pub reported: Stamp,
+}
+
+/// An indicator's retirement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Retirement {
+    /// Why.
+    pub reason: Reason,
+    /// The deciding document.
+    pub document: Option<DocumentId>,
+    /// When and by whom.
+    pub at: Stamp,
+}
+
+/// Everything the read side knows of one indicator.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IndicatorView {
+    /// Its definition.
+    pub definition: IndicatorDefinition,
+    /// Its stream version.
+    pub version: u64,
+    /// When it was defined.
+    pub defined: Stamp,
+    /// Its last change.
+    pub updated: Stamp,
+    /// Targets per track.
+    pub targets: BTreeMap<TargetTrack, TrackView>,
+    /// Every report, in the order reported.
+    pub reports: Vec<ReportView>,
+    /// Retirement, if retired.
+    pub retired: Option<Retirement>,
+    /// The latest figure of the linked previous-period indicator, the base
+    /// of "so cùng kỳ" and of growth and reduction targets.
+    pub previous_figure: Option<Decimal>,
+}
+
+/// The track whose status stands for the indicator in summaries and the
+/// status index: the unit's own resolution, else the assigned target, else
+/// the stretch target.
+pub const PRIMARY_TRACKS: [TargetTrack; 3] = [
+    TargetTrack::Resolution,
+    TargetTrack::Assigned,
+    TargetTrack::Stretch,
+];
+
+impl IndicatorView {
+    /// Starts a view from its definition event.
+    pub fn defined(definition: IndicatorDefinition, stamp: Stamp) -> Self {
+        IndicatorView {
+            definition,
+            version: 1,
+            defined: stamp.clone(),
+            updated: stamp,
+            targets: BTreeMap::new(),
+            reports: Vec::new(),
+            retired: None,
+            previous_figure: None,
+        }
+    }
+
+    /// Applies one event of this indicator's stream.
+    pub fn apply(&mut self, event: &Event, stamp: Stamp) {
+        match event {
+            Event::TargetSet(e) => {
+                self.targets.insert(
+                    e.track,
+                    TrackView {
+                        current: e.target.clone(),
+                        revisions: 0,
+                        documents: vec![e.target.document],
+                        last_reason: None,
+                        changed: stamp.clone(),
+                    },
+                );
+            }
+            Event::TargetRevised(e) => {
+                let (revisions, mut documents) = self
+                    .targets
+                    .get(&e.track)
+                    .map(|t| (t.revisions, t.documents.clone()))
+                    .unwrap_or_default();
+                documents.push(e.target.document);
+                self.targets.insert(
+                    e.track,
+                    TrackView {
+                        current: e.target.clone(),
+                        revisions: revisions + 1,
+                        documents,
+                        last_reason: Some(e.reason.clone()),
+                        changed: stamp.clone(),
+                    },
+                );
+            }
+            Event::ActualReported(e) => {
+                self.replace(e.supersedes, e.report.report_id);
+                self.reports.push(ReportView {
+                    report: e.report.clone(),
+                    supersedes: e.supersedes,
+                    corrects: None,
+                    correction_reason: None,
+                    replaced_by: None,
+                    reported: stamp.clone(),
+                });
+            }
+            Event::ActualCorrected(e) => {
+                self.replace(Some(e.corrects), e.report.report_id);
+                self.reports.push(ReportView {
+                    report: e.report.clone(),
+                    supersedes: None,
+                    corrects: Some(e.corrects),
+                    correction_reason: Some(e.reason.clone()),
+                    replaced_by: None,
+                    reported: stamp.clone(),
+                });
+            }
+            Event::IndicatorRetired(e) => {
+                self.retired = Some(Retirement {
+                    reason: e.reason.clone(),
+                    document: e.document,
+                    at: stamp.clone(),
+                });
+            }
+            Event::IndicatorDefined(_)
+            | Event::OrgUnitRegistered(_)
+            | Event::OrgUnitSucceeded(_)
+            | Event::DocumentRegistered(_) => return,
+        }
+        self.version += 1;
+        self.updated = stamp;
+    }
+
+    fn replace(&mut self, old: Option<ReportId>, by: ReportId) {
+        if let Some(old) = old {
+            if let Some(report) = self.reports.iter_mut().find(|r| r.report.report_id == old) {
+                report.replaced_by = Some(by);
+            }
+        }
+    }
+
+    /// The latest live report of a status whose figure refers to a date on
+    /// or before `valid_at` (all dates when `None`).
+    pub fn latest(
+        &self,
+        status: Option<ResultStatus>,
+        valid_at: Option<NaiveDate>,
+    ) -> Option<&ReportView> {
+        self.reports
+            .iter()
+            .filter(|r| r.replaced_by.is_none())
+            .filter(|r| status.is_none_or(|s| r.report.status == s))
+            .filter(|r| valid_at.is_none_or(|d| r.report.refers_to <= d))
+            .max_by_key(|r| (r.report.refers_to, r.reported.position))
+    }
+
+    /// The figure that counts: the latest final one, else the latest estimate.
+    pub fn current_report(&self, valid_at: Option<NaiveDate>) -> Option<&ReportView> {
+        self.latest(Some(ResultStatus::Final), valid_at)
+            .or_else(|| self.latest(Some(ResultStatus::Estimate), valid_at))
+    }
+
+    /// The current figure in the indicator's unit, if numeric.
+    pub fn current_figure(&self) -> Option<Decimal> {
+        self.current_report(None)
+            .and_then(|r| r.report.value.figure(self.definition.measure))
+    }
+
+    /// Achievement against one track, judged on `today`.
+    pub fn achievement(
+        &self,
+        track: TargetTrack,
+        today: NaiveDate,
+        valid_at: Option<NaiveDate>,
+    ) -> Option<Achievement> {
+        let target = self.targets.get(&track)?;
+        let report = self.current_report(valid_at);
+        Some(achievement(
+            &target.current.kind,
+            self.definition.measure,
+            report.map(|r| &r.report.value),
+            self.previous_figure,
+            self.definition.period.due(),
+            today,
+        ))
+    }
+
+    /// The track that stands for the indicator, if any is set.
+    pub fn primary_track(&self) -> Option<TargetTrack> {
+        PRIMARY_TRACKS
+            .into_iter()
+            .find(|t| self.targets.contains_key(t))
+    }
+
+    /// The status as it stands at the end of its period, for the status
+    /// index and the summaries (independent of the clock, so rebuilding on
+    /// another day gives the same bytes). "Not due" counts as no data.
+    pub fn settled_status(&self) -> AchievementStatus {
+        let status = self
+            .primary_track()
+            .and_then(|t| self.achievement(t, self.definition.period.due(), None))
+            .map_or(AchievementStatus::NoData, |a| a.status);
+        match status {
+            AchievementStatus::NotDue => AchievementStatus::NoData,
+            s => s,
+        }
+    }
+
+    /// Change of the current figure against the previous period's, in
+    /// percent for amounts and in points for rates ("tăng 16,02% so cùng kỳ").
+    pub fn change_on_previous(&self) -> Option<Decimal> {
+        let now = self.current_figure()?;
+        let before = self.previous_figure?;
+        if self.definition.measure.is_rate() || self.definition.measure == Measure::Milestone {
+            return now.checked_sub(before).map(chitieu_domain::number::round2);
+        }
+        if before.is_zero() {
+            return None;
+        }
+        now.checked_div(before)
+            .and_then(|r| r.checked_sub(Decimal::ONE))
+            .and_then(|r| r.checked_mul(Decimal::ONE_HUNDRED))
+            .map(chitieu_domain::number::round2)
+    }
+}
+
+/// Builds a view by folding a stream's events, optionally stopping after a
+/// log position (transaction-time travel).
+pub fn fold(events: &[(RecordedEvent, Event)], until: Option<u64>) -> Option<IndicatorView> {
+    let mut view: Option<IndicatorView> = None;
+    for (recorded, event) in events {
+        if until.is_some_and(|p| recorded.position > p) {
+            break;
+        }
+        match (event, view.as_mut()) {
+            (Event::IndicatorDefined(e), _) => {
+                view = Some(IndicatorView::defined(
+                    e.definition.clone(),
+                    Stamp::of(recorded),
+                ))
+            }
+            (_, Some(v)) => v.apply(event, Stamp::of(recorded)),
+            (_, None) => {}
+        }
+    }
+    view
+}

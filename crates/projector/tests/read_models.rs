@@ -1,0 +1,400 @@
+//! Given these events, the read models say this.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use chitieu_domain::achievement::AchievementStatus;
+use chitieu_domain::*;
+use chitieu_projector::*;
+use chitieu_store::EventStore;
+use rust_decimal_macros::dec;
+use std::time::Duration;
+use support::*;
+
+fn setup() -> (
+    tempfile::TempDir,
+    Writer,
+    std::sync::Arc<Projector>,
+    ReadModel,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = EventStore::open(dir.path().join("db")).unwrap();
+    let mut writer = Writer::new(store.clone());
+    seed_can_duoc(&mut writer);
+    let projector = Projector::open(&store).unwrap();
+    projector.catch_up().unwrap();
+    let read = ReadModel::new(projector.clone());
+    (dir, writer, projector, read)
+}
+
+fn ind(n: u128) -> IndicatorId {
+    IndicatorId(id(n))
+}
+
+#[test]
+fn an_indicator_shows_every_track_and_the_final_figure_that_replaced_the_estimate() {
+    let (_dir, _w, _p, read) = setup();
+    let budget = read.indicator(ind(4)).unwrap().unwrap();
+    assert_eq!(budget.version, 5);
+    assert_eq!(
+        budget.targets[&TargetTrack::Assigned].current.kind,
+        TargetKind::Plain { value: dec!(581) }
+    );
+    assert_eq!(
+        budget.targets[&TargetTrack::Stretch].current.kind,
+        TargetKind::Plain { value: dec!(600) }
+    );
+    let latest = budget.current_report(None).unwrap();
+    assert_eq!(
+        latest.report.value,
+        ResultValue::Amount { value: dec!(612.4) }
+    );
+    assert_eq!(latest.supersedes, Some(ReportId(id(40))));
+    assert_eq!(budget.reports[0].replaced_by, Some(ReportId(id(41))));
+    let today = day(2026, 3, 1);
+    let assigned = budget
+        .achievement(TargetTrack::Assigned, today, None)
+        .unwrap();
+    assert_eq!(
+        (assigned.status, assigned.percent_of_target),
+        (AchievementStatus::Exceeded, Some(dec!(105.40)))
+    );
+    let stretch = budget
+        .achievement(TargetTrack::Stretch, today, None)
+        .unwrap();
+    assert_eq!(stretch.percent_of_target, Some(dec!(102.07)));
+    // Valid time: before the figures' date, nothing counted yet.
+    assert!(budget.current_report(Some(day(2025, 6, 30))).is_none());
+}
+
+#[test]
+fn listings_follow_org_units_periods_categories_statuses_and_names() {
+    let (_dir, _w, _p, read) = setup();
+    let ids = |f: IndicatorFilter| {
+        read.list(&f)
+            .unwrap()
+            .iter()
+            .map(|v| v.definition.id)
+            .collect::<Vec<_>>()
+    };
+    let district = Some(code("LA.CAN-DUOC"));
+    assert_eq!(
+        ids(IndicatorFilter {
+            org_unit: district.clone(),
+            ..Default::default()
+        }),
+        vec![ind(4), ind(5)]
+    );
+    assert_eq!(
+        ids(IndicatorFilter {
+            org_unit: district.clone(),
+            include_descendants: true,
+            ..Default::default()
+        }),
+        vec![ind(4), ind(5), ind(6)]
+    );
+    assert_eq!(
+        ids(IndicatorFilter {
+            org_unit: Some(code("LA")),
+            include_descendants: true,
+            ..Default::default()
+        })
+        .len(),
+        3
+    );
+    assert_eq!(
+        ids(IndicatorFilter {
+            period: Some(Period::Year(2024)),
+            ..Default::default()
+        }),
+        vec![]
+    );
+    assert_eq!(
+        ids(IndicatorFilter {
+            category: Some(Category::Economy),
+            ..Default::default()
+        })
+        .len(),
+        3
+    );
+    assert_eq!(
+        ids(IndicatorFilter {
+            status: Some(AchievementStatus::NotMet),
+            ..Default::default()
+        }),
+        vec![ind(5)]
+    );
+    assert_eq!(
+        ids(IndicatorFilter {
+            status: Some(AchievementStatus::Met),
+            ..Default::default()
+        }),
+        vec![ind(6)]
+    );
+    // "thu ngan sach" finds "Thu ngân sách"; so does a decomposed query.
+    assert_eq!(
+        ids(IndicatorFilter {
+            name: Some("thu ngan sach".into()),
+            ..Default::default()
+        }),
+        vec![ind(4)]
+    );
+    assert_eq!(
+        ids(IndicatorFilter {
+            name: Some("THU NGA\u{302}N".into()),
+            ..Default::default()
+        }),
+        vec![ind(4)]
+    );
+    assert_eq!(
+        ids(IndicatorFilter {
+            name: Some("lua".into()),
+            org_unit: district,
+            ..Default::default()
+        }),
+        vec![ind(5)]
+    );
+}
+
+#[test]
+fn summaries_count_indicators_by_status_at_the_end_of_their_period() {
+    let (_dir, _w, _p, read) = setup();
+    // Budget judged on its resolution-less primary track (assigned): exceeded; rice: not met.
+    let s = read
+        .summary(&code("LA.CAN-DUOC"), Period::Year(2025))
+        .unwrap();
+    assert_eq!(
+        s,
+        Summary {
+            exceeded: 1,
+            met: 0,
+            not_met: 1,
+            no_data: 0
+        }
+    );
+    assert_eq!(
+        read.summary(&code("LA.CAN-DUOC.TT"), Period::Year(2025))
+            .unwrap()
+            .met,
+        1
+    );
+    assert_eq!(
+        read.summary(&code("LA"), Period::Year(2025))
+            .unwrap()
+            .total(),
+        0
+    );
+}
+
+#[test]
+fn history_has_one_entry_per_event_with_before_and_after() {
+    let (_dir, mut w, p, read) = setup();
+    let planner = actor("planner-cd", "planner");
+    w.run(
+        &planner,
+        Command::ReviseTarget {
+            indicator: ind(5),
+            track: TargetTrack::Resolution,
+            target: Target {
+                kind: plain(dec!(83000)),
+                document: REPORT_2025,
+                wording: None,
+            },
+            reason: Some(text("Hạn mặn cuối năm, điều chỉnh theo báo cáo")),
+        },
+    );
+    p.catch_up().unwrap();
+    let history = read.history(ind(5)).unwrap();
+    let kinds: Vec<&str> = history.iter().map(|h| h.kind.as_str()).collect();
+    assert_eq!(
+        kinds,
+        vec![
+            "indicator_defined",
+            "target_set",
+            "actual_reported",
+            "target_revised"
+        ]
+    );
+    let revision = &history[3];
+    assert_eq!(revision.version, 4);
+    assert_eq!(revision.actor.id, "planner-cd");
+    assert_eq!(revision.before.as_ref().unwrap()["kind"]["value"], "85000");
+    assert_eq!(revision.after.as_ref().unwrap()["kind"]["value"], "83000");
+    assert_eq!(
+        revision.reason.as_deref(),
+        Some("Hạn mặn cuối năm, điều chỉnh theo báo cáo")
+    );
+    assert_eq!(revision.document, Some(REPORT_2025));
+    // The revision moved rice from not met to exceeded, and the summary with it.
+    let view = read.indicator(ind(5)).unwrap().unwrap();
+    assert_eq!(view.targets[&TargetTrack::Resolution].revisions, 1);
+    assert_eq!(
+        view.targets[&TargetTrack::Resolution].documents,
+        vec![PLAN_38, REPORT_2025]
+    );
+    let s = read
+        .summary(&code("LA.CAN-DUOC"), Period::Year(2025))
+        .unwrap();
+    assert_eq!((s.exceeded, s.not_met), (2, 0));
+    let final_report = &read.history(ind(4)).unwrap()[4];
+    assert_eq!(
+        final_report.before.as_ref().unwrap()["value"]["value"],
+        "590"
+    );
+    assert_eq!(
+        final_report.after.as_ref().unwrap()["value"]["value"],
+        "612.4"
+    );
+}
+
+#[test]
+fn the_audit_trail_answers_who_changed_what_when_and_where() {
+    let (_dir, _w, _p, read) = setup();
+    let everything = read.audit(&AuditFilter::default(), 0, 1000).unwrap();
+    assert_eq!(
+        everything.len() as u64,
+        read.projector().store().head().position
+    );
+    let reporter = AuditFilter {
+        actor: Some("reporter-cd".into()),
+        ..Default::default()
+    };
+    let by_reporter = read.audit(&reporter, 0, 100).unwrap();
+    assert_eq!(by_reporter.len(), 4);
+    assert!(by_reporter.iter().all(|e| e.kind == "actual_reported"));
+    let in_town = AuditFilter {
+        actor: Some("reporter-cd".into()),
+        org_unit: Some(code("LA.CAN-DUOC.TT")),
+        ..Default::default()
+    };
+    assert_eq!(read.audit(&in_town, 0, 100).unwrap().len(), 1);
+    let in_district = AuditFilter {
+        org_unit: Some(code("LA.CAN-DUOC")),
+        kind: Some("target_set".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        read.audit(&in_district, 0, 100).unwrap().len(),
+        4,
+        "district and town targets"
+    );
+    // Between two instants: nothing before the first event, all of it up to now.
+    let first = everything[0].recorded_at;
+    let before = AuditFilter {
+        to: Some(first - chrono::Duration::seconds(1)),
+        ..Default::default()
+    };
+    assert!(read.audit(&before, 0, 100).unwrap().is_empty());
+    let window = AuditFilter {
+        actor: Some("reporter-cd".into()),
+        from: Some(first),
+        to: Some(chrono::Utc::now()),
+        ..Default::default()
+    };
+    assert_eq!(read.audit(&window, 0, 100).unwrap().len(), 4);
+    // Paging.
+    let page = read.audit(&reporter, by_reporter[1].position, 2).unwrap();
+    assert_eq!(page, by_reporter[2..4].to_vec());
+}
+
+#[test]
+fn time_travel_answers_what_was_believed_then_and_what_is_believed_now() {
+    let (_dir, mut w, p, read) = setup();
+    std::thread::sleep(Duration::from_millis(5));
+    let before_correction = chrono::Utc::now();
+    std::thread::sleep(Duration::from_millis(5));
+    w.run(
+        &actor("reporter-cd", "reporter"),
+        Command::CorrectActual {
+            indicator: ind(4),
+            corrects: ReportId(id(41)),
+            report: ActualReport {
+                report_id: ReportId(id(42)),
+                value: ResultValue::Amount { value: dec!(615.1) },
+                refers_to: day(2025, 12, 31),
+                status: ResultStatus::Final,
+                source: Some(REPORT_2025),
+                note: None,
+            },
+            reason: Some(text("Bổ sung khoản thu tháng 12")),
+        },
+    );
+    p.catch_up().unwrap();
+    let then = read
+        .indicator_as_of(ind(4), before_correction)
+        .unwrap()
+        .unwrap();
+    let now = read.indicator(ind(4)).unwrap().unwrap();
+    assert_eq!(then.current_figure(), Some(dec!(612.4)));
+    assert_eq!(now.current_figure(), Some(dec!(615.1)));
+    // The fold of the whole stream equals the maintained view.
+    assert_eq!(read.indicator_at(ind(4), u64::MAX).unwrap().unwrap(), now);
+    // Before it was defined it did not exist.
+    assert!(read.indicator_at(ind(4), 3).unwrap().is_none());
+    let all_then = read
+        .list_at(&code("LA.CAN-DUOC"), Period::Year(2025), p.position() - 1)
+        .unwrap();
+    assert_eq!(all_then.len(), 2);
+}
+
+#[test]
+fn a_rebuild_equals_the_incremental_read_models_byte_for_byte() {
+    let (_dir, mut w, p, _read) = setup();
+    // More events applied live, one chunk at a time.
+    let follower = p.spawn_follower();
+    let planner = actor("planner-cd", "planner");
+    for n in 100..140u128 {
+        w.run(
+            &planner,
+            indicator(
+                n,
+                "LA.CAN-DUOC.TT",
+                Period::Year(2025),
+                Category::Society,
+                &format!("Chỉ tiêu số {n}"),
+                "%",
+                Measure::Percentage,
+            ),
+        );
+        w.run(
+            &planner,
+            set(
+                n,
+                TargetTrack::Resolution,
+                TargetKind::AtLeast {
+                    value: dec!(90),
+                    strict: false,
+                },
+                PLAN_38,
+            ),
+        );
+    }
+    let head = w.store.head().position;
+    tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap()
+        .block_on(p.wait_for(head, Duration::from_secs(10)))
+        .unwrap();
+    let incremental = p.digest().unwrap();
+    p.stop();
+    follower.join().unwrap().unwrap();
+    p.rebuild().unwrap();
+    assert_eq!(p.digest().unwrap(), incremental);
+}
+
+#[test]
+fn a_new_read_model_version_rebuilds_on_open() {
+    let (_dir, w, p, _read) = setup();
+    let digest = p.digest().unwrap();
+    // An older shape left behind, with a stale view.
+    let tree = w.store.db().open_tree(PROJECTION_TREE).unwrap();
+    tree.insert(b"m/version", &0u32.to_be_bytes()).unwrap();
+    tree.insert(b"i-stale", b"{}").unwrap();
+    drop(p);
+    let reopened = Projector::open(&w.store).unwrap();
+    assert_eq!(reopened.position(), 0);
+    reopened.catch_up().unwrap();
+    assert_eq!(reopened.digest().unwrap(), digest);
+}
