@@ -359,6 +359,7 @@ pub struct Projector {
     /// Serialises chunk application between the follower and `rebuild`.
     apply_lock: Mutex<()>,
     stop: AtomicBool,
+    chunk: std::sync::atomic::AtomicUsize,
 }
 
 impl Projector {
@@ -382,6 +383,7 @@ impl Projector {
             position,
             apply_lock: Mutex::new(()),
             stop: AtomicBool::new(false),
+            chunk: CATCH_UP_CHUNK.into(),
         }))
     }
 
@@ -392,6 +394,13 @@ impl Projector {
         batch.insert(keys::CHECKPOINT, &0u64.to_be_bytes());
         tree.apply_batch(batch)?;
         Ok(())
+    }
+
+    /// Sets how many events a catch-up or rebuild applies per atomic chunk
+    /// (default 20,000). Smaller chunks use less memory and checkpoint more
+    /// often.
+    pub fn set_chunk_size(&self, events: usize) {
+        self.chunk.store(events.max(1), Ordering::Relaxed);
     }
 
     /// The read-model tree.
@@ -454,7 +463,9 @@ impl Projector {
             .map_err(|_| ProjectionError::Stopped)?;
         loop {
             let from = read_checkpoint(&self.tree)? + 1;
-            let events = self.store.read_all(from, CATCH_UP_CHUNK)?;
+            let events = self
+                .store
+                .read_all(from, self.chunk.load(Ordering::Relaxed))?;
             if events.is_empty() {
                 let at = from - 1;
                 self.position.send_replace(at);
