@@ -10,8 +10,8 @@
 //! | `c`    | category, 0, indicator id             | empty                    |
 //! | `s`    | settled status, 0, indicator id       | empty                    |
 //! | `n`    | name word (search key), 0, indicator id | empty                  |
-//! | `a`    | actor, 0, position                    | `AuditEntry` (JSON)      |
-//! | `u`    | org unit, 0, position                 | `AuditEntry` (JSON)      |
+//! | `a`    | actor, 0, bucket (position / 1024)    | audit postings           |
+//! | `u`    | org unit, 0, bucket (position / 1024) | audit postings           |
 //! | `y`    | org unit, 0, period                   | `Summary` (JSON)         |
 //! | `g`    | org unit code                         | `OrgUnitView` (JSON)     |
 //! | `d`    | document id                           | `Document` (JSON)        |
@@ -70,12 +70,18 @@ pub(crate) fn index_prefix(prefix: u8, value: &str) -> Vec<u8> {
     join(prefix, &[value.as_bytes(), b""])
 }
 
-pub(crate) fn audit_by_actor(actor: &str, position: u64) -> Vec<u8> {
-    join(b'a', &[actor.as_bytes(), &position.to_be_bytes()])
+/// Log positions per audit bucket. One key holds the postings of one actor
+/// (or org unit) for 1,024 consecutive positions: a rebuild writes a key per
+/// bucket instead of one per event, and a live chunk rewrites at most a
+/// few kilobytes.
+pub(crate) const AUDIT_BUCKET: u64 = 1024;
+
+pub(crate) fn audit_by_actor(actor: &str, bucket: u64) -> Vec<u8> {
+    join(b'a', &[actor.as_bytes(), &bucket.to_be_bytes()])
 }
 
-pub(crate) fn audit_by_org(org: &str, position: u64) -> Vec<u8> {
-    join(b'u', &[org.as_bytes(), &position.to_be_bytes()])
+pub(crate) fn audit_by_org(org: &str, bucket: u64) -> Vec<u8> {
+    join(b'u', &[org.as_bytes(), &bucket.to_be_bytes()])
 }
 
 pub(crate) fn summary(org: &str, period: &str) -> Vec<u8> {

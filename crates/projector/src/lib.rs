@@ -10,6 +10,7 @@
 //! - [`IndicatorView`] and [`view::fold`] are the one fold that every read
 //!   path shares.
 
+mod audit;
 mod keys;
 pub mod model;
 mod projector;

@@ -9,7 +9,7 @@
 //! following (small ones) produce the same bytes.
 
 use crate::keys;
-use crate::model::{AuditEntry, OrgUnitView, Summary};
+use crate::model::{OrgUnitView, Summary};
 use crate::view::{IndicatorView, Stamp};
 use chitieu_domain::achievement::AchievementStatus;
 use chitieu_domain::{search_key, Event, IndicatorId, OrgUnitCode};
@@ -141,6 +141,8 @@ struct Chunk<'a> {
     org_units: HashMap<String, OrgUnitView>,
     new_links: Vec<(IndicatorId, IndicatorId)>,
     figure_changed: BTreeSet<IndicatorId>,
+    /// Audit postings to append, per bucket key.
+    audit: BTreeMap<Vec<u8>, Vec<u8>>,
 }
 
 impl<'a> Chunk<'a> {
@@ -152,6 +154,7 @@ impl<'a> Chunk<'a> {
             org_units: HashMap::new(),
             new_links: Vec::new(),
             figure_changed: BTreeSet::new(),
+            audit: BTreeMap::new(),
         }
     }
 
@@ -239,23 +242,19 @@ impl<'a> Chunk<'a> {
                 }
             }
         }
-        let entry = AuditEntry {
-            position: recorded.position,
-            recorded_at: recorded.recorded_at,
-            actor: recorded.actor.clone(),
-            org_unit: org_unit.clone(),
-            stream: recorded.stream.as_str().to_owned(),
-            kind: recorded.event_type.clone(),
-            indicator: event.indicator(),
-        };
-        let bytes = json(&entry);
-        self.batch.insert(
-            keys::audit_by_actor(&recorded.actor.id, recorded.position),
-            bytes.clone(),
-        );
-        if let Some(org) = org_unit {
-            self.batch
-                .insert(keys::audit_by_org(org.as_str(), recorded.position), bytes);
+        let bucket = recorded.position / keys::AUDIT_BUCKET;
+        let org = org_unit.as_ref().map(|o| o.as_str());
+        let by_actor = self
+            .audit
+            .entry(keys::audit_by_actor(&recorded.actor.id, bucket))
+            .or_default();
+        crate::audit::push_posting(by_actor, recorded.position, org);
+        if let Some(org) = org {
+            let by_org = self
+                .audit
+                .entry(keys::audit_by_org(org, bucket))
+                .or_default();
+            crate::audit::push_posting(by_org, recorded.position, Some(org));
         }
         Ok(())
     }
@@ -341,6 +340,12 @@ impl<'a> Chunk<'a> {
         for (key, summary) in &summaries {
             self.batch.insert(key.clone(), json(summary));
         }
+        for (key, postings) in std::mem::take(&mut self.audit) {
+            // Positions only grow, so new postings go after the stored ones.
+            let mut value = self.tree.get(&key)?.map(|v| v.to_vec()).unwrap_or_default();
+            value.extend_from_slice(&postings);
+            self.batch.insert(key, value);
+        }
         for (code, unit) in &self.org_units {
             self.batch.insert(keys::org_unit(code), json(unit));
         }
@@ -388,6 +393,10 @@ impl Projector {
     }
 
     fn reset(tree: &sled::Tree) -> Result<(), ProjectionError> {
+        // `clear` is not atomic: remove the version first, so that a crash
+        // anywhere in the middle leaves a tree that the next open resets
+        // again (sled recovers a prefix of its operations).
+        tree.remove(keys::VERSION)?;
         tree.clear()?;
         let mut batch = sled::Batch::default();
         batch.insert(keys::VERSION, &READ_MODEL_VERSION.to_be_bytes());

@@ -326,8 +326,35 @@ impl ReadModel {
         Ok(out)
     }
 
+    /// Postings of one audit index key range (all buckets of `prefix`
+    /// covering positions `from..=to`), in position order.
+    fn postings(
+        &self,
+        key: impl Fn(u64) -> Vec<u8>,
+        from: u64,
+        to: u64,
+    ) -> Result<Vec<(u64, Option<String>)>, ProjectionError> {
+        let mut out = Vec::new();
+        let (start, end) = (key(from / keys::AUDIT_BUCKET), key(to / keys::AUDIT_BUCKET));
+        for entry in self.tree().range(start..=end) {
+            let (k, v) = entry?;
+            let postings =
+                crate::audit::postings(&v).ok_or_else(|| ProjectionError::CorruptReadModel {
+                    key: String::from_utf8_lossy(&k).into_owned(),
+                    reason: "malformed audit postings".into(),
+                })?;
+            out.extend(
+                postings
+                    .into_iter()
+                    .filter(|(p, _)| (from..=to).contains(p)),
+            );
+        }
+        Ok(out)
+    }
+
     /// Audit entries matching a filter, oldest first, after position
-    /// `after`, at most `limit`.
+    /// `after`, at most `limit`. With an actor or an org unit this is one
+    /// range scan of an audit index; times become log positions first.
     pub fn audit(
         &self,
         filter: &AuditFilter,
@@ -343,74 +370,102 @@ impl ReadModel {
         let to = match filter.to {
             Some(t) => store.position_at(t)?,
             None => store.head().position,
-        };
+        }
+        .min(self.projector.position());
         if from > to || limit == 0 {
             return Ok(Vec::new());
         }
-        let orgs: Option<BTreeSet<OrgUnitCode>> = match &filter.org_unit {
+        let orgs: Option<BTreeSet<String>> = match &filter.org_unit {
             Some(code) => Some(
                 self.org_unit_and_descendants(code, true)?
                     .into_iter()
+                    .map(|c| c.as_str().to_owned())
                     .collect(),
             ),
             None => None,
         };
-        let keep = |e: &AuditEntry| {
-            filter.kind.as_ref().is_none_or(|k| &e.kind == k)
-                && orgs
-                    .as_ref()
-                    .is_none_or(|o| e.org_unit.as_ref().is_some_and(|u| o.contains(u)))
-                && filter.actor.as_ref().is_none_or(|a| &e.actor.id == a)
+        let in_orgs = |org: &Option<String>| {
+            orgs.as_ref()
+                .is_none_or(|o| org.as_ref().is_some_and(|u| o.contains(u)))
         };
-        let scan = |start: Vec<u8>,
-                    end: Vec<u8>,
-                    out: &mut Vec<AuditEntry>|
-         -> Result<(), ProjectionError> {
-            for entry in self.tree().range(start..=end) {
-                let (key, value) = entry?;
-                let e: AuditEntry = parse(&key, &value)?;
-                if keep(&e) {
-                    out.push(e);
-                    if out.len() >= limit {
-                        break;
-                    }
-                }
+        let candidates: Vec<(u64, Option<String>)> = if let Some(actor) = &filter.actor {
+            self.postings(|b| keys::audit_by_actor(actor, b), from, to)?
+                .into_iter()
+                .filter(|(_, org)| in_orgs(org))
+                .collect()
+        } else if let Some(orgs) = &orgs {
+            let mut all = Vec::new();
+            for org in orgs {
+                all.extend(self.postings(|b| keys::audit_by_org(org, b), from, to)?);
             }
-            Ok(())
+            all.sort_by_key(|(p, _)| *p);
+            all
+        } else {
+            Vec::new()
         };
         let mut out = Vec::new();
-        if let Some(actor) = &filter.actor {
-            scan(
-                keys::audit_by_actor(actor, from),
-                keys::audit_by_actor(actor, to),
-                &mut out,
-            )?;
-        } else if let Some(orgs) = &orgs {
-            for org in orgs {
-                let mut part = Vec::new();
-                scan(
-                    keys::audit_by_org(org.as_str(), from),
-                    keys::audit_by_org(org.as_str(), to),
-                    &mut part,
-                )?;
-                out.extend(part);
+        let hydrate =
+            |position: u64, org: Option<String>, recorded: RecordedEvent| -> Option<AuditEntry> {
+                if filter
+                    .kind
+                    .as_ref()
+                    .is_none_or(|k| &recorded.event_type == k)
+                {
+                    let indicator = recorded
+                        .stream
+                        .as_str()
+                        .strip_prefix("indicator/")
+                        .and_then(|u| uuid::Uuid::parse_str(u).ok())
+                        .map(IndicatorId);
+                    Some(AuditEntry {
+                        position,
+                        recorded_at: recorded.recorded_at,
+                        actor: recorded.actor,
+                        org_unit: org.and_then(|o| OrgUnitCode::parse(&o).ok()),
+                        stream: recorded.stream.0,
+                        kind: recorded.event_type,
+                        indicator,
+                    })
+                } else {
+                    None
+                }
+            };
+        if filter.actor.is_some() || orgs.is_some() {
+            for (position, org) in candidates {
+                if out.len() >= limit {
+                    break;
+                }
+                if let Some(recorded) = store.read_all(position, 1)?.into_iter().next() {
+                    out.extend(hydrate(position, org, recorded));
+                }
             }
-            out.sort_by_key(|e| e.position);
-            out.truncate(limit);
         } else {
-            // No actor, no org unit: walk the log itself over the range.
+            // No actor, no org unit: walk the log itself over the range;
+            // the org unit comes from the actor's postings.
+            let mut bucket_cache: std::collections::HashMap<Vec<u8>, Vec<(u64, Option<String>)>> =
+                Default::default();
             for recorded in store.iter_all(from) {
                 let recorded = recorded?;
                 if recorded.position > to || out.len() >= limit {
                     break;
                 }
-                let key = keys::audit_by_actor(&recorded.actor.id, recorded.position);
-                if let Some(value) = self.tree().get(&key)? {
-                    let e: AuditEntry = parse(&key, &value)?;
-                    if keep(&e) {
-                        out.push(e);
-                    }
+                let key = keys::audit_by_actor(
+                    &recorded.actor.id,
+                    recorded.position / keys::AUDIT_BUCKET,
+                );
+                if !bucket_cache.contains_key(&key) {
+                    let postings = self
+                        .tree()
+                        .get(&key)?
+                        .and_then(|v| crate::audit::postings(&v))
+                        .unwrap_or_default();
+                    bucket_cache.insert(key.clone(), postings);
                 }
+                let org = bucket_cache
+                    .get(&key)
+                    .and_then(|p| p.iter().find(|(pos, _)| *pos == recorded.position))
+                    .and_then(|(_, org)| org.clone());
+                out.extend(hydrate(recorded.position, org, recorded));
             }
         }
         Ok(out)

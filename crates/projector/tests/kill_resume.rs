@@ -56,7 +56,7 @@ fn run_and_kill(path: &Path, args: &[&str], after: Duration) -> bool {
 
 /// Resumes from whatever the killed process left, then compares with a rebuild.
 fn resume_equals_rebuild(path: &Path) {
-    let store = EventStore::open(path).unwrap();
+    let store = EventStore::open_waiting(path, Duration::from_secs(10)).unwrap();
     let projector = Projector::open(&store).unwrap();
     let resumed_from = projector.position();
     let head = projector.catch_up().unwrap();
@@ -113,6 +113,6 @@ fn killed_while_following_live_the_projector_resumes_to_the_same_read_models() {
         ));
         resume_equals_rebuild(&path);
     }
-    let store = EventStore::open(&path).unwrap();
+    let store = EventStore::open_waiting(&path, Duration::from_secs(10)).unwrap();
     assert!(store.head().position > 100, "the follower barely ran");
 }

@@ -207,6 +207,27 @@ impl EventStore {
         Self::open_with(StoreConfig::new(path))
     }
 
+    /// Opens the store, waiting up to `patience` while another process (or a
+    /// just-closed store of this one, whose sled threads linger briefly)
+    /// still holds the database lock.
+    pub fn open_waiting(
+        path: impl AsRef<Path>,
+        patience: std::time::Duration,
+    ) -> Result<Self, StoreError> {
+        let deadline = std::time::Instant::now() + patience;
+        loop {
+            match Self::open(path.as_ref()) {
+                Err(StoreError::Sled(sled::Error::Io(e)))
+                    if e.kind() == std::io::ErrorKind::WouldBlock
+                        && std::time::Instant::now() < deadline =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                other => return other,
+            }
+        }
+    }
+
     /// Opens (or creates) the store with explicit settings.
     pub fn open_with(config: StoreConfig) -> Result<Self, StoreError> {
         let db = sled::Config::new()

@@ -70,7 +70,7 @@ fn acknowledged_appends_survive_sigkill_and_nothing_is_half_written() {
         let acks = reader.join().unwrap();
         total_acked += acks.len();
 
-        let store = EventStore::open(&path).unwrap();
+        let store = EventStore::open_waiting(&path, Duration::from_secs(10)).unwrap();
         let report = store.verify().unwrap();
         assert_eq!(report.first_break, None, "round {round}: chain broken");
         for (stream, version, last_position) in &acks {

@@ -191,7 +191,8 @@ fn main() {
     let (Some(path), Some(mode)) = (args.get(1), args.get(2)) else {
         fail("usage: projector-harness <db> seed <n> | rebuild <chunk> | follow".into())
     };
-    let store = EventStore::open(path).unwrap_or_else(|e| fail(e.to_string()));
+    let store = EventStore::open_waiting(path, std::time::Duration::from_secs(10))
+        .unwrap_or_else(|e| fail(e.to_string()));
     let mut state = load(&store);
     base(&store, &mut state);
     let next = state.indicators.len() as u64;

@@ -17,7 +17,7 @@ fn main() {
         eprintln!("usage: crash-writer <db path>");
         std::process::exit(2);
     };
-    let store = match EventStore::open(&path) {
+    let store = match EventStore::open_waiting(&path, std::time::Duration::from_secs(10)) {
         Ok(store) => store,
         Err(e) => {
             eprintln!("open failed: {e}");
