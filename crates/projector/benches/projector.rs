@@ -103,7 +103,7 @@ fn history(state: &DomainState, n: u64, events: usize) -> Vec<Event> {
         indicators: Default::default(),
     };
     let mut out = Vec::with_capacity(events);
-    let mut run = |command: Command, scratch: &mut DomainState, out: &mut Vec<Event>| {
+    let run = |command: Command, scratch: &mut DomainState, out: &mut Vec<Event>| {
         let new = decide(scratch, &command).unwrap_or_else(|e| panic!("{command:?}: {e}"));
         for e in &new {
             evolve(scratch, e);
