@@ -331,29 +331,46 @@ impl EventCodec {
             version,
             source,
         };
+        // The current version parses straight from the bytes; an older one
+        // goes through a JSON value that the upcasters rewrite.
+        let source = if version == current {
+            Source::Bytes(payload)
+        } else {
+            let mut value: Value = serde_json::from_slice(payload).map_err(malformed)?;
+            for v in version..current {
+                value = upcast_one(event_type, v, value);
+            }
+            Source::Value(value)
+        };
         fn parse<T: serde::de::DeserializeOwned>(
-            value: Value,
+            source: Source<'_>,
             malformed: impl Fn(serde_json::Error) -> DecodeError,
         ) -> Result<T, DecodeError> {
-            serde_json::from_value(value).map_err(malformed)
+            match source {
+                Source::Bytes(bytes) => serde_json::from_slice(bytes).map_err(malformed),
+                Source::Value(value) => serde_json::from_value(value).map_err(malformed),
+            }
         }
-        let mut value: Value = serde_json::from_slice(payload).map_err(malformed)?;
-        for v in version..current {
-            value = upcast_one(event_type, v, value);
-        }
+        let s = source;
         Ok(match event_type {
-            "org_unit_registered" => Event::OrgUnitRegistered(parse(value, malformed)?),
-            "org_unit_succeeded" => Event::OrgUnitSucceeded(parse(value, malformed)?),
-            "document_registered" => Event::DocumentRegistered(parse(value, malformed)?),
-            "indicator_defined" => Event::IndicatorDefined(parse(value, malformed)?),
-            "target_set" => Event::TargetSet(parse(value, malformed)?),
-            "target_revised" => Event::TargetRevised(parse(value, malformed)?),
-            "actual_reported" => Event::ActualReported(parse(value, malformed)?),
-            "actual_corrected" => Event::ActualCorrected(parse(value, malformed)?),
-            "indicator_retired" => Event::IndicatorRetired(parse(value, malformed)?),
+            "org_unit_registered" => Event::OrgUnitRegistered(parse(s, malformed)?),
+            "org_unit_succeeded" => Event::OrgUnitSucceeded(parse(s, malformed)?),
+            "document_registered" => Event::DocumentRegistered(parse(s, malformed)?),
+            "indicator_defined" => Event::IndicatorDefined(parse(s, malformed)?),
+            "target_set" => Event::TargetSet(parse(s, malformed)?),
+            "target_revised" => Event::TargetRevised(parse(s, malformed)?),
+            "actual_reported" => Event::ActualReported(parse(s, malformed)?),
+            "actual_corrected" => Event::ActualCorrected(parse(s, malformed)?),
+            "indicator_retired" => Event::IndicatorRetired(parse(s, malformed)?),
             other => return Err(DecodeError::UnknownType(other.to_owned())),
         })
     }
+}
+
+/// A payload to parse: raw bytes, or a value an upcaster produced.
+enum Source<'a> {
+    Bytes(&'a [u8]),
+    Value(Value),
 }
 
 #[cfg(test)]

@@ -115,6 +115,21 @@ impl ReadModel {
         Ok(Some(view))
     }
 
+    /// Valid time: the report that counted for figures referring to dates
+    /// on or before `date`, as recorded up to `position` (all when `None`).
+    pub fn report_valid_at(
+        &self,
+        id: IndicatorId,
+        date: chrono::NaiveDate,
+        position: Option<u64>,
+    ) -> Result<Option<crate::view::ReportView>, ProjectionError> {
+        Ok(crate::view::report_valid_at(
+            &self.stream(id)?,
+            position,
+            date,
+        ))
+    }
+
     /// One indicator as it was recorded at `instant`.
     pub fn indicator_as_of(
         &self,
@@ -255,6 +270,10 @@ impl ReadModel {
         let events = self.stream(id)?;
         let mut view: Option<IndicatorView> = None;
         let mut out = Vec::with_capacity(events.len());
+        let mut reports: std::collections::HashMap<
+            chitieu_domain::ReportId,
+            chitieu_domain::ActualReport,
+        > = Default::default();
         for (recorded, event) in &events {
             let mut entry = HistoryEntry {
                 position: recorded.position,
@@ -291,16 +310,13 @@ impl ReadModel {
                 Event::ActualReported(e) => {
                     entry.before = view
                         .as_ref()
-                        .and_then(|v| v.current_report(None))
+                        .and_then(|v| v.current_report())
                         .map(|r| to_json(&r.report));
                     entry.after = Some(to_json(&e.report));
                     entry.document = e.report.source;
                 }
                 Event::ActualCorrected(e) => {
-                    entry.before = view
-                        .as_ref()
-                        .and_then(|v| v.reports.iter().find(|r| r.report.report_id == e.corrects))
-                        .map(|r| to_json(&r.report));
+                    entry.before = reports.get(&e.corrects).map(to_json);
                     entry.after = Some(to_json(&e.report));
                     entry.reason = Some(e.reason.as_str().to_owned());
                     entry.document = e.report.source;
@@ -308,6 +324,15 @@ impl ReadModel {
                 Event::IndicatorRetired(e) => {
                     entry.reason = Some(e.reason.as_str().to_owned());
                     entry.document = e.document;
+                }
+                _ => {}
+            }
+            match event {
+                Event::ActualReported(e) => {
+                    reports.insert(e.report.report_id, e.report.clone());
+                }
+                Event::ActualCorrected(e) => {
+                    reports.insert(e.report.report_id, e.report.clone());
                 }
                 _ => {}
             }

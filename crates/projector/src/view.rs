@@ -13,6 +13,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 /// Who did something and when, from the event's envelope.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -92,8 +93,14 @@ pub struct IndicatorView {
     pub updated: Stamp,
     /// Targets per track.
     pub targets: BTreeMap<TargetTrack, TrackView>,
-    /// Every report, in the order reported.
-    pub reports: Vec<ReportView>,
+    /// The latest live final figure (by the date it refers to, then by
+    /// position): the figure that counts.
+    pub latest_final: Option<ReportView>,
+    /// The latest live estimate (ước). Superseding it by a final figure
+    /// empties this slot.
+    pub latest_estimate: Option<ReportView>,
+    /// Reports and corrections received, all told.
+    pub report_count: u32,
     /// Retirement, if retired.
     pub retired: Option<Retirement>,
     /// The latest figure of the linked previous-period indicator, the base
@@ -119,7 +126,9 @@ impl IndicatorView {
             defined: stamp.clone(),
             updated: stamp,
             targets: BTreeMap::new(),
-            reports: Vec::new(),
+            latest_final: None,
+            latest_estimate: None,
+            report_count: 0,
             retired: None,
             previous_figure: None,
         }
@@ -159,26 +168,30 @@ impl IndicatorView {
                 );
             }
             Event::ActualReported(e) => {
-                self.replace(e.supersedes, e.report.report_id);
-                self.reports.push(ReportView {
-                    report: e.report.clone(),
-                    supersedes: e.supersedes,
-                    corrects: None,
-                    correction_reason: None,
-                    replaced_by: None,
-                    reported: stamp.clone(),
-                });
+                self.receive(
+                    ReportView {
+                        report: e.report.clone(),
+                        supersedes: e.supersedes,
+                        corrects: None,
+                        correction_reason: None,
+                        replaced_by: None,
+                        reported: stamp.clone(),
+                    },
+                    e.supersedes,
+                );
             }
             Event::ActualCorrected(e) => {
-                self.replace(Some(e.corrects), e.report.report_id);
-                self.reports.push(ReportView {
-                    report: e.report.clone(),
-                    supersedes: None,
-                    corrects: Some(e.corrects),
-                    correction_reason: Some(e.reason.clone()),
-                    replaced_by: None,
-                    reported: stamp.clone(),
-                });
+                self.receive(
+                    ReportView {
+                        report: e.report.clone(),
+                        supersedes: None,
+                        corrects: Some(e.corrects),
+                        correction_reason: Some(e.reason.clone()),
+                        replaced_by: None,
+                        reported: stamp.clone(),
+                    },
+                    Some(e.corrects),
+                );
             }
             Event::IndicatorRetired(e) => {
                 self.retired = Some(Retirement {
@@ -196,50 +209,53 @@ impl IndicatorView {
         self.updated = stamp;
     }
 
-    fn replace(&mut self, old: Option<ReportId>, by: ReportId) {
-        if let Some(old) = old {
-            if let Some(report) = self.reports.iter_mut().find(|r| r.report.report_id == old) {
-                report.replaced_by = Some(by);
+    /// Takes in a new report that may replace an earlier one.
+    fn receive(&mut self, report: ReportView, replaces: Option<ReportId>) {
+        self.report_count += 1;
+        for slot in [&mut self.latest_final, &mut self.latest_estimate] {
+            if slot
+                .as_ref()
+                .is_some_and(|r| Some(r.report.report_id) == replaces)
+            {
+                *slot = None;
             }
+        }
+        let slot = match report.report.status {
+            ResultStatus::Final => &mut self.latest_final,
+            ResultStatus::Estimate => &mut self.latest_estimate,
+        };
+        if slot
+            .as_ref()
+            .is_none_or(|current| report.report.refers_to >= current.report.refers_to)
+        {
+            *slot = Some(report);
         }
     }
 
-    /// The latest live report of a status whose figure refers to a date on
-    /// or before `valid_at` (all dates when `None`).
-    pub fn latest(
-        &self,
-        status: Option<ResultStatus>,
-        valid_at: Option<NaiveDate>,
-    ) -> Option<&ReportView> {
-        self.reports
-            .iter()
-            .filter(|r| r.replaced_by.is_none())
-            .filter(|r| status.is_none_or(|s| r.report.status == s))
-            .filter(|r| valid_at.is_none_or(|d| r.report.refers_to <= d))
-            .max_by_key(|r| (r.report.refers_to, r.reported.position))
-    }
-
     /// The figure that counts: the latest final one, else the latest estimate.
-    pub fn current_report(&self, valid_at: Option<NaiveDate>) -> Option<&ReportView> {
-        self.latest(Some(ResultStatus::Final), valid_at)
-            .or_else(|| self.latest(Some(ResultStatus::Estimate), valid_at))
+    pub fn current_report(&self) -> Option<&ReportView> {
+        self.latest_final.as_ref().or(self.latest_estimate.as_ref())
     }
 
     /// The current figure in the indicator's unit, if numeric.
     pub fn current_figure(&self) -> Option<Decimal> {
-        self.current_report(None)
+        self.current_report()
             .and_then(|r| r.report.value.figure(self.definition.measure))
     }
 
-    /// Achievement against one track, judged on `today`.
-    pub fn achievement(
+    /// Achievement against one track of the current figure, judged on `today`.
+    pub fn achievement(&self, track: TargetTrack, today: NaiveDate) -> Option<Achievement> {
+        self.achievement_of(track, today, self.current_report())
+    }
+
+    /// Achievement against one track of a given report (for valid-time views).
+    pub fn achievement_of(
         &self,
         track: TargetTrack,
         today: NaiveDate,
-        valid_at: Option<NaiveDate>,
+        report: Option<&ReportView>,
     ) -> Option<Achievement> {
         let target = self.targets.get(&track)?;
-        let report = self.current_report(valid_at);
         Some(achievement(
             &target.current.kind,
             self.definition.measure,
@@ -263,7 +279,7 @@ impl IndicatorView {
     pub fn settled_status(&self) -> AchievementStatus {
         let status = self
             .primary_track()
-            .and_then(|t| self.achievement(t, self.definition.period.due(), None))
+            .and_then(|t| self.achievement(t, self.definition.period.due()))
             .map_or(AchievementStatus::NoData, |a| a.status);
         match status {
             AchievementStatus::NotDue => AchievementStatus::NoData,
@@ -309,4 +325,60 @@ pub fn fold(events: &[(RecordedEvent, Event)], until: Option<u64>) -> Option<Ind
         }
     }
     view
+}
+
+/// Valid time: the report that counted for figures referring to dates on or
+/// before `date`, from a stream's events up to `until` (transaction time):
+/// among reports not replaced by then, the latest final one by the date it
+/// refers to, else the latest estimate.
+pub fn report_valid_at(
+    events: &[(RecordedEvent, Event)],
+    until: Option<u64>,
+    date: NaiveDate,
+) -> Option<ReportView> {
+    let mut reports: HashMap<ReportId, ReportView> = HashMap::new();
+    for (recorded, event) in events {
+        if until.is_some_and(|p| recorded.position > p) {
+            break;
+        }
+        let (view, replaces) = match event {
+            Event::ActualReported(e) => (
+                ReportView {
+                    report: e.report.clone(),
+                    supersedes: e.supersedes,
+                    corrects: None,
+                    correction_reason: None,
+                    replaced_by: None,
+                    reported: Stamp::of(recorded),
+                },
+                e.supersedes,
+            ),
+            Event::ActualCorrected(e) => (
+                ReportView {
+                    report: e.report.clone(),
+                    supersedes: None,
+                    corrects: Some(e.corrects),
+                    correction_reason: Some(e.reason.clone()),
+                    replaced_by: None,
+                    reported: Stamp::of(recorded),
+                },
+                Some(e.corrects),
+            ),
+            _ => continue,
+        };
+        if let Some(old) = replaces.and_then(|id| reports.get_mut(&id)) {
+            old.replaced_by = Some(view.report.report_id);
+        }
+        reports.insert(view.report.report_id, view);
+    }
+    let latest = |status: ResultStatus| {
+        reports
+            .values()
+            .filter(|r| {
+                r.replaced_by.is_none() && r.report.status == status && r.report.refers_to <= date
+            })
+            .max_by_key(|r| (r.report.refers_to, r.reported.position))
+            .cloned()
+    };
+    latest(ResultStatus::Final).or_else(|| latest(ResultStatus::Estimate))
 }

@@ -45,27 +45,41 @@ fn an_indicator_shows_every_track_and_the_final_figure_that_replaced_the_estimat
         budget.targets[&TargetTrack::Stretch].current.kind,
         TargetKind::Plain { value: dec!(600) }
     );
-    let latest = budget.current_report(None).unwrap();
+    let latest = budget.current_report().unwrap();
     assert_eq!(
         latest.report.value,
         ResultValue::Amount { value: dec!(612.4) }
     );
     assert_eq!(latest.supersedes, Some(ReportId(id(40))));
-    assert_eq!(budget.reports[0].replaced_by, Some(ReportId(id(41))));
+    assert!(
+        budget.latest_estimate.is_none(),
+        "the final figure superseded the estimate"
+    );
+    assert_eq!(budget.report_count, 2);
     let today = day(2026, 3, 1);
-    let assigned = budget
-        .achievement(TargetTrack::Assigned, today, None)
-        .unwrap();
+    let assigned = budget.achievement(TargetTrack::Assigned, today).unwrap();
     assert_eq!(
         (assigned.status, assigned.percent_of_target),
         (AchievementStatus::Exceeded, Some(dec!(105.40)))
     );
-    let stretch = budget
-        .achievement(TargetTrack::Stretch, today, None)
-        .unwrap();
+    let stretch = budget.achievement(TargetTrack::Stretch, today).unwrap();
     assert_eq!(stretch.percent_of_target, Some(dec!(102.07)));
-    // Valid time: before the figures' date, nothing counted yet.
-    assert!(budget.current_report(Some(day(2025, 6, 30))).is_none());
+    // Valid time: before the figures' date, nothing counted yet; at it, the final.
+    assert!(read
+        .report_valid_at(ind(4), day(2025, 6, 30), None)
+        .unwrap()
+        .is_none());
+    let valid = read
+        .report_valid_at(ind(4), day(2025, 12, 31), None)
+        .unwrap()
+        .unwrap();
+    assert_eq!(valid.report.report_id, ReportId(id(41)));
+    // As recorded before the final figure arrived, the estimate counted.
+    let then = read
+        .report_valid_at(ind(4), day(2025, 12, 31), Some(budget.updated.position - 1))
+        .unwrap()
+        .unwrap();
+    assert_eq!(then.report.report_id, ReportId(id(40)));
 }
 
 #[test]
