@@ -11,8 +11,14 @@
 //!
 //! `BENCH_EVENTS` changes the number of events (default 1,000,000); the
 //! generated log is kept in `target/bench-projector-<events>` and reused.
+//! `BENCH_CACHE_MIB` sets sled's cache for the rebuild (default 1,024).
 
 use chitieu_domain::*;
+
+/// The allocator the server ships with (glibc malloc fragments under the
+/// rebuild's allocation pattern).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use chitieu_projector::{Projector, ReadModel};
 use chitieu_store::{Actor, AppendMeta, AppendRequest, EventStore, ExpectedVersion};
 use rust_decimal::Decimal;
@@ -280,7 +286,18 @@ fn peak_rss_mib() -> f64 {
 }
 
 fn rebuild_only(path: &str) {
-    let store = EventStore::open(path).expect("open");
+    let mut config = chitieu_store::StoreConfig::new(path);
+    if let Some(mib) = std::env::var("BENCH_CACHE_MIB")
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+    {
+        config.cache_capacity = mib * 1024 * 1024;
+    }
+    println!(
+        "sled cache capacity: {} MiB",
+        config.cache_capacity / 1024 / 1024
+    );
+    let store = EventStore::open_with(config).expect("open");
     let projector = Projector::open(&store).expect("projector");
     let rss_before = peak_rss_mib();
     let started = Instant::now();
