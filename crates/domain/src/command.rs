@@ -10,8 +10,10 @@ use crate::target::{Target, TargetTrack};
 use crate::text::Reason;
 use chrono::NaiveDate;
 
-/// Every change that can be asked of the system.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Every change that can be asked of the system. Serialisable so that a
+/// command can be fingerprinted (idempotent retries) and logged.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "command", rename_all = "snake_case")]
 pub enum Command {
     /// Register an org unit under its parent.
     RegisterOrgUnit(OrgUnit),

@@ -48,6 +48,7 @@ fn append(store: &EventStore, state: &mut DomainState, actor: &str, events: Vec<
         expected: ExpectedVersion::Exact(state.stream_version(&stream)),
         events: events.iter().map(EventCodec::encode).collect(),
         idempotency_key: None,
+        fingerprint: None,
         meta: meta(actor),
     };
     let outcome = store.append_blocking(request).expect("append");
@@ -410,6 +411,7 @@ fn main() {
                             expected: ExpectedVersion::Exact(0),
                             events: events.iter().map(EventCodec::encode).collect(),
                             idempotency_key: None,
+                            fingerprint: None,
                             meta: meta("lag"),
                         };
                         let outcome = store.append(request).await.expect("append");

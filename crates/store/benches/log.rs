@@ -72,6 +72,7 @@ fn request(stream: u64, event: &EncodedEvent) -> AppendRequest {
         expected: ExpectedVersion::Any,
         events: vec![event.clone()],
         idempotency_key: None,
+        fingerprint: None,
         meta: meta(),
     }
 }

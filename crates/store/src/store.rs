@@ -47,6 +47,10 @@ pub struct AppendRequest {
     /// Makes a retry harmless: the same key and payload return the first
     /// outcome and write nothing.
     pub idempotency_key: Option<String>,
+    /// What the idempotency key is bound to, when the caller knows better
+    /// than the events (a command service retrying a command whose events
+    /// would now differ). `None` binds the key to actor, stream and events.
+    pub fingerprint: Option<[u8; 32]>,
     /// Envelope fields.
     pub meta: AppendMeta,
 }
@@ -321,6 +325,26 @@ impl EventStore {
             groups: self.inner.stats.groups.load(Relaxed),
             flushes: self.inner.stats.flushes.load(Relaxed),
         }
+    }
+
+    /// The fingerprint and first outcome recorded for an idempotency key, if
+    /// the key was used by a durable append.
+    pub fn idempotency_record(
+        &self,
+        key: &str,
+    ) -> Result<Option<([u8; 32], AppendOutcome)>, StoreError> {
+        let Some(bytes) = self.inner.tree.get(keys::idempotency_key(key))? else {
+            return Ok(None);
+        };
+        let record = writer::decode_idempotency(&bytes).ok_or_else(|| StoreError::Corrupt {
+            position: 0,
+            reason: format!("idempotency record of `{key}` is malformed"),
+        })?;
+        if record.1.last_position > self.head().position {
+            // Applied but not yet flushed: not an answer a caller may rely on.
+            return Ok(None);
+        }
+        Ok(Some(record))
     }
 
     /// The durable head of the log.

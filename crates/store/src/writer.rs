@@ -180,7 +180,7 @@ fn encode_idempotency(digest: &[u8; 32], outcome: &AppendOutcome) -> Vec<u8> {
     v
 }
 
-fn decode_idempotency(bytes: &[u8]) -> Option<([u8; 32], AppendOutcome)> {
+pub(crate) fn decode_idempotency(bytes: &[u8]) -> Option<([u8; 32], AppendOutcome)> {
     let digest: [u8; 32] = bytes.get(..32)?.try_into().ok()?;
     Some((
         digest,
@@ -275,7 +275,7 @@ impl Writer {
         request: &AppendRequest,
     ) -> Result<AppendOutcome, AppendError> {
         validate(request)?;
-        let digest = digest(request);
+        let digest = request.fingerprint.unwrap_or_else(|| digest(request));
         if let Some(key) = &request.idempotency_key {
             let earlier = match group.keys.get(key) {
                 Some(found) => Some(*found),

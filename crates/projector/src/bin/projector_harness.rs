@@ -8,6 +8,9 @@
 //!   chunks of that many events, then prints `DONE`.
 //! - `projector-harness <db> follow`: follows the log live while writing
 //!   more indicators, printing each acknowledged position, until killed.
+//! - `projector-harness <db> verify`: resumes the projector from whatever
+//!   a killed run left, catches up, and checks that its read models equal a
+//!   fresh rebuild byte for byte; prints `OK` or exits with 1.
 
 use chitieu_domain::*;
 use chitieu_projector::Projector;
@@ -72,6 +75,7 @@ fn append(
         expected: ExpectedVersion::Exact(state.stream_version(stream)),
         events: events.iter().map(EventCodec::encode).collect(),
         idempotency_key: None,
+        fingerprint: None,
         meta: AppendMeta {
             actor: Actor {
                 id: "harness".into(),
@@ -235,6 +239,26 @@ fn main() {
                 let _ = writeln!(out, "ACK {position}");
                 let _ = out.flush();
             }
+        }
+        "verify" => {
+            let projector = Projector::open(&store).unwrap_or_else(|e| fail(e.to_string()));
+            let resumed_from = projector.position();
+            let head = projector.catch_up().unwrap_or_else(|e| fail(e.to_string()));
+            if head != store.head().position {
+                fail(format!(
+                    "caught up to {head}, but the log ends at {}",
+                    store.head().position
+                ));
+            }
+            let resumed = projector.digest().unwrap_or_else(|e| fail(e.to_string()));
+            projector.rebuild().unwrap_or_else(|e| fail(e.to_string()));
+            let rebuilt = projector.digest().unwrap_or_else(|e| fail(e.to_string()));
+            if resumed != rebuilt {
+                fail(format!(
+                    "resumed from {resumed_from}: read models differ from a rebuild"
+                ));
+            }
+            println!("OK resumed from {resumed_from} to {head}");
         }
         other => fail(format!("unknown mode {other}")),
     }

@@ -43,6 +43,7 @@ impl Writer {
                 expected: ExpectedVersion::Exact(self.state.stream_version(&stream)),
                 events: events.iter().map(EventCodec::encode).collect(),
                 idempotency_key: None,
+                fingerprint: None,
                 meta: AppendMeta {
                     actor: who.clone(),
                     correlation_id: Uuid::now_v7(),

@@ -51,6 +51,7 @@ fn main() {
                         expected: ExpectedVersion::Exact(version),
                         events,
                         idempotency_key: None,
+                        fingerprint: None,
                         meta: AppendMeta {
                             actor: Actor {
                                 id: "crash".into(),

@@ -44,6 +44,7 @@ pub fn request(
         expected,
         events,
         idempotency_key: None,
+        fingerprint: None,
         meta: meta(),
     }
 }

@@ -1,0 +1,230 @@
+//! The write side: [`CommandService`] runs a command through the domain's
+//! `decide`, appends the resulting events with optimistic concurrency and
+//! idempotency, and returns once the read models show them
+//! (read-your-writes).
+//!
+//! The service keeps the domain state the rules need in memory, as a fold
+//! of the log itself: before deciding, it folds whatever the log gained
+//! since (its own appends and anyone else's). It holds its lock only while
+//! folding and deciding, never while waiting on the disk, so concurrent
+//! commands still share group commits. A command on a stream that moved in
+//! between is refused by the log's version check and retried on fresh state
+//! (unless the caller named the version it expects).
+
+use chitieu_domain::{decide, evolve, Command, DomainError, DomainState, EventCodec, StreamId};
+use chitieu_projector::Projector;
+use chitieu_store::{
+    Actor, AppendError, AppendMeta, AppendRequest, EventStore, ExpectedVersion, StoreError,
+};
+use sha2::{Digest, Sha256};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use uuid::Uuid;
+
+/// How long a write waits for the read models to show it.
+const READ_YOUR_WRITES_TIMEOUT: Duration = Duration::from_secs(10);
+/// Attempts when the stream moved between deciding and appending.
+const ATTEMPTS: usize = 3;
+
+/// Options every write takes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WriteOptions {
+    /// The stream version the caller has seen; a different one is a conflict.
+    pub expected_version: Option<u64>,
+    /// Makes a retry of the same command harmless.
+    pub idempotency_key: Option<String>,
+    /// Groups the events of one request.
+    pub correlation_id: Option<Uuid>,
+}
+
+/// Where a write landed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    /// The stream written to.
+    pub stream: StreamId,
+    /// Log position of its last event.
+    pub position: u64,
+    /// The stream's version after it.
+    pub version: u64,
+    /// Whether this was a replay of an earlier identical request.
+    pub replayed: bool,
+}
+
+/// Why a write was refused or failed. Nothing was written when one is returned
+/// (except `Unavailable`, where the outcome is unknown: retry with the same
+/// idempotency key).
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// A business rule refused the command.
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    /// The stream is not at the version the caller expected.
+    #[error("{stream} is at version {current}, not the expected {expected}")]
+    Conflict {
+        /// The stream.
+        stream: StreamId,
+        /// What the caller expected.
+        expected: u64,
+        /// Where it is.
+        current: u64,
+    },
+    /// The idempotency key was used for a different request.
+    #[error("idempotency key `{0}` was already used for a different request")]
+    IdempotencyKeyReused(String),
+    /// The request is malformed for the log (too large, bad key).
+    #[error("{0}")]
+    Invalid(String),
+    /// The storage failed or is closed.
+    #[error("storage unavailable: {0}")]
+    Unavailable(#[from] StoreError),
+    /// The write is durable but the read models did not show it in time.
+    #[error("written at position {position}, but the read models lag behind")]
+    NotYetVisible {
+        /// Where it was written.
+        position: u64,
+    },
+}
+
+struct Synced {
+    state: DomainState,
+    position: u64,
+}
+
+/// Runs commands. Cheap to share behind an `Arc`.
+pub struct CommandService {
+    store: EventStore,
+    projector: Arc<Projector>,
+    synced: Mutex<Synced>,
+}
+
+fn fingerprint(actor: &Actor, command: &Command) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(actor.id.as_bytes());
+    h.update([0]);
+    h.update(serde_json::to_vec(command).unwrap_or_default());
+    h.finalize().into()
+}
+
+impl CommandService {
+    /// A service writing to `store` whose writes are read through `projector`.
+    pub fn new(store: EventStore, projector: Arc<Projector>) -> Self {
+        CommandService {
+            store,
+            projector,
+            synced: Mutex::new(Synced {
+                state: DomainState::default(),
+                position: 0,
+            }),
+        }
+    }
+
+    /// The log.
+    pub fn store(&self) -> &EventStore {
+        &self.store
+    }
+
+    /// Runs `f` on the domain state, brought up to the durable head first.
+    pub fn with_state<T>(&self, f: impl FnOnce(&DomainState) -> T) -> Result<T, ServiceError> {
+        let mut synced = self.synced.lock().map_err(|_| StoreError::Closed)?;
+        for recorded in self.store.iter_all(synced.position + 1) {
+            let recorded = recorded?;
+            let event = recorded.decode().map_err(|e| StoreError::Corrupt {
+                position: recorded.position,
+                reason: e.to_string(),
+            })?;
+            evolve(&mut synced.state, &event);
+            synced.position = recorded.position;
+        }
+        Ok(f(&synced.state))
+    }
+
+    /// Decides `command` as `actor` and appends its events; returns once
+    /// they are durable and visible in the read models.
+    pub async fn execute(
+        &self,
+        actor: &Actor,
+        command: Command,
+        options: WriteOptions,
+    ) -> Result<Written, ServiceError> {
+        let stream = command.stream_id();
+        let print = fingerprint(actor, &command);
+        if let Some(key) = &options.idempotency_key {
+            if let Some((earlier, outcome)) = self.store.idempotency_record(key)? {
+                if earlier != print {
+                    return Err(ServiceError::IdempotencyKeyReused(key.clone()));
+                }
+                self.visible(outcome.last_position).await?;
+                return Ok(Written {
+                    stream,
+                    position: outcome.last_position,
+                    version: outcome.stream_version,
+                    replayed: true,
+                });
+            }
+        }
+        let correlation_id = options.correlation_id.unwrap_or_else(Uuid::now_v7);
+        for attempt in 1..=ATTEMPTS {
+            let (events, current) = self.with_state(|state| {
+                let current = state.stream_version(&stream);
+                match options.expected_version {
+                    Some(expected) if expected != current => Err(ServiceError::Conflict {
+                        stream: stream.clone(),
+                        expected,
+                        current,
+                    }),
+                    _ => Ok((decide(state, &command)?, current)),
+                }
+            })??;
+            let request = AppendRequest {
+                stream: stream.clone(),
+                expected: ExpectedVersion::Exact(current),
+                events: events.iter().map(EventCodec::encode).collect(),
+                idempotency_key: options.idempotency_key.clone(),
+                fingerprint: Some(print),
+                meta: AppendMeta {
+                    actor: actor.clone(),
+                    correlation_id,
+                    causation_id: None,
+                },
+            };
+            match self.store.append(request).await {
+                Ok(outcome) => {
+                    tracing::info!(actor = %actor.id, stream = %stream, position = outcome.last_position, "command executed");
+                    self.visible(outcome.last_position).await?;
+                    return Ok(Written {
+                        stream,
+                        position: outcome.last_position,
+                        version: outcome.stream_version,
+                        replayed: outcome.replayed,
+                    });
+                }
+                Err(AppendError::Conflict { current: now, .. }) => {
+                    if options.expected_version.is_some() || attempt == ATTEMPTS {
+                        return Err(ServiceError::Conflict {
+                            stream,
+                            expected: options.expected_version.unwrap_or(current),
+                            current: now,
+                        });
+                    }
+                }
+                Err(AppendError::IdempotencyKeyReused { key }) => {
+                    return Err(ServiceError::IdempotencyKeyReused(key))
+                }
+                Err(AppendError::Invalid(message)) => return Err(ServiceError::Invalid(message)),
+                Err(AppendError::Store(e)) => return Err(ServiceError::Unavailable(e)),
+            }
+        }
+        Err(ServiceError::Conflict {
+            stream,
+            expected: 0,
+            current: 0,
+        })
+    }
+
+    async fn visible(&self, position: u64) -> Result<(), ServiceError> {
+        self.projector
+            .wait_for(position, READ_YOUR_WRITES_TIMEOUT)
+            .await
+            .map_err(|_| ServiceError::NotYetVisible { position })
+    }
+}
