@@ -1,0 +1,84 @@
+//! Relay connections: opaque cursors, page sizes, `totalCount`.
+
+use crate::error::ApiError;
+use crate::types::{AuditEntry, HistoryEntry, Indicator};
+use crate::App;
+use async_graphql::connection::{Connection, Edge};
+use async_graphql::{Context, SimpleObject};
+use base64::Engine;
+use chitieu_domain::IndicatorId;
+
+/// Largest page a client may ask for.
+pub const MAX_PAGE: i32 = 100;
+/// Page size when `first` is not given.
+pub const DEFAULT_PAGE: i32 = 20;
+
+/// Extra fields of every connection.
+#[derive(SimpleObject)]
+pub struct TotalCount {
+    /// How many items match, over all pages.
+    pub total_count: u64,
+}
+
+/// A page of indicators.
+pub type IndicatorConnection = Connection<String, Indicator, TotalCount>;
+/// A page of history entries.
+pub type HistoryConnection = Connection<String, HistoryEntry, TotalCount>;
+/// A page of audit entries.
+pub type AuditConnection = Connection<String, AuditEntry, TotalCount>;
+
+/// Checks `first` against the page limit.
+pub fn page_size(first: Option<i32>) -> Result<usize, ApiError> {
+    let first = first.unwrap_or(DEFAULT_PAGE);
+    if !(0..=MAX_PAGE).contains(&first) {
+        return Err(ApiError::Validation(format!(
+            "`first` must be between 0 and {MAX_PAGE}, got {first}"
+        )));
+    }
+    Ok(first as usize)
+}
+
+/// An opaque cursor for a number (an offset, a version, a position).
+pub fn encode_cursor(kind: &str, n: u64) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{kind}:{n}"))
+}
+
+/// Reads a cursor made by [`encode_cursor`] for the same kind.
+pub fn decode_cursor(kind: &str, cursor: Option<&str>) -> Result<Option<u64>, ApiError> {
+    let Some(cursor) = cursor else {
+        return Ok(None);
+    };
+    let bad = || ApiError::Validation(format!("`after` is not a cursor of this list: `{cursor}`"));
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(cursor)
+        .map_err(|_| bad())?;
+    let text = String::from_utf8(bytes).map_err(|_| bad())?;
+    let (k, n) = text.split_once(':').ok_or_else(bad)?;
+    if k != kind {
+        return Err(bad());
+    }
+    n.parse().map(Some).map_err(|_| bad())
+}
+
+/// A page of an indicator's history, ordered by version.
+pub fn history_connection(
+    ctx: &Context<'_>,
+    id: IndicatorId,
+    first: Option<i32>,
+    after: Option<String>,
+) -> async_graphql::Result<HistoryConnection> {
+    let first = page_size(first)?;
+    let after = decode_cursor("v", after.as_deref())?.unwrap_or(0);
+    let app = ctx.data_unchecked::<App>();
+    let entries = app.read.history(id).map_err(ApiError::from)?;
+    let total = entries.len() as u64;
+    let rest: Vec<_> = entries.into_iter().filter(|e| e.version > after).collect();
+    let has_next = rest.len() > first;
+    let mut connection =
+        Connection::with_additional_fields(after > 0, has_next, TotalCount { total_count: total });
+    for entry in rest.into_iter().take(first) {
+        let cursor = encode_cursor("v", entry.version);
+        connection.edges.push(Edge::new(cursor, entry.into()));
+    }
+    Ok(connection)
+}

@@ -1,0 +1,125 @@
+//! [`ApiError`]: every error a client can get, each with its
+//! `extensions.code`. Internal details go to the log, never to the client.
+
+use async_graphql::ErrorExtensions;
+use chitieu_projector::ProjectionError;
+use chitieu_service::ServiceError;
+
+/// An error as the client sees it.
+///
+/// It deliberately does not implement `Display`: async-graphql turns any
+/// `Display` error into a message without a code, so every error must
+/// become an `async_graphql::Error` through this type's own conversion,
+/// which sets `extensions.code`.
+#[derive(Debug, Clone)]
+pub enum ApiError {
+    /// `VALIDATION`: the input or the command breaks a rule.
+    Validation(String),
+    /// `NOT_FOUND`: no such indicator, org unit or document.
+    NotFound(String),
+    /// `CONFLICT`: someone changed it first; `currentVersion` says where it is.
+    Conflict {
+        /// What happened.
+        message: String,
+        /// The stream's current version.
+        current_version: u64,
+    },
+    /// `UNAUTHENTICATED`: no valid token.
+    Unauthenticated,
+    /// `FORBIDDEN`: the principal may not do this.
+    Forbidden(String),
+    /// `INTERNAL`: something failed on our side (details in the server log).
+    Internal(String),
+}
+
+impl ApiError {
+    /// The message shown to the client.
+    pub fn message(&self) -> String {
+        match self {
+            ApiError::Validation(m) | ApiError::Forbidden(m) => m.clone(),
+            ApiError::NotFound(what) => format!("{what} not found"),
+            ApiError::Conflict { message, .. } => message.clone(),
+            ApiError::Unauthenticated => {
+                "authentication required: send `Authorization: Bearer <token>`".into()
+            }
+            ApiError::Internal(reference) => format!("internal error (reference {reference})"),
+        }
+    }
+
+    /// The `extensions.code` of this error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::Validation(_) => "VALIDATION",
+            ApiError::NotFound(_) => "NOT_FOUND",
+            ApiError::Conflict { .. } => "CONFLICT",
+            ApiError::Unauthenticated => "UNAUTHENTICATED",
+            ApiError::Forbidden(_) => "FORBIDDEN",
+            ApiError::Internal(_) => "INTERNAL",
+        }
+    }
+
+    /// Logs an internal failure and returns what the client may see.
+    pub fn internal(error: &dyn std::fmt::Display) -> Self {
+        let reference = uuid::Uuid::now_v7().to_string();
+        tracing::error!(%reference, %error, "internal error");
+        ApiError::Internal(reference)
+    }
+}
+
+impl ErrorExtensions for ApiError {
+    fn extend(&self) -> async_graphql::Error {
+        async_graphql::Error::new(self.message()).extend_with(|_, e| {
+            e.set("code", self.code());
+            if let ApiError::Conflict {
+                current_version, ..
+            } = self
+            {
+                e.set("currentVersion", *current_version);
+            }
+        })
+    }
+}
+
+impl From<ApiError> for async_graphql::Error {
+    fn from(error: ApiError) -> Self {
+        error.extend()
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(error: ServiceError) -> Self {
+        match error {
+            ServiceError::Domain(e) => ApiError::Validation(e.to_string()),
+            ServiceError::Conflict {
+                stream,
+                expected,
+                current,
+            } => ApiError::Conflict {
+                message: format!(
+                    "{stream} is at version {current}, not {expected}: reload and retry"
+                ),
+                current_version: current,
+            },
+            ServiceError::IdempotencyKeyReused(key) => ApiError::Validation(format!(
+                "idempotency key `{key}` was already used for a different request"
+            )),
+            ServiceError::Invalid(message) => ApiError::Validation(message),
+            other => ApiError::internal(&other),
+        }
+    }
+}
+
+impl From<ProjectionError> for ApiError {
+    fn from(error: ProjectionError) -> Self {
+        ApiError::internal(&error)
+    }
+}
+
+impl From<chitieu_store::StoreError> for ApiError {
+    fn from(error: chitieu_store::StoreError) -> Self {
+        ApiError::internal(&error)
+    }
+}
+
+/// Results of resolvers.
+pub type ApiResult<T> = Result<T, ApiError>;

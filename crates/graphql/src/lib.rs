@@ -1,0 +1,99 @@
+//! The GraphQL face of chitieu: the schema, its types, and the rules every
+//! request meets (authentication, roles, limits, error codes).
+//!
+//! Only this crate derives GraphQL types; it turns inputs into domain
+//! commands (parsing every figure exactly, as strings) and read models into
+//! outputs. HTTP and WebSocket transport live in the server crate.
+
+pub mod auth;
+pub mod connection;
+pub mod error;
+pub mod limits;
+pub mod mutation;
+pub mod query;
+pub mod scalars;
+pub mod subscription;
+pub mod types;
+
+use async_graphql::Schema;
+use chitieu_projector::ReadModel;
+use chitieu_service::CommandService;
+use chitieu_store::EventStore;
+use chrono::NaiveDate;
+use std::sync::Arc;
+
+pub use auth::{AnonymousReads, Principal, Role};
+pub use error::ApiError;
+
+/// The chitieu schema.
+pub type ChitieuSchema =
+    Schema<query::QueryRoot, mutation::MutationRoot, subscription::SubscriptionRoot>;
+
+/// What resolvers need: the read models, the write side, the log, a clock.
+#[derive(Clone)]
+pub struct App {
+    /// Read models.
+    pub read: ReadModel,
+    /// Write side.
+    pub service: Arc<CommandService>,
+    /// The log.
+    pub store: EventStore,
+    /// Today's date, for "not due" (injectable for tests).
+    pub today: fn() -> NaiveDate,
+}
+
+/// The server's date (UTC+7, Vietnam).
+pub fn today_in_vietnam() -> NaiveDate {
+    (chrono::Utc::now() + chrono::Duration::hours(7)).date_naive()
+}
+
+/// Request limits.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Deepest selection nesting.
+    pub depth: usize,
+    /// Highest complexity (connections cost `first` × their children).
+    pub complexity: usize,
+    /// Most aliases per request.
+    pub aliases: usize,
+    /// Whether introspection is allowed.
+    pub introspection: bool,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            depth: 12,
+            complexity: 5000,
+            aliases: 30,
+            introspection: false,
+        }
+    }
+}
+
+/// Builds the schema. `app` may be `None` only to print the SDL.
+pub fn build_schema(app: Option<App>, limits: Limits) -> ChitieuSchema {
+    let mut builder = Schema::build(
+        query::QueryRoot,
+        mutation::MutationRoot,
+        subscription::SubscriptionRoot,
+    )
+    .limit_depth(limits.depth)
+    .limit_complexity(limits.complexity)
+    .limit_recursive_depth(32)
+    .extension(limits::AliasLimit {
+        max: limits.aliases,
+    });
+    if !limits.introspection {
+        builder = builder.disable_introspection();
+    }
+    if let Some(app) = app {
+        builder = builder.data(app);
+    }
+    builder.finish()
+}
+
+/// The SDL of the schema, as committed in `schema.graphql`.
+pub fn sdl() -> String {
+    build_schema(None, Limits::default()).sdl()
+}

@@ -1,0 +1,74 @@
+//! Limits async-graphql does not have: aliases per request. (Depth,
+//! complexity and recursion are set on the schema; page size in the
+//! connections; body size, time and batches in the server.)
+
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
+use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
+use async_graphql::{ServerError, ServerResult, Variables};
+use std::sync::Arc;
+
+/// Refuses requests with more than `max` aliased fields.
+pub struct AliasLimit {
+    /// The most aliases a request may use.
+    pub max: usize,
+}
+
+impl ExtensionFactory for AliasLimit {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(AliasLimitExtension { max: self.max })
+    }
+}
+
+struct AliasLimitExtension {
+    max: usize,
+}
+
+fn count(set: &SelectionSet) -> usize {
+    set.items
+        .iter()
+        .map(|item| match &item.node {
+            Selection::Field(f) => {
+                usize::from(f.node.alias.is_some()) + count(&f.node.selection_set.node)
+            }
+            Selection::InlineFragment(i) => count(&i.node.selection_set.node),
+            Selection::FragmentSpread(_) => 0,
+        })
+        .sum()
+}
+
+#[async_trait::async_trait]
+impl Extension for AliasLimitExtension {
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        let document = next.run(ctx, query, variables).await?;
+        let aliases: usize = document
+            .operations
+            .iter()
+            .map(|(_, op)| count(&op.node.selection_set.node))
+            .sum::<usize>()
+            + document
+                .fragments
+                .values()
+                .map(|f| count(&f.node.selection_set.node))
+                .sum::<usize>();
+        if aliases > self.max {
+            let mut error = ServerError::new(
+                format!(
+                    "the request uses {aliases} aliases; at most {} are allowed",
+                    self.max
+                ),
+                None,
+            );
+            let mut extensions = async_graphql::ErrorExtensionValues::default();
+            extensions.set("code", "VALIDATION");
+            error.extensions = Some(extensions);
+            return Err(error);
+        }
+        Ok(document)
+    }
+}

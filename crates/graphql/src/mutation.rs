@@ -1,0 +1,659 @@
+//! The `Mutation` root: every write goes through the domain's rules, is
+//! attributed to the authenticated principal, and returns the state as it is
+//! after the write (read-your-writes).
+
+use crate::auth::{writer, Permission};
+use crate::error::{ApiError, ApiResult};
+use crate::query::{parse_indicator_id, parse_org_unit, parse_period};
+use crate::scalars::{Date, Decimal};
+use crate::types::*;
+use crate::App;
+use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
+use chitieu_domain::{self as domain, Command, DocumentNumber, Text};
+use chitieu_service::WriteOptions;
+use uuid::Uuid;
+
+fn text(field: &str, raw: &str) -> ApiResult<Text> {
+    Text::parse(raw).map_err(|e| ApiError::Validation(format!("{field}: {e}")))
+}
+
+fn optional_text(field: &str, raw: Option<&str>) -> ApiResult<Option<Text>> {
+    raw.map(|r| text(field, r)).transpose()
+}
+
+fn uuid(field: &str, id: &ID) -> ApiResult<Uuid> {
+    Uuid::parse_str(id.as_str())
+        .map_err(|_| ApiError::Validation(format!("{field}: `{}` is not a UUID", id.as_str())))
+}
+
+fn document_id(field: &str, id: &ID) -> ApiResult<domain::DocumentId> {
+    uuid(field, id).map(domain::DocumentId)
+}
+
+fn reason(raw: &str) -> ApiResult<Option<domain::Reason>> {
+    // A blank reason is a missing one: the domain refuses it with its own error.
+    Ok(Text::parse(raw).ok())
+}
+
+/// Options of every write.
+#[derive(InputObject, Default, Clone)]
+pub struct WriteGuard {
+    /// The stream version the client has seen; a different one is a `CONFLICT`.
+    pub expected_version: Option<u64>,
+    /// Makes a retry harmless: the same key and request return the first result.
+    pub idempotency_key: Option<String>,
+}
+
+impl WriteGuard {
+    fn options(&self) -> WriteOptions {
+        WriteOptions {
+            expected_version: self.expected_version,
+            idempotency_key: self.idempotency_key.clone(),
+            correlation_id: None,
+        }
+    }
+}
+
+/// A target's kind and figures. Give the fields the kind needs.
+#[derive(InputObject)]
+pub struct TargetInput {
+    /// Kind.
+    pub kind: TargetKindName,
+    /// Figure of at least / at most / plain; growth's target figure; maintain's level; reduce-by's amount.
+    pub value: Option<Decimal>,
+    /// For at least / at most: the bound itself falls short ("trên", "dưới").
+    #[graphql(default = false)]
+    pub strict: bool,
+    /// Range low.
+    pub low: Option<Decimal>,
+    /// Range high.
+    pub high: Option<Decimal>,
+    /// Growth rate in percent.
+    pub rate: Option<Decimal>,
+    /// Base figure of a growth or reduction.
+    pub base: Option<Decimal>,
+    /// How a reduction is measured.
+    pub reduction: Option<Reduction>,
+    /// The period compared with.
+    pub compared_period: Option<String>,
+    /// Direction of the comparison.
+    pub direction: Option<Direction>,
+    /// A milestone's deadline.
+    pub deadline: Option<Date>,
+}
+
+impl TargetInput {
+    fn into_kind(self) -> ApiResult<domain::TargetKind> {
+        let need = |field: &str, v: Option<Decimal>| {
+            v.map(|d| d.0).ok_or_else(|| {
+                ApiError::Validation(format!("a {:?} target needs `{field}`", self.kind))
+            })
+        };
+        Ok(match self.kind {
+            TargetKindName::AtLeast => domain::TargetKind::AtLeast {
+                value: need("value", self.value)?,
+                strict: self.strict,
+            },
+            TargetKindName::AtMost => domain::TargetKind::AtMost {
+                value: need("value", self.value)?,
+                strict: self.strict,
+            },
+            TargetKindName::Plain => domain::TargetKind::Plain {
+                value: need("value", self.value)?,
+            },
+            TargetKindName::Range => domain::TargetKind::Range {
+                low: need("low", self.low)?,
+                high: need("high", self.high)?,
+            },
+            TargetKindName::Growth => domain::TargetKind::Growth {
+                rate: need("rate", self.rate)?,
+                base: self.base.map(|d| d.0),
+                value: self.value.map(|d| d.0),
+            },
+            TargetKindName::ReduceBy => domain::TargetKind::ReduceBy {
+                amount: need("value", self.value)?,
+                measure: self.reduction.unwrap_or(Reduction::Absolute).into(),
+                base: self.base.map(|d| d.0),
+            },
+            TargetKindName::RelativeToPeriod => domain::TargetKind::RelativeToPeriod {
+                period: parse_period(self.compared_period.as_deref().ok_or_else(|| {
+                    ApiError::Validation(
+                        "a RELATIVE_TO_PERIOD target needs `comparedPeriod`".into(),
+                    )
+                })?)?,
+                direction: self
+                    .direction
+                    .ok_or_else(|| {
+                        ApiError::Validation("a RELATIVE_TO_PERIOD target needs `direction`".into())
+                    })?
+                    .into(),
+            },
+            TargetKindName::Milestone => domain::TargetKind::Milestone {
+                deadline: self.deadline.map(|d| d.0),
+            },
+            TargetKindName::Maintain => domain::TargetKind::Maintain {
+                level: self.value.map(|d| d.0),
+            },
+        })
+    }
+}
+
+/// A reported value: exactly one of `amount`, `numerator` with `denominator`, or `done`.
+#[derive(InputObject)]
+pub struct ValueInput {
+    /// A figure in the indicator's unit.
+    pub amount: Option<Decimal>,
+    /// Numerator of a ratio.
+    pub numerator: Option<Decimal>,
+    /// Denominator of a ratio.
+    pub denominator: Option<Decimal>,
+    /// A milestone done or not.
+    pub done: Option<bool>,
+}
+
+impl ValueInput {
+    fn into_value(self) -> ApiResult<domain::ResultValue> {
+        match (self.amount, self.numerator, self.denominator, self.done) {
+            (Some(v), None, None, None) => Ok(domain::ResultValue::Amount { value: v.0 }),
+            (None, Some(n), Some(d), None) => Ok(domain::ResultValue::Ratio {
+                numerator: n.0,
+                denominator: d.0,
+            }),
+            (None, None, None, Some(done)) => Ok(domain::ResultValue::Milestone { done }),
+            _ => Err(ApiError::Validation(
+                "give exactly one of `amount`, `numerator` with `denominator`, or `done`".into(),
+            )),
+        }
+    }
+}
+
+/// Register an org unit.
+#[derive(InputObject)]
+pub struct RegisterOrgUnitInput {
+    /// Code, e.g. `LA.CAN-DUOC`.
+    pub code: ID,
+    /// Name as written.
+    pub name: String,
+    /// Level.
+    pub level: OrgUnitLevel,
+    /// Parent's code (none only for a province).
+    pub parent: Option<ID>,
+    /// Concurrency and idempotency.
+    #[graphql(flatten)]
+    pub guard: WriteGuard,
+}
+
+/// Register a document.
+#[derive(InputObject)]
+pub struct RegisterDocumentInput {
+    /// Identity (generated when absent).
+    pub id: Option<ID>,
+    /// Number such as `38-CTr/HU`, where it has one.
+    pub number: Option<String>,
+    /// Kind.
+    pub kind: DocumentKind,
+    /// Issuing body as written.
+    pub issuing_body: String,
+    /// The issuing org unit.
+    pub org_unit: Option<ID>,
+    /// Date of issue.
+    pub issued_on: Option<Date>,
+    /// Title.
+    pub title: String,
+    /// Concurrency and idempotency.
+    #[graphql(flatten)]
+    pub guard: WriteGuard,
+}
+
+/// Define an indicator.
+#[derive(InputObject)]
+pub struct DefineIndicatorInput {
+    /// Identity (generated when absent).
+    pub id: Option<ID>,
+    /// Org unit code.
+    pub org_unit: ID,
+    /// Period.
+    pub period: String,
+    /// Field.
+    pub category: Category,
+    /// Number in its document.
+    pub code: Option<String>,
+    /// Name as written.
+    pub name: String,
+    /// Unit as written.
+    pub unit: Option<String>,
+    /// Kind of value.
+    pub measure: Measure,
+    /// Parent indicator.
+    pub parent: Option<ID>,
+    /// Same indicator of the previous period.
+    pub previous: Option<ID>,
+    /// Defining document.
+    pub document: Option<ID>,
+    /// Concurrency and idempotency.
+    #[graphql(flatten)]
+    pub guard: WriteGuard,
+}
+
+/// Set the first target of a track.
+#[derive(InputObject)]
+pub struct SetTargetInput {
+    /// The indicator.
+    pub indicator: ID,
+    /// The track.
+    pub track: TargetTrack,
+    /// Kind and figures.
+    pub target: TargetInput,
+    /// The document that sets it.
+    pub document: ID,
+    /// The wording in the document.
+    pub wording: Option<String>,
+    /// Concurrency and idempotency.
+    #[graphql(flatten)]
+    pub guard: WriteGuard,
+}
+
+/// Revise the target of a track.
+#[derive(InputObject)]
+pub struct ReviseTargetInput {
+    /// The indicator.
+    pub indicator: ID,
+    /// The track.
+    pub track: TargetTrack,
+    /// The new kind and figures.
+    pub target: TargetInput,
+    /// The document that authorises the revision.
+    pub document: ID,
+    /// The wording in that document.
+    pub wording: Option<String>,
+    /// Why (required).
+    pub reason: String,
+    /// Concurrency and idempotency.
+    #[graphql(flatten)]
+    pub guard: WriteGuard,
+}
+
+/// Report a result.
+#[derive(InputObject)]
+pub struct ReportActualInput {
+    /// The indicator.
+    pub indicator: ID,
+    /// Identity of the report (generated when absent).
+    pub report_id: Option<ID>,
+    /// The value.
+    pub value: ValueInput,
+    /// The date the figure refers to.
+    pub refers_to: Date,
+    /// Estimate or final.
+    pub status: ResultStatus,
+    /// The reporting document.
+    pub source: Option<ID>,
+    /// A note.
+    pub note: Option<String>,
+    /// The estimate this figure replaces.
+    pub supersedes: Option<ID>,
+    /// Concurrency and idempotency.
+    #[graphql(flatten)]
+    pub guard: WriteGuard,
+}
+
+/// Correct a reported result.
+#[derive(InputObject)]
+pub struct CorrectActualInput {
+    /// The indicator.
+    pub indicator: ID,
+    /// The report that was wrong.
+    pub corrects: ID,
+    /// Identity of the corrected report (generated when absent).
+    pub report_id: Option<ID>,
+    /// The corrected value.
+    pub value: ValueInput,
+    /// The date the figure refers to.
+    pub refers_to: Date,
+    /// Estimate or final.
+    pub status: ResultStatus,
+    /// The reporting document.
+    pub source: Option<ID>,
+    /// A note.
+    pub note: Option<String>,
+    /// Why (required).
+    pub reason: String,
+    /// Concurrency and idempotency.
+    #[graphql(flatten)]
+    pub guard: WriteGuard,
+}
+
+/// Retire an indicator.
+#[derive(InputObject)]
+pub struct RetireIndicatorInput {
+    /// The indicator.
+    pub indicator: ID,
+    /// Why (required).
+    pub reason: String,
+    /// The deciding document.
+    pub document: Option<ID>,
+    /// Concurrency and idempotency.
+    #[graphql(flatten)]
+    pub guard: WriteGuard,
+}
+
+/// The result of a write to an indicator.
+#[derive(SimpleObject)]
+pub struct IndicatorPayload {
+    /// The indicator as it is after the write.
+    pub indicator: Indicator,
+    /// Log position of the write.
+    pub position: u64,
+    /// Whether this was a replay of an identical earlier request.
+    pub replayed: bool,
+}
+
+/// The result of registering an org unit.
+#[derive(SimpleObject)]
+pub struct OrgUnitPayload {
+    /// The org unit.
+    pub org_unit: OrgUnit,
+    /// Log position of the write.
+    pub position: u64,
+    /// Whether this was a replay.
+    pub replayed: bool,
+}
+
+/// The result of registering a document.
+#[derive(SimpleObject)]
+pub struct DocumentPayload {
+    /// The document.
+    pub document: Document,
+    /// Log position of the write.
+    pub position: u64,
+    /// Whether this was a replay.
+    pub replayed: bool,
+}
+
+fn report(
+    report_id: Option<&ID>,
+    value: ValueInput,
+    refers_to: Date,
+    status: ResultStatus,
+    source: Option<&ID>,
+    note: Option<&str>,
+) -> ApiResult<domain::ActualReport> {
+    Ok(domain::ActualReport {
+        report_id: domain::ReportId(
+            report_id
+                .map(|r| uuid("reportId", r))
+                .transpose()?
+                .unwrap_or_else(Uuid::now_v7),
+        ),
+        value: value.into_value()?,
+        refers_to: refers_to.0,
+        status: status.into(),
+        source: source.map(|s| document_id("source", s)).transpose()?,
+        note: optional_text("note", note)?,
+    })
+}
+
+async fn indicator_write(
+    ctx: &Context<'_>,
+    permission: Permission,
+    command: Command,
+    guard: &WriteGuard,
+) -> async_graphql::Result<IndicatorPayload> {
+    let principal = writer(ctx, permission)?;
+    let app = ctx.data_unchecked::<App>();
+    let id = match &command {
+        Command::DefineIndicator(d) => d.id,
+        Command::SetTarget { indicator, .. }
+        | Command::ReviseTarget { indicator, .. }
+        | Command::ReportActual { indicator, .. }
+        | Command::CorrectActual { indicator, .. }
+        | Command::RetireIndicator { indicator, .. } => *indicator,
+        _ => return Err(ApiError::internal(&"not an indicator command").into()),
+    };
+    if !matches!(command, Command::DefineIndicator(_))
+        && app.read.indicator(id).map_err(ApiError::from)?.is_none()
+    {
+        return Err(ApiError::NotFound(format!("indicator {id}")).into());
+    }
+    let written = app
+        .service
+        .execute(&principal.actor(), command, guard.options())
+        .await
+        .map_err(ApiError::from)?;
+    let view = app
+        .read
+        .indicator(id)
+        .map_err(ApiError::from)?
+        .ok_or_else(|| ApiError::NotFound(format!("indicator {id}")))?;
+    Ok(IndicatorPayload {
+        indicator: Indicator(view),
+        position: written.position,
+        replayed: written.replayed,
+    })
+}
+
+/// Writes.
+pub struct MutationRoot;
+
+#[Object]
+impl MutationRoot {
+    /// Register an org unit (admin).
+    async fn register_org_unit(
+        &self,
+        ctx: &Context<'_>,
+        input: RegisterOrgUnitInput,
+    ) -> async_graphql::Result<OrgUnitPayload> {
+        let principal = writer(ctx, Permission::ManageOrgUnits)?;
+        let code = parse_org_unit(&input.code)?;
+        let command = Command::RegisterOrgUnit(domain::OrgUnit {
+            code: code.clone(),
+            name: text("name", &input.name)?,
+            level: input.level.into(),
+            parent: input.parent.as_ref().map(parse_org_unit).transpose()?,
+        });
+        let app = ctx.data_unchecked::<App>();
+        let written = app
+            .service
+            .execute(&principal.actor(), command, input.guard.options())
+            .await
+            .map_err(ApiError::from)?;
+        let unit = app
+            .read
+            .org_unit(&code)
+            .map_err(ApiError::from)?
+            .ok_or_else(|| ApiError::NotFound(format!("org unit {code}")))?;
+        Ok(OrgUnitPayload {
+            org_unit: OrgUnit(unit),
+            position: written.position,
+            replayed: written.replayed,
+        })
+    }
+
+    /// Register a document (planner).
+    async fn register_document(
+        &self,
+        ctx: &Context<'_>,
+        input: RegisterDocumentInput,
+    ) -> async_graphql::Result<DocumentPayload> {
+        let principal = writer(ctx, Permission::Plan)?;
+        let id = domain::DocumentId(
+            input
+                .id
+                .as_ref()
+                .map(|i| uuid("id", i))
+                .transpose()?
+                .unwrap_or_else(Uuid::now_v7),
+        );
+        let command = Command::RegisterDocument(domain::Document {
+            id,
+            number: input
+                .number
+                .as_deref()
+                .map(DocumentNumber::parse)
+                .transpose()
+                .map_err(|e| ApiError::Validation(e.to_string()))?,
+            kind: input.kind.into(),
+            issuing_body: text("issuingBody", &input.issuing_body)?,
+            org_unit: input.org_unit.as_ref().map(parse_org_unit).transpose()?,
+            issued_on: input.issued_on.map(|d| d.0),
+            title: text("title", &input.title)?,
+        });
+        let app = ctx.data_unchecked::<App>();
+        let written = app
+            .service
+            .execute(&principal.actor(), command, input.guard.options())
+            .await
+            .map_err(ApiError::from)?;
+        let document = app
+            .read
+            .document(id)
+            .map_err(ApiError::from)?
+            .ok_or_else(|| ApiError::NotFound(format!("document {id}")))?;
+        Ok(DocumentPayload {
+            document: Document(document),
+            position: written.position,
+            replayed: written.replayed,
+        })
+    }
+
+    /// Define an indicator (planner).
+    async fn define_indicator(
+        &self,
+        ctx: &Context<'_>,
+        input: DefineIndicatorInput,
+    ) -> async_graphql::Result<IndicatorPayload> {
+        let id = domain::IndicatorId(
+            input
+                .id
+                .as_ref()
+                .map(|i| uuid("id", i))
+                .transpose()?
+                .unwrap_or_else(Uuid::now_v7),
+        );
+        let command = Command::DefineIndicator(domain::IndicatorDefinition {
+            id,
+            org_unit: parse_org_unit(&input.org_unit)?,
+            period: parse_period(&input.period)?,
+            category: input.category.into(),
+            code: optional_text("code", input.code.as_deref())?,
+            name: text("name", &input.name)?,
+            unit: optional_text("unit", input.unit.as_deref())?,
+            measure: input.measure.into(),
+            parent: input.parent.as_ref().map(parse_indicator_id).transpose()?,
+            previous: input
+                .previous
+                .as_ref()
+                .map(parse_indicator_id)
+                .transpose()?,
+            document: input
+                .document
+                .as_ref()
+                .map(|d| document_id("document", d))
+                .transpose()?,
+        });
+        indicator_write(ctx, Permission::Plan, command, &input.guard).await
+    }
+
+    /// Set the first target of a track (planner).
+    async fn set_target(
+        &self,
+        ctx: &Context<'_>,
+        input: SetTargetInput,
+    ) -> async_graphql::Result<IndicatorPayload> {
+        let command = Command::SetTarget {
+            indicator: parse_indicator_id(&input.indicator)?,
+            track: input.track.into(),
+            target: domain::Target {
+                kind: input.target.into_kind()?,
+                document: document_id("document", &input.document)?,
+                wording: optional_text("wording", input.wording.as_deref())?,
+            },
+        };
+        indicator_write(ctx, Permission::Plan, command, &input.guard).await
+    }
+
+    /// Revise a track's target, citing the authorising document and a reason (planner).
+    async fn revise_target(
+        &self,
+        ctx: &Context<'_>,
+        input: ReviseTargetInput,
+    ) -> async_graphql::Result<IndicatorPayload> {
+        let command = Command::ReviseTarget {
+            indicator: parse_indicator_id(&input.indicator)?,
+            track: input.track.into(),
+            target: domain::Target {
+                kind: input.target.into_kind()?,
+                document: document_id("document", &input.document)?,
+                wording: optional_text("wording", input.wording.as_deref())?,
+            },
+            reason: reason(&input.reason)?,
+        };
+        indicator_write(ctx, Permission::Plan, command, &input.guard).await
+    }
+
+    /// Report a result (reporter).
+    async fn report_actual(
+        &self,
+        ctx: &Context<'_>,
+        input: ReportActualInput,
+    ) -> async_graphql::Result<IndicatorPayload> {
+        let command = Command::ReportActual {
+            indicator: parse_indicator_id(&input.indicator)?,
+            report: report(
+                input.report_id.as_ref(),
+                input.value,
+                input.refers_to,
+                input.status,
+                input.source.as_ref(),
+                input.note.as_deref(),
+            )?,
+            supersedes: input
+                .supersedes
+                .as_ref()
+                .map(|s| uuid("supersedes", s))
+                .transpose()?
+                .map(domain::ReportId),
+        };
+        indicator_write(ctx, Permission::Report, command, &input.guard).await
+    }
+
+    /// Correct a reported result, with a reason (reporter).
+    async fn correct_actual(
+        &self,
+        ctx: &Context<'_>,
+        input: CorrectActualInput,
+    ) -> async_graphql::Result<IndicatorPayload> {
+        let command = Command::CorrectActual {
+            indicator: parse_indicator_id(&input.indicator)?,
+            corrects: domain::ReportId(uuid("corrects", &input.corrects)?),
+            report: report(
+                input.report_id.as_ref(),
+                input.value,
+                input.refers_to,
+                input.status,
+                input.source.as_ref(),
+                input.note.as_deref(),
+            )?,
+            reason: reason(&input.reason)?,
+        };
+        indicator_write(ctx, Permission::Report, command, &input.guard).await
+    }
+
+    /// Retire an indicator, with a reason (planner).
+    async fn retire_indicator(
+        &self,
+        ctx: &Context<'_>,
+        input: RetireIndicatorInput,
+    ) -> async_graphql::Result<IndicatorPayload> {
+        let command = Command::RetireIndicator {
+            indicator: parse_indicator_id(&input.indicator)?,
+            reason: reason(&input.reason)?,
+            document: input
+                .document
+                .as_ref()
+                .map(|d| document_id("document", d))
+                .transpose()?,
+        };
+        indicator_write(ctx, Permission::Plan, command, &input.guard).await
+    }
+}

@@ -1,0 +1,288 @@
+//! The `Query` root.
+
+use crate::auth::{require, Permission};
+use crate::connection::{
+    decode_cursor, encode_cursor, page_size, AuditConnection, IndicatorConnection, TotalCount,
+};
+use crate::error::{ApiError, ApiResult};
+use crate::scalars::Date;
+use crate::types::*;
+use crate::App;
+use async_graphql::connection::{Connection, Edge};
+use async_graphql::{Context, InputObject, Object, ID};
+use chitieu_domain::{IndicatorId, OrgUnitCode, Period};
+use chitieu_projector::{AuditFilter as ReadAuditFilter, IndicatorFilter as ReadFilter};
+use chrono::{DateTime, Utc};
+
+/// Which indicators to list.
+#[derive(InputObject, Default)]
+pub struct IndicatorFilter {
+    /// Of this org unit (code).
+    pub org_unit: Option<ID>,
+    /// And of its descendants.
+    #[graphql(default = false)]
+    pub include_descendants: bool,
+    /// Of this period (`2024`, `2020-2025`, `2022-2023`, `by 2025`).
+    pub period: Option<String>,
+    /// Of this field.
+    pub category: Option<Category>,
+    /// Whose status at the end of the period is this one.
+    pub status: Option<AchievementStatus>,
+    /// Whose name contains this, ignoring diacritics and case.
+    pub name: Option<String>,
+}
+
+/// Which audit entries to list.
+#[derive(InputObject, Default)]
+pub struct AuditFilter {
+    /// Changes by this principal.
+    pub actor: Option<String>,
+    /// Recorded at or after.
+    pub from: Option<DateTime<Utc>>,
+    /// Recorded at or before.
+    pub to: Option<DateTime<Utc>>,
+    /// Concerning this org unit or its descendants.
+    pub org_unit: Option<ID>,
+    /// Of this event type (`target_revised`, `actual_reported`, …).
+    pub kind: Option<String>,
+}
+
+pub(crate) fn parse_indicator_id(id: &ID) -> ApiResult<IndicatorId> {
+    uuid::Uuid::parse_str(id.as_str())
+        .map(IndicatorId)
+        .map_err(|_| ApiError::Validation(format!("`{}` is not an indicator id", id.as_str())))
+}
+
+pub(crate) fn parse_org_unit(id: &ID) -> ApiResult<OrgUnitCode> {
+    OrgUnitCode::parse(id.as_str()).map_err(|e| ApiError::Validation(e.to_string()))
+}
+
+pub(crate) fn parse_period(raw: &str) -> ApiResult<Period> {
+    Period::parse(raw).map_err(|e| ApiError::Validation(e.to_string()))
+}
+
+/// Read access to current state, history, the audit trail and the ledger.
+pub struct QueryRoot;
+
+#[Object]
+impl QueryRoot {
+    /// One indicator, as it stands or as it was recorded at `asOf`.
+    async fn indicator(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        as_of: Option<DateTime<Utc>>,
+    ) -> async_graphql::Result<Option<Indicator>> {
+        require(
+            ctx,
+            if as_of.is_some() {
+                Permission::ReadAudit
+            } else {
+                Permission::ReadCurrent
+            },
+        )?;
+        let app = ctx.data_unchecked::<App>();
+        let id = parse_indicator_id(&id)?;
+        let view = match as_of {
+            Some(instant) => app
+                .read
+                .indicator_as_of(id, instant)
+                .map_err(ApiError::from)?,
+            None => app.read.indicator(id).map_err(ApiError::from)?,
+        };
+        Ok(view.map(Indicator))
+    }
+
+    /// Indicators matching a filter, ordered by org unit, period and code;
+    /// with `asOf`, as they were recorded then.
+    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    async fn indicators(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<IndicatorFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+        as_of: Option<DateTime<Utc>>,
+    ) -> async_graphql::Result<IndicatorConnection> {
+        require(
+            ctx,
+            if as_of.is_some() {
+                Permission::ReadAudit
+            } else {
+                Permission::ReadCurrent
+            },
+        )?;
+        let first = page_size(first)?;
+        let offset = decode_cursor("i", after.as_deref())?.map_or(0, |n| n + 1) as usize;
+        let app = ctx.data_unchecked::<App>();
+        let f = filter.unwrap_or_default();
+        let read_filter = ReadFilter {
+            org_unit: f.org_unit.as_ref().map(parse_org_unit).transpose()?,
+            include_descendants: f.include_descendants,
+            period: f.period.as_deref().map(parse_period).transpose()?,
+            category: f.category.map(Into::into),
+            status: f.status.map(Into::into),
+            name: f.name,
+        };
+        let views = app.read.list(&read_filter).map_err(ApiError::from)?;
+        let total = views.len();
+        let position = match as_of {
+            Some(instant) => Some(app.store.position_at(instant).map_err(ApiError::from)?),
+            None => None,
+        };
+        let mut connection = Connection::with_additional_fields(
+            offset > 0,
+            offset + first < total,
+            TotalCount {
+                total_count: total as u64,
+            },
+        );
+        for (i, view) in views.into_iter().enumerate().skip(offset).take(first) {
+            let view = match position {
+                Some(p) => match app
+                    .read
+                    .indicator_at(view.definition.id, p)
+                    .map_err(ApiError::from)?
+                {
+                    Some(then) => then,
+                    None => continue,
+                },
+                None => view,
+            };
+            connection
+                .edges
+                .push(Edge::new(encode_cursor("i", i as u64), Indicator(view)));
+        }
+        Ok(connection)
+    }
+
+    /// Every change, across all indicators, matching a filter.
+    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    async fn audit_trail(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<AuditFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<AuditConnection> {
+        require(ctx, Permission::ReadAudit)?;
+        let first = page_size(first)?;
+        let after = decode_cursor("p", after.as_deref())?.unwrap_or(0);
+        let f = filter.unwrap_or_default();
+        let read_filter = ReadAuditFilter {
+            actor: f.actor,
+            from: f.from,
+            to: f.to,
+            org_unit: f.org_unit.as_ref().map(parse_org_unit).transpose()?,
+            kind: f.kind,
+        };
+        let app = ctx.data_unchecked::<App>();
+        let entries = app
+            .read
+            .audit(&read_filter, after, first + 1)
+            .map_err(ApiError::from)?;
+        let has_next = entries.len() > first;
+        // Counting every match would walk the whole range; the total is what
+        // this page and the ones before it hold, plus one when more follow.
+        let mut connection = Connection::with_additional_fields(
+            after > 0,
+            has_next,
+            TotalCount {
+                total_count: entries.len().min(first) as u64 + u64::from(has_next),
+            },
+        );
+        for entry in entries.into_iter().take(first) {
+            connection
+                .edges
+                .push(Edge::new(encode_cursor("p", entry.position), entry.into()));
+        }
+        Ok(connection)
+    }
+
+    /// Counts by status of an org unit's indicators of a period.
+    async fn summary(
+        &self,
+        ctx: &Context<'_>,
+        org_unit: ID,
+        period: String,
+    ) -> async_graphql::Result<Summary> {
+        require(ctx, Permission::ReadCurrent)?;
+        let code = parse_org_unit(&org_unit)?;
+        let period = parse_period(&period)?;
+        let app = ctx.data_unchecked::<App>();
+        if app.read.org_unit(&code).map_err(ApiError::from)?.is_none() {
+            return Err(ApiError::NotFound(format!("org unit {code}")).into());
+        }
+        let s = app.read.summary(&code, period).map_err(ApiError::from)?;
+        Ok(Summary {
+            org_unit: code.to_string(),
+            period: period.to_string(),
+            exceeded: s.exceeded,
+            met: s.met,
+            not_met: s.not_met,
+            no_data: s.no_data,
+            total: s.total(),
+        })
+    }
+
+    /// Every org unit.
+    async fn org_units(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<OrgUnit>> {
+        require(ctx, Permission::ReadCurrent)?;
+        Ok(ctx
+            .data_unchecked::<App>()
+            .read
+            .org_units()
+            .map_err(ApiError::from)?
+            .into_iter()
+            .map(OrgUnit)
+            .collect())
+    }
+
+    /// Every document.
+    async fn documents(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Document>> {
+        require(ctx, Permission::ReadCurrent)?;
+        Ok(ctx
+            .data_unchecked::<App>()
+            .read
+            .documents()
+            .map_err(ApiError::from)?
+            .into_iter()
+            .map(Document)
+            .collect())
+    }
+
+    /// The head of the log (position and chain hash) for an auditor to record.
+    async fn ledger(&self, ctx: &Context<'_>) -> async_graphql::Result<Ledger> {
+        require(ctx, Permission::ReadAudit)?;
+        let app = ctx.data_unchecked::<App>();
+        let head = app.store.head();
+        Ok(Ledger {
+            position: head.position,
+            hash: hex::encode(head.hash),
+            projected_position: app.read.projector().position(),
+        })
+    }
+
+    /// Walks the whole hash chain and reports the first break, if any.
+    async fn verify_ledger(&self, ctx: &Context<'_>) -> async_graphql::Result<LedgerVerification> {
+        require(ctx, Permission::ReadAudit)?;
+        let store = ctx.data_unchecked::<App>().store.clone();
+        let report = tokio::task::spawn_blocking(move || store.verify())
+            .await
+            .map_err(|e| ApiError::internal(&e))?
+            .map_err(ApiError::from)?;
+        Ok(LedgerVerification {
+            ok: report.first_break.is_none(),
+            checked: report.checked,
+            position: report.head.position,
+            hash: hex::encode(report.head.hash),
+            broken_at: report.first_break.as_ref().map(|b| b.0),
+            reason: report.first_break.map(|b| b.1),
+        })
+    }
+
+    /// The date the server judges "not due" against (its clock), for clients.
+    async fn today(&self, ctx: &Context<'_>) -> Date {
+        Date((ctx.data_unchecked::<App>().today)())
+    }
+}

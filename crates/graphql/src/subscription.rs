@@ -1,0 +1,101 @@
+//! The `Subscription` root: indicator events as they become visible.
+
+use crate::auth::{require, Permission};
+use crate::query::{parse_indicator_id, parse_org_unit};
+use crate::types::{Actor, Indicator};
+use crate::App;
+use async_graphql::{Context, InputObject, SimpleObject, Subscription, ID};
+use chrono::{DateTime, Utc};
+use futures_util::Stream;
+use std::time::Duration;
+
+/// Which events to receive.
+#[derive(InputObject, Default)]
+pub struct IndicatorEventFilter {
+    /// Of this indicator.
+    pub indicator: Option<ID>,
+    /// Of indicators of this org unit (not its descendants).
+    pub org_unit: Option<ID>,
+    /// Of these event types (`actual_reported`, `target_revised`, …).
+    pub kinds: Option<Vec<String>>,
+}
+
+/// An event on an indicator, with the indicator as it is right after it.
+#[derive(SimpleObject)]
+pub struct IndicatorEvent {
+    /// Log position.
+    pub position: u64,
+    /// Event type.
+    pub kind: String,
+    /// When it was recorded.
+    pub recorded_at: DateTime<Utc>,
+    /// Who.
+    pub actor: Actor,
+    /// The indicator after the event.
+    pub indicator: Indicator,
+}
+
+/// Live updates.
+pub struct SubscriptionRoot;
+
+#[Subscription]
+impl SubscriptionRoot {
+    /// Indicator events from now on, each once the read models show it.
+    async fn indicator_events(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<IndicatorEventFilter>,
+    ) -> async_graphql::Result<impl Stream<Item = IndicatorEvent>> {
+        require(ctx, Permission::ReadCurrent)?;
+        let app = ctx.data_unchecked::<App>().clone();
+        let filter = filter.unwrap_or_default();
+        let indicator = filter
+            .indicator
+            .as_ref()
+            .map(parse_indicator_id)
+            .transpose()?;
+        let org_unit = filter.org_unit.as_ref().map(parse_org_unit).transpose()?;
+        let kinds = filter.kinds;
+        let mut subscription = app.store.subscribe(app.store.head().position + 1);
+        Ok(async_stream::stream! {
+            loop {
+                let recorded = match subscription.next().await {
+                    Ok(r) => r,
+                    Err(error) => {
+                        tracing::warn!(%error, "subscription ended");
+                        break;
+                    }
+                };
+                let Some(id) = recorded
+                    .stream
+                    .as_str()
+                    .strip_prefix("indicator/")
+                    .and_then(|u| uuid::Uuid::parse_str(u).ok())
+                    .map(chitieu_domain::IndicatorId)
+                else {
+                    continue;
+                };
+                if indicator.is_some_and(|i| i != id) {
+                    continue;
+                }
+                if kinds.as_ref().is_some_and(|k| !k.contains(&recorded.event_type)) {
+                    continue;
+                }
+                if app.read.projector().wait_for(recorded.position, Duration::from_secs(10)).await.is_err() {
+                    continue;
+                }
+                let Ok(Some(view)) = app.read.indicator_at(id, recorded.position) else { continue };
+                if org_unit.as_ref().is_some_and(|o| &view.definition.org_unit != o) {
+                    continue;
+                }
+                yield IndicatorEvent {
+                    position: recorded.position,
+                    kind: recorded.event_type.clone(),
+                    recorded_at: recorded.recorded_at,
+                    actor: recorded.actor.clone().into(),
+                    indicator: Indicator(view),
+                };
+            }
+        })
+    }
+}

@@ -1,0 +1,706 @@
+//! Output types: how indicators, targets, results, history and the audit
+//! trail look to clients.
+
+use crate::connection::{history_connection, HistoryConnection};
+use crate::error::ApiResult;
+use crate::scalars::{Date, Decimal};
+use crate::App;
+use async_graphql::{ComplexObject, Context, Enum, Object, SimpleObject, ID};
+use chitieu_domain::achievement::AchievementStatus as DomainStatus;
+use chitieu_domain::{self as domain, TargetKind};
+use chitieu_projector::{view::ReportView, IndicatorView, TrackView};
+use chrono::{DateTime, Utc};
+
+macro_rules! mirror_enum {
+    ($(#[$meta:meta])* $name:ident <=> $domain:path { $($(#[$vmeta:meta])* $variant:ident),* $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+        #[allow(missing_docs)] // the variants mirror the documented domain enum
+        pub enum $name { $($(#[$vmeta])* $variant),* }
+        impl From<$domain> for $name {
+            fn from(v: $domain) -> Self { match v { $(<$domain>::$variant => $name::$variant),* } }
+        }
+        impl From<$name> for $domain {
+            fn from(v: $name) -> Self { match v { $($name::$variant => <$domain>::$variant),* } }
+        }
+    };
+}
+
+mirror_enum!(
+    /// Field of an indicator.
+    Category <=> domain::Category { Economy, Society, Environment, DefenseSecurity, PartyBuilding }
+);
+mirror_enum!(
+    /// Kind of value an indicator has.
+    Measure <=> domain::Measure { Amount, Percentage, PerMille, Ratio, Milestone }
+);
+mirror_enum!(
+    /// Whose target: assigned by the upper level, the unit's own resolution, or stretch.
+    TargetTrack <=> domain::TargetTrack { Assigned, Resolution, Stretch }
+);
+mirror_enum!(
+    /// Estimate (ước) or final.
+    ResultStatus <=> domain::ResultStatus { Estimate, Final }
+);
+mirror_enum!(
+    /// Where a result stands against a target.
+    AchievementStatus <=> DomainStatus { Exceeded, Met, NotMet, NoData, NotDue }
+);
+mirror_enum!(
+    /// Administrative level.
+    OrgUnitLevel <=> domain::OrgUnitLevel { Province, District, Commune, Town, Hamlet }
+);
+mirror_enum!(
+    /// Kind of document.
+    DocumentKind <=> domain::DocumentKind { Resolution, ActionProgramme, Plan, Report, Decision, Other }
+);
+mirror_enum!(
+    /// How a reduction is measured.
+    Reduction <=> domain::Reduction { Absolute, PercentOfBase }
+);
+mirror_enum!(
+    /// Direction of a comparison with another period.
+    Direction <=> domain::Direction { Lower, Higher }
+);
+
+/// Kind of target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum TargetKindName {
+    /// ≥ value (`strict`: more than).
+    AtLeast,
+    /// ≤ value (`strict`: below).
+    AtMost,
+    /// A bare figure, read as at least.
+    Plain,
+    /// low ≤ actual ≤ high.
+    Range,
+    /// Growth of `rate` % on `base`.
+    Growth,
+    /// Reduction by `amount`.
+    ReduceBy,
+    /// Lower or higher than another period's actual.
+    RelativeToPeriod,
+    /// Done by the deadline.
+    Milestone,
+    /// Keep the level.
+    Maintain,
+}
+
+/// Who did something.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct Actor {
+    /// Principal id.
+    pub id: String,
+    /// Display name at the time.
+    pub name: String,
+    /// Role at the time.
+    pub role: String,
+}
+
+impl From<chitieu_store::Actor> for Actor {
+    fn from(a: chitieu_store::Actor) -> Self {
+        Actor {
+            id: a.id,
+            name: a.name,
+            role: a.role,
+        }
+    }
+}
+
+/// A target on one track, as it stands.
+pub struct Target {
+    pub(crate) track: domain::TargetTrack,
+    pub(crate) view: TrackView,
+}
+
+#[Object]
+impl Target {
+    /// The track.
+    async fn track(&self) -> TargetTrack {
+        self.track.into()
+    }
+    /// The kind.
+    async fn kind(&self) -> TargetKindName {
+        match &self.view.current.kind {
+            TargetKind::AtLeast { .. } => TargetKindName::AtLeast,
+            TargetKind::AtMost { .. } => TargetKindName::AtMost,
+            TargetKind::Plain { .. } => TargetKindName::Plain,
+            TargetKind::Range { .. } => TargetKindName::Range,
+            TargetKind::Growth { .. } => TargetKindName::Growth,
+            TargetKind::ReduceBy { .. } => TargetKindName::ReduceBy,
+            TargetKind::RelativeToPeriod { .. } => TargetKindName::RelativeToPeriod,
+            TargetKind::Milestone { .. } => TargetKindName::Milestone,
+            TargetKind::Maintain { .. } => TargetKindName::Maintain,
+        }
+    }
+    /// The figure (at least, at most, plain; growth's target figure; maintain's level; reduce-by's amount).
+    async fn value(&self) -> Option<Decimal> {
+        match &self.view.current.kind {
+            TargetKind::AtLeast { value, .. }
+            | TargetKind::AtMost { value, .. }
+            | TargetKind::Plain { value } => Some((*value).into()),
+            TargetKind::Growth { value, .. } => value.map(Decimal),
+            TargetKind::ReduceBy { amount, .. } => Some((*amount).into()),
+            TargetKind::Maintain { level } => level.map(Decimal),
+            _ => None,
+        }
+    }
+    /// Whether the bound itself falls short ("trên", "dưới").
+    async fn strict(&self) -> Option<bool> {
+        match &self.view.current.kind {
+            TargetKind::AtLeast { strict, .. } | TargetKind::AtMost { strict, .. } => Some(*strict),
+            _ => None,
+        }
+    }
+    /// Range bounds.
+    async fn low(&self) -> Option<Decimal> {
+        match &self.view.current.kind {
+            TargetKind::Range { low, .. } => Some((*low).into()),
+            _ => None,
+        }
+    }
+    /// Range bounds.
+    async fn high(&self) -> Option<Decimal> {
+        match &self.view.current.kind {
+            TargetKind::Range { high, .. } => Some((*high).into()),
+            _ => None,
+        }
+    }
+    /// Growth rate in percent.
+    async fn rate(&self) -> Option<Decimal> {
+        match &self.view.current.kind {
+            TargetKind::Growth { rate, .. } => Some((*rate).into()),
+            _ => None,
+        }
+    }
+    /// The base figure of a growth or reduction.
+    async fn base(&self) -> Option<Decimal> {
+        match &self.view.current.kind {
+            TargetKind::Growth { base, .. } | TargetKind::ReduceBy { base, .. } => {
+                base.map(Decimal)
+            }
+            _ => None,
+        }
+    }
+    /// How a reduction is measured.
+    async fn reduction(&self) -> Option<Reduction> {
+        match &self.view.current.kind {
+            TargetKind::ReduceBy { measure, .. } => Some((*measure).into()),
+            _ => None,
+        }
+    }
+    /// The period compared with.
+    async fn compared_period(&self) -> Option<String> {
+        match &self.view.current.kind {
+            TargetKind::RelativeToPeriod { period, .. } => Some(period.to_string()),
+            _ => None,
+        }
+    }
+    /// The direction of the comparison.
+    async fn direction(&self) -> Option<Direction> {
+        match &self.view.current.kind {
+            TargetKind::RelativeToPeriod { direction, .. } => Some((*direction).into()),
+            _ => None,
+        }
+    }
+    /// A milestone's deadline.
+    async fn deadline(&self) -> Option<Date> {
+        match &self.view.current.kind {
+            TargetKind::Milestone { deadline } => deadline.map(Date),
+            _ => None,
+        }
+    }
+    /// The document that set the target in force.
+    async fn document(&self, ctx: &Context<'_>) -> ApiResult<Option<Document>> {
+        Ok(ctx
+            .data_unchecked::<App>()
+            .read
+            .document(self.view.current.document)?
+            .map(Document))
+    }
+    /// The target's wording in its document.
+    async fn wording(&self) -> Option<String> {
+        self.view.current.wording.as_ref().map(|w| w.to_string())
+    }
+    /// How many times it was revised.
+    async fn revisions(&self) -> u32 {
+        self.view.revisions
+    }
+    /// Ids of the documents that set and revised it, in order.
+    async fn documents(&self) -> Vec<ID> {
+        self.view
+            .documents
+            .iter()
+            .map(|d| ID(d.to_string()))
+            .collect()
+    }
+    /// The reason of the last revision.
+    async fn last_reason(&self) -> Option<String> {
+        self.view.last_reason.as_ref().map(|r| r.to_string())
+    }
+    /// When it was last set or revised.
+    async fn changed_at(&self) -> DateTime<Utc> {
+        self.view.changed.recorded_at
+    }
+    /// Who last set or revised it.
+    async fn changed_by(&self) -> String {
+        self.view.changed.actor.clone()
+    }
+}
+
+/// A reported result.
+pub struct Actual(pub(crate) ReportView, pub(crate) domain::Measure);
+
+#[Object]
+impl Actual {
+    /// Identity of the report.
+    async fn report_id(&self) -> ID {
+        ID(self.0.report.report_id.to_string())
+    }
+    /// The figure in the indicator's unit (a ratio's share in percent).
+    async fn figure(&self) -> Option<Decimal> {
+        self.0
+            .report
+            .value
+            .figure(self.1)
+            .map(|d| Decimal(d.round_dp(6)))
+    }
+    /// The amount, when reported as one.
+    async fn value(&self) -> Option<Decimal> {
+        match &self.0.report.value {
+            domain::ResultValue::Amount { value } => Some((*value).into()),
+            _ => None,
+        }
+    }
+    /// Numerator of a ratio ("22" of "22/45").
+    async fn numerator(&self) -> Option<Decimal> {
+        match &self.0.report.value {
+            domain::ResultValue::Ratio { numerator, .. } => Some((*numerator).into()),
+            _ => None,
+        }
+    }
+    /// Denominator of a ratio.
+    async fn denominator(&self) -> Option<Decimal> {
+        match &self.0.report.value {
+            domain::ResultValue::Ratio { denominator, .. } => Some((*denominator).into()),
+            _ => None,
+        }
+    }
+    /// Whether a milestone is done.
+    async fn done(&self) -> Option<bool> {
+        match &self.0.report.value {
+            domain::ResultValue::Milestone { done } => Some(*done),
+            _ => None,
+        }
+    }
+    /// The date the figure refers to.
+    async fn refers_to(&self) -> Date {
+        Date(self.0.report.refers_to)
+    }
+    /// Estimate or final.
+    async fn status(&self) -> ResultStatus {
+        self.0.report.status.into()
+    }
+    /// The reporting document's id.
+    async fn source(&self) -> Option<ID> {
+        self.0.report.source.map(|d| ID(d.to_string()))
+    }
+    /// The note.
+    async fn note(&self) -> Option<String> {
+        self.0.report.note.as_ref().map(|n| n.to_string())
+    }
+    /// The estimate it superseded.
+    async fn supersedes(&self) -> Option<ID> {
+        self.0.supersedes.map(|r| ID(r.to_string()))
+    }
+    /// The report it corrected.
+    async fn corrects(&self) -> Option<ID> {
+        self.0.corrects.map(|r| ID(r.to_string()))
+    }
+    /// Why it corrected.
+    async fn correction_reason(&self) -> Option<String> {
+        self.0.correction_reason.as_ref().map(|r| r.to_string())
+    }
+    /// When it was recorded.
+    async fn reported_at(&self) -> DateTime<Utc> {
+        self.0.reported.recorded_at
+    }
+    /// Who recorded it.
+    async fn reported_by(&self) -> String {
+        self.0.reported.actor.clone()
+    }
+}
+
+/// How a result stands against one target.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct Achievement {
+    /// The track judged.
+    pub track: TargetTrack,
+    /// Status.
+    pub status: AchievementStatus,
+    /// actual / target × 100, rounded to 2 decimals.
+    pub percent_of_target: Option<Decimal>,
+    /// How far above (+) or below (−) the target.
+    pub over_target: Option<Decimal>,
+    /// Whether `overTarget` is in points (rates) rather than percent.
+    pub over_target_in_points: bool,
+    /// Growth achieved, or reduction achieved.
+    pub change_from_base: Option<Decimal>,
+}
+
+/// An indicator (chỉ tiêu).
+pub struct Indicator(pub IndicatorView);
+
+#[Object]
+impl Indicator {
+    /// Identity.
+    async fn id(&self) -> ID {
+        ID(self.0.definition.id.to_string())
+    }
+    /// Its org unit.
+    async fn org_unit(&self, ctx: &Context<'_>) -> ApiResult<Option<OrgUnit>> {
+        Ok(ctx
+            .data_unchecked::<App>()
+            .read
+            .org_unit(&self.0.definition.org_unit)?
+            .map(OrgUnit))
+    }
+    /// Code of its org unit.
+    async fn org_unit_code(&self) -> String {
+        self.0.definition.org_unit.to_string()
+    }
+    /// Its period: `2024`, `2020-2025`, `2022-2023`, `by 2025`.
+    async fn period(&self) -> String {
+        self.0.definition.period.to_string()
+    }
+    /// Its field.
+    async fn category(&self) -> Category {
+        self.0.definition.category.into()
+    }
+    /// Number in its document.
+    async fn code(&self) -> Option<String> {
+        self.0.definition.code.as_ref().map(|c| c.to_string())
+    }
+    /// Name as written.
+    async fn name(&self) -> String {
+        self.0.definition.name.to_string()
+    }
+    /// Unit as written.
+    async fn unit(&self) -> Option<String> {
+        self.0.definition.unit.as_ref().map(|u| u.to_string())
+    }
+    /// Kind of value.
+    async fn measure(&self) -> Measure {
+        self.0.definition.measure.into()
+    }
+    /// The indicator it is a sub-item of.
+    async fn parent_id(&self) -> Option<ID> {
+        self.0.definition.parent.map(|p| ID(p.to_string()))
+    }
+    /// The same indicator of the previous period.
+    async fn previous_id(&self) -> Option<ID> {
+        self.0.definition.previous.map(|p| ID(p.to_string()))
+    }
+    /// The defining document.
+    async fn document(&self, ctx: &Context<'_>) -> ApiResult<Option<Document>> {
+        match self.0.definition.document {
+            Some(d) => Ok(ctx.data_unchecked::<App>().read.document(d)?.map(Document)),
+            None => Ok(None),
+        }
+    }
+    /// Stream version: pass it as `expectedVersion` to guard a write.
+    async fn version(&self) -> u64 {
+        self.0.version
+    }
+    /// When it was last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated.recorded_at
+    }
+    /// Why it was retired, if it was.
+    async fn retired_reason(&self) -> Option<String> {
+        self.0.retired.as_ref().map(|r| r.reason.to_string())
+    }
+    /// Every target track set.
+    async fn targets(&self) -> Vec<Target> {
+        self.0
+            .targets
+            .iter()
+            .map(|(track, view)| Target {
+                track: *track,
+                view: view.clone(),
+            })
+            .collect()
+    }
+    /// The figure that counts: the latest final one, else the latest estimate.
+    async fn latest_actual(&self) -> Option<Actual> {
+        self.0
+            .current_report()
+            .map(|r| Actual(r.clone(), self.0.definition.measure))
+    }
+    /// The latest final figure.
+    async fn latest_final(&self) -> Option<Actual> {
+        self.0
+            .latest_final
+            .clone()
+            .map(|r| Actual(r, self.0.definition.measure))
+    }
+    /// The latest standing estimate.
+    async fn latest_estimate(&self) -> Option<Actual> {
+        self.0
+            .latest_estimate
+            .clone()
+            .map(|r| Actual(r, self.0.definition.measure))
+    }
+    /// Valid time: the figure that counted for dates up to `date`.
+    async fn actual_valid_at(&self, ctx: &Context<'_>, date: Date) -> ApiResult<Option<Actual>> {
+        let read = &ctx.data_unchecked::<App>().read;
+        let report =
+            read.report_valid_at(self.0.definition.id, date.0, Some(self.0.updated.position))?;
+        Ok(report.map(|r| Actual(r, self.0.definition.measure)))
+    }
+    /// Achievement against a track (the primary one, resolution > assigned
+    /// > stretch, when none is named), judged today.
+    async fn achievement(
+        &self,
+        ctx: &Context<'_>,
+        track: Option<TargetTrack>,
+    ) -> Option<Achievement> {
+        let track: domain::TargetTrack = match track {
+            Some(t) => t.into(),
+            None => self.0.primary_track()?,
+        };
+        let today = (ctx.data_unchecked::<App>().today)();
+        let a = self.0.achievement(track, today)?;
+        Some(Achievement {
+            track: track.into(),
+            status: a.status.into(),
+            percent_of_target: a.percent_of_target.map(Decimal),
+            over_target: a.over_target.map(Decimal),
+            over_target_in_points: a.over_target_in_points,
+            change_from_base: a.change_from_base.map(Decimal),
+        })
+    }
+    /// Change of the current figure against the previous period's
+    /// ("so cùng kỳ"): percent for amounts, points for rates.
+    async fn change_on_previous_period(&self) -> Option<Decimal> {
+        self.0.change_on_previous().map(Decimal)
+    }
+    /// The full history, one entry per event, oldest first.
+    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    async fn history(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<HistoryConnection> {
+        crate::auth::require(ctx, crate::auth::Permission::ReadAudit)?;
+        history_connection(ctx, self.0.definition.id, first, after)
+    }
+}
+
+/// One entry of an indicator's history.
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct HistoryEntry {
+    /// Log position.
+    pub position: u64,
+    /// Stream version.
+    pub version: u64,
+    /// When it was recorded.
+    pub recorded_at: DateTime<Utc>,
+    /// Who.
+    pub actor: Actor,
+    /// Event type.
+    pub kind: String,
+    /// Track, for target events.
+    pub track: Option<TargetTrack>,
+    /// The value it replaced (JSON).
+    pub before: Option<async_graphql::Json<serde_json::Value>>,
+    /// The value it set (JSON).
+    pub after: Option<async_graphql::Json<serde_json::Value>>,
+    /// The reason given.
+    pub reason: Option<String>,
+    /// The document cited (resolved by `document`).
+    #[graphql(skip)]
+    pub document_id: Option<domain::DocumentId>,
+}
+
+#[ComplexObject]
+impl HistoryEntry {
+    /// The document cited.
+    async fn document(&self, ctx: &Context<'_>) -> ApiResult<Option<Document>> {
+        match self.document_id {
+            Some(d) => Ok(ctx.data_unchecked::<App>().read.document(d)?.map(Document)),
+            None => Ok(None),
+        }
+    }
+}
+
+impl From<chitieu_projector::HistoryEntry> for HistoryEntry {
+    fn from(h: chitieu_projector::HistoryEntry) -> Self {
+        HistoryEntry {
+            position: h.position,
+            version: h.version,
+            recorded_at: h.recorded_at,
+            actor: h.actor.into(),
+            kind: h.kind,
+            track: h.track.map(Into::into),
+            before: h.before.map(async_graphql::Json),
+            after: h.after.map(async_graphql::Json),
+            reason: h.reason,
+            document_id: h.document,
+        }
+    }
+}
+
+/// One event in the audit trail.
+#[derive(SimpleObject)]
+pub struct AuditEntry {
+    /// Log position.
+    pub position: u64,
+    /// When it was recorded.
+    pub recorded_at: DateTime<Utc>,
+    /// Who.
+    pub actor: Actor,
+    /// The org unit concerned.
+    pub org_unit: Option<String>,
+    /// The stream.
+    pub stream: String,
+    /// Event type.
+    pub kind: String,
+    /// The indicator concerned.
+    pub indicator_id: Option<ID>,
+}
+
+impl From<chitieu_projector::AuditEntry> for AuditEntry {
+    fn from(e: chitieu_projector::AuditEntry) -> Self {
+        AuditEntry {
+            position: e.position,
+            recorded_at: e.recorded_at,
+            actor: e.actor.into(),
+            org_unit: e.org_unit.map(|o| o.to_string()),
+            stream: e.stream,
+            kind: e.kind,
+            indicator_id: e.indicator.map(|i| ID(i.to_string())),
+        }
+    }
+}
+
+/// Counts by status ("15/15 chỉ tiêu đạt và vượt"), each indicator judged
+/// on its primary track as it stood at the end of its period.
+#[derive(SimpleObject)]
+pub struct Summary {
+    /// The org unit.
+    pub org_unit: String,
+    /// The period.
+    pub period: String,
+    /// Vượt.
+    pub exceeded: u64,
+    /// Đạt.
+    pub met: u64,
+    /// Chưa đạt.
+    pub not_met: u64,
+    /// Nothing to judge by.
+    pub no_data: u64,
+    /// All indicators.
+    pub total: u64,
+}
+
+/// An org unit.
+pub struct OrgUnit(pub chitieu_projector::OrgUnitView);
+
+#[Object]
+impl OrgUnit {
+    /// Code.
+    async fn code(&self) -> ID {
+        ID(self.0.unit.code.to_string())
+    }
+    /// Name.
+    async fn name(&self) -> String {
+        self.0.unit.name.to_string()
+    }
+    /// Level.
+    async fn level(&self) -> OrgUnitLevel {
+        self.0.unit.level.into()
+    }
+    /// Parent's code.
+    async fn parent(&self) -> Option<ID> {
+        self.0.unit.parent.as_ref().map(|p| ID(p.to_string()))
+    }
+    /// Units that took over after it ceased (1 July 2025 reform).
+    async fn successors(&self) -> Vec<ID> {
+        self.0
+            .successors
+            .iter()
+            .map(|s| ID(s.to_string()))
+            .collect()
+    }
+    /// The day it ceased.
+    async fn ceased_on(&self) -> Option<Date> {
+        self.0.ceased_on.map(Date)
+    }
+}
+
+/// A document.
+pub struct Document(pub domain::Document);
+
+#[Object]
+impl Document {
+    /// Identity.
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    /// Number such as `38-CTr/HU`.
+    async fn number(&self) -> Option<String> {
+        self.0.number.as_ref().map(|n| n.as_str().to_owned())
+    }
+    /// Kind.
+    async fn kind(&self) -> DocumentKind {
+        self.0.kind.into()
+    }
+    /// Issuing body.
+    async fn issuing_body(&self) -> String {
+        self.0.issuing_body.to_string()
+    }
+    /// The issuing org unit.
+    async fn org_unit(&self) -> Option<ID> {
+        self.0.org_unit.as_ref().map(|o| ID(o.to_string()))
+    }
+    /// Date of issue.
+    async fn issued_on(&self) -> Option<Date> {
+        self.0.issued_on.map(Date)
+    }
+    /// Title.
+    async fn title(&self) -> String {
+        self.0.title.to_string()
+    }
+}
+
+/// The head of the log, for an auditor to write down: if the log were ever
+/// rewritten, this position's hash would no longer match.
+#[derive(SimpleObject)]
+pub struct Ledger {
+    /// Position of the last durable event.
+    pub position: u64,
+    /// Its SHA-256 chain hash, hex.
+    pub hash: String,
+    /// The read models' position.
+    pub projected_position: u64,
+}
+
+/// The outcome of walking the hash chain.
+#[derive(SimpleObject)]
+pub struct LedgerVerification {
+    /// Whether the whole chain checks.
+    pub ok: bool,
+    /// Records checked.
+    pub checked: u64,
+    /// Position of the last good record.
+    pub position: u64,
+    /// Its hash.
+    pub hash: String,
+    /// The first position where the chain breaks.
+    pub broken_at: Option<u64>,
+    /// Why it breaks there.
+    pub reason: Option<String>,
+}

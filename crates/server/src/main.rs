@@ -1,0 +1,2 @@
+//! chitieu server.
+fn main() {}
