@@ -1,0 +1,385 @@
+//! GraphQL over HTTP and WebSocket, health endpoints.
+//!
+//! - `POST /graphql` (JSON body, single or batched operations) and
+//!   `GET /graphql?query=…` for queries; a mutation over GET gets 405.
+//! - Responses are `application/graphql-response+json` unless the client
+//!   accepts only `application/json`, with the spec's status codes: 200 when
+//!   the request executed (even with field errors), 400 when it could not
+//!   (parse or validation errors), 401 for a bad token.
+//! - `GET /graphql` with an upgrade speaks `graphql-transport-ws` (and the
+//!   legacy `graphql-ws`), authenticates in `connection_init`, and pings.
+//! - `/healthz`: alive. `/readyz`: store open and projector caught up.
+
+use crate::tokens::TokenRegistry;
+use async_graphql::http::{WebSocketProtocols, WsMessage, ALL_WEBSOCKET_PROTOCOLS};
+use async_graphql::parser::types::OperationType;
+use async_graphql::{BatchRequest, Data, Request};
+use axum::body::Bytes;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use chitieu_graphql::{AnonymousReads, App, ChitieuSchema};
+use futures_util::{SinkExt, StreamExt};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Everything a handler needs.
+#[derive(Clone)]
+pub struct HttpState {
+    /// The schema.
+    pub schema: ChitieuSchema,
+    /// The application.
+    pub app: App,
+    /// Known tokens.
+    pub tokens: Arc<TokenRegistry>,
+    /// Most operations per batch.
+    pub max_batch: usize,
+    /// Longest a request may run.
+    pub timeout: Duration,
+    /// Whether GraphiQL is served.
+    pub graphiql: bool,
+    /// Anonymous current-state reads.
+    pub anonymous_reads: bool,
+    /// Seconds between keep-alive pings on WebSockets.
+    pub ping_every: Duration,
+}
+
+/// The router.
+pub fn router(state: HttpState, body_limit: usize) -> Router {
+    Router::new()
+        .route("/graphql", get(get_graphql).post(post_graphql))
+        .route("/graphiql", get(graphiql))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .layer(axum::extract::DefaultBodyLimit::max(body_limit))
+        .with_state(state)
+}
+
+const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
+
+fn error_body(message: &str, code: &str) -> serde_json::Value {
+    serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": code } }] })
+}
+
+fn respond(status: StatusCode, media_type: &'static str, body: &serde_json::Value) -> Response {
+    let mut response = (status, serde_json::to_vec(body).unwrap_or_default()).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(media_type));
+    response
+}
+
+/// `application/graphql-response+json` unless the client accepts only `application/json`.
+fn media_type(headers: &HeaderMap) -> &'static str {
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if accept.contains("application/json")
+        && !accept.contains(GRAPHQL_RESPONSE)
+        && !accept.contains("*/*")
+    {
+        "application/json"
+    } else {
+        GRAPHQL_RESPONSE
+    }
+}
+
+fn request_error(headers: &HeaderMap, status: StatusCode, message: &str, code: &str) -> Response {
+    let media = media_type(headers);
+    let status = if media == GRAPHQL_RESPONSE {
+        status
+    } else {
+        StatusCode::OK
+    };
+    respond(status, media, &error_body(message, code))
+}
+
+impl HttpState {
+    fn principal(
+        &self,
+        headers: &HeaderMap,
+    ) -> Result<Option<chitieu_graphql::Principal>, Box<Response>> {
+        let header = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
+        self.tokens.authenticate(header).map_err(|_| {
+            tracing::warn!("refused an unknown or malformed bearer token");
+            let mut response = request_error(
+                headers,
+                StatusCode::UNAUTHORIZED,
+                "the bearer token is not valid",
+                "UNAUTHENTICATED",
+            );
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            Box::new(response)
+        })
+    }
+
+    async fn execute(&self, headers: &HeaderMap, batch: BatchRequest) -> Response {
+        let principal = match self.principal(headers) {
+            Ok(p) => p,
+            Err(response) => return *response,
+        };
+        let batch = batch.data(AnonymousReads(self.anonymous_reads));
+        let batch = match principal {
+            Some(p) => batch.data(p),
+            None => batch,
+        };
+        let operations: Vec<String> = match &batch {
+            BatchRequest::Single(r) => vec![r.operation_name.clone().unwrap_or_default()],
+            BatchRequest::Batch(rs) => rs
+                .iter()
+                .map(|r| r.operation_name.clone().unwrap_or_default())
+                .collect(),
+        };
+        let span = tracing::info_span!("graphql", operation = %operations.join(","));
+        let _entered = span.enter();
+        let response =
+            match tokio::time::timeout(self.timeout, self.schema.execute_batch(batch)).await {
+                Ok(r) => r,
+                Err(_) => {
+                    return request_error(
+                        headers,
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "the request took too long",
+                        "TIMEOUT",
+                    );
+                }
+            };
+        let media = media_type(headers);
+        let executed =
+            |r: &async_graphql::Response| !(r.data == async_graphql::Value::Null && r.is_err());
+        let status = match &response {
+            _ if media != GRAPHQL_RESPONSE => StatusCode::OK,
+            async_graphql::BatchResponse::Single(r) if !executed(r) => StatusCode::BAD_REQUEST,
+            _ => StatusCode::OK,
+        };
+        let body = serde_json::to_value(&response).unwrap_or_default();
+        respond(status, media, &body)
+    }
+}
+
+async fn post_graphql(State(state): State<HttpState>, headers: HeaderMap, body: Bytes) -> Response {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !content_type.starts_with("application/json")
+        && !content_type.starts_with("application/graphql-request+json")
+    {
+        return request_error(
+            &headers,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "send the request as application/json",
+            "VALIDATION",
+        );
+    }
+    let batch: BatchRequest = match serde_json::from_slice(&body) {
+        Ok(b) => b,
+        Err(e) => {
+            return request_error(
+                &headers,
+                StatusCode::BAD_REQUEST,
+                &format!("the body is not a GraphQL request: {e}"),
+                "VALIDATION",
+            )
+        }
+    };
+    if let BatchRequest::Batch(requests) = &batch {
+        if requests.len() > state.max_batch || requests.is_empty() {
+            let message = format!(
+                "a batch holds 1 to {} operations, got {}",
+                state.max_batch,
+                requests.len()
+            );
+            return request_error(&headers, StatusCode::BAD_REQUEST, &message, "VALIDATION");
+        }
+    }
+    state.execute(&headers, batch).await
+}
+
+/// The type of the operation a GET request would run, if it parses.
+fn operation_type(query: &str, name: Option<&str>) -> Option<OperationType> {
+    let document = async_graphql::parser::parse_query(query).ok()?;
+    let mut operations = document.operations.iter();
+    let found = match name {
+        Some(n) => operations.find(|(op_name, _)| op_name.map(|o| o.as_str()) == Some(n)),
+        None => operations.next(),
+    };
+    found.map(|(_, op)| op.node.ty)
+}
+
+async fn get_graphql(
+    State(state): State<HttpState>,
+    headers: HeaderMap,
+    upgrade: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
+    Query(params): Query<HashMap<String, String>>,
+) -> Response {
+    if let Ok(ws) = upgrade {
+        return websocket(state, &headers, ws);
+    }
+    let Some(query) = params.get("query") else {
+        return request_error(
+            &headers,
+            StatusCode::BAD_REQUEST,
+            "GET needs a `query` parameter",
+            "VALIDATION",
+        );
+    };
+    let name = params.get("operationName").map(String::as_str);
+    if matches!(
+        operation_type(query, name),
+        Some(OperationType::Mutation | OperationType::Subscription)
+    ) {
+        let mut response = request_error(
+            &headers,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "mutations and subscriptions are not allowed over GET; use POST",
+            "VALIDATION",
+        );
+        *response.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return response;
+    }
+    let mut request = Request::new(query.clone());
+    if let Some(n) = name {
+        request = request.operation_name(n);
+    }
+    if let Some(vars) = params.get("variables") {
+        match serde_json::from_str(vars) {
+            Ok(v) => request = request.variables(async_graphql::Variables::from_json(v)),
+            Err(e) => {
+                return request_error(
+                    &headers,
+                    StatusCode::BAD_REQUEST,
+                    &format!("`variables` is not JSON: {e}"),
+                    "VALIDATION",
+                )
+            }
+        }
+    }
+    state.execute(&headers, BatchRequest::Single(request)).await
+}
+
+async fn graphiql(State(state): State<HttpState>) -> Response {
+    if !state.graphiql {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    Html(
+        async_graphql::http::GraphiQLSource::build()
+            .endpoint("/graphql")
+            .subscription_endpoint("/graphql")
+            .finish(),
+    )
+    .into_response()
+}
+
+async fn readyz(State(state): State<HttpState>) -> Response {
+    let head = state.app.store.head().position;
+    let projected = state.app.read.projector().position();
+    let body = serde_json::json!({ "head": head, "projected": projected });
+    let status = if projected >= head {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, axum::Json(body)).into_response()
+}
+
+fn websocket(state: HttpState, headers: &HeaderMap, ws: WebSocketUpgrade) -> Response {
+    let protocol = headers
+        .get(header::SEC_WEBSOCKET_PROTOCOL)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|list| {
+            list.split(',')
+                .map(str::trim)
+                .find_map(|p| p.parse::<WebSocketProtocols>().ok())
+        })
+        .unwrap_or(WebSocketProtocols::GraphQLWS);
+    ws.protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |socket| serve_socket(state, socket, protocol))
+}
+
+fn token_from_init(payload: &serde_json::Value) -> Option<String> {
+    let object = payload.as_object()?;
+    object
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("authorization"))
+        .and_then(|(_, v)| v.as_str())
+        .map(str::to_owned)
+        .or_else(|| {
+            object
+                .get("authToken")
+                .and_then(|v| v.as_str())
+                .map(|t| format!("Bearer {t}"))
+        })
+}
+
+async fn serve_socket(state: HttpState, socket: WebSocket, protocol: WebSocketProtocols) {
+    let (mut sink, stream) = socket.split();
+    let input = stream
+        .take_while(|m| futures_util::future::ready(m.is_ok()))
+        .filter_map(|m| async move {
+            match m {
+                Ok(Message::Text(text)) => Some(text.as_bytes().to_vec()),
+                Ok(Message::Binary(bytes)) => Some(bytes.to_vec()),
+                _ => None,
+            }
+        });
+    let tokens = state.tokens.clone();
+    let anonymous_reads = state.anonymous_reads;
+    let mut output = async_graphql::http::WebSocket::new(state.schema.clone(), input, protocol)
+        .on_connection_init(move |payload| async move {
+            let mut data = Data::default();
+            data.insert(AnonymousReads(anonymous_reads));
+            match token_from_init(&payload) {
+                Some(header) => match tokens.authenticate(Some(&header)) {
+                    Ok(Some(principal)) => data.insert(principal),
+                    _ => {
+                        tracing::warn!("refused a WebSocket connection with an unknown token");
+                        return Err(async_graphql::Error::new("the bearer token is not valid"));
+                    }
+                },
+                None if anonymous_reads => {}
+                None => {
+                    return Err(async_graphql::Error::new(
+                        "authentication required in connection_init",
+                    ))
+                }
+            }
+            Ok(data)
+        })
+        .boxed();
+    let mut ping = tokio::time::interval(state.ping_every);
+    ping.tick().await;
+    loop {
+        tokio::select! {
+            message = output.next() => match message {
+                Some(WsMessage::Text(text)) => {
+                    if sink.send(Message::Text(text.into())).await.is_err() { break; }
+                }
+                Some(WsMessage::Close(code, reason)) => {
+                    let _ = sink.send(Message::Close(Some(axum::extract::ws::CloseFrame { code, reason: reason.into() }))).await;
+                    break;
+                }
+                None => break,
+            },
+            _ = ping.tick() => {
+                let ping = match protocol {
+                    WebSocketProtocols::GraphQLWS => Message::Text(r#"{"type":"ping"}"#.into()),
+                    WebSocketProtocols::SubscriptionsTransportWS => Message::Text(r#"{"type":"ka"}"#.into()),
+                };
+                if sink.send(ping).await.is_err() { break; }
+            }
+        }
+    }
+}
