@@ -30,6 +30,22 @@ fn document_id(field: &str, id: &ID) -> ApiResult<domain::DocumentId> {
     uuid(field, id).map(domain::DocumentId)
 }
 
+/// A new id for something the client did not name. With an idempotency
+/// key it is derived from the principal, the key and the field, so that a
+/// retry builds the very same command (and is recognised as a retry).
+fn new_id(ctx: &Context<'_>, guard: &WriteGuard, field: &str) -> Uuid {
+    match (
+        &guard.idempotency_key,
+        ctx.data_opt::<crate::auth::Principal>(),
+    ) {
+        (Some(key), Some(principal)) => Uuid::new_v5(
+            &Uuid::NAMESPACE_OID,
+            format!("chitieu/{}/{key}/{field}", principal.id).as_bytes(),
+        ),
+        _ => Uuid::now_v7(),
+    }
+}
+
 fn reason(raw: &str) -> ApiResult<Option<domain::Reason>> {
     // A blank reason is a missing one: the domain refuses it with its own error.
     Ok(Text::parse(raw).ok())
@@ -371,6 +387,7 @@ pub struct DocumentPayload {
 }
 
 fn report(
+    generated: Uuid,
     report_id: Option<&ID>,
     value: ValueInput,
     refers_to: Date,
@@ -383,7 +400,7 @@ fn report(
             report_id
                 .map(|r| uuid("reportId", r))
                 .transpose()?
-                .unwrap_or_else(Uuid::now_v7),
+                .unwrap_or(generated),
         ),
         value: value.into_value()?,
         refers_to: refers_to.0,
@@ -482,7 +499,7 @@ impl MutationRoot {
                 .as_ref()
                 .map(|i| uuid("id", i))
                 .transpose()?
-                .unwrap_or_else(Uuid::now_v7),
+                .unwrap_or_else(|| new_id(ctx, &input.guard, "document")),
         );
         let command = Command::RegisterDocument(domain::Document {
             id,
@@ -528,7 +545,7 @@ impl MutationRoot {
                 .as_ref()
                 .map(|i| uuid("id", i))
                 .transpose()?
-                .unwrap_or_else(Uuid::now_v7),
+                .unwrap_or_else(|| new_id(ctx, &input.guard, "indicator")),
         );
         let command = Command::DefineIndicator(domain::IndicatorDefinition {
             id,
@@ -600,6 +617,7 @@ impl MutationRoot {
         let command = Command::ReportActual {
             indicator: parse_indicator_id(&input.indicator)?,
             report: report(
+                new_id(ctx, &input.guard, "reportId"),
                 input.report_id.as_ref(),
                 input.value,
                 input.refers_to,
@@ -627,6 +645,7 @@ impl MutationRoot {
             indicator: parse_indicator_id(&input.indicator)?,
             corrects: domain::ReportId(uuid("corrects", &input.corrects)?),
             report: report(
+                new_id(ctx, &input.guard, "reportId"),
                 input.report_id.as_ref(),
                 input.value,
                 input.refers_to,

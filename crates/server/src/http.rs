@@ -309,6 +309,9 @@ fn websocket(state: HttpState, headers: &HeaderMap, ws: WebSocketUpgrade) -> Res
         .on_upgrade(move |socket| serve_socket(state, socket, protocol))
 }
 
+/// Marks the errors of a refused `connection_init`.
+const FORBIDDEN: &str = "forbidden: ";
+
 fn token_from_init(payload: &serde_json::Value) -> Option<String> {
     let object = payload.as_object()?;
     object
@@ -346,7 +349,9 @@ async fn serve_socket(state: HttpState, socket: WebSocket, protocol: WebSocketPr
                     Ok(Some(principal)) => data.insert(principal),
                     _ => {
                         tracing::warn!("refused a WebSocket connection with an unknown token");
-                        return Err(async_graphql::Error::new("the bearer token is not valid"));
+                        return Err(async_graphql::Error::new(format!(
+                            "{FORBIDDEN}the bearer token is not valid"
+                        )));
                     }
                 },
                 None if anonymous_reads => {}
@@ -368,6 +373,12 @@ async fn serve_socket(state: HttpState, socket: WebSocket, protocol: WebSocketPr
                     if sink.send(Message::Text(text.into())).await.is_err() { break; }
                 }
                 Some(WsMessage::Close(code, reason)) => {
+                    // async-graphql closes a refused connection_init with 1002;
+                    // graphql-transport-ws says 4403 Forbidden.
+                    let (code, reason) = match reason.strip_prefix(FORBIDDEN) {
+                        Some(reason) => (4403, reason.to_owned()),
+                        None => (code, reason),
+                    };
                     let _ = sink.send(Message::Close(Some(axum::extract::ws::CloseFrame { code, reason: reason.into() }))).await;
                     break;
                 }

@@ -1,0 +1,164 @@
+//! `spawn_app`: starts the real `chitieu` binary on port 0 with a fresh
+//! data directory (demo data loaded) and talks to it as a client would.
+
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+pub struct TestApp {
+    pub url: String,
+    pub base: String,
+    pub tokens: HashMap<String, String>,
+    pub client: reqwest::Client,
+    child: Child,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts the server in demo mode; `config` is the content of a TOML
+/// configuration file, if any.
+pub async fn spawn_app_with(config: Option<&str>) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_chitieu"));
+    command
+        .arg("demo")
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .arg("--listen")
+        .arg("127.0.0.1:0");
+    if let Some(config) = config {
+        let path = dir.path().join("chitieu.toml");
+        std::fs::write(&path, config).unwrap();
+        command.arg("--config").arg(path);
+    }
+    let mut child = command
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut url = None;
+        let mut tokens = HashMap::new();
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if let Some(rest) = line.strip_prefix("chitieu: GraphQL at ") {
+                url = Some(rest.trim().to_owned());
+            }
+            if let Some(rest) = line.strip_prefix("chitieu: token ") {
+                let mut parts = rest.split_whitespace();
+                if let (Some(role), Some(token)) = (parts.next(), parts.next()) {
+                    tokens.insert(role.to_owned(), token.to_owned());
+                }
+            }
+            if line == "chitieu: ready" {
+                let _ = tx.send((url.take(), std::mem::take(&mut tokens)));
+            }
+        }
+    });
+    let (url, tokens) = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("the server did not start");
+    let url = url.expect("the server printed no URL");
+    let base = url.trim_end_matches("/graphql").to_owned();
+    TestApp {
+        url,
+        base,
+        tokens,
+        client: reqwest::Client::new(),
+        child,
+        _dir: dir,
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(None).await
+}
+
+pub struct Reply {
+    pub status: u16,
+    #[allow(dead_code)]
+    pub content_type: String,
+    pub body: Value,
+}
+
+impl Reply {
+    /// The `extensions.code` of the first error.
+    pub fn code(&self) -> Option<&str> {
+        self.body["errors"][0]["extensions"]["code"].as_str()
+    }
+}
+
+impl TestApp {
+    pub async fn post(&self, role: Option<&str>, body: Value) -> Reply {
+        let mut request = self.client.post(&self.url).json(&body);
+        if let Some(role) = role {
+            request = request.bearer_auth(&self.tokens[role]);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        let text = response.text().await.unwrap();
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Reply {
+            status,
+            content_type,
+            body,
+        }
+    }
+
+    /// A query or mutation as `role`; panics on errors.
+    pub async fn gql(&self, role: &str, query: &str, variables: Value) -> Value {
+        let reply = self
+            .post(
+                Some(role),
+                json!({ "query": query, "variables": variables }),
+            )
+            .await;
+        assert!(reply.body.get("errors").is_none(), "errors: {}", reply.body);
+        assert_eq!(reply.status, 200);
+        reply.body["data"].clone()
+    }
+
+    /// A query or mutation as `role` that must fail; returns the reply.
+    pub async fn gql_err(&self, role: Option<&str>, query: &str, variables: Value) -> Reply {
+        let reply = self
+            .post(role, json!({ "query": query, "variables": variables }))
+            .await;
+        assert!(
+            reply.body.get("errors").is_some(),
+            "expected errors, got {}",
+            reply.body
+        );
+        reply
+    }
+
+    /// The id of a demo indicator by its exact name.
+    pub async fn indicator_id(&self, name: &str) -> String {
+        let data = self
+            .gql("auditor", "query($n: String!) { indicators(filter: {name: $n}, first: 100) { edges { node { id name } } } }", json!({ "n": name }))
+            .await;
+        data["indicators"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["node"]["name"] == name)
+            .map(|e| e["node"]["id"].as_str().unwrap().to_owned())
+            .unwrap_or_else(|| panic!("no indicator named {name}"))
+    }
+}

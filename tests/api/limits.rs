@@ -1,0 +1,176 @@
+//! Each limit refuses an abusive request with a clear error; GraphQL over
+//! HTTP status codes.
+
+use crate::helpers::*;
+use serde_json::json;
+
+#[tokio::test]
+async fn abusive_queries_are_refused_with_clear_errors() {
+    let app = spawn_app_with(Some("[limits]\ndepth = 6\ncomplexity = 2000\naliases = 5\nbatch = 3\nbody_bytes = 20000\ntimeout_ms = 5000\n")).await;
+    // Page size.
+    let page = app
+        .gql_err(
+            Some("viewer"),
+            "{ indicators(first: 101) { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(page.code(), Some("VALIDATION"));
+    assert!(page.body["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("100"));
+    // Depth.
+    let deep = app
+        .gql_err(Some("auditor"), "{ indicators { edges { node { history { edges { node { document { title } } } } } } } }", json!({}))
+        .await;
+    assert!(
+        deep.body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .to_lowercase()
+            .contains("nested"),
+        "{}",
+        deep.body
+    );
+    assert_eq!(deep.status, 400);
+    // Complexity: 100 indicators × 100 history entries.
+    let complex = app
+        .gql_err(
+            Some("auditor"),
+            "{ indicators(first: 100) { edges { node { history(first: 100) { totalCount } } } } }",
+            json!({}),
+        )
+        .await;
+    assert!(
+        complex.body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .to_lowercase()
+            .contains("complex"),
+        "{}",
+        complex.body
+    );
+    // Aliases.
+    let aliases = (0..6)
+        .map(|i| format!("a{i}: orgUnits {{ code }}"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let aliased = app
+        .gql_err(Some("viewer"), &format!("{{ {aliases} }}"), json!({}))
+        .await;
+    assert_eq!(aliased.code(), Some("VALIDATION"));
+    assert!(aliased.body["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("aliases"));
+    // Batches.
+    let batch: Vec<_> = (0..4)
+        .map(|_| json!({ "query": "{ orgUnits { code } }" }))
+        .collect();
+    let batched = app.post(Some("viewer"), json!(batch)).await;
+    assert_eq!(batched.status, 400);
+    assert_eq!(batched.code(), Some("VALIDATION"));
+    let small: Vec<_> = (0..2)
+        .map(|_| json!({ "query": "{ orgUnits { code } }" }))
+        .collect();
+    let ok = app.post(Some("viewer"), json!(small)).await;
+    assert_eq!(ok.status, 200);
+    assert_eq!(ok.body.as_array().unwrap().len(), 2);
+    // Body size.
+    let huge = format!("{{ orgUnits {{ code }} }} # {}", "x".repeat(30_000));
+    let too_big = app
+        .client
+        .post(&app.url)
+        .bearer_auth(&app.tokens["viewer"])
+        .json(&json!({ "query": huge }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(too_big.status().as_u16(), 413);
+    // Introspection is on in demo mode.
+    let schema = app
+        .gql("viewer", "{ __schema { queryType { name } } }", json!({}))
+        .await;
+    assert_eq!(schema["__schema"]["queryType"]["name"], "QueryRoot");
+}
+
+#[tokio::test]
+async fn graphql_over_http_status_codes_and_methods() {
+    let app = spawn_app().await;
+    let token = &app.tokens["viewer"];
+    // GET runs queries.
+    let get = app
+        .client
+        .get(&app.url)
+        .bearer_auth(token)
+        .query(&[("query", "{ orgUnits { code } }")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(get.status().as_u16(), 200);
+    assert!(get.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("application/graphql-response+json"));
+    // A mutation over GET is 405.
+    let mutation =
+        r#"mutation { retireIndicator(input: {indicator: "x", reason: "y"}) { position } }"#;
+    let get_mutation = app
+        .client
+        .get(&app.url)
+        .bearer_auth(token)
+        .query(&[("query", mutation)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(get_mutation.status().as_u16(), 405);
+    assert_eq!(get_mutation.headers()["allow"], "POST");
+    // A request that cannot run is 400 in graphql-response+json, 200 in application/json.
+    let broken = app
+        .post(Some("viewer"), json!({ "query": "{ orgUnits { nope } }" }))
+        .await;
+    assert_eq!(broken.status, 400);
+    let legacy = app
+        .client
+        .post(&app.url)
+        .bearer_auth(token)
+        .header("accept", "application/json")
+        .json(&json!({ "query": "{ orgUnits { nope } }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(legacy.status().as_u16(), 200);
+    assert!(legacy.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("application/json"));
+    // A field error still executes the rest: 200 with data and errors.
+    let partial = app
+        .post(
+            Some("viewer"),
+            json!({ "query": "{ orgUnits { code } ledger { position } }" }),
+        )
+        .await;
+    assert_eq!(partial.status, 200);
+    assert_eq!(
+        partial.code(),
+        Some("FORBIDDEN"),
+        "viewers do not read the ledger"
+    );
+    // Reads need a token by default.
+    let anonymous = app
+        .post(None, json!({ "query": "{ orgUnits { code } }" }))
+        .await;
+    assert_eq!(anonymous.code(), Some("UNAUTHENTICATED"));
+    // Wrong content type.
+    let text = app
+        .client
+        .post(&app.url)
+        .bearer_auth(token)
+        .body("{ orgUnits { code } }")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(text.status().as_u16(), 415);
+}

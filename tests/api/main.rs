@@ -1,0 +1,10 @@
+//! Black-box tests: the real server on port 0 with a temporary data
+//! directory, spoken to over HTTP and WebSocket as a client would.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+mod helpers;
+mod limits;
+mod reads;
+mod subscriptions;
+mod writes;

@@ -1,0 +1,203 @@
+//! Every root query field, and time travel.
+
+use crate::helpers::*;
+use serde_json::json;
+
+#[tokio::test]
+async fn every_root_query_answers_with_the_demo_data() {
+    let app = spawn_app().await;
+    let budget = app.indicator_id("Thu ngân sách").await;
+    let data = app
+        .gql(
+            "auditor",
+            r#"query($id: ID!) {
+                indicator(id: $id) { name period unit version
+                    targets { track kind value document { number } }
+                    latestActual { figure status supersedes }
+                    achievement(track: STRETCH) { status percentOfTarget overTarget overTargetInPoints }
+                    history(first: 2) { totalCount pageInfo { hasNextPage endCursor } edges { node { kind version actor { id role } } } } }
+                indicators(filter: {orgUnit: "LA.CAN-DUOC", includeDescendants: true, period: "2025"}, first: 5) {
+                    totalCount pageInfo { hasNextPage } edges { cursor node { name orgUnitCode } } }
+                auditTrail(filter: {actor: "pkt-tieu-can", orgUnit: "LA"}, first: 10) { edges { node { kind actor { name } orgUnit } } }
+                summary(orgUnit: "TV.TIEU-CAN", period: "2022") { exceeded met notMet noData total }
+                orgUnits { code level parent }
+                documents { number title }
+                ledger { position hash projectedPosition }
+                verifyLedger { ok checked position hash }
+            }"#,
+            json!({ "id": budget }),
+        )
+        .await;
+    let indicator = &data["indicator"];
+    assert_eq!(indicator["name"], "Thu ngân sách");
+    assert_eq!(indicator["targets"][0]["track"], "ASSIGNED");
+    assert_eq!(indicator["targets"][0]["value"], "581");
+    assert_eq!(indicator["targets"][0]["document"]["number"], "101-NQ/TU");
+    assert_eq!(indicator["targets"][1]["value"], "600");
+    assert_eq!(indicator["latestActual"]["figure"], "612.4");
+    assert_eq!(indicator["latestActual"]["status"], "FINAL");
+    assert_eq!(indicator["achievement"]["percentOfTarget"], "102.07");
+    assert_eq!(indicator["achievement"]["status"], "EXCEEDED");
+    assert_eq!(indicator["history"]["totalCount"], 5);
+    assert_eq!(indicator["history"]["pageInfo"]["hasNextPage"], true);
+    assert_eq!(
+        indicator["history"]["edges"][0]["node"]["kind"],
+        "indicator_defined"
+    );
+    assert_eq!(
+        indicator["history"]["edges"][0]["node"]["actor"]["role"],
+        "planner"
+    );
+    let list = &data["indicators"];
+    assert_eq!(
+        list["totalCount"], 12,
+        "11 district indicators and the town's own"
+    );
+    assert_eq!(list["edges"].as_array().unwrap().len(), 5);
+    assert_eq!(list["pageInfo"]["hasNextPage"], true);
+    let trail = data["auditTrail"]["edges"].as_array().unwrap();
+    assert_eq!(
+        trail.len(),
+        2,
+        "the reporter's estimate and final figure in Long An"
+    );
+    assert!(trail.iter().all(|e| e["node"]["kind"] == "actual_reported"));
+    let summary = &data["summary"];
+    assert_eq!(summary["total"], 6);
+    assert_eq!(
+        summary["exceeded"], 5,
+        "investment, cash crops, enterprises, electricity, insurance"
+    );
+    assert_eq!(summary["notMet"], 1, "disbursement 91,86%");
+    assert_eq!(data["orgUnits"].as_array().unwrap().len(), 9);
+    assert!(data["documents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|d| d["number"] == "38-CTr/HU"));
+    assert_eq!(data["verifyLedger"]["ok"], true);
+    assert_eq!(data["verifyLedger"]["hash"], data["ledger"]["hash"]);
+    assert_eq!(
+        data["ledger"]["position"],
+        data["ledger"]["projectedPosition"]
+    );
+}
+
+#[tokio::test]
+async fn paging_continues_after_the_cursor_and_name_search_ignores_diacritics() {
+    let app = spawn_app().await;
+    let page = |after: Option<String>| {
+        let app = &app;
+        async move {
+            app.gql(
+                "viewer",
+                "query($after: String) { indicators(first: 4, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { node { id } } } }",
+                json!({ "after": after }),
+            )
+            .await
+        }
+    };
+    let mut seen = Vec::new();
+    let mut after = None;
+    loop {
+        let data = page(after.clone()).await;
+        for edge in data["indicators"]["edges"].as_array().unwrap() {
+            seen.push(edge["node"]["id"].as_str().unwrap().to_owned());
+        }
+        if data["indicators"]["pageInfo"]["hasNextPage"] != true {
+            assert_eq!(
+                seen.len() as u64,
+                data["indicators"]["totalCount"].as_u64().unwrap()
+            );
+            break;
+        }
+        after = data["indicators"]["pageInfo"]["endCursor"]
+            .as_str()
+            .map(str::to_owned);
+    }
+    let unique: std::collections::HashSet<_> = seen.iter().collect();
+    assert_eq!(unique.len(), seen.len());
+    let found = app
+        .gql(
+            "viewer",
+            r#"{ indicators(filter: {name: "THU NGAN SACH"}) { edges { node { name } } } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        found["indicators"]["edges"][0]["node"]["name"],
+        "Thu ngân sách"
+    );
+}
+
+#[tokio::test]
+async fn as_of_returns_the_figure_believed_before_a_revision() {
+    let app = spawn_app().await;
+    let rice = app.indicator_id("Sản lượng lúa").await;
+    let documents = app
+        .gql("planner", "{ documents { id number } }", json!({}))
+        .await;
+    let report = documents["documents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["number"].is_null())
+        .unwrap()["id"]
+        .clone();
+    let before = chrono::Utc::now();
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    app.gql(
+        "planner",
+        r#"mutation($id: ID!, $doc: ID!) { reviseTarget(input: {indicator: $id, track: RESOLUTION,
+            target: {kind: PLAIN, value: "83000"}, document: $doc, reason: "Hạn mặn kéo dài"}) { position } }"#,
+        json!({ "id": rice, "doc": report }),
+    )
+    .await;
+    let q = "query($id: ID!, $at: DateTime) { indicator(id: $id, asOf: $at) { targets { value revisions lastReason } } }";
+    let then = app
+        .gql(
+            "auditor",
+            q,
+            json!({ "id": rice, "at": before.to_rfc3339() }),
+        )
+        .await;
+    let now = app
+        .gql("auditor", q, json!({ "id": rice, "at": null }))
+        .await;
+    assert_eq!(then["indicator"]["targets"][0]["value"], "85000");
+    assert_eq!(then["indicator"]["targets"][0]["revisions"], 0);
+    assert_eq!(now["indicator"]["targets"][0]["value"], "83000");
+    assert_eq!(
+        now["indicator"]["targets"][0]["lastReason"],
+        "Hạn mặn kéo dài"
+    );
+    let listed = app
+        .gql("auditor", "query($at: DateTime) { indicators(filter: {name: \"lua\"}, asOf: $at) { edges { node { targets { value } } } } }", json!({ "at": before.to_rfc3339() }))
+        .await;
+    assert_eq!(
+        listed["indicators"]["edges"][0]["node"]["targets"][0]["value"],
+        "85000"
+    );
+}
+
+#[tokio::test]
+async fn health_and_readiness() {
+    let app = spawn_app().await;
+    let health = app
+        .client
+        .get(format!("{}/healthz", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status().as_u16(), 200);
+    let ready: serde_json::Value = app
+        .client
+        .get(format!("{}/readyz", app.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ready["head"], ready["projected"]);
+}

@@ -1,0 +1,99 @@
+//! A subscription over graphql-transport-ws receives an event.
+
+use crate::helpers::*;
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use tokio_tungstenite::tungstenite::{client::IntoClientRequest, Message};
+
+async fn next_json<S>(ws: &mut S) -> Value
+where
+    S: futures_util::Stream<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin,
+{
+    loop {
+        let message = tokio::time::timeout(std::time::Duration::from_secs(15), ws.next())
+            .await
+            .expect("no message")
+            .unwrap()
+            .unwrap();
+        if let Message::Text(text) = message {
+            let value: Value = serde_json::from_str(&text).unwrap();
+            if value["type"] == "ping" {
+                continue;
+            }
+            return value;
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_subscriber_receives_a_reported_figure() {
+    let app = spawn_app().await;
+    let rice = app.indicator_id("Sản lượng lúa").await;
+    let mut request = app
+        .url
+        .replace("http://", "ws://")
+        .into_client_request()
+        .unwrap();
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        "graphql-transport-ws".parse().unwrap(),
+    );
+    let (mut ws, response) = tokio_tungstenite::connect_async(request).await.unwrap();
+    assert_eq!(
+        response.headers()["sec-websocket-protocol"],
+        "graphql-transport-ws"
+    );
+    let init = json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {}", app.tokens["viewer"]) } });
+    ws.send(Message::Text(init.to_string().into()))
+        .await
+        .unwrap();
+    assert_eq!(next_json(&mut ws).await["type"], "connection_ack");
+    let subscribe = json!({
+        "id": "1",
+        "type": "subscribe",
+        "payload": { "query": "subscription($id: ID!) { indicatorEvents(filter: {indicator: $id}) { position kind actor { id } indicator { latestActual { figure } } } }", "variables": { "id": rice } }
+    });
+    ws.send(Message::Text(subscribe.to_string().into()))
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    app.gql(
+        "reporter",
+        r#"mutation($id: ID!) { reportActual(input: {indicator: $id, value: {amount: "84500"}, refersTo: "2025-12-31", status: ESTIMATE}) { position } }"#,
+        json!({ "id": rice }),
+    )
+    .await;
+    let event = next_json(&mut ws).await;
+    assert_eq!(event["type"], "next", "{event}");
+    let data = &event["payload"]["data"]["indicatorEvents"];
+    assert_eq!(data["kind"], "actual_reported");
+    assert_eq!(data["actor"]["id"], "pkt-tieu-can");
+    assert_eq!(data["indicator"]["latestActual"]["figure"], "84500");
+}
+
+#[tokio::test]
+async fn a_websocket_without_a_valid_token_is_refused() {
+    let app = spawn_app().await;
+    let mut request = app
+        .url
+        .replace("http://", "ws://")
+        .into_client_request()
+        .unwrap();
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        "graphql-transport-ws".parse().unwrap(),
+    );
+    let (mut ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let init =
+        json!({ "type": "connection_init", "payload": { "Authorization": "Bearer ct_forged" } });
+    ws.send(Message::Text(init.to_string().into()))
+        .await
+        .unwrap();
+    let closed = tokio::time::timeout(std::time::Duration::from_secs(10), ws.next())
+        .await
+        .expect("no answer");
+    match closed {
+        Some(Ok(Message::Close(Some(frame)))) => assert_eq!(u16::from(frame.code), 4403),
+        other => panic!("expected a close frame, got {other:?}"),
+    }
+}

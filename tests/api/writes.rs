@@ -1,0 +1,288 @@
+//! Every mutation, attribution, conflicts, idempotent retries, refusals.
+
+use crate::helpers::*;
+use serde_json::json;
+
+const FIELDS: &str = "indicator { id version targets { track value revisions } latestActual { reportId figure status corrects correctionReason reportedBy } retiredReason } position replayed";
+
+async fn document_and_org(app: &TestApp) -> (String, String) {
+    let data = app
+        .gql(
+            "admin",
+            r#"mutation { registerOrgUnit(input: {code: "TV.TIEU-CAN.PHU-CAN", name: "Xã Phú Cần", level: COMMUNE, parent: "TV.TIEU-CAN"}) { orgUnit { code level parent } position } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(data["registerOrgUnit"]["orgUnit"]["parent"], "TV.TIEU-CAN");
+    let data = app
+        .gql(
+            "planner",
+            r#"mutation { registerDocument(input: {number: "12-NQ/ĐU", kind: RESOLUTION, issuingBody: "Đảng ủy xã Phú Cần", orgUnit: "TV.TIEU-CAN.PHU-CAN", issuedOn: "2023-01-10", title: "Nghị quyết năm 2023"}) { document { id number issuedOn } } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        data["registerDocument"]["document"]["issuedOn"],
+        "2023-01-10"
+    );
+    (
+        data["registerDocument"]["document"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned(),
+        "TV.TIEU-CAN.PHU-CAN".to_owned(),
+    )
+}
+
+#[tokio::test]
+async fn every_mutation_returns_the_state_after_it_attributed_to_the_token() {
+    let app = spawn_app().await;
+    let (doc, org) = document_and_org(&app).await;
+    let define = app
+        .gql(
+            "planner",
+            &format!("mutation($org: ID!, $doc: ID!) {{ defineIndicator(input: {{orgUnit: $org, period: \"2023\", category: SOCIETY, name: \"Tỷ lệ hộ có nhà tiêu hợp vệ sinh\", unit: \"%\", measure: PERCENTAGE, document: $doc}}) {{ {FIELDS} }} }}"),
+            json!({ "org": org, "doc": doc }),
+        )
+        .await;
+    let id = define["defineIndicator"]["indicator"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(define["defineIndicator"]["indicator"]["version"], 1);
+    let set = app
+        .gql(
+            "planner",
+            &format!("mutation($id: ID!, $doc: ID!) {{ setTarget(input: {{indicator: $id, track: RESOLUTION, target: {{kind: AT_LEAST, value: \"85.5\"}}, document: $doc}}) {{ {FIELDS} }} }}"),
+            json!({ "id": id, "doc": doc }),
+        )
+        .await;
+    assert_eq!(set["setTarget"]["indicator"]["targets"][0]["value"], "85.5");
+    let reported = app
+        .gql(
+            "reporter",
+            &format!("mutation($id: ID!) {{ reportActual(input: {{indicator: $id, value: {{numerator: \"1710\", denominator: \"2000\"}}, refersTo: \"2023-12-31\", status: FINAL}}) {{ {FIELDS} }} }}"),
+            json!({ "id": id }),
+        )
+        .await;
+    let actual = &reported["reportActual"]["indicator"]["latestActual"];
+    assert_eq!(actual["figure"], "85.5");
+    assert_eq!(
+        actual["reportedBy"], "pkt-tieu-can",
+        "the actor comes from the token"
+    );
+    let report_id = actual["reportId"].as_str().unwrap().to_owned();
+    let corrected = app
+        .gql(
+            "reporter",
+            &format!("mutation($id: ID!, $r: ID!) {{ correctActual(input: {{indicator: $id, corrects: $r, value: {{numerator: \"1690\", denominator: \"2000\"}}, refersTo: \"2023-12-31\", status: FINAL, reason: \"Trùng 20 hộ\"}}) {{ {FIELDS} }} }}"),
+            json!({ "id": id, "r": report_id }),
+        )
+        .await;
+    let actual = &corrected["correctActual"]["indicator"]["latestActual"];
+    assert_eq!(actual["figure"], "84.5");
+    assert_eq!(actual["corrects"], report_id);
+    assert_eq!(actual["correctionReason"], "Trùng 20 hộ");
+    let revised = app
+        .gql(
+            "planner",
+            &format!("mutation($id: ID!) {{ reviseTarget(input: {{indicator: $id, track: RESOLUTION, target: {{kind: AT_LEAST, value: \"84\"}}, document: \"{}\", reason: \"Điều chỉnh\"}}) {{ {FIELDS} }} }}", demo_document(&app, "38-CTr/HU").await),
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(
+        revised["reviseTarget"]["indicator"]["targets"][0]["revisions"],
+        1
+    );
+    let retired = app
+        .gql("planner", &format!("mutation($id: ID!) {{ retireIndicator(input: {{indicator: $id, reason: \"Sáp nhập xã\"}}) {{ {FIELDS} }} }}"), json!({ "id": id }))
+        .await;
+    assert_eq!(
+        retired["retireIndicator"]["indicator"]["retiredReason"],
+        "Sáp nhập xã"
+    );
+    assert_eq!(retired["retireIndicator"]["indicator"]["version"], 6);
+    let history = app
+        .gql("auditor", "query($id: ID!) { indicator(id: $id) { history { edges { node { kind actor { id } } } } } }", json!({ "id": id }))
+        .await;
+    let actors: Vec<_> = history["indicator"]["history"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["actor"]["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        actors,
+        [
+            "vp-huyen-uy",
+            "vp-huyen-uy",
+            "pkt-tieu-can",
+            "pkt-tieu-can",
+            "vp-huyen-uy",
+            "vp-huyen-uy"
+        ]
+    );
+}
+
+async fn demo_document(app: &TestApp, number: &str) -> String {
+    let docs = app
+        .gql("planner", "{ documents { id number } }", json!({}))
+        .await;
+    docs["documents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["number"] == number)
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_concurrent_edit_gets_a_conflict_with_the_current_version() {
+    let app = spawn_app().await;
+    let rice = app.indicator_id("Sản lượng lúa").await;
+    let version = app
+        .gql(
+            "viewer",
+            "query($id: ID!) { indicator(id: $id) { version } }",
+            json!({ "id": rice }),
+        )
+        .await["indicator"]["version"]
+        .as_u64()
+        .unwrap();
+    let q = r#"mutation($id: ID!, $v: Int!, $value: Decimal!) { reportActual(input: {indicator: $id, value: {amount: $value}, refersTo: "2025-06-30", status: ESTIMATE, expectedVersion: $v}) { indicator { version } } }"#;
+    let (a, b) = tokio::join!(
+        app.post(
+            Some("reporter"),
+            json!({ "query": q, "variables": { "id": rice, "v": version, "value": "41000" } })
+        ),
+        app.post(
+            Some("reporter"),
+            json!({ "query": q, "variables": { "id": rice, "v": version, "value": "42000" } })
+        ),
+    );
+    let (won, lost) = if a.body.get("errors").is_none() {
+        (a, b)
+    } else {
+        (b, a)
+    };
+    assert_eq!(
+        won.body["data"]["reportActual"]["indicator"]["version"],
+        version + 1
+    );
+    assert_eq!(lost.code(), Some("CONFLICT"), "{}", lost.body);
+    assert_eq!(
+        lost.body["errors"][0]["extensions"]["currentVersion"],
+        version + 1
+    );
+    let after = app
+        .gql(
+            "viewer",
+            "query($id: ID!) { indicator(id: $id) { version } }",
+            json!({ "id": rice }),
+        )
+        .await;
+    assert_eq!(
+        after["indicator"]["version"],
+        version + 1,
+        "the loser wrote nothing"
+    );
+}
+
+#[tokio::test]
+async fn an_idempotent_retry_returns_the_first_result_and_writes_nothing() {
+    let app = spawn_app().await;
+    let rice = app.indicator_id("Sản lượng lúa").await;
+    let q = r#"mutation($id: ID!, $value: Decimal!) { reportActual(input: {indicator: $id, value: {amount: $value}, refersTo: "2025-12-31", status: FINAL, idempotencyKey: "bc-2025-lua"}) { position replayed indicator { version latestActual { figure } } } }"#;
+    let first = app
+        .gql("reporter", q, json!({ "id": rice, "value": "84120.5" }))
+        .await;
+    let again = app
+        .gql("reporter", q, json!({ "id": rice, "value": "84120.5" }))
+        .await;
+    assert_eq!(first["reportActual"]["replayed"], false);
+    assert_eq!(again["reportActual"]["replayed"], true);
+    assert_eq!(
+        again["reportActual"]["position"],
+        first["reportActual"]["position"]
+    );
+    assert_eq!(
+        again["reportActual"]["indicator"]["version"],
+        first["reportActual"]["indicator"]["version"]
+    );
+    let other = app
+        .gql_err(Some("reporter"), q, json!({ "id": rice, "value": "1" }))
+        .await;
+    assert_eq!(other.code(), Some("VALIDATION"));
+    let ledger = app
+        .gql("auditor", "{ ledger { position } }", json!({}))
+        .await;
+    assert_eq!(
+        ledger["ledger"]["position"],
+        first["reportActual"]["position"]
+    );
+}
+
+#[tokio::test]
+async fn refused_writes_say_why_and_write_nothing() {
+    let app = spawn_app().await;
+    let rice = app.indicator_id("Sản lượng lúa").await;
+    let before = app
+        .gql("auditor", "{ ledger { position } }", json!({}))
+        .await["ledger"]["position"]
+        .clone();
+    let report = r#"mutation($id: ID!) { reportActual(input: {indicator: $id, value: {amount: "1"}, refersTo: "2025-12-31", status: FINAL}) { position } }"#;
+    let anonymous = app.gql_err(None, report, json!({ "id": rice })).await;
+    assert_eq!(anonymous.code(), Some("UNAUTHENTICATED"));
+    let viewer = app
+        .gql_err(Some("viewer"), report, json!({ "id": rice }))
+        .await;
+    assert_eq!(viewer.code(), Some("FORBIDDEN"));
+    let planner = app
+        .gql_err(Some("planner"), report, json!({ "id": rice }))
+        .await;
+    assert_eq!(
+        planner.code(),
+        Some("FORBIDDEN"),
+        "planners set targets, reporters report"
+    );
+    let bad_token = app
+        .client
+        .post(&app.url)
+        .bearer_auth("ct_forged")
+        .json(&json!({ "query": "{ orgUnits { code } }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad_token.status().as_u16(), 401);
+    let no_reason = app
+        .gql_err(Some("planner"), r#"mutation($id: ID!) { retireIndicator(input: {indicator: $id, reason: "  "}) { position } }"#, json!({ "id": rice }))
+        .await;
+    assert_eq!(no_reason.code(), Some("VALIDATION"));
+    assert!(no_reason.body["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("reason"));
+    let float = app
+        .gql_err(Some("reporter"), r#"mutation($id: ID!) { reportActual(input: {indicator: $id, value: {amount: 0.1}, refersTo: "2025-12-31", status: FINAL}) { position } }"#, json!({ "id": rice }))
+        .await;
+    assert!(
+        float.body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("strings"),
+        "{}",
+        float.body
+    );
+    let missing = app
+        .gql_err(Some("reporter"), r#"mutation { reportActual(input: {indicator: "0195f3c0-0000-7000-8000-000000000001", value: {amount: "1"}, refersTo: "2025-12-31", status: FINAL}) { position } }"#, json!({}))
+        .await;
+    assert_eq!(missing.code(), Some("NOT_FOUND"));
+    let after = app
+        .gql("auditor", "{ ledger { position } }", json!({}))
+        .await["ledger"]["position"]
+        .clone();
+    assert_eq!(before, after, "nothing was written");
+}
