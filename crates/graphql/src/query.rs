@@ -124,8 +124,10 @@ impl QueryRoot {
             status: f.status.map(Into::into),
             name: f.name,
         };
-        let views = app.read.list(&read_filter).map_err(ApiError::from)?;
-        let total = views.len();
+        let (views, total) = app
+            .read
+            .page(&read_filter, offset, first)
+            .map_err(ApiError::from)?;
         let position = match as_of {
             Some(instant) => Some(app.store.position_at(instant).map_err(ApiError::from)?),
             None => None,
@@ -137,7 +139,7 @@ impl QueryRoot {
                 total_count: total as u64,
             },
         );
-        for (i, view) in views.into_iter().enumerate().skip(offset).take(first) {
+        for (i, view) in (offset..).zip(views) {
             let view = match position {
                 Some(p) => match app
                     .read

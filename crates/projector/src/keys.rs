@@ -5,7 +5,7 @@
 //! |--------|---------------------------------------|--------------------------|
 //! | `m`    | `m/checkpoint`, `m/version`           | u64 BE / u32 BE          |
 //! | `i`    | indicator id                          | `IndicatorView` (JSON)   |
-//! | `o`    | org unit, 0, period, 0, indicator id  | empty                    |
+//! | `o`    | org unit, 0, period, 0, code order, 0, indicator id | empty      |
 //! | `p`    | period, 0, indicator id               | empty                    |
 //! | `c`    | category, 0, indicator id             | empty                    |
 //! | `s`    | settled status, 0, indicator id       | empty                    |
@@ -38,8 +38,45 @@ pub(crate) fn indicator(id: IndicatorId) -> Vec<u8> {
     join(b'i', &[id.0.as_bytes()])
 }
 
-pub(crate) fn by_org(org: &str, period: &str, id: IndicatorId) -> Vec<u8> {
-    join(b'o', &[org.as_bytes(), period.as_bytes(), id.0.as_bytes()])
+pub(crate) fn by_org(org: &str, period: &str, code: Option<&str>, id: IndicatorId) -> Vec<u8> {
+    let order = code_order(code);
+    join(
+        b'o',
+        &[
+            org.as_bytes(),
+            period.as_bytes(),
+            order.as_bytes(),
+            id.0.as_bytes(),
+        ],
+    )
+}
+
+/// A sort key for an indicator's code that orders numbers by value: "2"
+/// before "10", "1.2" before "1.10"; indicators without a code come last.
+pub fn code_order(code: Option<&str>) -> String {
+    let Some(code) = code else {
+        return "~".to_owned();
+    };
+    let mut out = String::with_capacity(code.len() + 8);
+    let mut digits = String::new();
+    let flush = |digits: &mut String, out: &mut String| {
+        if !digits.is_empty() {
+            out.push_str(&format!("{:0>8}", digits.trim_start_matches('0')));
+            digits.clear();
+        }
+    };
+    for c in code.chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+        } else {
+            flush(&mut digits, &mut out);
+            if c != '\0' {
+                out.push(c);
+            }
+        }
+    }
+    flush(&mut digits, &mut out);
+    out
 }
 
 pub(crate) fn by_org_prefix(org: &str, period: Option<&str>) -> Vec<u8> {

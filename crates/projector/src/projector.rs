@@ -24,7 +24,7 @@ use tokio::sync::watch;
 /// Version of the read models' shape. Bump it whenever a view, a key or an
 /// index changes: on start, a projector that finds another version drops
 /// every read model and rebuilds from the log. No migrations.
-pub const READ_MODEL_VERSION: u32 = 1;
+pub const READ_MODEL_VERSION: u32 = 2;
 
 /// Name of the tree that holds every read model.
 pub const PROJECTION_TREE: &str = "projection";
@@ -92,7 +92,12 @@ fn index_keys(view: &IndicatorView) -> BTreeSet<Vec<u8>> {
     let d = &view.definition;
     let period = d.period.to_string();
     let mut keys = BTreeSet::new();
-    keys.insert(keys::by_org(d.org_unit.as_str(), &period, d.id));
+    keys.insert(keys::by_org(
+        d.org_unit.as_str(),
+        &period,
+        d.code.as_ref().map(|c| c.as_str()),
+        d.id,
+    ));
     keys.insert(keys::by_period(&period, d.id));
     keys.insert(keys::by_category(category_name(d.category), d.id));
     keys.insert(keys::by_status(status_name(view.settled_status()), d.id));

@@ -228,19 +228,56 @@ impl ReadModel {
                 views.push(view);
             }
         }
-        views.sort_by(|a, b| {
-            let key = |v: &IndicatorView| {
-                (
-                    v.definition.org_unit.clone(),
-                    v.definition.period,
-                    v.definition.code.as_ref().map(|c| c.as_str().to_owned()),
-                    v.definition.name.as_str().to_owned(),
-                    v.definition.id,
-                )
-            };
-            key(a).cmp(&key(b))
+        views.sort_by_cached_key(|v| {
+            (
+                v.definition.org_unit.as_str().to_owned(),
+                v.definition.period.to_string(),
+                keys::code_order(v.definition.code.as_ref().map(|c| c.as_str())),
+                v.definition.id,
+            )
         });
         Ok(views)
+    }
+
+    /// One page of [`ReadModel::list`] (`offset`, at most `limit`) and the
+    /// number of matches. A filter on org unit (with or without its
+    /// descendants) and period alone is answered from the index: only the
+    /// page's views are read. Same order as `list`.
+    pub fn page(
+        &self,
+        filter: &IndicatorFilter,
+        offset: usize,
+        limit: usize,
+    ) -> Result<(Vec<IndicatorView>, usize), ProjectionError> {
+        let index_only =
+            filter.category.is_none() && filter.status.is_none() && filter.name.is_none();
+        let Some(org) = filter.org_unit.as_ref().filter(|_| index_only) else {
+            let all = self.list(filter)?;
+            let total = all.len();
+            return Ok((all.into_iter().skip(offset).take(limit).collect(), total));
+        };
+        let period = filter.period.map(|p| p.to_string());
+        let mut orgs = self.org_unit_and_descendants(org, filter.include_descendants)?;
+        orgs.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+        let mut total = 0;
+        let mut ids = Vec::with_capacity(limit);
+        for code in orgs {
+            for entry in self
+                .tree()
+                .scan_prefix(keys::by_org_prefix(code.as_str(), period.as_deref()))
+            {
+                let (key, _) = entry?;
+                if total >= offset && ids.len() < limit {
+                    ids.extend(keys::trailing_id(&key));
+                }
+                total += 1;
+            }
+        }
+        let mut views = Vec::with_capacity(ids.len());
+        for id in ids {
+            views.extend(self.indicator(id)?);
+        }
+        Ok((views, total))
     }
 
     /// Every indicator of an org unit and period as recorded up to `position`.

@@ -412,3 +412,56 @@ fn a_new_read_model_version_rebuilds_on_open() {
     reopened.catch_up().unwrap();
     assert_eq!(reopened.digest().unwrap(), digest);
 }
+
+#[test]
+fn pages_from_the_index_match_the_full_listing() {
+    let (_dir, mut w, p, read) = setup();
+    let planner = actor("planner-cd", "planner");
+    for n in [12u128, 2, 30, 7] {
+        let mut command = indicator(
+            200 + n,
+            "LA.CAN-DUOC",
+            Period::Year(2025),
+            Category::Society,
+            &format!("Chỉ tiêu {n}"),
+            "%",
+            Measure::Percentage,
+        );
+        if let Command::DefineIndicator(d) = &mut command {
+            d.code = Some(text(&format!("1.{n}")));
+        }
+        w.run(&planner, command);
+    }
+    p.catch_up().unwrap();
+    let filter = IndicatorFilter {
+        org_unit: Some(code("LA")),
+        include_descendants: true,
+        ..Default::default()
+    };
+    let all = read.list(&filter).unwrap();
+    assert_eq!(all.len(), 7);
+    let codes: Vec<String> = all
+        .iter()
+        .filter_map(|v| v.definition.code.as_ref().map(|c| c.to_string()))
+        .collect();
+    assert_eq!(
+        codes,
+        ["1.2", "1.7", "1.12", "1.30", "4", "5", "6"],
+        "codes in numeric order: {codes:?}"
+    );
+    for offset in 0..8 {
+        let (page, total) = read.page(&filter, offset, 3).unwrap();
+        assert_eq!(total, 7);
+        let expected: Vec<_> = all
+            .iter()
+            .skip(offset)
+            .take(3)
+            .map(|v| v.definition.id)
+            .collect();
+        assert_eq!(
+            page.iter().map(|v| v.definition.id).collect::<Vec<_>>(),
+            expected,
+            "offset {offset}"
+        );
+    }
+}

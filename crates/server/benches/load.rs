@@ -1,0 +1,303 @@
+//! Load benchmark of the running server (a bench binary; see BENCHMARKS.md).
+//!
+//! `cargo bench -p chitieu-server --bench load` starts the release `chitieu`
+//! binary in demo mode on a temporary data directory, grows the data to
+//! 10,000 indicators through the API (definition, target, reported figure
+//! and a revision each), then runs each scenario with 32 concurrent
+//! connections for `BENCH_SECONDS` (default 10) and prints throughput and
+//! latency percentiles:
+//! - `{ __typename }`: the ceiling of the HTTP and GraphQL stack;
+//! - one indicator with targets, latest actual and 20 history entries;
+//! - a page of 50 indicators with targets and latest actual;
+//! - `reportActual` (durable, read-your-writes).
+//!
+//! The load generator runs on the same 2-core machine as the server.
+
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const CONNECTIONS: usize = 32;
+
+struct Server {
+    url: String,
+    tokens: std::collections::HashMap<String, String>,
+    child: std::process::Child,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start() -> Server {
+    let binary =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/release/chitieu");
+    let status = Command::new("cargo")
+        .args(["build", "--release", "--quiet", "--bin", "chitieu"])
+        .status()
+        .expect("cargo build");
+    assert!(status.success());
+    let dir = tempfile::tempdir_in(".").expect("temp dir");
+    let mut child = Command::new(binary)
+        .args(["demo", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path().join("data"))
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start chitieu");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut url = String::new();
+    let mut tokens = std::collections::HashMap::new();
+    for line in BufReader::new(stdout).lines() {
+        let line = line.expect("line");
+        if let Some(rest) = line.strip_prefix("chitieu: GraphQL at ") {
+            url = rest.trim().to_owned();
+        }
+        if let Some(rest) = line.strip_prefix("chitieu: token ") {
+            let mut parts = rest.split_whitespace();
+            if let (Some(role), Some(token)) = (parts.next(), parts.next()) {
+                tokens.insert(role.to_owned(), token.to_owned());
+            }
+        }
+        if line == "chitieu: ready" {
+            break;
+        }
+    }
+    Server {
+        url,
+        tokens,
+        child,
+        _dir: dir,
+    }
+}
+
+async fn call(
+    client: &reqwest::Client,
+    url: &str,
+    token: &str,
+    query: &str,
+    variables: Value,
+) -> Value {
+    let response = client
+        .post(url)
+        .bearer_auth(token)
+        .json(&json!({ "query": query, "variables": variables }))
+        .send()
+        .await
+        .expect("request");
+    let body: Value = response.json().await.expect("json");
+    if body.get("errors").is_some() {
+        panic!("errors: {body}");
+    }
+    body["data"].clone()
+}
+
+/// Grows the data to `total` indicators, 32 writers at a time.
+async fn grow(server: &Server, total: usize) -> Vec<String> {
+    let client = reqwest::Client::new();
+    let docs = call(
+        &client,
+        &server.url,
+        &server.tokens["planner"],
+        "{ documents { id number } }",
+        json!({}),
+    )
+    .await;
+    let docs: Vec<String> = docs["documents"]
+        .as_array()
+        .expect("docs")
+        .iter()
+        .map(|d| d["id"].as_str().expect("id").to_owned())
+        .collect();
+    let started = Instant::now();
+    let next = Arc::new(AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for _ in 0..CONNECTIONS {
+        let (client, url, next, docs) = (
+            client.clone(),
+            server.url.clone(),
+            next.clone(),
+            docs.clone(),
+        );
+        let planner = server.tokens["planner"].clone();
+        let reporter = server.tokens["reporter"].clone();
+        tasks.push(tokio::spawn(async move {
+            let mut ids = Vec::new();
+            loop {
+                let n = next.fetch_add(1, Ordering::Relaxed);
+                if n >= total {
+                    return ids;
+                }
+                let org = ["LA.CAN-DUOC", "TV.TIEU-CAN", "AG.CHO-MOI", "HG.PHUNG-HIEP"][n % 4];
+                let defined = call(&client, &url, &planner,
+                    "mutation($org: ID!, $name: String!, $doc: ID!) { defineIndicator(input: {orgUnit: $org, period: \"2025\", category: ECONOMY, name: $name, unit: \"tỷ đồng\", measure: AMOUNT, document: $doc}) { indicator { id } } }",
+                    json!({ "org": org, "name": format!("Giá trị sản xuất ngành số {n}"), "doc": docs[0] })).await;
+                let id = defined["defineIndicator"]["indicator"]["id"].as_str().expect("id").to_owned();
+                call(&client, &url, &planner,
+                    "mutation($id: ID!, $doc: ID!) { setTarget(input: {indicator: $id, track: RESOLUTION, target: {kind: PLAIN, value: \"1000\"}, document: $doc}) { position } }",
+                    json!({ "id": id, "doc": docs[0] })).await;
+                call(&client, &url, &reporter,
+                    "mutation($id: ID!) { reportActual(input: {indicator: $id, value: {amount: \"1043.5\"}, refersTo: \"2025-12-31\", status: FINAL, note: \"Số liệu thống kê\"}) { position } }",
+                    json!({ "id": id })).await;
+                call(&client, &url, &planner,
+                    "mutation($id: ID!, $doc: ID!) { reviseTarget(input: {indicator: $id, track: RESOLUTION, target: {kind: PLAIN, value: \"1050\"}, document: $doc, reason: \"Điều chỉnh\"}) { position } }",
+                    json!({ "id": id, "doc": docs[1] })).await;
+                ids.push(id);
+            }
+        }));
+    }
+    let mut ids = Vec::new();
+    for t in tasks {
+        ids.extend(t.await.expect("task"));
+    }
+    println!(
+        "grew the data by {} indicators (4 mutations each) in {:.1} s",
+        ids.len(),
+        started.elapsed().as_secs_f64()
+    );
+    ids
+}
+
+struct Outcome {
+    requests: usize,
+    seconds: f64,
+    p50: f64,
+    p99: f64,
+}
+
+async fn load(
+    server: &Server,
+    role: &str,
+    seconds: f64,
+    make: impl Fn(usize) -> (String, Value) + Send + Sync + 'static,
+) -> Outcome {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(CONNECTIONS)
+        .build()
+        .expect("client");
+    let make = Arc::new(make);
+    let deadline = Instant::now() + Duration::from_secs_f64(seconds);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..CONNECTIONS {
+        let (client, url, token, make) = (
+            client.clone(),
+            server.url.clone(),
+            server.tokens[role].clone(),
+            make.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut n = c;
+            while Instant::now() < deadline {
+                let (query, variables) = make(n);
+                let t = Instant::now();
+                let response = client
+                    .post(&url)
+                    .bearer_auth(&token)
+                    .json(&json!({ "query": query, "variables": variables }))
+                    .send()
+                    .await
+                    .expect("request");
+                let ok = response.status().is_success();
+                let body = response.bytes().await.expect("body");
+                assert!(
+                    ok && !body.windows(9).any(|w| w == b"\"errors\":"),
+                    "{}",
+                    String::from_utf8_lossy(&body)
+                );
+                latencies.push(t.elapsed());
+                n += CONNECTIONS;
+            }
+            latencies
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.expect("task"));
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    all.sort();
+    let pct = |p: f64| {
+        all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
+            .map_or(0.0, |d| d.as_secs_f64() * 1e3)
+    };
+    Outcome {
+        requests: all.len(),
+        seconds: elapsed,
+        p50: pct(0.5),
+        p99: pct(0.99),
+    }
+}
+
+fn report(name: &str, o: &Outcome, ceiling: Option<f64>) {
+    let rate = o.requests as f64 / o.seconds;
+    let share = ceiling
+        .map(|c| format!(" ({:.0}% of the ceiling)", rate / c * 100.0))
+        .unwrap_or_default();
+    println!(
+        "{name}: {rate:.0} req/s{share}, p50 {:.2} ms, p99 {:.2} ms",
+        o.p50, o.p99
+    );
+}
+
+fn main() {
+    let seconds: f64 = std::env::var("BENCH_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10.0);
+    let total: usize = std::env::var("BENCH_INDICATORS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10_000);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let server = start();
+    println!(
+        "machine: {} cores; {CONNECTIONS} connections; server and load generator share the machine",
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    runtime.block_on(async {
+        let ids = Arc::new(grow(&server, total).await);
+        let ceiling = load(&server, "viewer", seconds, |_| ("{ __typename }".to_owned(), json!({}))).await;
+        report("{ __typename } (ceiling)", &ceiling, None);
+        let c = ceiling.requests as f64 / ceiling.seconds;
+        let one_ids = ids.clone();
+        let one = load(&server, "auditor", seconds, move |n| {
+            (
+                "query($id: ID!) { indicator(id: $id) { id name version targets { track kind value revisions } latestActual { figure status refersTo } history(first: 20) { edges { node { position kind recordedAt actor { id name } before after reason } } } } }".to_owned(),
+                json!({ "id": one_ids[n % one_ids.len()] }),
+            )
+        })
+        .await;
+        report("one indicator with targets, latest actual, 20 history entries", &one, Some(c));
+        let page = load(&server, "viewer", seconds, |n| {
+            let org = ["LA.CAN-DUOC", "TV.TIEU-CAN", "AG.CHO-MOI", "HG.PHUNG-HIEP"][n % 4];
+            (
+                "query($org: ID!) { indicators(filter: {orgUnit: $org, period: \"2025\"}, first: 50) { totalCount edges { node { id name targets { track value } latestActual { figure status } } } } }".to_owned(),
+                json!({ "org": org }),
+            )
+        })
+        .await;
+        report("a page of 50 indicators with targets and latest actual", &page, Some(c));
+        let write_ids = ids.clone();
+        let writes = load(&server, "reporter", seconds, move |n| {
+            (
+                "mutation($id: ID!, $v: Decimal!) { reportActual(input: {indicator: $id, value: {amount: $v}, refersTo: \"2025-12-31\", status: ESTIMATE}) { position indicator { version } } }".to_owned(),
+                json!({ "id": write_ids[n % write_ids.len()], "v": format!("{}.5", 1000 + n % 97) }),
+            )
+        })
+        .await;
+        report("reportActual (durable, read-your-writes)", &writes, None);
+    });
+}
