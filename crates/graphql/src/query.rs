@@ -113,7 +113,6 @@ impl QueryRoot {
             },
         )?;
         let first = page_size(first)?;
-        let offset = decode_cursor("i", after.as_deref())?.map_or(0, |n| n + 1) as usize;
         let app = ctx.data_unchecked::<App>();
         let f = filter.unwrap_or_default();
         let read_filter = ReadFilter {
@@ -124,22 +123,59 @@ impl QueryRoot {
             status: f.status.map(Into::into),
             name: f.name,
         };
-        let (views, total) = app
-            .read
-            .page(&read_filter, offset, first)
-            .map_err(ApiError::from)?;
         let position = match as_of {
             Some(instant) => Some(app.store.position_at(instant).map_err(ApiError::from)?),
             None => None,
         };
+        // Filters the org-unit index answers alone page by key; others by offset.
+        let after_key = match &after {
+            Some(cursor) if cursor.starts_with('k') => {
+                Some(hex::decode(&cursor[1..]).map_err(|_| {
+                    ApiError::Validation(format!(
+                        "`after` is not a cursor of this list: `{cursor}`"
+                    ))
+                })?)
+            }
+            _ => None,
+        };
+        let (items, has_previous, has_next, total): (
+            Vec<(String, chitieu_projector::IndicatorView)>,
+            bool,
+            bool,
+            usize,
+        ) = match app
+            .read
+            .page_after(&read_filter, after_key.as_deref(), first)
+            .map_err(ApiError::from)?
+        {
+            Some((page, has_next, total)) => {
+                let items = page
+                    .into_iter()
+                    .map(|(key, view)| (format!("k{}", hex::encode(key)), view))
+                    .collect();
+                (items, after_key.is_some(), has_next, total)
+            }
+            None => {
+                let offset = decode_cursor("i", after.as_deref())?.map_or(0, |n| n + 1) as usize;
+                let (views, total) = app
+                    .read
+                    .page(&read_filter, offset, first)
+                    .map_err(ApiError::from)?;
+                let items = (offset..)
+                    .zip(views)
+                    .map(|(i, view)| (encode_cursor("i", i as u64), view))
+                    .collect();
+                (items, offset > 0, offset + first < total, total)
+            }
+        };
         let mut connection = Connection::with_additional_fields(
-            offset > 0,
-            offset + first < total,
+            has_previous,
+            has_next,
             TotalCount {
                 total_count: total as u64,
             },
         );
-        for (i, view) in (offset..).zip(views) {
+        for (cursor, view) in items {
             let view = match position {
                 Some(p) => match app
                     .read
@@ -151,9 +187,7 @@ impl QueryRoot {
                 },
                 None => view,
             };
-            connection
-                .edges
-                .push(Edge::new(encode_cursor("i", i as u64), Indicator(view)));
+            connection.edges.push(Edge::new(cursor, Indicator(view)));
         }
         Ok(connection)
     }

@@ -290,8 +290,10 @@ impl<'a> Chunk<'a> {
         Ok(())
     }
 
-    fn finish(mut self, checkpoint: u64) -> Result<(), ProjectionError> {
+    /// Writes the chunk; returns the views it changed.
+    fn finish(mut self, checkpoint: u64) -> Result<Vec<IndicatorView>, ProjectionError> {
         self.propagate()?;
+        let mut changed = Vec::new();
         let mut summaries: BTreeMap<Vec<u8>, Summary> = BTreeMap::new();
         let mut load_summary = |tree: &sled::Tree,
                                 key: Vec<u8>|
@@ -322,6 +324,7 @@ impl<'a> Chunk<'a> {
                 self.batch.insert(key.clone(), &[][..]);
             }
             self.batch.insert(keys::indicator(*id), json(current));
+            changed.push(current.clone());
             let d = &current.definition;
             let key = load_summary(
                 self.tree,
@@ -357,7 +360,7 @@ impl<'a> Chunk<'a> {
         self.batch
             .insert(keys::CHECKPOINT, &checkpoint.to_be_bytes());
         self.tree.apply_batch(self.batch)?;
-        Ok(())
+        Ok(changed)
     }
 }
 
@@ -369,6 +372,8 @@ pub struct Projector {
     /// Serialises chunk application between the follower and `rebuild`.
     apply_lock: Mutex<()>,
     stop: AtomicBool,
+    /// Decoded views, kept fresh by the projector itself.
+    pub(crate) views: ViewCache,
     chunk: std::sync::atomic::AtomicUsize,
 }
 
@@ -394,6 +399,7 @@ impl Projector {
             apply_lock: Mutex::new(()),
             stop: AtomicBool::new(false),
             chunk: CATCH_UP_CHUNK.into(),
+            views: ViewCache::default(),
         }))
     }
 
@@ -458,7 +464,8 @@ impl Projector {
         for (recorded, event) in events.iter().zip(&decoded) {
             chunk.apply(recorded, event)?;
         }
-        chunk.finish(last.position)?;
+        let changed = chunk.finish(last.position)?;
+        self.views.refresh(changed);
         self.position.send_replace(last.position);
         Ok(())
     }
@@ -495,6 +502,7 @@ impl Projector {
                 .lock()
                 .map_err(|_| ProjectionError::Stopped)?;
             Self::reset(&self.tree)?;
+            self.views.clear();
             self.position.send_replace(0);
         }
         self.catch_up()
@@ -589,6 +597,52 @@ fn decode_all(events: &[RecordedEvent]) -> Result<Vec<Event>, ProjectionError> {
         out.extend(other.join().map_err(|_| ProjectionError::Stopped)??);
         Ok(out)
     })
+}
+
+/// Most views kept decoded in memory; past it the cache starts over.
+const VIEW_CACHE_ENTRIES: usize = 200_000;
+
+/// Decoded indicator views, so hot reads skip JSON. The projector puts every
+/// view a chunk changes (before publishing its position); a reader may add
+/// a view it read only if no chunk was applied meanwhile and the cache holds
+/// no newer version, so a stale view never replaces a fresh one.
+#[derive(Default)]
+pub(crate) struct ViewCache {
+    views: Mutex<HashMap<IndicatorId, IndicatorView>>,
+}
+
+impl ViewCache {
+    pub(crate) fn get(&self, id: IndicatorId) -> Option<IndicatorView> {
+        self.views.lock().ok()?.get(&id).cloned()
+    }
+
+    fn refresh(&self, changed: Vec<IndicatorView>) {
+        if let Ok(mut views) = self.views.lock() {
+            for view in changed {
+                views.insert(view.definition.id, view);
+            }
+        }
+    }
+
+    pub(crate) fn offer(&self, view: &IndicatorView) {
+        if let Ok(mut views) = self.views.lock() {
+            if views.len() >= VIEW_CACHE_ENTRIES {
+                views.clear();
+            }
+            let newer = views
+                .get(&view.definition.id)
+                .is_some_and(|v| v.version >= view.version);
+            if !newer {
+                views.insert(view.definition.id, view.clone());
+            }
+        }
+    }
+
+    fn clear(&self) {
+        if let Ok(mut views) = self.views.lock() {
+            views.clear();
+        }
+    }
 }
 
 fn read_checkpoint(tree: &sled::Tree) -> Result<u64, ProjectionError> {

@@ -72,11 +72,19 @@ impl ReadModel {
 
     /// One indicator as it stands.
     pub fn indicator(&self, id: IndicatorId) -> Result<Option<IndicatorView>, ProjectionError> {
-        let key = keys::indicator(id);
-        match self.tree().get(&key)? {
-            Some(bytes) => Ok(Some(parse(&key, &bytes)?)),
-            None => Ok(None),
+        if let Some(view) = self.projector.views.get(id) {
+            return Ok(Some(view));
         }
+        let position = self.projector.position();
+        let key = keys::indicator(id);
+        let Some(bytes) = self.tree().get(&key)? else {
+            return Ok(None);
+        };
+        let view: IndicatorView = parse(&key, &bytes)?;
+        if self.projector.position() == position {
+            self.projector.views.offer(&view);
+        }
+        Ok(Some(view))
     }
 
     fn stream(&self, id: IndicatorId) -> Result<Decoded, ProjectionError> {
@@ -237,6 +245,72 @@ impl ReadModel {
             )
         });
         Ok(views)
+    }
+
+    /// Keyset paging for filters the org-unit index answers alone (org unit,
+    /// with or without descendants, and period): the page after the index
+    /// key `after`, whether more follow, and the number of matches (from the
+    /// summaries' counts). Reads only the page's keys and views. `None` when
+    /// the filter needs more than the index.
+    #[allow(clippy::type_complexity)]
+    pub fn page_after(
+        &self,
+        filter: &IndicatorFilter,
+        after: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Option<(Vec<(Vec<u8>, IndicatorView)>, bool, usize)>, ProjectionError> {
+        let index_only =
+            filter.category.is_none() && filter.status.is_none() && filter.name.is_none();
+        let Some(org) = filter.org_unit.as_ref().filter(|_| index_only) else {
+            return Ok(None);
+        };
+        let period = filter.period.map(|p| p.to_string());
+        let mut orgs = self.org_unit_and_descendants(org, filter.include_descendants)?;
+        orgs.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+        let mut total = 0u64;
+        for code in &orgs {
+            match filter.period {
+                Some(p) => total += self.summary(code, p)?.total(),
+                None => {
+                    for entry in self.tree().scan_prefix(keys::summary(code.as_str(), "")) {
+                        let (k, v) = entry?;
+                        total += parse::<crate::model::Summary>(&k, &v)?.total();
+                    }
+                }
+            }
+        }
+        let mut found: Vec<Vec<u8>> = Vec::with_capacity(limit + 1);
+        'orgs: for code in &orgs {
+            let prefix = keys::by_org_prefix(code.as_str(), period.as_deref());
+            let start = match after {
+                Some(a) if a.starts_with(&prefix) => [a, &[0u8][..]].concat(),
+                Some(a) if a > prefix.as_slice() => continue,
+                _ => prefix.clone(),
+            };
+            for entry in self.tree().range(start..) {
+                let (key, _) = entry?;
+                if !key.starts_with(&prefix) {
+                    break;
+                }
+                found.push(key.to_vec());
+                if found.len() > limit {
+                    break 'orgs;
+                }
+            }
+        }
+        let has_next = found.len() > limit;
+        found.truncate(limit);
+        let mut page = Vec::with_capacity(found.len());
+        for key in found {
+            if let Some(view) = keys::trailing_id(&key)
+                .map(|id| self.indicator(id))
+                .transpose()?
+                .flatten()
+            {
+                page.push((key, view));
+            }
+        }
+        Ok(Some((page, has_next, total as usize)))
     }
 
     /// One page of [`ReadModel::list`] (`offset`, at most `limit`) and the
