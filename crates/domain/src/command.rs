@@ -6,6 +6,7 @@ use crate::document::{Document, DocumentId};
 use crate::event::StreamId;
 use crate::indicator::{IndicatorDefinition, IndicatorId};
 use crate::org_unit::{OrgUnit, OrgUnitCode};
+use crate::principal::{Grant, PrincipalId, TokenId};
 use crate::target::{Target, TargetTrack};
 use crate::text::Reason;
 use chrono::NaiveDate;
@@ -72,6 +73,52 @@ pub enum Command {
         /// Why; required.
         reason: Option<Reason>,
     },
+    /// Create a principal.
+    CreatePrincipal {
+        /// Its id.
+        principal: PrincipalId,
+        /// Display name.
+        name: crate::text::Text,
+    },
+    /// Grant a role over a subtree.
+    GrantRole {
+        /// To whom.
+        principal: PrincipalId,
+        /// The grant.
+        grant: Grant,
+    },
+    /// Take a grant back.
+    RevokeGrant {
+        /// From whom.
+        principal: PrincipalId,
+        /// The grant.
+        grant: Grant,
+    },
+    /// Record a token issued to a principal (its digest only).
+    IssueToken {
+        /// To whom.
+        principal: PrincipalId,
+        /// The token's id.
+        token: TokenId,
+        /// SHA-256 of the token, hex.
+        digest: String,
+        /// When it stops working.
+        expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    },
+    /// Revoke a token.
+    RevokeToken {
+        /// Whose.
+        principal: PrincipalId,
+        /// Which.
+        token: TokenId,
+    },
+    /// Disable a principal.
+    DisablePrincipal {
+        /// Who.
+        principal: PrincipalId,
+        /// Why; required.
+        reason: Option<Reason>,
+    },
     /// Retire an indicator.
     RetireIndicator {
         /// The indicator.
@@ -96,6 +143,12 @@ impl Command {
             | Command::ReportActual { indicator, .. }
             | Command::CorrectActual { indicator, .. }
             | Command::RetireIndicator { indicator, .. } => StreamId::indicator(*indicator),
+            Command::CreatePrincipal { principal, .. }
+            | Command::GrantRole { principal, .. }
+            | Command::RevokeGrant { principal, .. }
+            | Command::IssueToken { principal, .. }
+            | Command::RevokeToken { principal, .. }
+            | Command::DisablePrincipal { principal, .. } => StreamId::principal(principal),
         }
     }
 }

@@ -7,6 +7,7 @@ use crate::error::DomainError;
 use crate::event::*;
 use crate::indicator::IndicatorId;
 use crate::org_unit::OrgUnitLevel;
+use crate::principal::{PrincipalId, PrincipalState, TokenState};
 use crate::state::{DomainState, IndicatorState, OrgUnitState, ReportState, TargetState};
 use crate::target::TargetKind;
 use std::collections::BTreeMap;
@@ -62,6 +63,20 @@ fn live_report(indicator: &IndicatorState, id: ReportId) -> Result<&ReportState,
         Some(by) => Err(DomainError::ReportAlreadyReplaced { report: id, by }),
         None => Ok(report),
     }
+}
+
+fn active_principal<'a>(
+    state: &'a DomainState,
+    id: &PrincipalId,
+) -> Result<&'a PrincipalState, DomainError> {
+    let principal = state
+        .principals
+        .get(id)
+        .ok_or_else(|| DomainError::UnknownPrincipal(id.clone()))?;
+    if principal.disabled.is_some() {
+        return Err(DomainError::PrincipalDisabled(id.clone()));
+    }
+    Ok(principal)
 }
 
 /// Judges a command against the current state: the events it causes, or
@@ -265,6 +280,97 @@ pub fn decide(state: &DomainState, command: &Command) -> Result<Vec<Event>, Doma
                 reason,
             })
         }
+        Command::CreatePrincipal { principal, name } => {
+            if state.principals.contains_key(principal) {
+                return Err(DomainError::PrincipalAlreadyExists(principal.clone()));
+            }
+            Event::PrincipalCreated(PrincipalCreated {
+                principal: principal.clone(),
+                name: name.clone(),
+            })
+        }
+        Command::GrantRole { principal, grant } => {
+            let current = active_principal(state, principal)?;
+            if let Some(scope) = &grant.scope {
+                if !state.org_units.contains_key(scope) {
+                    return Err(DomainError::UnknownOrgUnit(scope.clone()));
+                }
+            }
+            if current.grants.contains(grant) {
+                return Err(DomainError::GrantAlreadyHeld(principal.clone()));
+            }
+            Event::RoleGranted(RoleGranted {
+                principal: principal.clone(),
+                grant: grant.clone(),
+            })
+        }
+        Command::RevokeGrant { principal, grant } => {
+            let current = state
+                .principals
+                .get(principal)
+                .ok_or_else(|| DomainError::UnknownPrincipal(principal.clone()))?;
+            if !current.grants.contains(grant) {
+                return Err(DomainError::GrantNotHeld(principal.clone()));
+            }
+            Event::GrantRevoked(GrantRevoked {
+                principal: principal.clone(),
+                grant: grant.clone(),
+            })
+        }
+        Command::IssueToken {
+            principal,
+            token,
+            digest,
+            expires_at,
+        } => {
+            active_principal(state, principal)?;
+            if digest.len() != 64
+                || !digest
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+            {
+                return Err(DomainError::InvalidDigest);
+            }
+            let reused = state.tokens.contains_key(digest)
+                || state
+                    .principals
+                    .values()
+                    .any(|p| p.tokens.contains_key(token));
+            if reused {
+                return Err(DomainError::TokenAlreadyIssued(*token));
+            }
+            Event::TokenIssued(TokenIssued {
+                principal: principal.clone(),
+                token: *token,
+                digest: digest.clone(),
+                expires_at: *expires_at,
+            })
+        }
+        Command::RevokeToken { principal, token } => {
+            let current = state
+                .principals
+                .get(principal)
+                .ok_or_else(|| DomainError::UnknownPrincipal(principal.clone()))?;
+            let issued = current
+                .tokens
+                .get(token)
+                .ok_or(DomainError::UnknownToken(*token))?;
+            if issued.revoked {
+                return Err(DomainError::TokenAlreadyRevoked(*token));
+            }
+            Event::TokenRevoked(TokenRevoked {
+                principal: principal.clone(),
+                token: *token,
+            })
+        }
+        Command::DisablePrincipal { principal, reason } => {
+            active_principal(state, principal)?;
+            let reason = reason.clone().ok_or(DomainError::ReasonRequired)?;
+            Event::PrincipalDisabled(PrincipalDisabled {
+                principal: principal.clone(),
+                reason,
+            })
+        }
         Command::RetireIndicator {
             indicator,
             reason,
@@ -376,6 +482,60 @@ pub fn evolve(state: &mut DomainState, event: &Event) {
             if let Some(indicator) = state.indicators.get_mut(&e.indicator) {
                 indicator.retired = Some(e.reason.clone());
                 indicator.version += 1;
+            }
+        }
+        Event::PrincipalCreated(e) => {
+            state.principals.insert(
+                e.principal.clone(),
+                PrincipalState {
+                    name: e.name.clone(),
+                    grants: Default::default(),
+                    tokens: Default::default(),
+                    disabled: None,
+                    version: 1,
+                },
+            );
+        }
+        Event::RoleGranted(e) => {
+            if let Some(p) = state.principals.get_mut(&e.principal) {
+                p.grants.insert(e.grant.clone());
+                p.version += 1;
+            }
+        }
+        Event::GrantRevoked(e) => {
+            if let Some(p) = state.principals.get_mut(&e.principal) {
+                p.grants.remove(&e.grant);
+                p.version += 1;
+            }
+        }
+        Event::TokenIssued(e) => {
+            if let Some(p) = state.principals.get_mut(&e.principal) {
+                p.tokens.insert(
+                    e.token,
+                    TokenState {
+                        digest: e.digest.clone(),
+                        expires_at: e.expires_at,
+                        revoked: false,
+                    },
+                );
+                p.version += 1;
+                state
+                    .tokens
+                    .insert(e.digest.clone(), (e.principal.clone(), e.token));
+            }
+        }
+        Event::TokenRevoked(e) => {
+            if let Some(p) = state.principals.get_mut(&e.principal) {
+                if let Some(t) = p.tokens.get_mut(&e.token) {
+                    t.revoked = true;
+                }
+                p.version += 1;
+            }
+        }
+        Event::PrincipalDisabled(e) => {
+            if let Some(p) = state.principals.get_mut(&e.principal) {
+                p.disabled = Some(e.reason.clone());
+                p.version += 1;
             }
         }
     }

@@ -4,6 +4,7 @@ use crate::actual::{ReportId, ResultValueError};
 use crate::document::DocumentId;
 use crate::indicator::{IndicatorId, Period};
 use crate::org_unit::{OrgUnitCode, OrgUnitLevel};
+use crate::principal::{PrincipalId, TokenId};
 use crate::target::{TargetError, TargetTrack};
 
 /// A command refused by a business rule. Nothing is written when one is
@@ -107,6 +108,33 @@ pub enum DomainError {
         /// Its replacement.
         by: ReportId,
     },
+    /// The principal id is taken.
+    #[error("principal {0} already exists")]
+    PrincipalAlreadyExists(PrincipalId),
+    /// No such principal.
+    #[error("principal {0} does not exist")]
+    UnknownPrincipal(PrincipalId),
+    /// The principal is disabled.
+    #[error("principal {0} is disabled")]
+    PrincipalDisabled(PrincipalId),
+    /// The grant is already held.
+    #[error("{0} already holds this grant")]
+    GrantAlreadyHeld(PrincipalId),
+    /// The grant is not held.
+    #[error("{0} does not hold this grant")]
+    GrantNotHeld(PrincipalId),
+    /// The token id or digest was used before.
+    #[error("token {0:?} was issued before")]
+    TokenAlreadyIssued(TokenId),
+    /// No such token of this principal.
+    #[error("token {0:?} was not issued to this principal")]
+    UnknownToken(TokenId),
+    /// The token is already revoked.
+    #[error("token {0:?} is already revoked")]
+    TokenAlreadyRevoked(TokenId),
+    /// A digest that is not 64 hex digits.
+    #[error("a token digest is 64 lowercase hex digits")]
+    InvalidDigest,
     /// Only an estimate can be superseded by a new figure; a final figure is corrected.
     #[error("report {0} is final: correct it, with a reason, instead of superseding it")]
     SupersedesFinal(ReportId),

@@ -10,6 +10,7 @@ use crate::actual::{ActualReport, ReportId};
 use crate::document::{Document, DocumentId};
 use crate::indicator::{IndicatorDefinition, IndicatorId};
 use crate::org_unit::{OrgUnit, OrgUnitCode};
+use crate::principal::{Grant, PrincipalId, TokenId};
 use crate::target::{Target, TargetTrack};
 use crate::text::Reason;
 use chrono::NaiveDate;
@@ -30,6 +31,10 @@ impl StreamId {
     /// Stream of a document.
     pub fn document(id: DocumentId) -> Self {
         StreamId(format!("document/{id}"))
+    }
+    /// Stream of a principal.
+    pub fn principal(id: &crate::principal::PrincipalId) -> Self {
+        StreamId(format!("principal/{id}"))
     }
     /// Stream of an indicator.
     pub fn indicator(id: IndicatorId) -> Self {
@@ -142,6 +147,64 @@ pub struct IndicatorRetired {
     pub document: Option<DocumentId>,
 }
 
+/// A principal was created.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PrincipalCreated {
+    /// Its id.
+    pub principal: PrincipalId,
+    /// Display name.
+    pub name: crate::text::Text,
+}
+
+/// A role was granted over an org-unit subtree.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoleGranted {
+    /// To whom.
+    pub principal: PrincipalId,
+    /// The grant.
+    pub grant: Grant,
+}
+
+/// A grant was taken back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GrantRevoked {
+    /// From whom.
+    pub principal: PrincipalId,
+    /// The grant.
+    pub grant: Grant,
+}
+
+/// A bearer token was issued (only its digest is recorded).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenIssued {
+    /// To whom.
+    pub principal: PrincipalId,
+    /// The token's id.
+    pub token: TokenId,
+    /// SHA-256 of the token, hex.
+    pub digest: String,
+    /// When it stops working.
+    pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// A token was revoked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenRevoked {
+    /// Whose.
+    pub principal: PrincipalId,
+    /// Which.
+    pub token: TokenId,
+}
+
+/// A principal was disabled: none of its tokens works any more.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PrincipalDisabled {
+    /// Who.
+    pub principal: PrincipalId,
+    /// Why.
+    pub reason: Reason,
+}
+
 /// Every fact the log can hold.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
@@ -163,6 +226,18 @@ pub enum Event {
     ActualCorrected(ActualCorrected),
     /// See [`IndicatorRetired`].
     IndicatorRetired(IndicatorRetired),
+    /// See [`PrincipalCreated`].
+    PrincipalCreated(PrincipalCreated),
+    /// See [`RoleGranted`].
+    RoleGranted(RoleGranted),
+    /// See [`GrantRevoked`].
+    GrantRevoked(GrantRevoked),
+    /// See [`TokenIssued`].
+    TokenIssued(TokenIssued),
+    /// See [`TokenRevoked`].
+    TokenRevoked(TokenRevoked),
+    /// See [`PrincipalDisabled`].
+    PrincipalDisabled(PrincipalDisabled),
 }
 
 impl Event {
@@ -179,6 +254,14 @@ impl Event {
             | Event::ActualCorrected(ActualCorrected { indicator, .. })
             | Event::IndicatorRetired(IndicatorRetired { indicator, .. }) => {
                 StreamId::indicator(*indicator)
+            }
+            Event::PrincipalCreated(PrincipalCreated { principal, .. })
+            | Event::RoleGranted(RoleGranted { principal, .. })
+            | Event::GrantRevoked(GrantRevoked { principal, .. })
+            | Event::TokenIssued(TokenIssued { principal, .. })
+            | Event::TokenRevoked(TokenRevoked { principal, .. })
+            | Event::PrincipalDisabled(PrincipalDisabled { principal, .. }) => {
+                StreamId::principal(principal)
             }
         }
     }
@@ -208,6 +291,12 @@ impl Event {
             Event::ActualReported(_) => "actual_reported",
             Event::ActualCorrected(_) => "actual_corrected",
             Event::IndicatorRetired(_) => "indicator_retired",
+            Event::PrincipalCreated(_) => "principal_created",
+            Event::RoleGranted(_) => "role_granted",
+            Event::GrantRevoked(_) => "grant_revoked",
+            Event::TokenIssued(_) => "token_issued",
+            Event::TokenRevoked(_) => "token_revoked",
+            Event::PrincipalDisabled(_) => "principal_disabled",
         }
     }
 }
@@ -265,7 +354,13 @@ pub fn current_version(event_type: &str) -> Option<u16> {
         | "target_set"
         | "target_revised"
         | "actual_corrected"
-        | "indicator_retired" => 1,
+        | "indicator_retired"
+        | "principal_created"
+        | "role_granted"
+        | "grant_revoked"
+        | "token_issued"
+        | "token_revoked"
+        | "principal_disabled" => 1,
         // v1 (first shape): `value` was a bare decimal string and every
         // figure was final; v2 added the value kind, status and source.
         "actual_reported" => 2,
@@ -305,6 +400,12 @@ impl EventCodec {
             Event::ActualReported(e) => serde_json::to_vec(e),
             Event::ActualCorrected(e) => serde_json::to_vec(e),
             Event::IndicatorRetired(e) => serde_json::to_vec(e),
+            Event::PrincipalCreated(e) => serde_json::to_vec(e),
+            Event::RoleGranted(e) => serde_json::to_vec(e),
+            Event::GrantRevoked(e) => serde_json::to_vec(e),
+            Event::TokenIssued(e) => serde_json::to_vec(e),
+            Event::TokenRevoked(e) => serde_json::to_vec(e),
+            Event::PrincipalDisabled(e) => serde_json::to_vec(e),
         };
         let event_type = event.type_name();
         EncodedEvent {
@@ -362,6 +463,12 @@ impl EventCodec {
             "actual_reported" => Event::ActualReported(parse(s, malformed)?),
             "actual_corrected" => Event::ActualCorrected(parse(s, malformed)?),
             "indicator_retired" => Event::IndicatorRetired(parse(s, malformed)?),
+            "principal_created" => Event::PrincipalCreated(parse(s, malformed)?),
+            "role_granted" => Event::RoleGranted(parse(s, malformed)?),
+            "grant_revoked" => Event::GrantRevoked(parse(s, malformed)?),
+            "token_issued" => Event::TokenIssued(parse(s, malformed)?),
+            "token_revoked" => Event::TokenRevoked(parse(s, malformed)?),
+            "principal_disabled" => Event::PrincipalDisabled(parse(s, malformed)?),
             other => return Err(DecodeError::UnknownType(other.to_owned())),
         })
     }

@@ -14,6 +14,7 @@
 //! - [`event::EventCodec`] is the stable stored form of events, with
 //!   upcasters for older schema versions.
 
+pub mod access;
 pub mod achievement;
 pub mod actual;
 pub mod command;
@@ -24,10 +25,12 @@ pub mod event;
 pub mod indicator;
 pub mod number;
 pub mod org_unit;
+pub mod principal;
 pub mod state;
 pub mod target;
 pub mod text;
 
+pub use access::Authenticated;
 pub use achievement::{achievement, Achievement, AchievementStatus};
 pub use actual::{ActualReport, ReportId, ResultStatus, ResultValue};
 pub use command::Command;
@@ -37,6 +40,7 @@ pub use error::DomainError;
 pub use event::{Event, EventCodec, StreamId};
 pub use indicator::{Category, IndicatorCode, IndicatorDefinition, IndicatorId, Measure, Period};
 pub use org_unit::{OrgUnit, OrgUnitCode, OrgUnitLevel};
+pub use principal::{AccessError, Grant, Permission, PrincipalId, Role, TokenId};
 pub use state::{DomainState, IndicatorState, TargetState};
 pub use target::{Direction, Reduction, Target, TargetKind, TargetTrack};
 pub use text::{search_key, Reason, Text};

@@ -6,6 +6,7 @@ use crate::document::{Document, DocumentId};
 use crate::event::StreamId;
 use crate::indicator::{IndicatorDefinition, IndicatorId};
 use crate::org_unit::{OrgUnit, OrgUnitCode};
+use crate::principal::{PrincipalId, PrincipalState, TokenId};
 use crate::target::{Target, TargetTrack};
 use crate::text::Reason;
 use std::collections::BTreeMap;
@@ -75,6 +76,10 @@ pub struct DomainState {
     pub documents: BTreeMap<DocumentId, Document>,
     /// Indicators by id.
     pub indicators: BTreeMap<IndicatorId, IndicatorState>,
+    /// Principals by id.
+    pub principals: BTreeMap<PrincipalId, PrincipalState>,
+    /// Token digests (hex) to their principal and id.
+    pub tokens: BTreeMap<String, (PrincipalId, TokenId)>,
 }
 
 impl DomainState {
@@ -90,6 +95,12 @@ impl DomainState {
         let uuid = |rest: &str| uuid::Uuid::parse_str(rest).ok();
         if let Some(id) = s.strip_prefix("document/").and_then(uuid) {
             return u64::from(self.documents.contains_key(&DocumentId(id)));
+        }
+        if let Some(id) = s
+            .strip_prefix("principal/")
+            .and_then(|p| PrincipalId::parse(p).ok())
+        {
+            return self.principals.get(&id).map_or(0, |p| p.version);
         }
         if let Some(id) = s.strip_prefix("indicator/").and_then(uuid) {
             return self

@@ -108,6 +108,7 @@ fn history(state: &DomainState, n: u64, events: usize) -> Vec<Event> {
         org_units: state.org_units.clone(),
         documents: state.documents.clone(),
         indicators: Default::default(),
+        ..Default::default()
     };
     let mut out = Vec::with_capacity(events);
     let run = |command: Command, scratch: &mut DomainState, out: &mut Vec<Event>| {
@@ -256,6 +257,7 @@ fn generate(path: &std::path::Path, total: usize) -> EventStore {
                     org_units: state.org_units.clone(),
                     documents: state.documents.clone(),
                     indicators: Default::default(),
+                    ..Default::default()
                 };
                 for n in (t..indicators).step_by(4) {
                     let events = history(&local, n as u64, 100);
@@ -401,6 +403,7 @@ fn main() {
                         org_units: state.org_units.clone(),
                         documents: state.documents.clone(),
                         indicators: Default::default(),
+                        ..Default::default()
                     };
                     let mut lags = Vec::new();
                     for n in 0..60u64 {

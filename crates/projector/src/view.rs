@@ -203,7 +203,13 @@ impl IndicatorView {
             Event::IndicatorDefined(_)
             | Event::OrgUnitRegistered(_)
             | Event::OrgUnitSucceeded(_)
-            | Event::DocumentRegistered(_) => return,
+            | Event::DocumentRegistered(_)
+            | Event::PrincipalCreated(_)
+            | Event::RoleGranted(_)
+            | Event::GrantRevoked(_)
+            | Event::TokenIssued(_)
+            | Event::TokenRevoked(_)
+            | Event::PrincipalDisabled(_) => return,
         }
         self.version += 1;
         self.updated = stamp;

@@ -1,0 +1,123 @@
+//! Access rules: which token is whose, and which grant lets a principal run
+//! a command here. Pure functions of the domain state, like every rule.
+
+use crate::command::Command;
+use crate::org_unit::OrgUnitCode;
+use crate::principal::{AccessError, Grant, Permission, PrincipalId, Role};
+use crate::state::DomainState;
+use crate::text::Text;
+use chrono::{DateTime, Utc};
+
+/// A principal a valid token belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Authenticated {
+    /// Its id.
+    pub principal: PrincipalId,
+    /// Display name.
+    pub name: Text,
+    /// Its grants.
+    pub grants: Vec<Grant>,
+}
+
+impl Authenticated {
+    /// Whether some grant allows `permission` anywhere (for reads, which are
+    /// not scoped).
+    pub fn may(&self, permission: Permission) -> bool {
+        self.grants.iter().any(|g| g.role.allows(permission))
+    }
+}
+
+impl DomainState {
+    /// The principal of a token, by the token's SHA-256 digest (hex): the
+    /// token must exist, not be revoked or expired, and its principal must
+    /// not be disabled.
+    pub fn authenticate(
+        &self,
+        digest: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Authenticated, AccessError> {
+        let (id, token) = self.tokens.get(digest).ok_or(AccessError::InvalidToken)?;
+        let principal = self.principals.get(id).ok_or(AccessError::InvalidToken)?;
+        let state = principal
+            .tokens
+            .get(token)
+            .ok_or(AccessError::InvalidToken)?;
+        let expired = state.expires_at.is_some_and(|at| at <= now);
+        if state.revoked || expired || principal.disabled.is_some() {
+            return Err(AccessError::InvalidToken);
+        }
+        Ok(Authenticated {
+            principal: id.clone(),
+            name: principal.name.clone(),
+            grants: principal.grants.iter().cloned().collect(),
+        })
+    }
+
+    /// Whether `grant` covers `scope` (`None`: the whole country).
+    fn covers(&self, grant: &Grant, scope: Option<&OrgUnitCode>) -> bool {
+        match (&grant.scope, scope) {
+            (None, _) => true,
+            (Some(_), None) => false,
+            (Some(root), Some(unit)) => self.is_same_or_ancestor(root, unit),
+        }
+    }
+
+    /// The role under which `principal` may do `permission` in `scope`.
+    pub fn authorize(
+        &self,
+        principal: &PrincipalId,
+        permission: Permission,
+        scope: Option<&OrgUnitCode>,
+    ) -> Result<Role, AccessError> {
+        let forbidden = || AccessError::Forbidden {
+            principal: principal.clone(),
+            permission,
+            scope: scope.map_or_else(|| "every org unit".to_owned(), |s| s.to_string()),
+        };
+        let state = self.principals.get(principal).ok_or_else(forbidden)?;
+        if state.disabled.is_some() {
+            return Err(forbidden());
+        }
+        state
+            .grants
+            .iter()
+            .filter(|g| g.role.allows(permission) && self.covers(g, scope))
+            .map(|g| g.role)
+            .min()
+            .ok_or_else(forbidden)
+    }
+
+    /// What a command needs, and where: the permission and the org unit
+    /// whose subtree a grant must cover (`None`: a grant for everywhere).
+    pub fn requirement(&self, command: &Command) -> (Permission, Option<OrgUnitCode>) {
+        let of_indicator = |id| {
+            self.indicators
+                .get(id)
+                .map(|i| i.definition.org_unit.clone())
+        };
+        match command {
+            Command::RegisterOrgUnit(unit) => (Permission::ManageOrgUnits, unit.parent.clone()),
+            Command::RecordSuccession { unit, .. } => (
+                Permission::ManageOrgUnits,
+                self.org_units.get(unit).and_then(|u| u.unit.parent.clone()),
+            ),
+            Command::RegisterDocument(d) => (Permission::Plan, d.org_unit.clone()),
+            Command::DefineIndicator(d) => (Permission::Plan, Some(d.org_unit.clone())),
+            Command::SetTarget { indicator, .. }
+            | Command::ReviseTarget { indicator, .. }
+            | Command::RetireIndicator { indicator, .. } => {
+                (Permission::Plan, of_indicator(indicator))
+            }
+            Command::ReportActual { indicator, .. } | Command::CorrectActual { indicator, .. } => {
+                (Permission::Report, of_indicator(indicator))
+            }
+            Command::GrantRole { grant, .. } | Command::RevokeGrant { grant, .. } => {
+                (Permission::ManagePrincipals, grant.scope.clone())
+            }
+            Command::CreatePrincipal { .. }
+            | Command::IssueToken { .. }
+            | Command::RevokeToken { .. }
+            | Command::DisablePrincipal { .. } => (Permission::ManagePrincipals, None),
+        }
+    }
+}
