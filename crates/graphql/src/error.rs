@@ -90,6 +90,7 @@ impl From<ServiceError> for ApiError {
     fn from(error: ServiceError) -> Self {
         match error {
             ServiceError::Domain(e) => ApiError::Validation(e.to_string()),
+            ServiceError::Forbidden(e) => ApiError::Forbidden(e.to_string()),
             ServiceError::Conflict {
                 stream,
                 expected,

@@ -22,7 +22,7 @@ use chitieu_store::EventStore;
 use chrono::NaiveDate;
 use std::sync::Arc;
 
-pub use auth::{AnonymousReads, Principal, Role};
+pub use auth::AnonymousReads;
 pub use error::ApiError;
 
 /// The chitieu schema.

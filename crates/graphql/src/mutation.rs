@@ -10,7 +10,7 @@ use crate::types::*;
 use crate::App;
 use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
 use chitieu_domain::{self as domain, Command, DocumentNumber, Text};
-use chitieu_service::WriteOptions;
+use chitieu_service::{Caller, WriteOptions};
 use uuid::Uuid;
 
 fn text(field: &str, raw: &str) -> ApiResult<Text> {
@@ -36,11 +36,11 @@ fn document_id(field: &str, id: &ID) -> ApiResult<domain::DocumentId> {
 fn new_id(ctx: &Context<'_>, guard: &WriteGuard, field: &str) -> Uuid {
     match (
         &guard.idempotency_key,
-        ctx.data_opt::<crate::auth::Principal>(),
+        ctx.data_opt::<crate::auth::Authenticated>(),
     ) {
         (Some(key), Some(principal)) => Uuid::new_v5(
             &Uuid::NAMESPACE_OID,
-            format!("chitieu/{}/{key}/{field}", principal.id).as_bytes(),
+            format!("chitieu/{}/{key}/{field}", principal.principal).as_bytes(),
         ),
         _ => Uuid::now_v7(),
     }
@@ -434,7 +434,11 @@ async fn indicator_write(
     }
     let written = app
         .service
-        .execute(&principal.actor(), command, guard.options())
+        .execute(
+            &Caller::Principal(principal.principal.clone()),
+            command,
+            guard.options(),
+        )
         .await
         .map_err(ApiError::from)?;
     let view = app
@@ -471,7 +475,11 @@ impl MutationRoot {
         let app = ctx.data_unchecked::<App>();
         let written = app
             .service
-            .execute(&principal.actor(), command, input.guard.options())
+            .execute(
+                &Caller::Principal(principal.principal.clone()),
+                command,
+                input.guard.options(),
+            )
             .await
             .map_err(ApiError::from)?;
         let unit = app
@@ -518,7 +526,11 @@ impl MutationRoot {
         let app = ctx.data_unchecked::<App>();
         let written = app
             .service
-            .execute(&principal.actor(), command, input.guard.options())
+            .execute(
+                &Caller::Principal(principal.principal.clone()),
+                command,
+                input.guard.options(),
+            )
             .await
             .map_err(ApiError::from)?;
         let document = app
@@ -675,4 +687,240 @@ impl MutationRoot {
         };
         indicator_write(ctx, Permission::Plan, command, &input.guard).await
     }
+
+    /// Create a principal, optionally with a first grant (admin).
+    async fn create_principal(
+        &self,
+        ctx: &Context<'_>,
+        input: CreatePrincipalInput,
+    ) -> async_graphql::Result<PrincipalPayload> {
+        let caller = writer(ctx, Permission::ManagePrincipals)?;
+        let id = principal_id(&input.id)?;
+        let mut last = principal_command(
+            ctx,
+            &caller,
+            Command::CreatePrincipal {
+                principal: id.clone(),
+                name: text("name", &input.name)?,
+            },
+        )
+        .await?;
+        if let Some(role) = input.role {
+            let grant = domain::Grant {
+                role: role.into(),
+                scope: input.org_unit.as_ref().map(parse_org_unit).transpose()?,
+            };
+            last = principal_command(
+                ctx,
+                &caller,
+                Command::GrantRole {
+                    principal: id.clone(),
+                    grant,
+                },
+            )
+            .await?;
+        }
+        principal_payload(ctx, &id, last)
+    }
+
+    /// Grant a role over an org unit's subtree (none: everywhere) (admin over that subtree).
+    async fn grant_role(
+        &self,
+        ctx: &Context<'_>,
+        input: GrantInput,
+    ) -> async_graphql::Result<PrincipalPayload> {
+        let caller = writer(ctx, Permission::ManagePrincipals)?;
+        let id = principal_id(&input.principal)?;
+        let grant = domain::Grant {
+            role: input.role.into(),
+            scope: input.org_unit.as_ref().map(parse_org_unit).transpose()?,
+        };
+        let position = principal_command(
+            ctx,
+            &caller,
+            Command::GrantRole {
+                principal: id.clone(),
+                grant,
+            },
+        )
+        .await?;
+        principal_payload(ctx, &id, position)
+    }
+
+    /// Take a grant back (admin over that subtree).
+    async fn revoke_grant(
+        &self,
+        ctx: &Context<'_>,
+        input: GrantInput,
+    ) -> async_graphql::Result<PrincipalPayload> {
+        let caller = writer(ctx, Permission::ManagePrincipals)?;
+        let id = principal_id(&input.principal)?;
+        let grant = domain::Grant {
+            role: input.role.into(),
+            scope: input.org_unit.as_ref().map(parse_org_unit).transpose()?,
+        };
+        let position = principal_command(
+            ctx,
+            &caller,
+            Command::RevokeGrant {
+                principal: id.clone(),
+                grant,
+            },
+        )
+        .await?;
+        principal_payload(ctx, &id, position)
+    }
+
+    /// Issue a bearer token to a principal; the token is shown here only (admin).
+    async fn issue_token(
+        &self,
+        ctx: &Context<'_>,
+        principal: ID,
+        expires_in_days: Option<u32>,
+    ) -> async_graphql::Result<TokenPayload> {
+        let caller = writer(ctx, Permission::ManagePrincipals)?;
+        let id = principal_id(&principal)?;
+        let expires_at =
+            expires_in_days.map(|d| chrono::Utc::now() + chrono::Duration::days(i64::from(d)));
+        let app = ctx.data_unchecked::<App>();
+        let (token_id, token) = app
+            .service
+            .issue_token(&Caller::Principal(caller.principal.clone()), id, expires_at)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(TokenPayload {
+            token_id: ID(token_id.0.to_string()),
+            token,
+            expires_at,
+        })
+    }
+
+    /// Revoke a token; it stops working at once, on open subscriptions too (admin).
+    async fn revoke_token(
+        &self,
+        ctx: &Context<'_>,
+        principal: ID,
+        token_id: ID,
+    ) -> async_graphql::Result<PrincipalPayload> {
+        let caller = writer(ctx, Permission::ManagePrincipals)?;
+        let id = principal_id(&principal)?;
+        let token = domain::TokenId(uuid("tokenId", &token_id)?);
+        let position = principal_command(
+            ctx,
+            &caller,
+            Command::RevokeToken {
+                principal: id.clone(),
+                token,
+            },
+        )
+        .await?;
+        principal_payload(ctx, &id, position)
+    }
+
+    /// Disable a principal: none of its tokens works any more (admin).
+    async fn disable_principal(
+        &self,
+        ctx: &Context<'_>,
+        principal: ID,
+        reason: String,
+    ) -> async_graphql::Result<PrincipalPayload> {
+        let caller = writer(ctx, Permission::ManagePrincipals)?;
+        let id = principal_id(&principal)?;
+        let position = principal_command(
+            ctx,
+            &caller,
+            Command::DisablePrincipal {
+                principal: id.clone(),
+                reason: self::reason(&reason)?,
+            },
+        )
+        .await?;
+        principal_payload(ctx, &id, position)
+    }
+}
+
+fn principal_id(id: &ID) -> ApiResult<domain::PrincipalId> {
+    domain::PrincipalId::parse(id.as_str()).map_err(|e| ApiError::Validation(e.to_string()))
+}
+
+async fn principal_command(
+    ctx: &Context<'_>,
+    caller: &crate::auth::Authenticated,
+    command: Command,
+) -> ApiResult<u64> {
+    let app = ctx.data_unchecked::<App>();
+    let written = app
+        .service
+        .execute(
+            &Caller::Principal(caller.principal.clone()),
+            command,
+            WriteOptions::default(),
+        )
+        .await?;
+    Ok(written.position)
+}
+
+fn principal_payload(
+    ctx: &Context<'_>,
+    id: &domain::PrincipalId,
+    position: u64,
+) -> async_graphql::Result<PrincipalPayload> {
+    let app = ctx.data_unchecked::<App>();
+    let principal = app
+        .service
+        .with_state(|s| {
+            s.principals
+                .get(id)
+                .map(|p| PrincipalOut::from_state(id, p))
+        })
+        .map_err(ApiError::from)?
+        .ok_or_else(|| ApiError::NotFound(format!("principal {id}")))?;
+    Ok(PrincipalPayload {
+        principal,
+        position,
+    })
+}
+
+/// Create a principal.
+#[derive(InputObject)]
+pub struct CreatePrincipalInput {
+    /// Its id (`a-z`, `0-9`, `.`, `_`, `-`).
+    pub id: ID,
+    /// Display name.
+    pub name: String,
+    /// A first grant's role.
+    pub role: Option<Role>,
+    /// The first grant's subtree (none: everywhere).
+    pub org_unit: Option<ID>,
+}
+
+/// A grant to give or take back.
+#[derive(InputObject)]
+pub struct GrantInput {
+    /// The principal.
+    pub principal: ID,
+    /// The role.
+    pub role: Role,
+    /// The subtree (none: everywhere).
+    pub org_unit: Option<ID>,
+}
+
+/// The result of a change to a principal.
+#[derive(SimpleObject)]
+pub struct PrincipalPayload {
+    /// The principal after the change.
+    pub principal: PrincipalOut,
+    /// Log position of the change.
+    pub position: u64,
+}
+
+/// A token, shown once.
+#[derive(SimpleObject)]
+pub struct TokenPayload {
+    /// Its id (for revocation).
+    pub token_id: ID,
+    /// The token: send it as `Authorization: Bearer <token>`. It is not stored and cannot be shown again.
+    pub token: String,
+    /// When it stops working.
+    pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
 }

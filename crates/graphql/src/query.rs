@@ -287,6 +287,38 @@ impl QueryRoot {
             .collect())
     }
 
+    /// Every principal with its grants (who may change what; the history of
+    /// each grant is in the audit trail, kinds `role_granted`, `grant_revoked`, …).
+    async fn principals(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<PrincipalOut>> {
+        require(ctx, Permission::ReadAudit)?;
+        let app = ctx.data_unchecked::<App>();
+        Ok(app
+            .service
+            .with_state(|s| {
+                s.principals
+                    .iter()
+                    .map(|(id, p)| PrincipalOut::from_state(id, p))
+                    .collect()
+            })
+            .map_err(ApiError::from)?)
+    }
+
+    /// The principal of the request's token.
+    async fn me(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PrincipalOut>> {
+        let Some(me) = require(ctx, Permission::ReadCurrent)? else {
+            return Ok(None);
+        };
+        let app = ctx.data_unchecked::<App>();
+        Ok(app
+            .service
+            .with_state(|s| {
+                s.principals
+                    .get(&me.principal)
+                    .map(|p| PrincipalOut::from_state(&me.principal, p))
+            })
+            .map_err(ApiError::from)?)
+    }
+
     /// The head of the log (position and chain hash) for an auditor to record.
     async fn ledger(&self, ctx: &Context<'_>) -> async_graphql::Result<Ledger> {
         require(ctx, Permission::ReadAudit)?;

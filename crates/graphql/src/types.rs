@@ -55,6 +55,10 @@ mirror_enum!(
     DocumentKind <=> domain::DocumentKind { Resolution, ActionProgramme, Plan, Report, Decision, Other }
 );
 mirror_enum!(
+    /// What a grant lets its holder do.
+    Role <=> domain::Role { Admin, Planner, Reporter, Auditor, Viewer }
+);
+mirror_enum!(
     /// How a reduction is measured.
     Reduction <=> domain::Reduction { Absolute, PercentOfBase }
 );
@@ -703,4 +707,54 @@ pub struct LedgerVerification {
     pub broken_at: Option<u64>,
     /// Why it breaks there.
     pub reason: Option<String>,
+}
+
+/// A role over an org unit and its descendants.
+#[derive(SimpleObject)]
+pub struct GrantOut {
+    /// The role.
+    pub role: Role,
+    /// The subtree's root; none for every org unit.
+    pub org_unit: Option<ID>,
+}
+
+/// A person or service account, its grants and tokens (never the tokens themselves).
+#[derive(SimpleObject)]
+pub struct PrincipalOut {
+    /// Its id.
+    pub id: ID,
+    /// Display name.
+    pub name: String,
+    /// Grants held.
+    pub grants: Vec<GrantOut>,
+    /// Ids of tokens still valid (not revoked, not expired).
+    pub active_tokens: Vec<ID>,
+    /// Why it was disabled, if it was.
+    pub disabled_reason: Option<String>,
+}
+
+impl PrincipalOut {
+    /// Reads a principal from the domain state.
+    pub fn from_state(id: &domain::PrincipalId, state: &domain::principal::PrincipalState) -> Self {
+        let now = chrono::Utc::now();
+        PrincipalOut {
+            id: ID(id.to_string()),
+            name: state.name.to_string(),
+            grants: state
+                .grants
+                .iter()
+                .map(|g| GrantOut {
+                    role: g.role.into(),
+                    org_unit: g.scope.as_ref().map(|s| ID(s.to_string())),
+                })
+                .collect(),
+            active_tokens: state
+                .tokens
+                .iter()
+                .filter(|(_, t)| !t.revoked && t.expires_at.is_none_or(|at| at > now))
+                .map(|(id, _)| ID(id.0.to_string()))
+                .collect(),
+            disabled_reason: state.disabled.as_ref().map(|r| r.to_string()),
+        }
+    }
 }

@@ -38,6 +38,8 @@ pub struct LimitsConfig {
     pub body_bytes: usize,
     /// Longest a request may run, in milliseconds.
     pub timeout_ms: u64,
+    /// Time between WebSocket keep-alive pings (and token re-checks), in milliseconds.
+    pub ws_ping_ms: u64,
 }
 
 impl Default for LimitsConfig {
@@ -49,6 +51,7 @@ impl Default for LimitsConfig {
             batch: 10,
             body_bytes: 256 * 1024,
             timeout_ms: 10_000,
+            ws_ping_ms: 15_000,
         }
     }
 }

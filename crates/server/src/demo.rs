@@ -5,8 +5,8 @@
 //! document title says "minh họa" (illustration).
 
 use chitieu_domain::*;
-use chitieu_graphql::Principal;
-use chitieu_service::{CommandService, ServiceError, WriteOptions};
+use chitieu_service::{Caller, CommandService, ServiceError, WriteOptions};
+use chitieu_store::Actor;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use std::str::FromStr;
@@ -38,13 +38,17 @@ fn id(namespace: &str, name: &str) -> Uuid {
 
 struct Loader<'a> {
     service: &'a CommandService,
-    people: &'a [Principal],
+    people: &'a [Actor],
 }
 
 impl Loader<'_> {
     async fn run(&self, who: usize, command: Command) -> Result<(), ServiceError> {
         self.service
-            .execute(&self.people[who].actor(), command, WriteOptions::default())
+            .execute(
+                &Caller::System(self.people[who].clone()),
+                command,
+                WriteOptions::default(),
+            )
             .await
             .map(|_| ())
     }
@@ -112,7 +116,9 @@ fn amount(s: &str) -> ResultValue {
 }
 
 /// Loads the demo data set through the same commands as the API.
-pub async fn load(service: &CommandService, people: &[Principal]) -> Result<(), ServiceError> {
+/// `people` are the actors the demo's history is attributed to: an admin,
+/// a planner and a reporter, in that order.
+pub async fn load(service: &CommandService, people: &[Actor]) -> Result<(), ServiceError> {
     let l = Loader { service, people };
     let unit = |c: &str, name: &str, level, parent: Option<&str>| {
         Command::RegisterOrgUnit(OrgUnit {

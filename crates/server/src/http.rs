@@ -5,25 +5,29 @@
 //! - Responses are `application/graphql-response+json` unless the client
 //!   accepts only `application/json`, with the spec's status codes: 200 when
 //!   the request executed (even with field errors), 400 when it could not
-//!   (parse or validation errors), 401 for a bad token.
+//!   (parse or validation errors), 401 for a bad token, 429 for an address
+//!   with too many failed authentications.
 //! - `GET /graphql` with an upgrade speaks `graphql-transport-ws` (and the
-//!   legacy `graphql-ws`), authenticates in `connection_init`, and pings.
+//!   legacy `graphql-ws`), authenticates in `connection_init`, pings, and
+//!   re-checks its token at every ping (a revocation closes it with 4403).
 //! - `/healthz`: alive. `/readyz`: store open and projector caught up.
 
-use crate::tokens::TokenRegistry;
+use crate::tokens::FailedAuths;
 use async_graphql::http::{WebSocketProtocols, WsMessage, ALL_WEBSOCKET_PROTOCOLS};
 use async_graphql::parser::types::OperationType;
 use async_graphql::{BatchRequest, Data, Request};
 use axum::body::Bytes;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Query, State};
+use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use chitieu_domain::Authenticated;
 use chitieu_graphql::{AnonymousReads, App, ChitieuSchema};
 use futures_util::{SinkExt, StreamExt};
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -34,8 +38,8 @@ pub struct HttpState {
     pub schema: ChitieuSchema,
     /// The application.
     pub app: App,
-    /// Known tokens.
-    pub tokens: Arc<TokenRegistry>,
+    /// Failed authentications per client address.
+    pub failed_auths: Arc<FailedAuths>,
     /// Most operations per batch.
     pub max_batch: usize,
     /// Longest a request may run.
@@ -44,7 +48,7 @@ pub struct HttpState {
     pub graphiql: bool,
     /// Anonymous current-state reads.
     pub anonymous_reads: bool,
-    /// Seconds between keep-alive pings on WebSockets.
+    /// Time between keep-alive pings (and token re-checks) on WebSockets.
     pub ping_every: Duration,
 }
 
@@ -91,7 +95,7 @@ fn media_type(headers: &HeaderMap) -> &'static str {
 
 fn request_error(headers: &HeaderMap, status: StatusCode, message: &str, code: &str) -> Response {
     let media = media_type(headers);
-    let status = if media == GRAPHQL_RESPONSE {
+    let status = if media == GRAPHQL_RESPONSE || status == StatusCode::TOO_MANY_REQUESTS {
         status
     } else {
         StatusCode::OK
@@ -99,31 +103,48 @@ fn request_error(headers: &HeaderMap, status: StatusCode, message: &str, code: &
     respond(status, media, &error_body(message, code))
 }
 
+/// The principal of an `Authorization` header value: `Ok(None)` without
+/// one, `Err` for a malformed, unknown, revoked or expired token.
+fn authenticate(app: &App, header: Option<&str>) -> Result<Option<Authenticated>, ()> {
+    let Some(value) = header else { return Ok(None) };
+    let token = value.strip_prefix("Bearer ").ok_or(())?.trim();
+    app.service.authenticate(token).map(Some).map_err(|_| ())
+}
+
 impl HttpState {
     fn principal(
         &self,
         headers: &HeaderMap,
-    ) -> Result<Option<chitieu_graphql::Principal>, Box<Response>> {
+        client: SocketAddr,
+    ) -> Result<Option<Authenticated>, Box<Response>> {
+        if self.failed_auths.blocked(client.ip()) {
+            let message = "too many failed authentications from this address; try again later";
+            return Err(Box::new(request_error(
+                headers,
+                StatusCode::TOO_MANY_REQUESTS,
+                message,
+                "UNAUTHENTICATED",
+            )));
+        }
         let header = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok());
-        self.tokens.authenticate(header).map_err(|_| {
-            tracing::warn!("refused an unknown or malformed bearer token");
-            let mut response = request_error(
-                headers,
-                StatusCode::UNAUTHORIZED,
-                "the bearer token is not valid",
-                "UNAUTHENTICATED",
-            );
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        authenticate(&self.app, header).map_err(|()| {
+            self.failed_auths.failed(client.ip());
+            tracing::warn!(client = %client.ip(), "refused an unknown, revoked, expired or malformed bearer token");
+            let mut response = request_error(headers, StatusCode::UNAUTHORIZED, "the bearer token is not valid", "UNAUTHENTICATED");
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             Box::new(response)
         })
     }
 
-    async fn execute(&self, headers: &HeaderMap, batch: BatchRequest) -> Response {
-        let principal = match self.principal(headers) {
+    async fn execute(
+        &self,
+        headers: &HeaderMap,
+        client: SocketAddr,
+        batch: BatchRequest,
+    ) -> Response {
+        let principal = match self.principal(headers, client) {
             Ok(p) => p,
             Err(response) => return *response,
         };
@@ -140,19 +161,18 @@ impl HttpState {
                 .collect(),
         };
         let span = tracing::info_span!("graphql", operation = %operations.join(","));
-        let _entered = span.enter();
-        let response =
-            match tokio::time::timeout(self.timeout, self.schema.execute_batch(batch)).await {
-                Ok(r) => r,
-                Err(_) => {
-                    return request_error(
-                        headers,
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        "the request took too long",
-                        "TIMEOUT",
-                    );
-                }
-            };
+        let execution = tracing::Instrument::instrument(self.schema.execute_batch(batch), span);
+        let response = match tokio::time::timeout(self.timeout, execution).await {
+            Ok(r) => r,
+            Err(_) => {
+                return request_error(
+                    headers,
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the request took too long",
+                    "TIMEOUT",
+                );
+            }
+        };
         let media = media_type(headers);
         let executed =
             |r: &async_graphql::Response| !(r.data == async_graphql::Value::Null && r.is_err());
@@ -166,7 +186,12 @@ impl HttpState {
     }
 }
 
-async fn post_graphql(State(state): State<HttpState>, headers: HeaderMap, body: Bytes) -> Response {
+async fn post_graphql(
+    State(state): State<HttpState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -202,7 +227,7 @@ async fn post_graphql(State(state): State<HttpState>, headers: HeaderMap, body: 
             return request_error(&headers, StatusCode::BAD_REQUEST, &message, "VALIDATION");
         }
     }
-    state.execute(&headers, batch).await
+    state.execute(&headers, client, batch).await
 }
 
 /// The type of the operation a GET request would run, if it parses.
@@ -218,12 +243,22 @@ fn operation_type(query: &str, name: Option<&str>) -> Option<OperationType> {
 
 async fn get_graphql(
     State(state): State<HttpState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     upgrade: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
     if let Ok(ws) = upgrade {
-        return websocket(state, &headers, ws);
+        if state.failed_auths.blocked(client.ip()) {
+            let message = "too many failed authentications from this address; try again later";
+            return request_error(
+                &headers,
+                StatusCode::TOO_MANY_REQUESTS,
+                message,
+                "UNAUTHENTICATED",
+            );
+        }
+        return websocket(state, &headers, ws, client);
     }
     let Some(query) = params.get("query") else {
         return request_error(
@@ -238,10 +273,11 @@ async fn get_graphql(
         operation_type(query, name),
         Some(OperationType::Mutation | OperationType::Subscription)
     ) {
+        let message = "mutations and subscriptions are not allowed over GET; use POST";
         let mut response = request_error(
             &headers,
             StatusCode::METHOD_NOT_ALLOWED,
-            "mutations and subscriptions are not allowed over GET; use POST",
+            message,
             "VALIDATION",
         );
         *response.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
@@ -267,7 +303,9 @@ async fn get_graphql(
             }
         }
     }
-    state.execute(&headers, BatchRequest::Single(request)).await
+    state
+        .execute(&headers, client, BatchRequest::Single(request))
+        .await
 }
 
 async fn graphiql(State(state): State<HttpState>) -> Response {
@@ -295,7 +333,12 @@ async fn readyz(State(state): State<HttpState>) -> Response {
     (status, axum::Json(body)).into_response()
 }
 
-fn websocket(state: HttpState, headers: &HeaderMap, ws: WebSocketUpgrade) -> Response {
+fn websocket(
+    state: HttpState,
+    headers: &HeaderMap,
+    ws: WebSocketUpgrade,
+    client: SocketAddr,
+) -> Response {
     let protocol = headers
         .get(header::SEC_WEBSOCKET_PROTOCOL)
         .and_then(|v| v.to_str().ok())
@@ -306,7 +349,7 @@ fn websocket(state: HttpState, headers: &HeaderMap, ws: WebSocketUpgrade) -> Res
         })
         .unwrap_or(WebSocketProtocols::GraphQLWS);
     ws.protocols(ALL_WEBSOCKET_PROTOCOLS)
-        .on_upgrade(move |socket| serve_socket(state, socket, protocol))
+        .on_upgrade(move |socket| serve_socket(state, socket, protocol, client))
 }
 
 /// Marks the errors of a refused `connection_init`.
@@ -327,7 +370,12 @@ fn token_from_init(payload: &serde_json::Value) -> Option<String> {
         })
 }
 
-async fn serve_socket(state: HttpState, socket: WebSocket, protocol: WebSocketProtocols) {
+async fn serve_socket(
+    state: HttpState,
+    socket: WebSocket,
+    protocol: WebSocketProtocols,
+    client: SocketAddr,
+) {
     let (mut sink, stream) = socket.split();
     let input = stream
         .take_while(|m| futures_util::future::ready(m.is_ok()))
@@ -338,28 +386,33 @@ async fn serve_socket(state: HttpState, socket: WebSocket, protocol: WebSocketPr
                 _ => None,
             }
         });
-    let tokens = state.tokens.clone();
+    let app = state.app.clone();
+    let failed_auths = state.failed_auths.clone();
     let anonymous_reads = state.anonymous_reads;
+    // The token the connection authenticated with, re-checked at every
+    // ping: a revocation closes an open subscription too.
+    let authenticated_with: Arc<std::sync::Mutex<Option<String>>> = Arc::default();
+    let remembered = authenticated_with.clone();
     let mut output = async_graphql::http::WebSocket::new(state.schema.clone(), input, protocol)
         .on_connection_init(move |payload| async move {
             let mut data = Data::default();
             data.insert(AnonymousReads(anonymous_reads));
             match token_from_init(&payload) {
-                Some(header) => match tokens.authenticate(Some(&header)) {
-                    Ok(Some(principal)) => data.insert(principal),
+                Some(header) => match authenticate(&app, Some(&header)) {
+                    Ok(Some(principal)) => {
+                        if let Ok(mut slot) = remembered.lock() {
+                            *slot = Some(header);
+                        }
+                        data.insert(principal);
+                    }
                     _ => {
-                        tracing::warn!("refused a WebSocket connection with an unknown token");
-                        return Err(async_graphql::Error::new(format!(
-                            "{FORBIDDEN}the bearer token is not valid"
-                        )));
+                        failed_auths.failed(client.ip());
+                        tracing::warn!(client = %client.ip(), "refused a WebSocket connection with an invalid token");
+                        return Err(async_graphql::Error::new(format!("{FORBIDDEN}the bearer token is not valid")));
                     }
                 },
                 None if anonymous_reads => {}
-                None => {
-                    return Err(async_graphql::Error::new(
-                        "authentication required in connection_init",
-                    ))
-                }
+                None => return Err(async_graphql::Error::new(format!("{FORBIDDEN}authentication required in connection_init"))),
             }
             Ok(data)
         })
@@ -385,6 +438,15 @@ async fn serve_socket(state: HttpState, socket: WebSocket, protocol: WebSocketPr
                 None => break,
             },
             _ = ping.tick() => {
+                let header = authenticated_with.lock().ok().and_then(|h| h.clone());
+                if let Some(header) = header {
+                    if authenticate(&state.app, Some(&header)).is_err() {
+                        tracing::info!("closing a WebSocket whose token is no longer valid");
+                        let frame = axum::extract::ws::CloseFrame { code: 4403, reason: "the token is no longer valid".into() };
+                        let _ = sink.send(Message::Close(Some(frame))).await;
+                        break;
+                    }
+                }
                 let ping = match protocol {
                     WebSocketProtocols::GraphQLWS => Message::Text(r#"{"type":"ping"}"#.into()),
                     WebSocketProtocols::SubscriptionsTransportWS => Message::Text(r#"{"type":"ka"}"#.into()),

@@ -8,14 +8,118 @@ pub mod telemetry;
 pub mod tokens;
 
 use anyhow::Context as _;
-use chitieu_graphql::{build_schema, App, Limits, Principal, Role};
+use chitieu_domain::{Command, PrincipalId, Text};
+use chitieu_graphql::{build_schema, App, Limits};
 use chitieu_projector::{Projector, ReadModel};
 use chitieu_service::CommandService;
+use chitieu_service::{Caller, WriteOptions};
 use chitieu_store::EventStore;
 use config::Config;
 use std::io::Write;
 use std::sync::Arc;
 use std::time::Duration;
+
+/// `chitieu token create-admin`: on a store without principals, creates an
+/// admin for everywhere and returns a token for it.
+pub async fn create_first_admin(
+    data_dir: &std::path::Path,
+    id: &str,
+    name: &str,
+) -> anyhow::Result<String> {
+    let (store, projector, service) = open(data_dir).await?;
+    if service.with_state(|s| !s.principals.is_empty())? {
+        anyhow::bail!("this store has principals already; an admin issues tokens with the issueToken mutation or `chitieu token issue`");
+    }
+    let id = PrincipalId::parse(id)?;
+    let system = Caller::System(chitieu_store::Actor {
+        id: "system".into(),
+        name: "chitieu token create-admin".into(),
+        role: "admin".into(),
+    });
+    service
+        .execute(
+            &system,
+            Command::CreatePrincipal {
+                principal: id.clone(),
+                name: Text::parse(name)?,
+            },
+            WriteOptions::default(),
+        )
+        .await?;
+    let grant = chitieu_domain::Grant {
+        role: chitieu_domain::Role::Admin,
+        scope: None,
+    };
+    service
+        .execute(
+            &system,
+            Command::GrantRole {
+                principal: id.clone(),
+                grant,
+            },
+            WriteOptions::default(),
+        )
+        .await?;
+    let (_, token) = service.issue_token(&system, id, None).await?;
+    projector.stop();
+    drop(service);
+    drop(projector);
+    store.close()?;
+    Ok(token)
+}
+
+/// `chitieu token issue` / `revoke`, run by the operator on the server's
+/// machine with the server stopped (recorded as the system).
+pub async fn manage_token(
+    data_dir: &std::path::Path,
+    principal: &str,
+    revoke: Option<uuid::Uuid>,
+    days: Option<u32>,
+) -> anyhow::Result<String> {
+    let (store, projector, service) = open(data_dir).await?;
+    let id = PrincipalId::parse(principal)?;
+    let system = Caller::System(chitieu_store::Actor {
+        id: "system".into(),
+        name: "chitieu token".into(),
+        role: "admin".into(),
+    });
+    let out = match revoke {
+        Some(token) => {
+            let command = Command::RevokeToken {
+                principal: id,
+                token: chitieu_domain::TokenId(token),
+            };
+            service
+                .execute(&system, command, WriteOptions::default())
+                .await?;
+            format!("revoked {token}")
+        }
+        None => {
+            let expires = days.map(|d| chrono::Utc::now() + chrono::Duration::days(i64::from(d)));
+            let (token_id, token) = service.issue_token(&system, id, expires).await?;
+            format!("token {} (id {})", token, token_id.0)
+        }
+    };
+    projector.stop();
+    drop(service);
+    drop(projector);
+    store.close()?;
+    Ok(out)
+}
+
+async fn open(
+    data_dir: &std::path::Path,
+) -> anyhow::Result<(EventStore, Arc<Projector>, CommandService)> {
+    std::fs::create_dir_all(data_dir)?;
+    let store = EventStore::open(data_dir.join("db"))
+        .context("opening the event store (is the server running?)")?;
+    let projector = Projector::open(&store)?;
+    let catching_up = projector.clone();
+    tokio::task::spawn_blocking(move || catching_up.catch_up()).await??;
+    let _follower = projector.spawn_follower();
+    let service = CommandService::new(store.clone(), projector.clone());
+    Ok((store, projector, service))
+}
 
 /// Runs the server until Ctrl-C (or SIGTERM).
 pub async fn serve(config: Config) -> anyhow::Result<()> {
@@ -33,32 +137,48 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let follower = projector.spawn_follower();
     let service = Arc::new(CommandService::new(store.clone(), projector.clone()));
 
-    let mut tokens = tokens::TokenRegistry::default();
     let mut printed = Vec::new();
-    if let Ok(token) = std::env::var("CHITIEU_ADMIN_TOKEN") {
-        if token.len() >= 16 {
-            tokens.insert(
-                &token,
-                Principal {
-                    id: "admin".into(),
-                    name: "Administrator".into(),
-                    role: Role::Admin,
-                },
-            );
-        } else {
-            anyhow::bail!("CHITIEU_ADMIN_TOKEN must be at least 16 characters");
-        }
-    }
+    let people = tokens::demo_people();
     if config.demo {
-        let people = tokens::demo_principals();
+        let actor = |i: usize| chitieu_store::Actor {
+            id: people[i].id.to_owned(),
+            name: people[i].name.to_owned(),
+            role: people[i].grant.0.as_str().to_owned(),
+        };
+        let system = Caller::System(actor(0));
         if store.head().position == 0 {
-            demo::load(&service, &people)
+            demo::load(&service, &[actor(0), actor(1), actor(2)])
                 .await
                 .map_err(|e| anyhow::anyhow!("loading demo data: {e}"))?;
+            for person in &people {
+                let id = PrincipalId::parse(person.id)?;
+                let name = Text::parse(person.name)?;
+                service
+                    .execute(
+                        &system,
+                        Command::CreatePrincipal {
+                            principal: id.clone(),
+                            name,
+                        },
+                        WriteOptions::default(),
+                    )
+                    .await?;
+                let grant = Command::GrantRole {
+                    principal: id,
+                    grant: person.domain_grant(),
+                };
+                service
+                    .execute(&system, grant, WriteOptions::default())
+                    .await?;
+            }
             tracing::info!(events = store.head().position, "demo data loaded");
         }
-        for person in people {
-            let token = tokens.issue(person.clone());
+        // A fresh token for each demo person at every start (tokens are
+        // shown once and stored only as digests).
+        for person in &people {
+            let id = PrincipalId::parse(person.id)?;
+            let expires = chrono::Utc::now() + chrono::Duration::days(30);
+            let (_, token) = service.issue_token(&system, id, Some(expires)).await?;
             printed.push((person, token));
         }
     }
@@ -79,14 +199,15 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let state = http::HttpState {
         schema,
         app,
-        tokens: Arc::new(tokens),
+        failed_auths: Arc::new(tokens::FailedAuths::new(20, Duration::from_secs(60))),
         max_batch: config.limits.batch,
         timeout: Duration::from_millis(config.limits.timeout_ms),
         graphiql: config.introspection,
         anonymous_reads: config.anonymous_reads,
-        ping_every: Duration::from_secs(15),
+        ping_every: Duration::from_millis(config.limits.ws_ping_ms.max(10)),
     };
     let router = http::router(state, config.limits.body_bytes);
+    let router = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("binding {}", config.listen))?;
@@ -99,16 +220,22 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         }
         writeln!(out, "chitieu: data in {}", config.data_dir.display())?;
         if printed.is_empty() {
-            writeln!(out, "chitieu: authenticate with `Authorization: Bearer <token>` (set CHITIEU_ADMIN_TOKEN for an admin token)")?;
+            writeln!(out, "chitieu: authenticate with `Authorization: Bearer <token>` (`chitieu token create-admin` makes the first one)")?;
         } else {
-            writeln!(out, "chitieu: demo tokens, send as `Authorization: Bearer <token>` (valid until the server stops):")?;
+            writeln!(
+                out,
+                "chitieu: demo tokens, send as `Authorization: Bearer <token>` (valid 30 days):"
+            )?;
             for (person, token) in &printed {
+                let scope = person.grant.1.unwrap_or("everywhere");
                 writeln!(
                     out,
-                    "chitieu: token {:<8} {} {}",
-                    person.role.as_str(),
+                    "chitieu: token {:<17} {} {} ({} in {})",
+                    person.id,
                     token,
-                    person.name
+                    person.name,
+                    person.grant.0.as_str(),
+                    scope
                 )?;
             }
         }

@@ -31,6 +31,49 @@ enum Commands {
     Serve(ServeArgs),
     /// Print the GraphQL schema (SDL).
     Schema,
+    /// Manage bearer tokens with the server stopped.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// On a store without principals: create the first admin and print its token.
+    CreateAdmin {
+        /// Data directory.
+        #[arg(long, env = "CHITIEU_DATA_DIR", default_value = "chitieu-data")]
+        data_dir: std::path::PathBuf,
+        /// Principal id.
+        #[arg(long, default_value = "admin")]
+        id: String,
+        /// Display name.
+        #[arg(long, default_value = "Administrator")]
+        name: String,
+    },
+    /// Issue a token to a principal and print it (shown once).
+    Issue {
+        /// Data directory.
+        #[arg(long, env = "CHITIEU_DATA_DIR", default_value = "chitieu-data")]
+        data_dir: std::path::PathBuf,
+        /// Principal id.
+        #[arg(long)]
+        principal: String,
+        /// Days until it expires (never, when absent).
+        #[arg(long)]
+        days: Option<u32>,
+    },
+    /// Revoke a token by its id.
+    Revoke {
+        /// Data directory.
+        #[arg(long, env = "CHITIEU_DATA_DIR", default_value = "chitieu-data")]
+        data_dir: std::path::PathBuf,
+        /// Principal id.
+        #[arg(long)]
+        principal: String,
+        /// The token's id.
+        #[arg(long)]
+        token_id: uuid::Uuid,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -41,6 +84,35 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Commands::Demo(args) => run(args.resolve(true)?),
+        Commands::Token(command) => {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
+            let out = runtime.block_on(async {
+                match command {
+                    TokenCommand::CreateAdmin { data_dir, id, name } => {
+                        chitieu_server::create_first_admin(&data_dir, &id, &name)
+                            .await
+                            .map(|t| format!("admin token (shown once): {t}"))
+                    }
+                    TokenCommand::Issue {
+                        data_dir,
+                        principal,
+                        days,
+                    } => chitieu_server::manage_token(&data_dir, &principal, None, days).await,
+                    TokenCommand::Revoke {
+                        data_dir,
+                        principal,
+                        token_id,
+                    } => {
+                        chitieu_server::manage_token(&data_dir, &principal, Some(token_id), None)
+                            .await
+                    }
+                }
+            })?;
+            println!("{out}");
+            Ok(())
+        }
         Commands::Serve(args) => run(args.resolve(false)?),
     }
 }

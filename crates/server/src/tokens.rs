@@ -1,77 +1,112 @@
-//! Bearer tokens until principals become events (issue 5): a registry of
-//! SHA-256 digests of tokens, each bound to a principal. Tokens themselves
-//! are never stored or logged.
+//! The demo's people, and the rate limit on failed authentications.
+//! Tokens themselves are events in the log (only their SHA-256 digests):
+//! see `chitieu_domain::principal`.
 
-use chitieu_graphql::{Principal, Role};
-use rand::RngCore;
-use sha2::{Digest, Sha256};
+use chitieu_domain::{Grant, OrgUnitCode, Role};
 use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
-/// A malformed or unknown bearer token.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct InvalidToken;
-
-/// Known tokens, by digest.
-#[derive(Debug, Default, Clone)]
-pub struct TokenRegistry {
-    by_digest: HashMap<[u8; 32], Principal>,
+/// A demo person: id, name, grants.
+pub struct DemoPerson {
+    /// Principal id.
+    pub id: &'static str,
+    /// Display name.
+    pub name: &'static str,
+    /// Role and subtree (`None`: everywhere).
+    pub grant: (Role, Option<&'static str>),
 }
 
-fn digest(token: &str) -> [u8; 32] {
-    Sha256::digest(token.as_bytes()).into()
-}
-
-impl TokenRegistry {
-    /// Binds a token to a principal.
-    pub fn insert(&mut self, token: &str, principal: Principal) {
-        self.by_digest.insert(digest(token), principal);
-    }
-
-    /// Issues a fresh random token for a principal and returns it (shown once).
-    pub fn issue(&mut self, principal: Principal) -> String {
-        let mut bytes = [0u8; 24];
-        rand::thread_rng().fill_bytes(&mut bytes);
-        let token = format!("ct_{}", hex::encode(bytes));
-        self.insert(&token, principal);
-        token
-    }
-
-    /// The principal of a token, if known.
-    pub fn principal(&self, token: &str) -> Option<Principal> {
-        self.by_digest.get(&digest(token)).cloned()
-    }
-
-    /// The principal of an `Authorization` header value: `Ok(None)` without
-    /// one, `Err` for a malformed or unknown token.
-    pub fn authenticate(&self, header: Option<&str>) -> Result<Option<Principal>, InvalidToken> {
-        let Some(value) = header else { return Ok(None) };
-        let token = value.strip_prefix("Bearer ").ok_or(InvalidToken)?.trim();
-        self.principal(token).map(Some).ok_or(InvalidToken)
-    }
-}
-
-/// The demo's people, one per role.
-pub fn demo_principals() -> Vec<Principal> {
-    let p = |id: &str, name: &str, role| Principal {
-        id: id.into(),
-        name: name.into(),
-        role,
+/// The demo's people: one per role for everywhere, and a planner and a
+/// reporter of Cần Đước only.
+pub fn demo_people() -> Vec<DemoPerson> {
+    let p = |id, name, role, scope| DemoPerson {
+        id,
+        name,
+        grant: (role, scope),
     };
     vec![
-        p("admin", "Quản trị hệ thống", Role::Admin),
+        p("admin", "Quản trị hệ thống", Role::Admin, None),
         p(
             "vp-huyen-uy",
             "Văn phòng Huyện ủy (lập kế hoạch)",
             Role::Planner,
+            None,
         ),
         p(
             "pkt-tieu-can",
             "Phòng Tài chính – Kế hoạch (báo cáo)",
             Role::Reporter,
+            None,
         ),
-        p("ubkt", "Ủy ban Kiểm tra Huyện ủy", Role::Auditor),
-        p("lanh-dao", "Lãnh đạo (xem)", Role::Viewer),
+        p("ubkt", "Ủy ban Kiểm tra Huyện ủy", Role::Auditor, None),
+        p("lanh-dao", "Lãnh đạo (xem)", Role::Viewer, None),
+        p(
+            "planner.can-duoc",
+            "Văn phòng Huyện ủy Cần Đước",
+            Role::Planner,
+            Some("LA.CAN-DUOC"),
+        ),
+        p(
+            "reporter.can-duoc",
+            "Chi cục Thống kê Cần Đước",
+            Role::Reporter,
+            Some("LA.CAN-DUOC"),
+        ),
     ]
+}
+
+impl DemoPerson {
+    /// The grant as the domain has it.
+    pub fn domain_grant(&self) -> Grant {
+        Grant {
+            role: self.grant.0,
+            scope: self.grant.1.and_then(|s| OrgUnitCode::parse(s).ok()),
+        }
+    }
+}
+
+/// Failed authentications per client address: past `max` in `window`,
+/// the address is refused (429) until the window ends.
+pub struct FailedAuths {
+    max: u32,
+    window: Duration,
+    seen: Mutex<HashMap<IpAddr, (u32, Instant)>>,
+}
+
+impl FailedAuths {
+    /// A limiter allowing `max` failures per `window` and address.
+    pub fn new(max: u32, window: Duration) -> Self {
+        FailedAuths {
+            max,
+            window,
+            seen: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Whether the address is currently refused.
+    pub fn blocked(&self, address: IpAddr) -> bool {
+        let Ok(seen) = self.seen.lock() else {
+            return false;
+        };
+        seen.get(&address)
+            .is_some_and(|(count, since)| *count >= self.max && since.elapsed() < self.window)
+    }
+
+    /// Records a failure.
+    pub fn failed(&self, address: IpAddr) {
+        if let Ok(mut seen) = self.seen.lock() {
+            if seen.len() > 100_000 {
+                seen.retain(|_, (_, since)| since.elapsed() < self.window);
+            }
+            let entry = seen.entry(address).or_insert((0, Instant::now()));
+            if entry.1.elapsed() >= self.window {
+                *entry = (0, Instant::now());
+            }
+            entry.0 += 1;
+        }
+    }
 }
 
 #[cfg(test)]
@@ -79,25 +114,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn tokens_authenticate_only_as_bearer_and_only_when_known() {
-        let mut registry = TokenRegistry::default();
-        let token = registry.issue(Principal {
-            id: "a".into(),
-            name: "A".into(),
-            role: Role::Admin,
-        });
-        assert!(token.starts_with("ct_") && token.len() > 40);
-        assert_eq!(
-            registry
-                .authenticate(Some(&format!("Bearer {token}")))
-                .ok()
-                .flatten()
-                .map(|p| p.id),
-            Some("a".into())
-        );
-        assert_eq!(registry.authenticate(None).ok().flatten(), None);
-        assert!(registry.authenticate(None).is_ok());
-        assert!(registry.authenticate(Some(&token)).is_err());
-        assert!(registry.authenticate(Some("Bearer nope")).is_err());
+    fn an_address_is_refused_after_too_many_failures_until_the_window_ends() {
+        let limiter = FailedAuths::new(3, Duration::from_millis(50));
+        let a: IpAddr = [10, 0, 0, 1].into();
+        let b: IpAddr = [10, 0, 0, 2].into();
+        for _ in 0..3 {
+            assert!(!limiter.blocked(a));
+            limiter.failed(a);
+        }
+        assert!(limiter.blocked(a));
+        assert!(!limiter.blocked(b));
+        std::thread::sleep(Duration::from_millis(60));
+        assert!(!limiter.blocked(a));
     }
 }

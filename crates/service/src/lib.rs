@@ -11,7 +11,10 @@
 //! between is refused by the log's version check and retried on fresh state
 //! (unless the caller named the version it expects).
 
-use chitieu_domain::{decide, evolve, Command, DomainError, DomainState, EventCodec, StreamId};
+use chitieu_domain::{
+    decide, evolve, AccessError, Authenticated, Command, DomainError, DomainState, EventCodec,
+    PrincipalId, StreamId, TokenId,
+};
 use chitieu_projector::Projector;
 use chitieu_store::{
     Actor, AppendError, AppendMeta, AppendRequest, EventStore, ExpectedVersion, StoreError,
@@ -50,6 +53,17 @@ pub struct Written {
     pub replayed: bool,
 }
 
+/// Who runs a command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Caller {
+    /// An authenticated principal: the command must be covered by one of
+    /// its grants, and the envelope records it under the role that allowed it.
+    Principal(PrincipalId),
+    /// The system itself (bootstrapping the first admin, loading the demo
+    /// data), recorded as the given actor, without an access check.
+    System(Actor),
+}
+
 /// Why a write was refused or failed. Nothing was written when one is returned
 /// (except `Unavailable`, where the outcome is unknown: retry with the same
 /// idempotency key).
@@ -58,6 +72,9 @@ pub enum ServiceError {
     /// A business rule refused the command.
     #[error(transparent)]
     Domain(#[from] DomainError),
+    /// The caller may not run this command here.
+    #[error(transparent)]
+    Forbidden(#[from] AccessError),
     /// The stream is not at the version the caller expected.
     #[error("{stream} is at version {current}, not the expected {expected}")]
     Conflict {
@@ -95,6 +112,11 @@ pub struct CommandService {
     store: EventStore,
     projector: Arc<Projector>,
     synced: Mutex<Synced>,
+}
+
+/// SHA-256 of a token, hex: what the log records instead of the token.
+pub fn token_digest(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
 }
 
 fn fingerprint(actor: &Actor, command: &Command) -> [u8; 32] {
@@ -138,15 +160,73 @@ impl CommandService {
         Ok(f(&synced.state))
     }
 
-    /// Decides `command` as `actor` and appends its events; returns once
+    /// The principal a bearer token belongs to, checked against the log as
+    /// it is now (a revocation takes effect on the next request).
+    pub fn authenticate(&self, token: &str) -> Result<Authenticated, ServiceError> {
+        let digest = token_digest(token);
+        Ok(self.with_state(|state| state.authenticate(&digest, chrono::Utc::now()))??)
+    }
+
+    /// Issues a new random token to `principal` (recording only its digest)
+    /// and returns it: the only time it is shown.
+    pub async fn issue_token(
+        &self,
+        caller: &Caller,
+        principal: PrincipalId,
+        expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Result<(TokenId, String), ServiceError> {
+        use rand::RngCore;
+        let mut bytes = [0u8; 24];
+        rand::thread_rng().fill_bytes(&mut bytes);
+        let token = format!("ct_{}", hex::encode(bytes));
+        let id = TokenId(Uuid::now_v7());
+        let command = Command::IssueToken {
+            principal,
+            token: id,
+            digest: token_digest(&token),
+            expires_at,
+        };
+        self.execute(caller, command, WriteOptions::default())
+            .await?;
+        Ok((id, token))
+    }
+
+    /// The actor a command will be recorded under, if the caller may run it.
+    fn actor_for(
+        state: &DomainState,
+        caller: &Caller,
+        command: &Command,
+    ) -> Result<Actor, ServiceError> {
+        match caller {
+            Caller::System(actor) => Ok(actor.clone()),
+            Caller::Principal(id) => {
+                let (permission, scope) = state.requirement(command);
+                let role = state.authorize(id, permission, scope.as_ref())?;
+                let name = state
+                    .principals
+                    .get(id)
+                    .map(|p| p.name.to_string())
+                    .unwrap_or_default();
+                Ok(Actor {
+                    id: id.to_string(),
+                    name,
+                    role: role.as_str().to_owned(),
+                })
+            }
+        }
+    }
+
+    /// Decides `command` for `caller` and appends its events; returns once
     /// they are durable and visible in the read models.
     pub async fn execute(
         &self,
-        actor: &Actor,
+        caller: &Caller,
         command: Command,
         options: WriteOptions,
     ) -> Result<Written, ServiceError> {
         let stream = command.stream_id();
+        let actor = self.with_state(|state| Self::actor_for(state, caller, &command))??;
+        let actor = &actor;
         let print = fingerprint(actor, &command);
         if let Some(key) = &options.idempotency_key {
             if let Some((earlier, outcome)) = self.store.idempotency_record(key)? {
@@ -165,6 +245,7 @@ impl CommandService {
         let correlation_id = options.correlation_id.unwrap_or_else(Uuid::now_v7);
         for attempt in 1..=ATTEMPTS {
             let (events, current) = self.with_state(|state| {
+                Self::actor_for(state, caller, &command)?;
                 let current = state.stream_version(&stream);
                 match options.expected_version {
                     Some(expected) if expected != current => Err(ServiceError::Conflict {

@@ -1,0 +1,329 @@
+//! Identities, grants and tokens: the access matrix, revocation, expiry,
+//! attribution, rate limiting.
+
+use crate::helpers::*;
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use tokio_tungstenite::tungstenite::{client::IntoClientRequest, Message};
+
+const INSIDE: &str = "LA.CAN-DUOC";
+const OUTSIDE: &str = "TV.TIEU-CAN";
+
+async fn document(app: &TestApp, org: &str) -> String {
+    let d = app
+        .gql("admin", "mutation($org: ID!) { registerDocument(input: {kind: PLAN, issuingBody: \"UBND\", orgUnit: $org, title: \"Kế hoạch\"}) { document { id } } }", json!({ "org": org }))
+        .await;
+    d["registerDocument"]["document"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// A fresh indicator in `org` made by the admin, with a target and a
+/// final report when asked.
+async fn indicator(
+    app: &TestApp,
+    org: &str,
+    doc: &str,
+    with_target: bool,
+    with_report: bool,
+) -> (String, Option<String>) {
+    let d = app
+        .gql("admin", "mutation($org: ID!, $doc: ID!) { defineIndicator(input: {orgUnit: $org, period: \"2025\", category: ECONOMY, name: \"Chỉ tiêu thử\", unit: \"ha\", measure: AMOUNT, document: $doc}) { indicator { id } } }", json!({ "org": org, "doc": doc }))
+        .await;
+    let id = d["defineIndicator"]["indicator"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    if with_target {
+        app.gql("admin", "mutation($id: ID!, $doc: ID!) { setTarget(input: {indicator: $id, track: RESOLUTION, target: {kind: PLAIN, value: \"10\"}, document: $doc}) { position } }", json!({ "id": id, "doc": doc })).await;
+    }
+    let mut report = None;
+    if with_report {
+        let r = app
+            .gql("admin", "mutation($id: ID!) { reportActual(input: {indicator: $id, value: {amount: \"9\"}, refersTo: \"2025-12-31\", status: FINAL}) { indicator { latestActual { reportId } } } }", json!({ "id": id }))
+            .await;
+        report = r["reportActual"]["indicator"]["latestActual"]["reportId"]
+            .as_str()
+            .map(str::to_owned);
+    }
+    (id, report)
+}
+
+const MUTATIONS: [&str; 8] = [
+    "registerOrgUnit",
+    "registerDocument",
+    "defineIndicator",
+    "setTarget",
+    "reviseTarget",
+    "reportActual",
+    "correctActual",
+    "retireIndicator",
+];
+
+fn allowed(role: &str, mutation: &str) -> bool {
+    match role {
+        "admin" => true,
+        "planner" => matches!(
+            mutation,
+            "registerDocument"
+                | "defineIndicator"
+                | "setTarget"
+                | "reviseTarget"
+                | "retireIndicator"
+        ),
+        "reporter" => matches!(mutation, "reportActual" | "correctActual"),
+        _ => false,
+    }
+}
+
+/// Runs one mutation of the matrix as `token` against `org`.
+async fn attempt(app: &TestApp, token: &str, mutation: &str, org: &str, n: usize) -> Reply {
+    let doc = document(app, org).await;
+    let other_doc = document(app, org).await;
+    let (query, variables): (&str, Value) = match mutation {
+        "registerOrgUnit" => (
+            "mutation($code: ID!, $parent: ID!) { registerOrgUnit(input: {code: $code, name: \"Xã mới\", level: COMMUNE, parent: $parent}) { position } }",
+            json!({ "code": format!("{org}.X{n}"), "parent": org }),
+        ),
+        "registerDocument" => (
+            "mutation($org: ID!) { registerDocument(input: {kind: PLAN, issuingBody: \"UBND\", orgUnit: $org, title: \"Kế hoạch\"}) { position } }",
+            json!({ "org": org }),
+        ),
+        "defineIndicator" => (
+            "mutation($org: ID!, $doc: ID!) { defineIndicator(input: {orgUnit: $org, period: \"2025\", category: SOCIETY, name: \"Mới\", measure: PERCENTAGE, document: $doc}) { position } }",
+            json!({ "org": org, "doc": doc }),
+        ),
+        "setTarget" => {
+            let (id, _) = indicator(app, org, &doc, false, false).await;
+            ("mutation($id: ID!, $doc: ID!) { setTarget(input: {indicator: $id, track: RESOLUTION, target: {kind: AT_LEAST, value: \"5\"}, document: $doc}) { position } }", json!({ "id": id, "doc": doc }))
+        }
+        "reviseTarget" => {
+            let (id, _) = indicator(app, org, &doc, true, false).await;
+            ("mutation($id: ID!, $doc: ID!) { reviseTarget(input: {indicator: $id, track: RESOLUTION, target: {kind: PLAIN, value: \"12\"}, document: $doc, reason: \"Điều chỉnh\"}) { position } }", json!({ "id": id, "doc": other_doc }))
+        }
+        "reportActual" => {
+            let (id, _) = indicator(app, org, &doc, true, false).await;
+            ("mutation($id: ID!) { reportActual(input: {indicator: $id, value: {amount: \"11\"}, refersTo: \"2025-12-31\", status: ESTIMATE}) { position } }", json!({ "id": id }))
+        }
+        "correctActual" => {
+            let (id, report) = indicator(app, org, &doc, true, true).await;
+            ("mutation($id: ID!, $r: ID!) { correctActual(input: {indicator: $id, corrects: $r, value: {amount: \"8\"}, refersTo: \"2025-12-31\", status: FINAL, reason: \"Sai sót\"}) { position } }", json!({ "id": id, "r": report }))
+        }
+        "retireIndicator" => {
+            let (id, _) = indicator(app, org, &doc, false, false).await;
+            ("mutation($id: ID!) { retireIndicator(input: {indicator: $id, reason: \"Không còn phù hợp\"}) { position } }", json!({ "id": id }))
+        }
+        other => panic!("unknown mutation {other}"),
+    };
+    let before = app.ledger().await;
+    let reply = app
+        .post(
+            Some(token),
+            json!({ "query": query, "variables": variables }),
+        )
+        .await;
+    if reply.body.get("errors").is_some() {
+        assert_eq!(
+            app.ledger().await,
+            before,
+            "{mutation}: a refused call appended something"
+        );
+    }
+    reply
+}
+
+#[tokio::test]
+async fn every_mutation_by_every_role_inside_and_outside_its_subtree() {
+    let app = spawn_app().await;
+    let mut n = 0;
+    for role in ["admin", "planner", "reporter", "auditor", "viewer"] {
+        let token = app
+            .principal(
+                &format!("{role}.matrix"),
+                &role.to_uppercase(),
+                Some(INSIDE),
+            )
+            .await;
+        for mutation in MUTATIONS {
+            for (place, org) in [("inside", INSIDE), ("outside", OUTSIDE)] {
+                n += 1;
+                let reply = attempt(&app, &token, mutation, org, n).await;
+                let expected = allowed(role, mutation) && place == "inside";
+                if expected {
+                    assert!(
+                        reply.body.get("errors").is_none(),
+                        "{role} {mutation} {place}: {}",
+                        reply.body
+                    );
+                } else {
+                    assert_eq!(
+                        reply.code(),
+                        Some("FORBIDDEN"),
+                        "{role} {mutation} {place}: {}",
+                        reply.body
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn grants_are_events_an_auditor_can_trace() {
+    let app = spawn_app().await;
+    app.principal("thong-ke.tieu-can", "REPORTER", Some(OUTSIDE))
+        .await;
+    let trail = app
+        .gql("auditor", r#"{ auditTrail(filter: {kind: "role_granted"}, first: 100) { edges { node { actor { id } stream } } } }"#, json!({}))
+        .await;
+    let edges = trail["auditTrail"]["edges"].as_array().unwrap();
+    let last = &edges.last().unwrap()["node"];
+    assert_eq!(last["stream"], "principal/thong-ke.tieu-can");
+    assert_eq!(
+        last["actor"]["id"], "admin",
+        "who gave the right is recorded"
+    );
+    let principals = app
+        .gql(
+            "auditor",
+            "{ principals { id grants { role orgUnit } } }",
+            json!({}),
+        )
+        .await;
+    let p = principals["principals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == "thong-ke.tieu-can")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        p["grants"][0],
+        json!({ "role": "REPORTER", "orgUnit": OUTSIDE })
+    );
+    let viewer = app
+        .gql_err(Some("viewer"), "{ principals { id } }", json!({}))
+        .await;
+    assert_eq!(viewer.code(), Some("FORBIDDEN"));
+}
+
+#[tokio::test]
+async fn a_revoked_token_is_refused_at_once_even_on_an_open_subscription() {
+    let app = spawn_app_with(Some("[limits]\nws_ping_ms = 200\n")).await;
+    app.gql("admin", "mutation { createPrincipal(input: {id: \"xem.tam\", name: \"Xem tạm\", role: VIEWER}) { position } }", json!({})).await;
+    let issued = app.gql("admin", "mutation { issueToken(principal: \"xem.tam\", expiresInDays: 1) { token tokenId expiresAt } }", json!({})).await;
+    let token = issued["issueToken"]["token"].as_str().unwrap().to_owned();
+    let token_id = issued["issueToken"]["tokenId"].as_str().unwrap().to_owned();
+    assert!(issued["issueToken"]["expiresAt"].is_string());
+    let me = app
+        .gql(&token, "{ me { id activeTokens } }", json!({}))
+        .await;
+    assert_eq!(me["me"]["id"], "xem.tam");
+    let mut request = app
+        .url
+        .replace("http://", "ws://")
+        .into_client_request()
+        .unwrap();
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        "graphql-transport-ws".parse().unwrap(),
+    );
+    let (mut ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let init = json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {token}") } });
+    ws.send(Message::Text(init.to_string().into()))
+        .await
+        .unwrap();
+    let ack = ws.next().await.unwrap().unwrap();
+    assert!(ack.to_text().unwrap().contains("connection_ack"));
+    let subscribe = json!({ "id": "1", "type": "subscribe", "payload": { "query": "subscription { indicatorEvents { position } }" } });
+    ws.send(Message::Text(subscribe.to_string().into()))
+        .await
+        .unwrap();
+
+    app.gql("admin", "mutation($t: ID!) { revokeToken(principal: \"xem.tam\", tokenId: $t) { principal { activeTokens } } }", json!({ "t": token_id })).await;
+    let refused = app
+        .post(Some(&token), json!({ "query": "{ orgUnits { code } }" }))
+        .await;
+    assert_eq!(refused.status, 401);
+    let closed = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        loop {
+            match ws.next().await {
+                Some(Ok(Message::Close(Some(frame)))) => return u16::from(frame.code),
+                Some(Ok(_)) => continue,
+                other => panic!("expected a close frame, got {other:?}"),
+            }
+        }
+    })
+    .await
+    .expect("the subscription stayed open after the revocation");
+    assert_eq!(closed, 4403);
+}
+
+#[tokio::test]
+async fn a_disabled_principal_loses_every_token() {
+    let app = spawn_app().await;
+    let token = app.principal("bao-cao.tam", "REPORTER", None).await;
+    app.gql(&token, "{ orgUnits { code } }", json!({})).await;
+    app.gql("admin", "mutation { disablePrincipal(principal: \"bao-cao.tam\", reason: \"Chuyển công tác\") { principal { disabledReason } } }", json!({})).await;
+    assert_eq!(
+        app.post(Some(&token), json!({ "query": "{ orgUnits { code } }" }))
+            .await
+            .status,
+        401
+    );
+}
+
+#[tokio::test]
+async fn the_actor_cannot_be_spoofed_by_any_input_field() {
+    let app = spawn_app().await;
+    let rice = app.indicator_id("Sản lượng lúa").await;
+    let spoof = app
+        .post(Some("reporter"), json!({ "query": "mutation($id: ID!) { reportActual(input: {indicator: $id, value: {amount: \"1\"}, refersTo: \"2025-12-31\", status: FINAL, actor: \"admin\"}) { position } }", "variables": { "id": rice } }))
+        .await;
+    assert!(
+        spoof.body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("actor"),
+        "{}",
+        spoof.body
+    );
+    let ok = app
+        .post(Some("reporter"), json!({ "query": "mutation($id: ID!) { reportActual(input: {indicator: $id, value: {amount: \"1\"}, refersTo: \"2025-12-31\", status: FINAL}) { position } }", "variables": { "id": rice }, "extensions": { "actor": "admin" } }))
+        .await;
+    assert!(ok.body.get("errors").is_none());
+    let trail = app.gql("auditor", "query($id: ID!) { indicator(id: $id) { history(first: 100) { edges { node { actor { id role } } } } } }", json!({ "id": rice })).await;
+    let last = trail["indicator"]["history"]["edges"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()["node"]["actor"]
+        .clone();
+    assert_eq!(last, json!({ "id": "pkt-tieu-can", "role": "reporter" }));
+}
+
+#[tokio::test]
+async fn failed_authentications_are_rate_limited_per_address() {
+    let app = spawn_app().await;
+    let mut statuses = Vec::new();
+    for _ in 0..22 {
+        statuses.push(
+            app.post(
+                Some("ct_forged_token"),
+                json!({ "query": "{ orgUnits { code } }" }),
+            )
+            .await
+            .status,
+        );
+    }
+    assert_eq!(statuses[0], 401);
+    assert_eq!(*statuses.last().unwrap(), 429);
+    // Even a good token is turned away from that address while it lasts.
+    assert_eq!(
+        app.post(Some("viewer"), json!({ "query": "{ orgUnits { code } }" }))
+            .await
+            .status,
+        429
+    );
+}
