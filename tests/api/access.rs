@@ -327,3 +327,100 @@ async fn failed_authentications_are_rate_limited_per_address() {
         429
     );
 }
+
+#[tokio::test]
+async fn the_first_admin_comes_from_the_command_line_and_reads_need_a_token_unless_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_chitieu"))
+            .args(args)
+            .arg("--data-dir")
+            .arg(&data)
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap()
+    };
+    let created = run(&[
+        "token",
+        "create-admin",
+        "--id",
+        "quan-tri",
+        "--name",
+        "Quản trị",
+    ]);
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    let out = String::from_utf8_lossy(&created.stdout).to_string();
+    let token = out.split_whitespace().last().unwrap().to_owned();
+    assert!(token.starts_with("ct_"));
+    let again = run(&["token", "create-admin"]);
+    assert!(
+        !again.status.success(),
+        "a second first admin must be refused"
+    );
+
+    let config = dir.path().join("chitieu.toml");
+    std::fs::write(&config, "anonymous_reads = true\n").unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_chitieu"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(&data)
+        .arg("--config")
+        .arg(&config)
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let url = tokio::task::spawn_blocking(move || {
+        use std::io::BufRead;
+        let mut url = String::new();
+        for line in std::io::BufReader::new(stdout).lines() {
+            let line = line.unwrap();
+            if let Some(rest) = line.strip_prefix("chitieu: GraphQL at ") {
+                url = rest.trim().to_owned();
+            }
+            if line == "chitieu: ready" {
+                break;
+            }
+        }
+        url
+    })
+    .await
+    .unwrap();
+    let client = reqwest::Client::new();
+    let ask = |token: Option<&str>, query: &str| {
+        let mut request = client.post(&url).json(&json!({ "query": query }));
+        if let Some(t) = token {
+            request = request.bearer_auth(t);
+        }
+        async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let me = ask(Some(&token), "{ me { id grants { role orgUnit } } }").await;
+    assert_eq!(
+        me["data"]["me"]["grants"][0],
+        json!({ "role": "ADMIN", "orgUnit": null })
+    );
+    let anonymous = ask(None, "{ orgUnits { code } }").await;
+    assert!(
+        anonymous.get("errors").is_none(),
+        "current state is open: {anonymous}"
+    );
+    let trail = ask(None, "{ auditTrail { totalCount } }").await;
+    assert_eq!(
+        trail["errors"][0]["extensions"]["code"], "UNAUTHENTICATED",
+        "the audit trail never is"
+    );
+    let write = ask(None, r#"mutation { registerOrgUnit(input: {code: "X", name: "X", level: PROVINCE}) { position } }"#).await;
+    assert_eq!(write["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
+    let admin_write = ask(Some(&token), r#"mutation { registerOrgUnit(input: {code: "CT", name: "Thành phố Cần Thơ", level: PROVINCE}) { orgUnit { code } } }"#).await;
+    assert_eq!(
+        admin_write["data"]["registerOrgUnit"]["orgUnit"]["code"],
+        "CT"
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+}
