@@ -28,6 +28,7 @@ pub mod org_unit;
 pub mod principal;
 pub mod state;
 pub mod target;
+pub mod target_text;
 pub mod text;
 
 pub use access::Authenticated;

@@ -215,6 +215,13 @@ proptest! {
         let _ = OrgUnitCode::parse(&raw);
         let _ = DocumentNumber::parse(&raw);
         let _ = Text::parse(&raw);
+        assert!(!chitieu_domain::target_text::parse_target_text(&raw).is_empty());
+    }
+
+    #[test]
+    fn the_target_parser_never_panics_on_cell_like_text(raw in "[0-9 .,%‰≥≤()/;-]{0,12}(tỷ đồng|trở lên|giảm|trên|dưới|tăng trưởng|trong đó|năm 2025|hộ)?[0-9 .,%/()-]{0,12}") {
+        let parsed = chitieu_domain::target_text::parse_target_text(&raw);
+        prop_assert!(!parsed.is_empty());
     }
 
     #[test]
