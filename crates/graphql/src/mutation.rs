@@ -729,22 +729,7 @@ impl MutationRoot {
         ctx: &Context<'_>,
         input: GrantInput,
     ) -> async_graphql::Result<PrincipalPayload> {
-        let caller = writer(ctx, Permission::ManagePrincipals)?;
-        let id = principal_id(&input.principal)?;
-        let grant = domain::Grant {
-            role: input.role.into(),
-            scope: input.org_unit.as_ref().map(parse_org_unit).transpose()?,
-        };
-        let position = principal_command(
-            ctx,
-            &caller,
-            Command::GrantRole {
-                principal: id.clone(),
-                grant,
-            },
-        )
-        .await?;
-        principal_payload(ctx, &id, position)
+        change_grant(ctx, input, true).await
     }
 
     /// Take a grant back (admin over that subtree).
@@ -753,22 +738,7 @@ impl MutationRoot {
         ctx: &Context<'_>,
         input: GrantInput,
     ) -> async_graphql::Result<PrincipalPayload> {
-        let caller = writer(ctx, Permission::ManagePrincipals)?;
-        let id = principal_id(&input.principal)?;
-        let grant = domain::Grant {
-            role: input.role.into(),
-            scope: input.org_unit.as_ref().map(parse_org_unit).transpose()?,
-        };
-        let position = principal_command(
-            ctx,
-            &caller,
-            Command::RevokeGrant {
-                principal: id.clone(),
-                grant,
-            },
-        )
-        .await?;
-        principal_payload(ctx, &id, position)
+        change_grant(ctx, input, false).await
     }
 
     /// Issue a bearer token to a principal; the token is shown here only (admin).
@@ -837,6 +807,32 @@ impl MutationRoot {
         .await?;
         principal_payload(ctx, &id, position)
     }
+}
+
+async fn change_grant(
+    ctx: &Context<'_>,
+    input: GrantInput,
+    grant_it: bool,
+) -> async_graphql::Result<PrincipalPayload> {
+    let caller = writer(ctx, Permission::ManagePrincipals)?;
+    let principal = principal_id(&input.principal)?;
+    let grant = domain::Grant {
+        role: input.role.into(),
+        scope: input.org_unit.as_ref().map(parse_org_unit).transpose()?,
+    };
+    let command = if grant_it {
+        Command::GrantRole {
+            principal: principal.clone(),
+            grant,
+        }
+    } else {
+        Command::RevokeGrant {
+            principal: principal.clone(),
+            grant,
+        }
+    };
+    let position = principal_command(ctx, &caller, command).await?;
+    principal_payload(ctx, &principal, position)
 }
 
 fn principal_id(id: &ID) -> ApiResult<domain::PrincipalId> {

@@ -69,6 +69,29 @@ pub struct ReportView {
     pub reported: Stamp,
 }
 
+impl ReportView {
+    /// The report an event brings and the report it replaces, if it is a
+    /// report or a correction.
+    pub fn from_event(event: &Event, stamp: &Stamp) -> Option<(ReportView, Option<ReportId>)> {
+        let (report, supersedes, corrects, correction_reason) = match event {
+            Event::ActualReported(e) => (&e.report, e.supersedes, None, None),
+            Event::ActualCorrected(e) => {
+                (&e.report, None, Some(e.corrects), Some(e.reason.clone()))
+            }
+            _ => return None,
+        };
+        let view = ReportView {
+            report: report.clone(),
+            supersedes,
+            corrects,
+            correction_reason,
+            replaced_by: None,
+            reported: stamp.clone(),
+        };
+        Some((view, supersedes.or(corrects)))
+    }
+}
+
 /// An indicator's retirement.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Retirement {
@@ -167,31 +190,10 @@ impl IndicatorView {
                     },
                 );
             }
-            Event::ActualReported(e) => {
-                self.receive(
-                    ReportView {
-                        report: e.report.clone(),
-                        supersedes: e.supersedes,
-                        corrects: None,
-                        correction_reason: None,
-                        replaced_by: None,
-                        reported: stamp.clone(),
-                    },
-                    e.supersedes,
-                );
-            }
-            Event::ActualCorrected(e) => {
-                self.receive(
-                    ReportView {
-                        report: e.report.clone(),
-                        supersedes: None,
-                        corrects: Some(e.corrects),
-                        correction_reason: Some(e.reason.clone()),
-                        replaced_by: None,
-                        reported: stamp.clone(),
-                    },
-                    Some(e.corrects),
-                );
+            Event::ActualReported(_) | Event::ActualCorrected(_) => {
+                if let Some((report, replaces)) = ReportView::from_event(event, &stamp) {
+                    self.receive(report, replaces);
+                }
             }
             Event::IndicatorRetired(e) => {
                 self.retired = Some(Retirement {
@@ -347,30 +349,8 @@ pub fn report_valid_at(
         if until.is_some_and(|p| recorded.position > p) {
             break;
         }
-        let (view, replaces) = match event {
-            Event::ActualReported(e) => (
-                ReportView {
-                    report: e.report.clone(),
-                    supersedes: e.supersedes,
-                    corrects: None,
-                    correction_reason: None,
-                    replaced_by: None,
-                    reported: Stamp::of(recorded),
-                },
-                e.supersedes,
-            ),
-            Event::ActualCorrected(e) => (
-                ReportView {
-                    report: e.report.clone(),
-                    supersedes: None,
-                    corrects: Some(e.corrects),
-                    correction_reason: Some(e.reason.clone()),
-                    replaced_by: None,
-                    reported: Stamp::of(recorded),
-                },
-                Some(e.corrects),
-            ),
-            _ => continue,
+        let Some((view, replaces)) = ReportView::from_event(event, &Stamp::of(recorded)) else {
+            continue;
         };
         if let Some(old) = replaces.and_then(|id| reports.get_mut(&id)) {
             old.replaced_by = Some(view.report.report_id);
