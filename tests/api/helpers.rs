@@ -12,6 +12,7 @@ pub struct TestApp {
     pub base: String,
     pub tokens: HashMap<String, String>,
     pub client: reqwest::Client,
+    pub data_dir: std::path::PathBuf,
     child: Child,
     _dir: tempfile::TempDir,
 }
@@ -87,6 +88,7 @@ pub async fn spawn_app_with(config: Option<&str>) -> TestApp {
         base,
         tokens,
         client: reqwest::Client::new(),
+        data_dir: dir.path().join("data"),
         child,
         _dir: dir,
     }
@@ -111,6 +113,12 @@ impl Reply {
 }
 
 impl TestApp {
+    /// Stops the server (its data stays until the app is dropped).
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     pub async fn post(&self, role: Option<&str>, body: Value) -> Reply {
         let mut request = self.client.post(&self.url).json(&body);
         if let Some(role) = role {

@@ -5,6 +5,7 @@
 
 mod access;
 mod helpers;
+mod import;
 mod limits;
 mod reads;
 mod subscriptions;

@@ -4,11 +4,12 @@
 pub mod config;
 pub mod demo;
 pub mod http;
+pub mod import;
 pub mod telemetry;
 pub mod tokens;
 
 use anyhow::Context as _;
-use chitieu_domain::{Command, PrincipalId, Text};
+use chitieu_domain::{Command, PrincipalId, TargetTrack, Text};
 use chitieu_graphql::{build_schema, App, Limits};
 use chitieu_projector::{Projector, ReadModel};
 use chitieu_service::CommandService;
@@ -105,6 +106,112 @@ pub async fn manage_token(
     drop(projector);
     store.close()?;
     Ok(out)
+}
+
+/// `chitieu import`: plans the whole table, refuses it with every problem
+/// if there is any, else runs its commands as `principal` (whose grants
+/// must cover the org unit), each with its idempotency key.
+pub async fn import_file(
+    data_dir: &std::path::Path,
+    principal: &str,
+    org_unit: &str,
+    period: &str,
+    document: &str,
+    track: TargetTrack,
+    file: &std::path::Path,
+) -> anyhow::Result<String> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let (store, projector, service) = open(data_dir).await?;
+    let principal = PrincipalId::parse(principal)?;
+    let org_unit = chitieu_domain::OrgUnitCode::parse(org_unit)?;
+    let period = chitieu_domain::Period::parse(period)?;
+    let found = service.with_state(|s| {
+        s.documents
+            .values()
+            .find(|d| {
+                d.id.to_string() == document
+                    || d.number.as_ref().is_some_and(|n| n.as_str() == document)
+            })
+            .map(|d| d.id)
+    })?;
+    let Some(document) = found else {
+        anyhow::bail!(
+            "no registered document `{document}` (give its number or id; register it first)"
+        );
+    };
+    let context = import::ImportContext {
+        org_unit,
+        period,
+        document,
+        track,
+    };
+    let planned = service.with_state(|state| {
+        import::plan(&text, &context, state, |key| {
+            store.idempotency_record(key).ok().flatten().is_some()
+        })
+    })?;
+    let steps = match planned {
+        Ok(steps) => steps,
+        Err(problems) => {
+            let list: Vec<String> = problems.iter().map(|p| format!("  {p}")).collect();
+            anyhow::bail!(
+                "{} refused, nothing imported:\n{}",
+                file.display(),
+                list.join("\n")
+            );
+        }
+    };
+    // The importer's grants must cover every command, checked before any is written.
+    // (Against a scratch state that takes in each planned step, so a target
+    // is judged in the org unit of the indicator defined just before it.)
+    let refused: Vec<String> = service.with_state(|state| {
+        let mut scratch = state.clone();
+        let mut refused = Vec::new();
+        for step in &steps {
+            let (permission, scope) = scratch.requirement(&step.command);
+            if let Err(e) = scratch.authorize(&principal, permission, scope.as_ref()) {
+                refused.push(format!("  line {}: {e}", step.line));
+            }
+            if let Ok(events) = chitieu_domain::decide(&scratch, &step.command) {
+                events
+                    .iter()
+                    .for_each(|e| chitieu_domain::evolve(&mut scratch, e));
+            }
+        }
+        refused
+    })?;
+    if !refused.is_empty() {
+        anyhow::bail!(
+            "{} refused, nothing imported:\n{}",
+            file.display(),
+            refused.join("\n")
+        );
+    }
+    let caller = Caller::Principal(principal);
+    let (mut written, mut replayed) = (0, 0);
+    for step in steps {
+        let options = WriteOptions {
+            idempotency_key: Some(step.key.clone()),
+            ..WriteOptions::default()
+        };
+        let outcome = service.execute(&caller, step.command, options).await.map_err(|e| {
+            anyhow::anyhow!("line {}: {e} (the lines before it were imported; run the same file again to finish)", step.line)
+        })?;
+        if outcome.replayed {
+            replayed += 1;
+        } else {
+            written += 1;
+        }
+    }
+    projector.stop();
+    drop(service);
+    drop(projector);
+    store.close()?;
+    Ok(format!(
+        "imported {}: {written} commands written, {replayed} already there",
+        file.display()
+    ))
 }
 
 async fn open(

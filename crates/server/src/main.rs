@@ -31,6 +31,29 @@ enum Commands {
     Serve(ServeArgs),
     /// Print the GraphQL schema (SDL).
     Schema,
+    /// Import an indicator table (STT | NỘI DUNG | CHỈ TIÊU; TSV or CSV) with the server stopped.
+    Import {
+        /// Data directory.
+        #[arg(long, env = "CHITIEU_DATA_DIR", default_value = "chitieu-data")]
+        data_dir: std::path::PathBuf,
+        /// The importing principal (its grants must cover the org unit).
+        #[arg(long = "as")]
+        principal: String,
+        /// Org unit of the indicators.
+        #[arg(long)]
+        org_unit: String,
+        /// Period of the indicators (`2025`, `2020-2025`, …).
+        #[arg(long)]
+        period: String,
+        /// The registered document that sets the targets (number or id).
+        #[arg(long)]
+        document: String,
+        /// Target track: assigned, resolution or stretch.
+        #[arg(long, default_value = "resolution")]
+        track: String,
+        /// The file.
+        file: std::path::PathBuf,
+    },
     /// Manage bearer tokens with the server stopped.
     #[command(subcommand)]
     Token(TokenCommand),
@@ -84,6 +107,30 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Commands::Demo(args) => run(args.resolve(true)?),
+        Commands::Import {
+            data_dir,
+            principal,
+            org_unit,
+            period,
+            document,
+            track,
+            file,
+        } => {
+            let track = match track.as_str() {
+                "assigned" => chitieu_domain::TargetTrack::Assigned,
+                "resolution" => chitieu_domain::TargetTrack::Resolution,
+                "stretch" => chitieu_domain::TargetTrack::Stretch,
+                other => anyhow::bail!("--track is assigned, resolution or stretch, not `{other}`"),
+            };
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
+            let out = runtime.block_on(chitieu_server::import_file(
+                &data_dir, &principal, &org_unit, &period, &document, track, &file,
+            ))?;
+            println!("{out}");
+            Ok(())
+        }
         Commands::Token(command) => {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
