@@ -55,6 +55,40 @@ async fn the_appendix_imports_once_by_a_planner_of_the_district_and_never_twice(
         ok && out.contains("0 commands written, 76 already there"),
         "{out}"
     );
+    // Export: the imported rows come out in the documents' layout.
+    let export = std::process::Command::new(env!("CARGO_BIN_EXE_chitieu"))
+        .args([
+            "export",
+            "--org-unit",
+            "LA.CAN-DUOC",
+            "--period",
+            "2025",
+            "--data-dir",
+        ])
+        .arg(&app.data_dir)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    let csv = String::from_utf8_lossy(&export.stdout);
+    assert!(
+        export.status.success(),
+        "{}",
+        String::from_utf8_lossy(&export.stderr)
+    );
+    assert!(
+        csv.starts_with("STT,Chỉ tiêu,Đơn vị,Chỉ tiêu kế hoạch,Kết quả"),
+        "{csv}"
+    );
+    assert!(
+        csv.lines()
+            .any(|l| l.starts_with("1.1,Sản lượng lúa,") && l.contains("85.000 tấn")),
+        "{csv}"
+    );
+    assert!(
+        csv.lines()
+            .any(|l| l.starts_with("9,Tỷ lệ hồ sơ tiếp nhận qua dịch vụ công trực tuyến,%,≥78%")),
+        "{csv}"
+    );
     let (ok, out) = import(&app, "planner.can-duoc", "bad-table.tsv");
     assert!(!ok, "{out}");
     assert!(

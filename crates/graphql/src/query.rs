@@ -261,6 +261,28 @@ impl QueryRoot {
         })
     }
 
+    /// An org unit's indicators of a period as CSV in the documents' layout
+    /// (indicator, target, result, % achieved, vượt / đạt / chưa đạt,
+    /// change on last year), figures exact.
+    async fn indicator_report_csv(
+        &self,
+        ctx: &Context<'_>,
+        org_unit: ID,
+        period: String,
+    ) -> async_graphql::Result<String> {
+        require(ctx, Permission::ReadCurrent)?;
+        let code = parse_org_unit(&org_unit)?;
+        let period = parse_period(&period)?;
+        let app = ctx.data_unchecked::<App>();
+        if app.read.org_unit(&code).map_err(ApiError::from)?.is_none() {
+            return Err(ApiError::NotFound(format!("org unit {code}")).into());
+        }
+        Ok(
+            chitieu_projector::report::csv_report(&app.read, &code, period, (app.today)())
+                .map_err(ApiError::from)?,
+        )
+    }
+
     /// Every org unit.
     async fn org_units(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<OrgUnit>> {
         require(ctx, Permission::ReadCurrent)?;

@@ -15,6 +15,7 @@ mod keys;
 pub mod model;
 mod projector;
 mod query;
+pub mod report;
 pub mod view;
 
 pub use model::{AuditEntry, HistoryEntry, OrgUnitView, Summary};

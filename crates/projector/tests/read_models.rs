@@ -465,3 +465,27 @@ fn pages_from_the_index_match_the_full_listing() {
         );
     }
 }
+
+#[test]
+fn the_csv_report_has_the_documents_layout_and_exact_figures() {
+    let (_dir, _w, _p, read) = setup();
+    let csv = chitieu_projector::report::csv_report(
+        &read,
+        &code("LA.CAN-DUOC"),
+        Period::Year(2025),
+        day(2026, 3, 1),
+    )
+    .unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], chitieu_projector::report::CSV_HEADER);
+    assert_eq!(lines.len(), 3, "{csv}");
+    // Budget: primary track assigned 581, final 612.4 → 105.40%, vượt.
+    assert_eq!(
+        lines[1],
+        "4,Thu ngân sách,tỷ đồng,581,612.4,chính thức,105.40,vượt,"
+    );
+    assert_eq!(
+        lines[2],
+        "5,Sản lượng lúa,tấn,85000,83500,chính thức,98.24,chưa đạt,"
+    );
+}

@@ -214,6 +214,30 @@ pub async fn import_file(
     ))
 }
 
+/// `chitieu export`: an org unit's indicators of a period as CSV.
+pub async fn export_csv(
+    data_dir: &std::path::Path,
+    org_unit: &str,
+    period: &str,
+) -> anyhow::Result<String> {
+    let (store, projector, service) = open(data_dir).await?;
+    let org_unit = chitieu_domain::OrgUnitCode::parse(org_unit)?;
+    let period = chitieu_domain::Period::parse(period)?;
+    let read = ReadModel::new(projector.clone());
+    let csv = chitieu_projector::report::csv_report(
+        &read,
+        &org_unit,
+        period,
+        chitieu_graphql::today_in_vietnam(),
+    )?;
+    projector.stop();
+    drop(read);
+    drop(service);
+    drop(projector);
+    store.close()?;
+    Ok(csv)
+}
+
 async fn open(
     data_dir: &std::path::Path,
 ) -> anyhow::Result<(EventStore, Arc<Projector>, CommandService)> {

@@ -54,6 +54,18 @@ enum Commands {
         /// The file.
         file: std::path::PathBuf,
     },
+    /// Print an org unit's indicators of a period as CSV (server stopped).
+    Export {
+        /// Data directory.
+        #[arg(long, env = "CHITIEU_DATA_DIR", default_value = "chitieu-data")]
+        data_dir: std::path::PathBuf,
+        /// Org unit.
+        #[arg(long)]
+        org_unit: String,
+        /// Period.
+        #[arg(long)]
+        period: String,
+    },
     /// Manage bearer tokens with the server stopped.
     #[command(subcommand)]
     Token(TokenCommand),
@@ -129,6 +141,19 @@ fn main() -> anyhow::Result<()> {
                 &data_dir, &principal, &org_unit, &period, &document, track, &file,
             ))?;
             println!("{out}");
+            Ok(())
+        }
+        Commands::Export {
+            data_dir,
+            org_unit,
+            period,
+        } => {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
+            let csv =
+                runtime.block_on(chitieu_server::export_csv(&data_dir, &org_unit, &period))?;
+            print!("{csv}");
             Ok(())
         }
         Commands::Token(command) => {
