@@ -222,25 +222,18 @@ fn clause_targets(clause: &str) -> Vec<ParsedTarget> {
             ];
         }
     }
-    // "103-105", "từ 15 - 30", "từ 1 - 2".
-    let after_trimmed = after.trim_start();
-    if let Some(rest) = after_trimmed
-        .strip_prefix('-')
-        .or_else(|| after_trimmed.strip_prefix('–'))
-    {
-        if let Some(second) = found.get(1) {
-            let gap: String = lower[first.end..second.start].iter().collect();
-            if gap.trim() == "-" || gap.trim() == "–" {
-                let _ = rest;
-                return vec![ParsedTarget {
-                    kind: TargetKind::Range {
-                        low: value,
-                        high: second.value,
-                    },
-                    unit: unit_after(&lower, second.end),
-                    wording: clause.to_owned(),
-                }];
-            }
+    // "103-105", "từ 15 - 30", "từ 1 - 2": two figures with only a dash between.
+    if let Some(second) = found.get(1) {
+        let gap: String = lower[first.end..second.start].iter().collect();
+        if gap.trim() == "-" || gap.trim() == "–" {
+            return vec![ParsedTarget {
+                kind: TargetKind::Range {
+                    low: value,
+                    high: second.value,
+                },
+                unit: unit_after(&lower, second.end),
+                wording: clause.to_owned(),
+            }];
         }
     }
     let at_least_word = before.ends_with('≥')
