@@ -89,6 +89,24 @@ async fn the_appendix_imports_once_by_a_planner_of_the_district_and_never_twice(
             .any(|l| l.starts_with("9,Tỷ lệ hồ sơ tiếp nhận qua dịch vụ công trực tuyến,%,≥78%")),
         "{csv}"
     );
+    let xlsx = app.data_dir.with_file_name("bao-cao.xlsx");
+    let written = std::process::Command::new(env!("CARGO_BIN_EXE_chitieu"))
+        .args([
+            "export",
+            "--org-unit",
+            "LA.CAN-DUOC",
+            "--period",
+            "2025",
+            "--xlsx",
+        ])
+        .arg(&xlsx)
+        .arg("--data-dir")
+        .arg(&app.data_dir)
+        .env("RUST_LOG", "warn")
+        .status()
+        .unwrap();
+    assert!(written.success());
+    assert_eq!(&std::fs::read(&xlsx).unwrap()[..2], b"PK");
     let (ok, out) = import(&app, "planner.can-duoc", "bad-table.tsv");
     assert!(!ok, "{out}");
     assert!(

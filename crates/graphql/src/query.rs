@@ -283,6 +283,26 @@ impl QueryRoot {
         )
     }
 
+    /// The same report as an XLSX workbook, base64-encoded.
+    async fn indicator_report_xlsx(
+        &self,
+        ctx: &Context<'_>,
+        org_unit: ID,
+        period: String,
+    ) -> async_graphql::Result<String> {
+        use base64::Engine;
+        require(ctx, Permission::ReadCurrent)?;
+        let code = parse_org_unit(&org_unit)?;
+        let period = parse_period(&period)?;
+        let app = ctx.data_unchecked::<App>();
+        if app.read.org_unit(&code).map_err(ApiError::from)?.is_none() {
+            return Err(ApiError::NotFound(format!("org unit {code}")).into());
+        }
+        let bytes = chitieu_projector::report::xlsx_report(&app.read, &code, period, (app.today)())
+            .map_err(|e| ApiError::internal(&e))?;
+        Ok(base64::engine::general_purpose::STANDARD.encode(bytes))
+    }
+
     /// Every org unit.
     async fn org_units(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<OrgUnit>> {
         require(ctx, Permission::ReadCurrent)?;

@@ -489,3 +489,27 @@ fn the_csv_report_has_the_documents_layout_and_exact_figures() {
         "5,Sản lượng lúa,tấn,85000,83500,chính thức,98.24,chưa đạt,"
     );
 }
+
+#[test]
+fn the_xlsx_report_is_a_workbook_with_the_same_rows() {
+    let (_dir, _w, _p, read) = setup();
+    let rows = chitieu_projector::report::report_rows(
+        &read,
+        &code("LA.CAN-DUOC"),
+        Period::Year(2025),
+        day(2026, 3, 1),
+    )
+    .unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0].figure, Some(dec!(612.4)));
+    assert_eq!(rows[0].percent, Some(dec!(105.40)));
+    let bytes = chitieu_projector::report::xlsx_report(
+        &read,
+        &code("LA.CAN-DUOC"),
+        Period::Year(2025),
+        day(2026, 3, 1),
+    )
+    .unwrap();
+    assert_eq!(&bytes[..2], b"PK", "an XLSX file is a zip archive");
+    assert!(bytes.len() > 1000);
+}

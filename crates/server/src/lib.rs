@@ -214,28 +214,25 @@ pub async fn import_file(
     ))
 }
 
-/// `chitieu export`: an org unit's indicators of a period as CSV.
-pub async fn export_csv(
+/// `chitieu export`: an org unit's indicators of a period as CSV and XLSX.
+pub async fn export(
     data_dir: &std::path::Path,
     org_unit: &str,
     period: &str,
-) -> anyhow::Result<String> {
+) -> anyhow::Result<(String, Vec<u8>)> {
     let (store, projector, service) = open(data_dir).await?;
     let org_unit = chitieu_domain::OrgUnitCode::parse(org_unit)?;
     let period = chitieu_domain::Period::parse(period)?;
     let read = ReadModel::new(projector.clone());
-    let csv = chitieu_projector::report::csv_report(
-        &read,
-        &org_unit,
-        period,
-        chitieu_graphql::today_in_vietnam(),
-    )?;
+    let today = chitieu_graphql::today_in_vietnam();
+    let csv = chitieu_projector::report::csv_report(&read, &org_unit, period, today)?;
+    let workbook = chitieu_projector::report::xlsx_report(&read, &org_unit, period, today)?;
     projector.stop();
     drop(read);
     drop(service);
     drop(projector);
     store.close()?;
-    Ok(csv)
+    Ok((csv, workbook))
 }
 
 async fn open(

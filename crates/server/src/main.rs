@@ -54,8 +54,11 @@ enum Commands {
         /// The file.
         file: std::path::PathBuf,
     },
-    /// Print an org unit's indicators of a period as CSV (server stopped).
+    /// Export an org unit's indicators of a period as CSV (to standard output) or XLSX (server stopped).
     Export {
+        /// Write an XLSX workbook to this file instead of CSV to standard output.
+        #[arg(long)]
+        xlsx: Option<std::path::PathBuf>,
         /// Data directory.
         #[arg(long, env = "CHITIEU_DATA_DIR", default_value = "chitieu-data")]
         data_dir: std::path::PathBuf,
@@ -144,6 +147,7 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Commands::Export {
+            xlsx,
             data_dir,
             org_unit,
             period,
@@ -151,9 +155,12 @@ fn main() -> anyhow::Result<()> {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()?;
-            let csv =
-                runtime.block_on(chitieu_server::export_csv(&data_dir, &org_unit, &period))?;
-            print!("{csv}");
+            let (csv, workbook) =
+                runtime.block_on(chitieu_server::export(&data_dir, &org_unit, &period))?;
+            match xlsx {
+                Some(path) => std::fs::write(&path, workbook)?,
+                None => print!("{csv}"),
+            }
             Ok(())
         }
         Commands::Token(command) => {
