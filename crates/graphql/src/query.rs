@@ -61,6 +61,22 @@ pub(crate) fn parse_period(raw: &str) -> ApiResult<Period> {
     Period::parse(raw).map_err(|e| ApiError::Validation(e.to_string()))
 }
 
+/// For the per-org-unit, per-period fields: the caller may read current
+/// state, the org unit exists, the period parses.
+fn org_unit_and_period(
+    ctx: &Context<'_>,
+    org_unit: &ID,
+    period: &str,
+) -> ApiResult<(OrgUnitCode, Period)> {
+    require(ctx, Permission::ReadCurrent)?;
+    let code = parse_org_unit(org_unit)?;
+    let period = parse_period(period)?;
+    if ctx.data_unchecked::<App>().read.org_unit(&code)?.is_none() {
+        return Err(ApiError::NotFound(format!("org unit {code}")));
+    }
+    Ok((code, period))
+}
+
 /// Read access to current state, history, the audit trail and the ledger.
 pub struct QueryRoot;
 
@@ -242,13 +258,8 @@ impl QueryRoot {
         org_unit: ID,
         period: String,
     ) -> async_graphql::Result<Summary> {
-        require(ctx, Permission::ReadCurrent)?;
-        let code = parse_org_unit(&org_unit)?;
-        let period = parse_period(&period)?;
+        let (code, period) = org_unit_and_period(ctx, &org_unit, &period)?;
         let app = ctx.data_unchecked::<App>();
-        if app.read.org_unit(&code).map_err(ApiError::from)?.is_none() {
-            return Err(ApiError::NotFound(format!("org unit {code}")).into());
-        }
         let s = app.read.summary(&code, period).map_err(ApiError::from)?;
         Ok(Summary {
             org_unit: code.to_string(),
@@ -270,13 +281,8 @@ impl QueryRoot {
         org_unit: ID,
         period: String,
     ) -> async_graphql::Result<String> {
-        require(ctx, Permission::ReadCurrent)?;
-        let code = parse_org_unit(&org_unit)?;
-        let period = parse_period(&period)?;
+        let (code, period) = org_unit_and_period(ctx, &org_unit, &period)?;
         let app = ctx.data_unchecked::<App>();
-        if app.read.org_unit(&code).map_err(ApiError::from)?.is_none() {
-            return Err(ApiError::NotFound(format!("org unit {code}")).into());
-        }
         Ok(
             chitieu_projector::report::csv_report(&app.read, &code, period, (app.today)())
                 .map_err(ApiError::from)?,
@@ -291,13 +297,8 @@ impl QueryRoot {
         period: String,
     ) -> async_graphql::Result<String> {
         use base64::Engine;
-        require(ctx, Permission::ReadCurrent)?;
-        let code = parse_org_unit(&org_unit)?;
-        let period = parse_period(&period)?;
+        let (code, period) = org_unit_and_period(ctx, &org_unit, &period)?;
         let app = ctx.data_unchecked::<App>();
-        if app.read.org_unit(&code).map_err(ApiError::from)?.is_none() {
-            return Err(ApiError::NotFound(format!("org unit {code}")).into());
-        }
         let bytes = chitieu_projector::report::xlsx_report(&app.read, &code, period, (app.today)())
             .map_err(|e| ApiError::internal(&e))?;
         Ok(base64::engine::general_purpose::STANDARD.encode(bytes))
