@@ -168,7 +168,7 @@ pub fn achievement(
             compare(figure, *value, *strict),
             true,
         ),
-        TargetKind::Plain { value } => bounded(
+        TargetKind::Plain { value, .. } => bounded(
             figure,
             *value,
             measure,
@@ -296,7 +296,10 @@ mod tests {
     #[test]
     fn total_investment_2413_of_2000_is_120_65_percent_and_exceeds_by_20_65() {
         let a = check(
-            TargetKind::Plain { value: dec!(2000) },
+            TargetKind::Plain {
+                value: dec!(2000),
+                base: None,
+            },
             Measure::Amount,
             amount(dec!(2413)),
             None,
@@ -312,6 +315,7 @@ mod tests {
         let a = check(
             TargetKind::Plain {
                 value: dec!(3081.5),
+                base: None,
             },
             Measure::Amount,
             amount(dec!(3171.98)),
@@ -324,7 +328,10 @@ mod tests {
     #[test]
     fn enterprises_41_of_40_is_102_5_percent() {
         let a = check(
-            TargetKind::Plain { value: dec!(40) },
+            TargetKind::Plain {
+                value: dec!(40),
+                base: None,
+            },
             Measure::Amount,
             amount(dec!(41)),
             None,
@@ -337,6 +344,7 @@ mod tests {
         let a = check(
             TargetKind::Plain {
                 value: dec!(399.505),
+                base: None,
             },
             Measure::Amount,
             amount(dec!(366.974)),
@@ -349,7 +357,10 @@ mod tests {
     #[test]
     fn canals_70_of_70_are_met_at_100_percent() {
         let a = check(
-            TargetKind::Plain { value: dec!(70) },
+            TargetKind::Plain {
+                value: dec!(70),
+                base: None,
+            },
             Measure::Amount,
             amount(dec!(70)),
             None,
@@ -603,7 +614,10 @@ mod tests {
 
     #[test]
     fn nothing_reported_is_not_due_while_the_period_is_open() {
-        let target = TargetKind::Plain { value: dec!(85000) };
+        let target = TargetKind::Plain {
+            value: dec!(85000),
+            base: None,
+        };
         let open = achievement(
             &target,
             Measure::Amount,

@@ -74,6 +74,10 @@ pub enum TargetKind {
     Plain {
         /// The figure.
         value: Decimal,
+        /// The previous period's figure it is set against, where the
+        /// document states it ("1.577,95 tỷ đồng (… /1.560,781)").
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        base: Option<Decimal>,
     },
     /// "103-105 nam/100 nữ".
     Range {
@@ -216,7 +220,7 @@ impl TargetKind {
         match self {
             TargetKind::AtLeast { value, .. }
             | TargetKind::AtMost { value, .. }
-            | TargetKind::Plain { value } => {
+            | TargetKind::Plain { value, .. } => {
                 numeric_only()?;
                 level(*value)
             }
@@ -311,7 +315,10 @@ mod tests {
             growth.validate_for(Measure::Amount),
             Err(TargetError::NonPositiveBase(_))
         ));
-        let plain = TargetKind::Plain { value: dec!(5) };
+        let plain = TargetKind::Plain {
+            value: dec!(5),
+            base: None,
+        };
         assert!(matches!(
             plain.validate_for(Measure::Milestone),
             Err(TargetError::KindDoesNotFitMeasure { .. })
@@ -324,5 +331,30 @@ mod tests {
             strict: false,
         };
         assert!(per_mille.validate_for(Measure::PerMille).is_ok());
+    }
+
+    #[test]
+    fn plain_targets_stored_before_they_had_a_base_still_read() {
+        let old: TargetKind = serde_json::from_str(r#"{"kind":"plain","value":"581"}"#)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            old,
+            TargetKind::Plain {
+                value: dec!(581),
+                base: None
+            }
+        );
+        let with_base = TargetKind::Plain {
+            value: dec!(1577.95),
+            base: Some(dec!(1560.781)),
+        };
+        let stored = serde_json::to_string(&with_base).unwrap_or_default();
+        assert!(stored.contains("1560.781"), "{stored}");
+        assert_eq!(
+            serde_json::from_str::<TargetKind>(&stored).ok(),
+            Some(with_base)
+        );
+        let none = serde_json::to_string(&old).unwrap_or_default();
+        assert!(!none.contains("base"), "{none}");
     }
 }

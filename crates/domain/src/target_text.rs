@@ -294,7 +294,7 @@ fn clause_targets(clause: &str) -> Vec<ParsedTarget> {
     } else if maintain {
         TargetKind::Maintain { level: Some(value) }
     } else {
-        TargetKind::Plain { value }
+        TargetKind::Plain { value, base: None }
     };
     vec![ParsedTarget {
         kind,
@@ -372,15 +372,24 @@ mod tests {
         );
         assert_eq!(
             kinds("85.000 tấn"),
-            vec![TargetKind::Plain { value: dec!(85000) }]
+            vec![TargetKind::Plain {
+                value: dec!(85000),
+                base: None
+            }]
         );
         assert_eq!(
             kinds("12.000 người"),
-            vec![TargetKind::Plain { value: dec!(12000) }]
+            vec![TargetKind::Plain {
+                value: dec!(12000),
+                base: None
+            }]
         );
         assert_eq!(
             kinds("Công nhận mới 03 sản phẩm OCOP"),
-            vec![TargetKind::Plain { value: dec!(3) }]
+            vec![TargetKind::Plain {
+                value: dec!(3),
+                base: None
+            }]
         );
         assert_eq!(
             kinds("1.577,95 tỷ đồng, tăng trưởng 1,1% (1.577,95/1.560,781 tỷ đồng)"),
@@ -408,8 +417,14 @@ mod tests {
         assert_eq!(
             kinds("Toàn địa bàn huyện 80%, trong đó đô thị Thị trấn Cần Đước 100%"),
             vec![
-                TargetKind::Plain { value: dec!(80) },
-                TargetKind::Plain { value: dec!(100) }
+                TargetKind::Plain {
+                    value: dec!(80),
+                    base: None
+                },
+                TargetKind::Plain {
+                    value: dec!(100),
+                    base: None
+                }
             ]
         );
         assert_eq!(
@@ -425,7 +440,10 @@ mod tests {
         );
         assert_eq!(
             kinds("Tỷ lệ tăng dân số tự nhiên 6,4%o."),
-            vec![TargetKind::Plain { value: dec!(6.4) }]
+            vec![TargetKind::Plain {
+                value: dec!(6.4),
+                base: None
+            }]
         );
         assert_eq!(
             parse_target_text("Tỷ lệ tăng dân số tự nhiên 6,4%o.")[0]
@@ -435,7 +453,10 @@ mod tests {
         );
         assert_eq!(
             kinds("số bác sĩ trên 10.000 dân là 05 bác sĩ"),
-            vec![TargetKind::Plain { value: dec!(5) }]
+            vec![TargetKind::Plain {
+                value: dec!(5),
+                base: None
+            }]
         );
     }
 }

@@ -48,7 +48,7 @@ fn target_kind() -> impl Strategy<Value = TargetKind> {
         (decimal(), any::<bool>())
             .prop_map(|(value, strict)| TargetKind::AtLeast { value, strict }),
         (decimal(), any::<bool>()).prop_map(|(value, strict)| TargetKind::AtMost { value, strict }),
-        decimal().prop_map(|value| TargetKind::Plain { value }),
+        decimal().prop_map(|value| TargetKind::Plain { value, base: None }),
         (decimal(), decimal()).prop_map(|(low, high)| TargetKind::Range { low, high }),
         (decimal(), proptest::option::of(decimal())).prop_map(|(rate, base)| TargetKind::Growth {
             rate,

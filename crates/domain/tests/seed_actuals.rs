@@ -28,7 +28,10 @@ fn every_stated_achievement_percentage_is_reproduced() {
         let target = Decimal::from_str(target).unwrap();
         let stated = Decimal::from_str(stated).unwrap();
         let a = achievement(
-            &TargetKind::Plain { value: target },
+            &TargetKind::Plain {
+                value: target,
+                base: None,
+            },
             Measure::Amount,
             Some(&ResultValue::Amount { value }),
             None,

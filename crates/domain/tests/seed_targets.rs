@@ -39,7 +39,7 @@ fn numbers(kind: &TargetKind) -> Vec<Decimal> {
     match kind {
         TargetKind::AtLeast { value, .. }
         | TargetKind::AtMost { value, .. }
-        | TargetKind::Plain { value } => vec![*value],
+        | TargetKind::Plain { value, .. } => vec![*value],
         TargetKind::Range { low, high } => vec![*low, *high],
         TargetKind::Growth { rate, base, value } => {
             [Some(*rate), *base, *value].into_iter().flatten().collect()
@@ -54,7 +54,7 @@ fn numbers(kind: &TargetKind) -> Vec<Decimal> {
 
 fn matches(row: &Row, kind: &TargetKind) -> bool {
     match (row.kind.as_str(), kind) {
-        ("exact", TargetKind::Plain { value }) => row.value == Some(*value),
+        ("exact", TargetKind::Plain { value, .. }) => row.value == Some(*value),
         ("exact", TargetKind::Growth { value, base, .. }) => {
             row.value == *value && row.base == *base
         }

@@ -116,6 +116,7 @@ impl TargetInput {
             },
             TargetKindName::Plain => domain::TargetKind::Plain {
                 value: need("value", self.value)?,
+                base: self.base.map(|d| d.0),
             },
             TargetKindName::Range => domain::TargetKind::Range {
                 low: need("low", self.low)?,

@@ -142,7 +142,7 @@ impl Target {
         match &self.view.current.kind {
             TargetKind::AtLeast { value, .. }
             | TargetKind::AtMost { value, .. }
-            | TargetKind::Plain { value } => Some((*value).into()),
+            | TargetKind::Plain { value, .. } => Some((*value).into()),
             TargetKind::Growth { value, .. } => value.map(Decimal),
             TargetKind::ReduceBy { amount, .. } => Some((*amount).into()),
             TargetKind::Maintain { level } => level.map(Decimal),
@@ -177,12 +177,12 @@ impl Target {
             _ => None,
         }
     }
-    /// The base figure of a growth or reduction.
+    /// The base figure of a growth, a reduction or a plain figure (the previous period's level it is set against).
     async fn base(&self) -> Option<Decimal> {
         match &self.view.current.kind {
-            TargetKind::Growth { base, .. } | TargetKind::ReduceBy { base, .. } => {
-                base.map(Decimal)
-            }
+            TargetKind::Growth { base, .. }
+            | TargetKind::ReduceBy { base, .. }
+            | TargetKind::Plain { base, .. } => base.map(Decimal),
             _ => None,
         }
     }

@@ -141,7 +141,10 @@ fn history(state: &DomainState, n: u64, events: usize) -> Vec<Event> {
             indicator: id,
             track: TargetTrack::Resolution,
             target: Target {
-                kind: TargetKind::Plain { value: base_value },
+                kind: TargetKind::Plain {
+                    value: base_value,
+                    base: None,
+                },
                 document: doc(1),
                 wording: None,
             },
@@ -192,6 +195,7 @@ fn history(state: &DomainState, n: u64, events: usize) -> Vec<Event> {
                     target: Target {
                         kind: TargetKind::Plain {
                             value: base_value + Decimal::from(k),
+                            base: None,
                         },
                         document: doc(revision_doc),
                         wording: None,

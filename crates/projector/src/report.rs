@@ -38,7 +38,7 @@ fn target_text(view: &IndicatorView) -> String {
         TargetKind::AtMost { value, strict } => {
             format!("{}{}", if *strict { "<" } else { "≤" }, value.normalize())
         }
-        TargetKind::Plain { value } => value.normalize().to_string(),
+        TargetKind::Plain { value, .. } => value.normalize().to_string(),
         TargetKind::Range { low, high } => format!("{}-{}", low.normalize(), high.normalize()),
         TargetKind::Growth { rate, value, .. } => match value {
             Some(v) => format!("{} (tăng {}%)", v.normalize(), rate.normalize()),

@@ -39,11 +39,17 @@ fn an_indicator_shows_every_track_and_the_final_figure_that_replaced_the_estimat
     assert_eq!(budget.version, 5);
     assert_eq!(
         budget.targets[&TargetTrack::Assigned].current.kind,
-        TargetKind::Plain { value: dec!(581) }
+        TargetKind::Plain {
+            value: dec!(581),
+            base: None
+        }
     );
     assert_eq!(
         budget.targets[&TargetTrack::Stretch].current.kind,
-        TargetKind::Plain { value: dec!(600) }
+        TargetKind::Plain {
+            value: dec!(600),
+            base: None
+        }
     );
     let latest = budget.current_report().unwrap();
     assert_eq!(

@@ -254,7 +254,10 @@ pub async fn load(service: &CommandService, people: &[Actor]) -> Result<(), Serv
                 (
                     Assigned,
                     target(
-                        TargetKind::Plain { value: d("581") },
+                        TargetKind::Plain {
+                            value: d("581"),
+                            base: None,
+                        },
                         nq101,
                         "Thu ngân sách 581 tỷ đồng",
                     ),
@@ -262,7 +265,10 @@ pub async fn load(service: &CommandService, people: &[Actor]) -> Result<(), Serv
                 (
                     Stretch,
                     target(
-                        TargetKind::Plain { value: d("600") },
+                        TargetKind::Plain {
+                            value: d("600"),
+                            base: None,
+                        },
                         ctr38,
                         "phấn đấu đạt 600 tỷ đồng",
                     ),
@@ -283,7 +289,14 @@ pub async fn load(service: &CommandService, people: &[Actor]) -> Result<(), Serv
             ),
             vec![(
                 Resolution,
-                target(TargetKind::Plain { value: d("85000") }, ctr38, "85.000 tấn"),
+                target(
+                    TargetKind::Plain {
+                        value: d("85000"),
+                        base: None,
+                    },
+                    ctr38,
+                    "85.000 tấn",
+                ),
             )],
         ),
         (
@@ -445,7 +458,10 @@ pub async fn load(service: &CommandService, people: &[Actor]) -> Result<(), Serv
             vec![(
                 Resolution,
                 target(
-                    TargetKind::Plain { value: d("80") },
+                    TargetKind::Plain {
+                        value: d("80"),
+                        base: None,
+                    },
                     ctr38,
                     "Toàn địa bàn huyện 80%",
                 ),
@@ -488,7 +504,10 @@ pub async fn load(service: &CommandService, people: &[Actor]) -> Result<(), Serv
             indicator: town_water_id,
             track: Resolution,
             target: target(
-                TargetKind::Plain { value: d("100") },
+                TargetKind::Plain {
+                    value: d("100"),
+                    base: None,
+                },
                 ctr38,
                 "trong đó đô thị Thị trấn Cần Đước 100%",
             ),
@@ -551,7 +570,10 @@ pub async fn load(service: &CommandService, people: &[Actor]) -> Result<(), Serv
             Economy,
             "tỷ đồng",
             Measure::Amount,
-            TargetKind::Plain { value: d("1900") },
+            TargetKind::Plain {
+                value: d("1900"),
+                base: None,
+            },
             "kế hoạch ban đầu (minh họa)",
             amount("2413"),
             "2.413/2.000 tỷ đồng, đạt 120,65% so nghị quyết",
@@ -562,7 +584,10 @@ pub async fn load(service: &CommandService, people: &[Actor]) -> Result<(), Serv
             Economy,
             "ha",
             Measure::Amount,
-            TargetKind::Plain { value: d("3081.5") },
+            TargetKind::Plain {
+                value: d("3081.5"),
+                base: None,
+            },
             "3.081,5 ha",
             amount("3171.98"),
             "3.171,98/3.081,5 ha, đạt 102,94%",
@@ -573,7 +598,10 @@ pub async fn load(service: &CommandService, people: &[Actor]) -> Result<(), Serv
             Economy,
             "doanh nghiệp",
             Measure::Amount,
-            TargetKind::Plain { value: d("40") },
+            TargetKind::Plain {
+                value: d("40"),
+                base: None,
+            },
             "40 doanh nghiệp",
             amount("41"),
             "41/40 doanh nghiệp, đạt 102,5%",
@@ -650,7 +678,10 @@ pub async fn load(service: &CommandService, people: &[Actor]) -> Result<(), Serv
             indicator: IndicatorId(id("indicator", "tc-investment")),
             track: Resolution,
             target: target(
-                TargetKind::Plain { value: d("2000") },
+                TargetKind::Plain {
+                    value: d("2000"),
+                    base: None,
+                },
                 r002_mid,
                 "2.000 tỷ đồng",
             ),
@@ -683,6 +714,7 @@ pub async fn load(service: &CommandService, people: &[Actor]) -> Result<(), Serv
             target: target(
                 TargetKind::Plain {
                     value: d("399.505"),
+                    base: None,
                 },
                 r002,
                 "vốn được giao là 399,505 tỷ đồng",

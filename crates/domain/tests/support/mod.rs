@@ -136,7 +136,7 @@ pub fn budget_revenue() -> IndicatorDefinition {
 
 pub fn plain(value: Decimal, document: DocumentId) -> Target {
     Target {
-        kind: TargetKind::Plain { value },
+        kind: TargetKind::Plain { value, base: None },
         document,
         wording: None,
     }

@@ -126,7 +126,7 @@ fn indicator_history(state: &DomainState, n: u64) -> Vec<Event> {
             indicator: id,
             track: TargetTrack::Resolution,
             target: Target {
-                kind: TargetKind::Plain { value },
+                kind: TargetKind::Plain { value, base: None },
                 document: doc,
                 wording: None,
             },
@@ -159,6 +159,7 @@ fn indicator_history(state: &DomainState, n: u64) -> Vec<Event> {
             target: Target {
                 kind: TargetKind::Plain {
                     value: value + Decimal::TWO,
+                    base: None,
                 },
                 document: DocumentId(Uuid::from_u128(2)),
                 wording: None,

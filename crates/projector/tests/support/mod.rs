@@ -142,7 +142,7 @@ pub fn set(n: u128, track: TargetTrack, kind: TargetKind, doc: DocumentId) -> Co
 }
 
 pub fn plain(value: Decimal) -> TargetKind {
-    TargetKind::Plain { value }
+    TargetKind::Plain { value, base: None }
 }
 
 pub fn report(
