@@ -9,7 +9,7 @@ pub mod telemetry;
 pub mod tokens;
 
 use anyhow::Context as _;
-use chitieu_domain::{Command, PrincipalId, TargetTrack, Text};
+use chitieu_domain::{Command, PrincipalId, Text};
 use chitieu_graphql::{build_schema, App, Limits};
 use chitieu_projector::{Projector, ReadModel};
 use chitieu_service::CommandService;
@@ -108,46 +108,38 @@ pub async fn manage_token(
     Ok(out)
 }
 
+/// What `chitieu import` is told on the command line; the file may say
+/// the same (the office layout's rows above the header, the seed
+/// layouts' columns).
+#[derive(Debug, Default, Clone)]
+pub struct ImportFlags {
+    /// Org unit (code or registered name).
+    pub org_unit: Option<String>,
+    /// Period.
+    pub period: Option<String>,
+    /// Registered document (number or id).
+    pub document: Option<String>,
+    /// Track: assigned, resolution or stretch.
+    pub track: Option<String>,
+}
+
 /// `chitieu import`: plans the whole table, refuses it with every problem
 /// if there is any, else runs its commands as `principal` (whose grants
-/// must cover the org unit), each with its idempotency key.
+/// must cover them), each with its idempotency key.
 pub async fn import_file(
     data_dir: &std::path::Path,
     principal: &str,
-    org_unit: &str,
-    period: &str,
-    document: &str,
-    track: TargetTrack,
+    flags: &ImportFlags,
     file: &std::path::Path,
 ) -> anyhow::Result<String> {
-    let text =
-        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let table = import::Table::read(&bytes)
+        .map_err(|p| anyhow::anyhow!("{} refused, nothing imported:\n  {p}", file.display()))?;
     let (store, projector, service) = open(data_dir).await?;
     let principal = PrincipalId::parse(principal)?;
-    let org_unit = chitieu_domain::OrgUnitCode::parse(org_unit)?;
-    let period = chitieu_domain::Period::parse(period)?;
-    let found = service.with_state(|s| {
-        s.documents
-            .values()
-            .find(|d| {
-                d.id.to_string() == document
-                    || d.number.as_ref().is_some_and(|n| n.as_str() == document)
-            })
-            .map(|d| d.id)
-    })?;
-    let Some(document) = found else {
-        anyhow::bail!(
-            "no registered document `{document}` (give its number or id; register it first)"
-        );
-    };
-    let context = import::ImportContext {
-        org_unit,
-        period,
-        document,
-        track,
-    };
+    let options = service.with_state(|state| import_options(state, flags))??;
     let planned = service.with_state(|state| {
-        import::plan(&text, &context, state, |key| {
+        import::plan(&table, &options, state, |key| {
             store.idempotency_record(key).ok().flatten().is_some()
         })
     })?;
@@ -212,6 +204,53 @@ pub async fn import_file(
         "imported {}: {written} commands written, {replayed} already there",
         file.display()
     ))
+}
+
+/// The flags, resolved against the store.
+fn import_options(
+    state: &chitieu_domain::DomainState,
+    flags: &ImportFlags,
+) -> anyhow::Result<import::Options> {
+    let org_unit = match &flags.org_unit {
+        Some(raw) => Some(import::office::find_org_unit(state, raw).ok_or_else(|| {
+            anyhow::anyhow!("no registered org unit `{raw}` (give its code or name)")
+        })?),
+        None => None,
+    };
+    let period = flags
+        .period
+        .as_deref()
+        .map(chitieu_domain::Period::parse)
+        .transpose()?;
+    let document = match &flags.document {
+        Some(raw) => Some(
+            state
+                .documents
+                .values()
+                .find(|d| {
+                    d.id.to_string() == *raw || d.number.as_ref().is_some_and(|n| n.as_str() == raw)
+                })
+                .map(|d| d.id)
+                .ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "no registered document `{raw}` (give its number or id; register it first)"
+                    )
+                })?,
+        ),
+        None => None,
+    };
+    let track = match &flags.track {
+        Some(raw) => Some(import::office::parse_track(raw).ok_or_else(|| {
+            anyhow::anyhow!("--track is assigned, resolution or stretch, not `{raw}`")
+        })?),
+        None => None,
+    };
+    Ok(import::Options {
+        org_unit,
+        period,
+        document,
+        track,
+    })
 }
 
 /// `chitieu export`: an org unit's indicators of a period as CSV and XLSX.

@@ -31,26 +31,27 @@ enum Commands {
     Serve(ServeArgs),
     /// Print the GraphQL schema (SDL).
     Schema,
-    /// Import an indicator table (STT | NỘI DUNG | CHỈ TIÊU; TSV or CSV) with the server stopped.
+    /// Import a table with the server stopped: an office table (STT | NỘI DUNG | CHỈ TIÊU) or a
+    /// seed table of targets or results, as TSV, CSV or a spreadsheet (XLSX, XLS, ODS).
     Import {
         /// Data directory.
         #[arg(long, env = "CHITIEU_DATA_DIR", default_value = "chitieu-data")]
         data_dir: std::path::PathBuf,
-        /// The importing principal (its grants must cover the org unit).
+        /// The importing principal (its grants must cover what the file writes).
         #[arg(long = "as")]
         principal: String,
-        /// Org unit of the indicators.
+        /// Org unit of the indicators (code or name), unless the file says.
         #[arg(long)]
-        org_unit: String,
-        /// Period of the indicators (`2025`, `2020-2025`, …).
+        org_unit: Option<String>,
+        /// Period of the indicators (`2025`, `2020-2025`, …), unless the file says.
         #[arg(long)]
-        period: String,
-        /// The registered document that sets the targets (number or id).
+        period: Option<String>,
+        /// The registered document that sets the targets (number or id), unless the file says.
         #[arg(long)]
-        document: String,
-        /// Target track: assigned, resolution or stretch.
-        #[arg(long, default_value = "resolution")]
-        track: String,
+        document: Option<String>,
+        /// Target track: assigned, resolution (the default) or stretch.
+        #[arg(long)]
+        track: Option<String>,
         /// The file.
         file: std::path::PathBuf,
     },
@@ -131,17 +132,17 @@ fn main() -> anyhow::Result<()> {
             track,
             file,
         } => {
-            let track = match track.as_str() {
-                "assigned" => chitieu_domain::TargetTrack::Assigned,
-                "resolution" => chitieu_domain::TargetTrack::Resolution,
-                "stretch" => chitieu_domain::TargetTrack::Stretch,
-                other => anyhow::bail!("--track is assigned, resolution or stretch, not `{other}`"),
-            };
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()?;
+            let flags = chitieu_server::ImportFlags {
+                org_unit,
+                period,
+                document,
+                track,
+            };
             let out = runtime.block_on(chitieu_server::import_file(
-                &data_dir, &principal, &org_unit, &period, &document, track, &file,
+                &data_dir, &principal, &flags, &file,
             ))?;
             println!("{out}");
             Ok(())

@@ -1,0 +1,278 @@
+//! `chitieu import`: indicator tables as planning offices and the seed data
+//! set keep them, into commands, through the same rules as the API.
+//!
+//! Three layouts, told apart by their header row:
+//! - [`office`]: STT | NỘI DUNG | CHỈ TIÊU (the appendix of 38-CTr/HU), with
+//!   the org unit, period, document and track given on the command line or
+//!   in `key: value` rows above the header;
+//! - [`seed`] targets: one row per target with its kind and figures
+//!   (`shared/data/targets.tsv`), org unit and document in every row;
+//! - [`seed`] actuals: one row per reported result (`actuals.tsv`).
+//!
+//! Files are TSV, CSV (quoted fields allowed) or spreadsheets (XLSX, XLS,
+//! ODS: the first sheet, read with calamine). Every command is planned and
+//! checked against the current state first; a file with any problem is
+//! refused whole, with every problem listed by line and column.
+
+pub mod office;
+pub mod seed;
+
+use chitieu_domain::*;
+use rust_decimal::Decimal;
+use sha2::{Digest, Sha256};
+use std::str::FromStr;
+
+/// Where the rows belong when the file does not say (command-line flags).
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Org unit of the indicators.
+    pub org_unit: Option<OrgUnitCode>,
+    /// Period of the indicators.
+    pub period: Option<Period>,
+    /// The registered document that sets the targets or reports the results.
+    pub document: Option<DocumentId>,
+    /// Target track.
+    pub track: Option<TargetTrack>,
+}
+
+/// A problem with the file, where it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// Line in the file (1-based; the row number in a spreadsheet).
+    pub line: usize,
+    /// Column name, if it concerns one.
+    pub column: Option<String>,
+    /// Why.
+    pub why: String,
+}
+
+impl Problem {
+    pub(crate) fn at(line: usize, column: Option<&str>, why: impl Into<String>) -> Self {
+        Problem {
+            line,
+            column: column.map(str::to_owned),
+            why: why.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.column {
+            Some(c) => write!(f, "line {}, column {c}: {}", self.line, self.why),
+            None => write!(f, "line {}: {}", self.line, self.why),
+        }
+    }
+}
+
+/// One command of the plan, with its idempotency key and where it came from.
+#[derive(Debug, Clone)]
+pub struct Step {
+    /// Line of the row.
+    pub line: usize,
+    /// The command.
+    pub command: Command,
+    /// Idempotency key.
+    pub key: String,
+}
+
+/// One cell: its text, and its exact number when a spreadsheet stored one.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Cell {
+    /// The text (numbers in plain notation: `1577.95`).
+    pub text: String,
+    /// The number, for a numeric spreadsheet cell.
+    pub number: Option<Decimal>,
+}
+
+impl Cell {
+    fn text(text: &str) -> Self {
+        Cell {
+            text: text.trim().to_owned(),
+            number: None,
+        }
+    }
+}
+
+/// A file's rows, each with its line (or spreadsheet row) number.
+#[derive(Debug, Clone, Default)]
+pub struct Table {
+    /// Non-empty rows.
+    pub rows: Vec<(usize, Vec<Cell>)>,
+    /// The first 16 hex digits of the file's SHA-256.
+    pub digest: String,
+}
+
+impl Table {
+    /// A delimited text file: tab-separated when a line holds a tab, else
+    /// comma-separated with `"` quoting.
+    pub fn from_text(text: &str) -> Self {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let rows = text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+            .map(|(i, l)| (i + 1, split(l).iter().map(|c| Cell::text(c)).collect()))
+            .collect();
+        Table {
+            rows,
+            digest: digest(text.as_bytes()),
+        }
+    }
+
+    /// A file's bytes: a spreadsheet (by its signature) or UTF-8 text.
+    pub fn read(bytes: &[u8]) -> Result<Self, Problem> {
+        const ZIP: &[u8] = b"PK\x03\x04";
+        const OLE: &[u8] = b"\xD0\xCF\x11\xE0";
+        if bytes.starts_with(ZIP) || bytes.starts_with(OLE) {
+            return Self::from_spreadsheet(bytes);
+        }
+        let text = std::str::from_utf8(bytes).map_err(|e| {
+            Problem::at(
+                1,
+                None,
+                format!("neither a spreadsheet nor UTF-8 text ({e}); save the table as XLSX, or as CSV/TSV in UTF-8"),
+            )
+        })?;
+        Ok(Self::from_text(text))
+    }
+
+    fn from_spreadsheet(bytes: &[u8]) -> Result<Self, Problem> {
+        use calamine::{Data, Reader};
+        let unreadable = |e: &dyn std::fmt::Display| {
+            Problem::at(1, None, format!("the spreadsheet cannot be read: {e}"))
+        };
+        let mut book = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes))
+            .map_err(|e| unreadable(&e))?;
+        let range = book
+            .worksheet_range_at(0)
+            .ok_or_else(|| Problem::at(1, None, "the workbook has no sheet"))?
+            .map_err(|e| unreadable(&e))?;
+        let (first_row, first_col) = range.start().unwrap_or((0, 0));
+        let mut rows = Vec::new();
+        for (i, row) in range.rows().enumerate() {
+            // Columns left of the range are empty cells, so positions match the header's.
+            let mut cells = vec![Cell::default(); first_col as usize];
+            for data in row {
+                let cell = match data {
+                    Data::Int(n) => number_cell(Decimal::from(*n)),
+                    // The shortest text that reads back as the same double is what
+                    // the office typed (1577.95), not the double's binary expansion.
+                    Data::Float(f) => match Decimal::from_str(&f.to_string())
+                        .or_else(|_| Decimal::from_scientific(&f.to_string()))
+                    {
+                        Ok(d) => number_cell(d),
+                        Err(_) => Cell::text(&f.to_string()),
+                    },
+                    Data::DateTime(d) => match d.as_datetime() {
+                        Some(t) => Cell::text(&t.date().to_string()),
+                        None => Cell::text(&d.to_string()),
+                    },
+                    other => Cell::text(&other.to_string()),
+                };
+                cells.push(cell);
+            }
+            if cells.iter().any(|c| !c.text.is_empty()) {
+                rows.push((first_row as usize + i + 1, cells));
+            }
+        }
+        Ok(Table {
+            rows,
+            digest: digest(bytes),
+        })
+    }
+}
+
+fn number_cell(d: Decimal) -> Cell {
+    Cell {
+        text: d.normalize().to_string(),
+        number: Some(d.normalize()),
+    }
+}
+
+fn digest(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))[..16].to_owned()
+}
+
+pub(crate) fn split(line: &str) -> Vec<String> {
+    let delimiter = if line.contains('\t') { '\t' } else { ',' };
+    let mut out = Vec::new();
+    let mut cell = String::new();
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                cell.push('"');
+                chars.next();
+            }
+            '"' => quoted = !quoted,
+            c if c == delimiter && !quoted => out.push(std::mem::take(&mut cell)),
+            c => cell.push(c),
+        }
+    }
+    out.push(cell);
+    out.into_iter().map(|c| c.trim().to_owned()).collect()
+}
+
+/// The position of the first header cell whose folded text is one of `names`.
+pub(crate) fn find_column(header: &[Cell], names: &[&str]) -> Option<usize> {
+    header
+        .iter()
+        .position(|h| names.contains(&search_key(&h.text).as_str()))
+}
+
+/// Plans the commands of a table, checking them against `state`. Steps
+/// whose idempotency key `done` reports as used are planned but not
+/// re-checked (a re-import replays them).
+pub fn plan(
+    table: &Table,
+    options: &Options,
+    state: &DomainState,
+    done: impl Fn(&str) -> bool,
+) -> Result<Vec<Step>, Vec<Problem>> {
+    let steps = if let Some(at) = seed::targets_header(table) {
+        seed::plan_targets(table, at, options, state)?
+    } else if let Some(at) = seed::actuals_header(table) {
+        seed::plan_actuals(table, at, options, state)?
+    } else {
+        office::plan(table, options, state)?
+    };
+    check(steps, state, done)
+}
+
+/// Checks every step against the state, in order, before anything is written.
+fn check(
+    steps: Vec<Step>,
+    state: &DomainState,
+    done: impl Fn(&str) -> bool,
+) -> Result<Vec<Step>, Vec<Problem>> {
+    let mut scratch = state.clone();
+    let mut problems = Vec::new();
+    for step in &steps {
+        if done(&step.key) {
+            continue;
+        }
+        match decide(&scratch, &step.command) {
+            Ok(events) => events.iter().for_each(|e| evolve(&mut scratch, e)),
+            Err(e) => problems.push(Problem::at(step.line, None, e.to_string())),
+        }
+    }
+    if problems.is_empty() {
+        Ok(steps)
+    } else {
+        Err(problems)
+    }
+}
+
+/// The measure a target kind and unit imply.
+pub(crate) fn measure_of(kind: &TargetKind, unit: Option<&str>) -> Measure {
+    match (kind, unit) {
+        (TargetKind::Milestone { .. } | TargetKind::Maintain { level: None }, _) => {
+            Measure::Milestone
+        }
+        (_, Some("%")) => Measure::Percentage,
+        (_, Some("‰")) => Measure::PerMille,
+        _ => Measure::Amount,
+    }
+}

@@ -1,0 +1,1201 @@
+//! The seed-table layouts of `shared/data`: `targets.tsv` (one row per
+//! target, with its kind and figures) and `actuals.tsv` (one row per
+//! reported result). Headers in English as there, or in Vietnamese.
+//!
+//! Every row names its place: province and district (registered when not
+//! yet known: a province's code is its initials, `AG`, a district's is
+//! `AG.CHO-MOI`), document (registered when not yet known, its number read
+//! from the front of the text, `38-CTr/HU …`; the issuing body, absent from
+//! the tables, defaults to the district's Party committee, which issued all
+//! four seeds) and period.
+//!
+//! Ids derive from the content (org unit, document, period, indicator
+//! name), not from the file, so that a targets table and an actuals table
+//! meet on the same indicator, and a row already in the store is skipped:
+//! importing a table twice, or a table whose rows were entered by hand,
+//! changes nothing. A row that contradicts the store (another target on
+//! the same track) is a problem; revising needs a reason and a document,
+//! which the API takes.
+
+use super::{find_column, measure_of, Cell, Options, Problem, Step, Table};
+use chitieu_domain::number::parse_plain;
+use chitieu_domain::target_text::parse_target_text;
+use chitieu_domain::*;
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use std::collections::{BTreeMap, BTreeSet};
+use uuid::Uuid;
+
+/// A unit's name without its level word: "Huyện Cần Đước" → "can duoc".
+pub fn bare_name(raw: &str) -> String {
+    let key = search_key(raw);
+    for prefix in [
+        "tinh ",
+        "thanh pho ",
+        "huyen ",
+        "thi xa ",
+        "quan ",
+        "thi tran ",
+        "xa ",
+        "phuong ",
+    ] {
+        if let Some(rest) = key.strip_prefix(prefix) {
+            return rest.to_owned();
+        }
+    }
+    key
+}
+
+/// `2025-02-04` or `04/02/2025`.
+pub fn parse_date(raw: &str) -> Option<NaiveDate> {
+    let raw = raw.trim();
+    NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+        .or_else(|_| NaiveDate::parse_from_str(raw, "%d/%m/%Y"))
+        .ok()
+}
+
+/// The id a seed document gets: from its org unit and its text as written.
+pub fn document_id(org_unit: &OrgUnitCode, document: &str) -> DocumentId {
+    DocumentId(Uuid::new_v5(
+        &Uuid::NAMESPACE_OID,
+        format!("chitieu-seed/document/{org_unit}/{}", search_key(document)).as_bytes(),
+    ))
+}
+
+/// The id a seed indicator gets: from its org unit, document, period and name.
+pub fn indicator_id(
+    org_unit: &OrgUnitCode,
+    document: Option<DocumentId>,
+    period: Period,
+    name: &str,
+) -> IndicatorId {
+    let document = document.map(|d| d.to_string()).unwrap_or_default();
+    IndicatorId(Uuid::new_v5(
+        &Uuid::NAMESPACE_OID,
+        format!(
+            "chitieu-seed/indicator/{org_unit}/{document}/{period}/{}",
+            search_key(name)
+        )
+        .as_bytes(),
+    ))
+}
+
+/// The id a seed result gets: from its indicator, date and text.
+pub fn report_id(indicator: IndicatorId, refers_to: NaiveDate, text: &str) -> ReportId {
+    ReportId(Uuid::new_v5(
+        &Uuid::NAMESPACE_OID,
+        format!(
+            "chitieu-seed/report/{indicator}/{refers_to}/{}",
+            search_key(text)
+        )
+        .as_bytes(),
+    ))
+}
+
+/// The tables' category names, and the Vietnamese ones.
+pub fn parse_category(raw: &str) -> Option<Category> {
+    match search_key(raw).as_str() {
+        "economy" | "kinh te" => Some(Category::Economy),
+        "society" | "xa hoi" | "van hoa - xa hoi" | "van hoa xa hoi" => Some(Category::Society),
+        "environment" | "moi truong" => Some(Category::Environment),
+        "defense_security" | "quoc phong - an ninh" | "quoc phong an ninh" => {
+            Some(Category::DefenseSecurity)
+        }
+        "party_building" | "xay dung dang" | "xay dung dang, chinh quyen" => {
+            Some(Category::PartyBuilding)
+        }
+        _ => None,
+    }
+}
+
+/// The period of a result as the tables write it, and the date it refers
+/// to: `2022`, `2015-2020`, `năm học 2022-2023`, `đầu năm 2015`,
+/// `đến 16/12/2022`, `lũy kế đến nay (2022)`.
+pub fn actual_period(raw: &str) -> Option<(Period, NaiveDate)> {
+    let end_of = |y: i32| NaiveDate::from_ymd_opt(y, 12, 31);
+    let key = search_key(raw);
+    if let Some(rest) = key.strip_prefix("nam hoc ") {
+        let period = Period::parse(rest).ok()?;
+        return match period {
+            Period::SchoolYear(y) => Some((period, NaiveDate::from_ymd_opt(y + 1, 5, 31)?)),
+            _ => None,
+        };
+    }
+    if let Some(rest) = key.strip_prefix("dau nam ") {
+        let y: i32 = rest.trim().parse().ok()?;
+        return Some((Period::Year(y), NaiveDate::from_ymd_opt(y, 1, 1)?));
+    }
+    if let Some(rest) = key.strip_prefix("den ") {
+        if let Some(day) = parse_date(rest) {
+            return Some((Period::Year(day.year_ce().1 as i32), day));
+        }
+    }
+    if let Ok(period) = Period::parse(raw) {
+        let last = match period {
+            Period::Year(y) | Period::By(y) => y,
+            Period::Term(_, b) => b,
+            Period::SchoolYear(y) => y + 1,
+        };
+        return Some((period, end_of(last)?));
+    }
+    // "lũy kế … đến nay (2022)": cumulative to the report of that year.
+    let year = key
+        .rsplit('(')
+        .next()
+        .and_then(|t| t.trim_end_matches(')').trim().parse::<i32>().ok())?;
+    key.contains("luy ke")
+        .then(|| Some((Period::Year(year), end_of(year)?)))
+        .flatten()
+}
+
+use chrono::Datelike;
+
+/// The columns of the seed layouts.
+#[derive(Debug, Default, Clone, Copy)]
+struct Columns {
+    province: Option<usize>,
+    district: Option<usize>,
+    document: Option<usize>,
+    issued_on: Option<usize>,
+    issuing_body: Option<usize>,
+    period: Option<usize>,
+    category: Option<usize>,
+    code: Option<usize>,
+    name: Option<usize>,
+    text: Option<usize>,
+    kind: Option<usize>,
+    value: Option<usize>,
+    value_high: Option<usize>,
+    unit: Option<usize>,
+    base: Option<usize>,
+    track: Option<usize>,
+    stated_target: Option<usize>,
+    status: Option<usize>,
+    notes: Option<usize>,
+}
+
+fn columns(header: &[Cell]) -> Columns {
+    let f = |names: &[&str]| find_column(header, names);
+    Columns {
+        province: f(&["province", "tinh", "tinh/thanh pho"]),
+        district: f(&["district", "huyen", "quan/huyen", "huyen/thi xa"]),
+        document: f(&["document", "van ban"]),
+        issued_on: f(&["issued_on", "ngay ban hanh"]),
+        issuing_body: f(&["issuing_body", "co quan ban hanh"]),
+        period: f(&["period", "ky"]),
+        category: f(&["category", "linh vuc"]),
+        code: f(&["code", "stt", "ma"]),
+        name: f(&["indicator_vi", "indicator", "ten chi tieu"]),
+        text: f(&[
+            "target_text_vi",
+            "actual_text_vi",
+            "target_text",
+            "actual_text",
+            "nguyen van",
+        ]),
+        kind: f(&["kind", "loai chi tieu"]),
+        value: f(&["value", "gia tri"]),
+        value_high: f(&["value_high", "gia tri tren"]),
+        unit: f(&["unit", "don vi tinh", "dvt"]),
+        base: f(&["base_value", "gia tri goc"]),
+        track: f(&["track", "cap giao"]),
+        stated_target: f(&["stated_target", "chi tieu ghi kem"]),
+        status: f(&["status", "tinh trang so lieu"]),
+        notes: f(&["notes", "ghi chu"]),
+    }
+}
+
+fn header_where(table: &Table, wanted: impl Fn(&Columns) -> bool) -> Option<usize> {
+    table
+        .rows
+        .iter()
+        .take(20)
+        .position(|(_, cells)| wanted(&columns(cells)))
+}
+
+/// The row index of a targets-table header, if the table is one.
+pub fn targets_header(table: &Table) -> Option<usize> {
+    header_where(table, |c| {
+        c.name.is_some() && c.kind.is_some() && c.value.is_some()
+    })
+}
+
+/// The row index of an actuals-table header, if the table is one.
+pub fn actuals_header(table: &Table) -> Option<usize> {
+    header_where(table, |c| {
+        c.name.is_some() && c.value.is_some() && c.status.is_some() && c.kind.is_none()
+    })
+}
+
+/// One row's cells by column.
+struct Row<'a> {
+    line: usize,
+    cells: &'a [Cell],
+    columns: &'a Columns,
+}
+
+impl Row<'_> {
+    fn get(&self, column: Option<usize>) -> &str {
+        column
+            .and_then(|i| self.cells.get(i))
+            .map_or("", |c| c.text.as_str())
+    }
+
+    fn number(
+        &self,
+        column: Option<usize>,
+        name: &str,
+        problems: &mut Vec<Problem>,
+    ) -> Option<Decimal> {
+        let cell = column.and_then(|i| self.cells.get(i))?;
+        if let Some(n) = cell.number {
+            return Some(n);
+        }
+        if cell.text.is_empty() {
+            return None;
+        }
+        match parse_plain(&cell.text) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                problems.push(Problem::at(self.line, Some(name), e.to_string()));
+                None
+            }
+        }
+    }
+}
+
+/// Org units and documents, found in the store or planned by this file.
+struct Places<'a> {
+    state: &'a DomainState,
+    units: BTreeMap<OrgUnitCode, OrgUnit>,
+    documents: BTreeMap<DocumentId, Document>,
+    steps: Vec<Step>,
+}
+
+impl<'a> Places<'a> {
+    fn new(state: &'a DomainState) -> Self {
+        Places {
+            state,
+            units: BTreeMap::new(),
+            documents: BTreeMap::new(),
+            steps: Vec::new(),
+        }
+    }
+
+    fn all_units(&self) -> impl Iterator<Item = &OrgUnit> {
+        self.state
+            .org_units
+            .values()
+            .filter(|u| u.successors.is_empty())
+            .map(|u| &u.unit)
+            .chain(self.units.values())
+    }
+
+    fn code_taken(&self, code: &OrgUnitCode) -> bool {
+        self.state.org_units.contains_key(code) || self.units.contains_key(code)
+    }
+
+    /// The unit named `name` at `level` under `parent`, registering it if new.
+    fn unit(
+        &mut self,
+        line: usize,
+        name: &str,
+        level: OrgUnitLevel,
+        parent: Option<&OrgUnitCode>,
+    ) -> Result<OrgUnitCode, Problem> {
+        let wanted = bare_name(name);
+        if let Some(found) = self.all_units().find(|u| {
+            u.level == level && u.parent.as_ref() == parent && bare_name(u.name.as_str()) == wanted
+        }) {
+            return Ok(found.code.clone());
+        }
+        let words: Vec<&str> = wanted.split_whitespace().collect();
+        let initials: String = words
+            .iter()
+            .filter_map(|w| w.chars().next())
+            .collect::<String>()
+            .to_ascii_uppercase();
+        let full = words.join("-").to_ascii_uppercase();
+        let local = if level == OrgUnitLevel::Province {
+            vec![initials, full]
+        } else {
+            vec![full]
+        };
+        let code = local
+            .iter()
+            .filter_map(|l| {
+                let raw = match parent {
+                    Some(p) => format!("{p}.{l}"),
+                    None => l.clone(),
+                };
+                OrgUnitCode::parse(&raw).ok()
+            })
+            .find(|c| !self.code_taken(c))
+            .ok_or_else(|| {
+                Problem::at(
+                    line,
+                    None,
+                    format!("no free org unit code for `{name}`; register it first"),
+                )
+            })?;
+        let unit = OrgUnit {
+            code: code.clone(),
+            name: Text::parse(name).map_err(|e| Problem::at(line, None, e.to_string()))?,
+            level,
+            parent: parent.cloned(),
+        };
+        self.units.insert(code.clone(), unit.clone());
+        self.steps.push(Step {
+            line,
+            command: Command::RegisterOrgUnit(unit),
+            key: format!("seed/unit/{code}"),
+        });
+        Ok(code)
+    }
+
+    /// The org unit of a row: its district (under its province), or the flag.
+    fn org_unit_of(&mut self, row: &Row, options: &Options) -> Result<OrgUnitCode, Vec<Problem>> {
+        let district = row.get(row.columns.district);
+        let province = row.get(row.columns.province);
+        match (province, district) {
+            ("", "") => options.org_unit.clone().ok_or_else(|| {
+                vec![Problem::at(
+                    row.line,
+                    Some("district"),
+                    "no org unit: fill province and district, or give --org-unit",
+                )]
+            }),
+            (p, d) if !p.is_empty() => {
+                let province = self
+                    .unit(row.line, p, OrgUnitLevel::Province, None)
+                    .map_err(|e| vec![e])?;
+                if d.is_empty() {
+                    Ok(province)
+                } else {
+                    self.unit(row.line, d, OrgUnitLevel::District, Some(&province))
+                        .map_err(|e| vec![e])
+                }
+            }
+            (_, d) => {
+                let wanted = bare_name(d);
+                let mut found = self.all_units().filter(|u| {
+                    u.level == OrgUnitLevel::District && bare_name(u.name.as_str()) == wanted
+                });
+                match (found.next(), found.next()) {
+                    (Some(one), None) => Ok(one.code.clone()),
+                    _ => Err(vec![Problem::at(
+                        row.line,
+                        Some("province"),
+                        format!("district `{d}` is not registered (or not only once); name its province"),
+                    )]),
+                }
+            }
+        }
+    }
+
+    /// The document of a row, registering it if new.
+    fn document(
+        &mut self,
+        row: &Row,
+        unit: &OrgUnitCode,
+        options: &Options,
+    ) -> Result<Option<DocumentId>, Problem> {
+        let raw = row.get(row.columns.document);
+        if raw.is_empty() {
+            return Ok(options.document);
+        }
+        let id = document_id(unit, raw);
+        if self.state.documents.contains_key(&id) || self.documents.contains_key(&id) {
+            return Ok(Some(id));
+        }
+        let first = raw.split_whitespace().next().unwrap_or("");
+        let number = DocumentNumber::parse(first).ok();
+        if let Some(n) = &number {
+            let same_number = self
+                .state
+                .documents
+                .values()
+                .chain(self.documents.values())
+                .find(|d| d.number.as_ref() == Some(n) && d.org_unit.as_ref() == Some(unit));
+            if let Some(d) = same_number {
+                return Ok(Some(d.id));
+            }
+        }
+        let title = match &number {
+            Some(_) => raw[first.len()..].trim(),
+            None => raw,
+        };
+        let title = if title.is_empty() { raw } else { title };
+        let unit_name = self
+            .all_units()
+            .find(|u| &u.code == unit)
+            .map(|u| (u.level, bare_title(u.name.as_str())));
+        let body = row.get(row.columns.issuing_body);
+        let body = if !body.is_empty() {
+            body.to_owned()
+        } else {
+            match unit_name {
+                Some((OrgUnitLevel::Province, n)) => format!("Tỉnh ủy {n}"),
+                Some((OrgUnitLevel::District, n)) => format!("Huyện ủy {n}"),
+                Some((_, n)) => format!("Đảng ủy {n}"),
+                None => "Cấp ủy".to_owned(),
+            }
+        };
+        let issued = row.get(row.columns.issued_on);
+        let issued_on = if issued.is_empty() {
+            None
+        } else {
+            Some(parse_date(issued).ok_or_else(|| {
+                Problem::at(
+                    row.line,
+                    Some("issued_on"),
+                    format!("`{issued}` is not a date (2025-02-04 or 04/02/2025)"),
+                )
+            })?)
+        };
+        let text = |v: &str| {
+            Text::parse(v).map_err(|e| Problem::at(row.line, Some("document"), e.to_string()))
+        };
+        let document = Document {
+            id,
+            kind: super::office::document_kind(number.as_ref().map(|n| n.as_str()), title),
+            number,
+            issuing_body: text(&body)?,
+            org_unit: Some(unit.clone()),
+            issued_on,
+            title: text(title)?,
+        };
+        self.documents.insert(id, document.clone());
+        self.steps.push(Step {
+            line: row.line,
+            command: Command::RegisterDocument(document),
+            key: format!("seed/document/{id}"),
+        });
+        Ok(Some(id))
+    }
+}
+
+/// A unit's name with its level word, as written after "Huyện ủy": "Cần Đước".
+fn bare_title(name: &str) -> String {
+    let lower = name.to_lowercase();
+    for prefix in ["tỉnh ", "thành phố ", "huyện ", "thị xã ", "quận "] {
+        if lower.starts_with(prefix) {
+            return name[prefix.len()..].trim().to_owned();
+        }
+    }
+    name.to_owned()
+}
+
+/// Indicators found in the store or planned by this file.
+struct Indicators<'a> {
+    state: &'a DomainState,
+    planned: BTreeMap<IndicatorId, IndicatorDefinition>,
+    tracks: BTreeMap<(IndicatorId, TargetTrack), (usize, TargetKind)>,
+    reports: BTreeSet<ReportId>,
+}
+
+impl<'a> Indicators<'a> {
+    fn new(state: &'a DomainState) -> Self {
+        Indicators {
+            state,
+            planned: BTreeMap::new(),
+            tracks: BTreeMap::new(),
+            reports: BTreeSet::new(),
+        }
+    }
+
+    fn exists(&self, id: IndicatorId) -> bool {
+        self.state.indicators.contains_key(&id) || self.planned.contains_key(&id)
+    }
+
+    /// An indicator of the unit and period with this name, under any document.
+    fn by_name(&self, unit: &OrgUnitCode, period: Period, name: &str) -> Option<IndicatorId> {
+        let key = search_key(name);
+        self.state
+            .indicators
+            .values()
+            .map(|i| &i.definition)
+            .chain(self.planned.values())
+            .find(|d| {
+                &d.org_unit == unit && d.period == period && search_key(d.name.as_str()) == key
+            })
+            .map(|d| d.id)
+    }
+
+    /// Plans a target on a track unless the same one is there already.
+    fn target(
+        &mut self,
+        line: usize,
+        indicator: IndicatorId,
+        track: TargetTrack,
+        target: Target,
+        steps: &mut Vec<Step>,
+    ) -> Result<(), Problem> {
+        if let Some((earlier, _)) = self.tracks.get(&(indicator, track)) {
+            return Err(Problem::at(
+                line,
+                Some("track"),
+                format!("line {earlier} already sets the {track:?} target of this indicator"),
+            ));
+        }
+        let stored = self
+            .state
+            .indicators
+            .get(&indicator)
+            .and_then(|i| i.targets.get(&track));
+        if let Some(stored) = stored {
+            if stored.current.kind == target.kind {
+                return Ok(());
+            }
+            return Err(Problem::at(
+                line,
+                Some("value"),
+                format!(
+                    "the {track:?} target is already {:?}, the file says {:?}; revise it with a reason and a document (reviseTarget)",
+                    stored.current.kind, target.kind
+                ),
+            ));
+        }
+        self.tracks
+            .insert((indicator, track), (line, target.kind.clone()));
+        steps.push(Step {
+            line,
+            key: format!("seed/{indicator}/target/{track:?}"),
+            command: Command::SetTarget {
+                indicator,
+                track,
+                target,
+            },
+        });
+        Ok(())
+    }
+}
+
+fn period_of(row: &Row, options: &Options) -> Result<Period, Problem> {
+    let raw = row.get(row.columns.period);
+    if raw.is_empty() {
+        return options.period.ok_or_else(|| {
+            Problem::at(
+                row.line,
+                Some("period"),
+                "no period: fill it or give --period",
+            )
+        });
+    }
+    Period::parse(raw).map_err(|e| Problem::at(row.line, Some("period"), e.to_string()))
+}
+
+fn category_of(row: &Row) -> Result<Category, Problem> {
+    let raw = row.get(row.columns.category);
+    parse_category(raw).ok_or_else(|| {
+        Problem::at(
+            row.line,
+            Some("category"),
+            format!(
+                "`{raw}` is not economy, society, environment, defense_security or party_building"
+            ),
+        )
+    })
+}
+
+/// The target of a row from its kind and figure columns; the verbatim text
+/// adds what the columns do not say (strict bounds, how a reduction is
+/// measured, a milestone's deadline).
+fn target_kind(row: &Row, problems: &mut Vec<Problem>) -> Option<TargetKind> {
+    let kind = search_key(row.get(row.columns.kind));
+    let value = row.number(row.columns.value, "value", problems);
+    let high = row.number(row.columns.value_high, "value_high", problems);
+    let base = row.number(row.columns.base, "base_value", problems);
+    let parsed = parse_target_text(row.get(row.columns.text));
+    let value_given = !row.get(row.columns.value).is_empty();
+    let need = |v: Option<Decimal>, problems: &mut Vec<Problem>| {
+        // An unreadable figure is listed once, by `Row::number`.
+        if v.is_none() && !value_given {
+            problems.push(Problem::at(
+                row.line,
+                Some("value"),
+                format!("a `{kind}` target needs a value"),
+            ));
+        }
+        v
+    };
+    let strict = |v: Decimal| {
+        parsed.iter().any(|p| {
+            matches!(p.kind,
+                TargetKind::AtLeast { value, strict: true } | TargetKind::AtMost { value, strict: true }
+                if value == v)
+        })
+    };
+    Some(match kind.as_str() {
+        "at_least" => {
+            let value = need(value, problems)?;
+            TargetKind::AtLeast {
+                value,
+                strict: strict(value),
+            }
+        }
+        "at_most" => {
+            let value = need(value, problems)?;
+            TargetKind::AtMost {
+                value,
+                strict: strict(value),
+            }
+        }
+        "exact" | "plain" => TargetKind::Plain {
+            value: need(value, problems)?,
+            base,
+        },
+        "range" => {
+            let low = need(value, problems)?;
+            let Some(high) = high else {
+                problems.push(Problem::at(
+                    row.line,
+                    Some("value_high"),
+                    "a range needs value_high",
+                ));
+                return None;
+            };
+            TargetKind::Range { low, high }
+        }
+        "growth_pct" | "growth" => TargetKind::Growth {
+            rate: need(value, problems)?,
+            base,
+            value: None,
+        },
+        "reduce_by" => {
+            let amount = need(value, problems)?;
+            let measure = parsed
+                .iter()
+                .find_map(|p| match p.kind {
+                    TargetKind::ReduceBy {
+                        amount: a, measure, ..
+                    } if a == amount => Some(measure),
+                    _ => None,
+                })
+                .unwrap_or(Reduction::Absolute);
+            TargetKind::ReduceBy {
+                amount,
+                measure,
+                base,
+            }
+        }
+        "maintain" => TargetKind::Maintain { level: value },
+        "milestone" => TargetKind::Milestone {
+            deadline: parsed.iter().find_map(|p| match p.kind {
+                TargetKind::Milestone { deadline } => deadline,
+                _ => None,
+            }),
+        },
+        other => {
+            problems.push(Problem::at(
+                row.line,
+                Some("kind"),
+                format!("`{other}` is not at_least, at_most, exact, range, growth_pct, reduce_by, maintain or milestone"),
+            ));
+            return None;
+        }
+    })
+}
+
+fn text_of(row: &Row, column: Option<usize>, name: &str) -> Result<Option<Text>, Problem> {
+    let raw = row.get(column);
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    Text::parse(raw)
+        .map(Some)
+        .map_err(|e| Problem::at(row.line, Some(name), e.to_string()))
+}
+
+fn rows_after(table: &Table, at: usize) -> impl Iterator<Item = (usize, &[Cell])> {
+    table.rows[at + 1..]
+        .iter()
+        .map(|(line, cells)| (*line, cells.as_slice()))
+}
+
+/// Plans a targets table (not yet checked against the rules).
+pub fn plan_targets(
+    table: &Table,
+    at: usize,
+    options: &Options,
+    state: &DomainState,
+) -> Result<Vec<Step>, Vec<Problem>> {
+    let columns = columns(&table.rows[at].1);
+    let mut places = Places::new(state);
+    let mut indicators = Indicators::new(state);
+    let mut steps = Vec::new();
+    let mut problems = Vec::new();
+    for (line, cells) in rows_after(table, at) {
+        let row = Row {
+            line,
+            cells,
+            columns: &columns,
+        };
+        let unit = match places.org_unit_of(&row, options) {
+            Ok(u) => u,
+            Err(p) => {
+                problems.extend(p);
+                continue;
+            }
+        };
+        let document = match places.document(&row, &unit, options) {
+            Ok(Some(d)) => d,
+            Ok(None) => {
+                problems.push(Problem::at(
+                    line,
+                    Some("document"),
+                    "no document: fill it or give --document",
+                ));
+                continue;
+            }
+            Err(p) => {
+                problems.push(p);
+                continue;
+            }
+        };
+        let (period, category) = match (period_of(&row, options), category_of(&row)) {
+            (Ok(p), Ok(c)) => (p, c),
+            (a, b) => {
+                problems.extend(a.err().into_iter().chain(b.err()));
+                continue;
+            }
+        };
+        let name = row.get(columns.name);
+        if name.is_empty() {
+            problems.push(Problem::at(
+                line,
+                Some("indicator_vi"),
+                "the indicator has no name",
+            ));
+            continue;
+        }
+        let Some(kind) = target_kind(&row, &mut problems) else {
+            continue;
+        };
+        let track = match row.get(columns.track) {
+            "" => options.track.unwrap_or(TargetTrack::Resolution),
+            raw => {
+                match super::office::parse_track(raw) {
+                    Some(t) => t,
+                    None => {
+                        problems.push(Problem::at(
+                        line,
+                        Some("track"),
+                        format!("`{raw}` is not district_resolution, assigned_by_province or stretch"),
+                    ));
+                        continue;
+                    }
+                }
+            }
+        };
+        let unit_text = row.get(columns.unit);
+        let unit_text = (!unit_text.is_empty()).then_some(unit_text);
+        let id = indicator_id(&unit, Some(document), period, name);
+        let texts = (
+            text_of(&row, columns.name, "indicator_vi"),
+            text_of(&row, columns.code, "code"),
+            text_of(&row, columns.unit, "unit"),
+            text_of(&row, columns.text, "target_text_vi"),
+        );
+        let (Ok(Some(name_text)), Ok(code), Ok(unit_name), Ok(wording)) = texts else {
+            let (a, b, c, d) = texts;
+            problems.extend([a.err(), b.err(), c.err(), d.err()].into_iter().flatten());
+            continue;
+        };
+        if !indicators.exists(id) {
+            let definition = IndicatorDefinition {
+                id,
+                org_unit: unit.clone(),
+                period,
+                category,
+                code,
+                name: name_text,
+                unit: unit_name,
+                measure: measure_of(&kind, unit_text),
+                parent: None,
+                previous: None,
+                document: Some(document),
+            };
+            indicators.planned.insert(id, definition.clone());
+            steps.push(Step {
+                line,
+                command: Command::DefineIndicator(definition),
+                key: format!("seed/{id}/define"),
+            });
+        }
+        let target = Target {
+            kind,
+            document,
+            wording,
+        };
+        if let Err(p) = indicators.target(line, id, track, target, &mut steps) {
+            problems.push(p);
+        }
+    }
+    finish(places, steps, problems)
+}
+
+fn finish(
+    places: Places,
+    steps: Vec<Step>,
+    problems: Vec<Problem>,
+) -> Result<Vec<Step>, Vec<Problem>> {
+    if problems.is_empty() {
+        // Units and documents first: the rows' steps refer to them.
+        Ok(places.steps.into_iter().chain(steps).collect())
+    } else {
+        Err(problems)
+    }
+}
+
+/// Plans an actuals table (not yet checked against the rules). A result
+/// goes to the indicator of its org unit and period with the same name
+/// (from a targets table, or entered by hand), else to a new one; a target
+/// written next to the result (`stated_target`) is set on the resolution
+/// track unless that track already holds it.
+pub fn plan_actuals(
+    table: &Table,
+    at: usize,
+    options: &Options,
+    state: &DomainState,
+) -> Result<Vec<Step>, Vec<Problem>> {
+    let columns = columns(&table.rows[at].1);
+    let mut places = Places::new(state);
+    let mut indicators = Indicators::new(state);
+    let mut steps = Vec::new();
+    let mut problems = Vec::new();
+    for (line, cells) in rows_after(table, at) {
+        let row = Row {
+            line,
+            cells,
+            columns: &columns,
+        };
+        let unit = match places.org_unit_of(&row, options) {
+            Ok(u) => u,
+            Err(p) => {
+                problems.extend(p);
+                continue;
+            }
+        };
+        // The document: the row's, the flag's, else the unit's only one.
+        let document = match places.document(&row, &unit, options) {
+            Ok(Some(d)) => Some(d),
+            Ok(None) => {
+                let mut of_unit = state
+                    .documents
+                    .values()
+                    .chain(places.documents.values())
+                    .filter(|d| d.org_unit.as_ref() == Some(&unit));
+                match (of_unit.next(), of_unit.next()) {
+                    (Some(one), None) => Some(one.id),
+                    _ => None,
+                }
+            }
+            Err(p) => {
+                problems.push(p);
+                continue;
+            }
+        };
+        let raw_period = row.get(columns.period);
+        let Some((period, refers_to)) = actual_period(raw_period) else {
+            problems.push(Problem::at(
+                line,
+                Some("period"),
+                format!("`{raw_period}` is not a period (2022, 2015-2020, năm học 2022-2023, đến 31/12/2022 …)"),
+            ));
+            continue;
+        };
+        let category = match category_of(&row) {
+            Ok(c) => c,
+            Err(p) => {
+                problems.push(p);
+                continue;
+            }
+        };
+        let name = row.get(columns.name);
+        if name.is_empty() {
+            problems.push(Problem::at(
+                line,
+                Some("indicator_vi"),
+                "the indicator has no name",
+            ));
+            continue;
+        }
+        let value = row.number(columns.value, "value", &mut problems);
+        let stated = row.number(columns.stated_target, "stated_target", &mut problems);
+        let status = match search_key(row.get(columns.status)).as_str() {
+            "final" | "" | "chinh thuc" => ResultStatus::Final,
+            "estimate" | "uoc" => ResultStatus::Estimate,
+            other => {
+                problems.push(Problem::at(
+                    line,
+                    Some("status"),
+                    format!("`{other}` is not final or estimate"),
+                ));
+                continue;
+            }
+        };
+        let unit_text = row.get(columns.unit);
+        let verbatim = row.get(columns.text);
+        let notes = row.get(columns.notes);
+        let mut note = verbatim.to_owned();
+        if !raw_period.is_empty() && Period::parse(raw_period).is_err() {
+            note = format!("{note} [{raw_period}]");
+        }
+        if !notes.is_empty() {
+            note = format!("{note}\n{notes}");
+        }
+        let id = match indicators.by_name(&unit, period, name) {
+            Some(id) => id,
+            None => {
+                let id = indicator_id(&unit, document, period, name);
+                let measure = match (value, unit_text) {
+                    (None, _) => Measure::Milestone,
+                    (_, "%") => Measure::Percentage,
+                    (_, "‰") => Measure::PerMille,
+                    _ => Measure::Amount,
+                };
+                let texts = (
+                    text_of(&row, columns.name, "indicator_vi"),
+                    text_of(&row, columns.unit, "unit"),
+                );
+                let (Ok(Some(name_text)), Ok(unit_name)) = texts else {
+                    problems.extend([texts.0.err(), texts.1.err()].into_iter().flatten());
+                    continue;
+                };
+                let definition = IndicatorDefinition {
+                    id,
+                    org_unit: unit.clone(),
+                    period,
+                    category,
+                    code: None,
+                    name: name_text,
+                    unit: unit_name,
+                    measure,
+                    parent: None,
+                    previous: None,
+                    document,
+                };
+                indicators.planned.insert(id, definition.clone());
+                steps.push(Step {
+                    line,
+                    command: Command::DefineIndicator(definition),
+                    key: format!("seed/{id}/define"),
+                });
+                id
+            }
+        };
+        if let Some(stated) = stated {
+            let Some(document) = document else {
+                problems.push(Problem::at(
+                    line,
+                    Some("stated_target"),
+                    "a stated target needs its document: fill `document` or give --document",
+                ));
+                continue;
+            };
+            let target = Target {
+                kind: TargetKind::Plain {
+                    value: stated,
+                    base: None,
+                },
+                document,
+                wording: Text::parse(verbatim).ok(),
+            };
+            if let Err(p) = indicators.target(line, id, TargetTrack::Resolution, target, &mut steps)
+            {
+                problems.push(p);
+            }
+        }
+        let report = report_id(id, refers_to, verbatim);
+        let known = indicators.reports.contains(&report)
+            || state
+                .indicators
+                .get(&id)
+                .is_some_and(|i| i.reports.contains_key(&report));
+        if known {
+            continue;
+        }
+        indicators.reports.insert(report);
+        let note = match Text::parse(&note) {
+            Ok(t) => t,
+            Err(e) => {
+                problems.push(Problem::at(line, Some("notes"), e.to_string()));
+                continue;
+            }
+        };
+        steps.push(Step {
+            line,
+            key: format!("seed/{report}/report"),
+            command: Command::ReportActual {
+                indicator: id,
+                report: ActualReport {
+                    report_id: report,
+                    value: match value {
+                        Some(value) => ResultValue::Amount { value },
+                        None => ResultValue::Milestone { done: true },
+                    },
+                    refers_to,
+                    status,
+                    source: document,
+                    note: Some(note),
+                },
+                supersedes: None,
+            },
+        });
+    }
+    finish(places, steps, problems)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{plan, Options, Table};
+    use super::*;
+
+    const TARGETS: &str = include_str!("../../demo/targets.tsv");
+    const ACTUALS: &str = include_str!("../../demo/actuals.tsv");
+
+    fn apply(state: &mut DomainState, steps: &[Step]) {
+        for step in steps {
+            let events = decide(state, &step.command).unwrap_or_else(|e| panic!("{e}"));
+            events.iter().for_each(|e| evolve(state, e));
+        }
+    }
+
+    fn count(steps: &[Step], f: impl Fn(&Command) -> bool) -> usize {
+        steps.iter().filter(|s| f(&s.command)).count()
+    }
+
+    #[test]
+    fn every_seed_target_and_result_plans_and_a_second_import_plans_nothing() {
+        let mut state = DomainState::default();
+        let targets = Table::from_text(TARGETS);
+        let steps = plan(&targets, &Options::default(), &state, |_| false)
+            .unwrap_or_else(|p| panic!("{p:#?}"));
+        assert_eq!(
+            count(&steps, |c| matches!(c, Command::SetTarget { .. })),
+            183
+        );
+        // 182 indicators: 004's budget revenue carries two tracks.
+        assert_eq!(
+            count(&steps, |c| matches!(c, Command::DefineIndicator(_))),
+            182
+        );
+        assert_eq!(
+            count(&steps, |c| matches!(c, Command::RegisterOrgUnit(_))),
+            8
+        );
+        assert_eq!(
+            count(&steps, |c| matches!(c, Command::RegisterDocument(_))),
+            4
+        );
+        apply(&mut state, &steps);
+        let codes: Vec<String> = state.org_units.keys().map(|c| c.to_string()).collect();
+        assert!(codes.contains(&"LA.CAN-DUOC".to_owned()), "{codes:?}");
+        assert!(codes.contains(&"HG.PHUNG-HIEP".to_owned()), "{codes:?}");
+
+        let actuals = Table::from_text(ACTUALS);
+        let steps = plan(&actuals, &Options::default(), &state, |_| false)
+            .unwrap_or_else(|p| panic!("{p:#?}"));
+        assert_eq!(
+            count(&steps, |c| matches!(c, Command::ReportActual { .. })),
+            242
+        );
+        assert_eq!(
+            count(&steps, |c| matches!(c, Command::RegisterOrgUnit(_))),
+            0
+        );
+        // The eight targets written next to their results.
+        assert_eq!(count(&steps, |c| matches!(c, Command::SetTarget { .. })), 8);
+        apply(&mut state, &steps);
+
+        for table in [&targets, &actuals] {
+            let again = plan(table, &Options::default(), &state, |_| false)
+                .unwrap_or_else(|p| panic!("{p:#?}"));
+            assert!(again.is_empty(), "{again:#?}");
+        }
+    }
+
+    #[test]
+    fn a_row_that_contradicts_the_store_is_refused_with_its_line() {
+        let mut state = DomainState::default();
+        let targets = Table::from_text(TARGETS);
+        let steps = plan(&targets, &Options::default(), &state, |_| false)
+            .unwrap_or_else(|p| panic!("{p:#?}"));
+        apply(&mut state, &steps);
+        let changed = TARGETS.replacen("\t581\t", "\t590\t", 1);
+        let problems = plan(
+            &Table::from_text(&changed),
+            &Options::default(),
+            &state,
+            |_| false,
+        )
+        .err()
+        .unwrap_or_default();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].why.contains("reviseTarget"), "{}", problems[0]);
+        let line = TARGETS
+            .lines()
+            .position(|l| l.contains("\t581\t"))
+            .unwrap_or(0)
+            + 1;
+        assert_eq!(problems[0].line, line);
+    }
+
+    #[test]
+    fn bad_rows_are_all_listed() {
+        let header = TARGETS.lines().next().unwrap_or("");
+        let good = TARGETS.lines().nth(1).unwrap_or("");
+        let bad_kind = good.replace("at_least", "more_or_less");
+        let bad_value = good.replace("\t707\t", "\t7,07x\t");
+        let bad_period = good.replace("\t2025\t", "\t2025-2027\t");
+        let text = [header, good, &bad_kind, &bad_value, &bad_period].join("\n");
+        let problems = plan(
+            &Table::from_text(&text),
+            &Options::default(),
+            &DomainState::default(),
+            |_| false,
+        )
+        .err()
+        .unwrap_or_default();
+        let lines: Vec<(usize, Option<&str>)> = problems
+            .iter()
+            .map(|p| (p.line, p.column.as_deref()))
+            .collect();
+        assert_eq!(
+            lines,
+            vec![(3, Some("kind")), (4, Some("value")), (5, Some("period"))],
+            "{problems:#?}"
+        );
+    }
+
+    #[test]
+    fn result_periods_as_the_tables_write_them() {
+        let d = |y, m, dd| NaiveDate::from_ymd_opt(y, m, dd).unwrap_or_default();
+        assert_eq!(
+            actual_period("2022"),
+            Some((Period::Year(2022), d(2022, 12, 31)))
+        );
+        assert_eq!(
+            actual_period("2015-2020"),
+            Some((Period::Term(2015, 2020), d(2020, 12, 31)))
+        );
+        assert_eq!(
+            actual_period("đến 16/12/2022"),
+            Some((Period::Year(2022), d(2022, 12, 16)))
+        );
+        assert_eq!(
+            actual_period("đầu năm 2015"),
+            Some((Period::Year(2015), d(2015, 1, 1)))
+        );
+        assert_eq!(
+            actual_period("năm học 2022-2023"),
+            Some((Period::SchoolYear(2022), d(2023, 5, 31)))
+        );
+        assert_eq!(
+            actual_period("lũy kế từ khi xuất hiện dịch đến nay (2022)"),
+            Some((Period::Year(2022), d(2022, 12, 31)))
+        );
+        assert_eq!(actual_period("sometime"), None);
+    }
+}
