@@ -114,3 +114,273 @@ async fn the_appendix_imports_once_by_a_planner_of_the_district_and_never_twice(
         "every problem is listed: {out}"
     );
 }
+
+/// Runs `chitieu` with `args` on `data_dir`; (success, stdout, stderr).
+fn chitieu(data_dir: &std::path::Path, args: &[&str]) -> (bool, String, String) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_chitieu"))
+        .args(args)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .env("RUST_LOG", "warn")
+        .env("RUST_BACKTRACE", "0")
+        .output()
+        .unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+fn seed_table(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("demo")
+        .join(name)
+}
+
+/// The rows of a tab-separated table as maps from header to field.
+fn rows(table: &str) -> Vec<std::collections::HashMap<String, String>> {
+    let mut lines = table.lines();
+    let header: Vec<&str> = lines.next().unwrap().split('\t').collect();
+    lines
+        .map(|l| {
+            header
+                .iter()
+                .zip(l.split('\t'))
+                .map(|(h, f)| (h.to_string(), f.to_string()))
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn every_seed_target_round_trips_through_import_and_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (ok, _, err) = chitieu(&data, &["token", "create-admin"]);
+    assert!(ok, "{err}");
+    let targets = seed_table("targets.tsv");
+    let file = targets.to_str().unwrap();
+    let (ok, out, err) = chitieu(&data, &["import", "--as", "admin", file]);
+    assert!(ok, "{out}{err}");
+    // 8 org units, 4 documents, 182 indicators, 183 targets.
+    assert!(
+        out.contains("377 commands written, 0 already there"),
+        "{out}"
+    );
+    let (ok, out, err) = chitieu(&data, &["import", "--as", "admin", file]);
+    assert!(ok && out.contains("0 commands written"), "{out}{err}");
+
+    let (ok, exported, err) = chitieu(&data, &["export", "--layout", "targets"]);
+    assert!(ok, "{err}");
+    let key = |r: &std::collections::HashMap<String, String>| {
+        [
+            "district",
+            "province",
+            "document",
+            "issued_on",
+            "period",
+            "indicator_vi",
+            "track",
+        ]
+        .map(|c| r[c].clone())
+    };
+    let original = std::fs::read_to_string(&targets).unwrap();
+    let mut expected: Vec<_> = rows(&original)
+        .iter()
+        .map(|r| {
+            (
+                key(r),
+                [
+                    "category",
+                    "target_text_vi",
+                    "kind",
+                    "value",
+                    "value_high",
+                    "unit",
+                    "base_value",
+                ]
+                .map(|c| r[c].clone()),
+                r["code"].clone(),
+            )
+        })
+        .collect();
+    let mut got: Vec<_> = rows(&exported)
+        .iter()
+        .map(|r| {
+            (
+                key(r),
+                [
+                    "category",
+                    "target_text_vi",
+                    "kind",
+                    "value",
+                    "value_high",
+                    "unit",
+                    "base_value",
+                ]
+                .map(|c| r[c].clone()),
+                r["code"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(got.len(), 183);
+    expected.sort();
+    got.sort();
+    for (e, g) in expected.iter().zip(&got) {
+        assert_eq!((&e.0, &e.1), (&g.0, &g.1));
+        // The code is the indicator's: 004's budget revenue is numbered 4 in
+        // the appendix, and its stretch target stated in section III.1.
+        if e.2 != g.2 {
+            assert_eq!((e.2.as_str(), g.2.as_str()), ("III.1", "4"), "{:?}", e.0);
+        }
+    }
+
+    // The exported table imports into an empty store and exports the same.
+    let other = dir.path().join("other");
+    let (ok, _, err) = chitieu(&other, &["token", "create-admin"]);
+    assert!(ok, "{err}");
+    let copy = dir.path().join("exported.tsv");
+    std::fs::write(&copy, &exported).unwrap();
+    let (ok, out, err) = chitieu(&other, &["import", "--as", "admin", copy.to_str().unwrap()]);
+    assert!(ok, "{out}{err}");
+    let (ok, again, err) = chitieu(&other, &["export", "--layout", "targets"]);
+    assert!(ok, "{err}");
+    assert_eq!(again, exported);
+
+    // And as a workbook whose figures are numeric cells (binary doubles):
+    // 1577.95, 32665.544 and 114.01 come back exact.
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    let numeric = ["value", "value_high", "base_value"];
+    let header: Vec<&str> = exported.lines().next().unwrap().split('\t').collect();
+    for (i, line) in exported.lines().enumerate() {
+        for (j, cell) in line.split('\t').enumerate() {
+            let (r, c) = (i as u32, j as u16);
+            match cell.parse::<f64>() {
+                Ok(n) if i > 0 && numeric.contains(&header[j]) => {
+                    sheet.write_number(r, c, n).map(|_| ())
+                }
+                _ => sheet.write_string(r, c, cell).map(|_| ()),
+            }
+            .unwrap();
+        }
+    }
+    let xlsx = dir.path().join("exported.xlsx");
+    book.save(&xlsx).unwrap();
+    let third = dir.path().join("third");
+    let (ok, _, err) = chitieu(&third, &["token", "create-admin"]);
+    assert!(ok, "{err}");
+    let (ok, out, err) = chitieu(&third, &["import", "--as", "admin", xlsx.to_str().unwrap()]);
+    assert!(ok, "{out}{err}");
+    let (ok, from_xlsx, err) = chitieu(&third, &["export", "--layout", "targets"]);
+    assert!(ok, "{err}");
+    assert_eq!(from_xlsx, exported);
+
+    // Results: every row of actuals.tsv, onto the same indicators where named alike.
+    let actuals = seed_table("actuals.tsv");
+    let (ok, out, err) = chitieu(
+        &data,
+        &["import", "--as", "admin", actuals.to_str().unwrap()],
+    );
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("already there"), "{out}");
+}
+
+#[test]
+fn a_spreadsheet_with_its_place_in_the_file_imports_like_the_tsv_with_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (ok, _, err) = chitieu(&data, &["token", "create-admin"]);
+    assert!(ok, "{err}");
+    // Units first, from the seed table's 004 rows (one row is enough).
+    let targets = std::fs::read_to_string(seed_table("targets.tsv")).unwrap();
+    let mut lines = targets.lines();
+    let header = lines.next().unwrap();
+    let row = lines.find(|l| l.starts_with("004_")).unwrap();
+    let one = dir.path().join("one.tsv");
+    std::fs::write(&one, format!("{header}\n{row}\n")).unwrap();
+    let (ok, out, err) = chitieu(&data, &["import", "--as", "admin", one.to_str().unwrap()]);
+    assert!(ok, "{out}{err}");
+
+    // The appendix as a workbook: where it belongs above the header, the
+    // document registered from those rows, figures in numeric cells.
+    let appendix = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/38-CTr-HU-phu-luc.tsv"),
+    )
+    .unwrap();
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    let place = [
+        ("Đơn vị", "Cần Đước"),
+        ("Kỳ", "2025"),
+        ("Văn bản", "101-NQ/TU"),
+        ("Cơ quan ban hành", "Ban Chấp hành Đảng bộ tỉnh Long An"),
+        ("Ngày ban hành", "06/12/2024"),
+        ("Trích yếu", "Nghị quyết về phương hướng, nhiệm vụ năm 2025"),
+        ("Loại chỉ tiêu", "tỉnh giao"),
+    ];
+    for (i, (k, v)) in place.iter().enumerate() {
+        sheet.write_string(i as u32, 0, *k).unwrap();
+        sheet.write_string(i as u32, 1, *v).unwrap();
+    }
+    for (i, line) in appendix.lines().enumerate() {
+        for (j, cell) in line.split('\t').enumerate() {
+            let (r, c) = ((place.len() + 1 + i) as u32, j as u16);
+            // "85.000 tấn" stays text; a bare "150" becomes a number cell.
+            match cell.parse::<f64>() {
+                Ok(n) if j == 2 => sheet.write_number(r, c, n).map(|_| ()),
+                _ => sheet.write_string(r, c, cell).map(|_| ()),
+            }
+            .unwrap();
+        }
+    }
+    let xlsx = dir.path().join("phu-luc.xlsx");
+    book.save(&xlsx).unwrap();
+    let (ok, out, err) = chitieu(&data, &["import", "--as", "admin", xlsx.to_str().unwrap()]);
+    assert!(ok, "{out}{err}");
+    // The document, then the same 76 commands as the TSV with flags.
+    assert!(
+        out.contains("77 commands written, 0 already there"),
+        "{out}"
+    );
+    let (ok, exported, err) = chitieu(
+        &data,
+        &[
+            "export",
+            "--layout",
+            "targets",
+            "--org-unit",
+            "LA.CAN-DUOC",
+            "--period",
+            "2025",
+        ],
+    );
+    assert!(ok, "{err}");
+    let rice: Vec<&str> = exported
+        .lines()
+        .filter(|l| l.contains("\tSản lượng lúa\t") && l.contains("101-NQ/TU"))
+        .collect();
+    assert_eq!(rice.len(), 1, "{exported}");
+    assert!(
+        rice[0].contains("\texact\t85000\t") && rice[0].ends_with("\tassigned_by_province"),
+        "{}",
+        rice[0]
+    );
+    // A flag that contradicts the file is a problem, and nothing is written.
+    let (ok, out, err) = chitieu(
+        &data,
+        &[
+            "import",
+            "--as",
+            "admin",
+            "--period",
+            "2024",
+            xlsx.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        !ok && err.contains("the file says period `2025`"),
+        "{out}{err}"
+    );
+}

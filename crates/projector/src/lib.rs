@@ -16,6 +16,7 @@ pub mod model;
 mod projector;
 mod query;
 pub mod report;
+pub mod targets_table;
 pub mod view;
 
 pub use model::{AuditEntry, HistoryEntry, OrgUnitView, Summary};

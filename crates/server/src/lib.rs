@@ -274,6 +274,32 @@ pub async fn export(
     Ok((csv, workbook))
 }
 
+/// `chitieu export --layout targets`: every target (of an org unit and its
+/// descendants, of a period) in the seed-table layout.
+pub async fn export_targets(
+    data_dir: &std::path::Path,
+    org_unit: Option<&str>,
+    period: Option<&str>,
+) -> anyhow::Result<String> {
+    let filter = chitieu_projector::IndicatorFilter {
+        org_unit: org_unit
+            .map(chitieu_domain::OrgUnitCode::parse)
+            .transpose()?,
+        include_descendants: true,
+        period: period.map(chitieu_domain::Period::parse).transpose()?,
+        ..Default::default()
+    };
+    let (store, projector, service) = open(data_dir).await?;
+    let read = ReadModel::new(projector.clone());
+    let table = chitieu_projector::targets_table::targets_table(&read, &filter)?;
+    projector.stop();
+    drop(read);
+    drop(service);
+    drop(projector);
+    store.close()?;
+    Ok(table)
+}
+
 async fn open(
     data_dir: &std::path::Path,
 ) -> anyhow::Result<(EventStore, Arc<Projector>, CommandService)> {

@@ -55,20 +55,24 @@ enum Commands {
         /// The file.
         file: std::path::PathBuf,
     },
-    /// Export an org unit's indicators of a period as CSV (to standard output) or XLSX (server stopped).
+    /// Export with the server stopped: an org unit's report for a period (CSV to standard
+    /// output, or XLSX), or every target in the seed-table layout (`--layout targets`).
     Export {
-        /// Write an XLSX workbook to this file instead of CSV to standard output.
+        /// `report` (the documents' layout: target, result, % achieved, status) or `targets`.
+        #[arg(long, default_value = "report")]
+        layout: String,
+        /// Write an XLSX workbook to this file instead of CSV to standard output (report layout).
         #[arg(long)]
         xlsx: Option<std::path::PathBuf>,
         /// Data directory.
         #[arg(long, env = "CHITIEU_DATA_DIR", default_value = "chitieu-data")]
         data_dir: std::path::PathBuf,
-        /// Org unit.
+        /// Org unit (required for the report; for targets, with its descendants).
         #[arg(long)]
-        org_unit: String,
-        /// Period.
+        org_unit: Option<String>,
+        /// Period (required for the report).
         #[arg(long)]
-        period: String,
+        period: Option<String>,
     },
     /// Manage bearer tokens with the server stopped.
     #[command(subcommand)]
@@ -148,6 +152,7 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Commands::Export {
+            layout,
             xlsx,
             data_dir,
             org_unit,
@@ -156,11 +161,30 @@ fn main() -> anyhow::Result<()> {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()?;
-            let (csv, workbook) =
-                runtime.block_on(chitieu_server::export(&data_dir, &org_unit, &period))?;
-            match xlsx {
-                Some(path) => std::fs::write(&path, workbook)?,
-                None => print!("{csv}"),
+            match layout.as_str() {
+                "report" => {
+                    let (Some(org_unit), Some(period)) = (org_unit, period) else {
+                        anyhow::bail!("the report needs --org-unit and --period");
+                    };
+                    let (csv, workbook) =
+                        runtime.block_on(chitieu_server::export(&data_dir, &org_unit, &period))?;
+                    match xlsx {
+                        Some(path) => std::fs::write(&path, workbook)?,
+                        None => print!("{csv}"),
+                    }
+                }
+                "targets" => {
+                    if xlsx.is_some() {
+                        anyhow::bail!("--xlsx is for the report layout");
+                    }
+                    let table = runtime.block_on(chitieu_server::export_targets(
+                        &data_dir,
+                        org_unit.as_deref(),
+                        period.as_deref(),
+                    ))?;
+                    print!("{table}");
+                }
+                other => anyhow::bail!("--layout is report or targets, not `{other}`"),
             }
             Ok(())
         }

@@ -153,6 +153,7 @@ use chrono::Datelike;
 /// The columns of the seed layouts.
 #[derive(Debug, Default, Clone, Copy)]
 struct Columns {
+    org_unit: Option<usize>,
     province: Option<usize>,
     district: Option<usize>,
     document: Option<usize>,
@@ -177,6 +178,7 @@ struct Columns {
 fn columns(header: &[Cell]) -> Columns {
     let f = |names: &[&str]| find_column(header, names);
     Columns {
+        org_unit: f(&["org_unit", "ma don vi"]),
         province: f(&["province", "tinh", "tinh/thanh pho"]),
         district: f(&["district", "huyen", "quan/huyen", "huyen/thi xa"]),
         document: f(&["document", "van ban"]),
@@ -302,6 +304,7 @@ impl<'a> Places<'a> {
         name: &str,
         level: OrgUnitLevel,
         parent: Option<&OrgUnitCode>,
+        code: Option<OrgUnitCode>,
     ) -> Result<OrgUnitCode, Problem> {
         let wanted = bare_name(name);
         if let Some(found) = self.all_units().find(|u| {
@@ -321,7 +324,7 @@ impl<'a> Places<'a> {
         } else {
             vec![full]
         };
-        let code = local
+        let derived = local
             .iter()
             .filter_map(|l| {
                 let raw = match parent {
@@ -330,7 +333,10 @@ impl<'a> Places<'a> {
                 };
                 OrgUnitCode::parse(&raw).ok()
             })
-            .find(|c| !self.code_taken(c))
+            .find(|c| !self.code_taken(c));
+        let code = code
+            .filter(|c| !self.code_taken(c))
+            .or(derived)
             .ok_or_else(|| {
                 Problem::at(
                     line,
@@ -355,8 +361,35 @@ impl<'a> Places<'a> {
 
     /// The org unit of a row: its district (under its province), or the flag.
     fn org_unit_of(&mut self, row: &Row, options: &Options) -> Result<OrgUnitCode, Vec<Problem>> {
+        // A code (an exported table has it) names a registered unit, or
+        // the code to register the province and district under.
+        let code = row.get(row.columns.org_unit);
+        let mut wanted = None;
+        if !code.is_empty() {
+            match OrgUnitCode::parse(code) {
+                Ok(c) if self.code_taken(&c) => return Ok(c),
+                Ok(c) => wanted = Some(c),
+                Err(e) => return Err(vec![Problem::at(row.line, Some("org_unit"), e.to_string())]),
+            }
+        }
         let district = row.get(row.columns.district);
         let province = row.get(row.columns.province);
+        if let Some(c) = &wanted {
+            if province.is_empty() {
+                return Err(vec![Problem::at(
+                    row.line,
+                    Some("org_unit"),
+                    format!("org unit `{c}` is not registered; fill province (and district) to register it"),
+                )]);
+            }
+        }
+        let (province_code, district_code) = match &wanted {
+            Some(c) => match c.as_str().split_once('.') {
+                Some((p, _)) => (OrgUnitCode::parse(p).ok(), Some(c.clone())),
+                None => (Some(c.clone()), None),
+            },
+            None => (None, None),
+        };
         match (province, district) {
             ("", "") => options.org_unit.clone().ok_or_else(|| {
                 vec![Problem::at(
@@ -367,13 +400,19 @@ impl<'a> Places<'a> {
             }),
             (p, d) if !p.is_empty() => {
                 let province = self
-                    .unit(row.line, p, OrgUnitLevel::Province, None)
+                    .unit(row.line, p, OrgUnitLevel::Province, None, province_code)
                     .map_err(|e| vec![e])?;
                 if d.is_empty() {
                     Ok(province)
                 } else {
-                    self.unit(row.line, d, OrgUnitLevel::District, Some(&province))
-                        .map_err(|e| vec![e])
+                    self.unit(
+                        row.line,
+                        d,
+                        OrgUnitLevel::District,
+                        Some(&province),
+                        district_code,
+                    )
+                    .map_err(|e| vec![e])
                 }
             }
             (_, d) => {
