@@ -198,10 +198,10 @@ impl TestApp {
         reply
     }
 
-    /// The id of a demo indicator by its exact name.
+    /// The id of an indicator of Cần Đước's 2025 programme (38-CTr/HU) by its exact name.
     pub async fn indicator_id(&self, name: &str) -> String {
         let data = self
-            .gql("auditor", "query($n: String!) { indicators(filter: {name: $n}, first: 100) { edges { node { id name } } } }", json!({ "n": name }))
+            .gql("auditor", "query($n: String!) { indicators(filter: {name: $n, orgUnit: \"LA.CAN-DUOC\", period: \"2025\"}, first: 100) { edges { node { id name } } } }", json!({ "n": name }))
             .await;
         data["indicators"]["edges"]
             .as_array()

@@ -18,8 +18,8 @@ async fn every_root_query_answers_with_the_demo_data() {
                     history(first: 2) { totalCount pageInfo { hasNextPage endCursor } edges { node { kind version actor { id role } } } } }
                 indicators(filter: {orgUnit: "LA.CAN-DUOC", includeDescendants: true, period: "2025"}, first: 5) {
                     totalCount pageInfo { hasNextPage } edges { cursor node { name orgUnitCode } } }
-                auditTrail(filter: {actor: "pkt-tieu-can", orgUnit: "LA"}, first: 10) { edges { node { kind actor { name } orgUnit } } }
-                summary(orgUnit: "TV.TIEU-CAN", period: "2022") { exceeded met notMet noData total }
+                auditTrail(filter: {actor: "reporter.can-duoc", orgUnit: "LA"}, first: 10) { edges { node { kind actor { name } orgUnit } } }
+                summary(orgUnit: "TV.TIEU-CAN", period: "2022") { exceeded met notMet noData withoutTarget total }
                 orgUnits { code level parent }
                 documents { number title }
                 ledger { position hash projectedPosition }
@@ -33,12 +33,18 @@ async fn every_root_query_answers_with_the_demo_data() {
     assert_eq!(indicator["targets"][0]["track"], "ASSIGNED");
     assert_eq!(indicator["targets"][0]["value"], "581");
     assert_eq!(indicator["targets"][0]["document"]["number"], "101-NQ/TU");
-    assert_eq!(indicator["targets"][1]["value"], "600");
+    // The district's own 581 (its appendix) and stretch 600 (its body).
+    assert_eq!(indicator["targets"][1]["track"], "RESOLUTION");
+    assert_eq!(indicator["targets"][1]["value"], "581");
+    assert_eq!(indicator["targets"][1]["document"]["number"], "38-CTr/HU");
+    assert_eq!(indicator["targets"][2]["track"], "STRETCH");
+    assert_eq!(indicator["targets"][2]["value"], "600");
     assert_eq!(indicator["latestActual"]["figure"], "612.4");
     assert_eq!(indicator["latestActual"]["status"], "FINAL");
     assert_eq!(indicator["achievement"]["percentOfTarget"], "102.07");
     assert_eq!(indicator["achievement"]["status"], "EXCEEDED");
-    assert_eq!(indicator["history"]["totalCount"], 5);
+    // Defined, three targets, an estimate and the final figure.
+    assert_eq!(indicator["history"]["totalCount"], 6);
     assert_eq!(indicator["history"]["pageInfo"]["hasNextPage"], true);
     assert_eq!(
         indicator["history"]["edges"][0]["node"]["kind"],
@@ -50,8 +56,8 @@ async fn every_root_query_answers_with_the_demo_data() {
     );
     let list = &data["indicators"];
     assert_eq!(
-        list["totalCount"], 12,
-        "11 district indicators and the town's own"
+        list["totalCount"], 57,
+        "the 58 target rows of 38-CTr/HU, budget revenue's two tracks on one indicator"
     );
     assert_eq!(list["edges"].as_array().unwrap().len(), 5);
     assert_eq!(list["pageInfo"]["hasNextPage"], true);
@@ -63,12 +69,15 @@ async fn every_root_query_answers_with_the_demo_data() {
     );
     assert!(trail.iter().all(|e| e["node"]["kind"] == "actual_reported"));
     let summary = &data["summary"];
-    assert_eq!(summary["total"], 6);
+    // Every 2022 result of 002; seven carry the target written next to them.
+    assert_eq!(summary["total"], 164);
     assert_eq!(
         summary["exceeded"], 5,
-        "investment, cash crops, enterprises, electricity, insurance"
+        "growth, investment, cash crops, enterprises, labour export"
     );
+    assert_eq!(summary["met"], 1, "canals dredged 70/70");
     assert_eq!(summary["notMet"], 1, "disbursement 91,86%");
+    assert_eq!(summary["withoutTarget"], 157);
     assert_eq!(data["orgUnits"].as_array().unwrap().len(), 9);
     assert!(data["documents"]
         .as_array()
@@ -124,9 +133,18 @@ async fn paging_continues_after_the_cursor_and_name_search_ignores_diacritics() 
             json!({}),
         )
         .await;
-    assert_eq!(
-        found["indicators"]["edges"][0]["node"]["name"],
-        "Thu ngân sách"
+    let names: Vec<&str> = found["indicators"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["name"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"Thu ngân sách"), "{names:?}");
+    assert!(
+        names
+            .iter()
+            .all(|n| n.to_lowercase().contains("thu ngân sách")),
+        "{names:?}"
     );
 }
 
@@ -172,7 +190,7 @@ async fn as_of_returns_the_figure_believed_before_a_revision() {
         "Hạn mặn kéo dài"
     );
     let listed = app
-        .gql("auditor", "query($at: DateTime) { indicators(filter: {name: \"lua\"}, asOf: $at) { edges { node { targets { value } } } } }", json!({ "at": before.to_rfc3339() }))
+        .gql("auditor", "query($at: DateTime) { indicators(filter: {name: \"san luong lua\", orgUnit: \"LA.CAN-DUOC\"}, asOf: $at) { edges { node { targets { value } } } } }", json!({ "at": before.to_rfc3339() }))
         .await;
     assert_eq!(
         listed["indicators"]["edges"][0]["node"]["targets"][0]["value"],

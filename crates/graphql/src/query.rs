@@ -268,6 +268,7 @@ impl QueryRoot {
             met: s.met,
             not_met: s.not_met,
             no_data: s.no_data,
+            without_target: s.without_target,
             total: s.total(),
         })
     }

@@ -604,8 +604,10 @@ pub struct Summary {
     pub met: u64,
     /// Chưa đạt.
     pub not_met: u64,
-    /// Nothing to judge by.
+    /// A target, but nothing reported yet (or nothing to judge by).
     pub no_data: u64,
+    /// No target on any track: results reported for the record.
+    pub without_target: u64,
     /// All indicators.
     pub total: u64,
 }

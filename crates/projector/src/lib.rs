@@ -19,7 +19,7 @@ pub mod report;
 pub mod targets_table;
 pub mod view;
 
-pub use model::{AuditEntry, HistoryEntry, OrgUnitView, Summary};
+pub use model::{AuditEntry, HistoryEntry, OrgUnitView, Standing, Summary};
 pub use projector::{
     category_name, status_name, ProjectionError, Projector, PROJECTION_TREE, READ_MODEL_VERSION,
 };

@@ -36,22 +36,38 @@ pub struct Summary {
     pub met: u64,
     /// Chưa đạt.
     pub not_met: u64,
-    /// Nothing reported, or nothing to judge by.
+    /// A target, but nothing reported, or nothing to judge by.
     pub no_data: u64,
+    /// No target on any track: results reported for the record (most of
+    /// 002's results of 2022), or an indicator still to be given one.
+    #[serde(default)]
+    pub without_target: u64,
+}
+
+/// Where an indicator counts in its summary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    /// Judged on its primary track.
+    Judged(AchievementStatus),
+    /// No target to judge by.
+    WithoutTarget,
 }
 
 impl Summary {
     /// All indicators counted.
     pub fn total(&self) -> u64 {
-        self.exceeded + self.met + self.not_met + self.no_data
+        self.exceeded + self.met + self.not_met + self.no_data + self.without_target
     }
 
-    pub(crate) fn slot(&mut self, status: AchievementStatus) -> &mut u64 {
-        match status {
-            AchievementStatus::Exceeded => &mut self.exceeded,
-            AchievementStatus::Met => &mut self.met,
-            AchievementStatus::NotMet => &mut self.not_met,
-            AchievementStatus::NoData | AchievementStatus::NotDue => &mut self.no_data,
+    pub(crate) fn slot(&mut self, standing: Standing) -> &mut u64 {
+        match standing {
+            Standing::WithoutTarget => &mut self.without_target,
+            Standing::Judged(AchievementStatus::Exceeded) => &mut self.exceeded,
+            Standing::Judged(AchievementStatus::Met) => &mut self.met,
+            Standing::Judged(AchievementStatus::NotMet) => &mut self.not_met,
+            Standing::Judged(AchievementStatus::NoData | AchievementStatus::NotDue) => {
+                &mut self.no_data
+            }
         }
     }
 }

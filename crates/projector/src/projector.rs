@@ -24,7 +24,7 @@ use tokio::sync::watch;
 /// Version of the read models' shape. Bump it whenever a view, a key or an
 /// index changes: on start, a projector that finds another version drops
 /// every read model and rebuilds from the log. No migrations.
-pub const READ_MODEL_VERSION: u32 = 2;
+pub const READ_MODEL_VERSION: u32 = 3;
 
 /// Name of the tree that holds every read model.
 pub const PROJECTION_TREE: &str = "projection";
@@ -307,7 +307,11 @@ impl<'a> Chunk<'a> {
             }
             Ok(key)
         };
-        let mut changes: Vec<(Option<AchievementStatus>, AchievementStatus, Vec<u8>)> = Vec::new();
+        let mut changes: Vec<(
+            Option<crate::model::Standing>,
+            crate::model::Standing,
+            Vec<u8>,
+        )> = Vec::new();
         for (id, slot) in &self.views {
             let Some(current) = &slot.current else {
                 continue;
@@ -331,8 +335,8 @@ impl<'a> Chunk<'a> {
                 keys::summary(d.org_unit.as_str(), &d.period.to_string()),
             )?;
             changes.push((
-                slot.original.as_ref().map(|o| o.settled_status()),
-                current.settled_status(),
+                slot.original.as_ref().map(|o| o.standing()),
+                current.standing(),
                 key,
             ));
         }

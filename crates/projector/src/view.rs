@@ -295,6 +295,15 @@ impl IndicatorView {
         }
     }
 
+    /// Where it counts in its summary: judged at the end of its period, or
+    /// without a target.
+    pub fn standing(&self) -> crate::model::Standing {
+        match self.primary_track() {
+            Some(_) => crate::model::Standing::Judged(self.settled_status()),
+            None => crate::model::Standing::WithoutTarget,
+        }
+    }
+
     /// Change of the current figure against the previous period's, in
     /// percent for amounts and in points for rates ("tăng 16,02% so cùng kỳ").
     pub fn change_on_previous(&self) -> Option<Decimal> {

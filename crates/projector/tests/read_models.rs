@@ -190,7 +190,8 @@ fn summaries_count_indicators_by_status_at_the_end_of_their_period() {
             exceeded: 1,
             met: 0,
             not_met: 1,
-            no_data: 0
+            no_data: 0,
+            without_target: 0,
         }
     );
     assert_eq!(

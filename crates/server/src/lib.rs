@@ -340,7 +340,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         };
         let system = Caller::System(actor(0));
         if store.head().position == 0 {
-            demo::load(&service, &[actor(0), actor(1), actor(2)])
+            let actors: Vec<_> = (0..people.len()).map(actor).collect();
+            demo::load(&service, &actors)
                 .await
                 .map_err(|e| anyhow::anyhow!("loading demo data: {e}"))?;
             for person in &people {

@@ -916,17 +916,24 @@ pub fn plan_actuals(
                 continue;
             }
         };
-        // The document: the row's, the flag's, else the unit's only one.
+        // The document: the row's, the flag's, else the unit's only one,
+        // or its only report (results come from reports).
         let document = match places.document(&row, &unit, options) {
             Ok(Some(d)) => Some(d),
             Ok(None) => {
-                let mut of_unit = state
+                let of_unit: Vec<&Document> = state
                     .documents
                     .values()
                     .chain(places.documents.values())
-                    .filter(|d| d.org_unit.as_ref() == Some(&unit));
-                match (of_unit.next(), of_unit.next()) {
-                    (Some(one), None) => Some(one.id),
+                    .filter(|d| d.org_unit.as_ref() == Some(&unit))
+                    .collect();
+                let reports: Vec<&Document> = of_unit
+                    .iter()
+                    .copied()
+                    .filter(|d| d.kind == DocumentKind::Report)
+                    .collect();
+                match (of_unit.as_slice(), reports.as_slice()) {
+                    ([one], _) | (_, [one]) => Some(one.id),
                     _ => None,
                 }
             }
