@@ -219,3 +219,55 @@ async fn health_and_readiness() {
         .unwrap();
     assert_eq!(ready["head"], ready["projected"]);
 }
+
+#[tokio::test]
+async fn the_demo_computes_every_achievement_the_documents_state() {
+    let app = spawn_app().await;
+    let actuals = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("demo/actuals.tsv"),
+    )
+    .unwrap();
+    let mut lines = actuals.lines();
+    let header: Vec<&str> = lines.next().unwrap().split('\t').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let mut checked = 0;
+    for line in lines {
+        let f: Vec<&str> = line.split('\t').collect();
+        let (name, target, stated) = (
+            f[col("indicator_vi")],
+            f[col("stated_target")],
+            f[col("stated_achievement_pct")],
+        );
+        if target.is_empty() || stated.is_empty() {
+            continue;
+        }
+        let data = app
+            .gql(
+                "auditor",
+                "query($n: String!) { indicators(filter: {name: $n, orgUnit: \"TV.TIEU-CAN\", period: \"2022\"}) { edges { node { name achievement { percentOfTarget } } } } }",
+                json!({ "n": name }),
+            )
+            .await;
+        let node = data["indicators"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| &e["node"])
+            .find(|n| n["name"] == name)
+            .unwrap_or_else(|| panic!("no indicator {name}"))
+            .clone();
+        let computed: f64 = node["achievement"]["percentOfTarget"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let stated: f64 = stated.parse().unwrap();
+        // The data README's rule: flagged when they differ by more than 0,01.
+        assert!(
+            (computed - stated).abs() <= 0.01,
+            "{name}: the document states {stated}%, the system computes {computed}%"
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 5, "the five rows stating both");
+}
