@@ -286,3 +286,32 @@ async fn refused_writes_say_why_and_write_nothing() {
         .clone();
     assert_eq!(before, after, "nothing was written");
 }
+
+#[tokio::test]
+async fn a_kept_answer_is_never_served_after_a_write() {
+    let app = spawn_app().await;
+    let rice = app.indicator_id("Sản lượng lúa").await;
+    let q = "query($id: ID!) { indicator(id: $id) { version latestActual { figure } } me { id } }";
+    // Asked twice: the second answer may come from the response cache.
+    let first = app.gql("viewer", q, json!({ "id": rice })).await;
+    let again = app.gql("viewer", q, json!({ "id": rice })).await;
+    assert_eq!(first, again);
+    assert_eq!(first["indicator"]["latestActual"], serde_json::Value::Null);
+    // The same query by someone else answers for them.
+    let auditor = app.gql("auditor", q, json!({ "id": rice })).await;
+    assert_eq!(auditor["me"]["id"], "ubkt");
+    assert_eq!(again["me"]["id"], "lanh-dao");
+    // A write through the API, then the same query.
+    app.gql(
+        "reporter",
+        r#"mutation($id: ID!) { reportActual(input: {indicator: $id, value: {amount: "84120.5"}, refersTo: "2025-12-31", status: FINAL}) { position } }"#,
+        json!({ "id": rice }),
+    )
+    .await;
+    let after = app.gql("viewer", q, json!({ "id": rice })).await;
+    assert_eq!(after["indicator"]["latestActual"]["figure"], "84120.5");
+    assert_eq!(
+        after["indicator"]["version"].as_u64().unwrap(),
+        first["indicator"]["version"].as_u64().unwrap() + 1
+    );
+}

@@ -11,6 +11,11 @@
 //! - a page of 50 indicators with targets and latest actual;
 //! - `reportActual` (durable, read-your-writes).
 //!
+//!
+//! Every scenario runs twice on the same data: with the response cache on
+//! (the default: a query's response is kept until the log moves) and off
+//! (every request resolved in full).
+//!
 //! The load generator runs on the same 2-core machine as the server.
 
 use serde_json::{json, Value};
@@ -26,7 +31,6 @@ struct Server {
     url: String,
     tokens: std::collections::HashMap<String, String>,
     child: std::process::Child,
-    _dir: tempfile::TempDir,
 }
 
 impl Drop for Server {
@@ -36,7 +40,9 @@ impl Drop for Server {
     }
 }
 
-fn start() -> Server {
+/// Starts the server on `dir` (demo data loaded when empty) with a response
+/// cache of `cache_mib` MiB.
+fn start(dir: &std::path::Path, cache_mib: usize) -> Server {
     let binary =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/release/chitieu");
     let status = Command::new("cargo")
@@ -44,10 +50,17 @@ fn start() -> Server {
         .status()
         .expect("cargo build");
     assert!(status.success());
-    let dir = tempfile::tempdir_in(".").expect("temp dir");
+    let config = dir.join("chitieu.toml");
+    std::fs::write(
+        &config,
+        format!("[limits]\nresponse_cache_mib = {cache_mib}\n"),
+    )
+    .expect("config");
     let mut child = Command::new(binary)
-        .args(["demo", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(dir.path().join("data"))
+        .args(["demo", "--listen", "127.0.0.1:0", "--config"])
+        .arg(&config)
+        .arg("--data-dir")
+        .arg(dir.join("data"))
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .spawn()
@@ -81,12 +94,7 @@ fn start() -> Server {
             tokens.insert(role.to_owned(), token);
         }
     }
-    Server {
-        url,
-        tokens,
-        child,
-        _dir: dir,
-    }
+    Server { url, tokens, child }
 }
 
 async fn call(
@@ -273,42 +281,74 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
-    let server = start();
+    let dir = tempfile::tempdir_in(".").expect("temp dir");
     println!(
         "machine: {} cores; {CONNECTIONS} connections; server and load generator share the machine",
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
-    runtime.block_on(async {
-        let ids = Arc::new(grow(&server, total).await);
-        let ceiling = load(&server, "viewer", seconds, |_| ("{ __typename }".to_owned(), json!({}))).await;
-        report("{ __typename } (ceiling)", &ceiling, None);
-        let c = ceiling.requests as f64 / ceiling.seconds;
-        let one_ids = ids.clone();
-        let one = load(&server, "auditor", seconds, move |n| {
-            (
-                "query($id: ID!) { indicator(id: $id) { id name version targets { track kind value revisions } latestActual { figure status refersTo } history(first: 20) { edges { node { position kind recordedAt actor { id name } before after reason } } } } }".to_owned(),
-                json!({ "id": one_ids[n % one_ids.len()] }),
-            )
-        })
-        .await;
-        report("one indicator with targets, latest actual, 20 history entries", &one, Some(c));
-        let page = load(&server, "viewer", seconds, |n| {
-            let org = ["LA.CAN-DUOC", "TV.TIEU-CAN", "AG.CHO-MOI", "HG.PHUNG-HIEP"][n % 4];
-            (
-                "query($org: ID!) { indicators(filter: {orgUnit: $org, period: \"2025\"}, first: 50) { totalCount edges { node { id name targets { track value } latestActual { figure status } } } } }".to_owned(),
-                json!({ "org": org }),
-            )
-        })
-        .await;
-        report("a page of 50 indicators with targets and latest actual", &page, Some(c));
-        let write_ids = ids.clone();
-        let writes = load(&server, "reporter", seconds, move |n| {
-            (
-                "mutation($id: ID!, $v: Decimal!) { reportActual(input: {indicator: $id, value: {amount: $v}, refersTo: \"2025-12-31\", status: ESTIMATE}) { position indicator { version } } }".to_owned(),
-                json!({ "id": write_ids[n % write_ids.len()], "v": format!("{}.5", 1000 + n % 97) }),
-            )
-        })
-        .await;
-        report("reportActual (durable, read-your-writes)", &writes, None);
-    });
+    let mut ids: Option<Arc<Vec<String>>> = None;
+    // The same data, served with the response cache on (the default) and off.
+    for (label, cache_mib) in [
+        ("response cache on (64 MiB, the default)", 64),
+        ("response cache off", 0),
+    ] {
+        let server = start(dir.path(), cache_mib);
+        println!("-- {label}");
+        runtime.block_on(async {
+            let ids = match &ids {
+                Some(ids) => ids.clone(),
+                None => {
+                    let grown = Arc::new(grow(&server, total).await);
+                    ids = Some(grown.clone());
+                    grown
+                }
+            };
+            scenarios(&server, ids, seconds).await;
+        });
+        drop(server);
+    }
+}
+
+async fn scenarios(server: &Server, ids: Arc<Vec<String>>, seconds: f64) {
+    let ceiling = load(server, "viewer", seconds, |_| {
+        ("{ __typename }".to_owned(), json!({}))
+    })
+    .await;
+    report("{ __typename } (ceiling)", &ceiling, None);
+    let c = ceiling.requests as f64 / ceiling.seconds;
+    let one_ids = ids.clone();
+    let one = load(server, "auditor", seconds, move |n| {
+        (
+            "query($id: ID!) { indicator(id: $id) { id name version targets { track kind value revisions } latestActual { figure status refersTo } history(first: 20) { edges { node { position kind recordedAt actor { id name } before after reason } } } } }".to_owned(),
+            json!({ "id": one_ids[n % one_ids.len()] }),
+        )
+    })
+    .await;
+    report(
+        "one indicator with targets, latest actual, 20 history entries",
+        &one,
+        Some(c),
+    );
+    let page = load(server, "viewer", seconds, |n| {
+        let org = ["LA.CAN-DUOC", "TV.TIEU-CAN", "AG.CHO-MOI", "HG.PHUNG-HIEP"][n % 4];
+        (
+            "query($org: ID!) { indicators(filter: {orgUnit: $org, period: \"2025\"}, first: 50) { totalCount edges { node { id name targets { track value } latestActual { figure status } } } } }".to_owned(),
+            json!({ "org": org }),
+        )
+    })
+    .await;
+    report(
+        "a page of 50 indicators with targets and latest actual",
+        &page,
+        Some(c),
+    );
+    let write_ids = ids.clone();
+    let writes = load(server, "reporter", seconds, move |n| {
+        (
+            "mutation($id: ID!, $v: Decimal!) { reportActual(input: {indicator: $id, value: {amount: $v}, refersTo: \"2025-12-31\", status: ESTIMATE}) { position indicator { version } } }".to_owned(),
+            json!({ "id": write_ids[n % write_ids.len()], "v": format!("{}.5", 1000 + n % 97) }),
+        )
+    })
+    .await;
+    report("reportActual (durable, read-your-writes)", &writes, None);
 }

@@ -40,6 +40,9 @@ pub struct LimitsConfig {
     pub timeout_ms: u64,
     /// Time between WebSocket keep-alive pings (and token re-checks), in milliseconds.
     pub ws_ping_ms: u64,
+    /// Memory for responses of read-only queries, kept while nothing
+    /// changes (any write empties it), in MiB; 0 keeps none.
+    pub response_cache_mib: usize,
 }
 
 impl Default for LimitsConfig {
@@ -52,6 +55,7 @@ impl Default for LimitsConfig {
             body_bytes: 256 * 1024,
             timeout_ms: 10_000,
             ws_ping_ms: 15_000,
+            response_cache_mib: 64,
         }
     }
 }

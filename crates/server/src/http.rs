@@ -12,6 +12,7 @@
 //!   re-checks its token at every ping (a revocation closes it with 4403).
 //! - `/healthz`: alive. `/readyz`: store open and projector caught up.
 
+use crate::cache::{ResponseCache, Stamp};
 use crate::tokens::FailedAuths;
 use async_graphql::http::{WebSocketProtocols, WsMessage, ALL_WEBSOCKET_PROTOCOLS};
 use async_graphql::parser::types::OperationType;
@@ -50,6 +51,8 @@ pub struct HttpState {
     pub anonymous_reads: bool,
     /// Time between keep-alive pings (and token re-checks) on WebSockets.
     pub ping_every: Duration,
+    /// Responses of read-only queries while nothing changes; parsed queries.
+    pub cache: Arc<ResponseCache>,
 }
 
 /// The router.
@@ -71,6 +74,14 @@ fn error_body(message: &str, code: &str) -> serde_json::Value {
 
 fn respond(status: StatusCode, media_type: &'static str, body: &serde_json::Value) -> Response {
     let mut response = (status, serde_json::to_vec(body).unwrap_or_default()).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(media_type));
+    response
+}
+
+fn respond_bytes(status: StatusCode, media_type: &'static str, body: Bytes) -> Response {
+    let mut response = (status, body).into_response();
     response
         .headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(media_type));
@@ -148,6 +159,37 @@ impl HttpState {
             Ok(p) => p,
             Err(response) => return *response,
         };
+        let who = principal
+            .as_ref()
+            .map(|p| p.principal.to_string())
+            .unwrap_or_default();
+        let media = media_type(headers);
+        // A query seen before is not parsed again; its response, if kept
+        // for the current state, is sent as it is.
+        let mut kept: Option<(Stamp, String)> = None;
+        let mut batch = batch;
+        if let BatchRequest::Single(request) = &mut batch {
+            if let Some(document) = self.cache.document(&request.query) {
+                if self.cache.enabled() {
+                    let variables = serde_json::to_string(&request.variables).unwrap_or_default();
+                    let key = ResponseCache::key(
+                        &document,
+                        &request.query,
+                        request.operation_name.as_deref(),
+                        &variables,
+                        &who,
+                    );
+                    if let Some(key) = key {
+                        let stamp = self.stamp();
+                        if let Some(body) = self.cache.get(stamp, &key) {
+                            return respond_bytes(StatusCode::OK, media, body);
+                        }
+                        kept = Some((stamp, key));
+                    }
+                }
+                request.set_parsed_query(document);
+            }
+        }
         let batch = batch.data(AnonymousReads(self.anonymous_reads));
         let batch = match principal {
             Some(p) => batch.data(p),
@@ -173,7 +215,6 @@ impl HttpState {
                 );
             }
         };
-        let media = media_type(headers);
         let executed =
             |r: &async_graphql::Response| !(r.data == async_graphql::Value::Null && r.is_err());
         let status = match &response {
@@ -181,8 +222,23 @@ impl HttpState {
             async_graphql::BatchResponse::Single(r) if !executed(r) => StatusCode::BAD_REQUEST,
             _ => StatusCode::OK,
         };
-        let body = serde_json::to_value(&response).unwrap_or_default();
-        respond(status, media, &body)
+        let body = Bytes::from(serde_json::to_vec(&response).unwrap_or_default());
+        if let (Some((before, key)), async_graphql::BatchResponse::Single(r)) = (kept, &response) {
+            if r.errors.is_empty() {
+                self.cache.put(before, self.stamp(), key, body.clone());
+            }
+        }
+        respond_bytes(status, media, body)
+    }
+
+    /// What the answers depend on besides the request: the log's head, the
+    /// read models' position and the date.
+    fn stamp(&self) -> Stamp {
+        Stamp {
+            head: self.app.store.head().position,
+            projected: self.app.read.projector().position(),
+            today: (self.app.today)(),
+        }
     }
 }
 

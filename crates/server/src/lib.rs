@@ -1,6 +1,7 @@
 //! The chitieu server: wires the store, the projector, the write side and
 //! the GraphQL schema to HTTP, and loads the demo data.
 
+pub mod cache;
 pub mod config;
 pub mod demo;
 pub mod http;
@@ -399,6 +400,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         graphiql: config.introspection,
         anonymous_reads: config.anonymous_reads,
         ping_every: Duration::from_millis(config.limits.ws_ping_ms.max(10)),
+        cache: Arc::new(cache::ResponseCache::new(
+            config.limits.response_cache_mib.saturating_mul(1 << 20),
+        )),
     };
     let router = http::router(state, config.limits.body_bytes);
     let router = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
