@@ -72,13 +72,15 @@ pub fn history_connection(
     let app = ctx.data_unchecked::<App>();
     let entries = app.read.history(id).map_err(ApiError::from)?;
     let total = entries.len() as u64;
-    let rest: Vec<_> = entries.into_iter().filter(|e| e.version > after).collect();
+    let rest: Vec<_> = entries.iter().filter(|e| e.version > after).collect();
     let has_next = rest.len() > first;
     let mut connection =
         Connection::with_additional_fields(after > 0, has_next, TotalCount { total_count: total });
     for entry in rest.into_iter().take(first) {
         let cursor = encode_cursor("v", entry.version);
-        connection.edges.push(Edge::new(cursor, entry.into()));
+        connection
+            .edges
+            .push(Edge::new(cursor, entry.clone().into()));
     }
     Ok(connection)
 }

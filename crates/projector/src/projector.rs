@@ -620,6 +620,11 @@ impl ViewCache {
         self.views.lock().ok()?.get(&id).cloned()
     }
 
+    /// The version of a cached view, without copying it.
+    pub(crate) fn version(&self, id: IndicatorId) -> Option<u64> {
+        self.views.lock().ok()?.get(&id).map(|v| v.version)
+    }
+
     fn refresh(&self, changed: Vec<IndicatorView>) {
         if let Ok(mut views) = self.views.lock() {
             for view in changed {

@@ -51,14 +51,26 @@ pub struct AuditFilter {
 #[derive(Clone)]
 pub struct ReadModel {
     projector: Arc<Projector>,
+    histories: Arc<std::sync::Mutex<HistoryCache>>,
 }
+
+/// Histories already folded, by indicator, with the version they end at:
+/// a history only grows, so one that ends at the indicator's current
+/// version is the whole of it.
+type HistoryCache = std::collections::HashMap<IndicatorId, (u64, Arc<Vec<HistoryEntry>>)>;
+
+/// Most histories kept (emptied when full).
+const HISTORY_CACHE_ENTRIES: usize = 20_000;
 
 type Decoded = Vec<(RecordedEvent, Event)>;
 
 impl ReadModel {
     /// Reads what `projector` maintains.
     pub fn new(projector: Arc<Projector>) -> Self {
-        ReadModel { projector }
+        ReadModel {
+            projector,
+            histories: Arc::default(),
+        }
     }
 
     fn tree(&self) -> &sled::Tree {
@@ -376,8 +388,39 @@ impl ReadModel {
     }
 
     /// The indicator's history: one entry per event, oldest first, with
-    /// the value each event replaced and the one it set.
-    pub fn history(&self, id: IndicatorId) -> Result<Vec<HistoryEntry>, ProjectionError> {
+    /// the value each event replaced and the one it set. Folded from the
+    /// log once per version of the indicator.
+    pub fn history(&self, id: IndicatorId) -> Result<Arc<Vec<HistoryEntry>>, ProjectionError> {
+        let version = match self.projector.views.version(id) {
+            Some(v) => Some(v),
+            None => self.indicator(id)?.map(|v| v.version),
+        };
+        if let Some(version) = version {
+            let histories = self
+                .histories
+                .lock()
+                .map_err(|_| ProjectionError::Stopped)?;
+            if let Some((at, history)) = histories.get(&id) {
+                if *at == version {
+                    return Ok(history.clone());
+                }
+            }
+        }
+        let history = Arc::new(self.fold_history(id)?);
+        if let Some(last) = history.last() {
+            let mut histories = self
+                .histories
+                .lock()
+                .map_err(|_| ProjectionError::Stopped)?;
+            if histories.len() >= HISTORY_CACHE_ENTRIES {
+                histories.clear();
+            }
+            histories.insert(id, (last.version, history.clone()));
+        }
+        Ok(history)
+    }
+
+    fn fold_history(&self, id: IndicatorId) -> Result<Vec<HistoryEntry>, ProjectionError> {
         let events = self.stream(id)?;
         let mut view: Option<IndicatorView> = None;
         let mut out = Vec::with_capacity(events.len());
