@@ -77,6 +77,27 @@ async fn abusive_queries_are_refused_with_clear_errors() {
     let ok = app.post(Some("viewer"), json!(small)).await;
     assert_eq!(ok.status, 200);
     assert_eq!(ok.body.as_array().unwrap().len(), 2);
+    // Aliases count in every operation of a batch, and over GET.
+    let aliased_batch = json!([
+        { "query": "{ orgUnits { code } }" },
+        { "query": format!("{{ {aliases} }}") }
+    ]);
+    let refused = app.post(Some("viewer"), aliased_batch).await;
+    assert_eq!(refused.status, 400);
+    assert_eq!(refused.code(), Some("VALIDATION"), "{}", refused.body);
+    let over_get = app
+        .client
+        .get(&app.url)
+        .query(&[("query", format!("{{ {aliases} }}"))])
+        .bearer_auth(&app.tokens["viewer"])
+        .send()
+        .await
+        .unwrap();
+    let body: serde_json::Value = over_get.json().await.unwrap();
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "VALIDATION",
+        "{body}"
+    );
     // Body size.
     let huge = format!("{{ orgUnits {{ code }} }} # {}", "x".repeat(30_000));
     let too_big = app

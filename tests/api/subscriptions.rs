@@ -97,3 +97,43 @@ async fn a_websocket_without_a_valid_token_is_refused() {
         other => panic!("expected a close frame, got {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn a_subscription_with_too_many_aliases_is_refused() {
+    let app = spawn_app().await;
+    let mut request = app
+        .url
+        .replace("http://", "ws://")
+        .into_client_request()
+        .unwrap();
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        "graphql-transport-ws".parse().unwrap(),
+    );
+    let (mut ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let init = json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {}", app.tokens["viewer"]) } });
+    ws.send(Message::Text(init.to_string().into()))
+        .await
+        .unwrap();
+    assert_eq!(next_json(&mut ws).await["type"], "connection_ack");
+    // The default limit is 30 aliases.
+    let aliases = (0..31)
+        .map(|i| format!("p{i}: position"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let subscribe = json!({
+        "id": "1",
+        "type": "subscribe",
+        "payload": { "query": format!("subscription {{ indicatorEvents {{ {aliases} }} }}") }
+    });
+    ws.send(Message::Text(subscribe.to_string().into()))
+        .await
+        .unwrap();
+    let reply = next_json(&mut ws).await;
+    // async-graphql answers a refused operation with one `next` carrying the error.
+    assert_eq!(reply["payload"]["data"], Value::Null, "{reply}");
+    assert_eq!(
+        reply["payload"]["errors"][0]["extensions"]["code"], "VALIDATION",
+        "{reply}"
+    );
+}

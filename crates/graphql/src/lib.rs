@@ -73,6 +73,17 @@ impl Default for Limits {
 
 /// Builds the schema. `app` may be `None` only to print the SDL.
 pub fn build_schema(app: Option<App>, limits: Limits) -> ChitieuSchema {
+    schema(app, limits, true)
+}
+
+/// The schema for a transport that checks every document with
+/// [`limits::check_aliases`] before executing it (the alias limit is then
+/// not an extension, which would cost every field resolution).
+pub fn build_http_schema(app: Option<App>, limits: Limits) -> ChitieuSchema {
+    schema(app, limits, false)
+}
+
+fn schema(app: Option<App>, limits: Limits, alias_extension: bool) -> ChitieuSchema {
     let mut builder = Schema::build(
         query::QueryRoot,
         mutation::MutationRoot,
@@ -80,10 +91,12 @@ pub fn build_schema(app: Option<App>, limits: Limits) -> ChitieuSchema {
     )
     .limit_depth(limits.depth)
     .limit_complexity(limits.complexity)
-    .limit_recursive_depth(32)
-    .extension(limits::AliasLimit {
-        max: limits.aliases,
-    });
+    .limit_recursive_depth(32);
+    if alias_extension {
+        builder = builder.extension(limits::AliasLimit {
+            max: limits.aliases,
+        });
+    }
     if !limits.introspection {
         builder = builder.disable_introspection();
     }

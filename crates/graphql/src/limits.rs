@@ -1,6 +1,12 @@
 //! Limits async-graphql does not have: aliases per request. (Depth,
 //! complexity and recursion are set on the schema; page size in the
 //! connections; body size, time and batches in the server.)
+//!
+//! As an extension, the check costs every field of every request a trip
+//! through the extension chain (a quarter of a cold read's time), so the
+//! HTTP transport, which parses each document anyway, calls
+//! [`check_aliases`] itself on a schema without the extension
+//! ([`crate::build_http_schema`]); WebSockets keep the extension.
 
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
@@ -36,6 +42,32 @@ fn count(set: &SelectionSet) -> usize {
         .sum()
 }
 
+/// Refuses a document with more than `max` aliased fields (in its
+/// operations and fragments), with a `VALIDATION` error.
+pub fn check_aliases(document: &ExecutableDocument, max: usize) -> ServerResult<()> {
+    let aliases: usize = document
+        .operations
+        .iter()
+        .map(|(_, op)| count(&op.node.selection_set.node))
+        .sum::<usize>()
+        + document
+            .fragments
+            .values()
+            .map(|f| count(&f.node.selection_set.node))
+            .sum::<usize>();
+    if aliases > max {
+        let mut error = ServerError::new(
+            format!("the request uses {aliases} aliases; at most {max} are allowed"),
+            None,
+        );
+        let mut extensions = async_graphql::ErrorExtensionValues::default();
+        extensions.set("code", "VALIDATION");
+        error.extensions = Some(extensions);
+        return Err(error);
+    }
+    Ok(())
+}
+
 #[async_trait::async_trait]
 impl Extension for AliasLimitExtension {
     async fn parse_query(
@@ -46,29 +78,7 @@ impl Extension for AliasLimitExtension {
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
         let document = next.run(ctx, query, variables).await?;
-        let aliases: usize = document
-            .operations
-            .iter()
-            .map(|(_, op)| count(&op.node.selection_set.node))
-            .sum::<usize>()
-            + document
-                .fragments
-                .values()
-                .map(|f| count(&f.node.selection_set.node))
-                .sum::<usize>();
-        if aliases > self.max {
-            let mut error = ServerError::new(
-                format!(
-                    "the request uses {aliases} aliases; at most {} are allowed",
-                    self.max
-                ),
-                None,
-            );
-            let mut extensions = async_graphql::ErrorExtensionValues::default();
-            extensions.set("code", "VALIDATION");
-            error.extensions = Some(extensions);
-            return Err(error);
-        }
+        check_aliases(&document, self.max)?;
         Ok(document)
     }
 }

@@ -35,8 +35,12 @@ use std::time::Duration;
 /// Everything a handler needs.
 #[derive(Clone)]
 pub struct HttpState {
-    /// The schema.
+    /// The schema for HTTP requests (aliases checked here, not by an extension).
     pub schema: ChitieuSchema,
+    /// The schema for WebSockets (with the alias-limit extension).
+    pub ws_schema: ChitieuSchema,
+    /// Most aliases per request.
+    pub max_aliases: usize,
     /// The application.
     pub app: App,
     /// Failed authentications per client address.
@@ -168,8 +172,38 @@ impl HttpState {
         // for the current state, is sent as it is.
         let mut kept: Option<(Stamp, String)> = None;
         let mut batch = batch;
+        // Every document is parsed here (once per distinct query) and its
+        // aliases counted; the executor takes the parsed document.
+        if let BatchRequest::Batch(requests) = &mut batch {
+            for request in requests.iter_mut() {
+                if let Some(document) = self.cache.document(&request.query) {
+                    if let Err(e) =
+                        chitieu_graphql::limits::check_aliases(&document, self.max_aliases)
+                    {
+                        return request_error(
+                            headers,
+                            StatusCode::BAD_REQUEST,
+                            &e.message,
+                            "VALIDATION",
+                        );
+                    }
+                    request.set_parsed_query(document);
+                }
+            }
+        }
         if let BatchRequest::Single(request) = &mut batch {
             if let Some(document) = self.cache.document(&request.query) {
+                if let Err(e) = chitieu_graphql::limits::check_aliases(&document, self.max_aliases)
+                {
+                    let response = async_graphql::Response::from_errors(vec![e]);
+                    let status = if media == GRAPHQL_RESPONSE {
+                        StatusCode::BAD_REQUEST
+                    } else {
+                        StatusCode::OK
+                    };
+                    let body = serde_json::to_vec(&response).unwrap_or_default();
+                    return respond_bytes(status, media, Bytes::from(body));
+                }
                 if self.cache.enabled() {
                     let variables = serde_json::to_string(&request.variables).unwrap_or_default();
                     let key = ResponseCache::key(
@@ -449,7 +483,7 @@ async fn serve_socket(
     // ping: a revocation closes an open subscription too.
     let authenticated_with: Arc<std::sync::Mutex<Option<String>>> = Arc::default();
     let remembered = authenticated_with.clone();
-    let mut output = async_graphql::http::WebSocket::new(state.schema.clone(), input, protocol)
+    let mut output = async_graphql::http::WebSocket::new(state.ws_schema.clone(), input, protocol)
         .on_connection_init(move |payload| async move {
             let mut data = Data::default();
             data.insert(AnonymousReads(anonymous_reads));

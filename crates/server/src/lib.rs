@@ -11,7 +11,7 @@ pub mod tokens;
 
 use anyhow::Context as _;
 use chitieu_domain::{Command, PrincipalId, Text};
-use chitieu_graphql::{build_schema, App, Limits};
+use chitieu_graphql::{build_http_schema, build_schema, App, Limits};
 use chitieu_projector::{Projector, ReadModel};
 use chitieu_service::CommandService;
 use chitieu_service::{Caller, WriteOptions};
@@ -390,9 +390,14 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         aliases: config.limits.aliases,
         introspection: config.introspection,
     };
-    let schema = build_schema(Some(app.clone()), limits);
+    // HTTP checks aliases on the document it parses; WebSockets let the
+    // schema's extension do it.
+    let schema = build_http_schema(Some(app.clone()), limits);
+    let ws_schema = build_schema(Some(app.clone()), limits);
     let state = http::HttpState {
         schema,
+        ws_schema,
+        max_aliases: config.limits.aliases,
         app,
         failed_auths: Arc::new(tokens::FailedAuths::new(20, Duration::from_secs(60))),
         max_batch: config.limits.batch,
