@@ -137,3 +137,43 @@ async fn a_subscription_with_too_many_aliases_is_refused() {
         "{reply}"
     );
 }
+
+#[tokio::test]
+async fn the_server_pings_an_idle_websocket_at_the_configured_interval() {
+    let app = spawn_app_with(Some("[limits]\nws_ping_ms = 200\n")).await;
+    let mut request = app
+        .url
+        .replace("http://", "ws://")
+        .into_client_request()
+        .unwrap();
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        "graphql-transport-ws".parse().unwrap(),
+    );
+    let (mut ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let init = json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {}", app.tokens["viewer"]) } });
+    ws.send(Message::Text(init.to_string().into()))
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    let mut pings = 0;
+    while pings < 3 {
+        let message = tokio::time::timeout(std::time::Duration::from_secs(5), ws.next())
+            .await
+            .expect("no ping within 5 s")
+            .unwrap()
+            .unwrap();
+        if let Message::Text(text) = message {
+            let value: Value = serde_json::from_str(&text).unwrap();
+            if value["type"] == "ping" {
+                pings += 1;
+            }
+        }
+    }
+    // Three pings at 200 ms take at least 400 ms (the first may come at once).
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(400),
+        "{:?}",
+        started.elapsed()
+    );
+}
