@@ -195,3 +195,22 @@ async fn graphql_over_http_status_codes_and_methods() {
         .unwrap();
     assert_eq!(text.status().as_u16(), 415);
 }
+
+#[tokio::test]
+async fn a_request_past_its_time_limit_gets_503_and_the_server_goes_on() {
+    // 1 ms: verifying the demo's whole ledger (~1,300 hash-chained events,
+    // in a debug build) takes longer.
+    let app = spawn_app_with(Some("[limits]\ntimeout_ms = 1\n")).await;
+    let slow = app
+        .post(
+            Some("auditor"),
+            json!({ "query": "{ verifyLedger { ok checked } }" }),
+        )
+        .await;
+    assert_eq!(slow.status, 503, "{}", slow.body);
+    assert_eq!(slow.code(), Some("TIMEOUT"), "{}", slow.body);
+    let quick = app
+        .post(Some("viewer"), json!({ "query": "{ __typename }" }))
+        .await;
+    assert_eq!(quick.status, 200, "{}", quick.body);
+}

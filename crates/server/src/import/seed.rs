@@ -21,7 +21,7 @@ use super::{find_column, measure_of, Cell, Options, Problem, Step, Table};
 use chitieu_domain::number::parse_plain;
 use chitieu_domain::target_text::parse_target_text;
 use chitieu_domain::*;
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 use std::collections::{BTreeMap, BTreeSet};
 use uuid::Uuid;
@@ -127,7 +127,7 @@ pub fn actual_period(raw: &str) -> Option<(Period, NaiveDate)> {
     }
     if let Some(rest) = key.strip_prefix("den ") {
         if let Some(day) = parse_date(rest) {
-            return Some((Period::Year(day.year_ce().1 as i32), day));
+            return Some((Period::Year(day.year()), day));
         }
     }
     if let Ok(period) = Period::parse(raw) {
@@ -147,8 +147,6 @@ pub fn actual_period(raw: &str) -> Option<(Period, NaiveDate)> {
         .then(|| Some((Period::Year(year), end_of(year)?)))
         .flatten()
 }
-
-use chrono::Datelike;
 
 /// The columns of the seed layouts.
 #[derive(Debug, Default, Clone, Copy)]
