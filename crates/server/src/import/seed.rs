@@ -545,18 +545,41 @@ impl<'a> Indicators<'a> {
         self.state.indicators.contains_key(&id) || self.planned.contains_key(&id)
     }
 
-    /// An indicator of the unit and period with this name, under any document.
-    fn by_name(&self, unit: &OrgUnitCode, period: Period, name: &str) -> Option<IndicatorId> {
+    /// The indicator of the unit and period with this name (under any
+    /// document; where several share the name, the one of `document`).
+    /// `Err` when that still leaves more than one.
+    fn by_name(
+        &self,
+        unit: &OrgUnitCode,
+        period: Period,
+        name: &str,
+        document: Option<DocumentId>,
+    ) -> Result<Option<IndicatorId>, usize> {
         let key = search_key(name);
-        self.state
+        let found: Vec<&IndicatorDefinition> = self
+            .state
             .indicators
             .values()
+            .filter(|i| i.retired.is_none())
             .map(|i| &i.definition)
             .chain(self.planned.values())
-            .find(|d| {
+            .filter(|d| {
                 &d.org_unit == unit && d.period == period && search_key(d.name.as_str()) == key
             })
-            .map(|d| d.id)
+            .collect();
+        match found.as_slice() {
+            [] => Ok(None),
+            [one] => Ok(Some(one.id)),
+            several => {
+                let mut of_document = several
+                    .iter()
+                    .filter(|d| document.is_some() && d.document == document);
+                match (of_document.next(), of_document.next()) {
+                    (Some(one), None) => Ok(Some(one.id)),
+                    _ => Err(several.len()),
+                }
+            }
+        }
     }
 
     /// Plans a target on a track unless the same one is there already.
@@ -989,9 +1012,17 @@ pub fn plan_actuals(
         if !notes.is_empty() {
             note = format!("{note}\n{notes}");
         }
-        let id = match indicators.by_name(&unit, period, name) {
-            Some(id) => id,
-            None => {
+        let id = match indicators.by_name(&unit, period, name, document) {
+            Err(several) => {
+                problems.push(Problem::at(
+                    line,
+                    Some("indicator_vi"),
+                    format!("{several} indicators of {unit} {period} are named `{name}`; give the document that defines the one meant"),
+                ));
+                continue;
+            }
+            Ok(Some(id)) => id,
+            Ok(None) => {
                 let id = indicator_id(&unit, document, period, name);
                 let measure = match (value, unit_text) {
                     (None, _) => Measure::Milestone,
@@ -1211,6 +1242,55 @@ mod tests {
             vec![(3, Some("kind")), (4, Some("value")), (5, Some("period"))],
             "{problems:#?}"
         );
+    }
+
+    #[test]
+    fn a_result_named_like_two_indicators_needs_its_document() {
+        let mut state = DomainState::default();
+        let targets = Table::from_text(TARGETS);
+        let steps = plan(&targets, &Options::default(), &state, |_| false)
+            .unwrap_or_else(|p| panic!("{p:#?}"));
+        apply(&mut state, &steps);
+        // A second document of Cần Đước defines another "Thu ngân sách" of 2025.
+        let header = TARGETS.lines().next().unwrap_or("");
+        let budget = TARGETS
+            .lines()
+            .find(|l| l.contains("\t4\tThu ngân sách\t"))
+            .unwrap_or("");
+        let other = budget.replace("38-CTr/HU Chương trình", "39-CTr/HU Chương trình");
+        let steps = plan(
+            &Table::from_text(&format!("{header}\n{other}\n")),
+            &Options::default(),
+            &state,
+            |_| false,
+        )
+        .unwrap_or_else(|p| panic!("{p:#?}"));
+        apply(&mut state, &steps);
+        let result = "seed_file\tdistrict\tprovince\tperiod\tcategory\tindicator_vi\tactual_text_vi\tvalue\tunit\tstatus\n\
+             x\tCần Đước\tLong An\t2025\teconomy\tThu ngân sách\tước thu 590 tỷ đồng\t590\ttỷ đồng\testimate\n";
+        let problems = plan(
+            &Table::from_text(result),
+            &Options::default(),
+            &state,
+            |_| false,
+        )
+        .err()
+        .unwrap_or_default();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].why.contains("2 indicators"), "{}", problems[0]);
+        // Naming the document settles it.
+        let document = state
+            .documents
+            .values()
+            .find(|d| d.number.as_ref().map(|n| n.as_str()) == Some("39-CTr/HU"))
+            .map(|d| d.id);
+        let options = Options {
+            document,
+            ..Options::default()
+        };
+        let steps = plan(&Table::from_text(result), &options, &state, |_| false)
+            .unwrap_or_else(|p| panic!("{p:#?}"));
+        assert_eq!(steps.len(), 1);
     }
 
     #[test]
