@@ -276,3 +276,56 @@ pub(crate) fn measure_of(kind: &TargetKind, unit: Option<&str>) -> Measure {
         _ => Measure::Amount,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Pieces tables are made of: headers of every layout, numbering,
+    /// figures, separators, quotes.
+    fn piece() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("STT\tNỘI DUNG\tCHỈ TIÊU\n".to_owned()),
+            Just("seed_file\tdistrict\tprovince\tdocument\tperiod\tcategory\tcode\tindicator_vi\ttarget_text_vi\tkind\tvalue\tvalue_high\tunit\tbase_value\ttrack\n".to_owned()),
+            Just("seed_file\tdistrict\tprovince\tperiod\tcategory\tindicator_vi\tactual_text_vi\tvalue\tunit\tstated_target\tstatus\n".to_owned()),
+            Just("Đơn vị\tCần Đước\n".to_owned()),
+            Just("Văn bản\t38-CTr/HU\n".to_owned()),
+            Just("Kỳ\t2025\n".to_owned()),
+            Just("\t".to_owned()),
+            Just("\n".to_owned()),
+            Just(",".to_owned()),
+            Just("\"".to_owned()),
+            Just("I\t".to_owned()),
+            Just("1.1\t".to_owned()),
+            Just("at_least\t".to_owned()),
+            Just("range\t".to_owned()),
+            Just("2015-2020\t".to_owned()),
+            Just("đến 31/12/2022\t".to_owned()),
+            Just("economy\t".to_owned()),
+            Just("Long An\t".to_owned()),
+            Just("85.000 tấn\t".to_owned()),
+            Just("≥78%\t".to_owned()),
+            "[0-9.,%‰ ]{0,8}",
+            "\\PC{0,12}",
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn no_table_makes_the_planner_panic(pieces in prop::collection::vec(piece(), 0..40)) {
+            let text: String = pieces.concat();
+            let table = Table::from_text(&text);
+            let _ = plan(&table, &Options::default(), &DomainState::default(), |_| false);
+        }
+
+        #[test]
+        fn no_bytes_make_the_reader_panic(mut bytes in prop::collection::vec(any::<u8>(), 0..512), zip in any::<bool>()) {
+            if zip {
+                // Garbage behind a spreadsheet's signature goes to calamine.
+                bytes.splice(0..0, b"PK\x03\x04".iter().copied());
+            }
+            let _ = Table::read(&bytes);
+        }
+    }
+}

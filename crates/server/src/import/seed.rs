@@ -517,7 +517,9 @@ fn bare_title(name: &str) -> String {
     let lower = name.to_lowercase();
     for prefix in ["tỉnh ", "thành phố ", "huyện ", "thị xã ", "quận "] {
         if lower.starts_with(prefix) {
-            return name[prefix.len()..].trim().to_owned();
+            // By characters: lowercasing may change a string's byte length.
+            let rest: String = name.chars().skip(prefix.chars().count()).collect();
+            return rest.trim().to_owned();
         }
     }
     name.to_owned()
