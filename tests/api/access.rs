@@ -424,3 +424,65 @@ async fn the_first_admin_comes_from_the_command_line_and_reads_need_a_token_unle
     let _ = child.kill();
     let _ = child.wait();
 }
+
+#[tokio::test]
+async fn a_grant_given_and_taken_back_opens_and_closes_writes_at_once() {
+    let app = spawn_app().await;
+    let token = app.principal("thong-ke.can-duoc", "VIEWER", None).await;
+    let docs = app
+        .gql("admin", "{ documents { id number } }", json!({}))
+        .await;
+    let ctr38 = docs["documents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["number"] == "38-CTr/HU")
+        .unwrap()["id"]
+        .clone();
+    let define = json!({
+        "query": "mutation($doc: ID!) { defineIndicator(input: {orgUnit: \"LA.CAN-DUOC\", period: \"2025\", category: ECONOMY, name: \"Diện tích lúa chất lượng cao\", unit: \"ha\", measure: AMOUNT, document: $doc}) { position } }",
+        "variables": { "doc": ctr38 }
+    });
+    let as_them = |body: serde_json::Value| {
+        let app = &app;
+        let token = token.clone();
+        async move {
+            let response = app
+                .client
+                .post(&app.url)
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            response.json::<serde_json::Value>().await.unwrap()
+        }
+    };
+    let refused = as_them(define.clone()).await;
+    assert_eq!(
+        refused["errors"][0]["extensions"]["code"], "FORBIDDEN",
+        "{refused}"
+    );
+    let grant = "mutation($p: ID!) { grantRole(input: {principal: $p, role: PLANNER, orgUnit: \"LA.CAN-DUOC\"}) { principal { grants { role orgUnit } } } }";
+    let granted = app
+        .gql("admin", grant, json!({ "p": "thong-ke.can-duoc" }))
+        .await;
+    assert!(
+        granted["grantRole"]["principal"]["grants"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|g| g["role"] == "PLANNER" && g["orgUnit"] == "LA.CAN-DUOC"),
+        "{granted}"
+    );
+    let allowed = as_them(define.clone()).await;
+    assert!(allowed.get("errors").is_none(), "{allowed}");
+    let revoke = "mutation($p: ID!) { revokeGrant(input: {principal: $p, role: PLANNER, orgUnit: \"LA.CAN-DUOC\"}) { position } }";
+    app.gql("admin", revoke, json!({ "p": "thong-ke.can-duoc" }))
+        .await;
+    let again = as_them(define).await;
+    assert_eq!(
+        again["errors"][0]["extensions"]["code"], "FORBIDDEN",
+        "{again}"
+    );
+}

@@ -271,3 +271,38 @@ async fn the_demo_computes_every_achievement_the_documents_state() {
     }
     assert_eq!(checked, 5, "the five rows stating both");
 }
+
+#[tokio::test]
+async fn the_report_of_an_org_unit_comes_as_csv_and_xlsx() {
+    let app = spawn_app().await;
+    let data = app
+        .gql(
+            "viewer",
+            r#"{ today
+                 csv: indicatorReportCsv(orgUnit: "LA.CAN-DUOC", period: "2025")
+                 xlsx: indicatorReportXlsx(orgUnit: "LA.CAN-DUOC", period: "2025") }"#,
+            json!({}),
+        )
+        .await;
+    let today = data["today"].as_str().unwrap();
+    assert!(
+        chrono::NaiveDate::parse_from_str(today, "%Y-%m-%d").is_ok(),
+        "{today}"
+    );
+    let csv = data["csv"].as_str().unwrap();
+    let mut lines = csv.lines();
+    assert!(lines.next().unwrap().starts_with("STT,Chỉ tiêu,"), "{csv}");
+    assert_eq!(lines.count(), 57, "one row per indicator of 38-CTr/HU");
+    // Budget revenue: 612,4 against the province's 581 (its primary track).
+    let budget = csv
+        .lines()
+        .find(|l| l.starts_with("4,Thu ngân sách,"))
+        .unwrap_or_else(|| panic!("{csv}"));
+    assert!(
+        budget.contains("612.4") && budget.contains("105.4"),
+        "{budget}"
+    );
+    assert!(budget.contains("vượt"), "{budget}");
+    // A workbook (a zip: "PK\x03\x04" is "UEsDB" in base64).
+    assert!(data["xlsx"].as_str().unwrap().starts_with("UEsDB"));
+}
