@@ -183,6 +183,14 @@ pub async fn import_file(
     }
     let caller = Caller::Principal(principal);
     let (mut written, mut replayed) = (0, 0);
+    let noticed: Vec<String> = steps
+        .iter()
+        .filter_map(|s| {
+            s.notice
+                .as_ref()
+                .map(|n| format!("\n  line {}: {n}", s.line))
+        })
+        .collect();
     for step in steps {
         let options = WriteOptions {
             idempotency_key: Some(step.key.clone()),
@@ -201,8 +209,17 @@ pub async fn import_file(
     drop(service);
     drop(projector);
     store.close()?;
+    let noticed = if noticed.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "\nflagged in the results' notes ({}):{}",
+            noticed.len(),
+            noticed.concat()
+        )
+    };
     Ok(format!(
-        "imported {}: {written} commands written, {replayed} already there",
+        "imported {}: {written} commands written, {replayed} already there{noticed}",
         file.display()
     ))
 }

@@ -74,6 +74,9 @@ pub struct Step {
     pub command: Command,
     /// Idempotency key.
     pub key: String,
+    /// What the importer noticed about the row without refusing it (a
+    /// percentage the document states that its own figures do not give).
+    pub notice: Option<String>,
 }
 
 /// One cell: its text, and its exact number when a spreadsheet stored one.

@@ -456,6 +456,7 @@ pub fn plan(
             line: meta.document.as_ref().map_or(1, |(l, _)| *l),
             command: Command::RegisterDocument(document),
             key: format!("import/{file}/document"),
+            notice: None,
         });
     }
     let mut by_code: std::collections::HashMap<String, IndicatorId> = Default::default();
@@ -505,6 +506,7 @@ pub fn plan(
                 line: *line,
                 command: Command::DefineIndicator(definition),
                 key: format!("import/{file}/{line}/{n}/define"),
+                notice: None,
             });
             let set = Command::SetTarget {
                 indicator: id,
@@ -519,6 +521,7 @@ pub fn plan(
                 line: *line,
                 command: set,
                 key: format!("import/{file}/{line}/{n}/target"),
+                notice: None,
             });
         }
     }

@@ -169,6 +169,7 @@ struct Columns {
     base: Option<usize>,
     track: Option<usize>,
     stated_target: Option<usize>,
+    stated_pct: Option<usize>,
     status: Option<usize>,
     notes: Option<usize>,
 }
@@ -200,6 +201,7 @@ fn columns(header: &[Cell]) -> Columns {
         base: f(&["base_value", "gia tri goc"]),
         track: f(&["track", "cap giao"]),
         stated_target: f(&["stated_target", "chi tieu ghi kem"]),
+        stated_pct: f(&["stated_achievement_pct", "ty le dat ghi kem"]),
         status: f(&["status", "tinh trang so lieu"]),
         notes: f(&["notes", "ghi chu"]),
     }
@@ -353,6 +355,7 @@ impl<'a> Places<'a> {
             line,
             command: Command::RegisterOrgUnit(unit),
             key: format!("seed/unit/{code}"),
+            notice: None,
         });
         Ok(code)
     }
@@ -507,6 +510,7 @@ impl<'a> Places<'a> {
             line: row.line,
             command: Command::RegisterDocument(document),
             key: format!("seed/document/{id}"),
+            notice: None,
         });
         Ok(Some(id))
     }
@@ -623,6 +627,7 @@ impl<'a> Indicators<'a> {
         steps.push(Step {
             line,
             key: format!("seed/{indicator}/target/{track:?}"),
+            notice: None,
             command: Command::SetTarget {
                 indicator,
                 track,
@@ -883,6 +888,7 @@ pub fn plan_targets(
                 line,
                 command: Command::DefineIndicator(definition),
                 key: format!("seed/{id}/define"),
+                notice: None,
             });
         }
         let target = Target {
@@ -1058,6 +1064,7 @@ pub fn plan_actuals(
                     line,
                     command: Command::DefineIndicator(definition),
                     key: format!("seed/{id}/define"),
+                    notice: None,
                 });
                 id
             }
@@ -1094,6 +1101,39 @@ pub fn plan_actuals(
             continue;
         }
         indicators.reports.insert(report);
+        // A percentage of plan the document states beside a target and a
+        // result: recomputed, and flagged (not refused) when they disagree.
+        let stated_pct = row.number(columns.stated_pct, "stated_achievement_pct", &mut problems);
+        let notice = match (value, stated, stated_pct) {
+            (Some(value), Some(target), Some(pct)) => {
+                let computed = chitieu_domain::achievement::achievement(
+                    &TargetKind::Plain {
+                        value: target,
+                        base: None,
+                    },
+                    Measure::Amount,
+                    Some(&ResultValue::Amount { value }),
+                    None,
+                    refers_to,
+                    refers_to,
+                )
+                .percent_of_target;
+                let agrees = computed.is_some_and(|c| (c - pct).abs() <= Decimal::new(1, 2));
+                (!agrees).then(|| {
+                    let computed = computed.map_or("—".to_owned(), |c| {
+                        chitieu_domain::number::format_vietnamese(c)
+                    });
+                    format!(
+                        "the document states {}% of plan; {value}/{target} gives {computed}%",
+                        chitieu_domain::number::format_vietnamese(pct)
+                    )
+                })
+            }
+            _ => None,
+        };
+        if let Some(flag) = &notice {
+            note = format!("{note}\n⚠ {flag}");
+        }
         let note = match Text::parse(&note) {
             Ok(t) => t,
             Err(e) => {
@@ -1104,6 +1144,7 @@ pub fn plan_actuals(
         steps.push(Step {
             line,
             key: format!("seed/{report}/report"),
+            notice,
             command: Command::ReportActual {
                 indicator: id,
                 report: ActualReport {
@@ -1293,6 +1334,61 @@ mod tests {
         let steps = plan(&Table::from_text(result), &options, &state, |_| false)
             .unwrap_or_else(|p| panic!("{p:#?}"));
         assert_eq!(steps.len(), 1);
+    }
+
+    #[test]
+    fn a_percentage_the_figures_do_not_give_is_flagged_not_agreed_with() {
+        let mut state = DomainState::default();
+        let steps = plan(
+            &Table::from_text(TARGETS),
+            &Options::default(),
+            &state,
+            |_| false,
+        )
+        .unwrap_or_else(|p| panic!("{p:#?}"));
+        apply(&mut state, &steps);
+        let steps = plan(
+            &Table::from_text(ACTUALS),
+            &Options::default(),
+            &state,
+            |_| false,
+        )
+        .unwrap_or_else(|p| panic!("{p:#?}"));
+        assert!(
+            steps.iter().all(|s| s.notice.is_none()),
+            "the seeds' five stated percentages agree with their figures"
+        );
+        // 41/40 enterprises is 102,5 %; a table saying 105 % is flagged.
+        let wrong = ACTUALS.replace(
+            "\t41\tdoanh nghiệp\t40\t102.5\t",
+            "\t41\tdoanh nghiệp\t40\t105\t",
+        );
+        assert_ne!(wrong, ACTUALS);
+        let steps = plan(
+            &Table::from_text(&wrong),
+            &Options::default(),
+            &state,
+            |_| false,
+        )
+        .unwrap_or_else(|p| panic!("{p:#?}"));
+        let flagged: Vec<&Step> = steps.iter().filter(|s| s.notice.is_some()).collect();
+        assert_eq!(flagged.len(), 1);
+        let notice = flagged[0].notice.as_deref().unwrap_or("");
+        assert!(
+            notice.contains("105%") && notice.contains("102,5%"),
+            "{notice}"
+        );
+        match &flagged[0].command {
+            Command::ReportActual { report, .. } => {
+                let note = report
+                    .note
+                    .as_ref()
+                    .map(|n| n.to_string())
+                    .unwrap_or_default();
+                assert!(note.contains("⚠"), "{note}");
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
