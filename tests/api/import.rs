@@ -384,3 +384,81 @@ fn a_spreadsheet_with_its_place_in_the_file_imports_like_the_tsv_with_flags() {
         "{out}{err}"
     );
 }
+
+#[tokio::test]
+async fn a_table_uploaded_through_the_api_is_planned_checked_and_imported_once() {
+    use base64::Engine as _;
+    let app = spawn_app().await;
+    let appendix = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/38-CTr-HU-phu-luc.tsv"),
+    )
+    .unwrap();
+    let content = base64::engine::general_purpose::STANDARD.encode(&appendix);
+    let planner = app
+        .principal("ke-hoach.can-duoc", "PLANNER", Some("LA.CAN-DUOC"))
+        .await;
+    let reporter = app
+        .principal("so-lieu.can-duoc", "REPORTER", Some("LA.CAN-DUOC"))
+        .await;
+    let q = r#"mutation($c: String!, $dry: Boolean!) { importTable(input: {contentBase64: $c, orgUnit: "LA.CAN-DUOC", period: "2025", document: "38-CTr/HU", dryRun: $dry}) { planned written alreadyThere position dryRun notices { line message } } }"#;
+    let send = |token: String, content: String, dry: bool| {
+        let app = &app;
+        async move {
+            app.client
+                .post(&app.url)
+                .bearer_auth(token)
+                .json(&serde_json::json!({ "query": q, "variables": { "c": content, "dry": dry } }))
+                .send()
+                .await
+                .unwrap()
+                .json::<serde_json::Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let before = app.ledger().await;
+    // A reporter may not define indicators: refused whole.
+    let refused = send(reporter, content.clone(), false).await;
+    assert_eq!(
+        refused["errors"][0]["extensions"]["code"], "FORBIDDEN",
+        "{refused}"
+    );
+    // A dry run plans and checks, and writes nothing.
+    let dry = send(planner.clone(), content.clone(), true).await;
+    assert_eq!(dry["data"]["importTable"]["planned"], 76, "{dry}");
+    assert_eq!(dry["data"]["importTable"]["written"], 0);
+    assert_eq!(app.ledger().await, before, "nothing written so far");
+    let done = send(planner.clone(), content.clone(), false).await;
+    assert_eq!(done["data"]["importTable"]["written"], 76, "{done}");
+    let again = send(planner.clone(), content.clone(), false).await;
+    assert_eq!(again["data"]["importTable"]["written"], 0, "{again}");
+    assert_eq!(again["data"]["importTable"]["alreadyThere"], 76);
+    // A bad table: every problem, by line and column, and nothing written.
+    let head = app.ledger().await;
+    let bad = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/bad-table.tsv"),
+    )
+    .unwrap();
+    let bad = send(
+        planner,
+        base64::engine::general_purpose::STANDARD.encode(bad),
+        false,
+    )
+    .await;
+    let error = &bad["errors"][0];
+    assert_eq!(error["extensions"]["code"], "VALIDATION", "{bad}");
+    let problems = error["extensions"]["problems"].as_array().unwrap();
+    assert!(
+        problems
+            .iter()
+            .any(|p| p["line"] == 3 && p["column"] == "NỘI DUNG"),
+        "{bad}"
+    );
+    assert!(
+        problems
+            .iter()
+            .any(|p| p["line"] == 4 && p["column"] == "CHỈ TIÊU"),
+        "{bad}"
+    );
+    assert_eq!(app.ledger().await, head);
+}

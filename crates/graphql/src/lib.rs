@@ -8,6 +8,7 @@
 pub mod auth;
 pub mod connection;
 pub mod error;
+pub mod import;
 pub mod limits;
 pub mod mutation;
 pub mod query;

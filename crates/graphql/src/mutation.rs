@@ -495,6 +495,18 @@ impl MutationRoot {
         })
     }
 
+    /// Import an indicator table (an office table, or a seed table of
+    /// targets or results; TSV, CSV or XLSX, base64-encoded). Refused whole,
+    /// with every problem in `extensions.problems`, if anything is wrong or
+    /// not allowed; importing the same file again changes nothing.
+    async fn import_table(
+        &self,
+        ctx: &Context<'_>,
+        input: crate::import::ImportTableInput,
+    ) -> async_graphql::Result<crate::import::ImportPayload> {
+        crate::import::import_table(ctx, input).await
+    }
+
     /// Register a document (planner).
     async fn register_document(
         &self,

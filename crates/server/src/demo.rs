@@ -20,9 +20,9 @@
 //! after an estimate) says "minh họa" (illustration) in its wording, note
 //! or document title.
 
-use crate::import::{self, seed, Options, Table};
 use anyhow::Context;
 use chitieu_domain::*;
+use chitieu_import::{self as import, seed, Options, Table};
 use chitieu_service::{Caller, CommandService, ServiceError, WriteOptions};
 use chitieu_store::Actor;
 use chrono::NaiveDate;

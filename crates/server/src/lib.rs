@@ -5,16 +5,17 @@ pub mod cache;
 pub mod config;
 pub mod demo;
 pub mod http;
-pub mod import;
+
 pub mod telemetry;
 pub mod tokens;
 
 use anyhow::Context as _;
 use chitieu_domain::{Command, PrincipalId, Text};
 use chitieu_graphql::{build_http_schema, build_schema, App, Limits};
+use chitieu_import as import;
 use chitieu_projector::{Projector, ReadModel};
 use chitieu_service::CommandService;
-use chitieu_service::{Caller, WriteOptions};
+use chitieu_service::{BatchError, Caller, WriteOptions};
 use chitieu_store::EventStore;
 use config::Config;
 use std::io::Write;
@@ -109,28 +110,13 @@ pub async fn manage_token(
     Ok(out)
 }
 
-/// What `chitieu import` is told on the command line; the file may say
-/// the same (the office layout's rows above the header, the seed
-/// layouts' columns).
-#[derive(Debug, Default, Clone)]
-pub struct ImportFlags {
-    /// Org unit (code or registered name).
-    pub org_unit: Option<String>,
-    /// Period.
-    pub period: Option<String>,
-    /// Registered document (number or id).
-    pub document: Option<String>,
-    /// Track: assigned, resolution or stretch.
-    pub track: Option<String>,
-}
-
 /// `chitieu import`: plans the whole table, refuses it with every problem
 /// if there is any, else runs its commands as `principal` (whose grants
-/// must cover them), each with its idempotency key.
+/// must cover all of them), each with its idempotency key.
 pub async fn import_file(
     data_dir: &std::path::Path,
     principal: &str,
-    flags: &ImportFlags,
+    flags: &import::Flags,
     file: &std::path::Path,
 ) -> anyhow::Result<String> {
     let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
@@ -138,7 +124,9 @@ pub async fn import_file(
         .map_err(|p| anyhow::anyhow!("{} refused, nothing imported:\n  {p}", file.display()))?;
     let (store, projector, service) = open(data_dir).await?;
     let principal = PrincipalId::parse(principal)?;
-    let options = service.with_state(|state| import_options(state, flags))??;
+    let options = service
+        .with_state(|state| flags.resolve(state))?
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let planned = service.with_state(|state| {
         import::plan(&table, &options, state, |key| {
             store.idempotency_record(key).ok().flatten().is_some()
@@ -155,34 +143,7 @@ pub async fn import_file(
             );
         }
     };
-    // The importer's grants must cover every command, checked before any is written.
-    // (Against a scratch state that takes in each planned step, so a target
-    // is judged in the org unit of the indicator defined just before it.)
-    let refused: Vec<String> = service.with_state(|state| {
-        let mut scratch = state.clone();
-        let mut refused = Vec::new();
-        for step in &steps {
-            let (permission, scope) = scratch.requirement(&step.command);
-            if let Err(e) = scratch.authorize(&principal, permission, scope.as_ref()) {
-                refused.push(format!("  line {}: {e}", step.line));
-            }
-            if let Ok(events) = chitieu_domain::decide(&scratch, &step.command) {
-                events
-                    .iter()
-                    .for_each(|e| chitieu_domain::evolve(&mut scratch, e));
-            }
-        }
-        refused
-    })?;
-    if !refused.is_empty() {
-        anyhow::bail!(
-            "{} refused, nothing imported:\n{}",
-            file.display(),
-            refused.join("\n")
-        );
-    }
-    let caller = Caller::Principal(principal);
-    let (mut written, mut replayed) = (0, 0);
+    let lines: Vec<usize> = steps.iter().map(|s| s.line).collect();
     let noticed: Vec<String> = steps
         .iter()
         .filter_map(|s| {
@@ -191,24 +152,32 @@ pub async fn import_file(
                 .map(|n| format!("\n  line {}: {n}", s.line))
         })
         .collect();
-    for step in steps {
-        let options = WriteOptions {
-            idempotency_key: Some(step.key.clone()),
-            ..WriteOptions::default()
-        };
-        let outcome = service.execute(&caller, step.command, options).await.map_err(|e| {
-            anyhow::anyhow!("line {}: {e} (the lines before it were imported; run the same file again to finish)", step.line)
-        })?;
-        if outcome.replayed {
-            replayed += 1;
-        } else {
-            written += 1;
-        }
-    }
+    let commands = steps.into_iter().map(|s| (s.command, s.key)).collect();
+    let outcome = service
+        .execute_all(&Caller::Principal(principal), commands)
+        .await;
     projector.stop();
     drop(service);
     drop(projector);
     store.close()?;
+    let outcome = match outcome {
+        Ok(o) => o,
+        Err(BatchError::Refused(refused)) => {
+            let list: Vec<String> = refused
+                .iter()
+                .map(|(i, e)| format!("  line {}: {e}", lines[*i]))
+                .collect();
+            anyhow::bail!(
+                "{} refused, nothing imported:\n{}",
+                file.display(),
+                list.join("\n")
+            );
+        }
+        Err(BatchError::Failed { index, error }) => anyhow::bail!(
+            "line {}: {error} (the lines before it were imported; run the same file again to finish)",
+            lines.get(index).copied().unwrap_or(0)
+        ),
+    };
     let noticed = if noticed.is_empty() {
         String::new()
     } else {
@@ -219,56 +188,11 @@ pub async fn import_file(
         )
     };
     Ok(format!(
-        "imported {}: {written} commands written, {replayed} already there{noticed}",
-        file.display()
+        "imported {}: {} commands written, {} already there{noticed}",
+        file.display(),
+        outcome.written,
+        outcome.replayed
     ))
-}
-
-/// The flags, resolved against the store.
-fn import_options(
-    state: &chitieu_domain::DomainState,
-    flags: &ImportFlags,
-) -> anyhow::Result<import::Options> {
-    let org_unit = match &flags.org_unit {
-        Some(raw) => Some(import::office::find_org_unit(state, raw).ok_or_else(|| {
-            anyhow::anyhow!("no registered org unit `{raw}` (give its code or name)")
-        })?),
-        None => None,
-    };
-    let period = flags
-        .period
-        .as_deref()
-        .map(chitieu_domain::Period::parse)
-        .transpose()?;
-    let document = match &flags.document {
-        Some(raw) => Some(
-            state
-                .documents
-                .values()
-                .find(|d| {
-                    d.id.to_string() == *raw || d.number.as_ref().is_some_and(|n| n.as_str() == raw)
-                })
-                .map(|d| d.id)
-                .ok_or_else(|| {
-                    anyhow::anyhow!(
-                        "no registered document `{raw}` (give its number or id; register it first)"
-                    )
-                })?,
-        ),
-        None => None,
-    };
-    let track = match &flags.track {
-        Some(raw) => Some(import::office::parse_track(raw).ok_or_else(|| {
-            anyhow::anyhow!("--track is assigned, resolution or stretch, not `{raw}`")
-        })?),
-        None => None,
-    };
-    Ok(import::Options {
-        org_unit,
-        period,
-        document,
-        track,
-    })
 }
 
 /// `chitieu export`: an org unit's indicators of a period as CSV and XLSX.

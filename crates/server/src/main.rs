@@ -139,7 +139,7 @@ fn main() -> anyhow::Result<()> {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()?;
-            let flags = chitieu_server::ImportFlags {
+            let flags = chitieu_import::Flags {
                 org_unit,
                 period,
                 document,

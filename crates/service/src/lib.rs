@@ -53,6 +53,34 @@ pub struct Written {
     pub replayed: bool,
 }
 
+/// What a batch of commands did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BatchOutcome {
+    /// Commands written now.
+    pub written: usize,
+    /// Commands whose idempotency key showed them written before.
+    pub replayed: usize,
+    /// Log position of the last command's events (0 for an empty batch).
+    pub position: u64,
+}
+
+/// Why a batch stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum BatchError {
+    /// The caller may not run some of the commands; nothing was written.
+    #[error("{} of the commands are not allowed; nothing was written", .0.len())]
+    Refused(Vec<(usize, AccessError)>),
+    /// A command failed after the ones before it were written; running the
+    /// same batch again (same keys) finishes it.
+    #[error("command {index} failed ({error}); the {index} before it were written")]
+    Failed {
+        /// Index of the failed command.
+        index: usize,
+        /// Why.
+        error: ServiceError,
+    },
+}
+
 /// Who runs a command.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Caller {
@@ -214,6 +242,70 @@ impl CommandService {
                 })
             }
         }
+    }
+
+    /// Checks that `caller` may run every command of a batch, against a
+    /// state that takes in the commands before each (a target is judged in
+    /// the org unit of the indicator defined just before it). Writes nothing.
+    pub fn authorize_all(&self, caller: &Caller, commands: &[&Command]) -> Result<(), BatchError> {
+        let Caller::Principal(principal) = caller else {
+            return Ok(());
+        };
+        let refused = self
+            .with_state(|state| {
+                let mut scratch = state.clone();
+                let mut refused = Vec::new();
+                for (index, command) in commands.iter().enumerate() {
+                    let (permission, scope) = scratch.requirement(command);
+                    if let Err(e) = scratch.authorize(principal, permission, scope.as_ref()) {
+                        refused.push((index, e));
+                    }
+                    if let Ok(events) = decide(&scratch, command) {
+                        events.iter().for_each(|e| evolve(&mut scratch, e));
+                    }
+                }
+                refused
+            })
+            .map_err(|error| BatchError::Failed { index: 0, error })?;
+        if refused.is_empty() {
+            Ok(())
+        } else {
+            Err(BatchError::Refused(refused))
+        }
+    }
+
+    /// Runs a planned batch (an import), each command with its idempotency
+    /// key. Every command's authorization is checked first, against a
+    /// state that takes in the commands before it (a target is judged in
+    /// the org unit of the indicator defined just before), so nothing is
+    /// written unless the caller may write all of it. Not atomic across
+    /// commands: if one fails (a concurrent change), those before it
+    /// stay, and running the same batch again finishes it.
+    pub async fn execute_all(
+        &self,
+        caller: &Caller,
+        commands: Vec<(Command, String)>,
+    ) -> Result<BatchOutcome, BatchError> {
+        let plain: Vec<&Command> = commands.iter().map(|(c, _)| c).collect();
+        self.authorize_all(caller, &plain)?;
+        let mut outcome = BatchOutcome::default();
+        for (index, (command, key)) in commands.into_iter().enumerate() {
+            let options = WriteOptions {
+                idempotency_key: Some(key),
+                ..WriteOptions::default()
+            };
+            let written = self
+                .execute(caller, command, options)
+                .await
+                .map_err(|error| BatchError::Failed { index, error })?;
+            if written.replayed {
+                outcome.replayed += 1;
+            } else {
+                outcome.written += 1;
+            }
+            outcome.position = written.position;
+        }
+        Ok(outcome)
     }
 
     /// Decides `command` for `caller` and appends its events; returns once

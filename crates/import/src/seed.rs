@@ -1170,8 +1170,8 @@ mod tests {
     use super::super::{plan, Options, Table};
     use super::*;
 
-    const TARGETS: &str = include_str!("../../demo/targets.tsv");
-    const ACTUALS: &str = include_str!("../../demo/actuals.tsv");
+    const TARGETS: &str = include_str!("../../server/demo/targets.tsv");
+    const ACTUALS: &str = include_str!("../../server/demo/actuals.tsv");
 
     fn apply(state: &mut DomainState, steps: &[Step]) {
         for step in steps {

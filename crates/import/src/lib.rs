@@ -35,6 +35,68 @@ pub struct Options {
     pub track: Option<TargetTrack>,
 }
 
+/// Where the rows belong, as a person gives it (command-line flags, a
+/// form): org unit by code or name, period, document by number or id,
+/// track by name.
+#[derive(Debug, Default, Clone)]
+pub struct Flags {
+    /// Org unit (code or registered name).
+    pub org_unit: Option<String>,
+    /// Period (`2025`, `2020-2025`, …).
+    pub period: Option<String>,
+    /// Registered document (number or id).
+    pub document: Option<String>,
+    /// Track: assigned, resolution or stretch (or giao, nghị quyết, phấn đấu).
+    pub track: Option<String>,
+}
+
+impl Flags {
+    /// The options these name, looked up in `state`; an error says which
+    /// one names nothing.
+    pub fn resolve(&self, state: &DomainState) -> Result<Options, String> {
+        let org_unit = match &self.org_unit {
+            Some(raw) => Some(office::find_org_unit(state, raw).ok_or_else(|| {
+                format!("no registered org unit `{raw}` (give its code or name)")
+            })?),
+            None => None,
+        };
+        let period = match &self.period {
+            Some(raw) => Some(Period::parse(raw).map_err(|e| e.to_string())?),
+            None => None,
+        };
+        let document = match &self.document {
+            Some(raw) => Some(
+                state
+                    .documents
+                    .values()
+                    .find(|d| {
+                        d.id.to_string() == *raw
+                            || d.number.as_ref().is_some_and(|n| n.as_str() == raw)
+                    })
+                    .map(|d| d.id)
+                    .ok_or_else(|| {
+                        format!(
+                            "no registered document `{raw}` (give its number or id; register it first)"
+                        )
+                    })?,
+            ),
+            None => None,
+        };
+        let track = match &self.track {
+            Some(raw) => Some(office::parse_track(raw).ok_or_else(|| {
+                format!("the track is assigned, resolution or stretch, not `{raw}`")
+            })?),
+            None => None,
+        };
+        Ok(Options {
+            org_unit,
+            period,
+            document,
+            track,
+        })
+    }
+}
+
 /// A problem with the file, where it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {

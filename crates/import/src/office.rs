@@ -584,7 +584,7 @@ mod tests {
     #[test]
     fn the_appendix_of_38_ctr_hu_imports_as_it_is_in_the_document() {
         let (state, context) = state();
-        let table = include_str!("../../tests/data/38-CTr-HU-phu-luc.tsv");
+        let table = include_str!("../../server/tests/data/38-CTr-HU-phu-luc.tsv");
         let steps = plan(&Table::from_text(table), &context, &state, |_| false)
             .unwrap_or_else(|p| panic!("{p:?}"));
         let defined: Vec<&IndicatorDefinition> = steps

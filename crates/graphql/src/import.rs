@@ -1,0 +1,183 @@
+//! `importTable`: an indicator table uploaded by a client (an office table
+//! or a seed table of targets or results; TSV, CSV or XLSX), through the
+//! same planner, rules and authorization as `chitieu import`, with the
+//! server running. A table with any problem is refused whole, every
+//! problem in `extensions.problems` (line, column, why); a caller not
+//! allowed every command is refused whole too; `dryRun` plans and checks
+//! without writing.
+
+use crate::auth::{writer, Permission};
+use crate::error::ApiError;
+use crate::types::TargetTrack;
+use crate::App;
+use async_graphql::{Context, ErrorExtensions, InputObject, SimpleObject, ID};
+use base64::Engine as _;
+use chitieu_import as import;
+use chitieu_service::{BatchError, Caller};
+
+/// An indicator table to import.
+#[derive(InputObject)]
+pub struct ImportTableInput {
+    /// The file's bytes, base64-encoded: TSV or CSV in UTF-8, or XLSX.
+    pub content_base64: String,
+    /// Org unit (code or name) of an office table, unless the file says.
+    pub org_unit: Option<ID>,
+    /// Period of an office table, unless the file says.
+    pub period: Option<String>,
+    /// The registered document (number or id) that sets an office table's targets, unless the file says.
+    pub document: Option<String>,
+    /// Track of an office table's targets (resolution when none is given).
+    pub track: Option<TargetTrack>,
+    /// Plan and check only; write nothing.
+    #[graphql(default)]
+    pub dry_run: bool,
+}
+
+/// A row the importer flagged without refusing it.
+#[derive(SimpleObject)]
+pub struct ImportNotice {
+    /// Line (or spreadsheet row) of the file.
+    pub line: u64,
+    /// What was noticed.
+    pub message: String,
+}
+
+/// What an import did (or, in a dry run, would do).
+#[derive(SimpleObject)]
+pub struct ImportPayload {
+    /// Commands in the plan, including those already in the store.
+    pub planned: u64,
+    /// Commands written now (0 in a dry run).
+    pub written: u64,
+    /// Commands found written by an earlier import of the same file.
+    pub already_there: u64,
+    /// Log position of the last command written, if any.
+    pub position: Option<u64>,
+    /// Rows flagged, not refused.
+    pub notices: Vec<ImportNotice>,
+    /// Whether nothing was written because it was asked.
+    pub dry_run: bool,
+}
+
+fn refused(problems: &[import::Problem]) -> async_graphql::Error {
+    let list: Vec<serde_json::Value> = problems
+        .iter()
+        .map(|p| serde_json::json!({ "line": p.line, "column": p.column, "why": p.why }))
+        .collect();
+    let message = format!(
+        "the table is refused, nothing imported: {}",
+        problems
+            .iter()
+            .map(|p| p.to_string())
+            .collect::<Vec<_>>()
+            .join("; ")
+    );
+    async_graphql::Error::new(message).extend_with(|_, e| {
+        e.set("code", "VALIDATION");
+        e.set(
+            "problems",
+            async_graphql::Value::from_json(serde_json::Value::Array(list)).unwrap_or_default(),
+        );
+    })
+}
+
+/// Runs `importTable`.
+pub async fn import_table(
+    ctx: &Context<'_>,
+    input: ImportTableInput,
+) -> async_graphql::Result<ImportPayload> {
+    // Any signed-in principal may try; every command is then authorized
+    // against its grants.
+    let principal = writer(ctx, Permission::ReadCurrent)?;
+    let app = ctx.data_unchecked::<App>();
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(input.content_base64.trim())
+        .map_err(|e| ApiError::Validation(format!("`contentBase64` is not base64: {e}")))?;
+    let table = import::Table::read(&bytes).map_err(|p| refused(&[p]))?;
+    let flags = import::Flags {
+        org_unit: input.org_unit.map(|o| o.0),
+        period: input.period,
+        document: input.document,
+        track: input.track.map(|t| {
+            match chitieu_domain::TargetTrack::from(t) {
+                chitieu_domain::TargetTrack::Assigned => "assigned",
+                chitieu_domain::TargetTrack::Resolution => "resolution",
+                chitieu_domain::TargetTrack::Stretch => "stretch",
+            }
+            .to_owned()
+        }),
+    };
+    let store = app.store.clone();
+    let planned = app
+        .service
+        .with_state(|state| {
+            let options = flags.resolve(state).map_err(ApiError::Validation)?;
+            Ok::<_, ApiError>(import::plan(&table, &options, state, |key| {
+                store.idempotency_record(key).ok().flatten().is_some()
+            }))
+        })
+        .map_err(ApiError::from)??;
+    let steps = planned.map_err(|problems| refused(&problems))?;
+    let lines: Vec<usize> = steps.iter().map(|s| s.line).collect();
+    let notices = steps
+        .iter()
+        .filter_map(|s| {
+            s.notice.as_ref().map(|n| ImportNotice {
+                line: s.line as u64,
+                message: n.clone(),
+            })
+        })
+        .collect();
+    let caller = Caller::Principal(principal.principal.clone());
+    let batch_error = |e: BatchError| -> async_graphql::Error {
+        match e {
+            BatchError::Refused(refused) => ApiError::Forbidden(format!(
+                "the table is refused, nothing imported: {}",
+                refused
+                    .iter()
+                    .map(|(i, e)| format!("line {}: {e}", lines[*i]))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ))
+            .extend(),
+            BatchError::Failed { index, error } => {
+                let api = ApiError::from(error);
+                let message = format!(
+                    "line {}: {} (the lines before it were imported; import the same file again to finish)",
+                    lines.get(index).copied().unwrap_or(0),
+                    api.message()
+                );
+                async_graphql::Error::new(message).extend_with(|_, e| e.set("code", api.code()))
+            }
+        }
+    };
+    let planned = steps.len() as u64;
+    if input.dry_run {
+        let commands: Vec<&chitieu_domain::Command> = steps.iter().map(|s| &s.command).collect();
+        app.service
+            .authorize_all(&caller, &commands)
+            .map_err(batch_error)?;
+        return Ok(ImportPayload {
+            planned,
+            written: 0,
+            already_there: 0,
+            position: None,
+            notices,
+            dry_run: true,
+        });
+    }
+    let commands = steps.into_iter().map(|s| (s.command, s.key)).collect();
+    let outcome = app
+        .service
+        .execute_all(&caller, commands)
+        .await
+        .map_err(batch_error)?;
+    Ok(ImportPayload {
+        planned,
+        written: outcome.written as u64,
+        already_there: outcome.replayed as u64,
+        position: (outcome.position > 0).then_some(outcome.position),
+        notices,
+        dry_run: false,
+    })
+}
