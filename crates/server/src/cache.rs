@@ -107,10 +107,16 @@ impl ResponseCache {
     pub fn get(&self, stamp: Stamp, key: &str) -> Option<Bytes> {
         let mut generation = self.generation.lock().ok()?;
         if generation.stamp != Some(stamp) {
-            *generation = Generation {
-                stamp: Some(stamp),
-                ..Generation::default()
-            };
+            let old = std::mem::replace(
+                &mut *generation,
+                Generation {
+                    stamp: Some(stamp),
+                    ..Generation::default()
+                },
+            );
+            // Freeing up to the whole budget of responses happens outside the lock.
+            drop(generation);
+            drop(old);
             return None;
         }
         generation.responses.get(key).cloned()
@@ -130,13 +136,16 @@ impl ResponseCache {
         if generation.stamp != Some(now) {
             return;
         }
+        let mut old = None;
         if generation.bytes + body.len() + key.len() > self.max_bytes {
             // Full: start over rather than track recency on every hit.
-            generation.responses.clear();
+            old = Some(std::mem::take(&mut generation.responses));
             generation.bytes = 0;
         }
         generation.bytes += body.len() + key.len();
         generation.responses.insert(key, body);
+        drop(generation);
+        drop(old);
     }
 }
 
