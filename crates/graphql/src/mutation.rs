@@ -448,7 +448,7 @@ async fn indicator_write(
         .map_err(ApiError::from)?
         .ok_or_else(|| ApiError::NotFound(format!("indicator {id}")))?;
     Ok(IndicatorPayload {
-        indicator: Indicator(view),
+        indicator: Indicator(std::sync::Arc::new(view)),
         position: written.position,
         replayed: written.replayed,
     })

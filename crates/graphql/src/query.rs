@@ -103,8 +103,9 @@ impl QueryRoot {
             Some(instant) => app
                 .read
                 .indicator_as_of(id, instant)
-                .map_err(ApiError::from)?,
-            None => app.read.indicator(id).map_err(ApiError::from)?,
+                .map_err(ApiError::from)?
+                .map(std::sync::Arc::new),
+            None => app.read.indicator_shared(id).map_err(ApiError::from)?,
         };
         Ok(view.map(Indicator))
     }
@@ -155,7 +156,7 @@ impl QueryRoot {
             _ => None,
         };
         let (items, has_previous, has_next, total): (
-            Vec<(String, chitieu_projector::IndicatorView)>,
+            Vec<(String, std::sync::Arc<chitieu_projector::IndicatorView>)>,
             bool,
             bool,
             usize,
@@ -179,7 +180,7 @@ impl QueryRoot {
                     .map_err(ApiError::from)?;
                 let items = (offset..)
                     .zip(views)
-                    .map(|(i, view)| (encode_cursor("i", i as u64), view))
+                    .map(|(i, view)| (encode_cursor("i", i as u64), std::sync::Arc::new(view)))
                     .collect();
                 (items, offset > 0, offset + first < total, total)
             }
@@ -198,7 +199,7 @@ impl QueryRoot {
                     .indicator_at(view.definition.id, p)
                     .map_err(ApiError::from)?
                 {
-                    Some(then) => then,
+                    Some(then) => std::sync::Arc::new(then),
                     None => continue,
                 },
                 None => view,

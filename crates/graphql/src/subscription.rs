@@ -93,7 +93,7 @@ impl SubscriptionRoot {
                     kind: recorded.event_type.clone(),
                     recorded_at: recorded.recorded_at,
                     actor: recorded.actor.clone().into(),
-                    indicator: Indicator(view),
+                    indicator: Indicator(std::sync::Arc::new(view)),
                 };
             }
         })

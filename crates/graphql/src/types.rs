@@ -353,7 +353,7 @@ pub struct Achievement {
 }
 
 /// An indicator (chỉ tiêu).
-pub struct Indicator(pub IndicatorView);
+pub struct Indicator(pub std::sync::Arc<IndicatorView>);
 
 #[Object]
 impl Indicator {

@@ -612,11 +612,12 @@ const VIEW_CACHE_ENTRIES: usize = 200_000;
 /// no newer version, so a stale view never replaces a fresh one.
 #[derive(Default)]
 pub(crate) struct ViewCache {
-    views: Mutex<HashMap<IndicatorId, IndicatorView>>,
+    views: Mutex<HashMap<IndicatorId, Arc<IndicatorView>>>,
 }
 
 impl ViewCache {
-    pub(crate) fn get(&self, id: IndicatorId) -> Option<IndicatorView> {
+    /// A shared view: readers get the same allocation, not a deep copy.
+    pub(crate) fn get(&self, id: IndicatorId) -> Option<Arc<IndicatorView>> {
         self.views.lock().ok()?.get(&id).cloned()
     }
 
@@ -628,12 +629,12 @@ impl ViewCache {
     fn refresh(&self, changed: Vec<IndicatorView>) {
         if let Ok(mut views) = self.views.lock() {
             for view in changed {
-                views.insert(view.definition.id, view);
+                views.insert(view.definition.id, Arc::new(view));
             }
         }
     }
 
-    pub(crate) fn offer(&self, view: &IndicatorView) {
+    pub(crate) fn offer(&self, view: &Arc<IndicatorView>) {
         if let Ok(mut views) = self.views.lock() {
             if views.len() >= VIEW_CACHE_ENTRIES {
                 views.clear();

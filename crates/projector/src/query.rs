@@ -84,6 +84,14 @@ impl ReadModel {
 
     /// One indicator as it stands.
     pub fn indicator(&self, id: IndicatorId) -> Result<Option<IndicatorView>, ProjectionError> {
+        Ok(self.indicator_shared(id)?.map(|v| (*v).clone()))
+    }
+
+    /// One indicator as it stands, shared with the view cache (no copy).
+    pub fn indicator_shared(
+        &self,
+        id: IndicatorId,
+    ) -> Result<Option<Arc<IndicatorView>>, ProjectionError> {
         if let Some(view) = self.projector.views.get(id) {
             return Ok(Some(view));
         }
@@ -92,7 +100,7 @@ impl ReadModel {
         let Some(bytes) = self.tree().get(&key)? else {
             return Ok(None);
         };
-        let view: IndicatorView = parse(&key, &bytes)?;
+        let view: Arc<IndicatorView> = Arc::new(parse(&key, &bytes)?);
         if self.projector.position() == position {
             self.projector.views.offer(&view);
         }
@@ -270,7 +278,7 @@ impl ReadModel {
         filter: &IndicatorFilter,
         after: Option<&[u8]>,
         limit: usize,
-    ) -> Result<Option<(Vec<(Vec<u8>, IndicatorView)>, bool, usize)>, ProjectionError> {
+    ) -> Result<Option<(Vec<(Vec<u8>, Arc<IndicatorView>)>, bool, usize)>, ProjectionError> {
         let index_only =
             filter.category.is_none() && filter.status.is_none() && filter.name.is_none();
         let Some(org) = filter.org_unit.as_ref().filter(|_| index_only) else {
@@ -315,7 +323,7 @@ impl ReadModel {
         let mut page = Vec::with_capacity(found.len());
         for key in found {
             if let Some(view) = keys::trailing_id(&key)
-                .map(|id| self.indicator(id))
+                .map(|id| self.indicator_shared(id))
                 .transpose()?
                 .flatten()
             {
