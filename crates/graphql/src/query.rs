@@ -306,6 +306,29 @@ impl QueryRoot {
         Ok(base64::engine::general_purpose::STANDARD.encode(bytes))
     }
 
+    /// Every target of an org unit (and its descendants) in a period, as a
+    /// tab-separated table in the seed-table layout: one row per target
+    /// with its kind and exact figures. `importTable` reads it back.
+    async fn targets_table(
+        &self,
+        ctx: &Context<'_>,
+        org_unit: ID,
+        period: String,
+    ) -> async_graphql::Result<String> {
+        let (code, period) = org_unit_and_period(ctx, &org_unit, &period)?;
+        let app = ctx.data_unchecked::<App>();
+        let filter = chitieu_projector::IndicatorFilter {
+            org_unit: Some(code),
+            include_descendants: true,
+            period: Some(period),
+            ..Default::default()
+        };
+        Ok(
+            chitieu_projector::targets_table::targets_table(&app.read, &filter)
+                .map_err(ApiError::from)?,
+        )
+    }
+
     /// Every org unit.
     async fn org_units(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<OrgUnit>> {
         require(ctx, Permission::ReadCurrent)?;

@@ -151,7 +151,11 @@ pub fn actual_period(raw: &str) -> Option<(Period, NaiveDate)> {
 /// The columns of the seed layouts.
 #[derive(Debug, Default, Clone, Copy)]
 struct Columns {
+    indicator_id: Option<usize>,
+    document_id: Option<usize>,
     org_unit: Option<usize>,
+    growth_figure: Option<usize>,
+    deadline: Option<usize>,
     province: Option<usize>,
     district: Option<usize>,
     document: Option<usize>,
@@ -177,7 +181,11 @@ struct Columns {
 fn columns(header: &[Cell]) -> Columns {
     let f = |names: &[&str]| find_column(header, names);
     Columns {
+        indicator_id: f(&["indicator_id"]),
+        document_id: f(&["document_id"]),
         org_unit: f(&["org_unit", "ma don vi"]),
+        growth_figure: f(&["growth_figure"]),
+        deadline: f(&["deadline", "thoi han"]),
         province: f(&["province", "tinh", "tinh/thanh pho"]),
         district: f(&["district", "huyen", "quan/huyen", "huyen/thi xa"]),
         document: f(&["document", "van ban"]),
@@ -440,11 +448,23 @@ impl<'a> Places<'a> {
         unit: &OrgUnitCode,
         options: &Options,
     ) -> Result<Option<DocumentId>, Problem> {
+        // An exported table names its documents by id (two may share a number).
+        let named = row.get(row.columns.document_id);
+        let mut wanted = None;
+        if !named.is_empty() {
+            let id = uuid::Uuid::parse_str(named)
+                .map(DocumentId)
+                .map_err(|e| Problem::at(row.line, Some("document_id"), e.to_string()))?;
+            if self.state.documents.contains_key(&id) || self.documents.contains_key(&id) {
+                return Ok(Some(id));
+            }
+            wanted = Some(id);
+        }
         let raw = row.get(row.columns.document);
         if raw.is_empty() {
             return Ok(options.document);
         }
-        let id = document_id(unit, raw);
+        let id = wanted.unwrap_or_else(|| document_id(unit, raw));
         if self.state.documents.contains_key(&id) || self.documents.contains_key(&id) {
             return Ok(Some(id));
         }
@@ -727,7 +747,7 @@ fn target_kind(row: &Row, problems: &mut Vec<Problem>) -> Option<TargetKind> {
         "growth_pct" | "growth" => TargetKind::Growth {
             rate: need(value, problems)?,
             base,
-            value: None,
+            value: row.number(row.columns.growth_figure, "growth_figure", problems),
         },
         "reduce_by" => {
             let amount = need(value, problems)?;
@@ -747,12 +767,29 @@ fn target_kind(row: &Row, problems: &mut Vec<Problem>) -> Option<TargetKind> {
             }
         }
         "maintain" => TargetKind::Maintain { level: value },
-        "milestone" => TargetKind::Milestone {
-            deadline: parsed.iter().find_map(|p| match p.kind {
-                TargetKind::Milestone { deadline } => deadline,
-                _ => None,
-            }),
-        },
+        "milestone" => {
+            let written = row.get(row.columns.deadline);
+            let deadline = if written.is_empty() {
+                // Absent the column, the deadline the text states, if any.
+                parsed.iter().find_map(|p| match p.kind {
+                    TargetKind::Milestone { deadline } => deadline,
+                    _ => None,
+                })
+            } else {
+                match parse_date(written) {
+                    Some(d) => Some(d),
+                    None => {
+                        problems.push(Problem::at(
+                            row.line,
+                            Some("deadline"),
+                            format!("`{written}` is not a date (2025-12-31 or 31/12/2025)"),
+                        ));
+                        return None;
+                    }
+                }
+            };
+            TargetKind::Milestone { deadline }
+        }
         other => {
             problems.push(Problem::at(
                 row.line,
@@ -857,7 +894,17 @@ pub fn plan_targets(
         };
         let unit_text = row.get(columns.unit);
         let unit_text = (!unit_text.is_empty()).then_some(unit_text);
-        let id = indicator_id(&unit, Some(document), period, name);
+        // An exported table names its indicators by id (two may share a name).
+        let id = match row.get(columns.indicator_id) {
+            "" => indicator_id(&unit, Some(document), period, name),
+            raw => match uuid::Uuid::parse_str(raw) {
+                Ok(u) => IndicatorId(u),
+                Err(e) => {
+                    problems.push(Problem::at(line, Some("indicator_id"), e.to_string()));
+                    continue;
+                }
+            },
+        };
         let texts = (
             text_of(&row, columns.name, "indicator_vi"),
             text_of(&row, columns.code, "code"),

@@ -9,8 +9,10 @@ use chitieu_domain::{Document, OrgUnitLevel, TargetKind, TargetTrack};
 use std::collections::BTreeMap;
 
 /// The header row: the seed table's columns (less its English name and
-/// notes), and the org unit's code first.
-pub const TARGETS_HEADER: &str = "org_unit\tdistrict\tprovince\tdocument\tissued_on\tperiod\tcategory\tcode\tindicator_vi\ttarget_text_vi\tkind\tvalue\tvalue_high\tunit\tbase_value\ttrack";
+/// notes), with the indicator's id, the org unit's code and the document's
+/// id (two indicators may share a name, two documents a number) and, last, what the seed layout has no
+/// column for: a growth target's stated figure and a milestone's deadline.
+pub const TARGETS_HEADER: &str = "indicator_id\torg_unit\tdistrict\tprovince\tdocument_id\tdocument\tissued_on\tperiod\tcategory\tcode\tindicator_vi\ttarget_text_vi\tkind\tvalue\tvalue_high\tunit\tbase_value\ttrack\tgrowth_figure\tdeadline";
 
 /// The seed tables' name of a kind, and its figures (value, value_high, base).
 pub fn kind_columns(kind: &TargetKind) -> (&'static str, [Option<rust_decimal::Decimal>; 3]) {
@@ -82,10 +84,20 @@ pub fn targets_table(
             let number = |n: Option<rust_decimal::Decimal>| {
                 n.map(|n| n.normalize().to_string()).unwrap_or_default()
             };
+            let growth_figure = match &target.kind {
+                TargetKind::Growth { value, .. } => *value,
+                _ => None,
+            };
+            let deadline = match &target.kind {
+                TargetKind::Milestone { deadline } => deadline.map(|d| d.to_string()),
+                _ => None,
+            };
             let fields = [
+                d.id.to_string(),
                 d.org_unit.to_string(),
                 district.clone(),
                 province.clone(),
+                target.document.to_string(),
                 document.map(document_text).unwrap_or_default(),
                 document
                     .and_then(|d| d.issued_on)
@@ -106,6 +118,8 @@ pub fn targets_table(
                 d.unit.as_ref().map(|u| u.to_string()).unwrap_or_default(),
                 number(base),
                 track_name(*track).to_owned(),
+                number(growth_figure),
+                deadline.unwrap_or_default(),
             ];
             let row: Vec<String> = fields.iter().map(|f| clean(f)).collect();
             out.push_str(&row.join("\t"));
