@@ -444,11 +444,11 @@ async fn indicator_write(
         .map_err(ApiError::from)?;
     let view = app
         .read
-        .indicator(id)
+        .indicator_shared(id)
         .map_err(ApiError::from)?
         .ok_or_else(|| ApiError::NotFound(format!("indicator {id}")))?;
     Ok(IndicatorPayload {
-        indicator: Indicator(std::sync::Arc::new(view)),
+        indicator: Indicator(view),
         position: written.position,
         replayed: written.replayed,
     })

@@ -17,7 +17,7 @@ use async_graphql::parser::types::{ExecutableDocument, OperationType};
 use axum::body::Bytes;
 use chrono::NaiveDate;
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// What a generation of responses is valid for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,7 +41,7 @@ struct Generation {
 pub struct ResponseCache {
     max_bytes: usize,
     generation: Mutex<Generation>,
-    documents: Mutex<HashMap<String, ExecutableDocument>>,
+    documents: Mutex<HashMap<String, Arc<ExecutableDocument>>>,
 }
 
 /// Most parsed documents kept (they are small; clients send few distinct queries).
@@ -64,13 +64,14 @@ impl ResponseCache {
 
     /// The parsed document of a query, from the cache or parsed now
     /// (`None` when it does not parse: the executor reports why).
-    pub fn document(&self, query: &str) -> Option<ExecutableDocument> {
+    /// Shared: a request whose response is kept never copies it.
+    pub fn document(&self, query: &str) -> Option<Arc<ExecutableDocument>> {
         if let Ok(documents) = self.documents.lock() {
             if let Some(d) = documents.get(query) {
                 return Some(d.clone());
             }
         }
-        let parsed = async_graphql::parser::parse_query(query).ok()?;
+        let parsed = Arc::new(async_graphql::parser::parse_query(query).ok()?);
         if let Ok(mut documents) = self.documents.lock() {
             if documents.len() >= MAX_DOCUMENTS {
                 documents.clear();

@@ -187,7 +187,7 @@ impl HttpState {
                             "VALIDATION",
                         );
                     }
-                    request.set_parsed_query(document);
+                    request.set_parsed_query((*document).clone());
                 }
             }
         }
@@ -221,7 +221,7 @@ impl HttpState {
                         kept = Some((stamp, key));
                     }
                 }
-                request.set_parsed_query(document);
+                request.set_parsed_query((*document).clone());
             }
         }
         let batch = batch.data(AnonymousReads(self.anonymous_reads));
