@@ -4,7 +4,7 @@
 use crate::helpers::*;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
-use tokio_tungstenite::tungstenite::{client::IntoClientRequest, Message};
+use tokio_tungstenite::tungstenite::Message;
 
 const INSIDE: &str = "LA.CAN-DUOC";
 const OUTSIDE: &str = "TV.TIEU-CAN";
@@ -220,20 +220,7 @@ async fn a_revoked_token_is_refused_at_once_even_on_an_open_subscription() {
         .gql(&token, "{ me { id activeTokens } }", json!({}))
         .await;
     assert_eq!(me["me"]["id"], "xem.tam");
-    let mut request = app
-        .url
-        .replace("http://", "ws://")
-        .into_client_request()
-        .unwrap();
-    request.headers_mut().insert(
-        "sec-websocket-protocol",
-        "graphql-transport-ws".parse().unwrap(),
-    );
-    let (mut ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
-    let init = json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {token}") } });
-    ws.send(Message::Text(init.to_string().into()))
-        .await
-        .unwrap();
+    let mut ws = app.ws_init(&token).await;
     let ack = ws.next().await.unwrap().unwrap();
     assert!(ack.to_text().unwrap().contains("connection_ack"));
     let subscribe = json!({ "id": "1", "type": "subscribe", "payload": { "query": "subscription { indicatorEvents { position } }" } });

@@ -7,6 +7,10 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+/// A client WebSocket.
+pub type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
 pub struct TestApp {
     pub url: String,
     pub base: String,
@@ -117,6 +121,45 @@ impl TestApp {
     pub fn stop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+
+    /// Opens a graphql-transport-ws connection; the HTTP response of the upgrade too.
+    pub async fn ws_connect(
+        &self,
+    ) -> (
+        Ws,
+        tokio_tungstenite::tungstenite::handshake::client::Response,
+    ) {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let mut request = self
+            .url
+            .replace("http://", "ws://")
+            .into_client_request()
+            .unwrap();
+        request.headers_mut().insert(
+            "sec-websocket-protocol",
+            "graphql-transport-ws".parse().unwrap(),
+        );
+        tokio_tungstenite::connect_async(request).await.unwrap()
+    }
+
+    /// Opens a connection and sends `connection_init` with the token of
+    /// `role` (a role or demo id, or a token itself).
+    pub async fn ws_init(&self, role: &str) -> Ws {
+        use futures_util::SinkExt;
+        let (mut ws, _) = self.ws_connect().await;
+        let token = self
+            .tokens
+            .get(role)
+            .cloned()
+            .unwrap_or_else(|| role.to_owned());
+        let init = json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {token}") } });
+        ws.send(tokio_tungstenite::tungstenite::Message::Text(
+            init.to_string().into(),
+        ))
+        .await
+        .unwrap();
+        ws
     }
 
     pub async fn post(&self, role: Option<&str>, body: Value) -> Reply {

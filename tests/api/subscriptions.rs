@@ -3,7 +3,7 @@
 use crate::helpers::*;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
-use tokio_tungstenite::tungstenite::{client::IntoClientRequest, Message};
+use tokio_tungstenite::tungstenite::Message;
 
 async fn next_json<S>(ws: &mut S) -> Value
 where
@@ -29,16 +29,7 @@ where
 async fn a_subscriber_receives_a_reported_figure() {
     let app = spawn_app().await;
     let rice = app.indicator_id("Sản lượng lúa").await;
-    let mut request = app
-        .url
-        .replace("http://", "ws://")
-        .into_client_request()
-        .unwrap();
-    request.headers_mut().insert(
-        "sec-websocket-protocol",
-        "graphql-transport-ws".parse().unwrap(),
-    );
-    let (mut ws, response) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let (mut ws, response) = app.ws_connect().await;
     assert_eq!(
         response.headers()["sec-websocket-protocol"],
         "graphql-transport-ws"
@@ -74,16 +65,7 @@ async fn a_subscriber_receives_a_reported_figure() {
 #[tokio::test]
 async fn a_websocket_without_a_valid_token_is_refused() {
     let app = spawn_app().await;
-    let mut request = app
-        .url
-        .replace("http://", "ws://")
-        .into_client_request()
-        .unwrap();
-    request.headers_mut().insert(
-        "sec-websocket-protocol",
-        "graphql-transport-ws".parse().unwrap(),
-    );
-    let (mut ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let (mut ws, _) = app.ws_connect().await;
     let init =
         json!({ "type": "connection_init", "payload": { "Authorization": "Bearer ct_forged" } });
     ws.send(Message::Text(init.to_string().into()))
@@ -101,20 +83,7 @@ async fn a_websocket_without_a_valid_token_is_refused() {
 #[tokio::test]
 async fn a_subscription_with_too_many_aliases_is_refused() {
     let app = spawn_app().await;
-    let mut request = app
-        .url
-        .replace("http://", "ws://")
-        .into_client_request()
-        .unwrap();
-    request.headers_mut().insert(
-        "sec-websocket-protocol",
-        "graphql-transport-ws".parse().unwrap(),
-    );
-    let (mut ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
-    let init = json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {}", app.tokens["viewer"]) } });
-    ws.send(Message::Text(init.to_string().into()))
-        .await
-        .unwrap();
+    let mut ws = app.ws_init("viewer").await;
     assert_eq!(next_json(&mut ws).await["type"], "connection_ack");
     // The default limit is 30 aliases.
     let aliases = (0..31)
@@ -141,20 +110,7 @@ async fn a_subscription_with_too_many_aliases_is_refused() {
 #[tokio::test]
 async fn the_server_pings_an_idle_websocket_at_the_configured_interval() {
     let app = spawn_app_with(Some("[limits]\nws_ping_ms = 200\n")).await;
-    let mut request = app
-        .url
-        .replace("http://", "ws://")
-        .into_client_request()
-        .unwrap();
-    request.headers_mut().insert(
-        "sec-websocket-protocol",
-        "graphql-transport-ws".parse().unwrap(),
-    );
-    let (mut ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
-    let init = json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {}", app.tokens["viewer"]) } });
-    ws.send(Message::Text(init.to_string().into()))
-        .await
-        .unwrap();
+    let mut ws = app.ws_init("viewer").await;
     let started = std::time::Instant::now();
     let mut pings = 0;
     while pings < 3 {
