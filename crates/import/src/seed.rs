@@ -608,6 +608,18 @@ impl<'a> Indicators<'a> {
         }
     }
 
+    /// Plans an indicator's definition.
+    fn define(&mut self, line: usize, definition: IndicatorDefinition, steps: &mut Vec<Step>) {
+        let id = definition.id;
+        self.planned.insert(id, definition.clone());
+        steps.push(Step {
+            line,
+            command: Command::DefineIndicator(definition),
+            key: format!("seed/{id}/define"),
+            notice: None,
+        });
+    }
+
     /// Plans a target on a track unless the same one is there already.
     fn target(
         &mut self,
@@ -811,10 +823,29 @@ fn text_of(row: &Row, column: Option<usize>, name: &str) -> Result<Option<Text>,
         .map_err(|e| Problem::at(row.line, Some(name), e.to_string()))
 }
 
-fn rows_after(table: &Table, at: usize) -> impl Iterator<Item = (usize, &[Cell])> {
-    table.rows[at + 1..]
-        .iter()
-        .map(|(line, cells)| (*line, cells.as_slice()))
+/// The rows after the header, each with the org unit it names (registered
+/// on the way when new); a row naming none is listed as a problem.
+fn rows_with_units<'a>(
+    table: &'a Table,
+    at: usize,
+    columns: &'a Columns,
+    places: &mut Places,
+    options: &Options,
+    problems: &mut Vec<Problem>,
+) -> Vec<(Row<'a>, OrgUnitCode)> {
+    let mut out = Vec::new();
+    for (line, cells) in &table.rows[at + 1..] {
+        let row = Row {
+            line: *line,
+            cells,
+            columns,
+        };
+        match places.org_unit_of(&row, options) {
+            Ok(unit) => out.push((row, unit)),
+            Err(p) => problems.extend(p),
+        }
+    }
+    out
 }
 
 /// Plans a targets table (not yet checked against the rules).
@@ -829,19 +860,8 @@ pub fn plan_targets(
     let mut indicators = Indicators::new(state);
     let mut steps = Vec::new();
     let mut problems = Vec::new();
-    for (line, cells) in rows_after(table, at) {
-        let row = Row {
-            line,
-            cells,
-            columns: &columns,
-        };
-        let unit = match places.org_unit_of(&row, options) {
-            Ok(u) => u,
-            Err(p) => {
-                problems.extend(p);
-                continue;
-            }
-        };
+    for (row, unit) in rows_with_units(table, at, &columns, &mut places, options, &mut problems) {
+        let line = row.line;
         let document = match places.document(&row, &unit, options) {
             Ok(Some(d)) => d,
             Ok(None) => {
@@ -930,13 +950,7 @@ pub fn plan_targets(
                 previous: None,
                 document: Some(document),
             };
-            indicators.planned.insert(id, definition.clone());
-            steps.push(Step {
-                line,
-                command: Command::DefineIndicator(definition),
-                key: format!("seed/{id}/define"),
-                notice: None,
-            });
+            indicators.define(line, definition, &mut steps);
         }
         let target = Target {
             kind,
@@ -979,19 +993,8 @@ pub fn plan_actuals(
     let mut indicators = Indicators::new(state);
     let mut steps = Vec::new();
     let mut problems = Vec::new();
-    for (line, cells) in rows_after(table, at) {
-        let row = Row {
-            line,
-            cells,
-            columns: &columns,
-        };
-        let unit = match places.org_unit_of(&row, options) {
-            Ok(u) => u,
-            Err(p) => {
-                problems.extend(p);
-                continue;
-            }
-        };
+    for (row, unit) in rows_with_units(table, at, &columns, &mut places, options, &mut problems) {
+        let line = row.line;
         // The document: the row's, the flag's, else the unit's only one,
         // or its only report (results come from reports).
         let document = match places.document(&row, &unit, options) {
@@ -1106,13 +1109,7 @@ pub fn plan_actuals(
                     previous: None,
                     document,
                 };
-                indicators.planned.insert(id, definition.clone());
-                steps.push(Step {
-                    line,
-                    command: Command::DefineIndicator(definition),
-                    key: format!("seed/{id}/define"),
-                    notice: None,
-                });
+                indicators.define(line, definition, &mut steps);
                 id
             }
         };
