@@ -173,57 +173,40 @@ fn every_seed_target_round_trips_through_import_and_export() {
 
     let (ok, exported, err) = chitieu(&data, &["export", "--layout", "targets"]);
     assert!(ok, "{err}");
-    let key = |r: &std::collections::HashMap<String, String>| {
-        [
-            "district",
-            "province",
-            "document",
-            "issued_on",
-            "period",
-            "indicator_vi",
-            "track",
-        ]
-        .map(|c| r[c].clone())
+    // Each target as (where it stands, what it says, the code it is numbered under).
+    let compared = |table: &str| -> Vec<([String; 7], [String; 7], String)> {
+        rows(table)
+            .iter()
+            .map(|r| {
+                (
+                    [
+                        "district",
+                        "province",
+                        "document",
+                        "issued_on",
+                        "period",
+                        "indicator_vi",
+                        "track",
+                    ]
+                    .map(|c| r[c].clone()),
+                    [
+                        "category",
+                        "target_text_vi",
+                        "kind",
+                        "value",
+                        "value_high",
+                        "unit",
+                        "base_value",
+                    ]
+                    .map(|c| r[c].clone()),
+                    r["code"].clone(),
+                )
+            })
+            .collect()
     };
     let original = std::fs::read_to_string(&targets).unwrap();
-    let mut expected: Vec<_> = rows(&original)
-        .iter()
-        .map(|r| {
-            (
-                key(r),
-                [
-                    "category",
-                    "target_text_vi",
-                    "kind",
-                    "value",
-                    "value_high",
-                    "unit",
-                    "base_value",
-                ]
-                .map(|c| r[c].clone()),
-                r["code"].clone(),
-            )
-        })
-        .collect();
-    let mut got: Vec<_> = rows(&exported)
-        .iter()
-        .map(|r| {
-            (
-                key(r),
-                [
-                    "category",
-                    "target_text_vi",
-                    "kind",
-                    "value",
-                    "value_high",
-                    "unit",
-                    "base_value",
-                ]
-                .map(|c| r[c].clone()),
-                r["code"].clone(),
-            )
-        })
-        .collect();
+    let mut expected = compared(&original);
+    let mut got = compared(&exported);
     assert_eq!(got.len(), 183);
     expected.sort();
     got.sort();
