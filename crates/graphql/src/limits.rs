@@ -45,7 +45,12 @@ fn count(set: &SelectionSet) -> usize {
 /// Refuses a document with more than `max` aliased fields (in its
 /// operations and fragments), with a `VALIDATION` error.
 pub fn check_aliases(document: &ExecutableDocument, max: usize) -> ServerResult<()> {
-    let aliases: usize = document
+    check_alias_count(alias_count(document), max)
+}
+
+/// The aliased fields of a document, in its operations and fragments.
+pub fn alias_count(document: &ExecutableDocument) -> usize {
+    document
         .operations
         .iter()
         .map(|(_, op)| count(&op.node.selection_set.node))
@@ -54,7 +59,12 @@ pub fn check_aliases(document: &ExecutableDocument, max: usize) -> ServerResult<
             .fragments
             .values()
             .map(|f| count(&f.node.selection_set.node))
-            .sum::<usize>();
+            .sum::<usize>()
+}
+
+/// Refuses a count of aliases above `max` (for a transport that counted
+/// them once per distinct document).
+pub fn check_alias_count(aliases: usize, max: usize) -> ServerResult<()> {
     if aliases > max {
         let mut error = ServerError::new(
             format!("the request uses {aliases} aliases; at most {max} are allowed"),

@@ -41,7 +41,15 @@ struct Generation {
 pub struct ResponseCache {
     max_bytes: usize,
     generation: Mutex<Generation>,
-    documents: Mutex<HashMap<String, Arc<ExecutableDocument>>>,
+    documents: Mutex<HashMap<String, Arc<Parsed>>>,
+}
+
+/// A query parsed, with what is checked on it before every execution.
+pub struct Parsed {
+    /// The document.
+    pub document: ExecutableDocument,
+    /// Its aliased fields (counted once, checked against the limit per request).
+    pub aliases: usize,
 }
 
 /// Most parsed documents kept (they are small; clients send few distinct queries).
@@ -65,13 +73,17 @@ impl ResponseCache {
     /// The parsed document of a query, from the cache or parsed now
     /// (`None` when it does not parse: the executor reports why).
     /// Shared: a request whose response is kept never copies it.
-    pub fn document(&self, query: &str) -> Option<Arc<ExecutableDocument>> {
+    pub fn document(&self, query: &str) -> Option<Arc<Parsed>> {
         if let Ok(documents) = self.documents.lock() {
             if let Some(d) = documents.get(query) {
                 return Some(d.clone());
             }
         }
-        let parsed = Arc::new(async_graphql::parser::parse_query(query).ok()?);
+        let document = async_graphql::parser::parse_query(query).ok()?;
+        let parsed = Arc::new(Parsed {
+            aliases: chitieu_graphql::limits::alias_count(&document),
+            document,
+        });
         if let Ok(mut documents) = self.documents.lock() {
             if documents.len() >= MAX_DOCUMENTS {
                 documents.clear();
@@ -166,12 +178,12 @@ mod tests {
     fn a_response_lives_until_the_log_moves() {
         let cache = ResponseCache::new(1 << 20);
         let doc = cache.document("{ a }").unwrap();
-        let key = ResponseCache::key(&doc, "{ a }", None, "{}", "ubkt").unwrap();
+        let key = ResponseCache::key(&doc.document, "{ a }", None, "{}", "ubkt").unwrap();
         assert_eq!(cache.get(stamp(1), &key), None);
         cache.put(stamp(1), stamp(1), key.clone(), Bytes::from_static(b"1"));
         assert_eq!(cache.get(stamp(1), &key), Some(Bytes::from_static(b"1")));
         // Another principal asks: not the same key.
-        let other = ResponseCache::key(&doc, "{ a }", None, "{}", "lanh-dao").unwrap();
+        let other = ResponseCache::key(&doc.document, "{ a }", None, "{}", "lanh-dao").unwrap();
         assert_eq!(cache.get(stamp(1), &other), None);
         // A write: everything kept before is gone.
         assert_eq!(cache.get(stamp(2), &key), None);
@@ -189,15 +201,34 @@ mod tests {
     }
 
     #[test]
+    fn a_document_is_parsed_and_its_aliases_counted_once() {
+        let cache = ResponseCache::new(0);
+        let first = cache.document("{ x: a y: b { z: c } }").unwrap();
+        assert_eq!(first.aliases, 3);
+        let again = cache.document("{ x: a y: b { z: c } }").unwrap();
+        assert!(
+            Arc::ptr_eq(&first, &again),
+            "the second request reuses the first parse"
+        );
+        assert!(cache.document("{ unclosed").is_none());
+    }
+
+    #[test]
     fn mutations_are_never_kept_and_the_size_is_bounded() {
         let cache = ResponseCache::new(64);
         let query = "mutation { a }";
         let doc = cache.document(query).unwrap();
-        assert_eq!(ResponseCache::key(&doc, query, None, "{}", "admin"), None);
+        assert_eq!(
+            ResponseCache::key(&doc.document, query, None, "{}", "admin"),
+            None
+        );
         let named = "query A { a } mutation B { b }";
         let doc = cache.document(named).unwrap();
-        assert!(ResponseCache::key(&doc, named, Some("A"), "{}", "x").is_some());
-        assert_eq!(ResponseCache::key(&doc, named, Some("B"), "{}", "x"), None);
+        assert!(ResponseCache::key(&doc.document, named, Some("A"), "{}", "x").is_some());
+        assert_eq!(
+            ResponseCache::key(&doc.document, named, Some("B"), "{}", "x"),
+            None
+        );
         let _ = cache.get(stamp(1), "k");
         cache.put(stamp(1), stamp(1), "k".into(), Bytes::from(vec![0u8; 40]));
         cache.put(stamp(1), stamp(1), "l".into(), Bytes::from(vec![0u8; 40]));

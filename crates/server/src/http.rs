@@ -177,9 +177,10 @@ impl HttpState {
         if let BatchRequest::Batch(requests) = &mut batch {
             for request in requests.iter_mut() {
                 if let Some(document) = self.cache.document(&request.query) {
-                    if let Err(e) =
-                        chitieu_graphql::limits::check_aliases(&document, self.max_aliases)
-                    {
+                    if let Err(e) = chitieu_graphql::limits::check_alias_count(
+                        document.aliases,
+                        self.max_aliases,
+                    ) {
                         return request_error(
                             headers,
                             StatusCode::BAD_REQUEST,
@@ -187,13 +188,14 @@ impl HttpState {
                             "VALIDATION",
                         );
                     }
-                    request.set_parsed_query((*document).clone());
+                    request.set_parsed_query(document.document.clone());
                 }
             }
         }
         if let BatchRequest::Single(request) = &mut batch {
             if let Some(document) = self.cache.document(&request.query) {
-                if let Err(e) = chitieu_graphql::limits::check_aliases(&document, self.max_aliases)
+                if let Err(e) =
+                    chitieu_graphql::limits::check_alias_count(document.aliases, self.max_aliases)
                 {
                     let response = async_graphql::Response::from_errors(vec![e]);
                     let status = if media == GRAPHQL_RESPONSE {
@@ -207,7 +209,7 @@ impl HttpState {
                 if self.cache.enabled() {
                     let variables = serde_json::to_string(&request.variables).unwrap_or_default();
                     let key = ResponseCache::key(
-                        &document,
+                        &document.document,
                         &request.query,
                         request.operation_name.as_deref(),
                         &variables,
@@ -221,7 +223,7 @@ impl HttpState {
                         kept = Some((stamp, key));
                     }
                 }
-                request.set_parsed_query((*document).clone());
+                request.set_parsed_query(document.document.clone());
             }
         }
         let batch = batch.data(AnonymousReads(self.anonymous_reads));
