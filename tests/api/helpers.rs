@@ -17,6 +17,7 @@ pub struct TestApp {
     pub tokens: HashMap<String, String>,
     pub client: reqwest::Client,
     pub data_dir: std::path::PathBuf,
+    extra: Vec<String>,
     child: Child,
     _dir: tempfile::TempDir,
 }
@@ -31,6 +32,17 @@ impl Drop for TestApp {
 /// Starts the server in demo mode; `config` is the content of a TOML
 /// configuration file, if any.
 pub async fn spawn_app_with(config: Option<&str>) -> TestApp {
+    spawn_demo(config, &[]).await
+}
+
+/// Starts a node in demo mode on the shared log at `log_url` (the first
+/// node on an empty log loads the demo data; the others follow it).
+pub async fn spawn_node(log_url: &str) -> TestApp {
+    spawn_demo(None, &["--log", log_url]).await
+}
+
+/// Starts the server in demo mode with a fresh data directory and `extra` flags.
+pub async fn spawn_demo(config: Option<&str>, extra: &[&str]) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let mut command = Command::new(env!("CARGO_BIN_EXE_chitieu"));
     command
@@ -38,12 +50,18 @@ pub async fn spawn_app_with(config: Option<&str>) -> TestApp {
         .arg("--data-dir")
         .arg(dir.path().join("data"))
         .arg("--listen")
-        .arg("127.0.0.1:0");
+        .arg("127.0.0.1:0")
+        .args(extra);
     if let Some(config) = config {
         let path = dir.path().join("chitieu.toml");
         std::fs::write(&path, config).unwrap();
         command.arg("--config").arg(path);
     }
+    let extra: Vec<String> = extra.iter().map(|s| (*s).to_owned()).collect();
+    start(command, dir, extra).await
+}
+
+async fn start(mut command: Command, dir: tempfile::TempDir, extra: Vec<String>) -> TestApp {
     let mut child = command
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
@@ -93,6 +111,7 @@ pub async fn spawn_app_with(config: Option<&str>) -> TestApp {
         tokens,
         client: reqwest::Client::new(),
         data_dir: dir.path().join("data"),
+        extra,
         child,
         _dir: dir,
     }
@@ -121,6 +140,26 @@ impl TestApp {
     pub fn stop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+
+    /// Starts the server again on the same data directory and flags (a new
+    /// port, new demo tokens).
+    pub async fn restart(&mut self) {
+        self.stop();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_chitieu"));
+        command
+            .arg("demo")
+            .arg("--data-dir")
+            .arg(&self.data_dir)
+            .arg("--listen")
+            .arg("127.0.0.1:0")
+            .args(&self.extra);
+        let dir = tempfile::tempdir().unwrap();
+        let mut fresh = start(command, dir, self.extra.clone()).await;
+        std::mem::swap(&mut self.url, &mut fresh.url);
+        std::mem::swap(&mut self.base, &mut fresh.base);
+        std::mem::swap(&mut self.tokens, &mut fresh.tokens);
+        std::mem::swap(&mut self.child, &mut fresh.child);
     }
 
     /// Opens a graphql-transport-ws connection; the HTTP response of the upgrade too.

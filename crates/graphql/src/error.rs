@@ -28,6 +28,9 @@ pub enum ApiError {
     Unauthenticated,
     /// `FORBIDDEN`: the principal may not do this.
     Forbidden(String),
+    /// `UNAVAILABLE`: the log cannot be reached right now (a shared log
+    /// restarting); retry later, with the same idempotency key.
+    Unavailable(String),
     /// `INTERNAL`: something failed on our side (details in the server log).
     Internal(String),
 }
@@ -42,6 +45,9 @@ impl ApiError {
             ApiError::Unauthenticated => {
                 "authentication required: send `Authorization: Bearer <token>`".into()
             }
+            ApiError::Unavailable(why) => format!(
+                "the event log is unavailable right now ({why}); retry with the same idempotency key"
+            ),
             ApiError::Internal(reference) => format!("internal error (reference {reference})"),
         }
     }
@@ -54,6 +60,7 @@ impl ApiError {
             ApiError::Conflict { .. } => "CONFLICT",
             ApiError::Unauthenticated => "UNAUTHENTICATED",
             ApiError::Forbidden(_) => "FORBIDDEN",
+            ApiError::Unavailable(_) => "UNAVAILABLE",
             ApiError::Internal(_) => "INTERNAL",
         }
     }
@@ -75,6 +82,9 @@ impl ErrorExtensions for ApiError {
             } = self
             {
                 e.set("currentVersion", *current_version);
+            }
+            if let ApiError::Unavailable(_) = self {
+                e.set("retryable", true);
             }
         })
     }
@@ -105,6 +115,7 @@ impl From<ServiceError> for ApiError {
                 "idempotency key `{key}` was already used for a different request"
             )),
             ServiceError::Invalid(message) => ApiError::Validation(message),
+            ServiceError::Unavailable(error) => ApiError::from(error),
             other => ApiError::internal(&other),
         }
     }
@@ -118,7 +129,12 @@ impl From<ProjectionError> for ApiError {
 
 impl From<chitieu_store::StoreError> for ApiError {
     fn from(error: chitieu_store::StoreError) -> Self {
-        ApiError::internal(&error)
+        if error.is_retryable() {
+            tracing::warn!(%error, "the log is unavailable");
+            ApiError::Unavailable(error.to_string())
+        } else {
+            ApiError::internal(&error)
+        }
     }
 }
 

@@ -107,7 +107,7 @@ pub async fn import_table(
             .to_owned()
         }),
     };
-    let store = app.store.clone();
+    let store = app.log.clone();
     let planned = app
         .service
         .with_state(|state| {

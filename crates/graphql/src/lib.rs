@@ -19,7 +19,7 @@ pub mod types;
 use async_graphql::Schema;
 use chitieu_projector::ReadModel;
 use chitieu_service::CommandService;
-use chitieu_store::EventStore;
+use chitieu_store::Log;
 use chrono::NaiveDate;
 use std::sync::Arc;
 
@@ -38,7 +38,7 @@ pub struct App {
     /// Write side.
     pub service: Arc<CommandService>,
     /// The log.
-    pub store: EventStore,
+    pub log: Log,
     /// Today's date, for "not due" (injectable for tests).
     pub today: fn() -> NaiveDate,
 }

@@ -141,7 +141,7 @@ impl QueryRoot {
             name: f.name,
         };
         let position = match as_of {
-            Some(instant) => Some(app.store.position_at(instant).map_err(ApiError::from)?),
+            Some(instant) => Some(app.log.position_at(instant).map_err(ApiError::from)?),
             None => None,
         };
         // Filters the org-unit index answers alone page by key; others by offset.
@@ -391,7 +391,7 @@ impl QueryRoot {
     async fn ledger(&self, ctx: &Context<'_>) -> async_graphql::Result<Ledger> {
         require(ctx, Permission::ReadAudit)?;
         let app = ctx.data_unchecked::<App>();
-        let head = app.store.head();
+        let head = app.log.head();
         Ok(Ledger {
             position: head.position,
             hash: hex::encode(head.hash),
@@ -402,11 +402,8 @@ impl QueryRoot {
     /// Walks the whole hash chain and reports the first break, if any.
     async fn verify_ledger(&self, ctx: &Context<'_>) -> async_graphql::Result<LedgerVerification> {
         require(ctx, Permission::ReadAudit)?;
-        let store = ctx.data_unchecked::<App>().store.clone();
-        let report = tokio::task::spawn_blocking(move || store.verify())
-            .await
-            .map_err(|e| ApiError::internal(&e))?
-            .map_err(ApiError::from)?;
+        let log = ctx.data_unchecked::<App>().log.clone();
+        let report = log.verify().await.map_err(ApiError::from)?;
         Ok(LedgerVerification {
             ok: report.first_break.is_none(),
             checked: report.checked,

@@ -56,7 +56,8 @@ impl SubscriptionRoot {
             .transpose()?;
         let org_unit = filter.org_unit.as_ref().map(parse_org_unit).transpose()?;
         let kinds = filter.kinds;
-        let mut subscription = app.store.subscribe(app.store.head().position + 1);
+        let mut subscription =
+            chitieu_store::Subscription::new(app.log.clone(), app.log.head().position + 1);
         Ok(async_stream::stream! {
             loop {
                 let recorded = match subscription.next().await {

@@ -685,6 +685,7 @@ impl Document {
 /// The head of the log, for an auditor to write down: if the log were ever
 /// rewritten, this position's hash would no longer match.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct Ledger {
     /// Position of the last durable event.
     pub position: u64,
@@ -692,6 +693,23 @@ pub struct Ledger {
     pub hash: String,
     /// The read models' position.
     pub projected_position: u64,
+}
+
+#[ComplexObject]
+impl Ledger {
+    /// SHA-256 over every key and value of this node's read models, hex.
+    /// Nodes whose read models agree byte for byte give the same digest
+    /// (compare them at the same `projectedPosition`). Reads every read
+    /// model: for operators and tests, not for every request.
+    #[graphql(complexity = 1000)]
+    async fn read_model_digest(&self, ctx: &Context<'_>) -> async_graphql::Result<String> {
+        let projector = ctx.data_unchecked::<App>().read.projector().clone();
+        let digest = tokio::task::spawn_blocking(move || projector.digest())
+            .await
+            .map_err(|e| crate::error::ApiError::internal(&e))?
+            .map_err(crate::error::ApiError::from)?;
+        Ok(hex::encode(digest))
+    }
 }
 
 /// The outcome of walking the hash chain.

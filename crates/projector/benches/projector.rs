@@ -20,7 +20,7 @@ use chitieu_domain::*;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use chitieu_projector::{Projector, ReadModel};
-use chitieu_store::{Actor, AppendMeta, AppendRequest, EventStore, ExpectedVersion};
+use chitieu_store::{Actor, AppendMeta, AppendRequest, EventLog, ExpectedVersion, Log, SledLog};
 use rust_decimal::Decimal;
 use std::time::{Duration, Instant};
 use uuid::Uuid;
@@ -41,9 +41,10 @@ fn meta(actor: &str) -> AppendMeta {
     }
 }
 
-fn append(store: &EventStore, state: &mut DomainState, actor: &str, events: Vec<Event>) -> u64 {
+fn append(store: &SledLog, state: &mut DomainState, actor: &str, events: Vec<Event>) -> u64 {
     let stream = events[0].stream_id();
     let request = AppendRequest {
+        conditions: Vec::new(),
         stream: stream.clone(),
         expected: ExpectedVersion::Exact(state.stream_version(&stream)),
         events: events.iter().map(EventCodec::encode).collect(),
@@ -60,7 +61,7 @@ fn append(store: &EventStore, state: &mut DomainState, actor: &str, events: Vec<
 
 const ORGS: usize = 20;
 
-fn base(store: &EventStore, state: &mut DomainState) {
+fn base(store: &SledLog, state: &mut DomainState) {
     let code = |s: &str| OrgUnitCode::parse(s).expect("code");
     let mut commands = vec![Command::RegisterOrgUnit(OrgUnit {
         code: code("TV"),
@@ -237,8 +238,8 @@ fn history(state: &DomainState, n: u64, events: usize) -> Vec<Event> {
     out
 }
 
-fn generate(path: &std::path::Path, total: usize) -> EventStore {
-    let store = EventStore::open(path).expect("open");
+fn generate(path: &std::path::Path, total: usize) -> SledLog {
+    let store = SledLog::open(path).expect("open");
     if store.head().position >= total as u64 {
         return store;
     }
@@ -304,8 +305,10 @@ fn rebuild_only(path: &str) {
         "sled cache capacity: {} MiB",
         config.cache_capacity / 1024 / 1024
     );
-    let store = EventStore::open_with(config).expect("open");
-    let projector = Projector::open(&store).expect("projector");
+    let store = SledLog::open_with(config).expect("open");
+    let log: Log = std::sync::Arc::new(store);
+    let projector = Projector::open(&log, std::path::Path::new(&format!("{path}-read-models")))
+        .expect("projector");
     let rss_before = peak_rss_mib();
     let started = Instant::now();
     let head = projector.rebuild().expect("rebuild");
@@ -355,7 +358,7 @@ fn main() {
 
     // 2. Time travel on a fresh store: one indicator with 1,000 events.
     let dir = tempfile::tempdir_in(".").expect("temp dir");
-    let store = EventStore::open(dir.path().join("db")).expect("open");
+    let store = SledLog::open(dir.path().join("db")).expect("open");
     let mut state = DomainState::default();
     base(&store, &mut state);
     let events = history(&state, 1, 1000);
@@ -363,7 +366,8 @@ fn main() {
     for slice in events.chunks(100) {
         append(&store, &mut state, "reporter-1", slice.to_vec());
     }
-    let projector = Projector::open(&store).expect("projector");
+    let log: Log = std::sync::Arc::new(store.clone());
+    let projector = Projector::open(&log, &dir.path().join("read-models")).expect("projector");
     projector.catch_up().expect("catch up");
     let read = ReadModel::new(projector.clone());
     let middle = store.head().position / 2;
@@ -414,6 +418,7 @@ fn main() {
                         let events = history(&local, 1000 + w * 100 + n, 4);
                         let stream = events[0].stream_id();
                         let request = AppendRequest {
+                            conditions: Vec::new(),
                             stream: stream.clone(),
                             expected: ExpectedVersion::Exact(0),
                             events: events.iter().map(EventCodec::encode).collect(),

@@ -13,7 +13,7 @@ use crate::model::{OrgUnitView, Summary};
 use crate::view::{IndicatorView, Stamp};
 use chitieu_domain::achievement::AchievementStatus;
 use chitieu_domain::{search_key, Event, IndicatorId, OrgUnitCode};
-use chitieu_store::{EventStore, RecordedEvent, StoreError};
+use chitieu_store::{Log, RecordedEvent, StoreError, Subscription};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -26,8 +26,12 @@ use tokio::sync::watch;
 /// every read model and rebuilds from the log. No migrations.
 pub const READ_MODEL_VERSION: u32 = 3;
 
-/// Name of the tree that holds every read model.
+/// Name of the tree that holds every read model (in the projector's own
+/// sled database, never the log's).
 pub const PROJECTION_TREE: &str = "projection";
+
+/// sled page cache of the read models, in bytes.
+const CACHE_BYTES: u64 = 512 * 1024 * 1024;
 
 /// Events per chunk while catching up or rebuilding.
 const CATCH_UP_CHUNK: usize = 20_000;
@@ -41,6 +45,9 @@ pub enum ProjectionError {
     /// sled failed on the read-model tree.
     #[error("read-model storage error: {0}")]
     Sled(#[from] sled::Error),
+    /// The projector's thread or runtime could not start.
+    #[error("could not start the projector: {0}")]
+    Start(std::io::Error),
     /// An event in the log does not decode.
     #[error("event at position {position} does not decode: {reason}")]
     Undecodable {
@@ -370,7 +377,8 @@ impl<'a> Chunk<'a> {
 
 /// Follows the log and keeps the read models; see the module docs.
 pub struct Projector {
-    store: EventStore,
+    log: Log,
+    db: sled::Db,
     tree: sled::Tree,
     position: watch::Sender<u64>,
     /// Serialises chunk application between the follower and `rebuild`.
@@ -382,10 +390,25 @@ pub struct Projector {
 }
 
 impl Projector {
-    /// Opens the read models beside the log. A tree of another
-    /// [`READ_MODEL_VERSION`] is dropped, to be rebuilt by [`Projector::catch_up`].
-    pub fn open(store: &EventStore) -> Result<Arc<Self>, ProjectionError> {
-        let tree = store.db().open_tree(PROJECTION_TREE)?;
+    /// Opens the read models in their own sled database in `dir`, following
+    /// `log`. A tree of another [`READ_MODEL_VERSION`] is dropped, to be
+    /// rebuilt by [`Projector::catch_up`]; so are read models ahead of the
+    /// log (a log replaced under them).
+    pub fn open(log: &Log, dir: &std::path::Path) -> Result<Arc<Self>, ProjectionError> {
+        let db = sled::Config::new()
+            .path(dir)
+            .cache_capacity(CACHE_BYTES)
+            .open()?;
+        Self::open_in(log, db)
+    }
+
+    /// Opens the read models in a temporary database (tests, benchmarks).
+    pub fn open_temporary(log: &Log) -> Result<Arc<Self>, ProjectionError> {
+        Self::open_in(log, sled::Config::new().temporary(true).open()?)
+    }
+
+    fn open_in(log: &Log, db: sled::Db) -> Result<Arc<Self>, ProjectionError> {
+        let tree = db.open_tree(PROJECTION_TREE)?;
         let version = tree
             .get(keys::VERSION)?
             .and_then(|v| v.as_ref().try_into().ok())
@@ -394,10 +417,20 @@ impl Projector {
             tracing::info!(found = ?version, wanted = READ_MODEL_VERSION, "read models are of another shape; rebuilding from the log");
             Self::reset(&tree)?;
         }
-        let checkpoint = read_checkpoint(&tree)?;
+        let mut checkpoint = read_checkpoint(&tree)?;
+        if checkpoint > log.head().position {
+            tracing::warn!(
+                checkpoint,
+                head = log.head().position,
+                "read models are ahead of the log; rebuilding"
+            );
+            Self::reset(&tree)?;
+            checkpoint = 0;
+        }
         let (position, _) = watch::channel(checkpoint);
         Ok(Arc::new(Projector {
-            store: store.clone(),
+            log: log.clone(),
+            db,
             tree,
             position,
             apply_lock: Mutex::new(()),
@@ -433,8 +466,20 @@ impl Projector {
     }
 
     /// The log the projector follows.
-    pub fn store(&self) -> &EventStore {
-        &self.store
+    pub fn log(&self) -> &Log {
+        &self.log
+    }
+
+    /// Bytes the read models occupy on disk.
+    pub fn size_on_disk(&self) -> Result<u64, ProjectionError> {
+        Ok(self.db.size_on_disk()?)
+    }
+
+    /// Writes the read models to disk (they are rebuilt from the log
+    /// anyway; this only shortens the next start's catch-up).
+    pub fn flush(&self) -> Result<(), ProjectionError> {
+        self.db.flush()?;
+        Ok(())
     }
 
     /// The last log position reflected in the read models.
@@ -484,7 +529,7 @@ impl Projector {
         loop {
             let from = read_checkpoint(&self.tree)? + 1;
             let events = self
-                .store
+                .log
                 .read_all(from, self.chunk.load(Ordering::Relaxed))?;
             if events.is_empty() {
                 let at = from - 1;
@@ -521,11 +566,7 @@ impl Projector {
         std::thread::Builder::new()
             .name("chitieu-projector".into())
             .spawn(move || projector.follow())
-            .unwrap_or_else(|e| {
-                std::thread::spawn(move || {
-                    Err(ProjectionError::Store(StoreError::Sled(sled::Error::Io(e))))
-                })
-            })
+            .unwrap_or_else(|e| std::thread::spawn(move || Err(ProjectionError::Start(e))))
     }
 
     fn follow(&self) -> Result<(), ProjectionError> {
@@ -533,8 +574,8 @@ impl Projector {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_time()
             .build()
-            .map_err(|e| ProjectionError::Store(StoreError::Sled(sled::Error::Io(e))))?;
-        let mut subscription = self.store.subscribe(self.position() + 1);
+            .map_err(ProjectionError::Start)?;
+        let mut subscription = Subscription::new(self.log.clone(), self.position() + 1);
         while !self.stop.load(Ordering::Relaxed) {
             let next = runtime.block_on(async {
                 tokio::time::timeout(Duration::from_millis(200), subscription.next_batch(4096))

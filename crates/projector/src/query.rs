@@ -108,10 +108,10 @@ impl ReadModel {
     }
 
     fn stream(&self, id: IndicatorId) -> Result<Decoded, ProjectionError> {
-        let records =
-            self.projector
-                .store()
-                .read_stream(&StreamId::indicator(id), 1, usize::MAX)?;
+        let records = self
+            .projector
+            .log()
+            .read_stream(&StreamId::indicator(id), 1, usize::MAX)?;
         records
             .into_iter()
             .map(|r| {
@@ -164,7 +164,7 @@ impl ReadModel {
         id: IndicatorId,
         instant: DateTime<Utc>,
     ) -> Result<Option<IndicatorView>, ProjectionError> {
-        let position = self.projector.store().position_at(instant)?;
+        let position = self.projector.log().position_at(instant)?;
         self.indicator_at(id, position)
     }
 
@@ -548,7 +548,7 @@ impl ReadModel {
         after: u64,
         limit: usize,
     ) -> Result<Vec<AuditEntry>, ProjectionError> {
-        let store = self.projector.store();
+        let store = self.projector.log();
         let from = match filter.from {
             Some(t) => store.position_at(t - chrono::Duration::microseconds(1))? + 1,
             None => 1,
@@ -631,7 +631,7 @@ impl ReadModel {
             // the org unit comes from the actor's postings.
             let mut bucket_cache: std::collections::HashMap<Vec<u8>, Vec<(u64, Option<String>)>> =
                 Default::default();
-            for recorded in store.iter_all(from) {
+            for recorded in chitieu_store::iter_all(store, from) {
                 let recorded = recorded?;
                 if recorded.position > to || out.len() >= limit {
                     break;

@@ -7,7 +7,7 @@ mod support;
 use chitieu_domain::achievement::AchievementStatus;
 use chitieu_domain::*;
 use chitieu_projector::*;
-use chitieu_store::EventStore;
+use chitieu_store::{EventLog, Log, SledLog};
 use rust_decimal_macros::dec;
 use std::time::Duration;
 use support::*;
@@ -19,10 +19,11 @@ fn setup() -> (
     ReadModel,
 ) {
     let dir = tempfile::tempdir().unwrap();
-    let store = EventStore::open(dir.path().join("db")).unwrap();
+    let store = SledLog::open(dir.path().join("db")).unwrap();
     let mut writer = Writer::new(store.clone());
     seed_can_duoc(&mut writer);
-    let projector = Projector::open(&store).unwrap();
+    let log: Log = std::sync::Arc::new(store);
+    let projector = Projector::open(&log, &dir.path().join("read-models")).unwrap();
     projector.catch_up().unwrap();
     let read = ReadModel::new(projector.clone());
     (dir, writer, projector, read)
@@ -275,7 +276,7 @@ fn the_audit_trail_answers_who_changed_what_when_and_where() {
     let everything = read.audit(&AuditFilter::default(), 0, 1000).unwrap();
     assert_eq!(
         everything.len() as u64,
-        read.projector().store().head().position
+        read.projector().log().head().position
     );
     let reporter = AuditFilter {
         actor: Some("reporter-cd".into()),
@@ -407,14 +408,21 @@ fn a_rebuild_equals_the_incremental_read_models_byte_for_byte() {
 
 #[test]
 fn a_new_read_model_version_rebuilds_on_open() {
-    let (_dir, w, p, _read) = setup();
+    let (dir, w, p, read) = setup();
     let digest = p.digest().unwrap();
+    let log = p.log().clone();
+    drop((p, read));
     // An older shape left behind, with a stale view.
-    let tree = w.store.db().open_tree(PROJECTION_TREE).unwrap();
-    tree.insert(b"m/version", &0u32.to_be_bytes()).unwrap();
-    tree.insert(b"i-stale", b"{}").unwrap();
-    drop(p);
-    let reopened = Projector::open(&w.store).unwrap();
+    let path = dir.path().join("read-models");
+    {
+        let db = open_when_released(&path);
+        let tree = db.open_tree(PROJECTION_TREE).unwrap();
+        tree.insert(b"m/version", &0u32.to_be_bytes()).unwrap();
+        tree.insert(b"i-stale", b"{}").unwrap();
+        db.flush().unwrap();
+    }
+    let _ = w;
+    let reopened = reopen_when_released(&log, &path);
     assert_eq!(reopened.position(), 0);
     reopened.catch_up().unwrap();
     assert_eq!(reopened.digest().unwrap(), digest);
@@ -519,4 +527,25 @@ fn the_xlsx_report_is_a_workbook_with_the_same_rows() {
     .unwrap();
     assert_eq!(&bytes[..2], b"PK", "an XLSX file is a zip archive");
     assert!(bytes.len() > 1000);
+}
+
+/// sled releases its file lock a little after the last handle is dropped.
+fn open_when_released(path: &std::path::Path) -> sled::Db {
+    for _ in 0..500 {
+        if let Ok(db) = sled::open(path) {
+            return db;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("{} stayed locked", path.display())
+}
+
+fn reopen_when_released(log: &Log, path: &std::path::Path) -> std::sync::Arc<Projector> {
+    for _ in 0..500 {
+        if let Ok(p) = Projector::open(log, path) {
+            return p;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("{} stayed locked", path.display())
 }

@@ -10,8 +10,11 @@ use std::path::PathBuf;
 pub struct Config {
     /// Address to listen on (port 0 picks a free one).
     pub listen: SocketAddr,
-    /// Directory of the sled database.
+    /// Directory of the read models and of the embedded log.
     pub data_dir: PathBuf,
+    /// The shared log (`postgres://…`), or `None` for the embedded log in
+    /// `<data_dir>/db`.
+    pub log: Option<String>,
     /// Load the demo data set into an empty store and print demo tokens.
     pub demo: bool,
     /// Allow introspection and serve GraphiQL at `/graphiql`.
@@ -68,6 +71,8 @@ pub struct FileConfig {
     pub listen: Option<SocketAddr>,
     /// See [`Config::data_dir`].
     pub data_dir: Option<PathBuf>,
+    /// See [`Config::log`].
+    pub log: Option<String>,
     /// See [`Config::demo`].
     pub demo: Option<bool>,
     /// See [`Config::introspection`].
@@ -90,6 +95,10 @@ pub struct ServeArgs {
     /// Data directory [default: ./chitieu-data].
     #[arg(long, env = "CHITIEU_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
+    /// The shared log, `postgres://user@host:port/database` [default: the
+    /// embedded log in <data-dir>/db].
+    #[arg(long, env = "CHITIEU_LOG")]
+    pub log: Option<String>,
     /// Load demo data into an empty store, print demo tokens, enable introspection.
     #[arg(long, env = "CHITIEU_DEMO")]
     pub demo: Option<bool>,
@@ -125,6 +134,7 @@ impl ServeArgs {
                 .clone()
                 .or(file.data_dir)
                 .unwrap_or_else(|| PathBuf::from(default_dir)),
+            log: self.log.clone().or(file.log).filter(|l| !l.is_empty()),
             demo,
             introspection: self.introspection.or(file.introspection).unwrap_or(demo),
             anonymous_reads: self

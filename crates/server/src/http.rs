@@ -126,6 +126,9 @@ fn authenticate(app: &App, header: Option<&str>) -> Result<Option<Authenticated>
     app.service.authenticate(token).map(Some).map_err(|_| ())
 }
 
+/// Request header: answer only once this node has reached that log position.
+pub const MIN_POSITION: &str = "x-chitieu-min-position";
+
 impl HttpState {
     fn principal(
         &self,
@@ -159,6 +162,33 @@ impl HttpState {
         client: SocketAddr,
         batch: BatchRequest,
     ) -> Response {
+        // Read-your-writes across nodes: a client that wrote on another
+        // node names the position its write returned, and this node answers
+        // only once its read models (and its copy of the log, which
+        // authentication reads) have reached it.
+        if let Some(value) = headers.get(MIN_POSITION) {
+            let Some(wanted) = value
+                .to_str()
+                .ok()
+                .and_then(|v| v.trim().parse::<u64>().ok())
+            else {
+                let message = format!("{MIN_POSITION} must be a log position (a whole number)");
+                return request_error(headers, StatusCode::BAD_REQUEST, &message, "VALIDATION");
+            };
+            let projector = self.app.read.projector();
+            if projector.wait_for(wanted, self.timeout).await.is_err() {
+                let message = format!(
+                    "this node has not reached position {wanted} in time (it is at {}); retry",
+                    projector.position()
+                );
+                return request_error(
+                    headers,
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    &message,
+                    "TIMEOUT",
+                );
+            }
+        }
         let principal = match self.principal(headers, client) {
             Ok(p) => p,
             Err(response) => return *response,
@@ -271,7 +301,7 @@ impl HttpState {
     /// read models' position and the date.
     fn stamp(&self) -> Stamp {
         Stamp {
-            head: self.app.store.head().position,
+            head: self.app.log.head().position,
             projected: self.app.read.projector().position(),
             today: (self.app.today)(),
         }
@@ -414,7 +444,7 @@ async fn graphiql(State(state): State<HttpState>) -> Response {
 }
 
 async fn readyz(State(state): State<HttpState>) -> Response {
-    let head = state.app.store.head().position;
+    let head = state.app.log.head().position;
     let projected = state.app.read.projector().position();
     let body = serde_json::json!({ "head": head, "projected": projected });
     let status = if projected >= head {

@@ -16,7 +16,7 @@ use chitieu_import as import;
 use chitieu_projector::{Projector, ReadModel};
 use chitieu_service::CommandService;
 use chitieu_service::{BatchError, Caller, WriteOptions};
-use chitieu_store::EventStore;
+use chitieu_store::{Log, PgConfig, PgLog, SledLog};
 use config::Config;
 use std::io::Write;
 use std::sync::Arc;
@@ -25,11 +25,12 @@ use std::time::Duration;
 /// `chitieu token create-admin`: on a store without principals, creates an
 /// admin for everywhere and returns a token for it.
 pub async fn create_first_admin(
-    data_dir: &std::path::Path,
+    location: &Location,
     id: &str,
     name: &str,
 ) -> anyhow::Result<String> {
-    let (store, projector, service) = open(data_dir).await?;
+    let node = Node::open(location).await?;
+    let service = &node.service;
     if service.with_state(|s| !s.principals.is_empty())? {
         anyhow::bail!("this store has principals already; an admin issues tokens with the issueToken mutation or `chitieu token issue`");
     }
@@ -64,22 +65,20 @@ pub async fn create_first_admin(
         )
         .await?;
     let (_, token) = service.issue_token(&system, id, None).await?;
-    projector.stop();
-    drop(service);
-    drop(projector);
-    store.close()?;
+    node.close().await?;
     Ok(token)
 }
 
 /// `chitieu token issue` / `revoke`, run by the operator on the server's
 /// machine with the server stopped (recorded as the system).
 pub async fn manage_token(
-    data_dir: &std::path::Path,
+    location: &Location,
     principal: &str,
     revoke: Option<uuid::Uuid>,
     days: Option<u32>,
 ) -> anyhow::Result<String> {
-    let (store, projector, service) = open(data_dir).await?;
+    let node = Node::open(location).await?;
+    let service = &node.service;
     let id = PrincipalId::parse(principal)?;
     let system = Caller::System(chitieu_store::Actor {
         id: "system".into(),
@@ -103,10 +102,7 @@ pub async fn manage_token(
             format!("token {} (id {})", token, token_id.0)
         }
     };
-    projector.stop();
-    drop(service);
-    drop(projector);
-    store.close()?;
+    node.close().await?;
     Ok(out)
 }
 
@@ -114,7 +110,7 @@ pub async fn manage_token(
 /// if there is any, else runs its commands as `principal` (whose grants
 /// must cover all of them), each with its idempotency key.
 pub async fn import_file(
-    data_dir: &std::path::Path,
+    location: &Location,
     principal: &str,
     flags: &import::Flags,
     file: &std::path::Path,
@@ -122,7 +118,8 @@ pub async fn import_file(
     let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
     let table = import::Table::read(&bytes)
         .map_err(|p| anyhow::anyhow!("{} refused, nothing imported:\n  {p}", file.display()))?;
-    let (store, projector, service) = open(data_dir).await?;
+    let node = Node::open(location).await?;
+    let (store, service) = (&node.log, &node.service);
     let principal = PrincipalId::parse(principal)?;
     let options = service
         .with_state(|state| flags.resolve(state))?
@@ -156,10 +153,7 @@ pub async fn import_file(
     let outcome = service
         .execute_all(&Caller::Principal(principal), commands)
         .await;
-    projector.stop();
-    drop(service);
-    drop(projector);
-    store.close()?;
+    node.close().await?;
     let outcome = match outcome {
         Ok(o) => o,
         Err(BatchError::Refused(refused)) => {
@@ -197,29 +191,27 @@ pub async fn import_file(
 
 /// `chitieu export`: an org unit's indicators of a period as CSV and XLSX.
 pub async fn export(
-    data_dir: &std::path::Path,
+    location: &Location,
     org_unit: &str,
     period: &str,
 ) -> anyhow::Result<(String, Vec<u8>)> {
-    let (store, projector, service) = open(data_dir).await?;
+    let node = Node::open(location).await?;
+    let projector = &node.projector;
     let org_unit = chitieu_domain::OrgUnitCode::parse(org_unit)?;
     let period = chitieu_domain::Period::parse(period)?;
     let read = ReadModel::new(projector.clone());
     let today = chitieu_graphql::today_in_vietnam();
     let csv = chitieu_projector::report::csv_report(&read, &org_unit, period, today)?;
     let workbook = chitieu_projector::report::xlsx_report(&read, &org_unit, period, today)?;
-    projector.stop();
     drop(read);
-    drop(service);
-    drop(projector);
-    store.close()?;
+    node.close().await?;
     Ok((csv, workbook))
 }
 
 /// `chitieu export --layout targets`: every target (of an org unit and its
 /// descendants, of a period) in the seed-table layout.
 pub async fn export_targets(
-    data_dir: &std::path::Path,
+    location: &Location,
     org_unit: Option<&str>,
     period: Option<&str>,
 ) -> anyhow::Result<String> {
@@ -231,46 +223,118 @@ pub async fn export_targets(
         period: period.map(chitieu_domain::Period::parse).transpose()?,
         ..Default::default()
     };
-    let (store, projector, service) = open(data_dir).await?;
+    let node = Node::open(location).await?;
+    let projector = &node.projector;
     let read = ReadModel::new(projector.clone());
     let table = chitieu_projector::targets_table::targets_table(&read, &filter)?;
-    projector.stop();
     drop(read);
-    drop(service);
-    drop(projector);
-    store.close()?;
+    node.close().await?;
     Ok(table)
 }
 
-async fn open(
-    data_dir: &std::path::Path,
-) -> anyhow::Result<(EventStore, Arc<Projector>, CommandService)> {
-    std::fs::create_dir_all(data_dir)?;
-    let store = EventStore::open(data_dir.join("db"))
-        .context("opening the event store (is the server running?)")?;
-    let projector = Projector::open(&store)?;
-    let catching_up = projector.clone();
-    tokio::task::spawn_blocking(move || catching_up.catch_up()).await??;
-    let _follower = projector.spawn_follower();
-    let service = CommandService::new(store.clone(), projector.clone());
-    Ok((store, projector, service))
+/// Where a node's data lives: its data directory (read models, and the
+/// embedded log unless `log` names another) and the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    /// The data directory.
+    pub data_dir: std::path::PathBuf,
+    /// `postgres://…` for the shared log; `None` for the embedded sled log
+    /// in `<data_dir>/db`.
+    pub log: Option<String>,
+}
+
+impl Location {
+    /// The embedded log in `data_dir`.
+    pub fn embedded(data_dir: &std::path::Path) -> Self {
+        Location {
+            data_dir: data_dir.to_owned(),
+            log: None,
+        }
+    }
+}
+
+/// Opens the log a location names: the shared PostgreSQL log (this node's
+/// copy in `<data_dir>/log-replica`) or the embedded one in `<data_dir>/db`.
+pub async fn open_log(location: &Location) -> anyhow::Result<Log> {
+    std::fs::create_dir_all(&location.data_dir)
+        .with_context(|| format!("creating {}", location.data_dir.display()))?;
+    match &location.log {
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            let config = PgConfig::new(url, &location.data_dir.join("log-replica"));
+            let log = PgLog::connect(config)
+                .await
+                .context("connecting to the shared log in PostgreSQL")?;
+            Ok(Arc::new(log))
+        }
+        Some(other) => anyhow::bail!(
+            "--log is a postgres:// URL (or absent, for the embedded log), not `{other}`"
+        ),
+        None => {
+            let log =
+                SledLog::open(location.data_dir.join("db")).context("opening the event log")?;
+            Ok(Arc::new(log))
+        }
+    }
+}
+
+/// One node: the log, the read models following it, the write side. The
+/// one place that opens and closes them, in order.
+pub struct Node {
+    /// The log.
+    pub log: Log,
+    /// The read models.
+    pub projector: Arc<Projector>,
+    /// The write side.
+    pub service: Arc<CommandService>,
+    follower: Option<std::thread::JoinHandle<Result<(), chitieu_projector::ProjectionError>>>,
+}
+
+impl Node {
+    /// Opens the log and the read models (`<data_dir>/read-models`),
+    /// catches the read models up, and starts following the log.
+    pub async fn open(location: &Location) -> anyhow::Result<Node> {
+        let log = open_log(location).await?;
+        let projector = Projector::open(&log, &location.data_dir.join("read-models"))
+            .context("opening the read models")?;
+        let catching_up = projector.clone();
+        let position = tokio::task::spawn_blocking(move || catching_up.catch_up()).await??;
+        tracing::info!(position, head = log.head().position, log = %log.describe(), "read models caught up");
+        let follower = Some(projector.spawn_follower());
+        let service = Arc::new(CommandService::new(log.clone(), projector.clone()));
+        Ok(Node {
+            log,
+            projector,
+            service,
+            follower,
+        })
+    }
+
+    /// Stops following, writes the read models out, closes the log.
+    pub async fn close(mut self) -> anyhow::Result<()> {
+        self.projector.stop();
+        if let Some(follower) = self.follower.take() {
+            let _ = tokio::task::spawn_blocking(move || follower.join()).await;
+        }
+        self.projector.flush()?;
+        self.log.close()?;
+        Ok(())
+    }
 }
 
 /// Runs the server until Ctrl-C (or SIGTERM).
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating {}", config.data_dir.display()))?;
-    let store = EventStore::open(config.data_dir.join("db")).context("opening the event store")?;
-    let projector = Projector::open(&store).context("opening the read models")?;
-    let catching_up = projector.clone();
-    let position = tokio::task::spawn_blocking(move || catching_up.catch_up()).await??;
-    tracing::info!(
-        position,
-        head = store.head().position,
-        "read models caught up"
+    let location = Location {
+        data_dir: config.data_dir.clone(),
+        log: config.log.clone(),
+    };
+    let node = Node::open(&location).await?;
+    let (store, projector, service) = (
+        node.log.clone(),
+        node.projector.clone(),
+        node.service.clone(),
     );
-    let follower = projector.spawn_follower();
-    let service = Arc::new(CommandService::new(store.clone(), projector.clone()));
 
     let mut printed = Vec::new();
     let people = tokens::demo_people();
@@ -322,7 +386,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let app = App {
         read: ReadModel::new(projector.clone()),
         service,
-        store: store.clone(),
+        log: store.clone(),
         today: chitieu_graphql::today_in_vietnam,
     };
     let limits = Limits {
@@ -363,6 +427,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             writeln!(out, "chitieu: GraphiQL at http://{address}/graphiql")?;
         }
         writeln!(out, "chitieu: data in {}", config.data_dir.display())?;
+        writeln!(out, "chitieu: log {}", store.describe())?;
         if printed.is_empty() {
             writeln!(out, "chitieu: authenticate with `Authorization: Bearer <token>` (`chitieu token create-admin` makes the first one)")?;
         } else {
@@ -390,8 +455,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown())
         .await?;
-    projector.stop();
-    let _ = tokio::task::spawn_blocking(move || follower.join()).await;
+    drop(projector);
+    node.close().await?;
     tracing::info!("stopped");
     Ok(())
 }
@@ -412,5 +477,67 @@ async fn shutdown() {
     tokio::select! {
         _ = ctrl_c => {},
         _ = terminate => {},
+    }
+}
+
+/// A log named on the command line: a `postgres://` URL (this process's
+/// copy kept in memory) or a data directory (its embedded log in `db`).
+async fn open_named_log(name: &str) -> anyhow::Result<Log> {
+    if name.starts_with("postgres://") || name.starts_with("postgresql://") {
+        let log = PgLog::connect(PgConfig::in_memory(name))
+            .await
+            .with_context(|| format!("connecting to {name}"))?;
+        Ok(Arc::new(log))
+    } else {
+        open_log(&Location::embedded(std::path::Path::new(name))).await
+    }
+}
+
+/// `chitieu log copy`: copies every record, byte for byte, into a log that
+/// is empty or holds a prefix of it, then verifies the copy and compares
+/// heads. Prints progress on stderr.
+pub async fn copy_log(from: &str, to: &str) -> anyhow::Result<String> {
+    let source = open_named_log(from).await?;
+    let target = open_named_log(to).await?;
+    let started = std::time::Instant::now();
+    let mut err = std::io::stderr();
+    let head = chitieu_store::copy_log(&source, &target, |p| {
+        let _ = write!(err, "\rchitieu: copied {} of {} records", p.copied, p.total);
+        let _ = err.flush();
+    })
+    .await;
+    let _ = writeln!(err);
+    let closed = (source.close(), target.close());
+    let head = head.map_err(|e| anyhow::anyhow!("copy refused or failed: {e}"))?;
+    closed.0?;
+    closed.1?;
+    Ok(format!(
+        "copied {} records from {} to {} in {:.1} s; verified; head {} {}",
+        head.position,
+        source.describe(),
+        target.describe(),
+        started.elapsed().as_secs_f64(),
+        head.position,
+        hex::encode(head.hash)
+    ))
+}
+
+/// `chitieu log verify`: walks the hash chain of the log a location names.
+pub async fn verify_log(location: &Location) -> anyhow::Result<String> {
+    let log = open_log(location).await?;
+    let report = log.verify().await;
+    log.close()?;
+    let report = report?;
+    match report.first_break {
+        None => Ok(format!(
+            "ok: {} records, head {} {}",
+            report.checked,
+            report.head.position,
+            hex::encode(report.head.hash)
+        )),
+        Some((position, reason)) => anyhow::bail!(
+            "the chain breaks at {position}: {reason} ({} records good before it)",
+            report.checked
+        ),
     }
 }

@@ -35,8 +35,8 @@ enum Commands {
     /// seed table of targets or results, as TSV, CSV or a spreadsheet (XLSX, XLS, ODS).
     Import {
         /// Data directory.
-        #[arg(long, env = "CHITIEU_DATA_DIR", default_value = "chitieu-data")]
-        data_dir: std::path::PathBuf,
+        #[command(flatten)]
+        data: DataArgs,
         /// The importing principal (its grants must cover what the file writes).
         #[arg(long = "as")]
         principal: String,
@@ -65,8 +65,8 @@ enum Commands {
         #[arg(long)]
         xlsx: Option<std::path::PathBuf>,
         /// Data directory.
-        #[arg(long, env = "CHITIEU_DATA_DIR", default_value = "chitieu-data")]
-        data_dir: std::path::PathBuf,
+        #[command(flatten)]
+        data: DataArgs,
         /// Org unit (required for the report; for targets, with its descendants).
         #[arg(long)]
         org_unit: Option<String>,
@@ -77,6 +77,51 @@ enum Commands {
     /// Manage bearer tokens with the server stopped.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// The log itself: copy it between backends, verify it.
+    #[command(subcommand)]
+    Log(LogCommand),
+}
+
+/// Where the data is: the same flags for every command that opens it.
+#[derive(clap::Args)]
+struct DataArgs {
+    /// Data directory (read models, and the embedded log).
+    #[arg(long, env = "CHITIEU_DATA_DIR", default_value = "chitieu-data")]
+    data_dir: std::path::PathBuf,
+    /// The shared log, `postgres://…` [default: the embedded log in <data-dir>/db].
+    #[arg(long, env = "CHITIEU_LOG")]
+    log: Option<String>,
+}
+
+impl DataArgs {
+    fn location(&self) -> chitieu_server::Location {
+        chitieu_server::Location {
+            data_dir: self.data_dir.clone(),
+            log: self.log.clone().filter(|l| !l.is_empty()),
+        }
+    }
+}
+
+/// `chitieu log …`: the log itself.
+#[derive(Subcommand)]
+enum LogCommand {
+    /// Copies a log into an empty one (or one that holds a prefix of it),
+    /// with every position and hash unchanged, and verifies the copy:
+    /// `--from <data-dir> --to postgres://…` moves an embedded office to
+    /// the shared log, and back.
+    Copy {
+        /// A data directory (its embedded log) or a `postgres://` URL.
+        #[arg(long)]
+        from: String,
+        /// A data directory or a `postgres://` URL.
+        #[arg(long)]
+        to: String,
+    },
+    /// Walks the whole hash chain and reports the first break.
+    Verify {
+        #[command(flatten)]
+        data: DataArgs,
+    },
 }
 
 #[derive(Subcommand)]
@@ -84,8 +129,8 @@ enum TokenCommand {
     /// On a store without principals: create the first admin and print its token.
     CreateAdmin {
         /// Data directory.
-        #[arg(long, env = "CHITIEU_DATA_DIR", default_value = "chitieu-data")]
-        data_dir: std::path::PathBuf,
+        #[command(flatten)]
+        data: DataArgs,
         /// Principal id.
         #[arg(long, default_value = "admin")]
         id: String,
@@ -96,8 +141,8 @@ enum TokenCommand {
     /// Issue a token to a principal and print it (shown once).
     Issue {
         /// Data directory.
-        #[arg(long, env = "CHITIEU_DATA_DIR", default_value = "chitieu-data")]
-        data_dir: std::path::PathBuf,
+        #[command(flatten)]
+        data: DataArgs,
         /// Principal id.
         #[arg(long)]
         principal: String,
@@ -108,8 +153,8 @@ enum TokenCommand {
     /// Revoke a token by its id.
     Revoke {
         /// Data directory.
-        #[arg(long, env = "CHITIEU_DATA_DIR", default_value = "chitieu-data")]
-        data_dir: std::path::PathBuf,
+        #[command(flatten)]
+        data: DataArgs,
         /// Principal id.
         #[arg(long)]
         principal: String,
@@ -128,7 +173,7 @@ fn main() -> anyhow::Result<()> {
         }
         Commands::Demo(args) => run(args.resolve(true)?),
         Commands::Import {
-            data_dir,
+            data,
             principal,
             org_unit,
             period,
@@ -146,7 +191,10 @@ fn main() -> anyhow::Result<()> {
                 track,
             };
             let out = runtime.block_on(chitieu_server::import_file(
-                &data_dir, &principal, &flags, &file,
+                &data.location(),
+                &principal,
+                &flags,
+                &file,
             ))?;
             println!("{out}");
             Ok(())
@@ -154,7 +202,7 @@ fn main() -> anyhow::Result<()> {
         Commands::Export {
             layout,
             xlsx,
-            data_dir,
+            data,
             org_unit,
             period,
         } => {
@@ -166,8 +214,11 @@ fn main() -> anyhow::Result<()> {
                     let (Some(org_unit), Some(period)) = (org_unit, period) else {
                         anyhow::bail!("the report needs --org-unit and --period");
                     };
-                    let (csv, workbook) =
-                        runtime.block_on(chitieu_server::export(&data_dir, &org_unit, &period))?;
+                    let (csv, workbook) = runtime.block_on(chitieu_server::export(
+                        &data.location(),
+                        &org_unit,
+                        &period,
+                    ))?;
                     match xlsx {
                         Some(path) => std::fs::write(&path, workbook)?,
                         None => print!("{csv}"),
@@ -178,7 +229,7 @@ fn main() -> anyhow::Result<()> {
                         anyhow::bail!("--xlsx is for the report layout");
                     }
                     let table = runtime.block_on(chitieu_server::export_targets(
-                        &data_dir,
+                        &data.location(),
                         org_unit.as_deref(),
                         period.as_deref(),
                     ))?;
@@ -194,23 +245,30 @@ fn main() -> anyhow::Result<()> {
                 .build()?;
             let out = runtime.block_on(async {
                 match command {
-                    TokenCommand::CreateAdmin { data_dir, id, name } => {
-                        chitieu_server::create_first_admin(&data_dir, &id, &name)
+                    TokenCommand::CreateAdmin { data, id, name } => {
+                        chitieu_server::create_first_admin(&data.location(), &id, &name)
                             .await
                             .map(|t| format!("admin token (shown once): {t}"))
                     }
                     TokenCommand::Issue {
-                        data_dir,
+                        data,
                         principal,
                         days,
-                    } => chitieu_server::manage_token(&data_dir, &principal, None, days).await,
+                    } => {
+                        chitieu_server::manage_token(&data.location(), &principal, None, days).await
+                    }
                     TokenCommand::Revoke {
-                        data_dir,
+                        data,
                         principal,
                         token_id,
                     } => {
-                        chitieu_server::manage_token(&data_dir, &principal, Some(token_id), None)
-                            .await
+                        chitieu_server::manage_token(
+                            &data.location(),
+                            &principal,
+                            Some(token_id),
+                            None,
+                        )
+                        .await
                     }
                 }
             })?;
@@ -218,6 +276,21 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Commands::Serve(args) => run(args.resolve(false)?),
+        Commands::Log(command) => {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
+            let out = runtime.block_on(async {
+                match command {
+                    LogCommand::Copy { from, to } => chitieu_server::copy_log(&from, &to).await,
+                    LogCommand::Verify { data } => {
+                        chitieu_server::verify_log(&data.location()).await
+                    }
+                }
+            })?;
+            println!("{out}");
+            Ok(())
+        }
     }
 }
 

@@ -17,7 +17,8 @@ use chitieu_domain::{
 };
 use chitieu_projector::Projector;
 use chitieu_store::{
-    Actor, AppendError, AppendMeta, AppendRequest, EventStore, ExpectedVersion, StoreError,
+    iter_all, Actor, AppendError, AppendMeta, AppendRequest, ExpectedVersion, Log, StoreError,
+    StreamCondition,
 };
 use sha2::{Digest, Sha256};
 use std::sync::{Arc, Mutex};
@@ -137,7 +138,7 @@ struct Synced {
 
 /// Runs commands. Cheap to share behind an `Arc`.
 pub struct CommandService {
-    store: EventStore,
+    log: Log,
     projector: Arc<Projector>,
     synced: Mutex<Synced>,
 }
@@ -156,10 +157,10 @@ fn fingerprint(actor: &Actor, command: &Command) -> [u8; 32] {
 }
 
 impl CommandService {
-    /// A service writing to `store` whose writes are read through `projector`.
-    pub fn new(store: EventStore, projector: Arc<Projector>) -> Self {
+    /// A service writing to `log` whose writes are read through `projector`.
+    pub fn new(log: Log, projector: Arc<Projector>) -> Self {
         CommandService {
-            store,
+            log,
             projector,
             synced: Mutex::new(Synced {
                 state: DomainState::default(),
@@ -169,14 +170,14 @@ impl CommandService {
     }
 
     /// The log.
-    pub fn store(&self) -> &EventStore {
-        &self.store
+    pub fn log(&self) -> &Log {
+        &self.log
     }
 
     /// Runs `f` on the domain state, brought up to the durable head first.
     pub fn with_state<T>(&self, f: impl FnOnce(&DomainState) -> T) -> Result<T, ServiceError> {
         let mut synced = self.synced.lock().map_err(|_| StoreError::Closed)?;
-        for recorded in self.store.iter_all(synced.position + 1) {
+        for recorded in iter_all(&self.log, synced.position + 1) {
             let recorded = recorded?;
             let event = recorded.decode().map_err(|e| StoreError::Corrupt {
                 position: recorded.position,
@@ -321,7 +322,7 @@ impl CommandService {
         let actor = &actor;
         let print = fingerprint(actor, &command);
         if let Some(key) = &options.idempotency_key {
-            if let Some((earlier, outcome)) = self.store.idempotency_record(key)? {
+            if let Some((earlier, outcome)) = self.log.idempotency_record(key)? {
                 if earlier != print {
                     return Err(ServiceError::IdempotencyKeyReused(key.clone()));
                 }
@@ -336,7 +337,7 @@ impl CommandService {
         }
         let correlation_id = options.correlation_id.unwrap_or_else(Uuid::now_v7);
         for attempt in 1..=ATTEMPTS {
-            let (events, current) = self.with_state(|state| {
+            let (events, current, conditions) = self.with_state(|state| {
                 Self::actor_for(state, caller, &command)?;
                 let current = state.stream_version(&stream);
                 match options.expected_version {
@@ -345,12 +346,17 @@ impl CommandService {
                         expected,
                         current,
                     }),
-                    _ => Ok((decide(state, &command)?, current)),
+                    _ => Ok((
+                        decide(state, &command)?,
+                        current,
+                        Self::conditions(state, caller, &stream),
+                    )),
                 }
             })??;
             let request = AppendRequest {
                 stream: stream.clone(),
                 expected: ExpectedVersion::Exact(current),
+                conditions,
                 events: events.iter().map(EventCodec::encode).collect(),
                 idempotency_key: options.idempotency_key.clone(),
                 fingerprint: Some(print),
@@ -360,7 +366,7 @@ impl CommandService {
                     causation_id: None,
                 },
             };
-            match self.store.append(request).await {
+            match self.log.append(request).await {
                 Ok(outcome) => {
                     tracing::info!(actor = %actor.id, stream = %stream, position = outcome.last_position, "command executed");
                     self.visible(outcome.last_position).await?;
@@ -371,14 +377,26 @@ impl CommandService {
                         replayed: outcome.replayed,
                     });
                 }
-                Err(AppendError::Conflict { current: now, .. }) => {
-                    if options.expected_version.is_some() || attempt == ATTEMPTS {
+                Err(AppendError::Conflict {
+                    stream: moved,
+                    current: now,
+                    ..
+                }) => {
+                    let own = moved == stream;
+                    if (own && options.expected_version.is_some()) || attempt == ATTEMPTS {
                         return Err(ServiceError::Conflict {
-                            stream,
-                            expected: options.expected_version.unwrap_or(current),
+                            stream: moved,
+                            expected: if own {
+                                options.expected_version.unwrap_or(current)
+                            } else {
+                                0
+                            },
                             current: now,
                         });
                     }
+                    // Decide again on what the log holds now (on a shared
+                    // log, including what other nodes wrote).
+                    self.log.sync().await?;
                 }
                 Err(AppendError::IdempotencyKeyReused { key }) => {
                     return Err(ServiceError::IdempotencyKeyReused(key))
@@ -392,6 +410,31 @@ impl CommandService {
             expected: 0,
             current: 0,
         })
+    }
+
+    /// The streams a decision read besides the one it writes, at the
+    /// versions it read them: the caller's principal (its grants allowed
+    /// the command; a revocation in between must refuse it). The log checks
+    /// them in the same atomic step as the append.
+    fn conditions(
+        state: &DomainState,
+        caller: &Caller,
+        written: &StreamId,
+    ) -> Vec<StreamCondition> {
+        match caller {
+            Caller::Principal(id) => {
+                let principal = StreamId::principal(id);
+                if principal == *written {
+                    return Vec::new();
+                }
+                let version = state.stream_version(&principal);
+                vec![StreamCondition {
+                    stream: principal,
+                    expected: ExpectedVersion::Exact(version),
+                }]
+            }
+            Caller::System(_) => Vec::new(),
+        }
     }
 
     async fn visible(&self, position: u64) -> Result<(), ServiceError> {

@@ -15,9 +15,10 @@
 use chitieu_domain::actual::{ActualReport, ReportId, ResultStatus, ResultValue};
 use chitieu_domain::event::{ActualReported, EncodedEvent};
 use chitieu_domain::{Event, EventCodec, IndicatorId, StreamId, Text};
-use chitieu_store::{Actor, AppendMeta, AppendRequest, EventStore, ExpectedVersion};
+use chitieu_store::{iter_all, Actor, AppendMeta, AppendRequest, ExpectedVersion, Log, SledLog};
 use rust_decimal::Decimal;
 use std::io::Write;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use uuid::Uuid;
 
@@ -70,6 +71,7 @@ fn request(stream: u64, event: &EncodedEvent) -> AppendRequest {
     AppendRequest {
         stream: StreamId(format!("indicator/bench-{stream}")),
         expected: ExpectedVersion::Any,
+        conditions: Vec::new(),
         events: vec![event.clone()],
         idempotency_key: None,
         fingerprint: None,
@@ -118,12 +120,17 @@ fn main() {
     let event = realistic_event(1, 1);
 
     // One writer, one event per call.
-    let store = EventStore::open(dir.path().join("single")).expect("open");
+    // Through the interface, as every caller uses it.
+    let store: Log = Arc::new(SledLog::open(dir.path().join("single")).expect("open"));
+    let single_runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     let started = Instant::now();
     let mut n = 0u64;
     while started.elapsed() < seconds() {
-        store
-            .append_blocking(request(n % 1000, &event))
+        single_runtime
+            .block_on(store.append(request(n % 1000, &event)))
             .expect("append");
         n += 1;
     }
@@ -140,7 +147,7 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
-    let store = EventStore::open(dir.path().join("concurrent")).expect("open");
+    let store: Log = Arc::new(SledLog::open(dir.path().join("concurrent")).expect("open"));
     let writers = 64u64;
     let per_writer = std::env::var("BENCH_APPENDS_PER_WRITER")
         .ok()
@@ -202,7 +209,7 @@ fn main() {
     // Reading the global log.
     let started = Instant::now();
     let mut read = 0u64;
-    for e in store.iter_all(1) {
+    for e in iter_all(&store, 1) {
         let e = e.expect("read");
         read += e.position & 1;
         read += 1 - (e.position & 1);
@@ -215,7 +222,7 @@ fn main() {
     );
     let started = Instant::now();
     let mut decoded = 0u64;
-    for e in store.iter_all(1) {
+    for e in iter_all(&store, 1) {
         let e = e.expect("read");
         if e.decode().is_ok() {
             decoded += 1;
@@ -228,10 +235,12 @@ fn main() {
     );
 
     // Space.
-    store.db().flush().expect("flush");
+    store.close().expect("flush");
     let record_bytes: u64 = store
-        .iter_raw(1)
-        .map(|r| r.map(|v| v.len() as u64).unwrap_or(0))
+        .read_raw(1, usize::MAX)
+        .expect("read")
+        .iter()
+        .map(|r| r.bytes.len() as u64)
         .sum();
     let payload_bytes = realistic_event(1, 1).payload.len();
     let on_disk = store.size_on_disk().expect("size");

@@ -1,14 +1,22 @@
-//! Typed errors at the store's boundary.
+//! Typed errors at the log's boundary, the same for every backend.
 
-use crate::store::ExpectedVersion;
+use crate::log::ExpectedVersion;
 use chitieu_domain::StreamId;
 
 /// A failure of the storage itself, or a record that does not read back.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// sled reported an I/O or corruption error.
+    /// The backend reported an I/O or database error.
     #[error("storage error: {0}")]
-    Sled(#[from] sled::Error),
+    Backend(String),
+    /// The shared log cannot be reached right now (a lost connection, a
+    /// database restarting). Retrying later, with the same idempotency
+    /// key, is safe.
+    #[error("the log is unreachable right now: {0}")]
+    Unavailable(String),
+    /// Another process holds the embedded log's directory.
+    #[error("{0} is in use by another process (is a server running on it?)")]
+    Locked(String),
     /// A stored record does not decode.
     #[error("record at position {position} is corrupt: {reason}")]
     Corrupt {
@@ -17,18 +25,32 @@ pub enum StoreError {
         /// What is wrong.
         reason: String,
     },
-    /// The writer thread is gone (the store was closed or it failed).
-    #[error("the event store is closed")]
+    /// The log was closed, or its writer stopped after a failure.
+    #[error("the event log is closed")]
     Closed,
 }
 
-/// Why an append was refused. Nothing was written when one is returned.
+impl StoreError {
+    /// Whether retrying the same request later may succeed.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, StoreError::Unavailable(_))
+    }
+}
+
+impl From<sled::Error> for StoreError {
+    fn from(error: sled::Error) -> Self {
+        StoreError::Backend(error.to_string())
+    }
+}
+
+/// Why an append was refused. Nothing was written when one is returned
+/// (for `Store`, see the variant).
 #[derive(Debug, thiserror::Error)]
 pub enum AppendError {
-    /// The stream is not at the expected version.
+    /// A stream the decision depends on is not at the expected version.
     #[error("stream {stream} is at version {current}, expected {expected:?}")]
     Conflict {
-        /// The stream.
+        /// The stream that moved.
         stream: StreamId,
         /// What the caller expected.
         expected: ExpectedVersion,
@@ -41,10 +63,13 @@ pub enum AppendError {
         /// The key.
         key: String,
     },
-    /// The request is malformed (no events, bad stream id, too large).
+    /// The request is malformed (no events, bad stream id, too large), or
+    /// imported records do not continue this log.
     #[error("invalid append: {0}")]
     Invalid(String),
-    /// The storage failed; the append did not happen.
+    /// The storage failed. The append may nevertheless have reached the
+    /// log (a write that failed on its way back, a lost connection during
+    /// a commit): retry it with its idempotency key.
     #[error(transparent)]
     Store(#[from] StoreError),
 }

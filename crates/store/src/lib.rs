@@ -1,35 +1,49 @@
-//! The event store: an append-only, hash-chained, durable log on sled.
+//! The event log: one interface ([`EventLog`]) and its backends.
 //!
-//! Guarantees (see `ARCHITECTURE.md`):
-//! - **Atomic**: all events of one append are stored, or none.
-//! - **Ordered**: every event has a global position, gap-free from 1, and a
-//!   version in its stream, gap-free from 1.
-//! - **Optimistic concurrency**: an append names the stream version it
-//!   expects; a stale one is refused with the current version.
-//! - **Idempotent**: an append retried with the same key and payload returns
-//!   the first outcome and writes nothing.
-//! - **Durable before acknowledged**: an append returns only after sled has
-//!   flushed it to disk. Concurrent appends share one flush (group commit).
-//! - **Tamper-evident**: each record carries the SHA-256 of its contents and
-//!   of the previous record's hash; [`EventStore::verify`] walks the chain.
-//! - **Readers see only durable events**: reads and subscriptions stop at the
-//!   last flushed position, so nothing downstream can see an event a crash
-//!   could still take back.
+//! - [`SledLog`]: embedded, on sled, the default: durable group commit on
+//!   one writer thread, tamper-evident, SIGKILL-safe.
+//! - [`MemoryLog`]: in memory, for fast tests of the service and the API.
+//! - [`PgLog`]: PostgreSQL, shared by several API nodes: one sequencer in
+//!   the database (a row lock on the head), each node following the log
+//!   into its own local copy.
 //!
-//! Only this crate knows sled. It does I/O on one dedicated writer thread and
-//! on the callers' threads for reads.
+//! Every backend keeps the same contract (see [`log`] and
+//! `ARCHITECTURE.md`), proven by one test suite run against each
+//! (`tests/contract.rs`). Only this crate knows sled's log or PostgreSQL;
+//! the rest of chitieu holds a [`Log`].
 
+mod copy;
 mod error;
 mod keys;
+pub mod log;
+mod memory;
+mod postgres;
 mod record;
-mod store;
+mod sequencer;
+mod sled_log;
 mod subscription;
 mod writer;
 
+pub use copy::{copy_log, CopyProgress};
 pub use error::{AppendError, StoreError};
-pub use record::{Actor, RecordedEvent, RECORD_FORMAT_VERSION};
-pub use store::{
-    AppendMeta, AppendOutcome, AppendRequest, EventStore, ExpectedVersion, Head, StoreConfig,
-    VerifyReport,
+pub use log::{
+    iter_all, AppendMeta, AppendOutcome, AppendRequest, BoxFuture, CommitStats, EventLog,
+    ExpectedVersion, Head, IdempotencyEntry, Log, RawRecord, StreamCondition, VerifyReport,
 };
+pub use memory::MemoryLog;
+pub use postgres::{PgConfig, PgLog};
+pub use record::{Actor, RecordedEvent, RECORD_FORMAT_VERSION};
+pub use sled_log::{SledLog, StoreConfig};
 pub use subscription::Subscription;
+
+/// Opens the log a location names: `postgres://…` or `postgresql://…` for
+/// the shared PostgreSQL log (with `replica` as this node's local copy),
+/// anything else as the directory of an embedded sled log.
+pub async fn open_log(location: &str, replica: &std::path::Path) -> Result<Log, StoreError> {
+    if location.starts_with("postgres://") || location.starts_with("postgresql://") {
+        let log = PgLog::connect(PgConfig::new(location, replica)).await?;
+        Ok(std::sync::Arc::new(log))
+    } else {
+        Ok(std::sync::Arc::new(SledLog::open(location)?))
+    }
+}

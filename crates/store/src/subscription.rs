@@ -1,8 +1,8 @@
 //! [`Subscription`]: catch up from a position, then follow live.
 
 use crate::error::StoreError;
+use crate::log::{Head, Log};
 use crate::record::RecordedEvent;
-use crate::store::{EventStore, Head};
 use std::collections::VecDeque;
 use tokio::sync::watch;
 
@@ -16,18 +16,21 @@ const PAGE: usize = 512;
 /// It never holds up writers: the head is published through a watch channel
 /// that overwrites, so a slow subscriber only falls behind.
 pub struct Subscription {
-    store: EventStore,
+    log: Log,
     next: u64,
     buffer: VecDeque<RecordedEvent>,
     head: watch::Receiver<Head>,
 }
 
 impl Subscription {
-    pub(crate) fn new(store: EventStore, from: u64) -> Self {
-        let head = store.head_receiver();
+    /// Follows `log` from `from` (inclusive; 0 and 1 both mean the start):
+    /// first the events already durable, then new ones as they become
+    /// durable, with no gap and no duplicate at the switch.
+    pub fn new(log: Log, from: u64) -> Self {
+        let head = log.watch_head();
         Subscription {
-            store,
-            next: from,
+            log,
+            next: from.max(1),
             buffer: VecDeque::new(),
             head,
         }
@@ -48,7 +51,7 @@ impl Subscription {
             }
             let durable = self.head.borrow_and_update().position;
             if durable >= self.next {
-                self.buffer.extend(self.store.read_all(self.next, PAGE)?);
+                self.buffer.extend(self.log.read_all(self.next, PAGE)?);
                 continue;
             }
             self.head.changed().await.map_err(|_| StoreError::Closed)?;
@@ -70,7 +73,7 @@ impl Subscription {
                 break;
             }
             self.buffer
-                .extend(self.store.read_all(self.next, PAGE.min(max - out.len()))?);
+                .extend(self.log.read_all(self.next, PAGE.min(max - out.len()))?);
             if self.buffer.is_empty() {
                 break;
             }

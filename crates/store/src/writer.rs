@@ -17,26 +17,26 @@
 
 use crate::error::{AppendError, StoreError};
 use crate::keys;
-use crate::record::{BlockBuilder, Unsealed};
-use crate::store::{AppendOutcome, AppendRequest, ExpectedVersion, Head};
+use crate::log::{AppendOutcome, AppendRequest, Head, RawRecord};
+use crate::record::BlockBuilder;
+use crate::sequencer::{Lookup, Sealed, Sequencer};
 use chrono::Utc;
-use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc};
 use tokio::sync::{oneshot, watch};
-use uuid::Uuid;
 
-/// Most events in one append.
-pub(crate) const MAX_EVENTS_PER_APPEND: usize = 1000;
-/// Largest payload of one event.
-pub(crate) const MAX_PAYLOAD_BYTES: usize = 1 << 20;
-/// Longest stream id, actor field, event type or idempotency key.
-pub(crate) const MAX_NAME_BYTES: usize = 1024;
-
-pub(crate) struct Job {
-    pub request: AppendRequest,
-    pub reply: oneshot::Sender<Result<AppendOutcome, AppendError>>,
+pub(crate) enum Job {
+    /// An append to judge and seal.
+    Append {
+        request: Box<AppendRequest>,
+        reply: oneshot::Sender<Result<AppendOutcome, AppendError>>,
+    },
+    /// Records sealed elsewhere, stored verbatim (all or none).
+    Import {
+        records: Vec<RawRecord>,
+        reply: oneshot::Sender<Result<Head, AppendError>>,
+    },
 }
 
 pub(crate) struct Writer {
@@ -61,114 +61,6 @@ pub(crate) struct WriterStats {
     pub flushes: AtomicU64,
     /// Appends submitted.
     pub appends: AtomicU64,
-}
-
-/// What one group has decided so far but not yet written.
-struct Group {
-    /// Inserts in the order they must reach sled: each block, then the
-    /// stream-index and idempotency entries derived from it.
-    inserts: Vec<(Vec<u8>, Vec<u8>)>,
-    head: Head,
-    versions: HashMap<String, u64>,
-    keys: HashMap<String, ([u8; 32], AppendOutcome)>,
-    writes: usize,
-    now_micros: i64,
-    /// The block being filled, and the entries derived from its records.
-    block: BlockBuilder,
-    block_entries: Vec<(Vec<u8>, Vec<u8>)>,
-}
-
-impl Group {
-    fn push_record(&mut self, position: u64, record: &[u8], stream: &str, version: u64) {
-        if self.block.is_full() {
-            self.seal_block();
-        }
-        self.block.push(position, record);
-        self.block_entries.push((
-            keys::stream_key(stream, version),
-            position.to_be_bytes().to_vec(),
-        ));
-    }
-
-    fn push_idempotency(&mut self, key: &str, digest: [u8; 32], outcome: AppendOutcome) {
-        let value = encode_idempotency(&digest, &outcome);
-        self.block.push_idempotency(key, &value);
-        self.block_entries.push((keys::idempotency_key(key), value));
-    }
-
-    fn seal_block(&mut self) {
-        if let Some((first, bytes)) = self.block.take() {
-            self.inserts.push((keys::log_key(first).to_vec(), bytes));
-            self.inserts.append(&mut self.block_entries);
-        }
-    }
-}
-
-fn invalid(message: impl Into<String>) -> AppendError {
-    AppendError::Invalid(message.into())
-}
-
-fn validate(request: &AppendRequest) -> Result<(), AppendError> {
-    let stream = request.stream.as_str();
-    if stream.is_empty() || stream.len() > MAX_NAME_BYTES || stream.contains('\0') {
-        return Err(invalid("stream id must be 1-1024 bytes without NUL"));
-    }
-    if request.events.is_empty() {
-        return Err(invalid("an append needs at least one event"));
-    }
-    if request.events.len() > MAX_EVENTS_PER_APPEND {
-        return Err(invalid(format!(
-            "at most {MAX_EVENTS_PER_APPEND} events per append"
-        )));
-    }
-    let actor = &request.meta.actor;
-    for (what, value) in [
-        ("actor id", &actor.id),
-        ("actor name", &actor.name),
-        ("actor role", &actor.role),
-    ] {
-        if value.len() > MAX_NAME_BYTES {
-            return Err(invalid(format!(
-                "{what} is longer than {MAX_NAME_BYTES} bytes"
-            )));
-        }
-    }
-    if actor.id.is_empty() {
-        return Err(invalid("every event needs an actor"));
-    }
-    if let Some(key) = &request.idempotency_key {
-        if key.is_empty() || key.len() > MAX_NAME_BYTES {
-            return Err(invalid("idempotency key must be 1-1024 bytes"));
-        }
-    }
-    for event in &request.events {
-        if event.event_type.is_empty() || event.event_type.len() > MAX_NAME_BYTES {
-            return Err(invalid("event type must be 1-1024 bytes"));
-        }
-        if event.payload.len() > MAX_PAYLOAD_BYTES {
-            return Err(invalid(format!(
-                "event payload is larger than {MAX_PAYLOAD_BYTES} bytes"
-            )));
-        }
-    }
-    Ok(())
-}
-
-/// What an idempotency key is bound to: the actor, the stream and the events.
-fn digest(request: &AppendRequest) -> [u8; 32] {
-    let mut h = Sha256::new();
-    let mut field = |bytes: &[u8]| {
-        h.update((bytes.len() as u64).to_be_bytes());
-        h.update(bytes);
-    };
-    field(request.meta.actor.id.as_bytes());
-    field(request.stream.as_str().as_bytes());
-    for event in &request.events {
-        field(event.event_type.as_bytes());
-        field(&event.schema_version.to_be_bytes());
-        field(&event.payload);
-    }
-    h.finalize().into()
 }
 
 fn encode_idempotency(digest: &[u8; 32], outcome: &AppendOutcome) -> Vec<u8> {
@@ -225,12 +117,26 @@ impl Writer {
             tracing::error!("could not start the flusher thread; the log takes no appends");
             return;
         };
-        while let Ok(first) = jobs.recv() {
+        let mut held: Option<Job> = None;
+        loop {
+            let first = match held.take() {
+                Some(job) => job,
+                None => match jobs.recv() {
+                    Ok(job) => job,
+                    Err(_) => break,
+                },
+            };
+            let alone = matches!(first, Job::Import { .. });
             let mut group = vec![first];
-            // Take everything waiting: appends that arrived during the
-            // last group's work ride along in this one.
-            while group.len() < self.max_group {
+            // Take every append waiting: appends that arrived during the
+            // last group's work ride along in this one. An import goes in
+            // a group of its own.
+            while !alone && group.len() < self.max_group {
                 match jobs.try_recv() {
+                    Ok(job @ Job::Import { .. }) => {
+                        held = Some(job);
+                        break;
+                    }
                     Ok(job) => group.push(job),
                     Err(_) => break,
                 }
@@ -251,136 +157,47 @@ impl Writer {
         let _ = flush_thread.join();
     }
 
-    fn current_version(&self, group: &Group, stream: &str) -> Result<u64, StoreError> {
-        if let Some(v) = group
-            .versions
-            .get(stream)
-            .or_else(|| self.versions.get(stream))
-        {
-            return Ok(*v);
-        }
-        let prefix = keys::stream_prefix(stream);
-        match self.tree.scan_prefix(&prefix).next_back() {
-            Some(entry) => {
-                let (key, _) = entry?;
-                Ok(keys::u64_at(&key, prefix.len()).unwrap_or(0))
-            }
-            None => Ok(0),
-        }
-    }
-
-    fn prepare(
-        &self,
-        group: &mut Group,
-        request: &AppendRequest,
-    ) -> Result<AppendOutcome, AppendError> {
-        validate(request)?;
-        let digest = request.fingerprint.unwrap_or_else(|| digest(request));
-        if let Some(key) = &request.idempotency_key {
-            let earlier = match group.keys.get(key) {
-                Some(found) => Some(*found),
-                None => match self
-                    .tree
-                    .get(keys::idempotency_key(key))
-                    .map_err(StoreError::from)?
-                {
-                    Some(bytes) => {
-                        Some(
-                            decode_idempotency(&bytes).ok_or_else(|| StoreError::Corrupt {
-                                position: 0,
-                                reason: format!("idempotency record of `{key}` is malformed"),
-                            })?,
-                        )
-                    }
-                    None => None,
-                },
-            };
-            if let Some((earlier_digest, outcome)) = earlier {
-                return if earlier_digest == digest {
-                    Ok(AppendOutcome {
-                        replayed: true,
-                        ..outcome
-                    })
-                } else {
-                    Err(AppendError::IdempotencyKeyReused { key: key.clone() })
-                };
-            }
-        }
-        let stream = request.stream.as_str();
-        let current = self.current_version(group, stream)?;
-        let ok = match request.expected {
-            ExpectedVersion::Any => true,
-            ExpectedVersion::NoStream => current == 0,
-            ExpectedVersion::Exact(v) => current == v,
-        };
-        if !ok {
-            return Err(AppendError::Conflict {
-                stream: request.stream.clone(),
-                expected: request.expected,
-                current,
-            });
-        }
-        let first_position = group.head.position + 1;
-        let mut version = current;
-        for event in &request.events {
-            version += 1;
-            let position = group.head.position + 1;
-            let (bytes, hash) = Unsealed {
-                position,
-                version,
-                event_id: Uuid::now_v7(),
-                recorded_at_micros: group.now_micros,
-                correlation_id: request.meta.correlation_id,
-                causation_id: request.meta.causation_id,
-                schema_version: event.schema_version,
-                stream,
-                actor: &request.meta.actor,
-                event_type: &event.event_type,
-                payload: &event.payload,
-                prev_hash: group.head.hash,
-            }
-            .seal();
-            group.push_record(position, &bytes, stream, version);
-            group.head = Head { position, hash };
-        }
-        let outcome = AppendOutcome {
-            first_position,
-            last_position: group.head.position,
-            stream_version: version,
-            replayed: false,
-        };
-        if let Some(key) = &request.idempotency_key {
-            group.push_idempotency(key, digest, outcome);
-            group.keys.insert(key.clone(), (digest, outcome));
-        }
-        group.versions.insert(stream.to_owned(), version);
-        group.writes += 1;
-        Ok(outcome)
-    }
-
     /// Prepares and applies one group, then hands it to the flusher.
     fn commit(
         &mut self,
         jobs: Vec<Job>,
         flusher: &mpsc::Sender<Applied>,
     ) -> Result<(), StoreError> {
-        let mut group = Group {
-            inserts: Vec::new(),
-            head: self.head,
-            versions: HashMap::new(),
-            keys: HashMap::new(),
-            writes: 0,
-            now_micros: Utc::now().timestamp_micros().max(self.last_micros),
-            block: BlockBuilder::default(),
-            block_entries: Vec::new(),
-        };
+        let mut group = Sequencer::new(self.head, self.last_micros, Utc::now().timestamp_micros());
         let mut replies = Vec::with_capacity(jobs.len());
+        let mut lookup = SledLookup {
+            tree: &self.tree,
+            versions: &self.versions,
+        };
         for job in jobs {
-            let result = self.prepare(&mut group, &job.request);
-            replies.push((job.reply, result));
+            match job {
+                Job::Append { request, reply } => {
+                    let result = group.append(&mut lookup, &request);
+                    replies.push(Reply::Append(reply, result));
+                }
+                Job::Import { records, reply } => {
+                    // An import has a group of its own (see `run`), so a
+                    // refused one is undone by starting the group over.
+                    let mut result = Ok(());
+                    for raw in records {
+                        result = group.import(&mut lookup, raw);
+                        if result.is_err() {
+                            break;
+                        }
+                    }
+                    let result = match result {
+                        Ok(()) => Ok(group.head),
+                        Err(error) => {
+                            group = Sequencer::new(self.head, self.last_micros, 0);
+                            Err(error)
+                        }
+                    };
+                    replies.push(Reply::Import(reply, result));
+                }
+            }
         }
-        if group.writes > 0 {
-            group.seal_block();
+        if !group.is_empty() {
+            let inserts = pack_blocks(&group.sealed);
             // Plain inserts, not `apply_batch`: sled's batch takes a global
             // lock that waits for a running flush, which would stop this
             // group from being applied while the previous one is flushed.
@@ -388,15 +205,16 @@ impl Writer {
             // are whole blocks, each one key, and the index entries after
             // each block are derived from it (repaired on open if a crash
             // cut them off; sled recovers a prefix of its log).
-            for (key, value) in group.inserts {
+            for (key, value) in inserts {
                 if let Err(error) = self.tree.insert(key, value) {
                     fail(replies);
-                    return Err(StoreError::Sled(error));
+                    return Err(StoreError::from(error));
                 }
             }
             self.head = group.head;
-            self.last_micros = group.now_micros;
-            self.versions.extend(group.versions);
+            self.last_micros = group.last_micros;
+            let versions = group.versions().clone();
+            self.versions.extend(versions);
         }
         // Every answer, refusals and replays included, waits for the flush
         // that covers everything applied so far: a replay may point at
@@ -410,10 +228,118 @@ impl Writer {
     }
 }
 
-type Reply = (
-    oneshot::Sender<Result<AppendOutcome, AppendError>>,
-    Result<AppendOutcome, AppendError>,
-);
+/// What the sequencer sees of the sled tree: versions the writer already
+/// knows, else the stream index; idempotency keys from their entries.
+struct SledLookup<'a> {
+    tree: &'a sled::Tree,
+    versions: &'a HashMap<String, u64>,
+}
+
+impl Lookup for SledLookup<'_> {
+    fn stream_version(&mut self, stream: &str) -> Result<u64, StoreError> {
+        if let Some(v) = self.versions.get(stream) {
+            return Ok(*v);
+        }
+        let prefix = keys::stream_prefix(stream);
+        match self.tree.scan_prefix(&prefix).next_back() {
+            Some(entry) => {
+                let (key, _) = entry?;
+                Ok(keys::u64_at(&key, prefix.len()).unwrap_or(0))
+            }
+            None => Ok(0),
+        }
+    }
+
+    fn idempotency(&mut self, key: &str) -> Result<Option<([u8; 32], AppendOutcome)>, StoreError> {
+        match self.tree.get(keys::idempotency_key(key))? {
+            Some(bytes) => Ok(Some(decode_idempotency(&bytes).ok_or_else(|| {
+                StoreError::Corrupt {
+                    position: 0,
+                    reason: format!("idempotency record of `{key}` is malformed"),
+                }
+            })?)),
+            None => Ok(None),
+        }
+    }
+}
+
+/// Packs sealed records into blocks (one sled key per ~64 KiB of
+/// consecutive records), each followed by the stream-index and idempotency
+/// entries derived from it, in the order they must reach sled.
+fn pack_blocks(sealed: &[Sealed]) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let mut inserts = Vec::new();
+    let mut block = BlockBuilder::default();
+    let mut derived: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+    let seal = |block: &mut BlockBuilder,
+                derived: &mut Vec<(Vec<u8>, Vec<u8>)>,
+                inserts: &mut Vec<(Vec<u8>, Vec<u8>)>| {
+        if let Some((first, bytes)) = block.take() {
+            inserts.push((keys::log_key(first).to_vec(), bytes));
+            inserts.append(derived);
+        }
+    };
+    for record in sealed {
+        if block.is_full() {
+            seal(&mut block, &mut derived, &mut inserts);
+        }
+        block.push(record.position, &record.bytes);
+        derived.push((
+            keys::stream_key(&record.stream, record.version),
+            record.position.to_be_bytes().to_vec(),
+        ));
+        if let Some(entry) = &record.idempotency {
+            let outcome = AppendOutcome {
+                first_position: entry.first_position,
+                last_position: record.position,
+                stream_version: record.version,
+                replayed: true,
+            };
+            let value = encode_idempotency(&entry.fingerprint, &outcome);
+            block.push_idempotency(&entry.key, &value);
+            derived.push((keys::idempotency_key(&entry.key), value));
+        }
+    }
+    seal(&mut block, &mut derived, &mut inserts);
+    inserts
+}
+
+/// An answer waiting for the flush that makes it true.
+enum Reply {
+    Append(
+        oneshot::Sender<Result<AppendOutcome, AppendError>>,
+        Result<AppendOutcome, AppendError>,
+    ),
+    Import(
+        oneshot::Sender<Result<Head, AppendError>>,
+        Result<Head, AppendError>,
+    ),
+}
+
+impl Reply {
+    fn send(self) {
+        match self {
+            Reply::Append(reply, result) => {
+                let _ = reply.send(result);
+            }
+            Reply::Import(reply, result) => {
+                let _ = reply.send(result);
+            }
+        }
+    }
+
+    /// What was to be written fails; a refusal stays a refusal.
+    fn fail(self) {
+        match self {
+            Reply::Append(reply, Ok(_)) => {
+                let _ = reply.send(Err(AppendError::Store(StoreError::Closed)));
+            }
+            Reply::Import(reply, Ok(_)) => {
+                let _ = reply.send(Err(AppendError::Store(StoreError::Closed)));
+            }
+            refused => refused.send(),
+        }
+    }
+}
 
 /// A group applied to sled, waiting for the flush that makes it durable.
 struct Applied {
@@ -423,13 +349,7 @@ struct Applied {
 
 /// Answers a group whose write failed: what would have been written fails.
 fn fail(replies: Vec<Reply>) {
-    for (reply, result) in replies {
-        let answer = match result {
-            Ok(_) => Err(AppendError::Store(StoreError::Closed)),
-            refused => refused,
-        };
-        let _ = reply.send(answer);
-    }
+    replies.into_iter().for_each(Reply::fail);
 }
 
 /// The flusher thread: makes applied groups durable, publishes the new
@@ -459,9 +379,7 @@ fn flush_loop(
         // append returns sees its own events.
         head_tx.send_if_modified(|h| std::mem::replace(h, head) != head);
         for group in pending {
-            for (reply, result) in group.replies {
-                let _ = reply.send(result);
-            }
+            group.replies.into_iter().for_each(Reply::send);
         }
     }
 }

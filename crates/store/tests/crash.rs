@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use chitieu_domain::StreamId;
-use chitieu_store::EventStore;
+use chitieu_store::{EventLog, SledLog, StoreError};
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -70,8 +70,8 @@ fn acknowledged_appends_survive_sigkill_and_nothing_is_half_written() {
         let acks = reader.join().unwrap();
         total_acked += acks.len();
 
-        let store = EventStore::open_waiting(&path, Duration::from_secs(10)).unwrap();
-        let report = store.verify().unwrap();
+        let store = SledLog::open_waiting(&path, Duration::from_secs(10)).unwrap();
+        let report = store.verify_blocking().unwrap();
         assert_eq!(report.first_break, None, "round {round}: chain broken");
         for (stream, version, last_position) in &acks {
             let stream = StreamId(stream.clone());
@@ -85,7 +85,12 @@ fn acknowledged_appends_survive_sigkill_and_nothing_is_half_written() {
         // Every append is whole: the events sharing a correlation id are as
         // many as each of them says.
         let mut appends: HashMap<uuid::Uuid, (u64, u64)> = HashMap::new();
-        for event in store.iter_all(1) {
+        for event in store
+            .read_all(1, usize::MAX)
+            .unwrap()
+            .into_iter()
+            .map(Ok::<_, StoreError>)
+        {
             let event = event.unwrap();
             let payload: serde_json::Value = serde_json::from_slice(&event.payload).unwrap();
             let entry = appends

@@ -14,7 +14,7 @@
 
 use chitieu_domain::*;
 use chitieu_projector::Projector;
-use chitieu_store::{Actor, AppendMeta, AppendRequest, EventStore, ExpectedVersion};
+use chitieu_store::{Actor, AppendMeta, AppendRequest, EventLog, ExpectedVersion, Log, SledLog};
 use rust_decimal::Decimal;
 use std::io::Write;
 use uuid::Uuid;
@@ -29,7 +29,7 @@ fn text(s: &str) -> Text {
 }
 
 /// Registers the org units and documents the indicators need, if missing.
-fn base(store: &EventStore, state: &mut DomainState) {
+fn base(store: &SledLog, state: &mut DomainState) {
     let province = OrgUnit {
         code: OrgUnitCode::parse("HG").unwrap_or_else(|e| fail(e.to_string())),
         name: text("Tỉnh Hậu Giang"),
@@ -64,15 +64,11 @@ fn base(store: &EventStore, state: &mut DomainState) {
     }
 }
 
-fn append(
-    store: &EventStore,
-    state: &mut DomainState,
-    stream: &StreamId,
-    events: Vec<Event>,
-) -> u64 {
+fn append(store: &SledLog, state: &mut DomainState, stream: &StreamId, events: Vec<Event>) -> u64 {
     let request = AppendRequest {
         stream: stream.clone(),
         expected: ExpectedVersion::Exact(state.stream_version(stream)),
+        conditions: Vec::new(),
         events: events.iter().map(EventCodec::encode).collect(),
         idempotency_key: None,
         fingerprint: None,
@@ -179,10 +175,12 @@ fn indicator_history(state: &DomainState, n: u64) -> Vec<Event> {
     events
 }
 
-fn load(store: &EventStore) -> DomainState {
+fn load(store: &SledLog) -> DomainState {
     let mut state = DomainState::default();
-    for recorded in store.iter_all(1) {
-        let recorded = recorded.unwrap_or_else(|e| fail(e.to_string()));
+    let all = store
+        .read_all(1, usize::MAX)
+        .unwrap_or_else(|e| fail(e.to_string()));
+    for recorded in all {
         evolve(
             &mut state,
             &recorded.decode().unwrap_or_else(|e| fail(e.to_string())),
@@ -196,8 +194,10 @@ fn main() {
     let (Some(path), Some(mode)) = (args.get(1), args.get(2)) else {
         fail("usage: projector-harness <db> seed <n> | rebuild <chunk> | follow".into())
     };
-    let store = EventStore::open_waiting(path, std::time::Duration::from_secs(10))
+    let store = SledLog::open_waiting(path, std::time::Duration::from_secs(10))
         .unwrap_or_else(|e| fail(e.to_string()));
+    let log: Log = std::sync::Arc::new(store.clone());
+    let read_models = std::path::PathBuf::from(format!("{path}-read-models"));
     let mut state = load(&store);
     base(&store, &mut state);
     let next = state.indicators.len() as u64;
@@ -224,13 +224,15 @@ fn main() {
         }
         "rebuild" => {
             let chunk = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(500);
-            let projector = Projector::open(&store).unwrap_or_else(|e| fail(e.to_string()));
+            let projector =
+                Projector::open(&log, &read_models).unwrap_or_else(|e| fail(e.to_string()));
             projector.set_chunk_size(chunk);
             projector.rebuild().unwrap_or_else(|e| fail(e.to_string()));
             println!("DONE");
         }
         "follow" => {
-            let projector = Projector::open(&store).unwrap_or_else(|e| fail(e.to_string()));
+            let projector =
+                Projector::open(&log, &read_models).unwrap_or_else(|e| fail(e.to_string()));
             let _follower = projector.spawn_follower();
             let mut out = std::io::stdout();
             for n in next.. {
@@ -242,7 +244,8 @@ fn main() {
             }
         }
         "verify" => {
-            let projector = Projector::open(&store).unwrap_or_else(|e| fail(e.to_string()));
+            let projector =
+                Projector::open(&log, &read_models).unwrap_or_else(|e| fail(e.to_string()));
             let resumed_from = projector.position();
             let head = projector.catch_up().unwrap_or_else(|e| fail(e.to_string()));
             if head != store.head().position {
@@ -263,5 +266,6 @@ fn main() {
         }
         other => fail(format!("unknown mode {other}")),
     }
+    drop(log);
     drop(store);
 }

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 /// Decides commands against a state it keeps, and appends their events.
 pub struct Writer {
-    pub store: EventStore,
+    pub store: SledLog,
     pub state: DomainState,
 }
 
@@ -23,10 +23,10 @@ pub fn actor(id: &str, role: &str) -> Actor {
 }
 
 impl Writer {
-    pub fn new(store: EventStore) -> Self {
+    pub fn new(store: SledLog) -> Self {
         let mut state = DomainState::default();
-        for recorded in store.iter_all(1) {
-            evolve(&mut state, &recorded.unwrap().decode().unwrap());
+        for recorded in store.read_all(1, usize::MAX).unwrap() {
+            evolve(&mut state, &recorded.decode().unwrap());
         }
         Writer { store, state }
     }
@@ -41,6 +41,7 @@ impl Writer {
             .append_blocking(AppendRequest {
                 stream: stream.clone(),
                 expected: ExpectedVersion::Exact(self.state.stream_version(&stream)),
+                conditions: Vec::new(),
                 events: events.iter().map(EventCodec::encode).collect(),
                 idempotency_key: None,
                 fingerprint: None,

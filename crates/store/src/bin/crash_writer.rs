@@ -8,7 +8,7 @@
 
 use chitieu_domain::event::EncodedEvent;
 use chitieu_domain::StreamId;
-use chitieu_store::{Actor, AppendMeta, AppendRequest, EventStore, ExpectedVersion};
+use chitieu_store::{Actor, AppendMeta, AppendRequest, EventLog, ExpectedVersion, SledLog};
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
@@ -17,7 +17,7 @@ fn main() {
         eprintln!("usage: crash-writer <db path>");
         std::process::exit(2);
     };
-    let store = match EventStore::open_waiting(&path, std::time::Duration::from_secs(10)) {
+    let store = match SledLog::open_waiting(&path, std::time::Duration::from_secs(10)) {
         Ok(store) => store,
         Err(e) => {
             eprintln!("open failed: {e}");
@@ -49,6 +49,7 @@ fn main() {
                     let request = AppendRequest {
                         stream: stream.clone(),
                         expected: ExpectedVersion::Exact(version),
+                        conditions: Vec::new(),
                         events,
                         idempotency_key: None,
                         fingerprint: None,

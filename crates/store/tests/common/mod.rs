@@ -42,9 +42,55 @@ pub fn request(
     AppendRequest {
         stream: stream(stream_name),
         expected,
+        conditions: Vec::new(),
         events,
         idempotency_key: None,
         fingerprint: None,
         meta: meta(),
     }
+}
+
+/// A log of one backend, with whatever keeps it alive.
+pub struct Opened {
+    pub log: Log,
+    _keep: Box<dyn std::any::Any + Send>,
+}
+
+/// The backends every contract test runs against.
+#[derive(Debug, Clone, Copy)]
+pub enum Backend {
+    Sled,
+    Memory,
+    Postgres,
+}
+
+/// A fresh, empty log of `backend`.
+pub async fn open(backend: Backend) -> Opened {
+    match backend {
+        Backend::Sled => {
+            let dir = tempfile::tempdir().unwrap();
+            let log = SledLog::open(dir.path().join("db")).unwrap();
+            Opened {
+                log: std::sync::Arc::new(log),
+                _keep: Box::new(dir),
+            }
+        }
+        Backend::Memory => Opened {
+            log: std::sync::Arc::new(MemoryLog::new()),
+            _keep: Box::new(()),
+        },
+        Backend::Postgres => {
+            let url = chitieu_testkit::shared().fresh_database().await;
+            let log = PgLog::connect(PgConfig::in_memory(&url)).await.unwrap();
+            Opened {
+                log: std::sync::Arc::new(log),
+                _keep: Box::new(()),
+            }
+        }
+    }
+}
+
+/// A second node on the same PostgreSQL database as `url`.
+pub async fn pg_node(url: &str) -> Log {
+    std::sync::Arc::new(PgLog::connect(PgConfig::in_memory(url)).await.unwrap())
 }

@@ -1,0 +1,554 @@
+//! [`SledLog`]: the embedded log on sled, the default backend.
+//!
+//! One sled tree, `log`, holds three key ranges (`keys.rs`): blocks of
+//! consecutive records, the stream index and idempotency keys. Appends go
+//! through one writer thread with pipelined group commit (`writer.rs`);
+//! reads run on the callers' threads and stop at the durable head.
+
+use crate::error::{AppendError, StoreError};
+use crate::keys;
+use crate::log::{
+    AppendOutcome, AppendRequest, BoxFuture, ChainWalker, CommitStats, EventLog, Head,
+    IdempotencyEntry, RawRecord, VerifyReport,
+};
+use crate::record::{self, RecordedEvent};
+use crate::writer::{self, Job};
+use chitieu_domain::StreamId;
+use std::path::{Path, PathBuf};
+use std::sync::{mpsc, Arc, Mutex};
+use std::thread::JoinHandle;
+use tokio::sync::{oneshot, watch};
+
+/// How to open the store.
+#[derive(Debug, Clone)]
+pub struct StoreConfig {
+    /// Directory of the sled database.
+    pub path: PathBuf,
+    /// sled page cache, in bytes.
+    pub cache_capacity: u64,
+    /// Most appends committed by one flush.
+    pub max_group: usize,
+}
+
+impl StoreConfig {
+    /// Defaults for a directory.
+    pub fn new(path: impl AsRef<Path>) -> Self {
+        StoreConfig {
+            path: path.as_ref().to_owned(),
+            cache_capacity: 1024 * 1024 * 1024,
+            max_group: 4096,
+        }
+    }
+}
+
+struct Inner {
+    db: sled::Db,
+    tree: sled::Tree,
+    jobs: Mutex<Option<mpsc::Sender<Job>>>,
+    head: watch::Receiver<Head>,
+    writer: Mutex<Option<JoinHandle<()>>>,
+    stats: Arc<writer::WriterStats>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        if let Ok(mut jobs) = self.jobs.lock() {
+            jobs.take();
+        }
+        if let Some(handle) = self.writer.lock().ok().and_then(|mut w| w.take()) {
+            let _ = handle.join();
+        }
+    }
+}
+
+/// A durable, hash-chained, append-only event log. Cheap to clone; all
+/// clones share one writer thread.
+#[derive(Clone)]
+pub struct SledLog {
+    inner: Arc<Inner>,
+}
+
+/// Restores the stream-index and idempotency entries of the last block if a
+/// crash cut them off (they are written right after their block, and sled
+/// recovers a prefix of its log, so only the last block can lack them).
+/// Returns the head and its recorded-at in microseconds.
+fn repair_derived_entries(
+    db: &sled::Db,
+    tree: &sled::Tree,
+    first: u64,
+    block: &[u8],
+) -> Result<(Head, i64), StoreError> {
+    let corrupt = |reason| StoreError::Corrupt {
+        position: first,
+        reason,
+    };
+    let view = record::parse_block(block).map_err(corrupt)?;
+    let mut head = Head::default();
+    let mut last_micros = i64::MIN;
+    let mut repaired = 0;
+    for (position, bytes) in (first..).zip(&view.records) {
+        let record =
+            record::decode(bytes).map_err(|reason| StoreError::Corrupt { position, reason })?;
+        let key = keys::stream_key(record.stream.as_str(), record.version);
+        if tree.get(&key)?.is_none() {
+            tree.insert(key, &position.to_be_bytes())?;
+            repaired += 1;
+        }
+        head = Head {
+            position,
+            hash: record.hash,
+        };
+        last_micros = record.recorded_at.timestamp_micros();
+    }
+    for (key, entry) in &view.idempotency {
+        let key = String::from_utf8_lossy(key);
+        let stored_key = keys::idempotency_key(&key);
+        if tree.get(&stored_key)?.is_none() {
+            tree.insert(stored_key, *entry)?;
+            repaired += 1;
+        }
+    }
+    if repaired > 0 {
+        tracing::warn!(
+            repaired,
+            block = first,
+            "restored index entries cut off by a crash"
+        );
+        db.flush()?;
+    }
+    Ok((head, last_micros))
+}
+
+/// Encoded records with their positions, read lazily block by block.
+type RawRecords = Box<dyn Iterator<Item = Result<RawRecord, StoreError>> + Send + 'static>;
+
+/// Name of the one tree that holds the log, its stream index and idempotency keys.
+const LOG_TREE: &str = "log";
+/// The read models' tree of versions before they moved to their own
+/// database; dropped on open.
+const LEGACY_PROJECTION_TREE: &str = "projection";
+
+impl SledLog {
+    /// Opens (or creates) the log in a directory.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        Self::open_with(StoreConfig::new(path))
+    }
+
+    /// Opens the log, waiting up to `patience` while another process (or a
+    /// just-closed log of this one, whose sled threads linger briefly)
+    /// still holds the database lock.
+    pub fn open_waiting(
+        path: impl AsRef<Path>,
+        patience: std::time::Duration,
+    ) -> Result<Self, StoreError> {
+        let deadline = std::time::Instant::now() + patience;
+        loop {
+            match Self::open_db(&StoreConfig::new(path.as_ref())) {
+                Err(sled::Error::Io(e))
+                    if e.kind() == std::io::ErrorKind::WouldBlock
+                        && std::time::Instant::now() < deadline =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                Err(error) => return Err(error.into()),
+                Ok(db) => return Self::from_db(db, StoreConfig::new(path.as_ref()).max_group),
+            }
+        }
+    }
+
+    fn open_db(config: &StoreConfig) -> Result<sled::Db, sled::Error> {
+        sled::Config::new()
+            .path(&config.path)
+            .cache_capacity(config.cache_capacity)
+            .open()
+    }
+
+    /// Opens (or creates) the log with explicit settings.
+    pub fn open_with(config: StoreConfig) -> Result<Self, StoreError> {
+        let db = Self::open_db(&config).map_err(|e| match e {
+            sled::Error::Io(io) if io.kind() == std::io::ErrorKind::WouldBlock => {
+                StoreError::Locked(config.path.display().to_string())
+            }
+            other => other.into(),
+        })?;
+        Self::from_db(db, config.max_group)
+    }
+
+    fn from_db(db: sled::Db, max_group: usize) -> Result<Self, StoreError> {
+        if db
+            .tree_names()
+            .iter()
+            .any(|name| name.as_ref() == LEGACY_PROJECTION_TREE.as_bytes())
+        {
+            tracing::info!("dropping read models kept inside the log by an older version");
+            db.drop_tree(LEGACY_PROJECTION_TREE)?;
+        }
+        let tree = db.open_tree(LOG_TREE)?;
+        let (head, last_micros) = match tree
+            .range(keys::log_key(0)..=keys::log_key(u64::MAX))
+            .next_back()
+        {
+            Some(entry) => {
+                let (key, block) = entry?;
+                let first = keys::u64_at(&key, 1).unwrap_or(0);
+                repair_derived_entries(&db, &tree, first, &block)?
+            }
+            None => (Head::default(), i64::MIN),
+        };
+        let (head_tx, head_rx) = watch::channel(head);
+        let (jobs_tx, jobs_rx) = mpsc::channel();
+        let stats = Arc::new(writer::WriterStats::default());
+        let writer = writer::Writer::new(
+            db.clone(),
+            tree.clone(),
+            head,
+            head_tx,
+            max_group.max(1),
+            stats.clone(),
+            last_micros,
+        );
+        let handle = std::thread::Builder::new()
+            .name("chitieu-log-writer".into())
+            .spawn(move || writer.run(jobs_rx))
+            .map_err(|e| StoreError::Backend(format!("starting the writer thread: {e}")))?;
+        Ok(SledLog {
+            inner: Arc::new(Inner {
+                db,
+                tree,
+                jobs: Mutex::new(Some(jobs_tx)),
+                head: head_rx,
+                writer: Mutex::new(Some(handle)),
+                stats,
+            }),
+        })
+    }
+
+    fn submit(&self, job: Job) -> Result<(), StoreError> {
+        let jobs = self.inner.jobs.lock().map_err(|_| StoreError::Closed)?;
+        let sender = jobs.as_ref().ok_or(StoreError::Closed)?;
+        sender.send(job).map_err(|_| StoreError::Closed)
+    }
+
+    fn submit_append(
+        &self,
+        request: AppendRequest,
+    ) -> Result<oneshot::Receiver<Result<AppendOutcome, AppendError>>, AppendError> {
+        let (reply, rx) = oneshot::channel();
+        self.submit(Job::Append {
+            request: Box::new(request),
+            reply,
+        })?;
+        Ok(rx)
+    }
+
+    /// [`EventLog::append`] for threads outside an async runtime. Must not
+    /// be called from inside one.
+    pub fn append_blocking(&self, request: AppendRequest) -> Result<AppendOutcome, AppendError> {
+        let rx = self.submit_append(request)?;
+        rx.blocking_recv()
+            .map_err(|_| AppendError::Store(StoreError::Closed))?
+    }
+
+    /// The key of the block holding `position` (blocks are keyed by their
+    /// first position).
+    fn block_key_for(&self, position: u64) -> Result<Vec<u8>, StoreError> {
+        match self
+            .inner
+            .tree
+            .range(keys::log_key(0)..=keys::log_key(position))
+            .next_back()
+        {
+            Some(entry) => Ok(entry?.0.to_vec()),
+            None => Ok(keys::log_key(position).to_vec()),
+        }
+    }
+
+    /// Raw records from `from` to the durable head as of this call, with
+    /// the idempotency keys of the appends they end.
+    fn records(&self, from: u64) -> RawRecords {
+        let head = self.inner.head.borrow().position;
+        let from = from.max(1);
+        if from > head {
+            return Box::new(std::iter::empty());
+        }
+        let start = match self.block_key_for(from) {
+            Ok(start) => start,
+            Err(error) => return Box::new(std::iter::once(Err(error))),
+        };
+        Box::new(
+            self.inner
+                .tree
+                .range(start..=keys::log_key(head).to_vec())
+                .flat_map(move |entry| {
+                    let (key, block) = match entry {
+                        Ok(kv) => kv,
+                        Err(error) => return vec![Err(StoreError::from(error))],
+                    };
+                    let first = keys::u64_at(&key, 1).unwrap_or(0);
+                    let corrupt = |reason| {
+                        vec![Err(StoreError::Corrupt {
+                            position: first,
+                            reason,
+                        })]
+                    };
+                    let view = match record::parse_block(&block) {
+                        Err(reason) => return corrupt(reason),
+                        Ok(view) => view,
+                    };
+                    let mut entries = std::collections::HashMap::new();
+                    for (key, entry) in &view.idempotency {
+                        let Some((fingerprint, outcome)) = writer::decode_idempotency(entry) else {
+                            return corrupt("malformed idempotency entry".into());
+                        };
+                        entries.insert(
+                            outcome.last_position,
+                            IdempotencyEntry {
+                                key: String::from_utf8_lossy(key).into_owned(),
+                                fingerprint,
+                                first_position: outcome.first_position,
+                            },
+                        );
+                    }
+                    (first..)
+                        .zip(view.records)
+                        .filter(|(position, _)| (from..=head).contains(position))
+                        .map(|(position, bytes)| {
+                            Ok(RawRecord {
+                                position,
+                                bytes: bytes.to_vec(),
+                                idempotency: entries.remove(&position),
+                            })
+                        })
+                        .collect()
+                }),
+        )
+    }
+
+    /// Reads up to `limit` events of one stream from `from_version` (inclusive).
+    fn read_stream_indexed(
+        &self,
+        stream: &StreamId,
+        from_version: u64,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let head = self.head().position;
+        let start = keys::stream_key(stream.as_str(), from_version.max(1));
+        let end = keys::stream_key(stream.as_str(), u64::MAX);
+        let mut out = Vec::new();
+        // Consecutive events of a stream often share a block: keep the last one.
+        let mut block: Option<(u64, sled::IVec)> = None;
+        for entry in self.inner.tree.range(start..=end) {
+            if out.len() >= limit {
+                break;
+            }
+            let (_, value) = entry?;
+            let position = keys::u64_at(&value, 0).ok_or(StoreError::Corrupt {
+                position: 0,
+                reason: format!("stream index of {stream} holds a malformed position"),
+            })?;
+            if position > head {
+                break;
+            }
+            let corrupt = |reason: String| StoreError::Corrupt { position, reason };
+            let in_block =
+                |first: u64, bytes: &[u8]| -> Result<Option<RecordedEvent>, StoreError> {
+                    let records = record::block_records(bytes).map_err(corrupt)?;
+                    let Some(index) = position
+                        .checked_sub(first)
+                        .and_then(|i| usize::try_from(i).ok())
+                    else {
+                        return Ok(None);
+                    };
+                    records
+                        .get(index)
+                        .map(|r| record::decode(r).map_err(corrupt))
+                        .transpose()
+                };
+            let cached = match &block {
+                Some((first, bytes)) => in_block(*first, bytes)?,
+                None => None,
+            };
+            let event = match cached {
+                Some(event) => event,
+                None => {
+                    let key = self.block_key_for(position)?;
+                    let bytes = self.inner.tree.get(&key)?;
+                    let first = keys::u64_at(&key, 1);
+                    let (Some(bytes), Some(first)) = (bytes, first) else {
+                        return Err(corrupt(format!(
+                            "stream index of {stream} points to a missing record"
+                        )));
+                    };
+                    let event = in_block(first, &bytes)?.ok_or_else(|| {
+                        corrupt(format!(
+                            "stream index of {stream} points to a missing record"
+                        ))
+                    })?;
+                    block = Some((first, bytes));
+                    event
+                }
+            };
+            if event.stream != *stream {
+                return Err(corrupt(format!(
+                    "stream index of {stream} points to an event of {}",
+                    event.stream
+                )));
+            }
+            out.push(event);
+        }
+        Ok(out)
+    }
+
+    /// Walks the whole log (see [`EventLog::verify`]); blocking.
+    pub fn verify_blocking(&self) -> Result<VerifyReport, StoreError> {
+        let mut walker = ChainWalker::new();
+        for entry in self
+            .inner
+            .tree
+            .range(keys::log_key(0)..=keys::log_key(u64::MAX))
+        {
+            let (key, block) = entry?;
+            let first = keys::u64_at(&key, 1).unwrap_or(0);
+            let records = match record::block_records(&block) {
+                Ok(records) => records,
+                Err(reason) => {
+                    let reason = format!("block does not decode: {reason}");
+                    return Ok(walker.report(Some((first, reason))));
+                }
+            };
+            for (position, bytes) in (first..).zip(records) {
+                let problem = walker.check(position, bytes, |stream, version| {
+                    let indexed = self
+                        .inner
+                        .tree
+                        .get(keys::stream_key(stream.as_str(), version))?;
+                    Ok(indexed.as_deref().and_then(|v| keys::u64_at(v, 0)) == Some(position))
+                })?;
+                if let Some(reason) = problem {
+                    return Ok(walker.report(Some((position, reason))));
+                }
+            }
+        }
+        Ok(walker.report(None))
+    }
+
+    /// Flushes and stops the writer, waiting for appends already submitted.
+    fn close_now(&self) -> Result<(), StoreError> {
+        if let Ok(mut jobs) = self.inner.jobs.lock() {
+            jobs.take();
+        }
+        if let Some(handle) = self.inner.writer.lock().ok().and_then(|mut w| w.take()) {
+            let _ = handle.join();
+        }
+        self.inner.db.flush()?;
+        Ok(())
+    }
+}
+
+impl EventLog for SledLog {
+    fn append(&self, request: AppendRequest) -> BoxFuture<'_, Result<AppendOutcome, AppendError>> {
+        Box::pin(async move {
+            let rx = self.submit_append(request)?;
+            rx.await
+                .map_err(|_| AppendError::Store(StoreError::Closed))?
+        })
+    }
+
+    fn import(&self, records: Vec<RawRecord>) -> BoxFuture<'_, Result<Head, AppendError>> {
+        Box::pin(async move {
+            let (reply, rx) = oneshot::channel();
+            self.submit(Job::Import { records, reply })?;
+            rx.await
+                .map_err(|_| AppendError::Store(StoreError::Closed))?
+        })
+    }
+
+    fn head(&self) -> Head {
+        *self.inner.head.borrow()
+    }
+
+    fn watch_head(&self) -> watch::Receiver<Head> {
+        self.inner.head.clone()
+    }
+
+    fn read_raw(&self, from: u64, limit: usize) -> Result<Vec<RawRecord>, StoreError> {
+        self.records(from).take(limit).collect()
+    }
+
+    fn read_all(&self, from: u64, limit: usize) -> Result<Vec<RecordedEvent>, StoreError> {
+        self.records(from)
+            .take(limit)
+            .map(|raw| raw?.decode())
+            .collect()
+    }
+
+    fn read_stream(
+        &self,
+        stream: &StreamId,
+        from_version: u64,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        self.read_stream_indexed(stream, from_version, limit)
+    }
+
+    fn stream_version(&self, stream: &StreamId) -> Result<u64, StoreError> {
+        let head = self.head().position;
+        let prefix = keys::stream_prefix(stream.as_str());
+        for entry in self.inner.tree.scan_prefix(&prefix).rev() {
+            let (key, value) = entry?;
+            // Skip entries a concurrent group has applied but not yet flushed.
+            if keys::u64_at(&value, 0).unwrap_or(u64::MAX) <= head {
+                return Ok(keys::u64_at(&key, prefix.len()).unwrap_or(0));
+            }
+        }
+        Ok(0)
+    }
+
+    fn idempotency_record(
+        &self,
+        key: &str,
+    ) -> Result<Option<([u8; 32], AppendOutcome)>, StoreError> {
+        let Some(bytes) = self.inner.tree.get(keys::idempotency_key(key))? else {
+            return Ok(None);
+        };
+        let record = writer::decode_idempotency(&bytes).ok_or_else(|| StoreError::Corrupt {
+            position: 0,
+            reason: format!("idempotency record of `{key}` is malformed"),
+        })?;
+        if record.1.last_position > self.head().position {
+            // Applied but not yet flushed: not an answer a caller may rely on.
+            return Ok(None);
+        }
+        Ok(Some(record))
+    }
+
+    fn verify(&self) -> BoxFuture<'_, Result<VerifyReport, StoreError>> {
+        let this = self.clone();
+        Box::pin(async move {
+            tokio::task::spawn_blocking(move || this.verify_blocking())
+                .await
+                .map_err(|e| StoreError::Backend(format!("verification stopped: {e}")))?
+        })
+    }
+
+    fn commit_stats(&self) -> CommitStats {
+        use std::sync::atomic::Ordering::Relaxed;
+        CommitStats {
+            appends: self.inner.stats.appends.load(Relaxed),
+            groups: self.inner.stats.groups.load(Relaxed),
+            flushes: self.inner.stats.flushes.load(Relaxed),
+        }
+    }
+
+    fn size_on_disk(&self) -> Result<u64, StoreError> {
+        Ok(self.inner.db.size_on_disk()?)
+    }
+
+    fn describe(&self) -> String {
+        "sled (embedded)".to_owned()
+    }
+
+    fn close(&self) -> Result<(), StoreError> {
+        self.close_now()
+    }
+}
