@@ -8,6 +8,7 @@ mod cluster;
 mod helpers;
 mod import;
 mod limits;
+mod log_copy;
 mod reads;
 mod subscriptions;
 mod writes;

@@ -295,7 +295,7 @@ pub fn iter_all(
     log: &Log,
     from: u64,
 ) -> impl Iterator<Item = Result<RecordedEvent, StoreError>> + Send + 'static {
-    const PAGE: usize = 1024;
+    const PAGE: usize = 4096;
     let log = log.clone();
     let head = log.head().position;
     let mut next = from.max(1);

@@ -40,6 +40,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, watch, Notify};
+use tokio_postgres::types::ToSql;
 use tokio_postgres::{AsyncMessage, Client, NoTls};
 
 /// The schema version this binary creates and expects.
@@ -73,6 +74,27 @@ CREATE TABLE IF NOT EXISTS chitieu_events (
     idem_first bigint,
     UNIQUE (stream, version)
 );
+-- Locks the head (the single sequencer) and then reads what a group of
+-- appends needs: each statement of a volatile function takes a new
+-- snapshot, so the versions and keys are read after the lock is held.
+-- Rows: kind 0 the head (a position, c recorded-at, bytes hash); kind 1 a
+-- stream's version (a); kind 2 an idempotency key (a first position, b
+-- last position, c version, bytes fingerprint).
+CREATE OR REPLACE FUNCTION chitieu_lock(p_streams text[], p_keys text[])
+RETURNS TABLE (kind smallint, name text, a bigint, b bigint, c bigint, bytes bytea)
+LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+    RETURN QUERY SELECT 0::smallint, NULL::text, h.position, 0::bigint,
+                        h.recorded_at_micros, h.hash
+                 FROM chitieu_head h FOR UPDATE;
+    RETURN QUERY SELECT 1::smallint, s,
+                        (SELECT max(e.version) FROM chitieu_events e WHERE e.stream = s),
+                        0::bigint, 0::bigint, NULL::bytea
+                 FROM unnest(p_streams) AS s;
+    RETURN QUERY SELECT 2::smallint, e.idem_key, e.idem_first, e.position, e.version,
+                        e.idem_fingerprint
+                 FROM chitieu_events e WHERE e.idem_key = ANY(p_keys);
+END $$;
 ";
 
 /// How to reach the shared log and where this node keeps its copy.
@@ -328,7 +350,50 @@ async fn reached(local: &Log, position: u64, patience: Duration) -> bool {
         .is_ok_and(|r| r.is_ok())
 }
 
+/// The statements of the append path, prepared once per connection (an
+/// unprepared query costs a second round trip).
+struct Statements {
+    lock: tokio_postgres::Statement,
+    write: tokio_postgres::Statement,
+}
+
+const LOCK_HEAD: &str = "SELECT position, hash, recorded_at_micros FROM chitieu_head FOR UPDATE";
+/// Each stream's version by one backward step of the `(stream, version)`
+/// index, however long the stream.
+const VERSIONS: &str = "SELECT s, (SELECT max(version) FROM chitieu_events WHERE stream = s) \
+                        FROM unnest($1::text[]) AS s";
+const KEYS: &str = "SELECT idem_key, idem_fingerprint, idem_first, position, version \
+                    FROM chitieu_events WHERE idem_key = ANY($1)";
+/// Inserts a group's records, moves the head and wakes every follower, in
+/// one statement (data-modifying CTEs always run).
+const WRITE: &str = "WITH inserted AS ( \
+       INSERT INTO chitieu_events \
+       (position, stream, version, record, idem_key, idem_fingerprint, idem_first) \
+       SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::bigint[], $4::bytea[], \
+                            $5::text[], $6::bytea[], $7::bigint[])), \
+     moved AS (UPDATE chitieu_head SET position = $8, hash = $9, recorded_at_micros = $10) \
+     SELECT pg_notify('chitieu_log', '')";
+
+impl Statements {
+    async fn prepare(client: &Client) -> Result<Self, tokio_postgres::Error> {
+        let (lock, write) = tokio::try_join!(
+            client.prepare("SELECT * FROM chitieu_lock($1, $2)"),
+            client.prepare(WRITE),
+        )?;
+        Ok(Statements { lock, write })
+    }
+}
+
+fn unavailable_appends(group: Vec<Job>, why: &str) {
+    for job in group {
+        let error = StoreError::Unavailable(format!("{why}; retry with the same idempotency key"));
+        let _ = job.reply.send(Err(AppendError::Store(error)));
+    }
+}
+
 /// The writer task: one transaction per group of this node's appends.
+/// It never waits for its own follower: answers wait for the local copy
+/// on a task of their own while the next group is committed.
 async fn write(
     url: String,
     mut jobs: mpsc::UnboundedReceiver<Job>,
@@ -337,7 +402,7 @@ async fn write(
     wake: Arc<Notify>,
     stats: Arc<Stats>,
 ) {
-    let mut client: Option<Client> = None;
+    let mut connection: Option<(Client, Statements)> = None;
     while let Some(first) = jobs.recv().await {
         let mut group = vec![first];
         while group.len() < max_group {
@@ -350,50 +415,55 @@ async fn write(
         stats
             .appends
             .fetch_add(group.len() as u64, Ordering::Relaxed);
-        if client.as_ref().is_none_or(Client::is_closed) {
-            client = match connect(&url, None).await {
-                Ok(c) => Some(c),
-                Err(error) => {
-                    for job in group {
-                        let _ = job
-                            .reply
-                            .send(Err(AppendError::Store(StoreError::Unavailable(
-                                error.to_string(),
-                            ))));
-                    }
+        if connection.as_ref().is_none_or(|(c, _)| c.is_closed()) {
+            connection = None;
+            let prepared = match connect(&url, None).await {
+                Ok(client) => Statements::prepare(&client)
+                    .await
+                    .map(|statements| (client, statements))
+                    .map_err(|e| e.to_string()),
+                Err(error) => Err(error.to_string()),
+            };
+            match prepared {
+                Ok(ready) => connection = Some(ready),
+                Err(why) => {
+                    unavailable_appends(group, &why);
                     continue;
                 }
-            };
+            }
         }
-        let Some(conn) = client.as_mut() else {
+        let Some((client, statements)) = connection.as_ref() else {
             continue;
         };
         let requests: Vec<&AppendRequest> = group.iter().map(|j| &j.request).collect();
-        match commit_group(conn, &requests).await {
+        let outcome = commit_group(client, statements, &requests).await;
+        if outcome.is_err() && !client.is_closed() {
+            let _ = client.batch_execute("ROLLBACK").await;
+        }
+        match outcome {
             Ok((results, head)) => {
                 stats.commits.fetch_add(1, Ordering::Relaxed);
-                if let Some(head) = head {
+                if head.is_some() {
                     wake.notify_one();
+                }
+                let local = local.clone();
+                tokio::spawn(async move {
                     // Read-your-writes on this node: answer once the local
                     // copy holds the group (it is committed either way).
-                    reached(&local, head.position, Duration::from_secs(10)).await;
-                }
-                for (job, result) in group.into_iter().zip(results) {
-                    let _ = job.reply.send(result);
-                }
+                    if let Some(head) = head {
+                        reached(&local, head.position, Duration::from_secs(10)).await;
+                    }
+                    for (job, result) in group.into_iter().zip(results) {
+                        let _ = job.reply.send(result);
+                    }
+                });
             }
             Err(error) => {
                 tracing::warn!(%error, "a group of appends failed; they may be retried");
-                if conn.is_closed() {
-                    client = None;
+                if client.is_closed() {
+                    connection = None;
                 }
-                for job in group {
-                    let _ = job
-                        .reply
-                        .send(Err(AppendError::Store(StoreError::Unavailable(format!(
-                            "{error}; retry with the same idempotency key"
-                        )))));
-                }
+                unavailable_appends(group, &error.to_string());
             }
         }
     }
@@ -409,6 +479,71 @@ struct Rows {
     keys: Vec<Option<String>>,
     fingerprints: Vec<Option<Vec<u8>>>,
     firsts: Vec<Option<i64>>,
+    /// The new head: position, hash, recorded-at.
+    head: (i64, Vec<u8>, i64),
+}
+
+impl Rows {
+    fn of(group: &Sequencer) -> Rows {
+        let mut rows = Rows::default();
+        for sealed in &group.sealed {
+            let entry = sealed.idempotency.as_ref();
+            rows.positions.push(int(sealed.position));
+            rows.streams.push(sealed.stream.clone());
+            rows.versions.push(int(sealed.version));
+            rows.records.push(sealed.bytes.clone());
+            rows.keys.push(entry.map(|e| e.key.clone()));
+            rows.fingerprints
+                .push(entry.map(|e| e.fingerprint.to_vec()));
+            rows.firsts.push(entry.map(|e| int(e.first_position)));
+        }
+        rows.head = (
+            int(group.head.position),
+            group.head.hash.to_vec(),
+            group.last_micros,
+        );
+        rows
+    }
+
+    /// The parameters of [`WRITE`].
+    fn params(&self) -> [&(dyn ToSql + Sync); 10] {
+        [
+            &self.positions,
+            &self.streams,
+            &self.versions,
+            &self.records,
+            &self.keys,
+            &self.fingerprints,
+            &self.firsts,
+            &self.head.0,
+            &self.head.1,
+            &self.head.2,
+        ]
+    }
+}
+
+impl PgLookup {
+    fn from_rows(versions: &[tokio_postgres::Row], keys: &[tokio_postgres::Row]) -> PgLookup {
+        let mut lookup = PgLookup {
+            versions: HashMap::new(),
+            keys: HashMap::new(),
+        };
+        for row in versions {
+            let version: Option<i64> = row.get(1);
+            lookup.versions.insert(row.get(0), version.map_or(0, pos));
+        }
+        for row in keys {
+            let fingerprint: [u8; 32] = row.get::<_, &[u8]>(1).try_into().unwrap_or([0; 32]);
+            let outcome = AppendOutcome {
+                first_position: pos(row.get(2)),
+                last_position: pos(row.get(3)),
+                stream_version: pos(row.get(4)),
+                replayed: true,
+            };
+            lookup.keys.insert(row.get(0), (fingerprint, outcome));
+        }
+        lookup
+    }
 }
 
 /// Stores a sealed group and moves the head, inside the caller's
@@ -417,56 +552,16 @@ async fn store_group(
     tx: &tokio_postgres::Transaction<'_>,
     group: &Sequencer,
 ) -> Result<(), tokio_postgres::Error> {
-    let mut rows = Rows::default();
-    for sealed in &group.sealed {
-        let entry = sealed.idempotency.as_ref();
-        rows.positions.push(int(sealed.position));
-        rows.streams.push(sealed.stream.clone());
-        rows.versions.push(int(sealed.version));
-        rows.records.push(sealed.bytes.clone());
-        rows.keys.push(entry.map(|e| e.key.clone()));
-        rows.fingerprints
-            .push(entry.map(|e| e.fingerprint.to_vec()));
-        rows.firsts.push(entry.map(|e| int(e.first_position)));
-    }
-    tx.execute(
-        "INSERT INTO chitieu_events \
-         (position, stream, version, record, idem_key, idem_fingerprint, idem_first) \
-         SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::bigint[], $4::bytea[], \
-                              $5::text[], $6::bytea[], $7::bigint[])",
-        &[
-            &rows.positions,
-            &rows.streams,
-            &rows.versions,
-            &rows.records,
-            &rows.keys,
-            &rows.fingerprints,
-            &rows.firsts,
-        ],
-    )
-    .await?;
-    tx.execute(
-        "UPDATE chitieu_head SET position = $1, hash = $2, recorded_at_micros = $3",
-        &[
-            &int(group.head.position),
-            &group.head.hash.to_vec(),
-            &group.last_micros,
-        ],
-    )
-    .await?;
-    tx.batch_execute("NOTIFY chitieu_log").await
+    let rows = Rows::of(group);
+    tx.query_one(WRITE, &rows.params()).await?;
+    Ok(())
 }
 
 /// Locks the head (the single sequencer) and reads it.
 async fn lock_head(
     tx: &tokio_postgres::Transaction<'_>,
 ) -> Result<(Head, i64), tokio_postgres::Error> {
-    let row = tx
-        .query_one(
-            "SELECT position, hash, recorded_at_micros FROM chitieu_head FOR UPDATE",
-            &[],
-        )
-        .await?;
+    let row = tx.query_one(LOCK_HEAD, &[]).await?;
     let position = pos(row.get(0));
     let hash: [u8; 32] = row.get::<_, &[u8]>(1).try_into().unwrap_or([0; 32]);
     Ok((Head { position, hash }, row.get(2)))
@@ -481,50 +576,24 @@ async fn read_lookup(
 ) -> Result<PgLookup, tokio_postgres::Error> {
     streams.sort_unstable();
     streams.dedup();
-    let mut lookup = PgLookup {
-        versions: HashMap::new(),
-        keys: HashMap::new(),
-    };
-    for row in tx
-        .query(
-            "SELECT stream, max(version) FROM chitieu_events WHERE stream = ANY($1) GROUP BY stream",
-            &[&streams],
-        )
-        .await?
-    {
-        lookup.versions.insert(row.get(0), pos(row.get(1)));
-    }
-    if !keys.is_empty() {
-        for row in tx
-            .query(
-                "SELECT idem_key, idem_fingerprint, idem_first, position, version \
-                 FROM chitieu_events WHERE idem_key = ANY($1)",
-                &[&keys],
-            )
-            .await?
-        {
-            let fingerprint: [u8; 32] = row.get::<_, &[u8]>(1).try_into().unwrap_or([0; 32]);
-            let outcome = AppendOutcome {
-                first_position: pos(row.get(2)),
-                last_position: pos(row.get(3)),
-                stream_version: pos(row.get(4)),
-                replayed: true,
-            };
-            lookup.keys.insert(row.get(0), (fingerprint, outcome));
-        }
-    }
-    Ok(lookup)
+    let versions = tx.query(VERSIONS, &[&streams]).await?;
+    let keys = tx.query(KEYS, &[&keys]).await?;
+    Ok(PgLookup::from_rows(&versions, &keys))
 }
 
 type GroupResults = (Vec<Result<AppendOutcome, AppendError>>, Option<Head>);
 
-/// Judges, seals and commits one group in one transaction.
+/// Judges, seals and commits one group in one transaction, in two round
+/// trips: BEGIN with `chitieu_lock` (the head's row lock, then the
+/// versions and keys the group needs, read under it); then the write with
+/// COMMIT (a failed write turns the COMMIT into a rollback, and its error
+/// is the one returned). The lock is held for the second round trip and
+/// the commit's flush only.
 async fn commit_group(
-    client: &mut Client,
+    client: &Client,
+    statements: &Statements,
     requests: &[&AppendRequest],
 ) -> Result<GroupResults, tokio_postgres::Error> {
-    let tx = client.transaction().await?;
-    let (head, last_micros) = lock_head(&tx).await?;
     let mut streams: Vec<String> = Vec::new();
     let mut keys: Vec<String> = Vec::new();
     for request in requests {
@@ -532,29 +601,80 @@ async fn commit_group(
         streams.extend(request.conditions.iter().map(|c| c.stream.0.clone()));
         keys.extend(request.idempotency_key.clone());
     }
-    let mut lookup = read_lookup(&tx, streams, keys).await?;
+    streams.sort_unstable();
+    streams.dedup();
+    let params: [&(dyn ToSql + Sync); 2] = [&streams, &keys];
+    let (_, rows) = tokio::try_join!(
+        client.batch_execute("BEGIN"),
+        client.query(&statements.lock, &params),
+    )?;
+    let mut head = (Head::default(), i64::MIN);
+    let mut lookup = PgLookup {
+        versions: HashMap::new(),
+        keys: HashMap::new(),
+    };
+    for row in &rows {
+        let kind: i16 = row.get(0);
+        let (a, b, c): (Option<i64>, i64, i64) = (row.get(2), row.get(3), row.get(4));
+        let bytes: Option<&[u8]> = row.get(5);
+        let bytes32 = bytes
+            .and_then(|b| <[u8; 32]>::try_from(b).ok())
+            .unwrap_or([0; 32]);
+        match kind {
+            0 => {
+                let position = a.map_or(0, pos);
+                head = (
+                    Head {
+                        position,
+                        hash: bytes32,
+                    },
+                    c,
+                );
+            }
+            1 => {
+                lookup.versions.insert(row.get(1), a.map_or(0, pos));
+            }
+            _ => {
+                let outcome = AppendOutcome {
+                    first_position: a.map_or(0, pos),
+                    last_position: pos(b),
+                    stream_version: pos(c),
+                    replayed: true,
+                };
+                lookup.keys.insert(row.get(1), (bytes32, outcome));
+            }
+        }
+    }
+    let (head, last_micros) = head;
     let mut group = Sequencer::new(head, last_micros, chrono::Utc::now().timestamp_micros());
     let results: Vec<_> = requests
         .iter()
         .map(|request| group.append(&mut lookup, request))
         .collect();
     if group.is_empty() {
-        tx.rollback().await?;
+        client.batch_execute("ROLLBACK").await?;
         return Ok((results, None));
     }
-    store_group(&tx, &group).await?;
-    tx.commit().await?;
+    let rows = Rows::of(&group);
+    let params = rows.params();
+    let (_, _) = tokio::try_join!(
+        client.query_one(&statements.write, &params),
+        client.batch_execute("COMMIT"),
+    )?;
     Ok((results, Some(group.head)))
 }
 
+const PULL: &str = "SELECT position, record, idem_key, idem_fingerprint, idem_first \
+                    FROM chitieu_events WHERE position > $1 ORDER BY position LIMIT $2";
+
 /// Pulls committed records after `after` from the shared log.
-async fn pull(client: &Client, after: u64) -> Result<Vec<RawRecord>, StoreError> {
+async fn pull(
+    client: &Client,
+    statement: &tokio_postgres::Statement,
+    after: u64,
+) -> Result<Vec<RawRecord>, StoreError> {
     let rows = client
-        .query(
-            "SELECT position, record, idem_key, idem_fingerprint, idem_first \
-             FROM chitieu_events WHERE position > $1 ORDER BY position LIMIT $2",
-            &[&int(after), &PULL_PAGE],
-        )
+        .query(statement, &[&int(after), &PULL_PAGE])
         .await
         .map_err(unavailable)?;
     rows.iter()
@@ -593,16 +713,25 @@ async fn follow(url: String, local: Log, wake: Arc<Notify>, mut stop: watch::Rec
                 continue;
             }
         };
-        if let Err(error) = client.batch_execute("LISTEN chitieu_log").await {
-            tracing::warn!(%error, "LISTEN failed; retrying");
-            continue;
-        }
+        let listening = client.batch_execute("LISTEN chitieu_log").await;
+        let statement = match listening {
+            Ok(()) => client.prepare(PULL).await,
+            Err(error) => Err(error),
+        };
+        let statement = match statement {
+            Ok(statement) => statement,
+            Err(error) => {
+                tracing::warn!(%error, "the log follower could not start following; retrying");
+                tokio::time::sleep(pause).await;
+                continue;
+            }
+        };
         pause = Duration::from_millis(100);
         loop {
             if *stop.borrow() {
                 return;
             }
-            let records = match pull(&client, local.head().position).await {
+            let records = match pull(&client, &statement, local.head().position).await {
                 Ok(records) => records,
                 Err(error) => {
                     tracing::warn!(%error, "the log follower lost PostgreSQL; reconnecting");

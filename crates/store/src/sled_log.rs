@@ -119,9 +119,6 @@ fn repair_derived_entries(
     Ok((head, last_micros))
 }
 
-/// Encoded records with their positions, read lazily block by block.
-type RawRecords = Box<dyn Iterator<Item = Result<RawRecord, StoreError>> + Send + 'static>;
-
 /// Name of the one tree that holds the log, its stream index and idempotency keys.
 const LOG_TREE: &str = "log";
 /// The read models' tree of versions before they moved to their own
@@ -263,65 +260,40 @@ impl SledLog {
         }
     }
 
-    /// Raw records from `from` to the durable head as of this call, with
-    /// the idempotency keys of the appends they end.
-    fn records(&self, from: u64) -> RawRecords {
+    /// Visits up to `limit` records from `from` to the durable head as of
+    /// this call, block by block: `visit(position, bytes, idempotency
+    /// entries of the block)`.
+    fn walk<T>(
+        &self,
+        from: u64,
+        limit: usize,
+        mut visit: impl FnMut(u64, &[u8], &[(&[u8], &[u8])]) -> Result<T, StoreError>,
+    ) -> Result<Vec<T>, StoreError> {
         let head = self.inner.head.borrow().position;
         let from = from.max(1);
-        if from > head {
-            return Box::new(std::iter::empty());
+        let mut out = Vec::new();
+        if from > head || limit == 0 {
+            return Ok(out);
         }
-        let start = match self.block_key_for(from) {
-            Ok(start) => start,
-            Err(error) => return Box::new(std::iter::once(Err(error))),
-        };
-        Box::new(
-            self.inner
-                .tree
-                .range(start..=keys::log_key(head).to_vec())
-                .flat_map(move |entry| {
-                    let (key, block) = match entry {
-                        Ok(kv) => kv,
-                        Err(error) => return vec![Err(StoreError::from(error))],
-                    };
-                    let first = keys::u64_at(&key, 1).unwrap_or(0);
-                    let corrupt = |reason| {
-                        vec![Err(StoreError::Corrupt {
-                            position: first,
-                            reason,
-                        })]
-                    };
-                    let view = match record::parse_block(&block) {
-                        Err(reason) => return corrupt(reason),
-                        Ok(view) => view,
-                    };
-                    let mut entries = std::collections::HashMap::new();
-                    for (key, entry) in &view.idempotency {
-                        let Some((fingerprint, outcome)) = writer::decode_idempotency(entry) else {
-                            return corrupt("malformed idempotency entry".into());
-                        };
-                        entries.insert(
-                            outcome.last_position,
-                            IdempotencyEntry {
-                                key: String::from_utf8_lossy(key).into_owned(),
-                                fingerprint,
-                                first_position: outcome.first_position,
-                            },
-                        );
-                    }
-                    (first..)
-                        .zip(view.records)
-                        .filter(|(position, _)| (from..=head).contains(position))
-                        .map(|(position, bytes)| {
-                            Ok(RawRecord {
-                                position,
-                                bytes: bytes.to_vec(),
-                                idempotency: entries.remove(&position),
-                            })
-                        })
-                        .collect()
-                }),
-        )
+        let start = self.block_key_for(from)?;
+        for entry in self.inner.tree.range(start..=keys::log_key(head).to_vec()) {
+            let (key, block) = entry?;
+            let first = keys::u64_at(&key, 1).unwrap_or(0);
+            let view = record::parse_block(&block).map_err(|reason| StoreError::Corrupt {
+                position: first,
+                reason,
+            })?;
+            for (position, bytes) in (first..).zip(&view.records) {
+                if position < from {
+                    continue;
+                }
+                if position > head || out.len() >= limit {
+                    return Ok(out);
+                }
+                out.push(visit(position, bytes, &view.idempotency)?);
+            }
+        }
+        Ok(out)
     }
 
     /// Reads up to `limit` events of one stream from `from_version` (inclusive).
@@ -472,14 +444,36 @@ impl EventLog for SledLog {
     }
 
     fn read_raw(&self, from: u64, limit: usize) -> Result<Vec<RawRecord>, StoreError> {
-        self.records(from).take(limit).collect()
+        self.walk(from, limit, |position, bytes, entries| {
+            // The idempotency key of the append this record ends, if any
+            // (a block holds few: a linear search).
+            let mut idempotency = None;
+            for (key, entry) in entries {
+                let (fingerprint, outcome) =
+                    writer::decode_idempotency(entry).ok_or_else(|| StoreError::Corrupt {
+                        position,
+                        reason: "malformed idempotency entry".into(),
+                    })?;
+                if outcome.last_position == position {
+                    idempotency = Some(IdempotencyEntry {
+                        key: String::from_utf8_lossy(key).into_owned(),
+                        fingerprint,
+                        first_position: outcome.first_position,
+                    });
+                }
+            }
+            Ok(RawRecord {
+                position,
+                bytes: bytes.to_vec(),
+                idempotency,
+            })
+        })
     }
 
     fn read_all(&self, from: u64, limit: usize) -> Result<Vec<RecordedEvent>, StoreError> {
-        self.records(from)
-            .take(limit)
-            .map(|raw| raw?.decode())
-            .collect()
+        self.walk(from, limit, |position, bytes, _| {
+            record::decode(bytes).map_err(|reason| StoreError::Corrupt { position, reason })
+        })
     }
 
     fn read_stream(
