@@ -353,6 +353,7 @@ async fn reached(local: &Log, position: u64, patience: Duration) -> bool {
 /// The statements of the append path, prepared once per connection (an
 /// unprepared query costs a second round trip).
 struct Statements {
+    head: tokio_postgres::Statement,
     lock: tokio_postgres::Statement,
     write: tokio_postgres::Statement,
 }
@@ -376,11 +377,12 @@ const WRITE: &str = "WITH inserted AS ( \
 
 impl Statements {
     async fn prepare(client: &Client) -> Result<Self, tokio_postgres::Error> {
-        let (lock, write) = tokio::try_join!(
+        let (head, lock, write) = tokio::try_join!(
+            client.prepare(LOCK_HEAD),
             client.prepare("SELECT * FROM chitieu_lock($1, $2)"),
             client.prepare(WRITE),
         )?;
-        Ok(Statements { lock, write })
+        Ok(Statements { head, lock, write })
     }
 }
 
@@ -412,9 +414,6 @@ async fn write(
             }
         }
         stats.groups.fetch_add(1, Ordering::Relaxed);
-        stats
-            .appends
-            .fetch_add(group.len() as u64, Ordering::Relaxed);
         if connection.as_ref().is_none_or(|(c, _)| c.is_closed()) {
             connection = None;
             let prepared = match connect(&url, None).await {
@@ -435,8 +434,34 @@ async fn write(
         let Some((client, statements)) = connection.as_ref() else {
             continue;
         };
-        let requests: Vec<&AppendRequest> = group.iter().map(|j| &j.request).collect();
-        let outcome = commit_group(client, statements, &requests).await;
+        // Take the sequencer's lock first, and only then the rest of the
+        // queue: everything that arrived while another node held the lock
+        // rides in this transaction.
+        let locked = tokio::try_join!(
+            client.batch_execute("BEGIN"),
+            client.query_one(&statements.head, &[]),
+        );
+        let outcome = match locked {
+            Err(error) => {
+                stats
+                    .appends
+                    .fetch_add(group.len() as u64, Ordering::Relaxed);
+                Err(error)
+            }
+            Ok(_) => {
+                while group.len() < max_group {
+                    match jobs.try_recv() {
+                        Ok(job) => group.push(job),
+                        Err(_) => break,
+                    }
+                }
+                stats
+                    .appends
+                    .fetch_add(group.len() as u64, Ordering::Relaxed);
+                let requests: Vec<&AppendRequest> = group.iter().map(|j| &j.request).collect();
+                commit_group(client, statements, &requests).await
+            }
+        };
         if outcome.is_err() && !client.is_closed() {
             let _ = client.batch_execute("ROLLBACK").await;
         }
@@ -583,12 +608,11 @@ async fn read_lookup(
 
 type GroupResults = (Vec<Result<AppendOutcome, AppendError>>, Option<Head>);
 
-/// Judges, seals and commits one group in one transaction, in two round
-/// trips: BEGIN with `chitieu_lock` (the head's row lock, then the
-/// versions and keys the group needs, read under it); then the write with
+/// Judges, seals and commits one group in the transaction that holds the
+/// head's row lock: `chitieu_lock` reads the head, the versions and keys
+/// the group needs (a fresh snapshot, under the lock); then the write with
 /// COMMIT (a failed write turns the COMMIT into a rollback, and its error
-/// is the one returned). The lock is held for the second round trip and
-/// the commit's flush only.
+/// is the one returned).
 async fn commit_group(
     client: &Client,
     statements: &Statements,
@@ -603,11 +627,7 @@ async fn commit_group(
     }
     streams.sort_unstable();
     streams.dedup();
-    let params: [&(dyn ToSql + Sync); 2] = [&streams, &keys];
-    let (_, rows) = tokio::try_join!(
-        client.batch_execute("BEGIN"),
-        client.query(&statements.lock, &params),
-    )?;
+    let rows = client.query(&statements.lock, &[&streams, &keys]).await?;
     let mut head = (Head::default(), i64::MIN);
     let mut lookup = PgLookup {
         versions: HashMap::new(),
