@@ -351,8 +351,6 @@ pub fn current_version(event_type: &str) -> Option<u16> {
         | "org_unit_succeeded"
         | "document_registered"
         | "indicator_defined"
-        | "target_set"
-        | "target_revised"
         | "actual_corrected"
         | "indicator_retired"
         | "principal_created"
@@ -364,11 +362,18 @@ pub fn current_version(event_type: &str) -> Option<u16> {
         // v1 (first shape): `value` was a bare decimal string and every
         // figure was final; v2 added the value kind, status and source.
         "actual_reported" => 2,
+        // v1 (first shape): a plain target was `{type: "plain", value}`;
+        // v2 added its optional `base` (the previous period's figure the
+        // document sets it against). v1 payloads written after `base`
+        // existed may carry it already: both read as v2.
+        "target_set" | "target_revised" => 2,
         _ => return None,
     })
 }
 
 /// Upcasts a payload of `event_type` from `version` to `version + 1`.
+/// `target_set` and `target_revised` v1 → v2 need no rewrite: v2 only adds
+/// an optional field.
 fn upcast_one(event_type: &str, version: u16, mut payload: Value) -> Value {
     if let ("actual_reported", 1, Value::Object(map)) = (event_type, version, &mut payload) {
         // v1: {indicator, report_id, value: "12.5", refers_to, note}
