@@ -87,6 +87,25 @@ impl DomainState {
             .ok_or_else(forbidden)
     }
 
+    /// Whether the indicator a command acts on exists: asked before
+    /// [`DomainState::requirement`], because the org unit a grant must
+    /// cover is the indicator's, and an unknown indicator has none (it
+    /// would read as "needs a grant for everywhere").
+    pub fn subject_exists(&self, command: &Command) -> Result<(), crate::DomainError> {
+        match command {
+            Command::SetTarget { indicator, .. }
+            | Command::ReviseTarget { indicator, .. }
+            | Command::ReportActual { indicator, .. }
+            | Command::CorrectActual { indicator, .. }
+            | Command::RetireIndicator { indicator, .. }
+                if !self.indicators.contains_key(indicator) =>
+            {
+                Err(crate::DomainError::UnknownIndicator(*indicator))
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// What a command needs, and where: the permission and the org unit
     /// whose subtree a grant must cover (`None`: a grant for everywhere).
     pub fn requirement(&self, command: &Command) -> (Permission, Option<OrgUnitCode>) {

@@ -139,3 +139,20 @@ pub enum DomainError {
     #[error("report {0} is final: correct it, with a reason, instead of superseding it")]
     SupersedesFinal(ReportId),
 }
+
+impl DomainError {
+    /// Whether the command names something that does not exist (an org
+    /// unit, document, indicator, report, principal or token): the API's
+    /// `NOT_FOUND` rather than a broken rule.
+    pub fn is_not_found(&self) -> bool {
+        matches!(
+            self,
+            DomainError::UnknownOrgUnit(_)
+                | DomainError::UnknownDocument(_)
+                | DomainError::UnknownIndicator(_)
+                | DomainError::UnknownReport(_)
+                | DomainError::UnknownPrincipal(_)
+                | DomainError::UnknownToken(_)
+        )
+    }
+}

@@ -40,7 +40,7 @@ impl ApiError {
     pub fn message(&self) -> String {
         match self {
             ApiError::Validation(m) | ApiError::Forbidden(m) => m.clone(),
-            ApiError::NotFound(what) => format!("{what} not found"),
+            ApiError::NotFound(what) => what.clone(),
             ApiError::Conflict { message, .. } => message.clone(),
             ApiError::Unauthenticated => {
                 "authentication required: send `Authorization: Bearer <token>`".into()
@@ -99,6 +99,7 @@ impl From<ApiError> for async_graphql::Error {
 impl From<ServiceError> for ApiError {
     fn from(error: ServiceError) -> Self {
         match error {
+            ServiceError::Domain(e) if e.is_not_found() => ApiError::NotFound(e.to_string()),
             ServiceError::Domain(e) => ApiError::Validation(e.to_string()),
             ServiceError::Forbidden(e) => ApiError::Forbidden(e.to_string()),
             ServiceError::Conflict {

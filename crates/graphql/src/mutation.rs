@@ -428,11 +428,6 @@ async fn indicator_write(
         | Command::RetireIndicator { indicator, .. } => *indicator,
         _ => return Err(ApiError::internal(&"not an indicator command").into()),
     };
-    if !matches!(command, Command::DefineIndicator(_))
-        && app.read.indicator(id).map_err(ApiError::from)?.is_none()
-    {
-        return Err(ApiError::NotFound(format!("indicator {id}")).into());
-    }
     let written = app
         .service
         .execute(
@@ -446,7 +441,7 @@ async fn indicator_write(
         .read
         .indicator_shared(id)
         .map_err(ApiError::from)?
-        .ok_or_else(|| ApiError::NotFound(format!("indicator {id}")))?;
+        .ok_or_else(|| ApiError::NotFound(format!("indicator {id} not found")))?;
     Ok(IndicatorPayload {
         indicator: Indicator(view),
         position: written.position,
@@ -487,7 +482,7 @@ impl MutationRoot {
             .read
             .org_unit(&code)
             .map_err(ApiError::from)?
-            .ok_or_else(|| ApiError::NotFound(format!("org unit {code}")))?;
+            .ok_or_else(|| ApiError::NotFound(format!("org unit {code} not found")))?;
         Ok(OrgUnitPayload {
             org_unit: OrgUnit(unit),
             position: written.position,
@@ -550,7 +545,7 @@ impl MutationRoot {
             .read
             .document(id)
             .map_err(ApiError::from)?
-            .ok_or_else(|| ApiError::NotFound(format!("document {id}")))?;
+            .ok_or_else(|| ApiError::NotFound(format!("document {id} not found")))?;
         Ok(DocumentPayload {
             document: Document(document),
             position: written.position,
@@ -883,7 +878,7 @@ fn principal_payload(
                 .map(|p| PrincipalOut::from_state(id, p))
         })
         .map_err(ApiError::from)?
-        .ok_or_else(|| ApiError::NotFound(format!("principal {id}")))?;
+        .ok_or_else(|| ApiError::NotFound(format!("principal {id} not found")))?;
     Ok(PrincipalPayload {
         principal,
         position,

@@ -72,7 +72,7 @@ fn org_unit_and_period(
     let code = parse_org_unit(org_unit)?;
     let period = parse_period(period)?;
     if ctx.data_unchecked::<App>().read.org_unit(&code)?.is_none() {
-        return Err(ApiError::NotFound(format!("org unit {code}")));
+        return Err(ApiError::NotFound(format!("org unit {code} not found")));
     }
     Ok((code, period))
 }

@@ -229,6 +229,7 @@ impl CommandService {
         match caller {
             Caller::System(actor) => Ok(actor.clone()),
             Caller::Principal(id) => {
+                state.subject_exists(command)?;
                 let (permission, scope) = state.requirement(command);
                 let role = state.authorize(id, permission, scope.as_ref())?;
                 let name = state

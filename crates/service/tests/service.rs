@@ -372,3 +372,31 @@ async fn a_grant_revoked_between_decision_and_append_refuses_the_write() {
     let last = &g.log.read_all(head.position + 1, 1).unwrap()[0];
     assert_eq!(last.event_type, "grant_revoked");
 }
+
+/// Whether an indicator exists is the domain's answer, with its own kind:
+/// a scoped principal naming an unknown indicator learns that it is
+/// unknown (not that it lacks a grant for everywhere).
+#[tokio::test]
+async fn a_command_on_an_unknown_indicator_is_refused_as_unknown() {
+    let g = given().await;
+    let head = g.log.head();
+    let missing = IndicatorId(Uuid::from_u128(0xdead));
+    let err = g
+        .service
+        .execute(
+            &Caller::Principal(planner()),
+            Command::RetireIndicator {
+                indicator: missing,
+                reason: Some(text("Không còn phù hợp")),
+                document: None,
+            },
+            WriteOptions::default(),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, ServiceError::Domain(e) if e.is_not_found()),
+        "{err:?}"
+    );
+    assert_eq!(g.log.head(), head);
+}
