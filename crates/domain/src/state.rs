@@ -1,7 +1,7 @@
 //! [`DomainState`]: what the rules need to know, folded from events by
 //! [`crate::evolve`]. It holds current facts, not history (history is the log).
 
-use crate::actual::{ActualReport, ReportId, ResultStatus};
+use crate::actual::{ActualReport, ReportId};
 use crate::document::{Document, DocumentId};
 use crate::event::StreamId;
 use crate::indicator::{IndicatorDefinition, IndicatorId};
@@ -53,18 +53,6 @@ pub struct IndicatorState {
     pub retired: Option<Reason>,
     /// Events in its stream.
     pub version: u64,
-}
-
-impl IndicatorState {
-    /// The latest live (not replaced) report of a status, by the date it
-    /// refers to.
-    pub fn latest(&self, status: ResultStatus) -> Option<&ActualReport> {
-        self.reports
-            .values()
-            .filter(|r| r.replaced_by.is_none() && r.report.status == status)
-            .map(|r| &r.report)
-            .max_by_key(|r| r.refers_to)
-    }
 }
 
 /// Everything the rules need: registered org units, documents, indicators.

@@ -872,11 +872,7 @@ fn principal_payload(
     let app = ctx.data_unchecked::<App>();
     let principal = app
         .service
-        .with_state(|s| {
-            s.principals
-                .get(id)
-                .map(|p| PrincipalOut::from_state(id, p))
-        })
+        .with_state(|s| s.principals.get(id).map(|p| Principal::from_state(id, p)))
         .map_err(ApiError::from)?
         .ok_or_else(|| ApiError::NotFound(format!("principal {id} not found")))?;
     Ok(PrincipalPayload {
@@ -913,7 +909,7 @@ pub struct GrantInput {
 #[derive(SimpleObject)]
 pub struct PrincipalPayload {
     /// The principal after the change.
-    pub principal: PrincipalOut,
+    pub principal: Principal,
     /// Log position of the change.
     pub position: u64,
 }

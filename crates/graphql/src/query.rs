@@ -357,7 +357,7 @@ impl QueryRoot {
 
     /// Every principal with its grants (who may change what; the history of
     /// each grant is in the audit trail, kinds `role_granted`, `grant_revoked`, …).
-    async fn principals(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<PrincipalOut>> {
+    async fn principals(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Principal>> {
         require(ctx, Permission::ReadAudit)?;
         let app = ctx.data_unchecked::<App>();
         Ok(app
@@ -365,14 +365,14 @@ impl QueryRoot {
             .with_state(|s| {
                 s.principals
                     .iter()
-                    .map(|(id, p)| PrincipalOut::from_state(id, p))
+                    .map(|(id, p)| Principal::from_state(id, p))
                     .collect()
             })
             .map_err(ApiError::from)?)
     }
 
     /// The principal of the request's token.
-    async fn me(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PrincipalOut>> {
+    async fn me(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Principal>> {
         let Some(me) = require(ctx, Permission::ReadCurrent)? else {
             return Ok(None);
         };
@@ -382,7 +382,7 @@ impl QueryRoot {
             .with_state(|s| {
                 s.principals
                     .get(&me.principal)
-                    .map(|p| PrincipalOut::from_state(&me.principal, p))
+                    .map(|p| Principal::from_state(&me.principal, p))
             })
             .map_err(ApiError::from)?)
     }

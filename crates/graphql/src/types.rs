@@ -731,7 +731,7 @@ pub struct LedgerVerification {
 
 /// A role over an org unit and its descendants.
 #[derive(SimpleObject)]
-pub struct GrantOut {
+pub struct Grant {
     /// The role.
     pub role: Role,
     /// The subtree's root; none for every org unit.
@@ -740,30 +740,30 @@ pub struct GrantOut {
 
 /// A person or service account, its grants and tokens (never the tokens themselves).
 #[derive(SimpleObject)]
-pub struct PrincipalOut {
+pub struct Principal {
     /// Its id.
     pub id: ID,
     /// Display name.
     pub name: String,
     /// Grants held.
-    pub grants: Vec<GrantOut>,
+    pub grants: Vec<Grant>,
     /// Ids of tokens still valid (not revoked, not expired).
     pub active_tokens: Vec<ID>,
     /// Why it was disabled, if it was.
     pub disabled_reason: Option<String>,
 }
 
-impl PrincipalOut {
+impl Principal {
     /// Reads a principal from the domain state.
     pub fn from_state(id: &domain::PrincipalId, state: &domain::principal::PrincipalState) -> Self {
         let now = chrono::Utc::now();
-        PrincipalOut {
+        Principal {
             id: ID(id.to_string()),
             name: state.name.to_string(),
             grants: state
                 .grants
                 .iter()
-                .map(|g| GrantOut {
+                .map(|g| Grant {
                     role: g.role.into(),
                     org_unit: g.scope.as_ref().map(|s| ID(s.to_string())),
                 })

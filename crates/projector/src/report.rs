@@ -184,6 +184,24 @@ pub enum ReportError {
     /// The spreadsheet writer failed.
     #[error("writing the spreadsheet: {0}")]
     Xlsx(#[from] rust_xlsxwriter::XlsxError),
+    /// A figure has no number cell that shows it (never a 0 in its place).
+    #[error("row {row}: {value} cannot be written as a spreadsheet number")]
+    NotANumber {
+        /// The report row (1 = the first under the header).
+        row: u32,
+        /// The figure.
+        value: rust_decimal::Decimal,
+    },
+}
+
+/// A figure as a spreadsheet number, or an error naming it: a figure that
+/// does not convert is refused, never written as 0.
+fn cell_number(row: u32, value: rust_decimal::Decimal) -> Result<f64, ReportError> {
+    use rust_decimal::prelude::ToPrimitive;
+    value
+        .to_f64()
+        .filter(|f| f.is_finite())
+        .ok_or(ReportError::NotANumber { row, value })
 }
 
 /// A number format showing `value` with its own decimals, in the
@@ -209,7 +227,6 @@ pub fn xlsx_report(
     period: Period,
     today: NaiveDate,
 ) -> Result<Vec<u8>, ReportError> {
-    use rust_decimal::prelude::ToPrimitive;
     let rows = report_rows(read, org_unit, period, today)?;
     let mut workbook = rust_xlsxwriter::Workbook::new();
     let sheet = workbook.add_worksheet();
@@ -230,21 +247,18 @@ pub fn xlsx_report(
         sheet.write_string(r, 2, &row.unit)?;
         sheet.write_string(r, 3, &row.target)?;
         match row.figure {
-            Some(f) => sheet.write_number_with_format(
-                r,
-                4,
-                f.to_f64().unwrap_or_default(),
-                &number_format(f),
-            )?,
+            Some(f) => {
+                sheet.write_number_with_format(r, 4, cell_number(r, f)?, &number_format(f))?
+            }
             None => sheet.write_string(r, 4, &row.result_text)?,
         };
         sheet.write_string(r, 5, row.data_status)?;
         if let Some(p) = row.percent {
-            sheet.write_number_with_format(r, 6, p.to_f64().unwrap_or_default(), &percent)?;
+            sheet.write_number_with_format(r, 6, cell_number(r, p)?, &percent)?;
         }
         sheet.write_string(r, 7, row.status)?;
         if let Some(c) = row.change {
-            sheet.write_number_with_format(r, 8, c.to_f64().unwrap_or_default(), &percent)?;
+            sheet.write_number_with_format(r, 8, cell_number(r, c)?, &percent)?;
         }
     }
     sheet.set_column_width(1, 50)?;
