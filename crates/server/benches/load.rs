@@ -1,8 +1,9 @@
 //! Load benchmark of the running server (a bench binary; see BENCHMARKS.md).
 //!
-//! `cargo bench -p chitieu-server --bench load` starts the release `chitieu`
-//! binary in demo mode on a temporary data directory, grows the data to
-//! 10,000 indicators through the API (definition, target, reported figure
+//! `cargo bench -p chitieu-server --bench load` starts the `chitieu` binary
+//! that Cargo built for the bench (optimised, `CARGO_BIN_EXE_chitieu`) in
+//! demo mode on a temporary data directory, grows the data to 10,000
+//! indicators through the API (definition, target, reported figure
 //! and a revision each), then runs each scenario with 32 concurrent
 //! connections for `BENCH_SECONDS` (default 10) and prints throughput and
 //! latency percentiles:
@@ -43,13 +44,8 @@ impl Drop for Server {
 /// Starts the server on `dir` (demo data loaded when empty) with a response
 /// cache of `cache_mib` MiB.
 fn start(dir: &std::path::Path, cache_mib: usize) -> Server {
-    let binary =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/release/chitieu");
-    let status = Command::new("cargo")
-        .args(["build", "--release", "--quiet", "--bin", "chitieu"])
-        .status()
-        .expect("cargo build");
-    assert!(status.success());
+    // Cargo builds the binary with the bench profile and says where it is.
+    let binary = env!("CARGO_BIN_EXE_chitieu");
     let config = dir.join("chitieu.toml");
     std::fs::write(
         &config,
