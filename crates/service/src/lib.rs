@@ -143,6 +143,27 @@ pub struct CommandService {
     synced: Mutex<Synced>,
 }
 
+/// The command's name, for spans and logs.
+fn command_name(command: &Command) -> &'static str {
+    match command {
+        Command::RegisterOrgUnit(_) => "register_org_unit",
+        Command::RecordSuccession { .. } => "record_succession",
+        Command::RegisterDocument(_) => "register_document",
+        Command::DefineIndicator(_) => "define_indicator",
+        Command::SetTarget { .. } => "set_target",
+        Command::ReviseTarget { .. } => "revise_target",
+        Command::ReportActual { .. } => "report_actual",
+        Command::CorrectActual { .. } => "correct_actual",
+        Command::CreatePrincipal { .. } => "create_principal",
+        Command::GrantRole { .. } => "grant_role",
+        Command::RevokeGrant { .. } => "revoke_grant",
+        Command::IssueToken { .. } => "issue_token",
+        Command::RevokeToken { .. } => "revoke_token",
+        Command::DisablePrincipal { .. } => "disable_principal",
+        Command::RetireIndicator { .. } => "retire_indicator",
+    }
+}
+
 /// SHA-256 of a token, hex: what the log records instead of the token.
 pub fn token_digest(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
@@ -313,6 +334,32 @@ impl CommandService {
     /// Decides `command` for `caller` and appends its events; returns once
     /// they are durable and visible in the read models.
     pub async fn execute(
+        &self,
+        caller: &Caller,
+        command: Command,
+        options: WriteOptions,
+    ) -> Result<Written, ServiceError> {
+        use tracing::Instrument;
+        let org_unit = self
+            .with_state(|state| state.requirement(&command).1)
+            .ok()
+            .flatten();
+        let span = tracing::info_span!(
+            "command",
+            command = command_name(&command),
+            actor = %match caller {
+                Caller::Principal(id) => id.to_string(),
+                Caller::System(actor) => actor.id.clone(),
+            },
+            stream = %command.stream_id(),
+            org_unit = %org_unit.map(|c| c.to_string()).unwrap_or_default(),
+        );
+        self.execute_in_span(caller, command, options)
+            .instrument(span)
+            .await
+    }
+
+    async fn execute_in_span(
         &self,
         caller: &Caller,
         command: Command,
