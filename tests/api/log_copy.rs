@@ -8,6 +8,9 @@ use chitieu_store::EventLog;
 use serde_json::json;
 use std::process::Command;
 
+/// What an auditor sees of one indicator, before and after the move.
+const BUDGET: &str = "query($id: ID!) { indicator(id: $id) { name targets { track value } latestActual { figure } } }";
+
 fn chitieu(args: &[&str]) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_chitieu"))
         .args(args)
@@ -29,13 +32,7 @@ async fn a_log_copied_to_postgres_and_back_is_byte_identical() {
         .gql("auditor", "{ ledger { position hash } }", json!({}))
         .await;
     let budget = app.indicator_id("Thu ngân sách").await;
-    let before = app
-        .gql(
-            "auditor",
-            "query($id: ID!) { indicator(id: $id) { name targets { track value } latestActual { figure } } }",
-            json!({ "id": budget }),
-        )
-        .await;
+    let before = app.gql("auditor", BUDGET, json!({ "id": budget })).await;
     app.stop();
     let source = app.data_dir.to_str().unwrap().to_owned();
     let url = chitieu_testkit::shared().fresh_database().await;
@@ -83,13 +80,7 @@ async fn a_log_copied_to_postgres_and_back_is_byte_identical() {
 
     // A node on the shared log answers as the embedded server did.
     let node = spawn_node(&url).await;
-    let after = node
-        .gql(
-            "auditor",
-            "query($id: ID!) { indicator(id: $id) { name targets { track value } latestActual { figure } } }",
-            json!({ "id": budget }),
-        )
-        .await;
+    let after = node.gql("auditor", BUDGET, json!({ "id": budget })).await;
     assert_eq!(before, after);
 }
 

@@ -43,13 +43,7 @@ impl State {
                 .entry(sealed.stream.clone())
                 .or_default()
                 .push(sealed.position);
-            if let Some(entry) = &sealed.idempotency {
-                let outcome = AppendOutcome {
-                    first_position: entry.first_position,
-                    last_position: sealed.position,
-                    stream_version: sealed.version,
-                    replayed: true,
-                };
+            if let Some((entry, outcome)) = sealed.replay() {
                 self.keys
                     .insert(entry.key.clone(), (entry.fingerprint, outcome));
             }

@@ -46,6 +46,19 @@ pub(crate) struct Sealed {
 }
 
 impl Sealed {
+    /// The outcome a retry with this record's idempotency key gets back.
+    pub(crate) fn replay(&self) -> Option<(&IdempotencyEntry, AppendOutcome)> {
+        self.idempotency.as_ref().map(|entry| {
+            let outcome = AppendOutcome {
+                first_position: entry.first_position,
+                last_position: self.position,
+                stream_version: self.version,
+                replayed: true,
+            };
+            (entry, outcome)
+        })
+    }
+
     pub(crate) fn into_raw(self) -> RawRecord {
         RawRecord {
             position: self.position,

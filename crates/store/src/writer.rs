@@ -287,13 +287,7 @@ fn pack_blocks(sealed: &[Sealed]) -> Vec<(Vec<u8>, Vec<u8>)> {
             keys::stream_key(&record.stream, record.version),
             record.position.to_be_bytes().to_vec(),
         ));
-        if let Some(entry) = &record.idempotency {
-            let outcome = AppendOutcome {
-                first_position: entry.first_position,
-                last_position: record.position,
-                stream_version: record.version,
-                replayed: true,
-            };
+        if let Some((entry, outcome)) = record.replay() {
             let value = encode_idempotency(&entry.fingerprint, &outcome);
             block.push_idempotency(&entry.key, &value);
             derived.push((keys::idempotency_key(&entry.key), value));

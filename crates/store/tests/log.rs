@@ -124,9 +124,10 @@ fn many_writers_on_one_stream_one_winner_per_round() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn reads_from_any_position_agree_with_one_full_read_across_shared_blocks() {
+async fn concurrent_appends_share_flushes_and_blocks() {
     let (_dir, store) = open();
-    // Concurrent appends share groups, so records share blocks.
+    // Concurrent appends share groups, so records share blocks (reading
+    // them back from any position is the contract suite's test).
     let tasks: Vec<_> = (0..32u64)
         .map(|w| {
             let store = store.clone();
@@ -151,33 +152,5 @@ async fn reads_from_any_position_agree_with_one_full_read_across_shared_blocks()
         stats.flushes < stats.appends,
         "appends shared flushes: {stats:?}"
     );
-    let all = store.read_all(1, usize::MAX).unwrap();
-    assert_eq!(all.len() as u64, store.head().position);
-    for from in [1u64, 2, 3, 17, 100, all.len() as u64] {
-        let part = store.read_all(from, 5).unwrap();
-        let expected: Vec<_> = all
-            .iter()
-            .skip(from as usize - 1)
-            .take(5)
-            .cloned()
-            .collect();
-        assert_eq!(part, expected, "from {from}");
-    }
-    assert!(store.read_all(all.len() as u64 + 1, 5).unwrap().is_empty());
-    for w in 0..32u64 {
-        let events = store
-            .read_stream(&stream(&format!("w{w}")), 1, usize::MAX)
-            .unwrap();
-        let expected: Vec<_> = all
-            .iter()
-            .filter(|e| e.stream == stream(&format!("w{w}")))
-            .cloned()
-            .collect();
-        assert_eq!(events, expected);
-        assert_eq!(
-            events.iter().map(|e| e.version).collect::<Vec<_>>(),
-            (1..=events.len() as u64).collect::<Vec<_>>()
-        );
-    }
     assert_eq!(store.verify_blocking().unwrap().first_break, None);
 }
