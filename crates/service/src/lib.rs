@@ -169,9 +169,9 @@ pub fn token_digest(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-fn fingerprint(actor: &Actor, command: &Command) -> [u8; 32] {
+fn fingerprint(actor_id: &str, command: &Command) -> [u8; 32] {
     let mut h = Sha256::new();
-    h.update(actor.id.as_bytes());
+    h.update(actor_id.as_bytes());
     h.update([0]);
     h.update(serde_json::to_vec(command).unwrap_or_default());
     h.finalize().into()
@@ -366,9 +366,14 @@ impl CommandService {
         options: WriteOptions,
     ) -> Result<Written, ServiceError> {
         let stream = command.stream_id();
-        let actor = self.with_state(|state| Self::actor_for(state, caller, &command))??;
-        let actor = &actor;
-        let print = fingerprint(actor, &command);
+        // A retry is recognised by who sent which command; it writes
+        // nothing, so it needs no authorization. A new write is authorized
+        // once per decision, below, on the state it is decided on.
+        let actor_id = match caller {
+            Caller::Principal(id) => id.to_string(),
+            Caller::System(actor) => actor.id.clone(),
+        };
+        let print = fingerprint(&actor_id, &command);
         if let Some(key) = &options.idempotency_key {
             if let Some((earlier, outcome)) = self.log.idempotency_record(key)? {
                 if earlier != print {
@@ -385,8 +390,8 @@ impl CommandService {
         }
         let correlation_id = options.correlation_id.unwrap_or_else(Uuid::now_v7);
         for attempt in 1..=ATTEMPTS {
-            let (events, current, conditions) = self.with_state(|state| {
-                Self::actor_for(state, caller, &command)?;
+            let (actor, events, current, conditions) = self.with_state(|state| {
+                let actor = Self::actor_for(state, caller, &command)?;
                 let current = state.stream_version(&stream);
                 match options.expected_version {
                     Some(expected) if expected != current => Err(ServiceError::Conflict {
@@ -395,6 +400,7 @@ impl CommandService {
                         current,
                     }),
                     _ => Ok((
+                        actor,
                         decide(state, &command)?,
                         current,
                         Self::conditions(state, caller, &stream),
