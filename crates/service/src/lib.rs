@@ -407,6 +407,7 @@ impl CommandService {
                     )),
                 }
             })??;
+            let read_at = conditions.clone();
             let request = AppendRequest {
                 stream: stream.clone(),
                 expected: ExpectedVersion::Exact(current),
@@ -438,13 +439,22 @@ impl CommandService {
                 }) => {
                     let own = moved == stream;
                     if (own && options.expected_version.is_some()) || attempt == ATTEMPTS {
+                        let expected = if own {
+                            options.expected_version.unwrap_or(current)
+                        } else {
+                            // The version the decision read it at.
+                            read_at
+                                .iter()
+                                .find(|c| c.stream == moved)
+                                .and_then(|c| match c.expected {
+                                    ExpectedVersion::Exact(v) => Some(v),
+                                    _ => None,
+                                })
+                                .unwrap_or(0)
+                        };
                         return Err(ServiceError::Conflict {
                             stream: moved,
-                            expected: if own {
-                                options.expected_version.unwrap_or(current)
-                            } else {
-                                0
-                            },
+                            expected,
                             current: now,
                         });
                     }
