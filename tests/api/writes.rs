@@ -315,3 +315,25 @@ async fn a_kept_answer_is_never_served_after_a_write() {
         first["indicator"]["version"].as_u64().unwrap() + 1
     );
 }
+
+/// A reason that does not parse is refused as it is (VALIDATION, saying
+/// why), never dropped and then reported as missing; nothing is appended.
+#[tokio::test]
+async fn a_reason_with_a_control_character_is_refused_saying_why() {
+    let app = spawn_app().await;
+    let rice = app.indicator_id("Sản lượng lúa").await;
+    let documents = app.gql("auditor", "{ documents { id } }", json!({})).await;
+    let doc = documents["documents"][0]["id"].clone();
+    let before = app.ledger().await;
+    let refused = app
+        .gql_err(
+            Some("planner"),
+            "mutation($id: ID!, $doc: ID!, $why: String!) { reviseTarget(input: {indicator: $id, track: RESOLUTION, target: {kind: PLAIN, value: \"83000\"}, document: $doc, reason: $why}) { position } }",
+            json!({ "id": rice, "doc": doc, "why": "Hạn mặn\u{7} kéo dài" }),
+        )
+        .await;
+    assert_eq!(refused.code(), Some("VALIDATION"));
+    let message = refused.body["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("control"), "{message}");
+    assert_eq!(app.ledger().await, before);
+}

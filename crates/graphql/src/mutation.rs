@@ -47,8 +47,14 @@ fn new_id(ctx: &Context<'_>, guard: &WriteGuard, field: &str) -> Uuid {
 }
 
 fn reason(raw: &str) -> ApiResult<Option<domain::Reason>> {
-    // A blank reason is a missing one: the domain refuses it with its own error.
-    Ok(Text::parse(raw).ok())
+    // A blank reason is a missing one: the domain refuses it with its own
+    // error. Any other text that does not parse (too long, a control
+    // character) is refused as it is, never dropped.
+    match Text::parse(raw) {
+        Ok(text) => Ok(Some(text)),
+        Err(domain::text::TextError::Empty) => Ok(None),
+        Err(e) => Err(ApiError::Validation(format!("reason {e}"))),
+    }
 }
 
 /// Options of every write.
