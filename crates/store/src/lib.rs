@@ -35,15 +35,3 @@ pub use postgres::{PgConfig, PgLog};
 pub use record::{Actor, RecordedEvent, RECORD_FORMAT_VERSION};
 pub use sled_log::{SledLog, StoreConfig};
 pub use subscription::Subscription;
-
-/// Opens the log a location names: `postgres://…` or `postgresql://…` for
-/// the shared PostgreSQL log (with `replica` as this node's local copy),
-/// anything else as the directory of an embedded sled log.
-pub async fn open_log(location: &str, replica: &std::path::Path) -> Result<Log, StoreError> {
-    if location.starts_with("postgres://") || location.starts_with("postgresql://") {
-        let log = PgLog::connect(PgConfig::new(location, replica)).await?;
-        Ok(std::sync::Arc::new(log))
-    } else {
-        Ok(std::sync::Arc::new(SledLog::open(location)?))
-    }
-}
