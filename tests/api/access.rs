@@ -41,7 +41,7 @@ async fn indicator(
     let mut report = None;
     if with_report {
         let r = app
-            .gql("admin", "mutation($id: ID!) { reportActual(input: {indicator: $id, value: {amount: \"9\"}, refersTo: \"2025-12-31\", status: FINAL}) { indicator { latestActual { reportId } } } }", json!({ "id": id }))
+            .gql("admin", "mutation($id: ID!) { reportActual(input: {indicator: $id, value: {amount: \"9\"}, refersTo: \"2025-12-31\", status: FINAL, reason: \"Số liệu thống kê\"}) { indicator { latestActual { reportId } } } }", json!({ "id": id }))
             .await;
         report = r["reportActual"]["indicator"]["latestActual"]["reportId"]
             .as_str()
@@ -266,7 +266,7 @@ async fn the_actor_cannot_be_spoofed_by_any_input_field() {
     let app = spawn_app().await;
     let rice = app.indicator_id("Sản lượng lúa").await;
     let spoof = app
-        .post(Some("reporter"), json!({ "query": "mutation($id: ID!) { reportActual(input: {indicator: $id, value: {amount: \"1\"}, refersTo: \"2025-12-31\", status: FINAL, actor: \"admin\"}) { position } }", "variables": { "id": rice } }))
+        .post(Some("reporter"), json!({ "query": "mutation($id: ID!) { reportActual(input: {indicator: $id, value: {amount: \"1\"}, refersTo: \"2025-12-31\", status: FINAL, reason: \"Số liệu thống kê\", actor: \"admin\"}) { position } }", "variables": { "id": rice } }))
         .await;
     assert!(
         spoof.body["errors"][0]["message"]
@@ -277,7 +277,7 @@ async fn the_actor_cannot_be_spoofed_by_any_input_field() {
         spoof.body
     );
     let ok = app
-        .post(Some("reporter"), json!({ "query": "mutation($id: ID!) { reportActual(input: {indicator: $id, value: {amount: \"1\"}, refersTo: \"2025-12-31\", status: FINAL}) { position } }", "variables": { "id": rice }, "extensions": { "actor": "admin" } }))
+        .post(Some("reporter"), json!({ "query": "mutation($id: ID!) { reportActual(input: {indicator: $id, value: {amount: \"1\"}, refersTo: \"2025-12-31\", status: FINAL, reason: \"Số liệu thống kê\"}) { position } }", "variables": { "id": rice }, "extensions": { "actor": "admin" } }))
         .await;
     assert!(ok.body.get("errors").is_none());
     let trail = app.gql("auditor", "query($id: ID!) { indicator(id: $id) { history(first: 100) { edges { node { actor { id role } } } } } }", json!({ "id": rice })).await;

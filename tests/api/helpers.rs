@@ -98,6 +98,7 @@ async fn start(mut command: Command, dir: tempfile::TempDir, extra: Vec<String>)
         ("reporter", "pkt-tieu-can"),
         ("auditor", "ubkt"),
         ("viewer", "lanh-dao"),
+        ("approver", "btv.tieu-can"),
     ] {
         if let Some(token) = tokens.get(id).cloned() {
             tokens.insert(role.to_owned(), token);

@@ -61,7 +61,7 @@ async fn every_mutation_returns_the_state_after_it_attributed_to_the_token() {
     let reported = app
         .gql(
             "reporter",
-            &format!("mutation($id: ID!) {{ reportActual(input: {{indicator: $id, value: {{numerator: \"1710\", denominator: \"2000\"}}, refersTo: \"2023-12-31\", status: FINAL}}) {{ {FIELDS} }} }}"),
+            &format!("mutation($id: ID!) {{ reportActual(input: {{indicator: $id, value: {{numerator: \"1710\", denominator: \"2000\"}}, refersTo: \"2023-12-31\", status: FINAL, reason: \"Số liệu thống kê\"}}) {{ {FIELDS} }} }}"),
             json!({ "id": id }),
         )
         .await;
@@ -195,7 +195,7 @@ async fn a_concurrent_edit_gets_a_conflict_with_the_current_version() {
 async fn an_idempotent_retry_returns_the_first_result_and_writes_nothing() {
     let app = spawn_app().await;
     let rice = app.indicator_id("Sản lượng lúa").await;
-    let q = r#"mutation($id: ID!, $value: Decimal!) { reportActual(input: {indicator: $id, value: {amount: $value}, refersTo: "2025-12-31", status: FINAL, idempotencyKey: "bc-2025-lua"}) { position replayed indicator { version latestActual { figure } } } }"#;
+    let q = r#"mutation($id: ID!, $value: Decimal!) { reportActual(input: {indicator: $id, value: {amount: $value}, refersTo: "2025-12-31", status: FINAL, reason: "Số liệu thống kê", idempotencyKey: "bc-2025-lua"}) { position replayed indicator { version latestActual { figure } } } }"#;
     let first = app
         .gql("reporter", q, json!({ "id": rice, "value": "84120.5" }))
         .await;
@@ -233,7 +233,7 @@ async fn refused_writes_say_why_and_write_nothing() {
         .gql("auditor", "{ ledger { position } }", json!({}))
         .await["ledger"]["position"]
         .clone();
-    let report = r#"mutation($id: ID!) { reportActual(input: {indicator: $id, value: {amount: "1"}, refersTo: "2025-12-31", status: FINAL}) { position } }"#;
+    let report = r#"mutation($id: ID!) { reportActual(input: {indicator: $id, value: {amount: "1"}, refersTo: "2025-12-31", status: FINAL, reason: "Số liệu thống kê"}) { position } }"#;
     let anonymous = app.gql_err(None, report, json!({ "id": rice })).await;
     assert_eq!(anonymous.code(), Some("UNAUTHENTICATED"));
     let viewer = app
@@ -266,7 +266,7 @@ async fn refused_writes_say_why_and_write_nothing() {
         .unwrap()
         .contains("reason"));
     let float = app
-        .gql_err(Some("reporter"), r#"mutation($id: ID!) { reportActual(input: {indicator: $id, value: {amount: 0.1}, refersTo: "2025-12-31", status: FINAL}) { position } }"#, json!({ "id": rice }))
+        .gql_err(Some("reporter"), r#"mutation($id: ID!) { reportActual(input: {indicator: $id, value: {amount: 0.1}, refersTo: "2025-12-31", status: FINAL, reason: "Số liệu thống kê"}) { position } }"#, json!({ "id": rice }))
         .await;
     assert!(
         float.body["errors"][0]["message"]
@@ -277,7 +277,7 @@ async fn refused_writes_say_why_and_write_nothing() {
         float.body
     );
     let missing = app
-        .gql_err(Some("reporter"), r#"mutation { reportActual(input: {indicator: "0195f3c0-0000-7000-8000-000000000001", value: {amount: "1"}, refersTo: "2025-12-31", status: FINAL}) { position } }"#, json!({}))
+        .gql_err(Some("reporter"), r#"mutation { reportActual(input: {indicator: "0195f3c0-0000-7000-8000-000000000001", value: {amount: "1"}, refersTo: "2025-12-31", status: FINAL, reason: "Số liệu thống kê"}) { position } }"#, json!({}))
         .await;
     assert_eq!(missing.code(), Some("NOT_FOUND"));
     let after = app
@@ -304,7 +304,7 @@ async fn a_kept_answer_is_never_served_after_a_write() {
     // A write through the API, then the same query.
     app.gql(
         "reporter",
-        r#"mutation($id: ID!) { reportActual(input: {indicator: $id, value: {amount: "84120.5"}, refersTo: "2025-12-31", status: FINAL}) { position } }"#,
+        r#"mutation($id: ID!) { reportActual(input: {indicator: $id, value: {amount: "84120.5"}, refersTo: "2025-12-31", status: FINAL, reason: "Số liệu thống kê"}) { position } }"#,
         json!({ "id": rice }),
     )
     .await;

@@ -102,6 +102,14 @@ impl DomainState {
             {
                 Err(crate::DomainError::UnknownIndicator(*indicator))
             }
+            Command::SubmitPeriod { unit, .. }
+            | Command::ApprovePeriod { unit, .. }
+            | Command::LockPeriod { unit, .. }
+            | Command::UnlockPeriod { unit, .. }
+                if !self.org_units.contains_key(unit) =>
+            {
+                Err(crate::DomainError::UnknownOrgUnit(unit.clone()))
+            }
             _ => Ok(()),
         }
     }
@@ -133,6 +141,10 @@ impl DomainState {
             Command::GrantRole { grant, .. } | Command::RevokeGrant { grant, .. } => {
                 (Permission::ManagePrincipals, grant.scope.clone())
             }
+            Command::SubmitPeriod { unit, .. } => (Permission::Plan, Some(unit.clone())),
+            Command::ApprovePeriod { unit, .. }
+            | Command::LockPeriod { unit, .. }
+            | Command::UnlockPeriod { unit, .. } => (Permission::Approve, Some(unit.clone())),
             Command::CreatePrincipal { .. }
             | Command::IssueToken { .. }
             | Command::RevokeToken { .. }

@@ -158,6 +158,39 @@ pub struct ActualReport {
     pub note: Option<Text>,
 }
 
+/// The figure that counts, the one rule every view uses: among live
+/// reports (not superseded, not corrected) dated on or before `date` (any
+/// date when `None`), the latest final one by the date it refers to, then
+/// by log position; else the latest estimate the same way. `report` gives
+/// each item's report and log position.
+pub fn figure_that_counts<'a, T>(
+    live: impl IntoIterator<Item = &'a T> + Clone,
+    report: impl Fn(&T) -> (&ActualReport, u64),
+    date: Option<NaiveDate>,
+) -> Option<&'a T> {
+    latest_with_status(live.clone(), &report, ResultStatus::Final, date)
+        .or_else(|| latest_with_status(live, &report, ResultStatus::Estimate, date))
+}
+
+/// The latest live report of one status dated on or before `date`, by the
+/// date it refers to, then by log position.
+pub fn latest_with_status<'a, T>(
+    live: impl IntoIterator<Item = &'a T>,
+    report: impl Fn(&T) -> (&ActualReport, u64),
+    status: ResultStatus,
+    date: Option<NaiveDate>,
+) -> Option<&'a T> {
+    live.into_iter()
+        .filter(|item| {
+            let (r, _) = report(item);
+            r.status == status && date.is_none_or(|d| r.refers_to <= d)
+        })
+        .max_by_key(|item| {
+            let (r, position) = report(item);
+            (r.refers_to, position)
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,6 +6,7 @@ use crate::document::{Document, DocumentId};
 use crate::event::StreamId;
 use crate::indicator::{IndicatorDefinition, IndicatorId};
 use crate::org_unit::{OrgUnit, OrgUnitCode};
+use crate::period::{ApprovalId, ReportingPeriod};
 use crate::principal::{Grant, PrincipalId, TokenId};
 use crate::target::{Target, TargetTrack};
 use crate::text::Reason;
@@ -59,8 +60,12 @@ pub enum Command {
         indicator: IndicatorId,
         /// The report.
         report: ActualReport,
-        /// The estimate it replaces.
+        /// The figure it replaces: an estimate, or a final figure (then
+        /// with a reason).
         supersedes: Option<ReportId>,
+        /// Why: required to supersede a final figure, and for a final
+        /// figure without a source document.
+        reason: Option<Reason>,
     },
     /// Correct a reported result.
     CorrectActual {
@@ -128,6 +133,50 @@ pub enum Command {
         /// The deciding document.
         document: Option<DocumentId>,
     },
+    /// Submit a reporting period of an org unit for approval (planner).
+    SubmitPeriod {
+        /// The org unit.
+        unit: OrgUnitCode,
+        /// The period.
+        period: ReportingPeriod,
+        /// A note to the approver.
+        note: Option<crate::text::Text>,
+    },
+    /// Approve a submitted period, binding the figures as they stand
+    /// (approver).
+    ApprovePeriod {
+        /// The org unit.
+        unit: OrgUnitCode,
+        /// The period.
+        period: ReportingPeriod,
+        /// The new approval's id.
+        approval: ApprovalId,
+        /// The approving document.
+        document: DocumentId,
+        /// The digest the approver reviewed; when given, the approval is
+        /// refused unless the figures still have it.
+        expected_digest: Option<String>,
+    },
+    /// Lock an approved period (approver).
+    LockPeriod {
+        /// The org unit.
+        unit: OrgUnitCode,
+        /// The period.
+        period: ReportingPeriod,
+        /// The deciding document.
+        document: Option<DocumentId>,
+    },
+    /// Open a frozen period again, with a reason and a document (approver).
+    UnlockPeriod {
+        /// The org unit.
+        unit: OrgUnitCode,
+        /// The period.
+        period: ReportingPeriod,
+        /// Why; required.
+        reason: Option<Reason>,
+        /// The document that allows it; required.
+        document: Option<DocumentId>,
+    },
 }
 
 impl Command {
@@ -149,6 +198,10 @@ impl Command {
             | Command::IssueToken { principal, .. }
             | Command::RevokeToken { principal, .. }
             | Command::DisablePrincipal { principal, .. } => StreamId::principal(principal),
+            Command::SubmitPeriod { unit, .. }
+            | Command::ApprovePeriod { unit, .. }
+            | Command::LockPeriod { unit, .. }
+            | Command::UnlockPeriod { unit, .. } => StreamId::periods(unit),
         }
     }
 }

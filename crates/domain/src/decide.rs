@@ -6,7 +6,8 @@ use crate::document::DocumentId;
 use crate::error::DomainError;
 use crate::event::*;
 use crate::indicator::IndicatorId;
-use crate::org_unit::OrgUnitLevel;
+use crate::org_unit::{OrgUnitCode, OrgUnitLevel};
+use crate::period::{PeriodState, PeriodStatus, ReportingPeriod};
 use crate::principal::{PrincipalId, PrincipalState, TokenState};
 use crate::state::{DomainState, IndicatorState, OrgUnitState, ReportState, TargetState};
 use crate::target::TargetKind;
@@ -62,6 +63,78 @@ fn live_report(indicator: &IndicatorState, id: ReportId) -> Result<&ReportState,
     match report.replaced_by {
         Some(by) => Err(DomainError::ReportAlreadyReplaced { report: id, by }),
         None => Ok(report),
+    }
+}
+
+/// Refuses a write into the figures of `unit` that touches a frozen period.
+fn not_frozen(
+    state: &DomainState,
+    unit: &OrgUnitCode,
+    touches: impl Fn(ReportingPeriod) -> bool,
+) -> Result<(), DomainError> {
+    match state.frozen_period(unit, touches) {
+        Some((period, p)) => Err(DomainError::PeriodLocked {
+            unit: unit.clone(),
+            period,
+            status: p.status,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// A period's state (open when it never moved), checked against the
+/// statuses an action needs.
+fn period_in<'a>(
+    state: &'a DomainState,
+    unit: &OrgUnitCode,
+    period: ReportingPeriod,
+    action: &'static str,
+    allowed: &[PeriodStatus],
+    needs: &'static str,
+) -> Result<Option<&'a PeriodState>, DomainError> {
+    if !state.org_units.contains_key(unit) {
+        return Err(DomainError::UnknownOrgUnit(unit.clone()));
+    }
+    let current = state.periods.get(unit).and_then(|p| p.periods.get(&period));
+    let status = current.map_or(PeriodStatus::Open, |p| p.status);
+    if allowed.contains(&status) {
+        Ok(current)
+    } else {
+        Err(DomainError::PeriodTransition {
+            unit: unit.clone(),
+            period,
+            status,
+            action,
+            needs,
+        })
+    }
+}
+
+/// The streams a decision on `command` reads besides the one it writes:
+/// the log checks that none moved between the decision and the append
+/// (the service adds the caller's principal stream). A write into an
+/// indicator's figures reads its unit's periods (a lock in between must
+/// refuse it); an approval reads every indicator of its unit (a figure
+/// landing in between must not escape the digest).
+pub fn read_streams(state: &DomainState, command: &Command) -> Vec<StreamId> {
+    let unit_of = |id: &crate::indicator::IndicatorId| {
+        state
+            .indicators
+            .get(id)
+            .map(|i| StreamId::periods(&i.definition.org_unit))
+    };
+    match command {
+        Command::SetTarget { indicator, .. }
+        | Command::ReviseTarget { indicator, .. }
+        | Command::ReportActual { indicator, .. }
+        | Command::CorrectActual { indicator, .. } => unit_of(indicator).into_iter().collect(),
+        Command::ApprovePeriod { unit, .. } => state
+            .indicators
+            .values()
+            .filter(|i| &i.definition.org_unit == unit)
+            .map(|i| StreamId::indicator(i.definition.id))
+            .collect(),
+        _ => Vec::new(),
     }
 }
 
@@ -192,6 +265,8 @@ pub fn decide(state: &DomainState, command: &Command) -> Result<Vec<Event>, Doma
             target,
         } => {
             let current = writable_indicator(state, *indicator)?;
+            let period = current.definition.period;
+            not_frozen(state, &current.definition.org_unit, |p| p.covers(period))?;
             if current.targets.contains_key(track) {
                 return Err(DomainError::TargetAlreadySet(*track));
             }
@@ -210,6 +285,8 @@ pub fn decide(state: &DomainState, command: &Command) -> Result<Vec<Event>, Doma
             reason,
         } => {
             let current = writable_indicator(state, *indicator)?;
+            let period = current.definition.period;
+            not_frozen(state, &current.definition.org_unit, |p| p.covers(period))?;
             let on_track = current
                 .targets
                 .get(track)
@@ -234,6 +311,7 @@ pub fn decide(state: &DomainState, command: &Command) -> Result<Vec<Event>, Doma
             indicator,
             report,
             supersedes,
+            reason,
         } => {
             let current = writable_indicator(state, *indicator)?;
             report.value.validate_for(current.definition.measure)?;
@@ -241,16 +319,40 @@ pub fn decide(state: &DomainState, command: &Command) -> Result<Vec<Event>, Doma
             if current.reports.contains_key(&report.report_id) {
                 return Err(DomainError::ReportAlreadyExists(report.report_id));
             }
-            if let Some(old) = supersedes {
-                let old_report = live_report(current, *old)?;
-                if old_report.report.status == ResultStatus::Final {
-                    return Err(DomainError::SupersedesFinal(*old));
+            let old = supersedes
+                .map(|old| live_report(current, old))
+                .transpose()?;
+            let unit = &current.definition.org_unit;
+            not_frozen(state, unit, |p| {
+                p.contains(report.refers_to) || old.is_some_and(|o| p.contains(o.report.refers_to))
+            })?;
+            if let Some(old) = old {
+                if old.report.status == ResultStatus::Final && reason.is_none() {
+                    return Err(DomainError::SupersedesFinal(old.report.report_id));
+                }
+            }
+            if report.status == ResultStatus::Final {
+                if report.source.is_none() && reason.is_none() {
+                    return Err(DomainError::FinalNeedsSourceOrReason);
+                }
+                let same_day = current.reports.values().find(|r| {
+                    r.replaced_by.is_none()
+                        && r.report.status == ResultStatus::Final
+                        && r.report.refers_to == report.refers_to
+                        && Some(r.report.report_id) != *supersedes
+                });
+                if let Some(existing) = same_day {
+                    return Err(DomainError::FinalAlreadyReported {
+                        existing: existing.report.report_id,
+                        refers_to: report.refers_to,
+                    });
                 }
             }
             Event::ActualReported(ActualReported {
                 indicator: *indicator,
                 report: report.clone(),
                 supersedes: *supersedes,
+                reason: reason.clone(),
             })
         }
         Command::CorrectActual {
@@ -261,6 +363,9 @@ pub fn decide(state: &DomainState, command: &Command) -> Result<Vec<Event>, Doma
         } => {
             let current = writable_indicator(state, *indicator)?;
             let wrong = live_report(current, *corrects)?;
+            not_frozen(state, &current.definition.org_unit, |p| {
+                p.contains(report.refers_to) || p.contains(wrong.report.refers_to)
+            })?;
             let reason = reason.clone().ok_or(DomainError::ReasonRequired)?;
             report.value.validate_for(current.definition.measure)?;
             known_optional_document(state, report.source.as_ref())?;
@@ -385,13 +490,137 @@ pub fn decide(state: &DomainState, command: &Command) -> Result<Vec<Event>, Doma
                 document: *document,
             })
         }
+        Command::SubmitPeriod { unit, period, note } => {
+            use PeriodStatus::*;
+            period_in(state, unit, *period, "submitting", &[Open], "open")?;
+            Event::PeriodSubmitted(PeriodSubmitted {
+                unit: unit.clone(),
+                period: *period,
+                note: note.clone(),
+            })
+        }
+        Command::ApprovePeriod {
+            unit,
+            period,
+            approval,
+            document,
+            expected_digest,
+        } => {
+            use PeriodStatus::*;
+            period_in(state, unit, *period, "approving", &[Submitted], "submitted")?;
+            known_document(state, document)?;
+            let taken = state
+                .periods
+                .values()
+                .flat_map(|u| u.periods.values())
+                .any(|p| p.approvals.iter().any(|a| a.id == *approval));
+            if taken {
+                return Err(DomainError::ApprovalAlreadyExists(*approval));
+            }
+            let sections = crate::approval::sections(state, unit, *period);
+            let (digest, indicators) = crate::approval::digest(unit, *period, &sections);
+            if let Some(expected) = expected_digest {
+                if !expected.eq_ignore_ascii_case(&digest) {
+                    return Err(DomainError::ApprovalDigestMismatch {
+                        expected: expected.clone(),
+                        actual: digest,
+                    });
+                }
+            }
+            Event::PeriodApproved(PeriodApproved {
+                unit: unit.clone(),
+                period: *period,
+                approval: *approval,
+                document: *document,
+                digest,
+                as_of: state.position,
+                indicators,
+            })
+        }
+        Command::LockPeriod {
+            unit,
+            period,
+            document,
+        } => {
+            use PeriodStatus::*;
+            period_in(state, unit, *period, "locking", &[Approved], "approved")?;
+            known_optional_document(state, document.as_ref())?;
+            Event::PeriodLocked(PeriodLocked {
+                unit: unit.clone(),
+                period: *period,
+                document: *document,
+            })
+        }
+        Command::UnlockPeriod {
+            unit,
+            period,
+            reason,
+            document,
+        } => {
+            use PeriodStatus::*;
+            let allowed = [Approved, Locked];
+            period_in(
+                state,
+                unit,
+                *period,
+                "unlocking",
+                &allowed,
+                "approved or locked",
+            )?;
+            let reason = reason.clone().ok_or(DomainError::ReasonRequired)?;
+            let document = document.ok_or(DomainError::DocumentRequired)?;
+            known_document(state, &document)?;
+            Event::PeriodUnlocked(PeriodUnlocked {
+                unit: unit.clone(),
+                period: *period,
+                reason,
+                document,
+            })
+        }
     };
     Ok(vec![event])
 }
 
+/// Folds one event recorded at log `position` into the state, stamping
+/// the targets and figures it sets with that position (the approval
+/// digest binds them).
+pub fn evolve_at(state: &mut DomainState, event: &Event, position: u64) {
+    state.position = position;
+    evolve(state, event);
+}
+
 /// Folds one event into the state. No rules: the event already happened.
+/// Positions stamped are `state.position` (see [`evolve_at`]).
 pub fn evolve(state: &mut DomainState, event: &Event) {
     match event {
+        Event::PeriodSubmitted(e) => {
+            let unit = state.periods.entry(e.unit.clone()).or_default();
+            unit.periods.entry(e.period).or_default().status = PeriodStatus::Submitted;
+            unit.version += 1;
+        }
+        Event::PeriodApproved(e) => {
+            let unit = state.periods.entry(e.unit.clone()).or_default();
+            let period = unit.periods.entry(e.period).or_default();
+            period.status = PeriodStatus::Approved;
+            period.approvals.push(crate::period::ApprovalState {
+                id: e.approval,
+                digest: e.digest.clone(),
+                document: e.document,
+            });
+            unit.version += 1;
+        }
+        Event::PeriodLocked(e) => {
+            let unit = state.periods.entry(e.unit.clone()).or_default();
+            unit.periods.entry(e.period).or_default().status = PeriodStatus::Locked;
+            unit.version += 1;
+        }
+        Event::PeriodUnlocked(e) => {
+            let unit = state.periods.entry(e.unit.clone()).or_default();
+            let period = unit.periods.entry(e.period).or_default();
+            period.status = PeriodStatus::Open;
+            period.last_unlock = Some(e.reason.clone());
+            unit.version += 1;
+        }
         Event::OrgUnitRegistered(e) => {
             state.org_units.insert(
                 e.unit.code.clone(),
@@ -430,6 +659,7 @@ pub fn evolve(state: &mut DomainState, event: &Event) {
                     TargetState {
                         current: e.target.clone(),
                         revisions: 0,
+                        position: state.position,
                     },
                 );
                 indicator.version += 1;
@@ -443,6 +673,7 @@ pub fn evolve(state: &mut DomainState, event: &Event) {
                     TargetState {
                         current: e.target.clone(),
                         revisions,
+                        position: state.position,
                     },
                 );
                 indicator.version += 1;
@@ -458,6 +689,7 @@ pub fn evolve(state: &mut DomainState, event: &Event) {
                     ReportState {
                         report: e.report.clone(),
                         replaced_by: None,
+                        position: state.position,
                     },
                 );
                 indicator.version += 1;
@@ -473,6 +705,7 @@ pub fn evolve(state: &mut DomainState, event: &Event) {
                     ReportState {
                         report: e.report.clone(),
                         replaced_by: None,
+                        position: state.position,
                     },
                 );
                 indicator.version += 1;

@@ -4,6 +4,7 @@ use crate::actual::{ReportId, ResultValueError};
 use crate::document::DocumentId;
 use crate::indicator::{IndicatorId, Period};
 use crate::org_unit::{OrgUnitCode, OrgUnitLevel};
+use crate::period::{PeriodStatus, ReportingPeriod};
 use crate::principal::{PrincipalId, TokenId};
 use crate::target::{TargetError, TargetTrack};
 
@@ -135,9 +136,61 @@ pub enum DomainError {
     /// A digest that is not 64 hex digits.
     #[error("a token digest is 64 lowercase hex digits")]
     InvalidDigest,
-    /// Only an estimate can be superseded by a new figure; a final figure is corrected.
-    #[error("report {0} is final: correct it, with a reason, instead of superseding it")]
+    /// A final figure is superseded only with a reason.
+    #[error("report {0} is final: superseding it needs a reason (or correct it with correctActual and a reason)")]
     SupersedesFinal(ReportId),
+    /// A second final figure for the same date that does not say which
+    /// figure it replaces.
+    #[error("a final figure ({existing}) is already recorded for {refers_to}: to replace it, send `supersedes: \"{existing}\"` with a reason, or correct it with correctActual")]
+    FinalAlreadyReported {
+        /// The live final figure for that date.
+        existing: ReportId,
+        /// The date.
+        refers_to: chrono::NaiveDate,
+    },
+    /// A final figure that cites neither a source document nor a reason.
+    #[error("a final figure must cite its source document (`source`) or give a reason")]
+    FinalNeedsSourceOrReason,
+    /// A write into a reporting period that is approved or locked.
+    #[error("period {period} of {unit} is {}: unlock it (approver, with a reason and a document) before changing its figures", .status.as_str())]
+    PeriodLocked {
+        /// The org unit.
+        unit: OrgUnitCode,
+        /// The frozen period.
+        period: ReportingPeriod,
+        /// Approved or locked.
+        status: PeriodStatus,
+    },
+    /// A lifecycle step the period's status does not allow.
+    #[error("period {period} of {unit} is {}; {action} needs it {needs}", .status.as_str())]
+    PeriodTransition {
+        /// The org unit.
+        unit: OrgUnitCode,
+        /// The period.
+        period: ReportingPeriod,
+        /// Where it stands.
+        status: PeriodStatus,
+        /// What was asked.
+        action: &'static str,
+        /// What it needs.
+        needs: &'static str,
+    },
+    /// The figures no longer have the digest the approver reviewed.
+    #[error(
+        "the figures changed since they were reviewed: their digest is {actual}, not {expected}"
+    )]
+    ApprovalDigestMismatch {
+        /// The digest reviewed.
+        expected: String,
+        /// The digest now.
+        actual: String,
+    },
+    /// The approval id is taken.
+    #[error("approval {0} already exists")]
+    ApprovalAlreadyExists(crate::period::ApprovalId),
+    /// A command that needs a document and got none.
+    #[error("a document is required")]
+    DocumentRequired,
 }
 
 impl DomainError {
@@ -154,5 +207,11 @@ impl DomainError {
                 | DomainError::UnknownPrincipal(_)
                 | DomainError::UnknownToken(_)
         )
+    }
+
+    /// Whether the command would change a frozen period: the API's
+    /// `PERIOD_LOCKED`.
+    pub fn is_period_locked(&self) -> bool {
+        matches!(self, DomainError::PeriodLocked { .. })
     }
 }

@@ -10,6 +10,7 @@ use crate::actual::{ActualReport, ReportId};
 use crate::document::{Document, DocumentId};
 use crate::indicator::{IndicatorDefinition, IndicatorId};
 use crate::org_unit::{OrgUnit, OrgUnitCode};
+use crate::period::{ApprovalId, IndicatorDigest, ReportingPeriod};
 use crate::principal::{Grant, PrincipalId, TokenId};
 use crate::target::{Target, TargetTrack};
 use crate::text::Reason;
@@ -39,6 +40,12 @@ impl StreamId {
     /// Stream of an indicator.
     pub fn indicator(id: IndicatorId) -> Self {
         StreamId(format!("indicator/{id}"))
+    }
+    /// Stream of the reporting periods of an org unit (their submissions,
+    /// approvals, locks and unlocks). Every write into the unit's figures
+    /// is conditioned on it, so none lands in a period frozen meanwhile.
+    pub fn periods(code: &OrgUnitCode) -> Self {
+        StreamId(format!("periods/{code}"))
     }
     /// The id as text.
     pub fn as_str(&self) -> &str {
@@ -119,8 +126,66 @@ pub struct ActualReported {
     pub indicator: IndicatorId,
     /// The report.
     pub report: ActualReport,
-    /// The estimate this figure replaces, if any.
+    /// The figure this one replaces, if any.
     pub supersedes: Option<ReportId>,
+    /// Why (v3): required to supersede a final figure, or for a final
+    /// figure that cites no source document.
+    pub reason: Option<Reason>,
+}
+
+/// A reporting period was submitted for approval.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeriodSubmitted {
+    /// The org unit.
+    pub unit: OrgUnitCode,
+    /// The period.
+    pub period: ReportingPeriod,
+    /// A note to the approver.
+    pub note: Option<crate::text::Text>,
+}
+
+/// A reporting period was approved: the figures are bound to `digest`
+/// (see [`crate::approval`]) and frozen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeriodApproved {
+    /// The org unit.
+    pub unit: OrgUnitCode,
+    /// The period.
+    pub period: ReportingPeriod,
+    /// The approval's id.
+    pub approval: ApprovalId,
+    /// The approving document (its number and date).
+    pub document: DocumentId,
+    /// SHA-256 of the canonical serialisation of the figures, hex.
+    pub digest: String,
+    /// The log position the figures were read at.
+    pub as_of: u64,
+    /// Each indicator's digest, ordered by indicator id as text.
+    pub indicators: Vec<IndicatorDigest>,
+}
+
+/// An approved reporting period was locked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeriodLocked {
+    /// The org unit.
+    pub unit: OrgUnitCode,
+    /// The period.
+    pub period: ReportingPeriod,
+    /// The deciding document, where there is one.
+    pub document: Option<DocumentId>,
+}
+
+/// A frozen reporting period was opened again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeriodUnlocked {
+    /// The org unit.
+    pub unit: OrgUnitCode,
+    /// The period.
+    pub period: ReportingPeriod,
+    /// Why.
+    pub reason: Reason,
+    /// The document that allows it.
+    pub document: DocumentId,
 }
 
 /// A reported result was found wrong and corrected.
@@ -238,6 +303,14 @@ pub enum Event {
     TokenRevoked(TokenRevoked),
     /// See [`PrincipalDisabled`].
     PrincipalDisabled(PrincipalDisabled),
+    /// See [`PeriodSubmitted`].
+    PeriodSubmitted(PeriodSubmitted),
+    /// See [`PeriodApproved`].
+    PeriodApproved(PeriodApproved),
+    /// See [`PeriodLocked`].
+    PeriodLocked(PeriodLocked),
+    /// See [`PeriodUnlocked`].
+    PeriodUnlocked(PeriodUnlocked),
 }
 
 impl Event {
@@ -263,6 +336,10 @@ impl Event {
             | Event::PrincipalDisabled(PrincipalDisabled { principal, .. }) => {
                 StreamId::principal(principal)
             }
+            Event::PeriodSubmitted(PeriodSubmitted { unit, .. })
+            | Event::PeriodApproved(PeriodApproved { unit, .. })
+            | Event::PeriodLocked(PeriodLocked { unit, .. })
+            | Event::PeriodUnlocked(PeriodUnlocked { unit, .. }) => StreamId::periods(unit),
         }
     }
 
@@ -297,6 +374,10 @@ impl Event {
             Event::TokenIssued(_) => "token_issued",
             Event::TokenRevoked(_) => "token_revoked",
             Event::PrincipalDisabled(_) => "principal_disabled",
+            Event::PeriodSubmitted(_) => "period_submitted",
+            Event::PeriodApproved(_) => "period_approved",
+            Event::PeriodLocked(_) => "period_locked",
+            Event::PeriodUnlocked(_) => "period_unlocked",
         }
     }
 }
@@ -358,10 +439,15 @@ pub fn current_version(event_type: &str) -> Option<u16> {
         | "grant_revoked"
         | "token_issued"
         | "token_revoked"
-        | "principal_disabled" => 1,
+        | "principal_disabled"
+        | "period_submitted"
+        | "period_approved"
+        | "period_locked"
+        | "period_unlocked" => 1,
         // v1 (first shape): `value` was a bare decimal string and every
-        // figure was final; v2 added the value kind, status and source.
-        "actual_reported" => 2,
+        // figure was final; v2 added the value kind, status and source;
+        // v3 added `reason` (superseding a final, a final without source).
+        "actual_reported" => 3,
         // v1 (first shape): a plain target was `{type: "plain", value}`;
         // v2 added its optional `base` (the previous period's figure the
         // document sets it against). v1 payloads written after `base`
@@ -375,6 +461,9 @@ pub fn current_version(event_type: &str) -> Option<u16> {
 /// `target_set` and `target_revised` v1 → v2 need no rewrite: v2 only adds
 /// an optional field.
 fn upcast_one(event_type: &str, version: u16, mut payload: Value) -> Value {
+    if let ("actual_reported", 2, Value::Object(map)) = (event_type, version, &mut payload) {
+        map.insert("reason".into(), Value::Null);
+    }
     if let ("actual_reported", 1, Value::Object(map)) = (event_type, version, &mut payload) {
         // v1: {indicator, report_id, value: "12.5", refers_to, note}
         let value = map.remove("value").unwrap_or(Value::Null);
@@ -411,6 +500,10 @@ impl EventCodec {
             Event::TokenIssued(e) => serde_json::to_vec(e),
             Event::TokenRevoked(e) => serde_json::to_vec(e),
             Event::PrincipalDisabled(e) => serde_json::to_vec(e),
+            Event::PeriodSubmitted(e) => serde_json::to_vec(e),
+            Event::PeriodApproved(e) => serde_json::to_vec(e),
+            Event::PeriodLocked(e) => serde_json::to_vec(e),
+            Event::PeriodUnlocked(e) => serde_json::to_vec(e),
         };
         let event_type = event.type_name();
         EncodedEvent {
@@ -474,6 +567,10 @@ impl EventCodec {
             "token_issued" => Event::TokenIssued(parse(s, malformed)?),
             "token_revoked" => Event::TokenRevoked(parse(s, malformed)?),
             "principal_disabled" => Event::PrincipalDisabled(parse(s, malformed)?),
+            "period_submitted" => Event::PeriodSubmitted(parse(s, malformed)?),
+            "period_approved" => Event::PeriodApproved(parse(s, malformed)?),
+            "period_locked" => Event::PeriodLocked(parse(s, malformed)?),
+            "period_unlocked" => Event::PeriodUnlocked(parse(s, malformed)?),
             other => return Err(DecodeError::UnknownType(other.to_owned())),
         })
     }
@@ -518,15 +615,16 @@ mod tests {
             Some("ước tính quý IV")
         );
         assert_eq!(e.supersedes, None);
+        assert_eq!(e.reason, None);
     }
 
     #[test]
     fn versions_from_the_future_and_unknown_types_are_refused() {
         assert!(matches!(
-            EventCodec::decode("actual_reported", 3, b"{}"),
+            EventCodec::decode("actual_reported", 4, b"{}"),
             Err(DecodeError::UnknownVersion {
-                version: 3,
-                current: 2,
+                version: 4,
+                current: 3,
                 ..
             })
         ));
@@ -553,6 +651,7 @@ mod tests {
                 note: None,
             },
             supersedes: None,
+            reason: None,
         });
         let encoded = EventCodec::encode(&event);
         let text = String::from_utf8(encoded.payload.clone()).unwrap_or_default();

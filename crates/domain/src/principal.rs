@@ -76,17 +76,21 @@ pub enum Role {
     Reporter,
     /// Auditors, inspection committees: read everything.
     Auditor,
+    /// The Standing Committee or the People's Committee of a unit:
+    /// approves, locks and unlocks its reporting periods.
+    Approver,
     /// Reads current state.
     Viewer,
 }
 
 impl Role {
     /// Every role.
-    pub const ALL: [Role; 5] = [
+    pub const ALL: [Role; 6] = [
         Role::Admin,
         Role::Planner,
         Role::Reporter,
         Role::Auditor,
+        Role::Approver,
         Role::Viewer,
     ];
 
@@ -97,6 +101,7 @@ impl Role {
             Role::Planner => "planner",
             Role::Reporter => "reporter",
             Role::Auditor => "auditor",
+            Role::Approver => "approver",
             Role::Viewer => "viewer",
         }
     }
@@ -109,6 +114,7 @@ impl Role {
             Role::Planner => matches!(permission, ReadCurrent | ReadAudit | Plan),
             Role::Reporter => matches!(permission, ReadCurrent | ReadAudit | Report),
             Role::Auditor => matches!(permission, ReadCurrent | ReadAudit),
+            Role::Approver => matches!(permission, ReadCurrent | ReadAudit | Approve),
             Role::Viewer => matches!(permission, ReadCurrent),
         }
     }
@@ -129,6 +135,8 @@ pub enum Permission {
     Plan,
     /// Results.
     Report,
+    /// Approve, lock and unlock reporting periods.
+    Approve,
 }
 
 /// A role over an org unit and its descendants (`scope: None`: everywhere).

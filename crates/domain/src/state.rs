@@ -6,6 +6,7 @@ use crate::document::{Document, DocumentId};
 use crate::event::StreamId;
 use crate::indicator::{IndicatorDefinition, IndicatorId};
 use crate::org_unit::{OrgUnit, OrgUnitCode};
+use crate::period::{PeriodState, ReportingPeriod};
 use crate::principal::{PrincipalId, PrincipalState, TokenId};
 use crate::target::{Target, TargetTrack};
 use crate::text::Reason;
@@ -29,6 +30,8 @@ pub struct TargetState {
     pub current: Target,
     /// How many times it was revised.
     pub revisions: u32,
+    /// Log position of the event that set it (0 outside a log fold).
+    pub position: u64,
 }
 
 /// One report and what replaced it.
@@ -38,6 +41,8 @@ pub struct ReportState {
     pub report: ActualReport,
     /// The later report that superseded or corrected it.
     pub replaced_by: Option<ReportId>,
+    /// Log position of the event that reported it (0 outside a log fold).
+    pub position: u64,
 }
 
 /// An indicator's current state.
@@ -68,6 +73,20 @@ pub struct DomainState {
     pub principals: BTreeMap<PrincipalId, PrincipalState>,
     /// Token digests (hex) to their principal and id.
     pub tokens: BTreeMap<String, (PrincipalId, TokenId)>,
+    /// Reporting periods per org unit.
+    pub periods: BTreeMap<OrgUnitCode, UnitPeriods>,
+    /// Log position of the last event folded by [`crate::evolve_at`] (0
+    /// when the state was folded without positions).
+    pub position: u64,
+}
+
+/// The reporting periods of one org unit: one stream per unit.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UnitPeriods {
+    /// Each period that left the open state at least once.
+    pub periods: BTreeMap<ReportingPeriod, PeriodState>,
+    /// Events in the unit's periods stream.
+    pub version: u64,
 }
 
 impl DomainState {
@@ -90,6 +109,12 @@ impl DomainState {
         {
             return self.principals.get(&id).map_or(0, |p| p.version);
         }
+        if let Some(code) = s.strip_prefix("periods/") {
+            return OrgUnitCode::parse(code)
+                .ok()
+                .and_then(|c| self.periods.get(&c))
+                .map_or(0, |p| p.version);
+        }
         if let Some(id) = s.strip_prefix("indicator/").and_then(uuid) {
             return self
                 .indicators
@@ -97,6 +122,21 @@ impl DomainState {
                 .map_or(0, |i| i.version);
         }
         0
+    }
+
+    /// The first frozen (approved or locked) period of `unit` for which
+    /// `touches` holds.
+    pub fn frozen_period(
+        &self,
+        unit: &OrgUnitCode,
+        touches: impl Fn(ReportingPeriod) -> bool,
+    ) -> Option<(ReportingPeriod, &PeriodState)> {
+        self.periods.get(unit).and_then(|p| {
+            p.periods
+                .iter()
+                .find(|(period, state)| state.status.is_frozen() && touches(**period))
+                .map(|(period, state)| (*period, state))
+        })
     }
 
     /// Whether `ancestor` is `unit` or one of its ancestors.

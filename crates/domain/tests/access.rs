@@ -177,6 +177,7 @@ fn a_grant_covers_its_org_unit_and_descendants_only() {
         indicator: BUDGET,
         report: support::report(1, rust_decimal_macros::dec!(1), ResultStatus::Final),
         supersedes: None,
+        reason: None,
     };
     let (permission, scope) = s.requirement(&report);
     assert_eq!(

@@ -68,6 +68,7 @@ fn every_event() -> Vec<Event> {
         indicator: BUDGET,
         report: report(0x51, dec!(812.4), ResultStatus::Estimate),
         supersedes: None,
+        reason: None,
     });
     run(Command::CorrectActual {
         indicator: BUDGET,
@@ -115,6 +116,30 @@ fn every_event() -> Vec<Event> {
     run(Command::DisablePrincipal {
         principal: who,
         reason: Some(text("Nghỉ hưu")),
+    });
+    let unit = code("LA.CAN-DUOC");
+    run(Command::SubmitPeriod {
+        unit: unit.clone(),
+        period: ReportingPeriod::Year(2025),
+        note: Some(text("Trình phê duyệt số liệu năm 2025")),
+    });
+    run(Command::ApprovePeriod {
+        unit: unit.clone(),
+        period: ReportingPeriod::Year(2025),
+        approval: ApprovalId(Uuid::from_u128(0xA1)),
+        document: PROGRAMME,
+        expected_digest: None,
+    });
+    run(Command::LockPeriod {
+        unit: unit.clone(),
+        period: ReportingPeriod::Year(2025),
+        document: Some(PROGRAMME),
+    });
+    run(Command::UnlockPeriod {
+        unit,
+        period: ReportingPeriod::Year(2025),
+        reason: Some(text("Cập nhật số liệu quyết toán")),
+        document: Some(PROVINCE_RESOLUTION),
     });
     run(Command::RecordSuccession {
         unit: code("LA.CAN-DUOC.TT"),
@@ -176,6 +201,10 @@ fn every_current_event_encodes_to_its_golden_bytes_and_back() {
         "token_issued",
         "token_revoked",
         "principal_disabled",
+        "period_submitted",
+        "period_approved",
+        "period_locked",
+        "period_unlocked",
     ];
     assert_eq!(seen, all.iter().map(|s| (*s).to_owned()).collect());
 }

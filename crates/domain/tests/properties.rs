@@ -152,7 +152,8 @@ fn command() -> impl Strategy<Value = Command> {
             .prop_map(|(indicator, report, supersedes)| Command::ReportActual {
                 indicator,
                 report,
-                supersedes
+                supersedes,
+                reason: None,
             }),
         (indicator_id(), report_id(), actual_report(), reason()).prop_map(
             |(indicator, corrects, report, reason)| Command::CorrectActual {

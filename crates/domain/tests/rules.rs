@@ -380,23 +380,105 @@ fn reported(id: u128, value: rust_decimal::Decimal, status: ResultStatus) -> Eve
         indicator: BUDGET,
         report: report(id, value, status),
         supersedes: None,
+        reason: None,
     })
 }
 
 #[test]
 fn an_estimate_is_replaced_by_the_final_figure() {
-    let final_report = report(2, dec!(612.4), ResultStatus::Final);
+    let final_report = ActualReport {
+        source: Some(PROGRAMME),
+        ..report(2, dec!(612.4), ResultStatus::Final)
+    };
     with(vec![reported(1, dec!(600), ResultStatus::Estimate)])
         .when(Command::ReportActual {
             indicator: BUDGET,
             report: final_report.clone(),
             supersedes: Some(ReportId(Uuid::from_u128(1))),
+            reason: None,
         })
         .then_expect_events(vec![Event::ActualReported(ActualReported {
             indicator: BUDGET,
             report: final_report,
             supersedes: Some(ReportId(Uuid::from_u128(1))),
+            reason: None,
         })]);
+}
+
+#[test]
+fn a_final_figure_is_superseded_only_with_a_reason() {
+    let mut second = report(2, dec!(612.4), ResultStatus::Final);
+    second.source = Some(PROGRAMME);
+    with(vec![reported(1, dec!(600), ResultStatus::Final)])
+        .when(Command::ReportActual {
+            indicator: BUDGET,
+            report: second.clone(),
+            supersedes: Some(ReportId(Uuid::from_u128(1))),
+            reason: Some(text("Số liệu quyết toán")),
+        })
+        .then_expect_events(vec![Event::ActualReported(ActualReported {
+            indicator: BUDGET,
+            report: second,
+            supersedes: Some(ReportId(Uuid::from_u128(1))),
+            reason: Some(text("Số liệu quyết toán")),
+        })]);
+}
+
+#[test]
+fn a_second_final_for_the_same_date_must_name_the_one_it_replaces() {
+    // Cần Đước's town budget: 13 then 9, silently, is what this prevents.
+    let mut second = report(2, dec!(9), ResultStatus::Final);
+    second.source = Some(PROGRAMME);
+    let refused =
+        with(vec![reported(1, dec!(13), ResultStatus::Final)]).when(Command::ReportActual {
+            indicator: BUDGET,
+            report: second.clone(),
+            supersedes: None,
+            reason: Some(text("x")),
+        });
+    refused.then_expect_error(DomainError::FinalAlreadyReported {
+        existing: ReportId(Uuid::from_u128(1)),
+        refers_to: day(2025, 12, 31),
+    });
+    let message = DomainError::FinalAlreadyReported {
+        existing: ReportId(Uuid::from_u128(1)),
+        refers_to: day(2025, 12, 31),
+    }
+    .to_string();
+    assert!(
+        message.contains("supersedes") && message.contains("correctActual"),
+        "{message}"
+    );
+    // Another date is another figure.
+    second.refers_to = day(2025, 6, 30);
+    with(vec![reported(1, dec!(13), ResultStatus::Final)])
+        .when(Command::ReportActual {
+            indicator: BUDGET,
+            report: second,
+            supersedes: None,
+            reason: None,
+        })
+        .then_succeeds();
+}
+
+#[test]
+fn a_final_figure_cites_its_source_or_gives_a_reason() {
+    with(vec![])
+        .when(Command::ReportActual {
+            indicator: BUDGET,
+            report: report(2, dec!(612.4), ResultStatus::Final),
+            supersedes: None,
+            reason: None,
+        })
+        .then_expect_error(DomainError::FinalNeedsSourceOrReason);
+    with(vec![])
+        .when(Command::ReportActual {
+            indicator: BUDGET,
+            report: report(2, dec!(612.4), ResultStatus::Final),
+            supersedes: None,
+            reason: Some(text("Số liệu của Chi cục Thống kê, chưa có văn bản")),
+        })
+        .then_succeeds();
 }
 
 #[test]
@@ -406,6 +488,7 @@ fn a_final_figure_is_corrected_not_superseded() {
             indicator: BUDGET,
             report: report(2, dec!(612.4), ResultStatus::Final),
             supersedes: Some(ReportId(Uuid::from_u128(1))),
+            reason: None,
         })
         .then_expect_error(DomainError::SupersedesFinal(ReportId(Uuid::from_u128(1))));
 }
@@ -417,6 +500,7 @@ fn a_report_id_is_used_once() {
             indicator: BUDGET,
             report: report(1, dec!(601), ResultStatus::Final),
             supersedes: None,
+            reason: None,
         })
         .then_expect_error(DomainError::ReportAlreadyExists(ReportId(Uuid::from_u128(
             1,
@@ -432,6 +516,7 @@ fn a_value_must_fit_the_measure() {
             indicator: BUDGET,
             report: r,
             supersedes: None,
+            reason: None,
         })
         .then_expect_error_matching(|e| matches!(e, DomainError::InvalidResult(_)));
 }
@@ -506,6 +591,7 @@ fn a_retired_indicator_takes_no_more_figures() {
             indicator: BUDGET,
             report: report(1, dec!(1), ResultStatus::Final),
             supersedes: None,
+            reason: None,
         })
         .then_expect_error(DomainError::IndicatorRetired(BUDGET));
     with(vec![retired])

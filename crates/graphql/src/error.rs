@@ -17,6 +17,9 @@ pub enum ApiError {
     Validation(String),
     /// `NOT_FOUND`: no such indicator, org unit or document.
     NotFound(String),
+    /// `PERIOD_LOCKED`: the write would change a reporting period that is
+    /// approved or locked.
+    PeriodLocked(String),
     /// `CONFLICT`: someone changed it first; `currentVersion` says where it is.
     Conflict {
         /// What happened.
@@ -39,7 +42,9 @@ impl ApiError {
     /// The message shown to the client.
     pub fn message(&self) -> String {
         match self {
-            ApiError::Validation(m) | ApiError::Forbidden(m) => m.clone(),
+            ApiError::Validation(m) | ApiError::Forbidden(m) | ApiError::PeriodLocked(m) => {
+                m.clone()
+            }
             ApiError::NotFound(what) => what.clone(),
             ApiError::Conflict { message, .. } => message.clone(),
             ApiError::Unauthenticated => {
@@ -57,6 +62,7 @@ impl ApiError {
         match self {
             ApiError::Validation(_) => "VALIDATION",
             ApiError::NotFound(_) => "NOT_FOUND",
+            ApiError::PeriodLocked(_) => "PERIOD_LOCKED",
             ApiError::Conflict { .. } => "CONFLICT",
             ApiError::Unauthenticated => "UNAUTHENTICATED",
             ApiError::Forbidden(_) => "FORBIDDEN",
@@ -100,6 +106,9 @@ impl From<ServiceError> for ApiError {
     fn from(error: ServiceError) -> Self {
         match error {
             ServiceError::Domain(e) if e.is_not_found() => ApiError::NotFound(e.to_string()),
+            ServiceError::Domain(e) if e.is_period_locked() => {
+                ApiError::PeriodLocked(e.to_string())
+            }
             ServiceError::Domain(e) => ApiError::Validation(e.to_string()),
             ServiceError::Forbidden(e) => ApiError::Forbidden(e.to_string()),
             ServiceError::Conflict {

@@ -11,6 +11,7 @@ pub mod error;
 pub mod import;
 pub mod limits;
 pub mod mutation;
+pub mod periods;
 pub mod query;
 pub mod scalars;
 pub mod subscription;

@@ -4,6 +4,7 @@
 
 use crate::auth::writer;
 use crate::error::{ApiError, ApiResult};
+use crate::periods::*;
 use crate::query::{parse_indicator_id, parse_org_unit, parse_period};
 use crate::scalars::{Date, Decimal};
 use crate::types::*;
@@ -57,6 +58,10 @@ fn reason(raw: &str) -> ApiResult<Option<domain::Reason>> {
     }
 }
 
+fn optional_reason(raw: Option<&str>) -> ApiResult<Option<domain::Reason>> {
+    raw.map_or(Ok(None), reason)
+}
+
 /// Options of every write.
 #[derive(InputObject, Default, Clone)]
 pub struct WriteGuard {
@@ -67,7 +72,7 @@ pub struct WriteGuard {
 }
 
 impl WriteGuard {
-    fn options(&self) -> WriteOptions {
+    pub(crate) fn options(&self) -> WriteOptions {
         WriteOptions {
             expected_version: self.expected_version,
             idempotency_key: self.idempotency_key.clone(),
@@ -313,8 +318,12 @@ pub struct ReportActualInput {
     pub source: Option<ID>,
     /// A note.
     pub note: Option<String>,
-    /// The estimate this figure replaces.
+    /// The figure this one replaces: an estimate, or a final figure (then
+    /// with a reason).
     pub supersedes: Option<ID>,
+    /// Why: required to supersede a final figure, and for a final figure
+    /// without a source document.
+    pub reason: Option<String>,
     /// Concurrency and idempotency.
     #[graphql(flatten)]
     pub guard: WriteGuard,
@@ -449,6 +458,37 @@ async fn indicator_write(
         .ok_or_else(|| ApiError::NotFound(format!("indicator {id} not found")))?;
     Ok(IndicatorPayload {
         indicator: Indicator(view),
+        position: written.position,
+        replayed: written.replayed,
+    })
+}
+
+async fn period_write(
+    ctx: &Context<'_>,
+    command: Command,
+    guard: &WriteGuard,
+) -> async_graphql::Result<PeriodPayload> {
+    let principal = writer(ctx)?;
+    let app = ctx.data_unchecked::<App>();
+    let (unit, period) = match &command {
+        Command::SubmitPeriod { unit, period, .. }
+        | Command::ApprovePeriod { unit, period, .. }
+        | Command::LockPeriod { unit, period, .. }
+        | Command::UnlockPeriod { unit, period, .. } => (unit.clone(), *period),
+        _ => return Err(ApiError::internal(&"not a period command").into()),
+    };
+    let written = app
+        .service
+        .execute(
+            &Caller::Principal(principal.principal.clone()),
+            command,
+            guard.options(),
+        )
+        .await
+        .map_err(ApiError::from)?;
+    let view = app.read.period(&unit, period).map_err(ApiError::from)?;
+    Ok(PeriodPayload {
+        period: ReportingPeriodState(view),
         position: written.position,
         replayed: written.replayed,
     })
@@ -656,6 +696,7 @@ impl MutationRoot {
                 .map(|s| uuid("supersedes", s))
                 .transpose()?
                 .map(domain::ReportId),
+            reason: optional_reason(input.reason.as_deref())?,
         };
         indicator_write(ctx, command, &input.guard).await
     }
@@ -699,6 +740,76 @@ impl MutationRoot {
                 .transpose()?,
         };
         indicator_write(ctx, command, &input.guard).await
+    }
+
+    /// Submit a reporting period of an org unit for approval (planner).
+    async fn submit_period(
+        &self,
+        ctx: &Context<'_>,
+        input: SubmitPeriodInput,
+    ) -> async_graphql::Result<PeriodPayload> {
+        let unit = parse_org_unit(&input.org_unit)?;
+        let period = parse_reporting_period(&input.period)?;
+        let command = Command::SubmitPeriod {
+            unit,
+            period,
+            note: optional_text("note", input.note.as_deref())?,
+        };
+        period_write(ctx, command, &input.guard).await
+    }
+
+    /// Approve a submitted period (approver): records the digest of its
+    /// figures as they stand, and freezes them.
+    async fn approve_period(
+        &self,
+        ctx: &Context<'_>,
+        input: ApprovePeriodInput,
+    ) -> async_graphql::Result<PeriodPayload> {
+        let command = Command::ApprovePeriod {
+            unit: parse_org_unit(&input.org_unit)?,
+            period: parse_reporting_period(&input.period)?,
+            approval: domain::ApprovalId(match &input.approval_id {
+                Some(id) => uuid("approvalId", id)?,
+                None => new_id(ctx, &input.guard, "approvalId"),
+            }),
+            document: document_id("document", &input.document)?,
+            expected_digest: input.expected_digest.clone(),
+        };
+        period_write(ctx, command, &input.guard).await
+    }
+
+    /// Lock an approved period (approver).
+    async fn lock_period(
+        &self,
+        ctx: &Context<'_>,
+        input: LockPeriodInput,
+    ) -> async_graphql::Result<PeriodPayload> {
+        let command = Command::LockPeriod {
+            unit: parse_org_unit(&input.org_unit)?,
+            period: parse_reporting_period(&input.period)?,
+            document: input
+                .document
+                .as_ref()
+                .map(|d| document_id("document", d))
+                .transpose()?,
+        };
+        period_write(ctx, command, &input.guard).await
+    }
+
+    /// Open an approved or locked period again, with a reason and a
+    /// document (approver).
+    async fn unlock_period(
+        &self,
+        ctx: &Context<'_>,
+        input: UnlockPeriodInput,
+    ) -> async_graphql::Result<PeriodPayload> {
+        let command = Command::UnlockPeriod {
+            unit: parse_org_unit(&input.org_unit)?,
+            period: parse_reporting_period(&input.period)?,
+            reason: reason(&input.reason)?,
+            document: Some(document_id("document", &input.document)?),
+        };
+        period_write(ctx, command, &input.guard).await
     }
 
     /// Create a principal, optionally with a first grant (admin).

@@ -5,6 +5,7 @@ use crate::connection::{
     decode_cursor, encode_cursor, page_size, AuditConnection, IndicatorConnection, TotalCount,
 };
 use crate::error::{ApiError, ApiResult};
+use crate::periods::*;
 use crate::scalars::Date;
 use crate::types::*;
 use crate::App;
@@ -77,6 +78,31 @@ fn org_unit_and_period(
     Ok((code, period))
 }
 
+/// The log position a read answers as of: an instant (`asOf`) or an
+/// approval (`approval`, the position it was given at); `None` for now.
+fn as_of_position(
+    ctx: &Context<'_>,
+    as_of: Option<DateTime<Utc>>,
+    approval: Option<&ID>,
+) -> ApiResult<Option<u64>> {
+    let app = ctx.data_unchecked::<App>();
+    match (as_of, approval) {
+        (Some(_), Some(_)) => Err(ApiError::Validation(
+            "give `asOf` or `approval`, not both".into(),
+        )),
+        (Some(instant), None) => Ok(Some(app.log.position_at(instant)?)),
+        (None, Some(id)) => {
+            let id = parse_approval_id(id)?;
+            let view = app
+                .read
+                .approval(id)?
+                .ok_or_else(|| ApiError::NotFound(format!("approval {id} not found")))?;
+            Ok(Some(view.approved.position))
+        }
+        (None, None) => Ok(None),
+    }
+}
+
 /// Read access to current state, history, the audit trail and the ledger.
 pub struct QueryRoot;
 
@@ -120,10 +146,11 @@ impl QueryRoot {
         first: Option<i32>,
         after: Option<String>,
         as_of: Option<DateTime<Utc>>,
+        approval: Option<ID>,
     ) -> async_graphql::Result<IndicatorConnection> {
         require(
             ctx,
-            if as_of.is_some() {
+            if as_of.is_some() || approval.is_some() {
                 Permission::ReadAudit
             } else {
                 Permission::ReadCurrent
@@ -140,10 +167,7 @@ impl QueryRoot {
             status: f.status.map(Into::into),
             name: f.name,
         };
-        let position = match as_of {
-            Some(instant) => Some(app.log.position_at(instant).map_err(ApiError::from)?),
-            None => None,
-        };
+        let position = as_of_position(ctx, as_of, approval.as_ref())?;
         // Filters the org-unit index answers alone page by key; others by offset.
         let after_key = match &after {
             Some(cursor) if cursor.starts_with('k') => {
@@ -252,16 +276,26 @@ impl QueryRoot {
         Ok(connection)
     }
 
-    /// Counts by status of an org unit's indicators of a period.
+    /// Counts by status of an org unit's indicators of a period; with
+    /// `asOf` or `approval`, as they were recorded then.
     async fn summary(
         &self,
         ctx: &Context<'_>,
         org_unit: ID,
         period: String,
+        as_of: Option<DateTime<Utc>>,
+        approval: Option<ID>,
     ) -> async_graphql::Result<Summary> {
         let (code, period) = org_unit_and_period(ctx, &org_unit, &period)?;
         let app = ctx.data_unchecked::<App>();
-        let s = app.read.summary(&code, period).map_err(ApiError::from)?;
+        let s = match as_of_position(ctx, as_of, approval.as_ref())? {
+            Some(position) => {
+                require(ctx, Permission::ReadAudit)?;
+                app.read.summary_at(&code, period, position)
+            }
+            None => app.read.summary(&code, period),
+        }
+        .map_err(ApiError::from)?;
         Ok(Summary {
             org_unit: code.to_string(),
             period: period.to_string(),
@@ -277,32 +311,48 @@ impl QueryRoot {
     /// An org unit's indicators of a period as CSV in the documents' layout
     /// (indicator, target, result, % achieved, vượt / đạt / chưa đạt,
     /// change on last year), figures exact.
+    /// With `asOf` or `approval`, the report as recorded then (the
+    /// approved report, printed again).
     async fn indicator_report_csv(
         &self,
         ctx: &Context<'_>,
         org_unit: ID,
         period: String,
+        as_of: Option<DateTime<Utc>>,
+        approval: Option<ID>,
     ) -> async_graphql::Result<String> {
         let (code, period) = org_unit_and_period(ctx, &org_unit, &period)?;
+        let at = as_of_position(ctx, as_of, approval.as_ref())?;
+        if at.is_some() {
+            require(ctx, Permission::ReadAudit)?;
+        }
         let app = ctx.data_unchecked::<App>();
         Ok(
-            chitieu_projector::report::csv_report(&app.read, &code, period, (app.today)())
+            chitieu_projector::report::csv_report(&app.read, &code, period, (app.today)(), at)
                 .map_err(ApiError::from)?,
         )
     }
 
     /// The same report as an XLSX workbook, base64-encoded.
+    /// With `asOf` or `approval`, as recorded then.
     async fn indicator_report_xlsx(
         &self,
         ctx: &Context<'_>,
         org_unit: ID,
         period: String,
+        as_of: Option<DateTime<Utc>>,
+        approval: Option<ID>,
     ) -> async_graphql::Result<String> {
         use base64::Engine;
         let (code, period) = org_unit_and_period(ctx, &org_unit, &period)?;
+        let at = as_of_position(ctx, as_of, approval.as_ref())?;
+        if at.is_some() {
+            require(ctx, Permission::ReadAudit)?;
+        }
         let app = ctx.data_unchecked::<App>();
-        let bytes = chitieu_projector::report::xlsx_report(&app.read, &code, period, (app.today)())
-            .map_err(|e| ApiError::internal(&e))?;
+        let bytes =
+            chitieu_projector::report::xlsx_report(&app.read, &code, period, (app.today)(), at)
+                .map_err(|e| ApiError::internal(&e))?;
         Ok(base64::engine::general_purpose::STANDARD.encode(bytes))
     }
 
@@ -412,6 +462,77 @@ impl QueryRoot {
             broken_at: report.first_break.as_ref().map(|b| b.0),
             reason: report.first_break.map(|b| b.1),
         })
+    }
+
+    /// A reporting period of an org unit (`2022`, `2022-H1`, `2022-Q3`,
+    /// `2020-2025`): its status, steps and approvals.
+    async fn period(
+        &self,
+        ctx: &Context<'_>,
+        org_unit: ID,
+        period: String,
+    ) -> async_graphql::Result<ReportingPeriodState> {
+        require(ctx, Permission::ReadCurrent)?;
+        let app = ctx.data_unchecked::<App>();
+        let code = parse_org_unit(&org_unit)?;
+        let period = parse_reporting_period(&period)?;
+        if app.read.org_unit(&code)?.is_none() {
+            return Err(ApiError::NotFound(format!("org unit {code} not found")).into());
+        }
+        Ok(ReportingPeriodState(app.read.period(&code, period)?))
+    }
+
+    /// Every reporting period of an org unit that left the open state.
+    async fn periods(
+        &self,
+        ctx: &Context<'_>,
+        org_unit: ID,
+    ) -> async_graphql::Result<Vec<ReportingPeriodState>> {
+        require(ctx, Permission::ReadCurrent)?;
+        let app = ctx.data_unchecked::<App>();
+        let code = parse_org_unit(&org_unit)?;
+        Ok(app
+            .read
+            .periods(&code)?
+            .into_values()
+            .map(ReportingPeriodState)
+            .collect())
+    }
+
+    /// The digest the figures of a period have now, with its canonical
+    /// serialisation: what an approval would bind (pass it to
+    /// `approvePeriod` as `expectedDigest`).
+    async fn period_digest(
+        &self,
+        ctx: &Context<'_>,
+        org_unit: ID,
+        period: String,
+    ) -> async_graphql::Result<PeriodDigest> {
+        require(ctx, Permission::ReadAudit)?;
+        let code = parse_org_unit(&org_unit)?;
+        let period = parse_reporting_period(&period)?;
+        Ok(current_digest(ctx, &code, period)?)
+    }
+
+    /// An approval by its id.
+    async fn approval(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Approval>> {
+        require(ctx, Permission::ReadAudit)?;
+        let app = ctx.data_unchecked::<App>();
+        Ok(app.read.approval(parse_approval_id(&id)?)?.map(Approval))
+    }
+
+    /// Recomputes an approval's digest from the log: whether the figures
+    /// are still those approved, and if not which indicators changed,
+    /// with the events that changed them.
+    async fn verify_approval(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> async_graphql::Result<ApprovalCheck> {
+        require(ctx, Permission::ReadAudit)?;
+        let id = parse_approval_id(&id)?;
+        Ok(verify(ctx, id)?
+            .ok_or_else(|| ApiError::NotFound(format!("approval {id} not found")))?)
     }
 
     /// The date the server judges "not due" against (its clock), for clients.

@@ -56,7 +56,7 @@ mirror_enum!(
 );
 mirror_enum!(
     /// What a grant lets its holder do.
-    Role <=> domain::Role { Admin, Planner, Reporter, Auditor, Viewer }
+    Role <=> domain::Role { Admin, Planner, Reporter, Auditor, Approver, Viewer }
 );
 mirror_enum!(
     /// How a reduction is measured.
@@ -444,15 +444,15 @@ impl Indicator {
     /// The latest final figure.
     async fn latest_final(&self) -> Option<Actual> {
         self.0
-            .latest_final
-            .clone()
+            .latest_final()
+            .cloned()
             .map(|r| Actual(r, self.0.definition.measure))
     }
     /// The latest standing estimate.
     async fn latest_estimate(&self) -> Option<Actual> {
         self.0
-            .latest_estimate
-            .clone()
+            .latest_estimate()
+            .cloned()
             .map(|r| Actual(r, self.0.definition.measure))
     }
     /// Valid time: the figure that counted for dates up to `date`.

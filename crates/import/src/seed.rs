@@ -1203,6 +1203,7 @@ pub fn plan_actuals(
                     note: Some(note),
                 },
                 supersedes: None,
+                reason: None,
             },
         });
     }

@@ -181,7 +181,10 @@ fn history(state: &DomainState, n: u64, events: usize) -> Vec<Event> {
         let report = |status| ActualReport {
             report_id,
             value: value.clone(),
-            refers_to: chrono::NaiveDate::from_ymd_opt(2022, 1 + (k % 12) as u32, 28)
+            // One figure per day: a second final for a day must name the
+            // one it replaces.
+            refers_to: chrono::NaiveDate::from_ymd_opt(2022, 1, 1)
+                .and_then(|d| d.checked_add_days(chrono::Days::new(k)))
                 .unwrap_or_default(),
             status,
             source: Some(doc(1)),
@@ -214,11 +217,13 @@ fn history(state: &DomainState, n: u64, events: usize) -> Vec<Event> {
                 indicator: id,
                 report: report(ResultStatus::Estimate),
                 supersedes: None,
+                reason: None,
             },
             _ => Command::ReportActual {
                 indicator: id,
                 report: report(ResultStatus::Final),
                 supersedes: None,
+                reason: None,
             },
         };
         if matches!(

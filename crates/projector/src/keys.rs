@@ -16,6 +16,7 @@
 //! | `g`    | org unit code                         | `OrgUnitView` (JSON)     |
 //! | `d`    | document id                           | `Document` (JSON)        |
 //! | `r`    | previous indicator id, next indicator id | empty                 |
+//! | `v`    | approval id                           | org unit code (UTF-8)    |
 
 use chitieu_domain::IndicatorId;
 
@@ -139,6 +140,10 @@ pub(crate) fn next_period(previous: IndicatorId, next: IndicatorId) -> Vec<u8> {
 
 pub(crate) fn next_period_prefix(previous: IndicatorId) -> Vec<u8> {
     join(b'r', &[previous.0.as_bytes(), b""])
+}
+
+pub(crate) fn approval(id: uuid::Uuid) -> Vec<u8> {
+    join(b'v', &[id.as_bytes()])
 }
 
 /// The indicator id at the end of an index key.

@@ -13,6 +13,7 @@
 mod audit;
 mod keys;
 pub mod model;
+pub mod periods;
 mod projector;
 mod query;
 pub mod report;
@@ -20,6 +21,7 @@ pub mod targets_table;
 pub mod view;
 
 pub use model::{AuditEntry, HistoryEntry, OrgUnitView, Standing, Summary};
+pub use periods::{ApprovalView, PeriodStep, PeriodView};
 pub use projector::{
     category_name, status_name, ProjectionError, Projector, PROJECTION_TREE, READ_MODEL_VERSION,
 };

@@ -24,7 +24,7 @@ use tokio::sync::watch;
 /// Version of the read models' shape. Bump it whenever a view, a key or an
 /// index changes: on start, a projector that finds another version drops
 /// every read model and rebuilds from the log. No migrations.
-pub const READ_MODEL_VERSION: u32 = 3;
+pub const READ_MODEL_VERSION: u32 = 4;
 
 /// Name of the tree that holds every read model (in the projector's own
 /// sled database, never the log's).
@@ -241,6 +241,14 @@ impl<'a> Chunk<'a> {
                 });
                 slot.current = Some(view);
             }
+            Event::PeriodSubmitted(e) => org_unit = Some(e.unit.clone()),
+            Event::PeriodApproved(e) => {
+                org_unit = Some(e.unit.clone());
+                self.batch
+                    .insert(keys::approval(e.approval.0), e.unit.as_str().as_bytes());
+            }
+            Event::PeriodLocked(e) => org_unit = Some(e.unit.clone()),
+            Event::PeriodUnlocked(e) => org_unit = Some(e.unit.clone()),
             other => {
                 if let Some(id) = other.indicator() {
                     if let Some(view) = self.view(id)? {

@@ -671,6 +671,21 @@ impl ReadModel {
         }
     }
 
+    /// The summary of an org unit's indicators of a period as recorded up
+    /// to `position`, counted from the indicators folded then.
+    pub fn summary_at(
+        &self,
+        org_unit: &OrgUnitCode,
+        period: Period,
+        position: u64,
+    ) -> Result<Summary, ProjectionError> {
+        let mut summary = Summary::default();
+        for view in self.list_at(org_unit, period, position)? {
+            *summary.slot(view.standing()) += 1;
+        }
+        Ok(summary)
+    }
+
     /// Every org unit, by code.
     pub fn org_units(&self) -> Result<Vec<OrgUnitView>, ProjectionError> {
         self.tree()

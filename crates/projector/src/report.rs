@@ -95,14 +95,21 @@ pub fn report_rows(
     org_unit: &OrgUnitCode,
     period: Period,
     today: NaiveDate,
+    at: Option<u64>,
 ) -> Result<Vec<ReportRow>, ProjectionError> {
-    let filter = IndicatorFilter {
-        org_unit: Some(org_unit.clone()),
-        period: Some(period),
-        ..IndicatorFilter::default()
+    let views = match at {
+        Some(position) => read.list_at(org_unit, period, position)?,
+        None => {
+            let filter = IndicatorFilter {
+                org_unit: Some(org_unit.clone()),
+                period: Some(period),
+                ..IndicatorFilter::default()
+            };
+            read.list(&filter)?
+        }
     };
     let mut rows = Vec::new();
-    for view in read.list(&filter)? {
+    for view in views {
         let d = &view.definition;
         let report = view.current_report();
         let figure = report
@@ -139,16 +146,18 @@ pub fn report_rows(
     Ok(rows)
 }
 
-/// The CSV report of an org unit's indicators of a period, judged on `today`.
+/// The CSV report of an org unit's indicators of a period, judged on
+/// `today`, as recorded up to log position `at` (now when `None`).
 pub fn csv_report(
     read: &ReadModel,
     org_unit: &OrgUnitCode,
     period: Period,
     today: NaiveDate,
+    at: Option<u64>,
 ) -> Result<String, ProjectionError> {
     let mut out = String::from(CSV_HEADER);
     out.push('\n');
-    for row in report_rows(read, org_unit, period, today)? {
+    for row in report_rows(read, org_unit, period, today, at)? {
         let number =
             |d: Option<rust_decimal::Decimal>| d.map(|d| d.to_string()).unwrap_or_default();
         let result = row.figure.map(|f| f.to_string()).unwrap_or(row.result_text);
@@ -226,8 +235,9 @@ pub fn xlsx_report(
     org_unit: &OrgUnitCode,
     period: Period,
     today: NaiveDate,
+    at: Option<u64>,
 ) -> Result<Vec<u8>, ReportError> {
-    let rows = report_rows(read, org_unit, period, today)?;
+    let rows = report_rows(read, org_unit, period, today, at)?;
     let mut workbook = rust_xlsxwriter::Workbook::new();
     let sheet = workbook.add_worksheet();
     sheet.set_name(format!(

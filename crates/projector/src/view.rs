@@ -4,7 +4,9 @@
 //! three can never disagree.
 
 use chitieu_domain::achievement::{achievement, Achievement, AchievementStatus};
-use chitieu_domain::actual::{ActualReport, ReportId, ResultStatus};
+use chitieu_domain::actual::{
+    figure_that_counts, latest_with_status, ActualReport, ReportId, ResultStatus,
+};
 use chitieu_domain::{
     DocumentId, Event, IndicatorDefinition, Measure, Reason, Target, TargetTrack,
 };
@@ -61,7 +63,7 @@ pub struct ReportView {
     pub supersedes: Option<ReportId>,
     /// The report it corrected.
     pub corrects: Option<ReportId>,
-    /// Why it corrected.
+    /// Why it corrected (or superseded a final figure).
     pub correction_reason: Option<Reason>,
     /// The later report that replaced it.
     pub replaced_by: Option<ReportId>,
@@ -70,11 +72,16 @@ pub struct ReportView {
 }
 
 impl ReportView {
+    /// The report and its log position, for the figure-that-counts rule.
+    pub fn key(&self) -> (&ActualReport, u64) {
+        (&self.report, self.reported.position)
+    }
+
     /// The report an event brings and the report it replaces, if it is a
     /// report or a correction.
     pub fn from_event(event: &Event, stamp: &Stamp) -> Option<(ReportView, Option<ReportId>)> {
         let (report, supersedes, corrects, correction_reason) = match event {
-            Event::ActualReported(e) => (&e.report, e.supersedes, None, None),
+            Event::ActualReported(e) => (&e.report, e.supersedes, None, e.reason.clone()),
             Event::ActualCorrected(e) => {
                 (&e.report, None, Some(e.corrects), Some(e.reason.clone()))
             }
@@ -116,12 +123,10 @@ pub struct IndicatorView {
     pub updated: Stamp,
     /// Targets per track.
     pub targets: BTreeMap<TargetTrack, TrackView>,
-    /// The latest live final figure (by the date it refers to, then by
-    /// position): the figure that counts.
-    pub latest_final: Option<ReportView>,
-    /// The latest live estimate (ước). Superseding it by a final figure
-    /// empties this slot.
-    pub latest_estimate: Option<ReportView>,
+    /// Every live report (not superseded, not corrected), in log order:
+    /// the figure that counts is chosen among them by the domain's one
+    /// rule ([`chitieu_domain::actual::figure_that_counts`]).
+    pub live: Vec<ReportView>,
     /// Reports and corrections received, all told.
     pub report_count: u32,
     /// Retirement, if retired.
@@ -149,8 +154,7 @@ impl IndicatorView {
             defined: stamp.clone(),
             updated: stamp,
             targets: BTreeMap::new(),
-            latest_final: None,
-            latest_estimate: None,
+            live: Vec::new(),
             report_count: 0,
             retired: None,
             previous_figure: None,
@@ -211,7 +215,11 @@ impl IndicatorView {
             | Event::GrantRevoked(_)
             | Event::TokenIssued(_)
             | Event::TokenRevoked(_)
-            | Event::PrincipalDisabled(_) => return,
+            | Event::PrincipalDisabled(_)
+            | Event::PeriodSubmitted(_)
+            | Event::PeriodApproved(_)
+            | Event::PeriodLocked(_)
+            | Event::PeriodUnlocked(_) => return,
         }
         self.version += 1;
         self.updated = stamp;
@@ -220,29 +228,23 @@ impl IndicatorView {
     /// Takes in a new report that may replace an earlier one.
     fn receive(&mut self, report: ReportView, replaces: Option<ReportId>) {
         self.report_count += 1;
-        for slot in [&mut self.latest_final, &mut self.latest_estimate] {
-            if slot
-                .as_ref()
-                .is_some_and(|r| Some(r.report.report_id) == replaces)
-            {
-                *slot = None;
-            }
-        }
-        let slot = match report.report.status {
-            ResultStatus::Final => &mut self.latest_final,
-            ResultStatus::Estimate => &mut self.latest_estimate,
-        };
-        if slot
-            .as_ref()
-            .is_none_or(|current| report.report.refers_to >= current.report.refers_to)
-        {
-            *slot = Some(report);
-        }
+        self.live.retain(|r| Some(r.report.report_id) != replaces);
+        self.live.push(report);
     }
 
     /// The figure that counts: the latest final one, else the latest estimate.
     pub fn current_report(&self) -> Option<&ReportView> {
-        self.latest_final.as_ref().or(self.latest_estimate.as_ref())
+        figure_that_counts(&self.live, ReportView::key, None)
+    }
+
+    /// The latest live final figure.
+    pub fn latest_final(&self) -> Option<&ReportView> {
+        latest_with_status(&self.live, ReportView::key, ResultStatus::Final, None)
+    }
+
+    /// The latest live estimate (ước).
+    pub fn latest_estimate(&self) -> Option<&ReportView> {
+        latest_with_status(&self.live, ReportView::key, ResultStatus::Estimate, None)
     }
 
     /// The current figure in the indicator's unit, if numeric.
@@ -366,14 +368,9 @@ pub fn report_valid_at(
         }
         reports.insert(view.report.report_id, view);
     }
-    let latest = |status: ResultStatus| {
-        reports
-            .values()
-            .filter(|r| {
-                r.replaced_by.is_none() && r.report.status == status && r.report.refers_to <= date
-            })
-            .max_by_key(|r| (r.report.refers_to, r.reported.position))
-            .cloned()
-    };
-    latest(ResultStatus::Final).or_else(|| latest(ResultStatus::Estimate))
+    let live: Vec<&ReportView> = reports
+        .values()
+        .filter(|r| r.replaced_by.is_none())
+        .collect();
+    figure_that_counts(&live, |r| r.key(), Some(date)).map(|r| (*r).clone())
 }

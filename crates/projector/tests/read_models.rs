@@ -59,7 +59,7 @@ fn an_indicator_shows_every_track_and_the_final_figure_that_replaced_the_estimat
     );
     assert_eq!(latest.supersedes, Some(ReportId(id(40))));
     assert!(
-        budget.latest_estimate.is_none(),
+        budget.latest_estimate().is_none(),
         "the final figure superseded the estimate"
     );
     assert_eq!(budget.report_count, 2);
@@ -489,6 +489,7 @@ fn the_csv_report_has_the_documents_layout_and_exact_figures() {
         &code("LA.CAN-DUOC"),
         Period::Year(2025),
         day(2026, 3, 1),
+        None,
     )
     .unwrap();
     let lines: Vec<&str> = csv.lines().collect();
@@ -513,6 +514,7 @@ fn the_xlsx_report_is_a_workbook_with_the_same_rows() {
         &code("LA.CAN-DUOC"),
         Period::Year(2025),
         day(2026, 3, 1),
+        None,
     )
     .unwrap();
     assert_eq!(rows.len(), 2);
@@ -523,6 +525,7 @@ fn the_xlsx_report_is_a_workbook_with_the_same_rows() {
         &code("LA.CAN-DUOC"),
         Period::Year(2025),
         day(2026, 3, 1),
+        None,
     )
     .unwrap();
     assert_eq!(&bytes[..2], b"PK", "an XLSX file is a zip archive");

@@ -13,7 +13,10 @@
 //! - 002's total investment target set at 1.900 and revised mid-year to
 //!   the 2.000 tỷ đồng the report cites, with its reason and document;
 //! - estimates replaced by final figures (002's cooperative revenue, 004's
-//!   budget revenue of 2025).
+//!   budget revenue of 2025);
+//! - Tiểu Cần's year 2022 submitted, approved by its Standing Committee
+//!   and locked, unlocked (with a reason and a decision) to take in the
+//!   final cooperative revenue, then approved again and locked.
 //!
 //! Figures are the documents' own; what the documents do not tell (the
 //! first investment target, the mid-year resolution, the final figures
@@ -266,7 +269,37 @@ pub async fn load(service: &CommandService, people: &[Actor]) -> anyhow::Result<
     let nq101 = extra("101-NQ/TU");
     let nq2022 = extra("tieu-can-nq-2022");
     let nq2022_mid = extra("tieu-can-nq-2022-mid-year");
+    let approval_2022 = extra("tieu-can-tb-2022-approval");
+    let unlock_2022 = extra("tieu-can-qd-2022-unlock");
+    let reapproval_2022 = extra("tieu-can-tb-2022-reapproval");
     for (id, number, unit, body, issued, title, kind) in [
+        (
+            approval_2022,
+            None,
+            TC,
+            "Ban Thường vụ Huyện ủy Tiểu Cần",
+            Some(day(2023, 1, 10)),
+            "Thông báo kết luận về kết quả thực hiện nhiệm vụ năm 2022 (minh họa)",
+            DocumentKind::Other,
+        ),
+        (
+            unlock_2022,
+            None,
+            TC,
+            "Ban Thường vụ Huyện ủy Tiểu Cần",
+            Some(day(2023, 3, 20)),
+            "Quyết định mở lại số liệu năm 2022 để cập nhật số quyết toán (minh họa)",
+            DocumentKind::Decision,
+        ),
+        (
+            reapproval_2022,
+            None,
+            TC,
+            "Ban Thường vụ Huyện ủy Tiểu Cần",
+            Some(day(2023, 3, 31)),
+            "Thông báo kết luận phê duyệt lại số liệu năm 2022 (minh họa)",
+            DocumentKind::Other,
+        ),
         (
             nq101,
             Some("101-NQ/TU"),
@@ -423,6 +456,7 @@ pub async fn load(service: &CommandService, people: &[Actor]) -> anyhow::Result<
                     note: Some(t(note)),
                 },
                 supersedes,
+                reason: supersedes.map(|_| t("Số liệu quyết toán thay số ước (minh họa)")),
             },
         )
         .await?;
@@ -452,6 +486,56 @@ pub async fn load(service: &CommandService, people: &[Actor]) -> anyhow::Result<
     )
     .await?;
 
+    // Tiểu Cần's year 2022 (002): submitted, approved by the Standing
+    // Committee, locked; unlocked to take in the final cooperative revenue
+    // (minh họa), then approved again and locked.
+    let tc2022 = ReportingPeriod::Year(2022);
+    let close = |approval: u128, document: DocumentId| {
+        [
+            (
+                "vp-huyen-uy",
+                Command::SubmitPeriod {
+                    unit: code(TC),
+                    period: tc2022,
+                    note: Some(t("Trình phê duyệt số liệu năm 2022 (minh họa)")),
+                },
+            ),
+            (
+                "btv.tieu-can",
+                Command::ApprovePeriod {
+                    unit: code(TC),
+                    period: tc2022,
+                    approval: ApprovalId(uuid::Uuid::from_u128(approval)),
+                    document,
+                    expected_digest: None,
+                },
+            ),
+            (
+                "btv.tieu-can",
+                Command::LockPeriod {
+                    unit: code(TC),
+                    period: tc2022,
+                    document: Some(document),
+                },
+            ),
+        ]
+    };
+    for (who, command) in close(0x2022_0001, approval_2022) {
+        l.run(who, command).await?;
+    }
+    l.run(
+        "btv.tieu-can",
+        Command::UnlockPeriod {
+            unit: code(TC),
+            period: tc2022,
+            reason: Some(t(
+                "Cập nhật số liệu quyết toán doanh thu hợp tác xã (minh họa)",
+            )),
+            document: Some(unlock_2022),
+        },
+    )
+    .await?;
+
     // 002's cooperative revenue: the report's estimate, replaced by the
     // final figure (minh họa).
     let revenue = l.find(TC, y2022, "Doanh thu hợp tác xã")?;
@@ -473,8 +557,12 @@ pub async fn load(service: &CommandService, people: &[Actor]) -> anyhow::Result<
                 note: Some(t("Số liệu chính thức sau quyết toán (minh họa)")),
             },
             supersedes: Some(estimate),
+            reason: Some(t("Số liệu quyết toán thay số ước (minh họa)")),
         },
     )
     .await?;
+    for (who, command) in close(0x2022_0002, reapproval_2022) {
+        l.run(who, command).await?;
+    }
     Ok(())
 }

@@ -201,8 +201,8 @@ pub async fn export(
     let period = chitieu_domain::Period::parse(period)?;
     let read = ReadModel::new(projector.clone());
     let today = chitieu_graphql::today_in_vietnam();
-    let csv = chitieu_projector::report::csv_report(&read, &org_unit, period, today)?;
-    let workbook = chitieu_projector::report::xlsx_report(&read, &org_unit, period, today)?;
+    let csv = chitieu_projector::report::csv_report(&read, &org_unit, period, today, None)?;
+    let workbook = chitieu_projector::report::xlsx_report(&read, &org_unit, period, today, None)?;
     drop(read);
     node.close().await?;
     Ok((csv, workbook))

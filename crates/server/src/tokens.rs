@@ -18,8 +18,8 @@ pub struct DemoPerson {
     pub grant: (Role, Option<&'static str>),
 }
 
-/// The demo's people: one per role for everywhere, and a planner and a
-/// reporter of Cần Đước only.
+/// The demo's people: one per role for everywhere, a planner and a
+/// reporter of Cần Đước only, and the approver of Tiểu Cần.
 pub fn demo_people() -> Vec<DemoPerson> {
     let p = |id, name, role, scope| DemoPerson {
         id,
@@ -53,6 +53,12 @@ pub fn demo_people() -> Vec<DemoPerson> {
             "Chi cục Thống kê Cần Đước",
             Role::Reporter,
             Some("LA.CAN-DUOC"),
+        ),
+        p(
+            "btv.tieu-can",
+            "Ban Thường vụ Huyện ủy Tiểu Cần (phê duyệt)",
+            Role::Approver,
+            Some("TV.TIEU-CAN"),
         ),
     ]
 }

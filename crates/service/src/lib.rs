@@ -12,8 +12,8 @@
 //! (unless the caller named the version it expects).
 
 use chitieu_domain::{
-    decide, evolve, AccessError, Authenticated, Command, DomainError, DomainState, EventCodec,
-    PrincipalId, StreamId, TokenId,
+    decide, evolve, evolve_at, read_streams, AccessError, Authenticated, Command, DomainError,
+    DomainState, EventCodec, PrincipalId, StreamId, TokenId,
 };
 use chitieu_projector::Projector;
 use chitieu_store::{
@@ -161,6 +161,10 @@ fn command_name(command: &Command) -> &'static str {
         Command::RevokeToken { .. } => "revoke_token",
         Command::DisablePrincipal { .. } => "disable_principal",
         Command::RetireIndicator { .. } => "retire_indicator",
+        Command::SubmitPeriod { .. } => "submit_period",
+        Command::ApprovePeriod { .. } => "approve_period",
+        Command::LockPeriod { .. } => "lock_period",
+        Command::UnlockPeriod { .. } => "unlock_period",
     }
 }
 
@@ -204,7 +208,7 @@ impl CommandService {
                 position: recorded.position,
                 reason: e.to_string(),
             })?;
-            evolve(&mut synced.state, &event);
+            evolve_at(&mut synced.state, &event, recorded.position);
             synced.position = recorded.position;
         }
         Ok(f(&synced.state))
@@ -403,7 +407,7 @@ impl CommandService {
                         actor,
                         decide(state, &command)?,
                         current,
-                        Self::conditions(state, caller, &stream),
+                        Self::conditions(state, caller, &command, &stream),
                     )),
                 }
             })??;
@@ -478,27 +482,31 @@ impl CommandService {
 
     /// The streams a decision read besides the one it writes, at the
     /// versions it read them: the caller's principal (its grants allowed
-    /// the command; a revocation in between must refuse it). The log checks
-    /// them in the same atomic step as the append.
+    /// the command; a revocation in between must refuse it) and whatever
+    /// the domain says the decision read ([`read_streams`]: the unit's
+    /// periods for a write into figures, every indicator of the unit for
+    /// an approval). The log checks them in the same atomic step as the
+    /// append.
     fn conditions(
         state: &DomainState,
         caller: &Caller,
+        command: &Command,
         written: &StreamId,
     ) -> Vec<StreamCondition> {
-        match caller {
-            Caller::Principal(id) => {
-                let principal = StreamId::principal(id);
-                if principal == *written {
-                    return Vec::new();
-                }
-                let version = state.stream_version(&principal);
-                vec![StreamCondition {
-                    stream: principal,
-                    expected: ExpectedVersion::Exact(version),
-                }]
-            }
-            Caller::System(_) => Vec::new(),
+        let mut streams = read_streams(state, command);
+        if let Caller::Principal(id) = caller {
+            streams.push(StreamId::principal(id));
         }
+        streams.sort();
+        streams.dedup();
+        streams
+            .into_iter()
+            .filter(|s| s != written)
+            .map(|stream| StreamCondition {
+                expected: ExpectedVersion::Exact(state.stream_version(&stream)),
+                stream,
+            })
+            .collect()
     }
 
     async fn visible(&self, position: u64) -> Result<(), ServiceError> {

@@ -61,6 +61,7 @@ fn realistic_event(indicator: u64, n: u64) -> EncodedEvent {
             .ok(),
         },
         supersedes: None,
+        reason: None,
     });
     EventCodec::encode(&event)
 }

@@ -23,8 +23,10 @@ pub(crate) const MAX_EVENTS_PER_APPEND: usize = 1000;
 pub(crate) const MAX_PAYLOAD_BYTES: usize = 1 << 20;
 /// Longest stream id, actor field, event type or idempotency key.
 pub(crate) const MAX_NAME_BYTES: usize = 1024;
-/// Most streams one append may be conditional on.
-pub(crate) const MAX_CONDITIONS: usize = 64;
+/// Most streams one append may be conditional on: an approval reads (and
+/// conditions on) every indicator of its org unit, a few hundred for a
+/// province after the 2025 mergers.
+pub(crate) const MAX_CONDITIONS: usize = 10_000;
 
 /// What the sequencer needs to know of what is already stored.
 pub(crate) trait Lookup {

@@ -39,6 +39,13 @@ impl Outcome {
         assert_eq!(self.result, Ok(expected));
     }
     #[track_caller]
+    pub fn then_succeeds(self) -> Vec<Event> {
+        match self.result {
+            Ok(events) => events,
+            Err(e) => panic!("refused: {e}"),
+        }
+    }
+    #[track_caller]
     pub fn then_expect_error(self, expected: DomainError) {
         assert_eq!(self.result, Err(expected));
     }

@@ -143,11 +143,13 @@ fn indicator_history(state: &DomainState, n: u64) -> Vec<Event> {
             indicator: id,
             report: report(1, value - Decimal::ONE, ResultStatus::Estimate),
             supersedes: None,
+            reason: None,
         },
         Command::ReportActual {
             indicator: id,
             report: report(2, value + Decimal::ONE, ResultStatus::Final),
             supersedes: Some(ReportId(Uuid::from_u64_pair(0xAC7, n * 10 + 1))),
+            reason: Text::parse("Số liệu quyết toán").ok(),
         },
         Command::ReviseTarget {
             indicator: id,

@@ -165,6 +165,9 @@ pub fn report(
             note: None,
         },
         supersedes: supersedes.map(|s| ReportId(id(s))),
+        reason: (status == ResultStatus::Final)
+            .then(|| Text::parse("Số liệu của Chi cục Thống kê").ok())
+            .flatten(),
     }
 }
 
