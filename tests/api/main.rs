@@ -9,6 +9,7 @@ mod helpers;
 mod import;
 mod limits;
 mod log_copy;
+mod periods;
 mod reads;
 mod subscriptions;
 mod writes;

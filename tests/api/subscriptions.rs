@@ -133,3 +133,38 @@ async fn the_server_pings_an_idle_websocket_at_the_configured_interval() {
         started.elapsed()
     );
 }
+
+#[tokio::test]
+async fn a_subscriber_sees_a_period_submitted_and_approved() {
+    let app = spawn_app().await;
+    let mut ws = app.ws_init("auditor").await;
+    assert_eq!(next_json(&mut ws).await["type"], "connection_ack");
+    let subscribe = json!({
+        "id": "1",
+        "type": "subscribe",
+        "payload": { "query": "subscription { periodEvents(orgUnit: \"LA.CAN-DUOC\") { kind actor { id } period { period status approvals { digest } } } }" }
+    });
+    ws.send(Message::Text(subscribe.to_string().into()))
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // A step of another unit is not sent.
+    app.gql(
+        "planner",
+        r#"mutation { submitPeriod(input: {orgUnit: "HG.PHUNG-HIEP", period: "2024-H1"}) { position } }"#,
+        json!({}),
+    )
+    .await;
+    app.gql(
+        "planner",
+        r#"mutation { submitPeriod(input: {orgUnit: "LA.CAN-DUOC", period: "2025-Q4", note: "Trình phê duyệt quý IV"}) { position } }"#,
+        json!({}),
+    )
+    .await;
+    let event = next_json(&mut ws).await;
+    let data = &event["payload"]["data"]["periodEvents"];
+    assert_eq!(data["kind"], "period_submitted", "{event}");
+    assert_eq!(data["actor"]["id"], "vp-huyen-uy");
+    assert_eq!(data["period"]["period"], "2025-Q4");
+    assert_eq!(data["period"]["status"], "SUBMITTED");
+}

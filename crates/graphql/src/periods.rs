@@ -200,7 +200,8 @@ pub struct ChangedIndicator {
     pub approved_digest: Option<String>,
     /// Its digest now (`null`: it has no figures in the period now).
     pub current_digest: Option<String>,
-    /// The events on it recorded after the approval.
+    /// The events recorded after the approval that touch its figures of
+    /// the period.
     pub events: Vec<HistoryEntry>,
     /// The indicator (resolved by `indicator`).
     #[graphql(skip)]
@@ -249,10 +250,8 @@ pub(crate) fn verify(ctx: &Context<'_>, id: ApprovalId) -> ApiResult<Option<Appr
     for c in approval::changed(&view.indicators, &now) {
         let events = app
             .read
-            .history(c.indicator)?
-            .iter()
-            .filter(|h| h.position > view.approved.position)
-            .cloned()
+            .changes_in_period(c.indicator, period, view.approved.position)?
+            .into_iter()
             .map(HistoryEntry::from)
             .collect();
         changed.push(ChangedIndicator {

@@ -1,4 +1,5 @@
-//! The `Subscription` root: indicator events as they become visible.
+//! The `Subscription` root: indicator events and reporting-period steps
+//! as they become visible.
 
 use crate::auth::{require, Permission};
 use crate::query::{parse_indicator_id, parse_org_unit};
@@ -33,6 +34,22 @@ pub struct IndicatorEvent {
     pub actor: Actor,
     /// The indicator after the event.
     pub indicator: Indicator,
+}
+
+/// A step of a reporting period's lifecycle, with the period right after it.
+#[derive(SimpleObject)]
+pub struct PeriodEvent {
+    /// Log position.
+    pub position: u64,
+    /// Event type (`period_submitted`, `period_approved`, `period_locked`,
+    /// `period_unlocked`).
+    pub kind: String,
+    /// When it was recorded.
+    pub recorded_at: DateTime<Utc>,
+    /// Who.
+    pub actor: Actor,
+    /// The period after the event (as the log holds it now).
+    pub period: crate::periods::ReportingPeriodState,
 }
 
 /// Live updates.
@@ -95,6 +112,55 @@ impl SubscriptionRoot {
                     recorded_at: recorded.recorded_at,
                     actor: recorded.actor.clone().into(),
                     indicator: Indicator(std::sync::Arc::new(view)),
+                };
+            }
+        })
+    }
+
+    /// Submissions, approvals, locks and unlocks of reporting periods
+    /// from now on (of one org unit when named).
+    async fn period_events(
+        &self,
+        ctx: &Context<'_>,
+        org_unit: Option<ID>,
+    ) -> async_graphql::Result<impl Stream<Item = PeriodEvent>> {
+        require(ctx, Permission::ReadCurrent)?;
+        let app = ctx.data_unchecked::<App>().clone();
+        let org_unit = org_unit.as_ref().map(parse_org_unit).transpose()?;
+        let mut subscription =
+            chitieu_store::Subscription::new(app.log.clone(), app.log.head().position + 1);
+        Ok(async_stream::stream! {
+            loop {
+                let recorded = match subscription.next().await {
+                    Ok(r) => r,
+                    Err(error) => {
+                        tracing::warn!(%error, "subscription ended");
+                        break;
+                    }
+                };
+                if !recorded.stream.as_str().starts_with("periods/") {
+                    continue;
+                }
+                let (unit, period) = match recorded.decode() {
+                    Ok(chitieu_domain::Event::PeriodSubmitted(e)) => (e.unit, e.period),
+                    Ok(chitieu_domain::Event::PeriodApproved(e)) => (e.unit, e.period),
+                    Ok(chitieu_domain::Event::PeriodLocked(e)) => (e.unit, e.period),
+                    Ok(chitieu_domain::Event::PeriodUnlocked(e)) => (e.unit, e.period),
+                    _ => continue,
+                };
+                if org_unit.as_ref().is_some_and(|o| o != &unit) {
+                    continue;
+                }
+                if app.read.projector().wait_for(recorded.position, Duration::from_secs(10)).await.is_err() {
+                    continue;
+                }
+                let Ok(view) = app.read.period(&unit, period) else { continue };
+                yield PeriodEvent {
+                    position: recorded.position,
+                    kind: recorded.event_type.clone(),
+                    recorded_at: recorded.recorded_at,
+                    actor: recorded.actor.clone().into(),
+                    period: crate::periods::ReportingPeriodState(view),
                 };
             }
         })

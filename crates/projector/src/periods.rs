@@ -199,6 +199,52 @@ impl ReadModel {
             .unwrap_or_else(|| PeriodView::open(unit.clone(), period)))
     }
 
+    /// The history entries of an indicator recorded after `position` that
+    /// touch the figures of `period` (what an approval check lists as the
+    /// events that changed it): a target when the indicator's period lies
+    /// inside it, a figure dated inside it, or one replacing such a figure.
+    pub fn changes_in_period(
+        &self,
+        id: chitieu_domain::IndicatorId,
+        period: ReportingPeriod,
+        position: u64,
+    ) -> Result<Vec<crate::HistoryEntry>, ProjectionError> {
+        let mut dates = std::collections::HashMap::new();
+        let mut covers = false;
+        let mut touching = std::collections::BTreeSet::new();
+        for (recorded, event) in self.stream(id)? {
+            let touches = match &event {
+                Event::IndicatorDefined(e) => {
+                    covers = period.covers(e.definition.period);
+                    false
+                }
+                Event::TargetSet(_) | Event::TargetRevised(_) => covers,
+                Event::ActualReported(e) => {
+                    dates.insert(e.report.report_id, e.report.refers_to);
+                    period.contains(e.report.refers_to)
+                        || e.supersedes
+                            .and_then(|r| dates.get(&r))
+                            .is_some_and(|d| period.contains(*d))
+                }
+                Event::ActualCorrected(e) => {
+                    dates.insert(e.report.report_id, e.report.refers_to);
+                    period.contains(e.report.refers_to)
+                        || dates.get(&e.corrects).is_some_and(|d| period.contains(*d))
+                }
+                _ => false,
+            };
+            if touches && recorded.position > position {
+                touching.insert(recorded.position);
+            }
+        }
+        Ok(self
+            .history(id)?
+            .iter()
+            .filter(|h| touching.contains(&h.position))
+            .cloned()
+            .collect())
+    }
+
     /// An approval by its id.
     pub fn approval(&self, id: ApprovalId) -> Result<Option<ApprovalView>, ProjectionError> {
         let Some(unit) = self.projector().tree().get(keys::approval(id.0))? else {

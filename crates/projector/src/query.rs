@@ -107,7 +107,7 @@ impl ReadModel {
         Ok(Some(view))
     }
 
-    fn stream(&self, id: IndicatorId) -> Result<Decoded, ProjectionError> {
+    pub(crate) fn stream(&self, id: IndicatorId) -> Result<Decoded, ProjectionError> {
         let records = self
             .projector
             .log()
@@ -470,11 +470,16 @@ impl ReadModel {
                     entry.document = Some(e.target.document);
                 }
                 Event::ActualReported(e) => {
-                    entry.before = view
-                        .as_ref()
-                        .and_then(|v| v.current_report())
-                        .map(|r| to_json(&r.report));
+                    // The figure it supersedes, else the one that counted.
+                    entry.before = match e.supersedes {
+                        Some(old) => reports.get(&old).map(to_json),
+                        None => view
+                            .as_ref()
+                            .and_then(|v| v.current_report())
+                            .map(|r| to_json(&r.report)),
+                    };
                     entry.after = Some(to_json(&e.report));
+                    entry.reason = e.reason.as_ref().map(|r| r.as_str().to_owned());
                     entry.document = e.report.source;
                 }
                 Event::ActualCorrected(e) => {
