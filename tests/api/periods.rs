@@ -632,3 +632,32 @@ async fn the_demo_approvals_digests_are_reproduced_from_the_log_by_an_independen
         assert_eq!(independent::digest(&before, "TV.TIEU-CAN", "2022"), digest);
     }
 }
+
+#[tokio::test]
+async fn an_import_touching_a_locked_period_is_refused_whole_with_period_locked() {
+    use base64::Engine;
+    let app = spawn_app().await;
+    let seed = include_str!("../../crates/server/demo/actuals.tsv");
+    let header = seed.lines().next().unwrap();
+    // Tiểu Cần's rice area of 2022 (locked in the demo), with another figure.
+    let row = seed
+        .lines()
+        .find(|l| l.contains("Tiểu Cần") && l.contains("Tổng diện tích lúa xuống giống"))
+        .unwrap()
+        .replace("31.261 ha", "31.300 ha")
+        .replace("\t31261\t", "\t31300\t");
+    let table = format!("{header}\n{row}\n");
+    let head = app.ledger().await;
+    let refused = app
+        .gql_err(
+            Some("admin"),
+            r#"mutation($c: String!) { importTable(input: {contentBase64: $c}) { written } }"#,
+            json!({ "c": base64::engine::general_purpose::STANDARD.encode(table) }),
+        )
+        .await;
+    assert_eq!(refused.code(), Some("PERIOD_LOCKED"), "{}", refused.body);
+    let problems = &refused.body["errors"][0]["extensions"]["problems"];
+    assert_eq!(problems[0]["code"], "PERIOD_LOCKED", "{problems}");
+    assert!(problems[0]["why"].as_str().unwrap().contains("2022"));
+    assert_eq!(app.ledger().await, head);
+}

@@ -62,8 +62,22 @@ pub struct ImportPayload {
 fn refused(problems: &[import::Problem]) -> async_graphql::Error {
     let list: Vec<serde_json::Value> = problems
         .iter()
-        .map(|p| serde_json::json!({ "line": p.line, "column": p.column, "why": p.why }))
+        .map(|p| {
+            let code = if p.period_locked {
+                "PERIOD_LOCKED"
+            } else {
+                "VALIDATION"
+            };
+            serde_json::json!({ "line": p.line, "column": p.column, "why": p.why, "code": code })
+        })
         .collect();
+    // A table refused only because it would change frozen periods says so
+    // by its code; any other problem makes it a VALIDATION error.
+    let code = if !problems.is_empty() && problems.iter().all(|p| p.period_locked) {
+        "PERIOD_LOCKED"
+    } else {
+        "VALIDATION"
+    };
     let message = format!(
         "the table is refused, nothing imported: {}",
         problems
@@ -73,7 +87,7 @@ fn refused(problems: &[import::Problem]) -> async_graphql::Error {
             .join("; ")
     );
     async_graphql::Error::new(message).extend_with(|_, e| {
-        e.set("code", "VALIDATION");
+        e.set("code", code);
         e.set(
             "problems",
             async_graphql::Value::from_json(serde_json::Value::Array(list)).unwrap_or_default(),

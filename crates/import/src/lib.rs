@@ -106,6 +106,9 @@ pub struct Problem {
     pub column: Option<String>,
     /// Why.
     pub why: String,
+    /// Whether the row would change a reporting period that is approved or
+    /// locked (the API's `PERIOD_LOCKED`).
+    pub period_locked: bool,
 }
 
 impl Problem {
@@ -114,6 +117,7 @@ impl Problem {
             line,
             column: column.map(str::to_owned),
             why: why.into(),
+            period_locked: false,
         }
     }
 }
@@ -320,7 +324,10 @@ fn check(
         }
         match decide(&scratch, &step.command) {
             Ok(events) => events.iter().for_each(|e| evolve(&mut scratch, e)),
-            Err(e) => problems.push(Problem::at(step.line, None, e.to_string())),
+            Err(e) => problems.push(Problem {
+                period_locked: e.is_period_locked(),
+                ..Problem::at(step.line, None, e.to_string())
+            }),
         }
     }
     if problems.is_empty() {
