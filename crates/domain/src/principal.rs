@@ -148,6 +148,33 @@ pub struct Grant {
     pub scope: Option<OrgUnitCode>,
 }
 
+/// The longest a token may live, in days (ten years).
+pub const MAX_TOKEN_DAYS: u32 = 3650;
+
+/// Why a token lifetime was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TokenLifetimeError {
+    /// Zero days: the token would be expired when issued.
+    #[error("a token must live at least 1 day (expiresInDays: 0 would issue an expired token)")]
+    Zero,
+    /// More than [`MAX_TOKEN_DAYS`].
+    #[error("a token may live at most {MAX_TOKEN_DAYS} days, not {0}")]
+    TooLong(u32),
+}
+
+/// When a token issued at `now` for `days` days expires: checked, so no
+/// input reaches a date overflow.
+pub fn token_expiry(now: DateTime<Utc>, days: u32) -> Result<DateTime<Utc>, TokenLifetimeError> {
+    if days == 0 {
+        return Err(TokenLifetimeError::Zero);
+    }
+    if days > MAX_TOKEN_DAYS {
+        return Err(TokenLifetimeError::TooLong(days));
+    }
+    now.checked_add_signed(chrono::Duration::days(i64::from(days)))
+        .ok_or(TokenLifetimeError::TooLong(days))
+}
+
 /// Identity of an issued token (the token itself is never stored).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -210,6 +237,18 @@ mod tests {
         assert!(PrincipalId::parse("").is_err());
         assert!(PrincipalId::parse("nguyễn").is_err());
         assert!(PrincipalId::parse("a b").is_err());
+    }
+
+    #[test]
+    fn token_lifetimes_are_bounded_and_never_overflow() {
+        let now = Utc::now();
+        assert_eq!(token_expiry(now, 0), Err(TokenLifetimeError::Zero));
+        assert_eq!(
+            token_expiry(now, u32::MAX),
+            Err(TokenLifetimeError::TooLong(u32::MAX))
+        );
+        assert_eq!(token_expiry(now, 30).map(|t| (t - now).num_days()), Ok(30));
+        assert!(token_expiry(DateTime::<Utc>::MAX_UTC, 1).is_err());
     }
 
     #[test]

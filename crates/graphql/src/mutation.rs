@@ -874,8 +874,10 @@ impl MutationRoot {
     ) -> async_graphql::Result<TokenPayload> {
         let caller = writer(ctx)?;
         let id = principal_id(&principal)?;
-        let expires_at =
-            expires_in_days.map(|d| chrono::Utc::now() + chrono::Duration::days(i64::from(d)));
+        let expires_at = expires_in_days
+            .map(|d| domain::principal::token_expiry(chrono::Utc::now(), d))
+            .transpose()
+            .map_err(|e| ApiError::Validation(e.to_string()))?;
         let app = ctx.data_unchecked::<App>();
         let (token_id, token) = app
             .service

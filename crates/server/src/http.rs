@@ -118,12 +118,29 @@ fn request_error(headers: &HeaderMap, status: StatusCode, message: &str, code: &
     respond(status, media, &error_body(message, code))
 }
 
+/// Why a request's credentials were not accepted.
+enum AuthFailure {
+    /// A malformed, unknown, revoked or expired token.
+    Invalid,
+    /// The log could not be read to check it: not the client's fault.
+    Storage(String),
+}
+
 /// The principal of an `Authorization` header value: `Ok(None)` without
-/// one, `Err` for a malformed, unknown, revoked or expired token.
-fn authenticate(app: &App, header: Option<&str>) -> Result<Option<Authenticated>, ()> {
+/// one. The scheme is matched case-insensitively (RFC 9110 §11.1).
+fn authenticate(app: &App, header: Option<&str>) -> Result<Option<Authenticated>, AuthFailure> {
     let Some(value) = header else { return Ok(None) };
-    let token = value.strip_prefix("Bearer ").ok_or(())?.trim();
-    app.service.authenticate(token).map(Some).map_err(|_| ())
+    let (scheme, token) = value.trim().split_once(' ').ok_or(AuthFailure::Invalid)?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(AuthFailure::Invalid);
+    }
+    match app.service.authenticate(token.trim()) {
+        Ok(principal) => Ok(Some(principal)),
+        Err(chitieu_service::ServiceError::Unavailable(error)) => {
+            Err(AuthFailure::Storage(error.to_string()))
+        }
+        Err(_) => Err(AuthFailure::Invalid),
+    }
 }
 
 /// Request header: answer only once this node has reached that log position.
@@ -135,25 +152,47 @@ impl HttpState {
         headers: &HeaderMap,
         client: SocketAddr,
     ) -> Result<Option<Authenticated>, Box<Response>> {
-        if self.failed_auths.blocked(client.ip()) {
-            let message = "too many failed authentications from this address; try again later";
-            return Err(Box::new(request_error(
-                headers,
-                StatusCode::TOO_MANY_REQUESTS,
-                message,
-                "UNAUTHENTICATED",
-            )));
-        }
         let header = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok());
-        authenticate(&self.app, header).map_err(|()| {
-            self.failed_auths.failed(client.ip());
-            tracing::warn!(client = %client.ip(), "refused an unknown, revoked, expired or malformed bearer token");
-            let mut response = request_error(headers, StatusCode::UNAUTHORIZED, "the bearer token is not valid", "UNAUTHENTICATED");
-            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-            Box::new(response)
-        })
+        // A valid token goes through even from an address past its limit
+        // of failures (behind a proxy every client shares one): the limit
+        // refuses further failures, not valid credentials.
+        match authenticate(&self.app, header) {
+            Ok(principal) => Ok(principal),
+            Err(AuthFailure::Storage(detail)) => {
+                tracing::error!(%detail, "the log could not be read to check a token");
+                Err(Box::new(request_error(
+                    headers,
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the event log cannot be read right now; retry later",
+                    "STORAGE_UNAVAILABLE",
+                )))
+            }
+            Err(AuthFailure::Invalid) if self.failed_auths.blocked(client.ip()) => {
+                let message = "too many failed authentications from this address; try again later";
+                Err(Box::new(request_error(
+                    headers,
+                    StatusCode::TOO_MANY_REQUESTS,
+                    message,
+                    "UNAUTHENTICATED",
+                )))
+            }
+            Err(AuthFailure::Invalid) => {
+                self.failed_auths.failed(client.ip());
+                tracing::warn!(client = %client.ip(), "refused an unknown, revoked, expired or malformed bearer token");
+                let mut response = request_error(
+                    headers,
+                    StatusCode::UNAUTHORIZED,
+                    "the bearer token is not valid",
+                    "UNAUTHENTICATED",
+                );
+                response
+                    .headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+                Err(Box::new(response))
+            }
+        }
     }
 
     async fn execute(
@@ -527,6 +566,10 @@ async fn serve_socket(
                         }
                         data.insert(principal);
                     }
+                    Err(AuthFailure::Storage(detail)) => {
+                        tracing::error!(%detail, "the log could not be read to check a WebSocket token");
+                        return Err(async_graphql::Error::new("STORAGE_UNAVAILABLE: the event log cannot be read right now; retry later"));
+                    }
                     _ => {
                         failed_auths.failed(client.ip());
                         tracing::warn!(client = %client.ip(), "refused a WebSocket connection with an invalid token");
@@ -562,7 +605,7 @@ async fn serve_socket(
             _ = ping.tick() => {
                 let header = authenticated_with.lock().ok().and_then(|h| h.clone());
                 if let Some(header) = header {
-                    if authenticate(&state.app, Some(&header)).is_err() {
+                    if matches!(authenticate(&state.app, Some(&header)), Err(AuthFailure::Invalid)) {
                         tracing::info!("closing a WebSocket whose token is no longer valid");
                         let frame = axum::extract::ws::CloseFrame { code: 4403, reason: "the token is no longer valid".into() };
                         let _ = sink.send(Message::Close(Some(frame))).await;

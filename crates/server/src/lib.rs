@@ -97,7 +97,9 @@ pub async fn manage_token(
             format!("revoked {token}")
         }
         None => {
-            let expires = days.map(|d| chrono::Utc::now() + chrono::Duration::days(i64::from(d)));
+            let expires = days
+                .map(|d| chitieu_domain::principal::token_expiry(chrono::Utc::now(), d))
+                .transpose()?;
             let (token_id, token) = service.issue_token(&system, id, expires).await?;
             format!("token {} (id {})", token, token_id.0)
         }
