@@ -337,3 +337,59 @@ async fn a_reason_with_a_control_character_is_refused_saying_why() {
     assert!(message.contains("control"), "{message}");
     assert_eq!(app.ledger().await, before);
 }
+
+#[tokio::test]
+async fn figures_keep_their_scale_and_what_does_not_fit_exactly_is_refused() {
+    let app = spawn_app().await;
+    let rice = app.indicator_id("Sản lượng lúa").await;
+    let written = app
+        .gql(
+            "reporter",
+            r#"mutation($id: ID!) { reportActual(input: {indicator: $id, value: {amount: "71.50"}, refersTo: "2025-06-30", status: ESTIMATE}) { indicator { latestEstimate { value figure } } } }"#,
+            json!({ "id": rice }),
+        )
+        .await;
+    let estimate = &written["reportActual"]["indicator"]["latestEstimate"];
+    assert_eq!(estimate["value"], "71.50");
+    assert_eq!(estimate["figure"], "71.50");
+    let head = app.ledger().await;
+    for too_precise in [
+        "0.00000000000000000000000000001",
+        "1234567890123456789012345678901",
+    ] {
+        let refused = app
+            .gql_err(
+                Some("reporter"),
+                r#"mutation($id: ID!, $v: Decimal!) { reportActual(input: {indicator: $id, value: {amount: $v}, refersTo: "2025-06-30", status: ESTIMATE}) { position } }"#,
+                json!({ "id": rice, "v": too_precise }),
+            )
+            .await;
+        assert!(refused.code().is_some(), "{}", refused.body);
+        assert!(
+            refused.body.to_string().contains("exactly"),
+            "{}",
+            refused.body
+        );
+    }
+    assert_eq!(app.ledger().await, head);
+}
+
+#[tokio::test]
+async fn names_with_invisible_format_characters_are_refused_saying_which_and_where() {
+    let app = spawn_app().await;
+    let head = app.ledger().await;
+    let refused = app
+        .gql_err(
+            Some("admin"),
+            "mutation($name: String!) { registerOrgUnit(input: {code: \"TV.TIEU-CAN.X\", name: $name, level: COMMUNE, parent: \"TV.TIEU-CAN\"}) { position } }",
+            json!({ "name": "Xã \u{202E}nầC úhP" }),
+        )
+        .await;
+    assert_eq!(refused.code(), Some("VALIDATION"), "{}", refused.body);
+    let message = refused.body["errors"][0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("RIGHT-TO-LEFT OVERRIDE (U+202E) at character 4"),
+        "{message}"
+    );
+    assert_eq!(app.ledger().await, head);
+}

@@ -11,6 +11,10 @@ pub enum NumberError {
     /// Not a decimal number in the expected notation.
     #[error("`{0}` is not a decimal number")]
     Invalid(String),
+    /// More digits than an exact decimal holds (28 decimal places, 28 to
+    /// 29 significant digits): refused rather than rounded.
+    #[error("`{0}` has more digits than can be kept exactly (at most 28 decimal places and 28 significant digits)")]
+    TooPrecise(String),
 }
 
 /// Parses a plain decimal: optional sign, digits, optional `.` and digits.
@@ -24,10 +28,24 @@ pub fn parse_plain(raw: &str) -> Result<Decimal, NumberError> {
     let digits_ok = !int.is_empty()
         && int.bytes().all(|b| b.is_ascii_digit())
         && frac.is_none_or(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()));
-    if !digits_ok || s.len() > 40 {
+    if !digits_ok || s.len() > 64 {
         return Err(NumberError::Invalid(raw.to_owned()));
     }
-    Decimal::from_str(s).map_err(|_| NumberError::Invalid(raw.to_owned()))
+    let value = Decimal::from_str(s).map_err(|_| NumberError::TooPrecise(raw.to_owned()))?;
+    // Exactly what was written, scale included, or refused: the parser
+    // rounds what does not fit.
+    let int = match int.trim_start_matches('0') {
+        "" => "0",
+        digits => digits,
+    };
+    let written = match frac {
+        Some(f) => format!("{int}.{f}"),
+        None => int.to_owned(),
+    };
+    if value.abs().to_string() != written {
+        return Err(NumberError::TooPrecise(raw.to_owned()));
+    }
+    Ok(value)
 }
 
 /// Parses a figure written the Vietnamese way: `.` groups thousands and `,`
@@ -112,6 +130,30 @@ mod tests {
         assert!(parse_plain("1.").is_err());
         assert!(parse_plain("").is_err());
         assert!(parse_plain("NaN").is_err());
+    }
+
+    #[test]
+    fn a_figure_keeps_its_scale_or_is_refused() {
+        assert_eq!(
+            parse_plain("71.50").map(|d| d.to_string()),
+            Ok("71.50".into())
+        );
+        assert_eq!(
+            parse_plain("-0.10").map(|d| d.to_string()),
+            Ok("-0.10".into())
+        );
+        assert_eq!(parse_plain("007").map(|d| d.to_string()), Ok("7".into()));
+        let places_28 = format!("0.{}1", "0".repeat(27));
+        assert!(parse_plain(&places_28).is_ok());
+        let places_29 = format!("0.{}1", "0".repeat(28));
+        assert_eq!(
+            parse_plain(&places_29),
+            Err(NumberError::TooPrecise(places_29.clone()))
+        );
+        let digits_30 = "1".repeat(30);
+        assert!(parse_plain(&digits_30).is_err());
+        assert!(parse_plain("79228162514264337593543950335").is_ok());
+        assert!(parse_plain("79228162514264337593543950336").is_err());
     }
 
     #[test]

@@ -25,6 +25,60 @@ pub enum TextError {
     /// Contains a control character (other than tab or line break).
     #[error("must not contain control characters")]
     ControlCharacter,
+    /// Contains an invisible format character (a bidirectional control, a
+    /// zero-width character, a soft hyphen …) that would let an audit view
+    /// show something other than what is stored.
+    #[error("must not contain invisible format characters: {name} (U+{code_point:04X}) at character {position}")]
+    InvisibleCharacter {
+        /// The character's code point.
+        code_point: u32,
+        /// Its name.
+        name: &'static str,
+        /// Its position, from 1, in characters.
+        position: usize,
+    },
+}
+
+/// The Unicode format characters (general category Cf): invisible, and
+/// some reorder what is displayed around them. Returns a name for each.
+pub fn invisible_format_character(c: char) -> Option<&'static str> {
+    Some(match c {
+        '\u{00AD}' => "SOFT HYPHEN",
+        '\u{061C}' => "ARABIC LETTER MARK",
+        '\u{180E}' => "MONGOLIAN VOWEL SEPARATOR",
+        '\u{200B}' => "ZERO WIDTH SPACE",
+        '\u{200C}' => "ZERO WIDTH NON-JOINER",
+        '\u{200D}' => "ZERO WIDTH JOINER",
+        '\u{200E}' => "LEFT-TO-RIGHT MARK",
+        '\u{200F}' => "RIGHT-TO-LEFT MARK",
+        '\u{202A}' => "LEFT-TO-RIGHT EMBEDDING",
+        '\u{202B}' => "RIGHT-TO-LEFT EMBEDDING",
+        '\u{202C}' => "POP DIRECTIONAL FORMATTING",
+        '\u{202D}' => "LEFT-TO-RIGHT OVERRIDE",
+        '\u{202E}' => "RIGHT-TO-LEFT OVERRIDE",
+        '\u{2060}' => "WORD JOINER",
+        '\u{2066}' => "LEFT-TO-RIGHT ISOLATE",
+        '\u{2067}' => "RIGHT-TO-LEFT ISOLATE",
+        '\u{2068}' => "FIRST STRONG ISOLATE",
+        '\u{2069}' => "POP DIRECTIONAL ISOLATE",
+        '\u{FEFF}' => "ZERO WIDTH NO-BREAK SPACE",
+        '\u{0600}'..='\u{0605}'
+        | '\u{06DD}'
+        | '\u{070F}'
+        | '\u{0890}'..='\u{0891}'
+        | '\u{08E2}'
+        | '\u{2061}'..='\u{2064}'
+        | '\u{206A}'..='\u{206F}'
+        | '\u{FFF9}'..='\u{FFFB}'
+        | '\u{110BD}'
+        | '\u{110CD}'
+        | '\u{13430}'..='\u{1343F}'
+        | '\u{1BCA0}'..='\u{1BCA3}'
+        | '\u{1D173}'..='\u{1D17A}'
+        | '\u{E0001}'
+        | '\u{E0020}'..='\u{E007F}' => "FORMAT CHARACTER",
+        _ => return None,
+    })
 }
 
 /// Non-empty, NFC-normalised, trimmed text (a name, a title, a note).
@@ -41,8 +95,28 @@ impl Text {
         Self::parse_with_limit(raw, MAX_TEXT_CHARS)
     }
 
-    /// Parses text, refusing more than `max` characters.
+    /// Parses new text (from a request, a file), refusing more than `max`
+    /// characters and any invisible format character.
     pub fn parse_with_limit(raw: &str, max: usize) -> Result<Self, TextError> {
+        let text = Self::parse_stored(raw, max)?;
+        if let Some((position, c, name)) = text
+            .0
+            .chars()
+            .enumerate()
+            .find_map(|(i, c)| invisible_format_character(c).map(|n| (i + 1, c, n)))
+        {
+            return Err(TextError::InvisibleCharacter {
+                code_point: u32::from(c),
+                name,
+                position,
+            });
+        }
+        Ok(text)
+    }
+
+    /// Reads text as events stored it. Events written before format
+    /// characters were refused still read (the log is never rewritten).
+    fn parse_stored(raw: &str, max: usize) -> Result<Self, TextError> {
         let trimmed = raw.trim();
         // Most text is already NFC (and all text read back from the log is):
         // the quick check spares the allocation and the normalisation.
@@ -74,8 +148,9 @@ impl Text {
 
 impl TryFrom<String> for Text {
     type Error = TextError;
+    /// The stored form: what was accepted once is always read back.
     fn try_from(value: String) -> Result<Self, Self::Error> {
-        Text::parse(&value)
+        Text::parse_stored(&value, usize::MAX)
     }
 }
 
@@ -131,6 +206,35 @@ mod tests {
         let nfd = "Thu nga\u{302}n sa\u{301}ch";
         let nfc = "Thu ngân sách";
         assert_eq!(Text::parse(nfd), Text::parse(nfc));
+    }
+
+    #[test]
+    fn invisible_format_characters_are_refused_naming_the_character_and_where() {
+        assert_eq!(
+            Text::parse("Xã \u{202E}nầC úhP"),
+            Err(TextError::InvisibleCharacter {
+                code_point: 0x202E,
+                name: "RIGHT-TO-LEFT OVERRIDE",
+                position: 4,
+            })
+        );
+        let message = Text::parse("Cần\u{200B}Đước").unwrap_err().to_string();
+        assert!(
+            message.contains("ZERO WIDTH SPACE (U+200B) at character 4"),
+            "{message}"
+        );
+        for c in ['\u{00AD}', '\u{2066}', '\u{FEFF}', '\u{E0041}', '\u{200D}'] {
+            assert!(
+                Text::parse(&format!("a{c}b")).is_err(),
+                "{:X}",
+                u32::from(c)
+            );
+        }
+        // Text stored before the rule still reads back.
+        let stored: Result<Text, _> = serde_json::from_str("\"a\\u202Eb\"");
+        assert!(stored.is_ok());
+        // Vietnamese, with its combining marks, is not format text.
+        assert!(Text::parse("Tiểu Cần – Trà Vinh ‰ ≥ “x”").is_ok());
     }
 
     #[test]

@@ -148,5 +148,32 @@ impl From<chitieu_store::StoreError> for ApiError {
     }
 }
 
+/// Gives every error of a response an `extensions.code`. Resolver errors
+/// carry theirs ([`ApiError`]); what async-graphql itself refuses (a
+/// document that does not parse or validate, a variable or argument that
+/// does not coerce, a scalar that does not parse, a limit) comes without
+/// one: `LIMIT_EXCEEDED` for the depth and complexity limits, else
+/// `VALIDATION`.
+pub fn ensure_codes(response: &mut async_graphql::Response) {
+    for error in &mut response.errors {
+        let has_code = error
+            .extensions
+            .as_ref()
+            .is_some_and(|e| e.get("code").is_some());
+        if has_code {
+            continue;
+        }
+        let code = if error.message.contains("too complex") || error.message.contains("too deep") {
+            "LIMIT_EXCEEDED"
+        } else {
+            "VALIDATION"
+        };
+        error
+            .extensions
+            .get_or_insert_with(Default::default)
+            .set("code", code);
+    }
+}
+
 /// Results of resolvers.
 pub type ApiResult<T> = Result<T, ApiError>;

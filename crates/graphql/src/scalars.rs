@@ -7,6 +7,8 @@ use chrono::NaiveDate;
 
 /// An exact decimal figure, written as a string (`"1577.95"`). JSON numbers
 /// are refused: they would pass through binary floating point in clients.
+/// A figure is kept exactly as written, scale included; one that does not
+/// fit exactly (more than 28 decimal places) is refused, never rounded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Decimal(pub rust_decimal::Decimal);
 
@@ -22,8 +24,18 @@ impl ScalarType for Decimal {
         }
     }
 
+    /// The figure with the scale it was written with ("71.50" stays
+    /// "71.50"); computed figures are normalised where they are computed.
     fn to_value(&self) -> Value {
-        Value::String(self.0.normalize().to_string())
+        Value::String(self.0.to_string())
+    }
+}
+
+impl Decimal {
+    /// A computed figure (a share, a percentage of plan), without trailing
+    /// zeros.
+    pub fn computed(value: rust_decimal::Decimal) -> Self {
+        Decimal(value.normalize())
     }
 }
 

@@ -263,11 +263,13 @@ impl Actual {
     }
     /// The figure in the indicator's unit (a ratio's share in percent).
     async fn figure(&self) -> Option<Decimal> {
-        self.0
-            .report
-            .value
-            .figure(self.1)
-            .map(|d| Decimal(d.round_dp(6)))
+        match &self.0.report.value {
+            // As written, scale included.
+            domain::ResultValue::Amount { value } => Some(Decimal(*value)),
+            other => other
+                .figure(self.1)
+                .map(|d| Decimal::computed(d.round_dp(6))),
+        }
     }
     /// The amount, when reported as one.
     async fn value(&self) -> Option<Decimal> {
@@ -478,16 +480,16 @@ impl Indicator {
         Some(Achievement {
             track: track.into(),
             status: a.status.into(),
-            percent_of_target: a.percent_of_target.map(Decimal),
-            over_target: a.over_target.map(Decimal),
+            percent_of_target: a.percent_of_target.map(Decimal::computed),
+            over_target: a.over_target.map(Decimal::computed),
             over_target_in_points: a.over_target_in_points,
-            change_from_base: a.change_from_base.map(Decimal),
+            change_from_base: a.change_from_base.map(Decimal::computed),
         })
     }
     /// Change of the current figure against the previous period's
     /// ("so cùng kỳ"): percent for amounts, points for rates.
     async fn change_on_previous_period(&self) -> Option<Decimal> {
-        self.0.change_on_previous().map(Decimal)
+        self.0.change_on_previous().map(Decimal::computed)
     }
     /// The full history, one entry per event, oldest first.
     #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]

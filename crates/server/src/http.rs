@@ -309,7 +309,7 @@ impl HttpState {
         };
         let span = tracing::info_span!("graphql", operation = %operations.join(","));
         let execution = tracing::Instrument::instrument(self.schema.execute_batch(batch), span);
-        let response = match tokio::time::timeout(self.timeout, execution).await {
+        let mut response = match tokio::time::timeout(self.timeout, execution).await {
             Ok(r) => r,
             Err(_) => {
                 return request_error(
@@ -320,6 +320,12 @@ impl HttpState {
                 );
             }
         };
+        match &mut response {
+            async_graphql::BatchResponse::Single(r) => chitieu_graphql::error::ensure_codes(r),
+            async_graphql::BatchResponse::Batch(rs) => {
+                rs.iter_mut().for_each(chitieu_graphql::error::ensure_codes)
+            }
+        }
         let executed =
             |r: &async_graphql::Response| !(r.data == async_graphql::Value::Null && r.is_err());
         let status = match &response {
