@@ -214,3 +214,36 @@ async fn a_request_past_its_time_limit_gets_503_and_the_server_goes_on() {
         .await;
     assert_eq!(quick.status, 200, "{}", quick.body);
 }
+
+#[tokio::test]
+async fn directives_are_limited_and_suggestions_do_not_leak_a_closed_schema() {
+    let app = spawn_app_with(Some("introspection = false\n")).await;
+    let on_one_field = format!("{{ today {} }}", "@skip(if: false) ".repeat(10));
+    let refused = app.gql_err(Some("viewer"), &on_one_field, json!({})).await;
+    assert!(refused.code().is_some(), "{}", refused.body);
+    assert!(
+        refused.body.to_string().contains("directives"),
+        "{}",
+        refused.body
+    );
+    let fields = (0..20)
+        .map(|i| format!("t{i}: today @include(if: true) @skip(if: false) @include(if: true) @skip(if: false)"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let refused = app
+        .gql_err(Some("viewer"), &format!("{{ {fields} }}"), json!({}))
+        .await;
+    assert!(
+        refused.body.to_string().contains("directives"),
+        "{}",
+        refused.body
+    );
+    // With introspection off, a misspelt field gets no "Did you mean".
+    let misspelt = app.gql_err(Some("viewer"), "{ todai }", json!({})).await;
+    assert_eq!(misspelt.code(), Some("VALIDATION"));
+    assert!(
+        !misspelt.body.to_string().contains("Did you mean"),
+        "{}",
+        misspelt.body
+    );
+}

@@ -93,14 +93,17 @@ fn schema(app: Option<App>, limits: Limits, alias_extension: bool) -> ChitieuSch
     )
     .limit_depth(limits.depth)
     .limit_complexity(limits.complexity)
-    .limit_recursive_depth(32);
+    .limit_recursive_depth(32)
+    .limit_directives(limits::MAX_DIRECTIVES_PER_FIELD);
     if alias_extension {
         builder = builder.extension(limits::AliasLimit {
             max: limits.aliases,
         });
     }
     if !limits.introspection {
-        builder = builder.disable_introspection();
+        // Field suggestions ("Did you mean …?") would leak the schema that
+        // introspection being off keeps to itself.
+        builder = builder.disable_introspection().disable_suggestions();
     }
     if let Some(app) = app {
         builder = builder.data(app);

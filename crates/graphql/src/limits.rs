@@ -1,6 +1,7 @@
-//! Limits async-graphql does not have: aliases per request. (Depth,
-//! complexity and recursion are set on the schema; page size in the
-//! connections; body size, time and batches in the server.)
+//! Limits async-graphql does not have: aliases and directives per request.
+//! (Depth, complexity, recursion and directives per field are set on the
+//! schema; page size in the connections; body size, time and batches in
+//! the server.)
 //!
 //! As an extension, the check costs every field of every request a trip
 //! through the extension chain (a quarter of a cold read's time), so the
@@ -62,6 +63,57 @@ pub fn alias_count(document: &ExecutableDocument) -> usize {
             .sum::<usize>()
 }
 
+/// Most directives one field may carry.
+pub const MAX_DIRECTIVES_PER_FIELD: usize = 4;
+/// Most directives one document may carry.
+pub const MAX_DIRECTIVES_PER_DOCUMENT: usize = 64;
+
+fn directives_in(set: &SelectionSet) -> usize {
+    set.items
+        .iter()
+        .map(|item| match &item.node {
+            Selection::Field(f) => {
+                f.node.directives.len() + directives_in(&f.node.selection_set.node)
+            }
+            Selection::InlineFragment(i) => {
+                i.node.directives.len() + directives_in(&i.node.selection_set.node)
+            }
+            Selection::FragmentSpread(s) => s.node.directives.len(),
+        })
+        .sum()
+}
+
+/// The directives of a document, on its operations, fragments and fields.
+pub fn directive_count(document: &ExecutableDocument) -> usize {
+    document
+        .operations
+        .iter()
+        .map(|(_, op)| op.node.directives.len() + directives_in(&op.node.selection_set.node))
+        .sum::<usize>()
+        + document
+            .fragments
+            .values()
+            .map(|f| f.node.directives.len() + directives_in(&f.node.selection_set.node))
+            .sum::<usize>()
+}
+
+/// Refuses a count of directives above [`MAX_DIRECTIVES_PER_DOCUMENT`].
+pub fn check_directive_count(directives: usize) -> ServerResult<()> {
+    if directives > MAX_DIRECTIVES_PER_DOCUMENT {
+        let mut error = ServerError::new(
+            format!(
+                "the request uses {directives} directives; at most {MAX_DIRECTIVES_PER_DOCUMENT} are allowed"
+            ),
+            None,
+        );
+        let mut extensions = async_graphql::ErrorExtensionValues::default();
+        extensions.set("code", "LIMIT_EXCEEDED");
+        error.extensions = Some(extensions);
+        return Err(error);
+    }
+    Ok(())
+}
+
 /// Refuses a count of aliases above `max` (for a transport that counted
 /// them once per distinct document).
 pub fn check_alias_count(aliases: usize, max: usize) -> ServerResult<()> {
@@ -89,6 +141,7 @@ impl Extension for AliasLimitExtension {
     ) -> ServerResult<ExecutableDocument> {
         let document = next.run(ctx, query, variables).await?;
         check_aliases(&document, self.max)?;
+        check_directive_count(directive_count(&document))?;
         Ok(document)
     }
 }

@@ -50,6 +50,8 @@ pub struct Parsed {
     pub document: ExecutableDocument,
     /// Its aliased fields (counted once, checked against the limit per request).
     pub aliases: usize,
+    /// Its directives (counted once, checked on every request).
+    pub directives: usize,
 }
 
 /// Most parsed documents kept (they are small; clients send few distinct queries).
@@ -82,6 +84,7 @@ impl ResponseCache {
         let document = async_graphql::parser::parse_query(query).ok()?;
         let parsed = Arc::new(Parsed {
             aliases: chitieu_graphql::limits::alias_count(&document),
+            directives: chitieu_graphql::limits::directive_count(&document),
             document,
         });
         if let Ok(mut documents) = self.documents.lock() {

@@ -246,10 +246,14 @@ impl HttpState {
         if let BatchRequest::Batch(requests) = &mut batch {
             for request in requests.iter_mut() {
                 if let Some(document) = self.cache.document(&request.query) {
-                    if let Err(e) = chitieu_graphql::limits::check_alias_count(
+                    let checked = chitieu_graphql::limits::check_alias_count(
                         document.aliases,
                         self.max_aliases,
-                    ) {
+                    )
+                    .and_then(|()| {
+                        chitieu_graphql::limits::check_directive_count(document.directives)
+                    });
+                    if let Err(e) = checked {
                         return request_error(
                             headers,
                             StatusCode::BAD_REQUEST,
@@ -263,9 +267,12 @@ impl HttpState {
         }
         if let BatchRequest::Single(request) = &mut batch {
             if let Some(document) = self.cache.document(&request.query) {
-                if let Err(e) =
+                let checked =
                     chitieu_graphql::limits::check_alias_count(document.aliases, self.max_aliases)
-                {
+                        .and_then(|()| {
+                            chitieu_graphql::limits::check_directive_count(document.directives)
+                        });
+                if let Err(e) = checked {
                     let response = async_graphql::Response::from_errors(vec![e]);
                     let status = if media == GRAPHQL_RESPONSE {
                         StatusCode::BAD_REQUEST
