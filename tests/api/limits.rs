@@ -247,3 +247,93 @@ async fn directives_are_limited_and_suggestions_do_not_leak_a_closed_schema() {
         misspelt.body
     );
 }
+
+/// An XLSX-shaped archive whose sheet expands from about 100 KB to 100 MB.
+fn zip_bomb() -> Vec<u8> {
+    use std::io::Write;
+    let mut out = std::io::Cursor::new(Vec::new());
+    let mut zip = zip::ZipWriter::new(&mut out);
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .large_file(true);
+    zip.start_file("[Content_Types].xml", options).unwrap();
+    zip.write_all(br#"<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>"#).unwrap();
+    zip.start_file("xl/worksheets/sheet1.xml", options).unwrap();
+    let chunk = vec![b' '; 1 << 20];
+    for _ in 0..100 {
+        zip.write_all(&chunk).unwrap();
+    }
+    zip.finish().unwrap();
+    out.into_inner()
+}
+
+#[tokio::test]
+async fn a_zip_bomb_is_refused_within_a_second_and_other_requests_go_on() {
+    use base64::Engine;
+    let app = spawn_app_with(Some("[limits]\nbody_bytes = 1000000\n")).await;
+    let bomb = base64::engine::general_purpose::STANDARD.encode(zip_bomb());
+    let head = app.ledger().await;
+    let started = std::time::Instant::now();
+    let import = app.post(
+        Some("admin"),
+        json!({ "query": "mutation($c: String!) { importTable(input: {contentBase64: $c, dryRun: true}) { planned } }", "variables": { "c": bomb } }),
+    );
+    let others = async {
+        // While the bomb is read, a small request answers at once.
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        let mut slowest = std::time::Duration::ZERO;
+        for _ in 0..5 {
+            let asked = std::time::Instant::now();
+            let reply = app
+                .post(Some("viewer"), json!({ "query": "{ today }" }))
+                .await;
+            assert_eq!(reply.status, 200);
+            slowest = slowest.max(asked.elapsed());
+        }
+        slowest
+    };
+    let (refused, slowest) = tokio::join!(import, others);
+    let took = started.elapsed();
+    assert_eq!(
+        refused.code(),
+        Some("PAYLOAD_TOO_LARGE"),
+        "{}",
+        refused.body
+    );
+    assert!(refused.body.to_string().contains("MiB"), "{}", refused.body);
+    // Before the budgets this took 20 s and held every request behind it.
+    // On a quiet 2-core machine: about 0.1 s, concurrent answers about
+    // 4 ms; the concurrent bound is loose because the suite runs many
+    // servers at once.
+    assert!(took < std::time::Duration::from_secs(1), "{took:?}");
+    assert!(
+        slowest < std::time::Duration::from_millis(250),
+        "a concurrent request waited {slowest:?}"
+    );
+    eprintln!("zip bomb refused in {took:?}; slowest concurrent answer {slowest:?}");
+    assert_eq!(app.ledger().await, head);
+}
+
+#[tokio::test]
+async fn a_sheet_with_a_cell_a_million_rows_down_is_refused_not_allocated() {
+    use base64::Engine;
+    let app = spawn_app().await;
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.write_string(0, 0, "STT").unwrap();
+    sheet.write_string(1_000_000, 16_000, "x").unwrap();
+    let bytes = book.save_to_buffer().unwrap();
+    let refused = app
+        .gql_err(
+            Some("admin"),
+            "mutation($c: String!) { importTable(input: {contentBase64: $c, dryRun: true}) { planned } }",
+            json!({ "c": base64::engine::general_purpose::STANDARD.encode(bytes) }),
+        )
+        .await;
+    assert_eq!(
+        refused.code(),
+        Some("PAYLOAD_TOO_LARGE"),
+        "{}",
+        refused.body
+    );
+}

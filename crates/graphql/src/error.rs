@@ -34,6 +34,8 @@ pub enum ApiError {
     /// `UNAVAILABLE`: the log cannot be reached right now (a shared log
     /// restarting); retry later, with the same idempotency key.
     Unavailable(String),
+    /// `TIMEOUT`: the work took longer than its budget.
+    Timeout(String),
     /// `INTERNAL`: something failed on our side (details in the server log).
     Internal(String),
 }
@@ -42,9 +44,10 @@ impl ApiError {
     /// The message shown to the client.
     pub fn message(&self) -> String {
         match self {
-            ApiError::Validation(m) | ApiError::Forbidden(m) | ApiError::PeriodLocked(m) => {
-                m.clone()
-            }
+            ApiError::Validation(m)
+            | ApiError::Forbidden(m)
+            | ApiError::PeriodLocked(m)
+            | ApiError::Timeout(m) => m.clone(),
             ApiError::NotFound(what) => what.clone(),
             ApiError::Conflict { message, .. } => message.clone(),
             ApiError::Unauthenticated => {
@@ -67,6 +70,7 @@ impl ApiError {
             ApiError::Unauthenticated => "UNAUTHENTICATED",
             ApiError::Forbidden(_) => "FORBIDDEN",
             ApiError::Unavailable(_) => "UNAVAILABLE",
+            ApiError::Timeout(_) => "TIMEOUT",
             ApiError::Internal(_) => "INTERNAL",
         }
     }

@@ -59,24 +59,27 @@ pub struct ImportPayload {
     pub dry_run: bool,
 }
 
+fn problem_code(kind: import::ProblemKind) -> &'static str {
+    match kind {
+        import::ProblemKind::Invalid => "VALIDATION",
+        import::ProblemKind::PeriodLocked => "PERIOD_LOCKED",
+        import::ProblemKind::TooLarge => "PAYLOAD_TOO_LARGE",
+    }
+}
+
 fn refused(problems: &[import::Problem]) -> async_graphql::Error {
     let list: Vec<serde_json::Value> = problems
         .iter()
         .map(|p| {
-            let code = if p.period_locked {
-                "PERIOD_LOCKED"
-            } else {
-                "VALIDATION"
-            };
+            let code = problem_code(p.kind);
             serde_json::json!({ "line": p.line, "column": p.column, "why": p.why, "code": code })
         })
         .collect();
-    // A table refused only because it would change frozen periods says so
-    // by its code; any other problem makes it a VALIDATION error.
-    let code = if !problems.is_empty() && problems.iter().all(|p| p.period_locked) {
-        "PERIOD_LOCKED"
-    } else {
-        "VALIDATION"
+    // A table refused for one kind of problem only (frozen periods, a
+    // budget) says so by its code; a mix is a VALIDATION error.
+    let code = match problems.first().map(|p| p.kind) {
+        Some(kind) if problems.iter().all(|p| p.kind == kind) => problem_code(kind),
+        _ => "VALIDATION",
     };
     let message = format!(
         "the table is refused, nothing imported: {}",
@@ -95,6 +98,9 @@ fn refused(problems: &[import::Problem]) -> async_graphql::Error {
     })
 }
 
+/// Longest reading and checking a table may take.
+const IMPORT_TIME_BUDGET: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Runs `importTable`.
 pub async fn import_table(
     ctx: &Context<'_>,
@@ -107,7 +113,6 @@ pub async fn import_table(
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(input.content_base64.trim())
         .map_err(|e| ApiError::Validation(format!("`contentBase64` is not base64: {e}")))?;
-    let table = import::Table::read(&bytes).map_err(|p| refused(&[p]))?;
     let flags = import::Flags {
         org_unit: input.org_unit.map(|o| o.0),
         period: input.period,
@@ -121,17 +126,35 @@ pub async fn import_table(
             .to_owned()
         }),
     };
-    let store = app.log.clone();
-    let planned = app
-        .service
-        .with_state(|state| {
-            let options = flags.resolve(state).map_err(ApiError::Validation)?;
-            Ok::<_, ApiError>(import::plan(&table, &options, state, |key| {
-                store.idempotency_record(key).ok().flatten().is_some()
-            }))
-        })
-        .map_err(ApiError::from)??;
-    let steps = planned.map_err(|problems| refused(&problems))?;
+    // Reading and planning an untrusted file is CPU work: off the async
+    // executor (other requests go on), under the file budgets of the
+    // reader, and within a time budget.
+    let worker = app.clone();
+    let work = tokio::task::spawn_blocking(move || {
+        let table = import::Table::read(&bytes).map_err(|p| refused(&[p]))?;
+        let store = worker.log.clone();
+        let planned = worker
+            .service
+            .with_state(|state| {
+                let options = flags.resolve(state).map_err(ApiError::Validation)?;
+                Ok::<_, ApiError>(import::plan(&table, &options, state, |key| {
+                    store.idempotency_record(key).ok().flatten().is_some()
+                }))
+            })
+            .map_err(ApiError::from)??;
+        planned.map_err(|problems| refused(&problems))
+    });
+    let steps = match tokio::time::timeout(IMPORT_TIME_BUDGET, work).await {
+        Ok(Ok(planned)) => planned?,
+        Ok(Err(panicked)) => return Err(ApiError::internal(&panicked).into()),
+        Err(_) => {
+            return Err(ApiError::Timeout(format!(
+                "reading and checking the table took more than {} s; split it",
+                IMPORT_TIME_BUDGET.as_secs()
+            ))
+            .into())
+        }
+    };
     let lines: Vec<usize> = steps.iter().map(|s| s.line).collect();
     let notices = steps
         .iter()

@@ -106,9 +106,21 @@ pub struct Problem {
     pub column: Option<String>,
     /// Why.
     pub why: String,
-    /// Whether the row would change a reporting period that is approved or
-    /// locked (the API's `PERIOD_LOCKED`).
-    pub period_locked: bool,
+    /// What kind of problem (the API's code).
+    pub kind: ProblemKind,
+}
+
+/// What kind of problem a table has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ProblemKind {
+    /// Something in the table is wrong (`VALIDATION`).
+    #[default]
+    Invalid,
+    /// The row would change a reporting period that is approved or locked
+    /// (`PERIOD_LOCKED`).
+    PeriodLocked,
+    /// The file is over a budget (`PAYLOAD_TOO_LARGE`).
+    TooLarge,
 }
 
 impl Problem {
@@ -117,7 +129,7 @@ impl Problem {
             line,
             column: column.map(str::to_owned),
             why: why.into(),
-            period_locked: false,
+            kind: ProblemKind::Invalid,
         }
     }
 }
@@ -211,20 +223,60 @@ impl Table {
         let unreadable = |e: &dyn std::fmt::Display| {
             Problem::at(1, None, format!("the spreadsheet cannot be read: {e}"))
         };
-        let mut book = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes))
-            .map_err(|e| unreadable(&e))?;
-        let range = book
-            .worksheet_range_at(0)
-            .ok_or_else(|| Problem::at(1, None, "the workbook has no sheet"))?
-            .map_err(|e| unreadable(&e))?;
-        let (first_row, first_col) = range.start().unwrap_or((0, 0));
+        // Untrusted bytes: the budgets hold before any cell is read, so
+        // no archive expands or allocates past them.
+        let cells: Vec<((u32, u32), Data)> = if bytes.starts_with(b"PK\x03\x04") {
+            check_archive(bytes)?;
+            let mut book =
+                calamine::Xlsx::new(std::io::Cursor::new(bytes)).map_err(|e| unreadable(&e))?;
+            let name = book
+                .sheet_names()
+                .first()
+                .cloned()
+                .ok_or_else(|| Problem::at(1, None, "the workbook has no sheet"))?;
+            let mut reader = book
+                .worksheet_cells_reader(&name)
+                .map_err(|e| unreadable(&e))?;
+            let mut cells = Vec::new();
+            while let Some(cell) = reader.next_cell().map_err(|e| unreadable(&e))? {
+                let position = cell.get_position();
+                within_budget(position, cells.len())?;
+                let value = Data::from(cell.get_value().clone());
+                if value != Data::Empty {
+                    cells.push((position, value));
+                }
+            }
+            cells
+        } else {
+            // Legacy .xls: no compression to expand; its size is its budget.
+            let mut book = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes))
+                .map_err(|e| unreadable(&e))?;
+            let range = book
+                .worksheet_range_at(0)
+                .ok_or_else(|| Problem::at(1, None, "the workbook has no sheet"))?
+                .map_err(|e| unreadable(&e))?;
+            let mut cells = Vec::new();
+            for (row, col, value) in range.used_cells() {
+                let position = (row as u32, col as u32);
+                within_budget(position, cells.len())?;
+                cells.push((position, value.clone()));
+            }
+            cells
+        };
+        let mut by_row: std::collections::BTreeMap<u32, Vec<(u32, Data)>> = Default::default();
+        for ((row, col), value) in cells {
+            by_row.entry(row).or_default().push((col, value));
+        }
         let mut rows = Vec::new();
-        for (i, row) in range.rows().enumerate() {
-            // Columns left of the range are empty cells, so positions match the header's.
-            let mut cells = vec![Cell::default(); first_col as usize];
-            for data in row {
-                let cell = match data {
-                    Data::Int(n) => number_cell(Decimal::from(*n)),
+        for (row, mut values) in by_row {
+            values.sort_by_key(|(col, _)| *col);
+            // Cells keep their column: the ones left of the first are empty,
+            // so positions match the header's.
+            let width = values.last().map_or(0, |(c, _)| *c as usize + 1);
+            let mut cells = vec![Cell::default(); width];
+            for (col, data) in values {
+                cells[col as usize] = match data {
+                    Data::Int(n) => number_cell(Decimal::from(n)),
                     // The shortest text that reads back as the same double is what
                     // the office typed (1577.95), not the double's binary expansion.
                     Data::Float(f) => match Decimal::from_str(&f.to_string())
@@ -239,10 +291,9 @@ impl Table {
                     },
                     other => Cell::text(&other.to_string()),
                 };
-                cells.push(cell);
             }
             if cells.iter().any(|c| !c.text.is_empty()) {
-                rows.push((first_row as usize + i + 1, cells));
+                rows.push((row as usize + 1, cells));
             }
         }
         Ok(Table {
@@ -250,6 +301,68 @@ impl Table {
             digest: digest(bytes),
         })
     }
+}
+
+/// Most bytes a spreadsheet may expand to, all its parts together.
+pub const MAX_EXPANDED_BYTES: u64 = 64 << 20;
+/// Most parts (files) in a spreadsheet archive.
+pub const MAX_ARCHIVE_ENTRIES: usize = 2_000;
+/// Most cells read from a sheet.
+pub const MAX_CELLS: usize = 500_000;
+/// Most rows of a sheet (the last used row).
+pub const MAX_ROWS: u32 = 100_000;
+/// Most columns of a sheet (the last used column).
+pub const MAX_COLUMNS: u32 = 256;
+
+fn too_large(why: String) -> Problem {
+    Problem {
+        kind: ProblemKind::TooLarge,
+        ..Problem::at(1, None, why)
+    }
+}
+
+/// Expands every part of the archive, counting, and refuses it past
+/// [`MAX_EXPANDED_BYTES`] or [`MAX_ARCHIVE_ENTRIES`]: a few kilobytes that
+/// expand to gigabytes (a zip bomb) are refused after the budget, not after
+/// the gigabytes. The sizes the archive declares are not trusted.
+fn check_archive(bytes: &[u8]) -> Result<(), Problem> {
+    use std::io::Read;
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes))
+        .map_err(|e| Problem::at(1, None, format!("the spreadsheet cannot be read: {e}")))?;
+    if archive.len() > MAX_ARCHIVE_ENTRIES {
+        return Err(too_large(format!(
+            "the spreadsheet has {} parts; at most {MAX_ARCHIVE_ENTRIES} are read",
+            archive.len()
+        )));
+    }
+    let mut expanded: u64 = 0;
+    for i in 0..archive.len() {
+        let entry = archive
+            .by_index(i)
+            .map_err(|e| Problem::at(1, None, format!("the spreadsheet cannot be read: {e}")))?;
+        let left = MAX_EXPANDED_BYTES - expanded;
+        let read = std::io::copy(&mut entry.take(left + 1), &mut std::io::sink())
+            .map_err(|e| Problem::at(1, None, format!("the spreadsheet cannot be read: {e}")))?;
+        expanded += read;
+        if expanded > MAX_EXPANDED_BYTES {
+            return Err(too_large(format!(
+                "the spreadsheet expands to more than {} MiB; split it or save it as CSV",
+                MAX_EXPANDED_BYTES >> 20
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn within_budget((row, col): (u32, u32), cells: usize) -> Result<(), Problem> {
+    if row >= MAX_ROWS || col >= MAX_COLUMNS || cells >= MAX_CELLS {
+        return Err(too_large(format!(
+            "the sheet is too large to import: at most {MAX_ROWS} rows, {MAX_COLUMNS} columns and {MAX_CELLS} cells (a cell at row {}, column {})",
+            row + 1,
+            col + 1
+        )));
+    }
+    Ok(())
 }
 
 fn number_cell(d: Decimal) -> Cell {
@@ -325,7 +438,11 @@ fn check(
         match decide(&scratch, &step.command) {
             Ok(events) => events.iter().for_each(|e| evolve(&mut scratch, e)),
             Err(e) => problems.push(Problem {
-                period_locked: e.is_period_locked(),
+                kind: if e.is_period_locked() {
+                    ProblemKind::PeriodLocked
+                } else {
+                    ProblemKind::Invalid
+                },
                 ..Problem::at(step.line, None, e.to_string())
             }),
         }
