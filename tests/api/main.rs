@@ -11,5 +11,6 @@ mod limits;
 mod log_copy;
 mod periods;
 mod reads;
+mod storage;
 mod subscriptions;
 mod writes;

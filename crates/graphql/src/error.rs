@@ -34,6 +34,9 @@ pub enum ApiError {
     /// `UNAVAILABLE`: the log cannot be reached right now (a shared log
     /// restarting); retry later, with the same idempotency key.
     Unavailable(String),
+    /// `STORAGE_UNAVAILABLE`: the log or the read models cannot be read
+    /// (a storage fault); the detail is in the server log.
+    StorageUnavailable(String),
     /// `TIMEOUT`: the work took longer than its budget.
     Timeout(String),
     /// `INTERNAL`: something failed on our side (details in the server log).
@@ -56,6 +59,9 @@ impl ApiError {
             ApiError::Unavailable(why) => format!(
                 "the event log is unavailable right now ({why}); retry with the same idempotency key"
             ),
+            ApiError::StorageUnavailable(reference) => format!(
+                "the stored data cannot be read right now (a storage fault, reference {reference}); operators: `chitieu verify --read-models`, `chitieu rebuild`"
+            ),
             ApiError::Internal(reference) => format!("internal error (reference {reference})"),
         }
     }
@@ -71,6 +77,7 @@ impl ApiError {
             ApiError::Forbidden(_) => "FORBIDDEN",
             ApiError::Unavailable(_) => "UNAVAILABLE",
             ApiError::Timeout(_) => "TIMEOUT",
+            ApiError::StorageUnavailable(_) => "STORAGE_UNAVAILABLE",
             ApiError::Internal(_) => "INTERNAL",
         }
     }
@@ -93,7 +100,7 @@ impl ErrorExtensions for ApiError {
             {
                 e.set("currentVersion", *current_version);
             }
-            if let ApiError::Unavailable(_) = self {
+            if let ApiError::Unavailable(_) | ApiError::StorageUnavailable(_) = self {
                 e.set("retryable", true);
             }
         })
@@ -135,19 +142,37 @@ impl From<ServiceError> for ApiError {
     }
 }
 
+impl ApiError {
+    /// Logs a storage fault and returns what the client may see.
+    pub fn storage(error: &dyn std::fmt::Display) -> Self {
+        let reference = uuid::Uuid::now_v7().to_string();
+        tracing::error!(%reference, %error, "storage fault");
+        ApiError::StorageUnavailable(reference)
+    }
+}
+
 impl From<ProjectionError> for ApiError {
     fn from(error: ProjectionError) -> Self {
-        ApiError::internal(&error)
+        match error {
+            ProjectionError::Store(e) => ApiError::from(e),
+            ProjectionError::Sled(_)
+            | ProjectionError::CorruptReadModel { .. }
+            | ProjectionError::Undecodable { .. } => ApiError::storage(&error),
+            other => ApiError::internal(&other),
+        }
     }
 }
 
 impl From<chitieu_store::StoreError> for ApiError {
     fn from(error: chitieu_store::StoreError) -> Self {
-        if error.is_retryable() {
-            tracing::warn!(%error, "the log is unavailable");
-            ApiError::Unavailable(error.to_string())
-        } else {
-            ApiError::internal(&error)
+        match error {
+            e if e.is_retryable() => {
+                tracing::warn!(error = %e, "the log is unavailable");
+                ApiError::Unavailable(e.to_string())
+            }
+            e @ (chitieu_store::StoreError::Corrupt { .. }
+            | chitieu_store::StoreError::Backend(_)) => ApiError::storage(&e),
+            other => ApiError::internal(&other),
         }
     }
 }

@@ -395,6 +395,8 @@ pub struct Projector {
     /// Decoded views, kept fresh by the projector itself.
     pub(crate) views: ViewCache,
     chunk: std::sync::atomic::AtomicUsize,
+    /// Why the live follower stopped, if it stopped on an error.
+    failure: Mutex<Option<String>>,
 }
 
 impl Projector {
@@ -445,6 +447,7 @@ impl Projector {
             stop: AtomicBool::new(false),
             chunk: CATCH_UP_CHUNK.into(),
             views: ViewCache::default(),
+            failure: Mutex::new(None),
         }))
     }
 
@@ -573,7 +576,15 @@ impl Projector {
         let projector = self.clone();
         std::thread::Builder::new()
             .name("chitieu-projector".into())
-            .spawn(move || projector.follow())
+            .spawn(move || {
+                let outcome = projector.follow();
+                if let Err(error) = &outcome {
+                    if let Ok(mut failure) = projector.failure.lock() {
+                        *failure = Some(error.to_string());
+                    }
+                }
+                outcome
+            })
             .unwrap_or_else(|e| std::thread::spawn(move || Err(ProjectionError::Start(e))))
     }
 
@@ -605,6 +616,12 @@ impl Projector {
             }
         }
         Ok(())
+    }
+
+    /// Why the live follower stopped on an error (a storage fault, an
+    /// event that does not decode), if it did: the node is then not ready.
+    pub fn failure(&self) -> Option<String> {
+        self.failure.lock().ok().and_then(|f| f.clone())
     }
 
     /// Asks the follower to stop; it does within 200 ms.

@@ -497,7 +497,14 @@ async fn graphiql(State(state): State<HttpState>) -> Response {
 
 async fn readyz(State(state): State<HttpState>) -> Response {
     let head = state.app.log.head().position;
-    let projected = state.app.read.projector().position();
+    let projector = state.app.read.projector();
+    let projected = projector.position();
+    // A follower stopped by a storage fault never catches up: not ready,
+    // and saying why.
+    if let Some(failure) = projector.failure() {
+        let body = serde_json::json!({ "head": head, "projected": projected, "error": "STORAGE_UNAVAILABLE", "detail": failure });
+        return (StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response();
+    }
     let body = serde_json::json!({ "head": head, "projected": projected });
     let status = if projected >= head {
         StatusCode::OK

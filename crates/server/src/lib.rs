@@ -296,10 +296,14 @@ impl Node {
     /// catches the read models up, and starts following the log.
     pub async fn open(location: &Location) -> anyhow::Result<Node> {
         let log = open_log(location).await?;
+        const REPAIR: &str =
+            "(if they are damaged, `chitieu rebuild` builds them again from the log)";
         let projector = Projector::open(&log, &location.data_dir.join("read-models"))
-            .context("opening the read models")?;
+            .with_context(|| format!("opening the read models {REPAIR}"))?;
         let catching_up = projector.clone();
-        let position = tokio::task::spawn_blocking(move || catching_up.catch_up()).await??;
+        let position = tokio::task::spawn_blocking(move || catching_up.catch_up())
+            .await?
+            .with_context(|| format!("catching the read models up {REPAIR}"))?;
         tracing::info!(position, head = log.head().position, log = %log.describe(), "read models caught up");
         let follower = Some(projector.spawn_follower());
         let service = Arc::new(CommandService::new(log.clone(), projector.clone()));
@@ -522,6 +526,126 @@ pub async fn copy_log(from: &str, to: &str) -> anyhow::Result<String> {
         head.position,
         hex::encode(head.hash)
     ))
+}
+
+/// A progress bar on standard error for long work on `total` events
+/// (hidden when standard error is not a terminal).
+fn progress(total: u64, what: &str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(total);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{msg} [{bar:40}] {pos}/{len} events ({per_sec}, {eta} left)",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    bar.set_message(what.to_owned());
+    bar
+}
+
+/// Runs `work` on a blocking thread, showing the projector's position
+/// against the log's head until it ends.
+async fn with_progress<T: Send + 'static>(
+    projector: &Arc<Projector>,
+    total: u64,
+    what: &str,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> anyhow::Result<T> {
+    let bar = progress(total, what);
+    let job = tokio::task::spawn_blocking(work);
+    while !job.is_finished() {
+        bar.set_position(projector.position().min(total));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    bar.set_position(projector.position().min(total));
+    bar.finish();
+    Ok(job.await?)
+}
+
+/// `chitieu rebuild` (server stopped): drops the read models and builds
+/// them again from the log, with progress. The repair for read models a
+/// storage fault damaged (`chitieu verify --read-models` finds them).
+pub async fn rebuild_read_models(location: &Location) -> anyhow::Result<String> {
+    let log = open_log(location).await?;
+    // Read models are derived data: damaged ones may not even open, so the
+    // repair starts from an empty directory.
+    let dir = location.data_dir.join("read-models");
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).with_context(|| format!("removing {}", dir.display()))?;
+    }
+    let projector = Projector::open(&log, &dir).context("creating the read models")?;
+    let head = log.head().position;
+    let rebuilding = projector.clone();
+    let rebuilt =
+        with_progress(&projector, head, "rebuilding", move || rebuilding.rebuild()).await?;
+    let position = rebuilt.context("rebuilding the read models")?;
+    projector.flush()?;
+    let size = projector.size_on_disk().unwrap_or(0);
+    drop(projector);
+    log.close()?;
+    Ok(format!(
+        "read models rebuilt from {position} events ({} KiB on disk)",
+        size / 1024
+    ))
+}
+
+/// `chitieu verify [--read-models]` (server stopped): walks the log's hash
+/// chain; with `read_models`, also builds the read models again from the
+/// log in a temporary place and compares them, byte for byte (by digest),
+/// with the stored ones.
+pub async fn verify_store(location: &Location, read_models: bool) -> anyhow::Result<String> {
+    let chain = verify_log(location).await?;
+    if !read_models {
+        return Ok(chain);
+    }
+    let log = open_log(location).await?;
+    let outcome = compare_read_models(location, &log).await;
+    log.close()?;
+    Ok(format!(
+        "{chain}
+{}",
+        outcome?
+    ))
+}
+
+async fn compare_read_models(location: &Location, log: &Log) -> anyhow::Result<String> {
+    let head = log.head().position;
+    let stored = match Projector::open(log, &location.data_dir.join("read-models")) {
+        Ok(stored) => stored,
+        Err(error) => anyhow::bail!(
+            "the read models cannot be opened ({error}): repair them with `chitieu rebuild`"
+        ),
+    };
+    let following = stored.clone();
+    let caught_up = with_progress(&stored, head, "reading stored", move || {
+        following.catch_up().and_then(|_| following.digest())
+    })
+    .await?;
+    let stored_digest = match caught_up {
+        Ok(digest) => digest,
+        Err(error) => anyhow::bail!(
+            "the read models cannot be read ({error}): repair them with `chitieu rebuild`"
+        ),
+    };
+    let fresh = Projector::open_temporary(log)?;
+    let building = fresh.clone();
+    let fresh_digest = with_progress(&fresh, head, "rebuilding aside", move || {
+        building.catch_up().and_then(|_| building.digest())
+    })
+    .await??;
+    if stored_digest == fresh_digest {
+        Ok(format!(
+            "read models ok: identical to a rebuild from the log ({} events, digest {})",
+            head,
+            hex::encode(stored_digest)
+        ))
+    } else {
+        anyhow::bail!(
+            "the read models differ from a rebuild from the log (stored {}, rebuilt {}): repair them with `chitieu rebuild`",
+            hex::encode(stored_digest),
+            hex::encode(fresh_digest)
+        )
+    }
 }
 
 /// `chitieu log verify`: walks the hash chain of the log a location names.

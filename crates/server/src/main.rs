@@ -80,6 +80,23 @@ enum Commands {
     /// The log itself: copy it between backends, verify it.
     #[command(subcommand)]
     Log(LogCommand),
+    /// Check the store with the server stopped: the log's hash chain, and
+    /// with `--read-models` the read models against a rebuild from the log.
+    Verify {
+        /// Data directory.
+        #[command(flatten)]
+        data: DataArgs,
+        /// Also compare the read models with a rebuild from the log.
+        #[arg(long)]
+        read_models: bool,
+    },
+    /// Drop the read models and rebuild them from the log, with the server
+    /// stopped (the repair when `verify --read-models` finds them damaged).
+    Rebuild {
+        /// Data directory.
+        #[command(flatten)]
+        data: DataArgs,
+    },
 }
 
 /// Where the data is: the same flags for every command that opens it.
@@ -288,6 +305,23 @@ fn main() -> anyhow::Result<()> {
                     }
                 }
             })?;
+            println!("{out}");
+            Ok(())
+        }
+        Commands::Verify { data, read_models } => {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
+            let out =
+                runtime.block_on(chitieu_server::verify_store(&data.location(), read_models))?;
+            println!("{out}");
+            Ok(())
+        }
+        Commands::Rebuild { data } => {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
+            let out = runtime.block_on(chitieu_server::rebuild_read_models(&data.location()))?;
             println!("{out}");
             Ok(())
         }

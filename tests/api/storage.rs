@@ -1,0 +1,67 @@
+//! Storage faults surface as what they are: damaged read models are found
+//! by `chitieu verify --read-models` and repaired by `chitieu rebuild`.
+
+use crate::helpers::*;
+use serde_json::json;
+
+fn chitieu(app: &TestApp, args: &[&str]) -> (bool, String) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_chitieu"))
+        .args(args)
+        .arg("--data-dir")
+        .arg(&app.data_dir)
+        .env("RUST_LOG", "warn")
+        .env("RUST_BACKTRACE", "0")
+        .output()
+        .unwrap();
+    (
+        output.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ),
+    )
+}
+
+#[tokio::test]
+async fn damaged_read_models_are_found_by_verify_and_repaired_by_rebuild() {
+    let mut app = spawn_app().await;
+    let before = app
+        .gql(
+            "auditor",
+            "{ summary(orgUnit: \"TV.TIEU-CAN\", period: \"2022\") { total exceeded met notMet } }",
+            json!({}),
+        )
+        .await;
+    app.stop();
+    let (ok, out) = chitieu(&app, &["verify", "--read-models"]);
+    assert!(ok && out.contains("read models ok"), "{out}");
+
+    // Damage the read models' data file: one byte in every 512.
+    let file = app.data_dir.join("read-models").join("db");
+    let mut bytes = std::fs::read(&file).unwrap();
+    for i in (100..bytes.len()).step_by(512) {
+        bytes[i] ^= 0x5A;
+    }
+    std::fs::write(&file, bytes).unwrap();
+    let (ok, out) = chitieu(&app, &["verify", "--read-models"]);
+    assert!(!ok, "damaged read models passed: {out}");
+    assert!(out.contains("chitieu rebuild"), "{out}");
+    // The log itself is untouched and says so.
+    let (ok, out) = chitieu(&app, &["verify"]);
+    assert!(ok && out.starts_with("ok:"), "{out}");
+
+    let (ok, out) = chitieu(&app, &["rebuild"]);
+    assert!(ok && out.contains("read models rebuilt"), "{out}");
+    let (ok, out) = chitieu(&app, &["verify", "--read-models"]);
+    assert!(ok && out.contains("read models ok"), "{out}");
+    app.restart().await;
+    let after = app
+        .gql(
+            "auditor",
+            "{ summary(orgUnit: \"TV.TIEU-CAN\", period: \"2022\") { total exceeded met notMet } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(before, after);
+}
