@@ -40,6 +40,8 @@ pub struct App {
     pub service: Arc<CommandService>,
     /// The log.
     pub log: Log,
+    /// Ledger verification: incremental, with full checks in the background.
+    pub verifier: Arc<chitieu_service::ledger::LedgerVerifier>,
     /// Today's date, for "not due" (injectable for tests).
     pub today: fn() -> NaiveDate,
 }

@@ -450,17 +450,29 @@ impl QueryRoot {
     }
 
     /// Walks the whole hash chain and reports the first break, if any.
-    async fn verify_ledger(&self, ctx: &Context<'_>) -> async_graphql::Result<LedgerVerification> {
+    async fn verify_ledger(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = false)] full: bool,
+    ) -> async_graphql::Result<LedgerVerification> {
         require(ctx, Permission::ReadAudit)?;
-        let log = ctx.data_unchecked::<App>().log.clone();
-        let report = log.verify().await.map_err(ApiError::from)?;
+        let app = ctx.data_unchecked::<App>();
+        let checked = app.verifier.verify().await.map_err(ApiError::from)?;
+        let full_check = if full {
+            Some(app.verifier.start_full())
+        } else {
+            app.verifier.full_check()
+        };
+        let report = checked.report;
         Ok(LedgerVerification {
             ok: report.first_break.is_none(),
             checked: report.checked,
+            from: checked.from,
             position: report.head.position,
             hash: hex::encode(report.head.hash),
             broken_at: report.first_break.as_ref().map(|b| b.0),
             reason: report.first_break.map(|b| b.1),
+            full_check: full_check.map(Into::into),
         })
     }
 

@@ -717,10 +717,13 @@ impl Ledger {
 /// The outcome of walking the hash chain.
 #[derive(SimpleObject)]
 pub struct LedgerVerification {
-    /// Whether the whole chain checks.
+    /// Whether the chain checks, from the checkpoint to the head.
     pub ok: bool,
-    /// Records checked.
+    /// Records checked by this call (those appended since the checkpoint).
     pub checked: u64,
+    /// The verified checkpoint this check started after (0: the first
+    /// record); the first record after it must chain to its hash.
+    pub from: u64,
     /// Position of the last good record.
     pub position: u64,
     /// Its hash.
@@ -729,6 +732,58 @@ pub struct LedgerVerification {
     pub broken_at: Option<u64>,
     /// Why it breaks there.
     pub reason: Option<String>,
+    /// The last full check from the first record (`verifyLedger(full:
+    /// true)` starts one in the background), with its progress.
+    pub full_check: Option<FullLedgerCheck>,
+}
+
+/// A full walk of the ledger from the first record, running or done.
+#[derive(SimpleObject)]
+pub struct FullLedgerCheck {
+    /// When it started.
+    pub started_at: DateTime<Utc>,
+    /// Records to check (the head when it started).
+    pub total: u64,
+    /// Records checked so far.
+    pub checked: u64,
+    /// Whether it is still running.
+    pub running: bool,
+    /// When it ended.
+    pub finished_at: Option<DateTime<Utc>>,
+    /// Whether the whole chain checked (`null` while running).
+    pub ok: Option<bool>,
+    /// The first position where the chain breaks.
+    pub broken_at: Option<u64>,
+    /// Why it breaks there, or why the check could not finish.
+    pub reason: Option<String>,
+}
+
+impl From<chitieu_service::ledger::FullCheck> for FullLedgerCheck {
+    fn from(c: chitieu_service::ledger::FullCheck) -> Self {
+        let (finished_at, ok, broken_at, reason) = match c.finished {
+            None => (None, None, None, None),
+            Some((at, Ok(report))) => {
+                let broken = report.first_break;
+                (
+                    Some(at),
+                    Some(broken.is_none()),
+                    broken.as_ref().map(|b| b.0),
+                    broken.map(|b| b.1),
+                )
+            }
+            Some((at, Err(why))) => (Some(at), Some(false), None, Some(why)),
+        };
+        FullLedgerCheck {
+            started_at: c.started_at,
+            total: c.total,
+            checked: c.checked,
+            running: finished_at.is_none(),
+            finished_at,
+            ok,
+            broken_at,
+            reason,
+        }
+    }
 }
 
 /// A role over an org unit and its descendants.

@@ -30,6 +30,9 @@ pub const READ_MODEL_VERSION: u32 = 4;
 /// sled database, never the log's).
 pub const PROJECTION_TREE: &str = "projection";
 
+/// Name of the tree holding the last verified ledger checkpoint.
+const VERIFICATION_TREE: &str = "verification";
+
 /// sled page cache of the read models, in bytes.
 const CACHE_BYTES: u64 = 512 * 1024 * 1024;
 
@@ -426,6 +429,7 @@ impl Projector {
         if version != Some(READ_MODEL_VERSION) {
             tracing::info!(found = ?version, wanted = READ_MODEL_VERSION, "read models are of another shape; rebuilding from the log");
             Self::reset(&tree)?;
+            db.drop_tree(VERIFICATION_TREE)?;
         }
         let mut checkpoint = read_checkpoint(&tree)?;
         if checkpoint > log.head().position {
@@ -435,6 +439,7 @@ impl Projector {
                 "read models are ahead of the log; rebuilding"
             );
             Self::reset(&tree)?;
+            db.drop_tree(VERIFICATION_TREE)?;
             checkpoint = 0;
         }
         let (position, _) = watch::channel(checkpoint);
@@ -615,6 +620,31 @@ impl Projector {
                 return Err(error);
             }
         }
+        Ok(())
+    }
+
+    /// The last ledger checkpoint a verification found good (position and
+    /// hash), kept beside the read models but outside them (the read-model
+    /// digest does not cover it), and dropped with them.
+    pub fn verified_checkpoint(&self) -> Result<Option<(u64, [u8; 32])>, ProjectionError> {
+        let tree = self.db.open_tree(VERIFICATION_TREE)?;
+        Ok(tree.get(b"checkpoint")?.and_then(|v| {
+            let position = u64::from_be_bytes(v.get(..8)?.try_into().ok()?);
+            let hash: [u8; 32] = v.get(8..40)?.try_into().ok()?;
+            Some((position, hash))
+        }))
+    }
+
+    /// Records a ledger checkpoint a verification found good.
+    pub fn set_verified_checkpoint(
+        &self,
+        position: u64,
+        hash: [u8; 32],
+    ) -> Result<(), ProjectionError> {
+        let tree = self.db.open_tree(VERIFICATION_TREE)?;
+        let mut value = position.to_be_bytes().to_vec();
+        value.extend_from_slice(&hash);
+        tree.insert(b"checkpoint", value)?;
         Ok(())
     }
 

@@ -54,6 +54,9 @@ pub struct Parsed {
     pub directives: usize,
 }
 
+/// Root fields never answered from the cache.
+const UNCACHED_FIELDS: [&str; 1] = ["verifyLedger"];
+
 /// Most parsed documents kept (they are small; clients send few distinct queries).
 const MAX_DOCUMENTS: usize = 1024;
 
@@ -110,7 +113,25 @@ impl ResponseCache {
             Some(n) => operations.find(|(name, _)| name.map(|o| o.as_str()) == Some(n)),
             None => operations.next(),
         };
-        match found.map(|(_, op)| op.node.ty) {
+        let (_, op) = found?;
+        // Fields whose answer is not a function of the log's head alone
+        // (a verification reads the disk now; a background check moves).
+        let live = op
+            .node
+            .selection_set
+            .node
+            .items
+            .iter()
+            .any(|item| match &item.node {
+                async_graphql::parser::types::Selection::Field(f) => {
+                    UNCACHED_FIELDS.contains(&f.node.name.node.as_str())
+                }
+                _ => true,
+            });
+        if live {
+            return None;
+        }
+        match Some(op.node.ty) {
             Some(OperationType::Query) => Some(format!(
                 "{principal}\u{0}{}\u{0}{variables}\u{0}{query}",
                 operation.unwrap_or("")

@@ -389,10 +389,17 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         }
     }
 
+    let verifier = chitieu_service::ledger::LedgerVerifier::new(store.clone(), projector.clone());
+    // Without a verified checkpoint (a new store, rebuilt read models), a
+    // full check runs in the background; later checks walk only the tail.
+    if projector.verified_checkpoint().ok().flatten().is_none() {
+        verifier.start_full();
+    }
     let app = App {
         read: ReadModel::new(projector.clone()),
         service,
         log: store.clone(),
+        verifier,
         today: chitieu_graphql::today_in_vietnam,
     };
     let limits = Limits {

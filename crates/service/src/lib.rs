@@ -11,6 +11,8 @@
 //! between is refused by the log's version check and retried on fresh state
 //! (unless the caller named the version it expects).
 
+pub mod ledger;
+
 use chitieu_domain::{
     decide, evolve, evolve_at, read_streams, AccessError, Authenticated, Command, DomainError,
     DomainState, EventCodec, PrincipalId, StreamId, TokenId,

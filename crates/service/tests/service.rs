@@ -298,8 +298,12 @@ impl EventLog for Interleaved {
     ) -> Result<Option<([u8; 32], AppendOutcome)>, StoreError> {
         self.inner.idempotency_record(key)
     }
-    fn verify(&self) -> BoxFuture<'_, Result<VerifyReport, StoreError>> {
-        self.inner.verify()
+    fn verify_from(
+        &self,
+        from: Head,
+        progress: chitieu_store::Progress,
+    ) -> BoxFuture<'_, Result<VerifyReport, StoreError>> {
+        self.inner.verify_from(from, progress)
     }
     fn commit_stats(&self) -> CommitStats {
         self.inner.commit_stats()

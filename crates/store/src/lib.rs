@@ -28,7 +28,8 @@ pub use copy::{copy_log, CopyProgress};
 pub use error::{AppendError, StoreError};
 pub use log::{
     iter_all, AppendMeta, AppendOutcome, AppendRequest, BoxFuture, CommitStats, EventLog,
-    ExpectedVersion, Head, IdempotencyEntry, Log, RawRecord, StreamCondition, VerifyReport,
+    ExpectedVersion, Head, IdempotencyEntry, Log, Progress, RawRecord, StreamCondition,
+    VerifyReport,
 };
 pub use memory::MemoryLog;
 pub use postgres::{PgConfig, PgLog};

@@ -149,6 +149,9 @@ pub struct VerifyReport {
     pub first_break: Option<(u64, String)>,
 }
 
+/// Records checked so far by a running verification.
+pub type Progress = std::sync::Arc<std::sync::atomic::AtomicU64>;
+
 /// An idempotency key recorded with the last event of its append.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdempotencyEntry {
@@ -274,7 +277,19 @@ pub trait EventLog: Send + Sync + 'static {
     /// Walks the whole log: positions gap-free from 1, every record
     /// decodes, its hash recomputes, it chains to the one before, and the
     /// stream index points back at it. Reports the first break.
-    fn verify(&self) -> BoxFuture<'_, Result<VerifyReport, StoreError>>;
+    fn verify(&self) -> BoxFuture<'_, Result<VerifyReport, StoreError>> {
+        self.verify_from(Head::default(), Progress::default())
+    }
+
+    /// The same walk, from a verified checkpoint: the records after
+    /// `from.position`, the first of which must chain to `from.hash` (so a
+    /// rewritten past, even one rehashed to the end, breaks there).
+    /// `progress` counts the records checked, for a caller to show.
+    fn verify_from(
+        &self,
+        from: Head,
+        progress: Progress,
+    ) -> BoxFuture<'_, Result<VerifyReport, StoreError>>;
 
     /// Group-commit counters since open.
     fn commit_stats(&self) -> CommitStats;
@@ -332,13 +347,16 @@ pub fn iter_all(
 pub(crate) struct ChainWalker {
     pub good: Head,
     pub checked: u64,
+    progress: Progress,
 }
 
 impl ChainWalker {
-    pub(crate) fn new() -> Self {
+    /// A walk that starts after `from` (the empty head: from the start).
+    pub(crate) fn from(from: Head, progress: Progress) -> Self {
         ChainWalker {
-            good: Head::default(),
+            good: from,
             checked: 0,
+            progress,
         }
     }
 
@@ -375,6 +393,8 @@ impl ChainWalker {
                         hash: record.hash,
                     };
                     self.checked += 1;
+                    self.progress
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     None
                 } else {
                     Some(format!(

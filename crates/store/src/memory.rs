@@ -5,8 +5,8 @@
 
 use crate::error::{AppendError, StoreError};
 use crate::log::{
-    AppendOutcome, AppendRequest, BoxFuture, ChainWalker, CommitStats, EventLog, Head, RawRecord,
-    VerifyReport,
+    AppendOutcome, AppendRequest, BoxFuture, ChainWalker, CommitStats, EventLog, Head, Progress,
+    RawRecord, VerifyReport,
 };
 use crate::record::RecordedEvent;
 use crate::sequencer::{Lookup, Sequencer};
@@ -192,11 +192,16 @@ impl EventLog for MemoryLog {
         Ok(self.state()?.keys.get(key).copied())
     }
 
-    fn verify(&self) -> BoxFuture<'_, Result<VerifyReport, StoreError>> {
+    fn verify_from(
+        &self,
+        from: Head,
+        progress: Progress,
+    ) -> BoxFuture<'_, Result<VerifyReport, StoreError>> {
         Box::pin(async move {
             let state = self.state()?;
-            let mut walker = ChainWalker::new();
-            for raw in &state.records {
+            let mut walker = ChainWalker::from(from, progress);
+            let skip = usize::try_from(from.position).unwrap_or(usize::MAX);
+            for raw in state.records.iter().skip(skip) {
                 let problem = walker.check(raw.position, &raw.bytes, |stream, version| {
                     let index = usize::try_from(version.saturating_sub(1)).unwrap_or(usize::MAX);
                     Ok(state

@@ -27,7 +27,7 @@
 use crate::error::{AppendError, StoreError};
 use crate::log::{
     AppendOutcome, AppendRequest, BoxFuture, ChainWalker, CommitStats, EventLog, Head,
-    IdempotencyEntry, Log, RawRecord, VerifyReport,
+    IdempotencyEntry, Log, Progress, RawRecord, VerifyReport,
 };
 use crate::memory::MemoryLog;
 use crate::record::RecordedEvent;
@@ -888,11 +888,15 @@ impl EventLog for PgLog {
 
     /// Walks the shared table itself (not this node's copy), then checks
     /// that this node's copy agrees with it.
-    fn verify(&self) -> BoxFuture<'_, Result<VerifyReport, StoreError>> {
+    fn verify_from(
+        &self,
+        from: Head,
+        progress: Progress,
+    ) -> BoxFuture<'_, Result<VerifyReport, StoreError>> {
         Box::pin(async move {
             let client = connect(&self.url, None).await?;
-            let mut walker = ChainWalker::new();
-            let mut after = 0i64;
+            let mut walker = ChainWalker::from(from, progress);
+            let mut after = i64::try_from(from.position).unwrap_or(i64::MAX);
             let mine = self.local.head();
             let mut theirs_at_mine = None;
             loop {
@@ -935,7 +939,7 @@ impl EventLog for PgLog {
                     "the head row does not match the last record".into(),
                 ))));
             }
-            if mine.position > 0 && theirs_at_mine != Some(mine) {
+            if mine.position > from.position && theirs_at_mine != Some(mine) {
                 return Ok(walker.report(Some((
                     mine.position,
                     "this node's copy differs from the shared log".into(),

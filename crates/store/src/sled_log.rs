@@ -9,7 +9,7 @@ use crate::error::{AppendError, StoreError};
 use crate::keys;
 use crate::log::{
     AppendOutcome, AppendRequest, BoxFuture, ChainWalker, CommitStats, EventLog, Head,
-    IdempotencyEntry, RawRecord, VerifyReport,
+    IdempotencyEntry, Progress, RawRecord, VerifyReport,
 };
 use crate::record::{self, RecordedEvent};
 use crate::writer::{self, Job};
@@ -373,11 +373,31 @@ impl SledLog {
 
     /// Walks the whole log (see [`EventLog::verify`]); blocking.
     pub fn verify_blocking(&self) -> Result<VerifyReport, StoreError> {
-        let mut walker = ChainWalker::new();
+        self.verify_from_blocking(Head::default(), Progress::default())
+    }
+
+    /// Walks the log after a verified checkpoint (see
+    /// [`EventLog::verify_from`]); blocking.
+    pub fn verify_from_blocking(
+        &self,
+        from: Head,
+        progress: Progress,
+    ) -> Result<VerifyReport, StoreError> {
+        let mut walker = ChainWalker::from(from, progress);
+        // The block holding the first record after the checkpoint.
+        let start = self
+            .inner
+            .tree
+            .range(..=keys::log_key(from.position + 1))
+            .next_back()
+            .transpose()?
+            .map(|(key, _)| key.to_vec())
+            .filter(|key| key.first() == keys::log_key(0).first())
+            .unwrap_or_else(|| keys::log_key(0).to_vec());
         for entry in self
             .inner
             .tree
-            .range(keys::log_key(0)..=keys::log_key(u64::MAX))
+            .range(start..=keys::log_key(u64::MAX).to_vec())
         {
             let (key, block) = entry?;
             let first = keys::u64_at(&key, 1).unwrap_or(0);
@@ -389,6 +409,9 @@ impl SledLog {
                 }
             };
             for (position, bytes) in (first..).zip(records) {
+                if position <= from.position {
+                    continue;
+                }
                 let problem = walker.check(position, bytes, |stream, version| {
                     let indexed = self
                         .inner
@@ -516,10 +539,14 @@ impl EventLog for SledLog {
         Ok(Some(record))
     }
 
-    fn verify(&self) -> BoxFuture<'_, Result<VerifyReport, StoreError>> {
+    fn verify_from(
+        &self,
+        from: Head,
+        progress: Progress,
+    ) -> BoxFuture<'_, Result<VerifyReport, StoreError>> {
         let this = self.clone();
         Box::pin(async move {
-            tokio::task::spawn_blocking(move || this.verify_blocking())
+            tokio::task::spawn_blocking(move || this.verify_from_blocking(from, progress))
                 .await
                 .map_err(|e| StoreError::Backend(format!("verification stopped: {e}")))?
         })

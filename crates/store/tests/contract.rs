@@ -416,6 +416,28 @@ async fn concurrent_appends_read_back_alike_from_any_position(backend: Backend) 
     assert_eq!(report.first_break, None);
     assert_eq!(report.head, log.head());
     assert_eq!(report.checked, log.head().position);
+    // From a verified checkpoint only the tail is walked, and it must
+    // chain to the checkpoint's hash.
+    for at in [1u64, 17, 64, log.head().position] {
+        let checkpoint = log.head_at(at).unwrap();
+        let progress = Progress::default();
+        let tail = log.verify_from(checkpoint, progress.clone()).await.unwrap();
+        assert_eq!(tail.first_break, None, "from {at}");
+        assert_eq!(tail.checked, log.head().position - at);
+        assert_eq!(
+            progress.load(std::sync::atomic::Ordering::Relaxed),
+            tail.checked
+        );
+        assert_eq!(tail.head, log.head());
+        if at < log.head().position {
+            let forged = Head {
+                position: at,
+                hash: [7; 32],
+            };
+            let broken = log.verify_from(forged, Progress::default()).await.unwrap();
+            assert_eq!(broken.first_break.map(|b| b.0), Some(at + 1), "from {at}");
+        }
+    }
 }
 
 async fn recorded_at_never_decreases_and_maps_instants_to_positions(backend: Backend) {
