@@ -5,6 +5,7 @@
 
 mod access;
 mod cluster;
+mod fuzz;
 mod helpers;
 mod import;
 mod limits;
