@@ -170,20 +170,7 @@ impl ReadModel {
         &self,
         unit: &OrgUnitCode,
     ) -> Result<BTreeMap<ReportingPeriod, PeriodView>, ProjectionError> {
-        let records =
-            self.projector()
-                .log()
-                .read_stream(&StreamId::periods(unit), 1, usize::MAX)?;
-        let events = records
-            .into_iter()
-            .map(|r| {
-                let event = r.decode().map_err(|e| ProjectionError::Undecodable {
-                    position: r.position,
-                    reason: e.to_string(),
-                })?;
-                Ok((r, event))
-            })
-            .collect::<Result<Vec<_>, ProjectionError>>()?;
+        let events = self.decoded_stream(&StreamId::periods(unit))?;
         Ok(fold_periods(unit, &events))
     }
 

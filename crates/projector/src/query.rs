@@ -108,10 +108,12 @@ impl ReadModel {
     }
 
     pub(crate) fn stream(&self, id: IndicatorId) -> Result<Decoded, ProjectionError> {
-        let records = self
-            .projector
-            .log()
-            .read_stream(&StreamId::indicator(id), 1, usize::MAX)?;
+        self.decoded_stream(&StreamId::indicator(id))
+    }
+
+    /// Every event of a stream, decoded, with its record.
+    pub(crate) fn decoded_stream(&self, stream: &StreamId) -> Result<Decoded, ProjectionError> {
+        let records = self.projector.log().read_stream(stream, 1, usize::MAX)?;
         records
             .into_iter()
             .map(|r| {
