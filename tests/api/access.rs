@@ -537,3 +537,23 @@ async fn a_grant_given_and_taken_back_opens_and_closes_writes_at_once() {
         "{again}"
     );
 }
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_failures_count_per_forwarded_client() {
+    let app = spawn_app_with(Some("trusted_proxies = [\"127.0.0.1\"]\n")).await;
+    let forged = |client: &'static str| {
+        app.client
+            .post(&app.url)
+            .header("authorization", "Bearer ct_forged_token")
+            .header("x-forwarded-for", client)
+            .json(&json!({ "query": "{ today }" }))
+            .send()
+    };
+    let mut last = 0;
+    for _ in 0..25 {
+        last = forged("203.0.113.7").await.unwrap().status().as_u16();
+    }
+    assert_eq!(last, 429, "the attacker behind the proxy is limited");
+    // Another client behind the same proxy is not.
+    assert_eq!(forged("203.0.113.8").await.unwrap().status().as_u16(), 401);
+}

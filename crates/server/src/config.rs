@@ -21,6 +21,10 @@ pub struct Config {
     pub introspection: bool,
     /// Let anonymous requests read current state (not history or the audit trail).
     pub anonymous_reads: bool,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (the
+    /// limiter of failed authentications counts per client, not per proxy).
+    /// Empty: the peer address is the client.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Request limits.
     pub limits: LimitsConfig,
 }
@@ -79,6 +83,8 @@ pub struct FileConfig {
     pub introspection: Option<bool>,
     /// See [`Config::anonymous_reads`].
     pub anonymous_reads: Option<bool>,
+    /// See [`Config::trusted_proxies`].
+    pub trusted_proxies: Option<Vec<std::net::IpAddr>>,
     /// See [`Config::limits`].
     pub limits: Option<LimitsConfig>,
 }
@@ -108,6 +114,10 @@ pub struct ServeArgs {
     /// Let anonymous requests read current state.
     #[arg(long, env = "CHITIEU_ANONYMOUS_READS")]
     pub anonymous_reads: Option<bool>,
+    /// Reverse proxies trusted to name the client in `X-Forwarded-For`,
+    /// comma-separated addresses.
+    #[arg(long, env = "CHITIEU_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Option<Vec<std::net::IpAddr>>,
 }
 
 impl ServeArgs {
@@ -141,6 +151,11 @@ impl ServeArgs {
                 .anonymous_reads
                 .or(file.anonymous_reads)
                 .unwrap_or(false),
+            trusted_proxies: self
+                .trusted_proxies
+                .clone()
+                .or(file.trusted_proxies)
+                .unwrap_or_default(),
             limits: file.limits.unwrap_or_default(),
         })
     }

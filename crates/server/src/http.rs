@@ -57,6 +57,35 @@ pub struct HttpState {
     pub ping_every: Duration,
     /// Responses of read-only queries while nothing changes; parsed queries.
     pub cache: Arc<ResponseCache>,
+    /// Proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Arc<Vec<std::net::IpAddr>>,
+}
+
+/// The client's address: the peer, unless the peer is a trusted proxy;
+/// then the last address in `X-Forwarded-For` that is not itself a trusted
+/// proxy (what the nearest untrusted hop said, which a client cannot forge
+/// past the proxies).
+pub fn client_address(
+    headers: &HeaderMap,
+    peer: SocketAddr,
+    trusted: &[std::net::IpAddr],
+) -> SocketAddr {
+    if !trusted.contains(&peer.ip()) {
+        return peer;
+    }
+    let forwarded = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect::<Vec<_>>();
+    forwarded
+        .iter()
+        .rev()
+        .filter_map(|a| a.parse::<std::net::IpAddr>().ok())
+        .find(|ip| !trusted.contains(ip))
+        .map_or(peer, |ip| SocketAddr::new(ip, 0))
 }
 
 /// The router.
@@ -362,10 +391,11 @@ impl HttpState {
 
 async fn post_graphql(
     State(state): State<HttpState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let client = client_address(&headers, peer, &state.trusted_proxies);
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -417,11 +447,12 @@ fn operation_type(query: &str, name: Option<&str>) -> Option<OperationType> {
 
 async fn get_graphql(
     State(state): State<HttpState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     upgrade: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
+    let client = client_address(&headers, peer, &state.trusted_proxies);
     if let Ok(ws) = upgrade {
         if state.failed_auths.blocked(client.ip()) {
             let message = "too many failed authentications from this address; try again later";
@@ -639,5 +670,38 @@ async fn serve_socket(
                 if sink.send(ping).await.is_err() { break; }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_trusted_proxy_names_the_client() {
+        let proxy: std::net::IpAddr = [10, 0, 0, 1].into();
+        let peer = SocketAddr::new(proxy, 5000);
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "x-forwarded-for",
+            HeaderValue::from_static("6.6.6.6, 203.0.113.7"),
+        );
+        assert_eq!(client_address(&headers, peer, &[]), peer);
+        assert_eq!(
+            client_address(&headers, peer, &[proxy]).ip(),
+            std::net::IpAddr::from([203, 0, 113, 7])
+        );
+        // A chain of trusted proxies is skipped; garbage falls back to the peer.
+        headers.insert(
+            "x-forwarded-for",
+            HeaderValue::from_static("203.0.113.7, 10.0.0.2"),
+        );
+        let second: std::net::IpAddr = [10, 0, 0, 2].into();
+        assert_eq!(
+            client_address(&headers, peer, &[proxy, second]).ip(),
+            std::net::IpAddr::from([203, 0, 113, 7])
+        );
+        headers.insert("x-forwarded-for", HeaderValue::from_static("nonsense"));
+        assert_eq!(client_address(&headers, peer, &[proxy]), peer);
     }
 }

@@ -426,6 +426,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         cache: Arc::new(cache::ResponseCache::new(
             config.limits.response_cache_mib.saturating_mul(1 << 20),
         )),
+        trusted_proxies: Arc::new(config.trusted_proxies.clone()),
     };
     let router = http::router(state, config.limits.body_bytes);
     let router = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
