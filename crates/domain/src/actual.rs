@@ -161,33 +161,33 @@ pub struct ActualReport {
 /// The figure that counts, the one rule every view uses: among live
 /// reports (not superseded, not corrected) dated on or before `date` (any
 /// date when `None`), the latest final one by the date it refers to, then
-/// by log position; else the latest estimate the same way. `report` gives
-/// each item's report and log position.
+/// by log position; else the latest estimate the same way. `key` gives
+/// each item's status, date and log position.
 pub fn figure_that_counts<'a, T>(
     live: impl IntoIterator<Item = &'a T> + Clone,
-    report: impl Fn(&T) -> (&ActualReport, u64),
+    key: impl Fn(&T) -> (ResultStatus, NaiveDate, u64),
     date: Option<NaiveDate>,
 ) -> Option<&'a T> {
-    latest_with_status(live.clone(), &report, ResultStatus::Final, date)
-        .or_else(|| latest_with_status(live, &report, ResultStatus::Estimate, date))
+    latest_with_status(live.clone(), &key, ResultStatus::Final, date)
+        .or_else(|| latest_with_status(live, &key, ResultStatus::Estimate, date))
 }
 
 /// The latest live report of one status dated on or before `date`, by the
 /// date it refers to, then by log position.
 pub fn latest_with_status<'a, T>(
     live: impl IntoIterator<Item = &'a T>,
-    report: impl Fn(&T) -> (&ActualReport, u64),
+    key: impl Fn(&T) -> (ResultStatus, NaiveDate, u64),
     status: ResultStatus,
     date: Option<NaiveDate>,
 ) -> Option<&'a T> {
     live.into_iter()
         .filter(|item| {
-            let (r, _) = report(item);
-            r.status == status && date.is_none_or(|d| r.refers_to <= d)
+            let (s, refers_to, _) = key(item);
+            s == status && date.is_none_or(|d| refers_to <= d)
         })
         .max_by_key(|item| {
-            let (r, position) = report(item);
-            (r.refers_to, position)
+            let (_, refers_to, position) = key(item);
+            (refers_to, position)
         })
 }
 

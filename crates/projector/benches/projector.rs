@@ -7,7 +7,9 @@
 //!   peak memory (it runs in a fresh process);
 //! - time-travel read of one indicator with 1,000 events in its history;
 //! - projection lag (append acknowledged → visible in the read model), p50
-//!   and p99, while 64 writers append.
+//!   and p99, while 64 writers append;
+//! - bytes on disk per event, log and read models, after the rebuild and
+//!   after `BENCH_RESTARTS` (default 100) restarts of both.
 //!
 //! `BENCH_EVENTS` changes the number of events (default 1,000,000); the
 //! generated log is kept in `target/bench-projector-<events>` and reused.
@@ -171,6 +173,7 @@ fn history(state: &DomainState, n: u64, events: usize) -> Vec<Event> {
     );
     let mut k = 0u64;
     let mut last_final: Option<ReportId> = None;
+    let mut last_estimate: Option<ReportId> = None;
     let mut revision_doc = 1u128;
     while out.len() < events {
         k += 1;
@@ -181,8 +184,9 @@ fn history(state: &DomainState, n: u64, events: usize) -> Vec<Event> {
         let report = |status| ActualReport {
             report_id,
             value: value.clone(),
-            // One figure per day: a second final for a day must name the
-            // one it replaces.
+            // Figures to date (lũy kế): each new one replaces the one
+            // before of its kind, a final the estimate or the previous
+            // final (with a reason), as offices report through the year.
             refers_to: chrono::NaiveDate::from_ymd_opt(2022, 1, 1)
                 .and_then(|d| d.checked_add_days(chrono::Days::new(k)))
                 .unwrap_or_default(),
@@ -216,15 +220,21 @@ fn history(state: &DomainState, n: u64, events: usize) -> Vec<Event> {
             1 | 3 | 5 => Command::ReportActual {
                 indicator: id,
                 report: report(ResultStatus::Estimate),
-                supersedes: None,
+                supersedes: last_estimate.replace(report_id),
                 reason: None,
             },
-            _ => Command::ReportActual {
-                indicator: id,
-                report: report(ResultStatus::Final),
-                supersedes: None,
-                reason: None,
-            },
+            _ => {
+                let (supersedes, reason) = match last_final {
+                    Some(f) => (Some(f), Some(text("Số liệu chính thức lũy kế"))),
+                    None => (last_estimate.take(), None),
+                };
+                Command::ReportActual {
+                    indicator: id,
+                    report: report(ResultStatus::Final),
+                    supersedes,
+                    reason,
+                }
+            }
         };
         if matches!(
             command,
@@ -324,6 +334,50 @@ fn rebuild_only(path: &str) {
         head as f64 / elapsed.as_secs_f64(),
         peak_rss_mib(),
         rss_before
+    );
+    // 4. Footprint: bytes on disk per event, log and read models, after
+    // the rebuild and after BENCH_RESTARTS (default 100) restarts.
+    projector.flush().expect("flush");
+    footprint("after the rebuild", &log, &projector, head);
+    drop(projector);
+    log.close().expect("close");
+    drop(log);
+    let restarts: usize = std::env::var("BENCH_RESTARTS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(100);
+    let read_models = format!("{path}-read-models");
+    for _ in 0..restarts {
+        let store = SledLog::open(path).expect("reopen");
+        let log: Log = std::sync::Arc::new(store);
+        let projector =
+            Projector::open(&log, std::path::Path::new(&read_models)).expect("projector");
+        projector.catch_up().expect("catch up");
+        projector.flush().expect("flush");
+        drop(projector);
+        log.close().expect("close");
+    }
+    let store = SledLog::open(path).expect("reopen");
+    let log: Log = std::sync::Arc::new(store);
+    let projector = Projector::open(&log, std::path::Path::new(&read_models)).expect("projector");
+    footprint(
+        &format!("after {restarts} restarts"),
+        &log,
+        &projector,
+        head,
+    );
+}
+
+fn footprint(when: &str, log: &Log, projector: &Projector, events: u64) {
+    let log_bytes = log.size_on_disk().unwrap_or(0);
+    let read_bytes = projector.size_on_disk().unwrap_or(0);
+    let per = |bytes: u64| bytes as f64 / events.max(1) as f64;
+    println!(
+        "on disk {when}: log {:.0} B/event, read models {:.0} B/event, together {:.0} B/event ({:.0} MiB)",
+        per(log_bytes),
+        per(read_bytes),
+        per(log_bytes + read_bytes),
+        (log_bytes + read_bytes) as f64 / (1024.0 * 1024.0)
     );
 }
 

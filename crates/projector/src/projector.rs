@@ -24,7 +24,7 @@ use tokio::sync::watch;
 /// Version of the read models' shape. Bump it whenever a view, a key or an
 /// index changes: on start, a projector that finds another version drops
 /// every read model and rebuilds from the log. No migrations.
-pub const READ_MODEL_VERSION: u32 = 4;
+pub const READ_MODEL_VERSION: u32 = 5;
 
 /// Name of the tree that holds every read model (in the projector's own
 /// sled database, never the log's).
@@ -151,6 +151,8 @@ struct Slot {
 /// One chunk of events being applied.
 struct Chunk<'a> {
     tree: &'a sled::Tree,
+    /// For the rare view that must be folded again from its stream.
+    log: &'a Log,
     batch: sled::Batch,
     views: HashMap<IndicatorId, Slot>,
     org_units: HashMap<String, OrgUnitView>,
@@ -161,9 +163,10 @@ struct Chunk<'a> {
 }
 
 impl<'a> Chunk<'a> {
-    fn new(tree: &'a sled::Tree) -> Self {
+    fn new(tree: &'a sled::Tree, log: &'a Log) -> Self {
         Chunk {
             tree,
+            log,
             batch: sled::Batch::default(),
             views: HashMap::new(),
             org_units: HashMap::new(),
@@ -254,10 +257,27 @@ impl<'a> Chunk<'a> {
             Event::PeriodUnlocked(e) => org_unit = Some(e.unit.clone()),
             other => {
                 if let Some(id) = other.indicator() {
+                    let log = self.log;
                     if let Some(view) = self.view(id)? {
                         org_unit = Some(view.definition.org_unit.clone());
                         let before = view.current_figure();
                         view.apply(other, stamp);
+                        if view.needs_refold {
+                            let previous_figure = view.previous_figure;
+                            let stream = log.read_stream(
+                                &chitieu_domain::StreamId::indicator(id),
+                                1,
+                                usize::MAX,
+                            )?;
+                            let events = decode_all(&stream)?;
+                            let paired: Vec<_> = stream.into_iter().zip(events).collect();
+                            if let Some(mut fresh) =
+                                crate::view::fold(&paired, Some(recorded.position))
+                            {
+                                fresh.previous_figure = previous_figure;
+                                *view = fresh;
+                            }
+                        }
                         if view.current_figure() != before {
                             self.figure_changed.insert(id);
                         }
@@ -525,7 +545,7 @@ impl Projector {
             return Ok(());
         };
         let decoded = decode_all(events)?;
-        let mut chunk = Chunk::new(&self.tree);
+        let mut chunk = Chunk::new(&self.tree, &self.log);
         for (recorded, event) in events.iter().zip(&decoded) {
             chunk.apply(recorded, event)?;
         }

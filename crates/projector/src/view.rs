@@ -7,6 +7,7 @@ use chitieu_domain::achievement::{achievement, Achievement, AchievementStatus};
 use chitieu_domain::actual::{
     figure_that_counts, latest_with_status, ActualReport, ReportId, ResultStatus,
 };
+// (`ActualReport` is embedded in `ReportView`.)
 use chitieu_domain::{
     DocumentId, Event, IndicatorDefinition, Measure, Reason, Target, TargetTrack,
 };
@@ -71,10 +72,42 @@ pub struct ReportView {
     pub reported: Stamp,
 }
 
+/// A live report as the figure-that-counts rule needs it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveReport {
+    /// Its id.
+    pub report_id: ReportId,
+    /// Estimate or final.
+    pub status: ResultStatus,
+    /// The date it refers to.
+    pub refers_to: NaiveDate,
+    /// Log position of the event that reported it.
+    pub position: u64,
+}
+
+impl LiveReport {
+    fn of(view: &ReportView) -> Self {
+        LiveReport {
+            report_id: view.report.report_id,
+            status: view.report.status,
+            refers_to: view.report.refers_to,
+            position: view.reported.position,
+        }
+    }
+
+    fn key(&self) -> (ResultStatus, NaiveDate, u64) {
+        (self.status, self.refers_to, self.position)
+    }
+}
+
 impl ReportView {
-    /// The report and its log position, for the figure-that-counts rule.
-    pub fn key(&self) -> (&ActualReport, u64) {
-        (&self.report, self.reported.position)
+    /// Status, date and log position, for the figure-that-counts rule.
+    pub fn key(&self) -> (ResultStatus, NaiveDate, u64) {
+        (
+            self.report.status,
+            self.report.refers_to,
+            self.reported.position,
+        )
     }
 
     /// The report an event brings and the report it replaces, if it is a
@@ -123,10 +156,20 @@ pub struct IndicatorView {
     pub updated: Stamp,
     /// Targets per track.
     pub targets: BTreeMap<TargetTrack, TrackView>,
-    /// Every live report (not superseded, not corrected), in log order:
-    /// the figure that counts is chosen among them by the domain's one
-    /// rule ([`chitieu_domain::actual::figure_that_counts`]).
-    pub live: Vec<ReportView>,
+    /// The latest live final figure, by the domain's one rule
+    /// ([`chitieu_domain::actual::figure_that_counts`]) over `live`.
+    latest_final: Option<ReportView>,
+    /// The latest live estimate (ước), the same way.
+    latest_estimate: Option<ReportView>,
+    /// Every live report (not superseded, not corrected), compactly: the
+    /// rule chooses among them, so a correction that moves the latest
+    /// figure's date back hands the slot to the right earlier one.
+    live: Vec<LiveReport>,
+    /// Set when a slot must go to a live report whose full view this one
+    /// does not hold (a correction moved the latest figure's date back):
+    /// the projector then folds the indicator again from its stream.
+    #[serde(skip)]
+    pub(crate) needs_refold: bool,
     /// Reports and corrections received, all told.
     pub report_count: u32,
     /// Retirement, if retired.
@@ -154,7 +197,10 @@ impl IndicatorView {
             defined: stamp.clone(),
             updated: stamp,
             targets: BTreeMap::new(),
+            latest_final: None,
+            latest_estimate: None,
             live: Vec::new(),
+            needs_refold: false,
             report_count: 0,
             retired: None,
             previous_figure: None,
@@ -228,23 +274,55 @@ impl IndicatorView {
     /// Takes in a new report that may replace an earlier one.
     fn receive(&mut self, report: ReportView, replaces: Option<ReportId>) {
         self.report_count += 1;
-        self.live.retain(|r| Some(r.report.report_id) != replaces);
-        self.live.push(report);
+        self.live.retain(|r| Some(r.report_id) != replaces);
+        self.live.push(LiveReport::of(&report));
+        for status in [ResultStatus::Final, ResultStatus::Estimate] {
+            let best =
+                latest_with_status(&self.live, LiveReport::key, status, None).map(|l| l.report_id);
+            let slot = match status {
+                ResultStatus::Final => &mut self.latest_final,
+                ResultStatus::Estimate => &mut self.latest_estimate,
+            };
+            let held = slot.as_ref().map(|r| r.report.report_id);
+            match best {
+                None => *slot = None,
+                Some(id) if held == Some(id) => {}
+                Some(id) if id == report.report.report_id => *slot = Some(report.clone()),
+                Some(_) => {
+                    *slot = None;
+                    self.needs_refold = true;
+                }
+            }
+        }
+    }
+
+    /// Sets the slots from every report of the stream (a fold has them all).
+    fn settle(&mut self, reports: &HashMap<ReportId, ReportView>) {
+        let live: Vec<&ReportView> = reports
+            .values()
+            .filter(|r| r.replaced_by.is_none())
+            .collect();
+        let pick = |status| {
+            latest_with_status(live.iter().copied(), ReportView::key, status, None).cloned()
+        };
+        self.latest_final = pick(ResultStatus::Final);
+        self.latest_estimate = pick(ResultStatus::Estimate);
+        self.needs_refold = false;
     }
 
     /// The figure that counts: the latest final one, else the latest estimate.
     pub fn current_report(&self) -> Option<&ReportView> {
-        figure_that_counts(&self.live, ReportView::key, None)
+        self.latest_final.as_ref().or(self.latest_estimate.as_ref())
     }
 
     /// The latest live final figure.
     pub fn latest_final(&self) -> Option<&ReportView> {
-        latest_with_status(&self.live, ReportView::key, ResultStatus::Final, None)
+        self.latest_final.as_ref()
     }
 
     /// The latest live estimate (ước).
     pub fn latest_estimate(&self) -> Option<&ReportView> {
-        latest_with_status(&self.live, ReportView::key, ResultStatus::Estimate, None)
+        self.latest_estimate.as_ref()
     }
 
     /// The current figure in the indicator's unit, if numeric.
@@ -328,6 +406,7 @@ impl IndicatorView {
 /// log position (transaction-time travel).
 pub fn fold(events: &[(RecordedEvent, Event)], until: Option<u64>) -> Option<IndicatorView> {
     let mut view: Option<IndicatorView> = None;
+    let mut reports: HashMap<ReportId, ReportView> = HashMap::new();
     for (recorded, event) in events {
         if until.is_some_and(|p| recorded.position > p) {
             break;
@@ -342,6 +421,17 @@ pub fn fold(events: &[(RecordedEvent, Event)], until: Option<u64>) -> Option<Ind
             (_, Some(v)) => v.apply(event, Stamp::of(recorded)),
             (_, None) => {}
         }
+        if let Some((report, replaces)) = ReportView::from_event(event, &Stamp::of(recorded)) {
+            if let Some(old) = replaces.and_then(|id| reports.get_mut(&id)) {
+                old.replaced_by = Some(report.report.report_id);
+            }
+            reports.insert(report.report.report_id, report);
+        }
+    }
+    // With every report at hand, the slots are settled by the rule itself
+    // (the incremental path may have lacked an earlier report's view).
+    if let Some(v) = view.as_mut() {
+        v.settle(&reports);
     }
     view
 }

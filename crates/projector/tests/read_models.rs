@@ -552,3 +552,62 @@ fn reopen_when_released(log: &Log, path: &std::path::Path) -> std::sync::Arc<Pro
     }
     panic!("{} stayed locked", path.display())
 }
+
+#[test]
+fn a_correction_moving_the_latest_final_back_hands_the_figure_to_the_right_one() {
+    let (_dir, mut w, p, read) = setup();
+    let reporter = actor("reporter-cd", "reporter");
+    // Indicator 5 (rice) has its final for 31/12 (report 50); add one for
+    // 30/06, then correct the December figure to 31/03.
+    w.run(
+        &reporter,
+        report(
+            5,
+            51,
+            dec!(41000),
+            ResultStatus::Final,
+            day(2025, 6, 30),
+            None,
+        ),
+    );
+    w.run(
+        &reporter,
+        Command::CorrectActual {
+            indicator: ind(5),
+            corrects: ReportId(id(50)),
+            report: ActualReport {
+                report_id: ReportId(id(52)),
+                value: ResultValue::Amount { value: dec!(20000) },
+                refers_to: day(2025, 3, 31),
+                status: ResultStatus::Final,
+                source: None,
+                note: None,
+            },
+            reason: Some(text("Nhầm kỳ báo cáo")),
+        },
+    );
+    let head = w.store.head().position;
+    p.catch_up().unwrap();
+    let live = read.indicator(ind(5)).unwrap().unwrap();
+    let counted = live.current_report().unwrap();
+    assert_eq!(
+        counted.report.report_id,
+        ReportId(id(51)),
+        "the June figure now counts"
+    );
+    assert_eq!(
+        live.latest_final().map(|r| r.report.report_id),
+        Some(ReportId(id(51)))
+    );
+    // Time travel, valid time and a rebuild agree.
+    let folded = read.indicator_at(ind(5), head).unwrap().unwrap();
+    assert_eq!(folded, live);
+    let valid = read
+        .report_valid_at(ind(5), day(2025, 12, 31), None)
+        .unwrap()
+        .unwrap();
+    assert_eq!(valid.report.report_id, ReportId(id(51)));
+    let incremental = p.digest().unwrap();
+    p.rebuild().unwrap();
+    assert_eq!(p.digest().unwrap(), incremental);
+}
