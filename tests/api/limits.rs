@@ -179,11 +179,21 @@ async fn graphql_over_http_status_codes_and_methods() {
         Some("FORBIDDEN"),
         "viewers do not read the ledger"
     );
-    // Reads need a token by default.
+    // Reads need a token by default: 401, saying which scheme.
     let anonymous = app
         .post(None, json!({ "query": "{ orgUnits { code } }" }))
         .await;
     assert_eq!(anonymous.code(), Some("UNAUTHENTICATED"));
+    assert_eq!(anonymous.status, 401);
+    let challenged = app
+        .client
+        .post(&app.url)
+        .json(&json!({ "query": "{ orgUnits { code } }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(challenged.status().as_u16(), 401);
+    assert_eq!(challenged.headers()["www-authenticate"], "Bearer");
     // Wrong content type.
     let text = app
         .client

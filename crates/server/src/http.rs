@@ -172,6 +172,24 @@ fn authenticate(app: &App, header: Option<&str>) -> Result<Option<Authenticated>
     }
 }
 
+/// Whether a response has errors, all of them `UNAUTHENTICATED`, and no
+/// data (every root field null).
+fn only_unauthenticated(response: &async_graphql::Response) -> bool {
+    let no_data = match &response.data {
+        async_graphql::Value::Null => true,
+        async_graphql::Value::Object(fields) => {
+            fields.values().all(|v| *v == async_graphql::Value::Null)
+        }
+        _ => false,
+    };
+    no_data
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| {
+            e.extensions.as_ref().and_then(|x| x.get("code"))
+                == Some(&async_graphql::Value::from("UNAUTHENTICATED"))
+        })
+}
+
 /// Request header: answer only once this node has reached that log position.
 pub const MIN_POSITION: &str = "x-chitieu-min-position";
 
@@ -369,7 +387,18 @@ impl HttpState {
             async_graphql::BatchResponse::Single(r) if !executed(r) => StatusCode::BAD_REQUEST,
             _ => StatusCode::OK,
         };
+        // A request refused only for want of credentials is 401 with the
+        // scheme to use (RFC 9110), whatever the media type.
+        let unauthenticated =
+            matches!(&response, async_graphql::BatchResponse::Single(r) if only_unauthenticated(r));
         let body = Bytes::from(serde_json::to_vec(&response).unwrap_or_default());
+        if unauthenticated {
+            let mut refused = respond_bytes(StatusCode::UNAUTHORIZED, media, body);
+            refused
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            return refused;
+        }
         if let (Some((before, key)), async_graphql::BatchResponse::Single(r)) = (kept, &response) {
             if r.errors.is_empty() {
                 self.cache.put(before, self.stamp(), key, body.clone());
