@@ -7,7 +7,6 @@ use chitieu_domain::achievement::{achievement, Achievement, AchievementStatus};
 use chitieu_domain::actual::{
     figure_that_counts, latest_with_status, ActualReport, ReportId, ResultStatus,
 };
-// (`ActualReport` is embedded in `ReportView`.)
 use chitieu_domain::{
     DocumentId, Event, IndicatorDefinition, Measure, Reason, Target, TargetTrack,
 };
