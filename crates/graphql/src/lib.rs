@@ -54,7 +54,8 @@ pub fn today_in_vietnam() -> NaiveDate {
 /// Request limits.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
-    /// Deepest selection nesting.
+    /// Deepest selection nesting of data (introspection has its own
+    /// budget, [`limits::INTROSPECTION_DEPTH`]).
     pub depth: usize,
     /// Highest complexity (connections cost `first` × their children).
     pub complexity: usize,
@@ -81,8 +82,9 @@ pub fn build_schema(app: Option<App>, limits: Limits) -> ChitieuSchema {
 }
 
 /// The schema for a transport that checks every document with
-/// [`limits::check_aliases`] before executing it (the alias limit is then
-/// not an extension, which would cost every field resolution).
+/// [`limits::check_aliases`], [`limits::check_directive_count`] and
+/// [`limits::check_depth`] before executing it (the limits are then not an
+/// extension, which would cost every field resolution).
 pub fn build_http_schema(app: Option<App>, limits: Limits) -> ChitieuSchema {
     schema(app, limits, false)
 }
@@ -93,13 +95,13 @@ fn schema(app: Option<App>, limits: Limits, alias_extension: bool) -> ChitieuSch
         mutation::MutationRoot,
         subscription::SubscriptionRoot,
     )
-    .limit_depth(limits.depth)
     .limit_complexity(limits.complexity)
     .limit_recursive_depth(32)
     .limit_directives(limits::MAX_DIRECTIVES_PER_FIELD);
     if alias_extension {
-        builder = builder.extension(limits::AliasLimit {
-            max: limits.aliases,
+        builder = builder.extension(limits::DocumentLimits {
+            max_aliases: limits.aliases,
+            max_depth: limits.depth,
         });
     }
     if !limits.introspection {

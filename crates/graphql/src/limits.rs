@@ -1,7 +1,19 @@
-//! Limits async-graphql does not have: aliases and directives per request.
-//! (Depth, complexity, recursion and directives per field are set on the
-//! schema; page size in the connections; body size, time and batches in
-//! the server.)
+//! Limits async-graphql does not have: aliases and directives per request,
+//! and a depth limit that gives introspection a budget of its own.
+//! (Complexity, recursion and directives per field are set on the schema;
+//! page size in the connections; body size, time and batches in the server.)
+//!
+//! The depth of a request is counted here rather than by async-graphql's
+//! `limit_depth`, which counts introspection like any other selection: the
+//! standard introspection query (GraphiQL's, GraphQL Code Generator's,
+//! `gql`'s) is 13 levels deep because of its `ofType` chain, and a limit
+//! low enough to stop abuse of the data refuses every client's schema
+//! fetch. Under `__schema` and `__type` the budget is
+//! [`INTROSPECTION_DEPTH`] levels, and, as graphql-js's
+//! `MaxIntrospectionDepthRule` does, at most
+//! [`INTROSPECTION_LIST_NESTING`] nested `fields`, `inputFields`,
+//! `interfaces` or `possibleTypes` on one path (what makes an
+//! introspection query grow exponentially).
 //!
 //! As an extension, the check costs every field of every request a trip
 //! through the extension chain (a quarter of a cold read's time), so the
@@ -14,20 +26,27 @@ use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
 use async_graphql::{ServerError, ServerResult, Variables};
 use std::sync::Arc;
 
-/// Refuses requests with more than `max` aliased fields.
-pub struct AliasLimit {
+/// Refuses requests with more than `max_aliases` aliased fields, too many
+/// directives, or nested too deep.
+pub struct DocumentLimits {
     /// The most aliases a request may use.
-    pub max: usize,
+    pub max_aliases: usize,
+    /// The deepest nesting of data fields.
+    pub max_depth: usize,
 }
 
-impl ExtensionFactory for AliasLimit {
+impl ExtensionFactory for DocumentLimits {
     fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(AliasLimitExtension { max: self.max })
+        Arc::new(DocumentLimitsExtension {
+            max_aliases: self.max_aliases,
+            max_depth: self.max_depth,
+        })
     }
 }
 
-struct AliasLimitExtension {
-    max: usize,
+struct DocumentLimitsExtension {
+    max_aliases: usize,
+    max_depth: usize,
 }
 
 fn count(set: &SelectionSet) -> usize {
@@ -97,19 +116,159 @@ pub fn directive_count(document: &ExecutableDocument) -> usize {
             .sum::<usize>()
 }
 
+/// Deepest nesting under `__schema` or `__type` (the standard introspection
+/// query needs 12; tools that follow `ofType` further need a few more).
+pub const INTROSPECTION_DEPTH: usize = 24;
+/// Most nested `fields` / `inputFields` / `interfaces` / `possibleTypes`
+/// on one introspection path (the standard query needs 1).
+pub const INTROSPECTION_LIST_NESTING: usize = 2;
+
+/// How deep a document goes: its data selections, and its introspection.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Depth {
+    /// Deepest nesting of fields outside introspection (root fields are 1).
+    pub data: usize,
+    /// Deepest nesting under `__schema` / `__type` (those fields are 1).
+    pub introspection: usize,
+    /// Most nested type-listing fields on one introspection path.
+    pub introspection_lists: usize,
+}
+
+/// Fragments are inlined; a fragment that spreads itself (refused later by
+/// validation) is not followed twice on one path. Past this nesting the
+/// walk stops: the document is refused anyway.
+const WALK_CAP: usize = 256;
+
+fn walk<'a>(
+    document: &'a ExecutableDocument,
+    set: &'a SelectionSet,
+    depth: &mut Depth,
+    level: usize,
+    introspection: Option<(usize, usize)>,
+    fragments: &mut Vec<&'a str>,
+) {
+    if level > WALK_CAP || fragments.len() > WALK_CAP {
+        depth.data = depth.data.max(level);
+        return;
+    }
+    for item in &set.items {
+        match &item.node {
+            Selection::Field(f) => {
+                let name = f.node.name.node.as_str();
+                let inner = match introspection {
+                    Some((d, lists)) => {
+                        let lists = lists
+                            + usize::from(matches!(
+                                name,
+                                "fields" | "inputFields" | "interfaces" | "possibleTypes"
+                            ));
+                        depth.introspection = depth.introspection.max(d + 1);
+                        depth.introspection_lists = depth.introspection_lists.max(lists);
+                        Some((d + 1, lists))
+                    }
+                    None if name == "__schema" || name == "__type" => {
+                        depth.introspection = depth.introspection.max(1);
+                        Some((1, 0))
+                    }
+                    None => {
+                        depth.data = depth.data.max(level + 1);
+                        None
+                    }
+                };
+                walk(
+                    document,
+                    &f.node.selection_set.node,
+                    depth,
+                    level + 1,
+                    inner,
+                    fragments,
+                );
+            }
+            Selection::InlineFragment(i) => walk(
+                document,
+                &i.node.selection_set.node,
+                depth,
+                level,
+                introspection,
+                fragments,
+            ),
+            Selection::FragmentSpread(s) => {
+                let name = s.node.fragment_name.node.as_str();
+                if fragments.contains(&name) {
+                    continue;
+                }
+                if let Some(fragment) = document.fragments.get(&s.node.fragment_name.node) {
+                    fragments.push(name);
+                    walk(
+                        document,
+                        &fragment.node.selection_set.node,
+                        depth,
+                        level,
+                        introspection,
+                        fragments,
+                    );
+                    fragments.pop();
+                }
+            }
+        }
+    }
+}
+
+/// The depth of a document: the deepest of its operations, fragments
+/// inlined.
+pub fn depth(document: &ExecutableDocument) -> Depth {
+    let mut depth = Depth::default();
+    for (_, operation) in document.operations.iter() {
+        walk(
+            document,
+            &operation.node.selection_set.node,
+            &mut depth,
+            0,
+            None,
+            &mut Vec::new(),
+        );
+    }
+    depth
+}
+
+fn limit_exceeded(message: String) -> ServerError {
+    let mut error = ServerError::new(message, None);
+    let mut extensions = async_graphql::ErrorExtensionValues::default();
+    extensions.set("code", "LIMIT_EXCEEDED");
+    error.extensions = Some(extensions);
+    error
+}
+
+/// Refuses a document nested deeper than `max` levels of data, or past
+/// the introspection budget, with `LIMIT_EXCEEDED`.
+pub fn check_depth(depth: Depth, max: usize) -> ServerResult<()> {
+    if depth.data > max {
+        return Err(limit_exceeded(format!(
+            "the query is nested {} levels deep; at most {max} are allowed",
+            depth.data
+        )));
+    }
+    if depth.introspection > INTROSPECTION_DEPTH {
+        return Err(limit_exceeded(format!(
+            "the introspection query is nested {} levels deep; at most {INTROSPECTION_DEPTH} are allowed",
+            depth.introspection
+        )));
+    }
+    if depth.introspection_lists > INTROSPECTION_LIST_NESTING {
+        return Err(limit_exceeded(format!(
+            "the introspection query nests `fields`, `inputFields`, `interfaces` or `possibleTypes` {} times on one path; at most {INTROSPECTION_LIST_NESTING} are allowed",
+            depth.introspection_lists
+        )));
+    }
+    Ok(())
+}
+
 /// Refuses a count of directives above [`MAX_DIRECTIVES_PER_DOCUMENT`].
 pub fn check_directive_count(directives: usize) -> ServerResult<()> {
     if directives > MAX_DIRECTIVES_PER_DOCUMENT {
-        let mut error = ServerError::new(
-            format!(
-                "the request uses {directives} directives; at most {MAX_DIRECTIVES_PER_DOCUMENT} are allowed"
-            ),
-            None,
-        );
-        let mut extensions = async_graphql::ErrorExtensionValues::default();
-        extensions.set("code", "LIMIT_EXCEEDED");
-        error.extensions = Some(extensions);
-        return Err(error);
+        return Err(limit_exceeded(format!(
+            "the request uses {directives} directives; at most {MAX_DIRECTIVES_PER_DOCUMENT} are allowed"
+        )));
     }
     Ok(())
 }
@@ -131,7 +290,7 @@ pub fn check_alias_count(aliases: usize, max: usize) -> ServerResult<()> {
 }
 
 #[async_trait::async_trait]
-impl Extension for AliasLimitExtension {
+impl Extension for DocumentLimitsExtension {
     async fn parse_query(
         &self,
         ctx: &ExtensionContext<'_>,
@@ -140,8 +299,63 @@ impl Extension for AliasLimitExtension {
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
         let document = next.run(ctx, query, variables).await?;
-        check_aliases(&document, self.max)?;
+        check_aliases(&document, self.max_aliases)?;
         check_directive_count(directive_count(&document))?;
+        check_depth(depth(&document), self.max_depth)?;
         Ok(document)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use async_graphql::parser::parse_query;
+
+    fn depth_of(query: &str) -> Depth {
+        depth(&parse_query(query).expect("parses"))
+    }
+
+    #[test]
+    fn the_standard_introspection_query_fits_its_own_budget_not_the_data_limit() {
+        let d = depth_of(include_str!("../tests/fixtures/introspection.graphql"));
+        assert_eq!(d.data, 0);
+        assert_eq!(d.introspection, 15);
+        assert_eq!(d.introspection_lists, 1);
+        assert!(check_depth(d, 12).is_ok());
+    }
+
+    #[test]
+    fn data_depth_counts_fields_through_fragments() {
+        let q = "{ a { b { ...F } } } fragment F on T { c { d } ... on T { e { f { g } } } }";
+        assert_eq!(depth_of(q).data, 5);
+        let refused = check_depth(depth_of(q), 4).unwrap_err();
+        assert!(refused.message.contains("5 levels"), "{}", refused.message);
+        assert_eq!(
+            refused.extensions.unwrap().get("code"),
+            Some(&async_graphql::Value::from("LIMIT_EXCEEDED"))
+        );
+        // `__typename` beside data is data.
+        assert_eq!(depth_of("{ a { __typename } }").data, 2);
+    }
+
+    #[test]
+    fn introspection_that_grows_exponentially_is_refused() {
+        let q =
+            "{ __schema { types { fields { type { fields { type { fields { name } } } } } } } }";
+        let d = depth_of(q);
+        assert_eq!(d.introspection_lists, 3);
+        assert!(check_depth(d, 12).is_err());
+        let deep = format!(
+            "{{ __type(name: \"Query\") {{ {} name {} }} }}",
+            "ofType {".repeat(30),
+            "}".repeat(30)
+        );
+        assert!(check_depth(depth_of(&deep), 12).is_err());
+    }
+
+    #[test]
+    fn a_fragment_that_spreads_itself_ends() {
+        let d = depth_of("{ a { ...F } } fragment F on T { b { ...F } }");
+        assert_eq!(d.data, 2);
     }
 }

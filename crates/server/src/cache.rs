@@ -52,6 +52,8 @@ pub struct Parsed {
     pub aliases: usize,
     /// Its directives (counted once, checked on every request).
     pub directives: usize,
+    /// How deep it goes (measured once, checked on every request).
+    pub depth: chitieu_graphql::limits::Depth,
 }
 
 /// Root fields never answered from the cache.
@@ -88,6 +90,7 @@ impl ResponseCache {
         let parsed = Arc::new(Parsed {
             aliases: chitieu_graphql::limits::alias_count(&document),
             directives: chitieu_graphql::limits::directive_count(&document),
+            depth: chitieu_graphql::limits::depth(&document),
             document,
         });
         if let Ok(mut documents) = self.documents.lock() {

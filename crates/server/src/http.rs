@@ -21,7 +21,7 @@ use axum::body::Bytes;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use chitieu_domain::Authenticated;
@@ -41,6 +41,8 @@ pub struct HttpState {
     pub ws_schema: ChitieuSchema,
     /// Most aliases per request.
     pub max_aliases: usize,
+    /// Deepest nesting of data fields per request.
+    pub max_depth: usize,
     /// The application.
     pub app: App,
     /// Failed authentications per client address.
@@ -93,6 +95,7 @@ pub fn router(state: HttpState, body_limit: usize) -> Router {
     Router::new()
         .route("/graphql", get(get_graphql).post(post_graphql))
         .route("/graphiql", get(graphiql))
+        .route("/graphiql/assets/{name}", get(graphiql_asset))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .layer(axum::extract::DefaultBodyLimit::max(body_limit))
@@ -293,20 +296,17 @@ impl HttpState {
         if let BatchRequest::Batch(requests) = &mut batch {
             for request in requests.iter_mut() {
                 if let Some(document) = self.cache.document(&request.query) {
-                    let checked = chitieu_graphql::limits::check_alias_count(
-                        document.aliases,
-                        self.max_aliases,
-                    )
-                    .and_then(|()| {
-                        chitieu_graphql::limits::check_directive_count(document.directives)
-                    });
-                    if let Err(e) = checked {
-                        return request_error(
-                            headers,
-                            StatusCode::BAD_REQUEST,
-                            &e.message,
-                            "VALIDATION",
-                        );
+                    if let Err(e) = self.check(&document) {
+                        let code = e
+                            .extensions
+                            .as_ref()
+                            .and_then(|x| x.get("code"))
+                            .and_then(|c| match c {
+                                async_graphql::Value::String(s) => Some(s.clone()),
+                                _ => None,
+                            })
+                            .unwrap_or_else(|| "VALIDATION".into());
+                        return request_error(headers, StatusCode::BAD_REQUEST, &e.message, &code);
                     }
                     request.set_parsed_query(document.document.clone());
                 }
@@ -314,12 +314,7 @@ impl HttpState {
         }
         if let BatchRequest::Single(request) = &mut batch {
             if let Some(document) = self.cache.document(&request.query) {
-                let checked =
-                    chitieu_graphql::limits::check_alias_count(document.aliases, self.max_aliases)
-                        .and_then(|()| {
-                            chitieu_graphql::limits::check_directive_count(document.directives)
-                        });
-                if let Err(e) = checked {
+                if let Err(e) = self.check(&document) {
                     let response = async_graphql::Response::from_errors(vec![e]);
                     let status = if media == GRAPHQL_RESPONSE {
                         StatusCode::BAD_REQUEST
@@ -405,6 +400,14 @@ impl HttpState {
             }
         }
         respond_bytes(status, media, body)
+    }
+
+    /// The limits checked on a parsed document before it runs.
+    fn check(&self, document: &crate::cache::Parsed) -> async_graphql::ServerResult<()> {
+        use chitieu_graphql::limits;
+        limits::check_alias_count(document.aliases, self.max_aliases)?;
+        limits::check_directive_count(document.directives)?;
+        limits::check_depth(document.depth, self.max_depth)
     }
 
     /// What the answers depend on besides the request: the log's head, the
@@ -546,13 +549,17 @@ async fn graphiql(State(state): State<HttpState>) -> Response {
     if !state.graphiql {
         return StatusCode::NOT_FOUND.into_response();
     }
-    Html(
-        async_graphql::http::GraphiQLSource::build()
-            .endpoint("/graphql")
-            .subscription_endpoint("/graphql")
-            .finish(),
-    )
-    .into_response()
+    crate::graphiql::page()
+}
+
+async fn graphiql_asset(
+    State(state): State<HttpState>,
+    name: axum::extract::Path<String>,
+) -> Response {
+    if !state.graphiql {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    crate::graphiql::asset(name)
 }
 
 async fn readyz(State(state): State<HttpState>) -> Response {

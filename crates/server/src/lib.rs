@@ -4,6 +4,7 @@
 pub mod cache;
 pub mod config;
 pub mod demo;
+pub mod graphiql;
 pub mod http;
 
 pub mod telemetry;
@@ -416,6 +417,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         schema,
         ws_schema,
         max_aliases: config.limits.aliases,
+        max_depth: config.limits.depth,
         app,
         failed_auths: Arc::new(tokens::FailedAuths::new(20, Duration::from_secs(60))),
         max_batch: config.limits.batch,
