@@ -168,3 +168,84 @@ async fn a_subscriber_sees_a_period_submitted_and_approved() {
     assert_eq!(data["period"]["period"], "2025-Q4");
     assert_eq!(data["period"]["status"], "SUBMITTED");
 }
+
+#[tokio::test]
+async fn a_subscription_resumes_after_a_position_with_no_gap_and_includes_descendants() {
+    let app = spawn_app().await;
+    let rice = app.indicator_id("Sản lượng lúa").await;
+    let report = |amount: &str| {
+        format!(
+            r#"mutation($id: ID!) {{ reportActual(input: {{indicator: $id, value: {{amount: "{amount}"}}, refersTo: "2025-12-31", status: ESTIMATE}}) {{ position }} }}"#
+        )
+    };
+    // Three figures while nobody listens; the client had seen the first.
+    let mut positions = Vec::new();
+    for amount in ["84100", "84200", "84300"] {
+        let written = app
+            .gql("reporter", &report(amount), json!({ "id": rice }))
+            .await;
+        positions.push(written["reportActual"]["position"].as_u64().unwrap());
+    }
+    let unit: String = app
+        .gql(
+            "viewer",
+            "query($id: ID!) { indicator(id: $id) { orgUnit { code parent } } }",
+            json!({ "id": rice }),
+        )
+        .await["indicator"]["orgUnit"]["parent"]
+        .as_str()
+        .expect("the rice indicator's unit has a parent")
+        .to_owned();
+    let mut ws = app.ws_init("viewer").await;
+    assert_eq!(next_json(&mut ws).await["type"], "connection_ack");
+    // The parent unit with its descendants: the commune's figures arrive.
+    let subscribe = json!({
+        "id": "1",
+        "type": "subscribe",
+        "payload": {
+            "query": "subscription($unit: ID!, $after: Int) { indicatorEvents(filter: {orgUnit: $unit, includeDescendants: true}, after: $after) { position indicator { latestActual { figure } } } }",
+            "variables": { "unit": unit, "after": positions[0] }
+        }
+    });
+    ws.send(Message::Text(subscribe.to_string().into()))
+        .await
+        .unwrap();
+    let mut seen = Vec::new();
+    for _ in 0..2 {
+        let event = next_json(&mut ws).await;
+        assert_eq!(event["type"], "next", "{event}");
+        seen.push(
+            event["payload"]["data"]["indicatorEvents"]["position"]
+                .as_u64()
+                .unwrap(),
+        );
+    }
+    assert_eq!(
+        seen,
+        positions[1..],
+        "caught up with what was missed, in order"
+    );
+    // Then live, without a duplicate at the switch.
+    let live = app
+        .gql("reporter", &report("84400"), json!({ "id": rice }))
+        .await;
+    let event = next_json(&mut ws).await;
+    let data = &event["payload"]["data"]["indicatorEvents"];
+    assert_eq!(data["position"], live["reportActual"]["position"]);
+    assert_eq!(data["indicator"]["latestActual"]["figure"], "84400");
+    // A position the log has not given is refused, with a code.
+    let bad = json!({
+        "id": "2",
+        "type": "subscribe",
+        "payload": { "query": "subscription { indicatorEvents(after: 999999999) { position } }" }
+    });
+    ws.send(Message::Text(bad.to_string().into()))
+        .await
+        .unwrap();
+    let refused = next_json(&mut ws).await;
+    assert_eq!(refused["id"], "2", "{refused}");
+    assert_eq!(
+        refused["payload"]["errors"][0]["extensions"]["code"], "VALIDATION",
+        "{refused}"
+    );
+}

@@ -2,10 +2,12 @@
 //! as they become visible.
 
 use crate::auth::{require, Permission};
+use crate::error::ApiError;
 use crate::query::{parse_indicator_id, parse_org_unit};
 use crate::types::{Actor, Indicator};
 use crate::App;
 use async_graphql::{Context, InputObject, SimpleObject, Subscription, ID};
+use chitieu_domain::OrgUnitCode;
 use chrono::{DateTime, Utc};
 use futures_util::Stream;
 use std::time::Duration;
@@ -15,8 +17,11 @@ use std::time::Duration;
 pub struct IndicatorEventFilter {
     /// Of this indicator.
     pub indicator: Option<ID>,
-    /// Of indicators of this org unit (not its descendants).
+    /// Of indicators of this org unit.
     pub org_unit: Option<ID>,
+    /// With `orgUnit`: of its descendants' indicators too.
+    #[graphql(default = false)]
+    pub include_descendants: bool,
     /// Of these event types (`actual_reported`, `target_revised`, …).
     pub kinds: Option<Vec<String>>,
 }
@@ -55,16 +60,53 @@ pub struct PeriodEvent {
 /// Live updates.
 pub struct SubscriptionRoot;
 
+/// The first position a subscription delivers: after `after`, or after the
+/// head. A position past the head is refused (it names events that do not
+/// exist; waiting for them would look like silence).
+fn start(app: &App, after: Option<u64>) -> Result<u64, ApiError> {
+    let head = app.log.head().position;
+    match after {
+        None => Ok(head + 1),
+        Some(after) if after > head => Err(ApiError::Validation(format!(
+            "`after: {after}` is past the log's head ({head}): resume from a position this log has given"
+        ))),
+        Some(after) => Ok(after + 1),
+    }
+}
+
+/// Whether `unit` lies strictly below `ancestor` in the hierarchy (as the
+/// read models hold it now).
+fn is_under(app: &App, unit: &OrgUnitCode, ancestor: &OrgUnitCode) -> bool {
+    let mut cursor = unit.clone();
+    for _ in 0..32 {
+        let Ok(Some(view)) = app.read.org_unit(&cursor) else {
+            return false;
+        };
+        match view.unit.parent {
+            Some(parent) if &parent == ancestor => return true,
+            Some(parent) => cursor = parent,
+            None => return false,
+        }
+    }
+    false
+}
+
 #[Subscription]
 impl SubscriptionRoot {
-    /// Indicator events from now on, each once the read models show it.
+    /// Indicator events, each once the read models show it: from now on,
+    /// or, to resume after a dropped connection, every event after the
+    /// log position `after` (the `position` of the last event received):
+    /// first those already recorded, then live ones, with no gap and no
+    /// duplicate.
     async fn indicator_events(
         &self,
         ctx: &Context<'_>,
         filter: Option<IndicatorEventFilter>,
+        after: Option<u64>,
     ) -> async_graphql::Result<impl Stream<Item = IndicatorEvent>> {
         require(ctx, Permission::ReadCurrent)?;
         let app = ctx.data_unchecked::<App>().clone();
+        let from = start(&app, after)?;
         let filter = filter.unwrap_or_default();
         let indicator = filter
             .indicator
@@ -73,8 +115,8 @@ impl SubscriptionRoot {
             .transpose()?;
         let org_unit = filter.org_unit.as_ref().map(parse_org_unit).transpose()?;
         let kinds = filter.kinds;
-        let mut subscription =
-            chitieu_store::Subscription::new(app.log.clone(), app.log.head().position + 1);
+        let descendants = filter.include_descendants;
+        let mut subscription = chitieu_store::Subscription::new(app.log.clone(), from);
         Ok(async_stream::stream! {
             loop {
                 let recorded = match subscription.next().await {
@@ -103,8 +145,11 @@ impl SubscriptionRoot {
                     continue;
                 }
                 let Ok(Some(view)) = app.read.indicator_at(id, recorded.position) else { continue };
-                if org_unit.as_ref().is_some_and(|o| &view.definition.org_unit != o) {
-                    continue;
+                if let Some(o) = &org_unit {
+                    let unit = &view.definition.org_unit;
+                    if unit != o && !(descendants && is_under(&app, unit, o)) {
+                        continue;
+                    }
                 }
                 yield IndicatorEvent {
                     position: recorded.position,
@@ -117,18 +162,22 @@ impl SubscriptionRoot {
         })
     }
 
-    /// Submissions, approvals, locks and unlocks of reporting periods
-    /// from now on (of one org unit when named).
+    /// Submissions, approvals, locks and unlocks of reporting periods (of
+    /// one org unit when named, and of its descendants with
+    /// `includeDescendants`): from now on, or every one after the log
+    /// position `after`, as `indicatorEvents` resumes.
     async fn period_events(
         &self,
         ctx: &Context<'_>,
         org_unit: Option<ID>,
+        #[graphql(default = false)] include_descendants: bool,
+        after: Option<u64>,
     ) -> async_graphql::Result<impl Stream<Item = PeriodEvent>> {
         require(ctx, Permission::ReadCurrent)?;
         let app = ctx.data_unchecked::<App>().clone();
         let org_unit = org_unit.as_ref().map(parse_org_unit).transpose()?;
-        let mut subscription =
-            chitieu_store::Subscription::new(app.log.clone(), app.log.head().position + 1);
+        let from = start(&app, after)?;
+        let mut subscription = chitieu_store::Subscription::new(app.log.clone(), from);
         Ok(async_stream::stream! {
             loop {
                 let recorded = match subscription.next().await {
@@ -148,8 +197,10 @@ impl SubscriptionRoot {
                     Ok(chitieu_domain::Event::PeriodUnlocked(e)) => (e.unit, e.period),
                     _ => continue,
                 };
-                if org_unit.as_ref().is_some_and(|o| o != &unit) {
-                    continue;
+                if let Some(o) = &org_unit {
+                    if &unit != o && !(include_descendants && is_under(&app, &unit, o)) {
+                        continue;
+                    }
                 }
                 if app.read.projector().wait_for(recorded.position, Duration::from_secs(10)).await.is_err() {
                     continue;
