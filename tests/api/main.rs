@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 mod access;
+mod clients;
 mod cluster;
 mod fuzz;
 mod helpers;

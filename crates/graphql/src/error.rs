@@ -204,5 +204,63 @@ pub fn ensure_codes(response: &mut async_graphql::Response) {
     }
 }
 
+/// Every `extensions.code` a client can get, from resolvers ([`ApiError`]),
+/// from [`ensure_codes`] and from the transport. The schema's description
+/// of the query root documents each (a test holds them together).
+pub const CODES: [&str; 14] = [
+    "VALIDATION",
+    "LIMIT_EXCEEDED",
+    "UNAUTHENTICATED",
+    "FORBIDDEN",
+    "NOT_FOUND",
+    "CONFLICT",
+    "PERIOD_LOCKED",
+    "PAYLOAD_TOO_LARGE",
+    "TIMEOUT",
+    "UNAVAILABLE",
+    "STORAGE_UNAVAILABLE",
+    "PERSISTED_QUERY_NOT_FOUND",
+    "PERSISTED_QUERY_REQUIRED",
+    "INTERNAL",
+];
+
 /// Results of resolvers.
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_schema_documents_every_code() {
+        let sdl = crate::sdl();
+        for code in CODES {
+            assert!(
+                sdl.contains(&format!("`{code}`")),
+                "{code} is not documented"
+            );
+        }
+        let errors = [
+            ApiError::Validation(String::new()),
+            ApiError::NotFound(String::new()),
+            ApiError::PeriodLocked(String::new()),
+            ApiError::Conflict {
+                message: String::new(),
+                current_version: 0,
+            },
+            ApiError::Unauthenticated,
+            ApiError::Forbidden(String::new()),
+            ApiError::Unavailable(String::new()),
+            ApiError::StorageUnavailable(String::new()),
+            ApiError::Timeout(String::new()),
+            ApiError::Internal(String::new()),
+        ];
+        for error in errors {
+            assert!(
+                CODES.contains(&error.code()),
+                "{} is not listed",
+                error.code()
+            );
+        }
+    }
+}

@@ -106,6 +106,23 @@ fn as_of_position(
 /// Read access to current state, history, the audit trail and the ledger.
 pub struct QueryRoot;
 
+/// Read access to current state, history, the audit trail and the ledger.
+///
+/// Every error carries `extensions.code`:
+/// `VALIDATION` (the input, the document or the command breaks a rule),
+/// `LIMIT_EXCEEDED` (depth, complexity, directives; the message says the limit),
+/// `UNAUTHENTICATED` (no valid token; HTTP 401 with `WWW-Authenticate`, 429 after too many failures),
+/// `FORBIDDEN` (no grant allows this here),
+/// `NOT_FOUND`,
+/// `CONFLICT` (someone wrote first; `extensions.currentVersion`),
+/// `PERIOD_LOCKED` (the reporting period is approved or locked),
+/// `PAYLOAD_TOO_LARGE` (an import past its budget),
+/// `TIMEOUT` (the work took longer than its budget),
+/// `UNAVAILABLE` (the shared log cannot be reached; `extensions.retryable`),
+/// `STORAGE_UNAVAILABLE` (a storage fault; `extensions.retryable`),
+/// `PERSISTED_QUERY_NOT_FOUND` (send the query text with its hash),
+/// `PERSISTED_QUERY_REQUIRED` (this server runs only known operations),
+/// `INTERNAL` (with a reference to the server log).
 #[Object]
 impl QueryRoot {
     /// One indicator, as it stands or as it was recorded at `asOf`.
