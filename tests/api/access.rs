@@ -557,3 +557,137 @@ async fn behind_a_trusted_proxy_failures_count_per_forwarded_client() {
     // Another client behind the same proxy is not.
     assert_eq!(forged("203.0.113.8").await.unwrap().status().as_u16(), 401);
 }
+
+#[tokio::test]
+async fn an_auditor_scoped_to_one_district_reads_its_subtree_and_is_refused_elsewhere() {
+    let app = spawn_app().await;
+    let scoped = app
+        .principal("ubkt.tieu-can", "AUDITOR", Some(OUTSIDE))
+        .await;
+    let everywhere = app
+        .gql(
+            "auditor",
+            "{ indicators(first: 1) { totalCount } }",
+            json!({}),
+        )
+        .await["indicators"]["totalCount"]
+        .as_u64()
+        .unwrap();
+    let units: Vec<Value> = app
+        .gql("viewer", "{ orgUnits { code parent } }", json!({}))
+        .await["orgUnits"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let inside = |code: &str| {
+        let mut cursor = Some(code.to_owned());
+        while let Some(c) = cursor {
+            if c == OUTSIDE {
+                return true;
+            }
+            cursor = units
+                .iter()
+                .find(|u| u["code"] == c.as_str())
+                .and_then(|u| u["parent"].as_str().map(str::to_owned));
+        }
+        false
+    };
+
+    // Its own subtree: listed without naming it, and read in depth.
+    let mine = app
+        .gql(
+            &scoped,
+            "{ indicators(first: 100) { totalCount nodes { id name orgUnitCode } } }",
+            json!({}),
+        )
+        .await;
+    let total = mine["indicators"]["totalCount"].as_u64().unwrap();
+    assert!(total > 0 && total < everywhere, "{total} of {everywhere}");
+    let nodes = mine["indicators"]["nodes"].as_array().unwrap();
+    assert!(nodes
+        .iter()
+        .all(|n| inside(n["orgUnitCode"].as_str().unwrap())));
+    let own = nodes[0]["id"].as_str().unwrap();
+    let history = app
+        .gql(
+            &scoped,
+            "query($id: ID!) { indicator(id: $id) { history(first: 5) { totalCount } } }",
+            json!({ "id": own }),
+        )
+        .await;
+    assert!(
+        history["indicator"]["history"]["totalCount"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+    let trail = app
+        .gql(
+            &scoped,
+            "{ auditTrail(first: 100) { nodes { orgUnit stream } } }",
+            json!({}),
+        )
+        .await;
+    let entries = trail["auditTrail"]["nodes"].as_array().unwrap();
+    assert!(!entries.is_empty());
+    assert!(
+        entries
+            .iter()
+            .all(|e| e["orgUnit"].as_str().is_some_and(inside)),
+        "only its subtree, and no principals' changes: {entries:?}"
+    );
+
+    // Elsewhere: FORBIDDEN, and the error says nothing about what is there.
+    let theirs = app
+        .gql(
+            "viewer",
+            "query($org: ID!) { indicators(filter: {orgUnit: $org}, first: 1) { nodes { id name } } }",
+            json!({ "org": INSIDE }),
+        )
+        .await["indicators"]["nodes"][0]
+        .clone();
+    let refusals = [
+        (
+            "query($id: ID!) { indicator(id: $id) { name targets { value } } }",
+            json!({ "id": theirs["id"] }),
+        ),
+        (
+            "query($org: ID!) { indicators(filter: {orgUnit: $org}) { nodes { name } } }",
+            json!({ "org": INSIDE }),
+        ),
+        (
+            "query($org: ID!) { auditTrail(filter: {orgUnit: $org}) { nodes { position } } }",
+            json!({ "org": INSIDE }),
+        ),
+        (
+            "query($org: ID!) { summary(orgUnit: $org, period: \"2025\") { total } }",
+            json!({ "org": INSIDE }),
+        ),
+        (
+            "query($org: ID!) { periods(orgUnit: $org) { period } }",
+            json!({ "org": INSIDE }),
+        ),
+        ("{ principals { id } }", json!({})),
+    ];
+    for (query, variables) in refusals {
+        let refused = app.gql_err(Some(&scoped), query, variables).await;
+        assert_eq!(
+            refused.code(),
+            Some("FORBIDDEN"),
+            "{query}: {}",
+            refused.body
+        );
+        let text = refused.body.to_string();
+        assert!(
+            !text.contains(theirs["name"].as_str().unwrap()) && !text.contains("\"name\""),
+            "{text}"
+        );
+        assert!(
+            refused.body["data"].is_null()
+                || refused.body["data"]
+                    .as_object()
+                    .is_some_and(|d| d.values().all(Value::is_null)),
+            "{text}"
+        );
+    }
+}

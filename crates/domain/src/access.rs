@@ -19,11 +19,35 @@ pub struct Authenticated {
     pub grants: Vec<Grant>,
 }
 
+/// Where a principal may do something: everywhere, or within the subtrees
+/// of some org units (empty: nowhere).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reach {
+    /// Every org unit (a grant without scope: national or provincial
+    /// auditors hold the root, or no scope at all).
+    Everywhere,
+    /// These org units and their descendants.
+    Within(Vec<OrgUnitCode>),
+}
+
 impl Authenticated {
-    /// Whether some grant allows `permission` anywhere (for reads, which are
-    /// not scoped).
+    /// Whether some grant allows `permission` somewhere.
     pub fn may(&self, permission: Permission) -> bool {
         self.grants.iter().any(|g| g.role.allows(permission))
+    }
+
+    /// Where the grants allow `permission`: reads follow the same
+    /// org-unit subtrees as writes.
+    pub fn reach(&self, permission: Permission) -> Reach {
+        let mut roots = Vec::new();
+        for grant in self.grants.iter().filter(|g| g.role.allows(permission)) {
+            match &grant.scope {
+                None => return Reach::Everywhere,
+                Some(unit) if !roots.contains(unit) => roots.push(unit.clone()),
+                Some(_) => {}
+            }
+        }
+        Reach::Within(roots)
     }
 }
 
@@ -150,5 +174,49 @@ impl DomainState {
             | Command::RevokeToken { .. }
             | Command::DisablePrincipal { .. } => (Permission::ManagePrincipals, None),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn principal(grants: &[(Role, Option<&str>)]) -> Authenticated {
+        Authenticated {
+            principal: PrincipalId::parse("p").expect("id"),
+            name: Text::parse("P").expect("name"),
+            grants: grants
+                .iter()
+                .map(|(role, scope)| Grant {
+                    role: *role,
+                    scope: scope.map(|s| OrgUnitCode::parse(s).expect("code")),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn reads_reach_where_the_grants_do() {
+        let code = |s: &str| OrgUnitCode::parse(s).expect("code");
+        let district = principal(&[(Role::Auditor, Some("TV.TIEU-CAN"))]);
+        assert_eq!(
+            district.reach(Permission::ReadAudit),
+            Reach::Within(vec![code("TV.TIEU-CAN")])
+        );
+        let two = principal(&[
+            (Role::Viewer, Some("TV.TIEU-CAN")),
+            (Role::Reporter, Some("LA.CAN-DUOC")),
+        ]);
+        assert_eq!(
+            two.reach(Permission::ReadCurrent),
+            Reach::Within(vec![code("TV.TIEU-CAN"), code("LA.CAN-DUOC")])
+        );
+        // The viewer's grant does not carry audit reads.
+        assert_eq!(
+            two.reach(Permission::ReadAudit),
+            Reach::Within(vec![code("LA.CAN-DUOC")])
+        );
+        let national = principal(&[(Role::Auditor, Some("TV.TIEU-CAN")), (Role::Auditor, None)]);
+        assert_eq!(national.reach(Permission::ReadAudit), Reach::Everywhere);
     }
 }

@@ -33,7 +33,7 @@ pub mod target;
 pub mod target_text;
 pub mod text;
 
-pub use access::Authenticated;
+pub use access::{Authenticated, Reach};
 pub use achievement::{achievement, Achievement, AchievementStatus};
 pub use actual::{ActualReport, ReportId, ResultStatus, ResultValue};
 pub use command::Command;

@@ -1,6 +1,6 @@
 //! The `Query` root.
 
-use crate::auth::{require, Permission};
+use crate::auth::{check_unit, reach, require, require_at, Permission, Reach};
 use crate::connection::{
     decode_cursor, encode_cursor, page_size, AuditConnection, IndicatorConnection, TotalCount,
 };
@@ -72,6 +72,7 @@ fn org_unit_and_period(
     require(ctx, Permission::ReadCurrent)?;
     let code = parse_org_unit(org_unit)?;
     let period = parse_period(period)?;
+    require_at(ctx, Permission::ReadCurrent, &code)?;
     if ctx.data_unchecked::<App>().read.org_unit(&code)?.is_none() {
         return Err(ApiError::NotFound(format!("org unit {code} not found")));
     }
@@ -132,7 +133,7 @@ impl QueryRoot {
         id: ID,
         as_of: Option<DateTime<Utc>>,
     ) -> async_graphql::Result<Option<Indicator>> {
-        require(
+        let reach = reach(
             ctx,
             if as_of.is_some() {
                 Permission::ReadAudit
@@ -150,6 +151,9 @@ impl QueryRoot {
                 .map(std::sync::Arc::new),
             None => app.read.indicator_shared(id).map_err(ApiError::from)?,
         };
+        if let Some(view) = &view {
+            check_unit(ctx, &reach, &view.definition.org_unit)?;
+        }
         Ok(view.map(Indicator))
     }
 
@@ -165,7 +169,7 @@ impl QueryRoot {
         as_of: Option<DateTime<Utc>>,
         approval: Option<ID>,
     ) -> async_graphql::Result<IndicatorConnection> {
-        require(
+        let reach = reach(
             ctx,
             if as_of.is_some() || approval.is_some() {
                 Permission::ReadAudit
@@ -176,14 +180,28 @@ impl QueryRoot {
         let first = page_size(first)?;
         let app = ctx.data_unchecked::<App>();
         let f = filter.unwrap_or_default();
-        let read_filter = ReadFilter {
+        let mut read_filter = ReadFilter {
             org_unit: f.org_unit.as_ref().map(parse_org_unit).transpose()?,
             include_descendants: f.include_descendants,
             period: f.period.as_deref().map(parse_period).transpose()?,
             category: f.category.map(Into::into),
             status: f.status.map(Into::into),
             name: f.name,
+            within: None,
         };
+        // A scoped reader lists its subtrees: a named unit must lie in one
+        // (its descendants then do too); without one, one subtree is the
+        // index's org-unit filter, several a restriction on the list.
+        if let Reach::Within(roots) = &reach {
+            match &read_filter.org_unit {
+                Some(unit) => check_unit(ctx, &reach, unit)?,
+                None if roots.len() == 1 => {
+                    read_filter.org_unit = Some(roots[0].clone());
+                    read_filter.include_descendants = true;
+                }
+                None => read_filter.within = Some(roots.clone()),
+            }
+        }
         let position = as_of_position(ctx, as_of, approval.as_ref())?;
         // Filters the org-unit index answers alone page by key; others by offset.
         let after_key = match &after {
@@ -259,16 +277,24 @@ impl QueryRoot {
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<AuditConnection> {
-        require(ctx, Permission::ReadAudit)?;
+        let reach = reach(ctx, Permission::ReadAudit)?;
         let first = page_size(first)?;
         let after = decode_cursor("p", after.as_deref())?.unwrap_or(0);
         let f = filter.unwrap_or_default();
+        let org_unit = f.org_unit.as_ref().map(parse_org_unit).transpose()?;
+        if let Some(unit) = &org_unit {
+            check_unit(ctx, &reach, unit)?;
+        }
         let read_filter = ReadAuditFilter {
             actor: f.actor,
             from: f.from,
             to: f.to,
-            org_unit: f.org_unit.as_ref().map(parse_org_unit).transpose()?,
+            org_unit,
             kind: f.kind,
+            within: match reach {
+                Reach::Everywhere => None,
+                Reach::Within(roots) => Some(roots),
+            },
         };
         let app = ctx.data_unchecked::<App>();
         let entries = app
@@ -307,7 +333,7 @@ impl QueryRoot {
         let app = ctx.data_unchecked::<App>();
         let s = match as_of_position(ctx, as_of, approval.as_ref())? {
             Some(position) => {
-                require(ctx, Permission::ReadAudit)?;
+                require_at(ctx, Permission::ReadAudit, &code)?;
                 app.read.summary_at(&code, period, position)
             }
             None => app.read.summary(&code, period),
@@ -341,7 +367,7 @@ impl QueryRoot {
         let (code, period) = org_unit_and_period(ctx, &org_unit, &period)?;
         let at = as_of_position(ctx, as_of, approval.as_ref())?;
         if at.is_some() {
-            require(ctx, Permission::ReadAudit)?;
+            require_at(ctx, Permission::ReadAudit, &code)?;
         }
         let app = ctx.data_unchecked::<App>();
         Ok(
@@ -364,7 +390,7 @@ impl QueryRoot {
         let (code, period) = org_unit_and_period(ctx, &org_unit, &period)?;
         let at = as_of_position(ctx, as_of, approval.as_ref())?;
         if at.is_some() {
-            require(ctx, Permission::ReadAudit)?;
+            require_at(ctx, Permission::ReadAudit, &code)?;
         }
         let app = ctx.data_unchecked::<App>();
         let bytes =
@@ -424,8 +450,17 @@ impl QueryRoot {
 
     /// Every principal with its grants (who may change what; the history of
     /// each grant is in the audit trail, kinds `role_granted`, `grant_revoked`, …).
+    /// For admins, and for auditors whose grants reach every org unit (a
+    /// rights review); a reader scoped to a subtree gets `FORBIDDEN`.
     async fn principals(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Principal>> {
-        require(ctx, Permission::ReadAudit)?;
+        let admin = require(ctx, Permission::ReadAudit)?
+            .is_some_and(|p| p.may(Permission::ManagePrincipals));
+        if !admin && reach(ctx, Permission::ReadAudit)? != Reach::Everywhere {
+            return Err(ApiError::Forbidden(
+                "the list of principals is for admins and for auditors of every org unit".into(),
+            )
+            .into());
+        }
         let app = ctx.data_unchecked::<App>();
         Ok(app
             .service
@@ -505,6 +540,7 @@ impl QueryRoot {
         let app = ctx.data_unchecked::<App>();
         let code = parse_org_unit(&org_unit)?;
         let period = parse_reporting_period(&period)?;
+        require_at(ctx, Permission::ReadCurrent, &code)?;
         if app.read.org_unit(&code)?.is_none() {
             return Err(ApiError::NotFound(format!("org unit {code} not found")).into());
         }
@@ -520,6 +556,7 @@ impl QueryRoot {
         require(ctx, Permission::ReadCurrent)?;
         let app = ctx.data_unchecked::<App>();
         let code = parse_org_unit(&org_unit)?;
+        require_at(ctx, Permission::ReadCurrent, &code)?;
         Ok(app
             .read
             .periods(&code)?
@@ -540,14 +577,19 @@ impl QueryRoot {
         require(ctx, Permission::ReadAudit)?;
         let code = parse_org_unit(&org_unit)?;
         let period = parse_reporting_period(&period)?;
+        require_at(ctx, Permission::ReadAudit, &code)?;
         Ok(current_digest(ctx, &code, period)?)
     }
 
     /// An approval by its id.
     async fn approval(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Approval>> {
-        require(ctx, Permission::ReadAudit)?;
+        let reach = reach(ctx, Permission::ReadAudit)?;
         let app = ctx.data_unchecked::<App>();
-        Ok(app.read.approval(parse_approval_id(&id)?)?.map(Approval))
+        let view = app.read.approval(parse_approval_id(&id)?)?;
+        if let Some(view) = &view {
+            check_unit(ctx, &reach, &view.unit)?;
+        }
+        Ok(view.map(Approval))
     }
 
     /// Recomputes an approval's digest from the log: whether the figures
@@ -558,8 +600,11 @@ impl QueryRoot {
         ctx: &Context<'_>,
         id: ID,
     ) -> async_graphql::Result<ApprovalCheck> {
-        require(ctx, Permission::ReadAudit)?;
+        let reach = reach(ctx, Permission::ReadAudit)?;
         let id = parse_approval_id(&id)?;
+        if let Some(view) = ctx.data_unchecked::<App>().read.approval(id)? {
+            check_unit(ctx, &reach, &view.unit)?;
+        }
         Ok(verify(ctx, id)?
             .ok_or_else(|| ApiError::NotFound(format!("approval {id} not found")))?)
     }

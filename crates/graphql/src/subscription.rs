@@ -1,7 +1,7 @@
 //! The `Subscription` root: indicator events and reporting-period steps
 //! as they become visible.
 
-use crate::auth::{require, Permission};
+use crate::auth::{check_unit, reach, Permission, Reach};
 use crate::error::ApiError;
 use crate::query::{parse_indicator_id, parse_org_unit};
 use crate::types::{Actor, Indicator};
@@ -74,21 +74,21 @@ fn start(app: &App, after: Option<u64>) -> Result<u64, ApiError> {
     }
 }
 
+/// Whether a reader of `reach` sees events of `unit` (a scoped reader's
+/// subscription without a filter carries its subtrees only).
+fn visible(app: &App, reach: &Reach, unit: &OrgUnitCode) -> bool {
+    match reach {
+        Reach::Everywhere => true,
+        Reach::Within(roots) => roots
+            .iter()
+            .any(|root| app.read.is_within(unit, root).unwrap_or(false)),
+    }
+}
+
 /// Whether `unit` lies strictly below `ancestor` in the hierarchy (as the
 /// read models hold it now).
 fn is_under(app: &App, unit: &OrgUnitCode, ancestor: &OrgUnitCode) -> bool {
-    let mut cursor = unit.clone();
-    for _ in 0..32 {
-        let Ok(Some(view)) = app.read.org_unit(&cursor) else {
-            return false;
-        };
-        match view.unit.parent {
-            Some(parent) if &parent == ancestor => return true,
-            Some(parent) => cursor = parent,
-            None => return false,
-        }
-    }
-    false
+    unit != ancestor && app.read.is_within(unit, ancestor).unwrap_or(false)
 }
 
 #[Subscription]
@@ -104,7 +104,7 @@ impl SubscriptionRoot {
         filter: Option<IndicatorEventFilter>,
         after: Option<u64>,
     ) -> async_graphql::Result<impl Stream<Item = IndicatorEvent>> {
-        require(ctx, Permission::ReadCurrent)?;
+        let reach = reach(ctx, Permission::ReadCurrent)?;
         let app = ctx.data_unchecked::<App>().clone();
         let from = start(&app, after)?;
         let filter = filter.unwrap_or_default();
@@ -114,6 +114,9 @@ impl SubscriptionRoot {
             .map(parse_indicator_id)
             .transpose()?;
         let org_unit = filter.org_unit.as_ref().map(parse_org_unit).transpose()?;
+        if let Some(unit) = &org_unit {
+            check_unit(ctx, &reach, unit)?;
+        }
         let kinds = filter.kinds;
         let descendants = filter.include_descendants;
         let mut subscription = chitieu_store::Subscription::new(app.log.clone(), from);
@@ -151,6 +154,9 @@ impl SubscriptionRoot {
                         continue;
                     }
                 }
+                if !visible(&app, &reach, &view.definition.org_unit) {
+                    continue;
+                }
                 yield IndicatorEvent {
                     position: recorded.position,
                     kind: recorded.event_type.clone(),
@@ -173,9 +179,12 @@ impl SubscriptionRoot {
         #[graphql(default = false)] include_descendants: bool,
         after: Option<u64>,
     ) -> async_graphql::Result<impl Stream<Item = PeriodEvent>> {
-        require(ctx, Permission::ReadCurrent)?;
+        let reach = reach(ctx, Permission::ReadCurrent)?;
         let app = ctx.data_unchecked::<App>().clone();
         let org_unit = org_unit.as_ref().map(parse_org_unit).transpose()?;
+        if let Some(unit) = &org_unit {
+            check_unit(ctx, &reach, unit)?;
+        }
         let from = start(&app, after)?;
         let mut subscription = chitieu_store::Subscription::new(app.log.clone(), from);
         Ok(async_stream::stream! {
@@ -201,6 +210,9 @@ impl SubscriptionRoot {
                     if &unit != o && !(include_descendants && is_under(&app, &unit, o)) {
                         continue;
                     }
+                }
+                if !visible(&app, &reach, &unit) {
+                    continue;
                 }
                 if app.read.projector().wait_for(recorded.position, Duration::from_secs(10)).await.is_err() {
                     continue;

@@ -30,6 +30,8 @@ pub struct IndicatorFilter {
     pub status: Option<AchievementStatus>,
     /// Whose name contains this text, ignoring diacritics and case.
     pub name: Option<String>,
+    /// Only within these org units' subtrees (a reader's scopes).
+    pub within: Option<Vec<OrgUnitCode>>,
 }
 
 /// Which audit entries to list.
@@ -45,6 +47,9 @@ pub struct AuditFilter {
     pub org_unit: Option<OrgUnitCode>,
     /// Of this event type.
     pub kind: Option<String>,
+    /// Only within these org units' subtrees (a reader's scopes): entries
+    /// concerning no org unit (principals, grants) are left out.
+    pub within: Option<Vec<OrgUnitCode>>,
 }
 
 /// Read access to the read models. Cheap to clone.
@@ -170,6 +175,39 @@ impl ReadModel {
         self.indicator_at(id, position)
     }
 
+    /// Every org unit in the subtrees of `roots` (`None`: no restriction).
+    pub fn subtrees(
+        &self,
+        roots: Option<&[OrgUnitCode]>,
+    ) -> Result<Option<BTreeSet<OrgUnitCode>>, ProjectionError> {
+        let Some(roots) = roots else { return Ok(None) };
+        let mut set = BTreeSet::new();
+        for root in roots {
+            set.extend(self.org_unit_and_descendants(root, true)?);
+        }
+        Ok(Some(set))
+    }
+
+    /// Whether `unit` is `root` or lies below it (as the hierarchy stands).
+    pub fn is_within(
+        &self,
+        unit: &OrgUnitCode,
+        root: &OrgUnitCode,
+    ) -> Result<bool, ProjectionError> {
+        let mut cursor = unit.clone();
+        // Deeper than any administrative hierarchy: a cycle ends here.
+        for _ in 0..32 {
+            if &cursor == root {
+                return Ok(true);
+            }
+            match self.org_unit(&cursor)?.and_then(|v| v.unit.parent) {
+                Some(parent) => cursor = parent,
+                None => return Ok(false),
+            }
+        }
+        Ok(false)
+    }
+
     /// The org unit and, when asked, all its descendants.
     pub fn org_unit_and_descendants(
         &self,
@@ -220,8 +258,16 @@ impl ReadModel {
             .map(search_key)
             .filter(|k| !k.is_empty());
         let mut ids = BTreeSet::new();
+        let allowed = self.subtrees(filter.within.as_deref())?;
         if let Some(org) = &filter.org_unit {
             for code in self.org_unit_and_descendants(org, filter.include_descendants)? {
+                self.ids_with_prefix(
+                    &keys::by_org_prefix(code.as_str(), period.as_deref()),
+                    &mut ids,
+                )?;
+            }
+        } else if let Some(allowed) = &allowed {
+            for code in allowed {
                 self.ids_with_prefix(
                     &keys::by_org_prefix(code.as_str(), period.as_deref()),
                     &mut ids,
@@ -248,7 +294,8 @@ impl ReadModel {
                 continue;
             };
             let d = &view.definition;
-            let keep = filter.period.is_none_or(|p| d.period == p)
+            let keep = allowed.as_ref().is_none_or(|a| a.contains(&d.org_unit))
+                && filter.period.is_none_or(|p| d.period == p)
                 && filter.category.is_none_or(|c| d.category == c)
                 && filter.status.is_none_or(|s| view.settled_status() == s)
                 && name_key
@@ -281,8 +328,10 @@ impl ReadModel {
         after: Option<&[u8]>,
         limit: usize,
     ) -> Result<Option<(Vec<(Vec<u8>, Arc<IndicatorView>)>, bool, usize)>, ProjectionError> {
-        let index_only =
-            filter.category.is_none() && filter.status.is_none() && filter.name.is_none();
+        let index_only = filter.category.is_none()
+            && filter.status.is_none()
+            && filter.name.is_none()
+            && filter.within.is_none();
         let Some(org) = filter.org_unit.as_ref().filter(|_| index_only) else {
             return Ok(None);
         };
@@ -345,8 +394,10 @@ impl ReadModel {
         offset: usize,
         limit: usize,
     ) -> Result<(Vec<IndicatorView>, usize), ProjectionError> {
-        let index_only =
-            filter.category.is_none() && filter.status.is_none() && filter.name.is_none();
+        let index_only = filter.category.is_none()
+            && filter.status.is_none()
+            && filter.name.is_none()
+            && filter.within.is_none();
         let Some(org) = filter.org_unit.as_ref().filter(|_| index_only) else {
             let all = self.list(filter)?;
             let total = all.len();
@@ -569,15 +620,23 @@ impl ReadModel {
         if from > to || limit == 0 {
             return Ok(Vec::new());
         }
-        let orgs: Option<BTreeSet<String>> = match &filter.org_unit {
+        let named: Option<BTreeSet<OrgUnitCode>> = match &filter.org_unit {
             Some(code) => Some(
                 self.org_unit_and_descendants(code, true)?
                     .into_iter()
-                    .map(|c| c.as_str().to_owned())
                     .collect(),
             ),
             None => None,
         };
+        let orgs: Option<BTreeSet<String>> =
+            match (named, self.subtrees(filter.within.as_deref())?) {
+                (Some(named), Some(allowed)) => {
+                    Some(named.intersection(&allowed).cloned().collect())
+                }
+                (Some(set), None) | (None, Some(set)) => Some(set),
+                (None, None) => None,
+            }
+            .map(|set| set.into_iter().map(|c| c.as_str().to_owned()).collect());
         let in_orgs = |org: &Option<String>| {
             orgs.as_ref()
                 .is_none_or(|o| org.as_ref().is_some_and(|u| o.contains(u)))
