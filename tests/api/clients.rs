@@ -82,12 +82,27 @@ async fn typescript_and_browser_clients_pass_against_the_server() {
         ),
     ];
     let dir2 = dir.clone();
+    let env2 = env.clone();
     tokio::task::spawn_blocking(move || {
-        run(&dir2, "npm", &["run", "codegen"], &env);
-        run(&dir2, "npm", &["run", "build"], &env);
-        run(&dir2, "npm", &["test"], &env);
+        run(&dir2, "npm", &["run", "codegen"], &env2);
+        run(&dir2, "npm", &["run", "build"], &env2);
     })
     .await
     .unwrap();
+    // A production-style node running only the generated operations.
+    let documents = dir.join("src/gql/persisted-documents.json");
+    let locked = spawn_demo(None, &["--persisted-only", documents.to_str().unwrap()]).await;
+    let mut env = env;
+    env.push(("CHITIEU_PERSISTED_URL", locked.url.clone()));
+    // Both demo stores hand out the same demo people, not the same tokens:
+    // the persisted-only node's viewer token goes with it.
+    let mut tokens = app.tokens.clone();
+    tokens.insert("persisted.viewer".into(), locked.tokens["viewer"].clone());
+    env.retain(|(k, _)| *k != "CHITIEU_TOKENS");
+    env.push(("CHITIEU_TOKENS", serde_json::to_string(&tokens).unwrap()));
+    tokio::task::spawn_blocking(move || run(&dir, "npm", &["test"], &env))
+        .await
+        .unwrap();
+    drop(locked);
     drop(app);
 }

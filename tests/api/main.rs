@@ -12,6 +12,7 @@ mod import;
 mod limits;
 mod log_copy;
 mod periods;
+mod persisted;
 mod reads;
 mod storage;
 mod subscriptions;

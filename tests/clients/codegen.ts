@@ -19,7 +19,7 @@ const config: CodegenConfig = {
   generates: {
     "src/gql/": {
       preset: "client",
-      presetConfig: { persistedDocuments: true, fragmentMasking: false },
+      presetConfig: { persistedDocuments: { hashAlgorithm: "sha256" }, fragmentMasking: false },
       config: {
         scalars: { Decimal: "string", Date: "string", DateTime: "string", Int64: "number" },
         enumsAsTypes: true,

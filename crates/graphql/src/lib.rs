@@ -78,7 +78,18 @@ impl Default for Limits {
 
 /// Builds the schema. `app` may be `None` only to print the SDL.
 pub fn build_schema(app: Option<App>, limits: Limits) -> ChitieuSchema {
-    schema(app, limits, true)
+    schema(app, limits, Some(None))
+}
+
+/// The schema with its document limits as an extension, running only the
+/// documents `allow` accepts (a server's allow-list of operations, for
+/// transports that cannot check it themselves: WebSockets).
+pub fn build_schema_allowing(
+    app: Option<App>,
+    limits: Limits,
+    allow: Option<limits::AllowDocument>,
+) -> ChitieuSchema {
+    schema(app, limits, Some(allow))
 }
 
 /// The schema for a transport that checks every document with
@@ -86,10 +97,16 @@ pub fn build_schema(app: Option<App>, limits: Limits) -> ChitieuSchema {
 /// [`limits::check_depth`] before executing it (the limits are then not an
 /// extension, which would cost every field resolution).
 pub fn build_http_schema(app: Option<App>, limits: Limits) -> ChitieuSchema {
-    schema(app, limits, false)
+    schema(app, limits, None)
 }
 
-fn schema(app: Option<App>, limits: Limits, alias_extension: bool) -> ChitieuSchema {
+/// `extension`: `None` for a transport that checks documents itself;
+/// otherwise the limits as an extension, with the allow-list if any.
+fn schema(
+    app: Option<App>,
+    limits: Limits,
+    extension: Option<Option<limits::AllowDocument>>,
+) -> ChitieuSchema {
     let mut builder = Schema::build(
         query::QueryRoot,
         mutation::MutationRoot,
@@ -98,10 +115,11 @@ fn schema(app: Option<App>, limits: Limits, alias_extension: bool) -> ChitieuSch
     .limit_complexity(limits.complexity)
     .limit_recursive_depth(32)
     .limit_directives(limits::MAX_DIRECTIVES_PER_FIELD);
-    if alias_extension {
+    if let Some(allow) = extension {
         builder = builder.extension(limits::DocumentLimits {
             max_aliases: limits.aliases,
             max_depth: limits.depth,
+            allow,
         });
     }
     if !limits.introspection {

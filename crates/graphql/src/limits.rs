@@ -26,27 +26,26 @@ use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
 use async_graphql::{ServerError, ServerResult, Variables};
 use std::sync::Arc;
 
+/// Whether a document's text may run (a server's allow-list of operations).
+pub type AllowDocument = Arc<dyn Fn(&str) -> bool + Send + Sync>;
+
 /// Refuses requests with more than `max_aliases` aliased fields, too many
-/// directives, or nested too deep.
+/// directives, nested too deep, or (with `allow`) not in the server's
+/// allow-list of operations.
+#[derive(Clone)]
 pub struct DocumentLimits {
     /// The most aliases a request may use.
     pub max_aliases: usize,
     /// The deepest nesting of data fields.
     pub max_depth: usize,
+    /// The only documents that run, when the server has a list.
+    pub allow: Option<AllowDocument>,
 }
 
 impl ExtensionFactory for DocumentLimits {
     fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(DocumentLimitsExtension {
-            max_aliases: self.max_aliases,
-            max_depth: self.max_depth,
-        })
+        Arc::new(self.clone())
     }
-}
-
-struct DocumentLimitsExtension {
-    max_aliases: usize,
-    max_depth: usize,
 }
 
 fn count(set: &SelectionSet) -> usize {
@@ -290,7 +289,7 @@ pub fn check_alias_count(aliases: usize, max: usize) -> ServerResult<()> {
 }
 
 #[async_trait::async_trait]
-impl Extension for DocumentLimitsExtension {
+impl Extension for DocumentLimits {
     async fn parse_query(
         &self,
         ctx: &ExtensionContext<'_>,
@@ -298,6 +297,18 @@ impl Extension for DocumentLimitsExtension {
         variables: &Variables,
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
+        if let Some(allow) = &self.allow {
+            if !allow(query) {
+                let mut error = ServerError::new(
+                    "this server runs only its registered operations; this one is not among them",
+                    None,
+                );
+                let mut extensions = async_graphql::ErrorExtensionValues::default();
+                extensions.set("code", "PERSISTED_QUERY_REQUIRED");
+                error.extensions = Some(extensions);
+                return Err(error);
+            }
+        }
         let document = next.run(ctx, query, variables).await?;
         check_aliases(&document, self.max_aliases)?;
         check_directive_count(directive_count(&document))?;

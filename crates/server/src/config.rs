@@ -25,6 +25,11 @@ pub struct Config {
     /// limiter of failed authentications counts per client, not per proxy).
     /// Empty: the peer address is the client.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// A file of operations (GraphQL Code Generator's
+    /// `persisted-documents.json` or Apollo's persisted query manifest):
+    /// when set, only those operations run (by hash or exact text), and
+    /// automatic persisted queries register nothing new.
+    pub persisted_only: Option<PathBuf>,
     /// Request limits.
     pub limits: LimitsConfig,
 }
@@ -85,6 +90,8 @@ pub struct FileConfig {
     pub anonymous_reads: Option<bool>,
     /// See [`Config::trusted_proxies`].
     pub trusted_proxies: Option<Vec<std::net::IpAddr>>,
+    /// See [`Config::persisted_only`].
+    pub persisted_only: Option<PathBuf>,
     /// See [`Config::limits`].
     pub limits: Option<LimitsConfig>,
 }
@@ -118,6 +125,11 @@ pub struct ServeArgs {
     /// comma-separated addresses.
     #[arg(long, env = "CHITIEU_TRUSTED_PROXIES", value_delimiter = ',')]
     pub trusted_proxies: Option<Vec<std::net::IpAddr>>,
+    /// Run only the operations of this file (GraphQL Code Generator's
+    /// persisted-documents.json, sha256, or an Apollo persisted query
+    /// manifest).
+    #[arg(long, env = "CHITIEU_PERSISTED_ONLY")]
+    pub persisted_only: Option<PathBuf>,
 }
 
 impl ServeArgs {
@@ -156,6 +168,11 @@ impl ServeArgs {
                 .clone()
                 .or(file.trusted_proxies)
                 .unwrap_or_default(),
+            persisted_only: self
+                .persisted_only
+                .clone()
+                .or(file.persisted_only)
+                .filter(|p| !p.as_os_str().is_empty()),
             limits: file.limits.unwrap_or_default(),
         })
     }

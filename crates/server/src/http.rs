@@ -61,6 +61,8 @@ pub struct HttpState {
     pub cache: Arc<ResponseCache>,
     /// Proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: Arc<Vec<std::net::IpAddr>>,
+    /// Automatic persisted queries, and the allow-list of operations.
+    pub persisted: Arc<crate::persisted::PersistedQueries>,
 }
 
 /// The client's address: the peer, unless the peer is a trusted proxy;
@@ -463,7 +465,31 @@ async fn post_graphql(
             return request_error(&headers, StatusCode::BAD_REQUEST, &message, "VALIDATION");
         }
     }
+    let mut batch = batch;
+    let resolved = match &mut batch {
+        BatchRequest::Single(request) => state.persisted.resolve(request),
+        BatchRequest::Batch(requests) => requests
+            .iter_mut()
+            .try_for_each(|r| state.persisted.resolve(r)),
+    };
+    if let Err(e) = resolved {
+        return persisted_error(&headers, &e);
+    }
     state.execute(&headers, client, batch).await
+}
+
+/// A request refused by the persisted-query rules (not executed).
+fn persisted_error(headers: &HeaderMap, error: &async_graphql::ServerError) -> Response {
+    let code = error
+        .extensions
+        .as_ref()
+        .and_then(|x| x.get("code"))
+        .and_then(|c| match c {
+            async_graphql::Value::String(s) => Some(s.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| "VALIDATION".into());
+    request_error(headers, StatusCode::BAD_REQUEST, &error.message, &code)
 }
 
 /// The type of the operation a GET request would run, if it parses.
@@ -497,17 +523,34 @@ async fn get_graphql(
         }
         return websocket(state, &headers, ws, client);
     }
-    let Some(query) = params.get("query") else {
+    let mut request = Request::new(params.get("query").cloned().unwrap_or_default());
+    if let Some(raw) = params.get("extensions") {
+        match serde_json::from_str::<async_graphql::Extensions>(raw) {
+            Ok(extensions) => request.extensions = extensions,
+            Err(e) => {
+                return request_error(
+                    &headers,
+                    StatusCode::BAD_REQUEST,
+                    &format!("`extensions` is not JSON: {e}"),
+                    "VALIDATION",
+                )
+            }
+        }
+    }
+    if request.query.is_empty() && request.extensions.0.is_empty() {
         return request_error(
             &headers,
             StatusCode::BAD_REQUEST,
-            "GET needs a `query` parameter",
+            "GET needs a `query` parameter (or a persisted query's hash in `extensions`)",
             "VALIDATION",
         );
-    };
+    }
+    if let Err(e) = state.persisted.resolve(&mut request) {
+        return persisted_error(&headers, &e);
+    }
     let name = params.get("operationName").map(String::as_str);
     if matches!(
-        operation_type(query, name),
+        operation_type(&request.query, name),
         Some(OperationType::Mutation | OperationType::Subscription)
     ) {
         let message = "mutations and subscriptions are not allowed over GET; use POST";
@@ -523,7 +566,6 @@ async fn get_graphql(
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
-    let mut request = Request::new(query.clone());
     if let Some(n) = name {
         request = request.operation_name(n);
     }

@@ -6,13 +6,14 @@ pub mod config;
 pub mod demo;
 pub mod graphiql;
 pub mod http;
+pub mod persisted;
 
 pub mod telemetry;
 pub mod tokens;
 
 use anyhow::Context as _;
 use chitieu_domain::{Command, PrincipalId, Text};
-use chitieu_graphql::{build_http_schema, build_schema, App, Limits};
+use chitieu_graphql::{build_http_schema, build_schema_allowing, App, Limits};
 use chitieu_import as import;
 use chitieu_projector::{Projector, ReadModel};
 use chitieu_service::CommandService;
@@ -411,8 +412,22 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     };
     // HTTP checks aliases on the document it parses; WebSockets let the
     // schema's extension do it.
+    let persisted = match &config.persisted_only {
+        Some(path) => {
+            let operations = persisted::load_manifest(path)?;
+            tracing::info!(operations = operations.len(), file = %path.display(), "running only the operations of the allow-list");
+            persisted::PersistedQueries::only(operations)
+        }
+        None => persisted::PersistedQueries::open(),
+    };
     let schema = build_http_schema(Some(app.clone()), limits);
-    let ws_schema = build_schema(Some(app.clone()), limits);
+    let allow: Option<chitieu_graphql::limits::AllowDocument> =
+        persisted.allow_list().map(|list| {
+            let allow: chitieu_graphql::limits::AllowDocument =
+                Arc::new(move |query: &str| list.contains_key(&persisted::sha256_hex(query)));
+            allow
+        });
+    let ws_schema = build_schema_allowing(Some(app.clone()), limits, allow);
     let state = http::HttpState {
         schema,
         ws_schema,
@@ -429,6 +444,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             config.limits.response_cache_mib.saturating_mul(1 << 20),
         )),
         trusted_proxies: Arc::new(config.trusted_proxies.clone()),
+        persisted: Arc::new(persisted),
     };
     let router = http::router(state, config.limits.body_bytes);
     let router = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
