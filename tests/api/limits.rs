@@ -42,15 +42,14 @@ async fn abusive_queries_are_refused_with_clear_errors() {
             json!({}),
         )
         .await;
+    // It says what it cost and what the limit is.
+    let message = complex.body["errors"][0]["message"].as_str().unwrap();
     assert!(
-        complex.body["errors"][0]["message"]
-            .as_str()
-            .unwrap()
-            .to_lowercase()
-            .contains("complex"),
+        message.contains("costs 10200") && message.contains("limit of 2000"),
         "{}",
         complex.body
     );
+    assert_eq!(complex.code(), Some("LIMIT_EXCEEDED"));
     // Aliases.
     let aliases = (0..6)
         .map(|i| format!("a{i}: orgUnits {{ code }}"))

@@ -192,7 +192,10 @@ pub fn ensure_codes(response: &mut async_graphql::Response) {
         if has_code {
             continue;
         }
-        let code = if error.message.contains("too complex") || error.message.contains("too deep") {
+        let code = if error.message.contains("too complex")
+            || error.message.contains("complexity limit")
+            || error.message.contains("too deep")
+        {
             "LIMIT_EXCEEDED"
         } else {
             "VALIDATION"

@@ -100,6 +100,22 @@ pub fn build_http_schema(app: Option<App>, limits: Limits) -> ChitieuSchema {
     schema(app, limits, None)
 }
 
+/// A schema that measures a request's complexity and runs nothing
+/// ([`limits::complexity_of`]): no complexity limit, no data.
+pub fn build_cost_schema(limits: Limits) -> ChitieuSchema {
+    let mut builder = Schema::build(
+        query::QueryRoot,
+        mutation::MutationRoot,
+        subscription::SubscriptionRoot,
+    )
+    .limit_recursive_depth(32)
+    .extension(limits::cost_probe());
+    if !limits.introspection {
+        builder = builder.disable_introspection().disable_suggestions();
+    }
+    builder.finish()
+}
+
 /// `extension`: `None` for a transport that checks documents itself;
 /// otherwise the limits as an extension, with the allow-list if any.
 fn schema(

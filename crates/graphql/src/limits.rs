@@ -21,8 +21,11 @@
 //! [`check_aliases`] itself on a schema without the extension
 //! ([`crate::build_http_schema`]); WebSockets keep the extension.
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextValidation,
+};
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
+use async_graphql::ValidationResult;
 use async_graphql::{ServerError, ServerResult, Variables};
 use std::sync::Arc;
 
@@ -315,6 +318,61 @@ impl Extension for DocumentLimits {
         check_depth(depth(&document), self.max_depth)?;
         Ok(document)
     }
+}
+
+/// Measures a document's complexity and stops it there: the schema built
+/// with it ([`crate::build_cost_schema`]) has no complexity limit and runs
+/// nothing. Used only to tell a client whose query was too complex what
+/// it cost.
+struct CostProbe;
+
+const COST_MARK: &str = "chitieu-cost:";
+
+impl ExtensionFactory for CostProbe {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(CostProbe)
+    }
+}
+
+#[async_trait::async_trait]
+impl Extension for CostProbe {
+    async fn validation(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        next: NextValidation<'_>,
+    ) -> Result<ValidationResult, Vec<ServerError>> {
+        let result = next.run(ctx).await?;
+        Err(vec![ServerError::new(
+            format!("{COST_MARK}{}", result.complexity),
+            None,
+        )])
+    }
+}
+
+/// The extension for [`crate::build_cost_schema`].
+pub(crate) fn cost_probe() -> impl ExtensionFactory {
+    CostProbe
+}
+
+/// The complexity of a request, on a schema from
+/// [`crate::build_cost_schema`] (nothing is executed).
+pub async fn complexity_of(
+    cost_schema: &crate::ChitieuSchema,
+    request: async_graphql::Request,
+) -> Option<usize> {
+    let response = cost_schema.execute(request).await;
+    response
+        .errors
+        .iter()
+        .find_map(|e| e.message.strip_prefix(COST_MARK)?.parse().ok())
+}
+
+/// The message for a query over the complexity limit.
+pub fn too_complex(cost: Option<usize>, limit: usize) -> String {
+    let cost = cost.map_or_else(String::new, |c| format!(" costs {c}, which is"));
+    format!(
+        "the query{cost} over the complexity limit of {limit} (a connection costs `first` × the cost of its fields): ask for smaller pages or fewer fields"
+    )
 }
 
 #[cfg(test)]

@@ -43,6 +43,10 @@ pub struct HttpState {
     pub max_aliases: usize,
     /// Deepest nesting of data fields per request.
     pub max_depth: usize,
+    /// Highest complexity per request.
+    pub max_complexity: usize,
+    /// Measures the complexity of a refused request (runs nothing).
+    pub cost_schema: ChitieuSchema,
     /// The application.
     pub app: App,
     /// Failed authentications per client address.
@@ -346,6 +350,15 @@ impl HttpState {
                 request.set_parsed_query(document.document.clone());
             }
         }
+        // What a too-complex query is measured again with, to say its cost.
+        let probe = match &batch {
+            BatchRequest::Single(r) => Some((
+                r.query.clone(),
+                r.operation_name.clone(),
+                r.variables.clone(),
+            )),
+            BatchRequest::Batch(_) => None,
+        };
         let batch = batch.data(AnonymousReads(self.anonymous_reads));
         let batch = match principal {
             Some(p) => batch.data(p),
@@ -371,6 +384,22 @@ impl HttpState {
                 );
             }
         };
+        if let (async_graphql::BatchResponse::Single(r), Some((query, name, variables))) =
+            (&mut response, probe)
+        {
+            if let Some(error) = r
+                .errors
+                .iter_mut()
+                .find(|e| e.message == "Query is too complex.")
+            {
+                let mut request = Request::new(query).variables(variables);
+                if let Some(name) = name {
+                    request = request.operation_name(name);
+                }
+                let cost = chitieu_graphql::limits::complexity_of(&self.cost_schema, request).await;
+                error.message = chitieu_graphql::limits::too_complex(cost, self.max_complexity);
+            }
+        }
         match &mut response {
             async_graphql::BatchResponse::Single(r) => chitieu_graphql::error::ensure_codes(r),
             async_graphql::BatchResponse::Batch(rs) => {

@@ -433,6 +433,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         ws_schema,
         max_aliases: config.limits.aliases,
         max_depth: config.limits.depth,
+        max_complexity: config.limits.complexity,
+        cost_schema: chitieu_graphql::build_cost_schema(limits),
         app,
         failed_auths: Arc::new(tokens::FailedAuths::new(20, Duration::from_secs(60))),
         max_batch: config.limits.batch,
