@@ -306,3 +306,74 @@ async fn the_report_of_an_org_unit_comes_as_csv_and_xlsx() {
     // A workbook (a zip: "PK\x03\x04" is "UEsDB" in base64).
     assert!(data["xlsx"].as_str().unwrap().starts_with("UEsDB"));
 }
+
+#[tokio::test]
+async fn the_audit_trail_says_what_changed_and_counts_every_match() {
+    let app = spawn_app().await;
+    app.principal("thong-ke.can-duoc-2", "REPORTER", Some("LA.CAN-DUOC"))
+        .await;
+    // Every page of a filtered trail reports the same, real total.
+    let page = |after: Option<String>| {
+        let app = &app;
+        async move {
+            app.gql(
+                "auditor",
+                r#"query($after: String) { auditTrail(filter: {kind: "actual_reported"}, first: 100, after: $after) {
+                    totalCount pageInfo { hasNextPage endCursor } nodes { kind } } }"#,
+                json!({ "after": after }),
+            )
+            .await["auditTrail"]
+                .clone()
+        }
+    };
+    let mut after = None;
+    let mut seen = 0;
+    let mut totals = Vec::new();
+    loop {
+        let p = page(after.clone()).await;
+        totals.push(p["totalCount"].as_u64().unwrap());
+        seen += p["nodes"].as_array().unwrap().len() as u64;
+        if !p["pageInfo"]["hasNextPage"].as_bool().unwrap() {
+            break;
+        }
+        after = p["pageInfo"]["endCursor"].as_str().map(str::to_owned);
+    }
+    assert!(totals.len() > 2, "several pages");
+    assert!(totals.iter().all(|t| *t == seen), "{totals:?} for {seen}");
+    // A revision says why, on what document, from what to what.
+    let revised = app
+        .gql(
+            "auditor",
+            r#"{ auditTrail(filter: {kind: "target_revised"}) { nodes { reason document { id } change { track before after reason } } } }"#,
+            json!({}),
+        )
+        .await;
+    let entries = revised["auditTrail"]["nodes"].as_array().unwrap();
+    assert!(!entries.is_empty());
+    for entry in entries {
+        assert!(entry["reason"].is_string(), "{entry}");
+        assert!(entry["document"]["id"].is_string(), "{entry}");
+        let change = &entry["change"];
+        assert!(
+            change["before"].is_object() && change["after"].is_object(),
+            "{entry}"
+        );
+        assert_ne!(change["before"], change["after"]);
+        assert_eq!(change["reason"], entry["reason"]);
+    }
+    // A rights review: who was given what, where.
+    let grants = app
+        .gql(
+            "auditor",
+            r#"{ auditTrail(filter: {kind: "role_granted", actor: "admin"}, first: 100) { totalCount nodes { principal grant { role orgUnit } } } }"#,
+            json!({}),
+        )
+        .await;
+    let nodes = grants["auditTrail"]["nodes"].as_array().unwrap();
+    assert_eq!(
+        grants["auditTrail"]["totalCount"].as_u64().unwrap(),
+        nodes.len() as u64
+    );
+    assert!(nodes.iter().any(|n| n["principal"] == "thong-ke.can-duoc-2"
+        && n["grant"] == json!({ "role": "REPORTER", "orgUnit": "LA.CAN-DUOC" })));
+}

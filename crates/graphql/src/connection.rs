@@ -25,7 +25,22 @@ pub type IndicatorConnection = Connection<String, Indicator, TotalCount>;
 /// A page of history entries.
 pub type HistoryConnection = Connection<String, HistoryEntry, TotalCount>;
 /// A page of audit entries.
-pub type AuditConnection = Connection<String, AuditEntry, TotalCount>;
+pub type AuditConnection = Connection<String, AuditEntry, AuditCount>;
+
+/// `totalCount` of the audit trail: counted only when asked for (over the
+/// audit indexes; with a `kind`, every candidate is read).
+pub struct AuditCount {
+    /// The filter of the list.
+    pub(crate) filter: chitieu_projector::AuditFilter,
+}
+
+#[async_graphql::Object]
+impl AuditCount {
+    /// How many entries match, over all pages.
+    async fn total_count(&self, ctx: &Context<'_>) -> Result<u64, ApiError> {
+        Ok(ctx.data_unchecked::<App>().read.audit_count(&self.filter)?)
+    }
+}
 
 /// Checks `first` against the page limit.
 pub fn page_size(first: Option<i32>) -> Result<usize, ApiError> {

@@ -2,7 +2,8 @@
 
 use crate::auth::{check_unit, reach, require, require_at, Permission, Reach};
 use crate::connection::{
-    decode_cursor, encode_cursor, page_size, AuditConnection, IndicatorConnection, TotalCount,
+    decode_cursor, encode_cursor, page_size, AuditConnection, AuditCount, IndicatorConnection,
+    TotalCount,
 };
 use crate::error::{ApiError, ApiResult};
 use crate::periods::*;
@@ -302,13 +303,11 @@ impl QueryRoot {
             .audit(&read_filter, after, first + 1)
             .map_err(ApiError::from)?;
         let has_next = entries.len() > first;
-        // Counting every match would walk the whole range; the total is what
-        // this page and the ones before it hold, plus one when more follow.
         let mut connection = Connection::with_additional_fields(
             after > 0,
             has_next,
-            TotalCount {
-                total_count: entries.len().min(first) as u64 + u64::from(has_next),
+            AuditCount {
+                filter: read_filter,
             },
         );
         for entry in entries.into_iter().take(first) {

@@ -559,8 +559,11 @@ impl From<chitieu_projector::HistoryEntry> for HistoryEntry {
     }
 }
 
-/// One event in the audit trail.
+/// One event in the audit trail: who, when, where, and what it recorded
+/// (the change with its values before and after, the reason, the
+/// document, the rights given or taken).
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct AuditEntry {
     /// Log position.
     pub position: u64,
@@ -576,10 +579,49 @@ pub struct AuditEntry {
     pub kind: String,
     /// The indicator concerned.
     pub indicator_id: Option<ID>,
+    /// The reason given.
+    pub reason: Option<String>,
+    /// The principal whose rights or tokens changed (principal events).
+    pub principal: Option<String>,
+    /// The grant given or taken back, with its role and scope
+    /// (`role_granted`, `grant_revoked`).
+    pub grant: Option<Grant>,
+    /// The reporting period concerned (period events).
+    pub period: Option<String>,
+    #[graphql(skip)]
+    pub(crate) document_id: Option<domain::DocumentId>,
+    #[graphql(skip)]
+    pub(crate) indicator: Option<domain::IndicatorId>,
+}
+
+#[ComplexObject]
+impl AuditEntry {
+    /// The document cited.
+    async fn document(&self, ctx: &Context<'_>) -> ApiResult<Option<Document>> {
+        match self.document_id {
+            Some(d) => Ok(ctx.data_unchecked::<App>().read.document(d)?.map(Document)),
+            None => Ok(None),
+        }
+    }
+
+    /// For an indicator event, the change as the indicator's history
+    /// holds it: the value it replaced and the one it set.
+    async fn change(&self, ctx: &Context<'_>) -> ApiResult<Option<HistoryEntry>> {
+        let Some(id) = self.indicator else {
+            return Ok(None);
+        };
+        let history = ctx.data_unchecked::<App>().read.history(id)?;
+        Ok(history
+            .iter()
+            .find(|h| h.position == self.position)
+            .cloned()
+            .map(HistoryEntry::from))
+    }
 }
 
 impl From<chitieu_projector::AuditEntry> for AuditEntry {
     fn from(e: chitieu_projector::AuditEntry) -> Self {
+        let detail = e.detail;
         AuditEntry {
             position: e.position,
             recorded_at: e.recorded_at,
@@ -588,6 +630,15 @@ impl From<chitieu_projector::AuditEntry> for AuditEntry {
             stream: e.stream,
             kind: e.kind,
             indicator_id: e.indicator.map(|i| ID(i.to_string())),
+            reason: detail.reason,
+            principal: detail.principal,
+            grant: detail.grant.map(|g| Grant {
+                role: g.role.into(),
+                org_unit: g.scope.map(|s| ID(s.to_string())),
+            }),
+            period: detail.period,
+            document_id: detail.document,
+            indicator: e.indicator,
         }
     }
 }

@@ -24,6 +24,89 @@ pub struct AuditEntry {
     pub kind: String,
     /// The indicator concerned, if any.
     pub indicator: Option<IndicatorId>,
+    /// What the event says beyond who and when.
+    pub detail: AuditDetail,
+}
+
+/// The reason, document and rights an event records, for a reviewer who
+/// should not have to open every stream.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditDetail {
+    /// The reason given.
+    pub reason: Option<String>,
+    /// The document cited.
+    pub document: Option<DocumentId>,
+    /// The principal whose rights or tokens changed.
+    pub principal: Option<String>,
+    /// The grant given or taken back.
+    pub grant: Option<chitieu_domain::Grant>,
+    /// The reporting period concerned.
+    pub period: Option<String>,
+}
+
+impl AuditDetail {
+    /// Read off an event.
+    pub fn of(event: &chitieu_domain::Event) -> Self {
+        use chitieu_domain::Event as E;
+        let mut d = AuditDetail::default();
+        let reason = |r: &chitieu_domain::Reason| Some(r.as_str().to_owned());
+        match event {
+            E::OrgUnitSucceeded(e) => d.document = e.document,
+            E::DocumentRegistered(e) => d.document = Some(e.document.id),
+            E::IndicatorDefined(e) => d.document = e.definition.document,
+            E::TargetSet(e) => d.document = Some(e.target.document),
+            E::TargetRevised(e) => {
+                d.document = Some(e.target.document);
+                d.reason = reason(&e.reason);
+            }
+            E::ActualReported(e) => {
+                d.document = e.report.source;
+                d.reason = e.reason.as_ref().and_then(reason);
+            }
+            E::ActualCorrected(e) => {
+                d.document = e.report.source;
+                d.reason = reason(&e.reason);
+            }
+            E::IndicatorRetired(e) => {
+                d.document = e.document;
+                d.reason = reason(&e.reason);
+            }
+            E::PrincipalCreated(e) => d.principal = Some(e.principal.to_string()),
+            E::RoleGranted(e) => {
+                d.principal = Some(e.principal.to_string());
+                d.grant = Some(e.grant.clone());
+            }
+            E::GrantRevoked(e) => {
+                d.principal = Some(e.principal.to_string());
+                d.grant = Some(e.grant.clone());
+            }
+            E::TokenIssued(e) => d.principal = Some(e.principal.to_string()),
+            E::TokenRevoked(e) => d.principal = Some(e.principal.to_string()),
+            E::PrincipalDisabled(e) => {
+                d.principal = Some(e.principal.to_string());
+                d.reason = reason(&e.reason);
+            }
+            E::PeriodSubmitted(e) => {
+                d.period = Some(e.period.to_string());
+                d.reason = e.note.as_ref().map(|n| n.to_string());
+            }
+            E::PeriodApproved(e) => {
+                d.period = Some(e.period.to_string());
+                d.document = Some(e.document);
+            }
+            E::PeriodLocked(e) => {
+                d.period = Some(e.period.to_string());
+                d.document = e.document;
+            }
+            E::PeriodUnlocked(e) => {
+                d.period = Some(e.period.to_string());
+                d.document = Some(e.document);
+                d.reason = reason(&e.reason);
+            }
+            E::OrgUnitRegistered(_) => {}
+        }
+        d
+    }
 }
 
 /// Counts of indicators by settled status for one org unit and period

@@ -597,15 +597,9 @@ impl ReadModel {
         Ok(out)
     }
 
-    /// Audit entries matching a filter, oldest first, after position
-    /// `after`, at most `limit`. With an actor or an org unit this is one
-    /// range scan of an audit index; times become log positions first.
-    pub fn audit(
-        &self,
-        filter: &AuditFilter,
-        after: u64,
-        limit: usize,
-    ) -> Result<Vec<AuditEntry>, ProjectionError> {
+    /// The positions an audit filter covers (`from..=to`, past `after`),
+    /// within what the read models have reached.
+    fn audit_range(&self, filter: &AuditFilter, after: u64) -> Result<(u64, u64), ProjectionError> {
         let store = self.projector.log();
         let from = match filter.from {
             Some(t) => store.position_at(t - chrono::Duration::microseconds(1))? + 1,
@@ -617,9 +611,19 @@ impl ReadModel {
             None => store.head().position,
         }
         .min(self.projector.position());
-        if from > to || limit == 0 {
-            return Ok(Vec::new());
-        }
+        Ok((from, to))
+    }
+
+    /// The entries an actor or org-unit filter selects from the audit
+    /// indexes over `from..=to` (position and org unit), in position order;
+    /// `None` without either (then the log itself is walked).
+    #[allow(clippy::type_complexity)]
+    fn audit_candidates(
+        &self,
+        filter: &AuditFilter,
+        from: u64,
+        to: u64,
+    ) -> Result<Option<Vec<(u64, Option<String>)>>, ProjectionError> {
         let named: Option<BTreeSet<OrgUnitCode>> = match &filter.org_unit {
             Some(code) => Some(
                 self.org_unit_and_descendants(code, true)?
@@ -641,21 +645,78 @@ impl ReadModel {
             orgs.as_ref()
                 .is_none_or(|o| org.as_ref().is_some_and(|u| o.contains(u)))
         };
-        let candidates: Vec<(u64, Option<String>)> = if let Some(actor) = &filter.actor {
-            self.postings(|b| keys::audit_by_actor(actor, b), from, to)?
-                .into_iter()
-                .filter(|(_, org)| in_orgs(org))
-                .collect()
+        Ok(if let Some(actor) = &filter.actor {
+            Some(
+                self.postings(|b| keys::audit_by_actor(actor, b), from, to)?
+                    .into_iter()
+                    .filter(|(_, org)| in_orgs(org))
+                    .collect(),
+            )
         } else if let Some(orgs) = &orgs {
             let mut all = Vec::new();
             for org in orgs {
                 all.extend(self.postings(|b| keys::audit_by_org(org, b), from, to)?);
             }
             all.sort_by_key(|(p, _)| *p);
-            all
+            Some(all)
         } else {
-            Vec::new()
+            None
+        })
+    }
+
+    /// How many audit entries match a filter, over all pages. From the
+    /// indexes' postings alone, unless a `kind` is asked for: then every
+    /// candidate's record is read (bounded by the request's time budget).
+    pub fn audit_count(&self, filter: &AuditFilter) -> Result<u64, ProjectionError> {
+        let (from, to) = self.audit_range(filter, 0)?;
+        if from > to {
+            return Ok(0);
+        }
+        let store = self.projector.log();
+        let candidates = self.audit_candidates(filter, from, to)?;
+        let Some(kind) = &filter.kind else {
+            return Ok(match candidates {
+                Some(c) => c.len() as u64,
+                None => to - from + 1,
+            });
         };
+        let mut count = 0;
+        match candidates {
+            Some(c) => {
+                for (position, _) in c {
+                    if let Some(r) = store.read_all(position, 1)?.into_iter().next() {
+                        count += u64::from(&r.event_type == kind);
+                    }
+                }
+            }
+            None => {
+                for recorded in chitieu_store::iter_all(store, from) {
+                    let recorded = recorded?;
+                    if recorded.position > to {
+                        break;
+                    }
+                    count += u64::from(&recorded.event_type == kind);
+                }
+            }
+        }
+        Ok(count)
+    }
+
+    /// Audit entries matching a filter, oldest first, after position
+    /// `after`, at most `limit`. With an actor or an org unit this is one
+    /// range scan of an audit index; times become log positions first.
+    pub fn audit(
+        &self,
+        filter: &AuditFilter,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<AuditEntry>, ProjectionError> {
+        let store = self.projector.log();
+        let (from, to) = self.audit_range(filter, after)?;
+        if from > to || limit == 0 {
+            return Ok(Vec::new());
+        }
+        let candidates = self.audit_candidates(filter, from, to)?;
         let mut out = Vec::new();
         let hydrate =
             |position: u64, org: Option<String>, recorded: RecordedEvent| -> Option<AuditEntry> {
@@ -670,6 +731,10 @@ impl ReadModel {
                         .strip_prefix("indicator/")
                         .and_then(|u| uuid::Uuid::parse_str(u).ok())
                         .map(IndicatorId);
+                    let detail = recorded
+                        .decode()
+                        .map(|e| crate::model::AuditDetail::of(&e))
+                        .unwrap_or_default();
                     Some(AuditEntry {
                         position,
                         recorded_at: recorded.recorded_at,
@@ -678,12 +743,13 @@ impl ReadModel {
                         stream: recorded.stream.0,
                         kind: recorded.event_type,
                         indicator,
+                        detail,
                     })
                 } else {
                     None
                 }
             };
-        if filter.actor.is_some() || orgs.is_some() {
+        if let Some(candidates) = candidates {
             for (position, org) in candidates {
                 if out.len() >= limit {
                     break;
