@@ -344,7 +344,9 @@ async fn the_audit_trail_says_what_changed_and_counts_every_match() {
     let revised = app
         .gql(
             "auditor",
-            r#"{ auditTrail(filter: {kind: "target_revised"}) { nodes { reason document { id } change { track before after reason } } } }"#,
+            r#"{ auditTrail(filter: {kind: "target_revised"}) { nodes { reason document { id } change { track before after reason
+                beforeValue { __typename ... on TargetFigures { kind value wording document { id } } }
+                afterValue { __typename ... on TargetFigures { kind value wording document { id } } } } } } }"#,
             json!({}),
         )
         .await;
@@ -360,6 +362,16 @@ async fn the_audit_trail_says_what_changed_and_counts_every_match() {
         );
         assert_ne!(change["before"], change["after"]);
         assert_eq!(change["reason"], entry["reason"]);
+        // Typed, as a client reads a target anywhere else.
+        let (before, after) = (&change["beforeValue"], &change["afterValue"]);
+        assert_eq!(before["__typename"], "TargetFigures", "{entry}");
+        assert_eq!(after["document"], entry["document"]);
+        assert_eq!(
+            after["value"].as_str(),
+            change["after"]["kind"]["value"].as_str(),
+            "the typed figure is the stored one, scale kept"
+        );
+        assert_ne!(before["value"], after["value"]);
     }
     // A rights review: who was given what, where.
     let grants = app

@@ -5,7 +5,7 @@ use crate::connection::{history_connection, HistoryConnection};
 use crate::error::ApiResult;
 use crate::scalars::{Date, Decimal};
 use crate::App;
-use async_graphql::{ComplexObject, Context, Enum, Object, SimpleObject, ID};
+use async_graphql::{ComplexObject, Context, Enum, MergedObject, Object, SimpleObject, Union, ID};
 use chitieu_domain::achievement::AchievementStatus as DomainStatus;
 use chitieu_domain::{self as domain, TargetKind};
 use chitieu_projector::{view::ReportView, IndicatorView, TrackView};
@@ -111,120 +111,35 @@ impl From<chitieu_store::Actor> for Actor {
     }
 }
 
-/// A target on one track, as it stands.
-pub struct Target {
+/// A target on one track, as it stands: where it stands (track,
+/// revisions, who changed it last) and what it says.
+#[derive(MergedObject)]
+pub struct Target(pub(crate) TargetStanding, pub(crate) TargetFigures);
+
+impl Target {
+    /// The target of `track` as the view holds it.
+    pub(crate) fn new(track: domain::TargetTrack, view: &TrackView) -> Self {
+        Target(
+            TargetStanding {
+                track,
+                view: view.clone(),
+            },
+            TargetFigures(view.current.clone()),
+        )
+    }
+}
+
+/// A target's standing on its track.
+pub struct TargetStanding {
     pub(crate) track: domain::TargetTrack,
     pub(crate) view: TrackView,
 }
 
 #[Object]
-impl Target {
+impl TargetStanding {
     /// The track.
     async fn track(&self) -> TargetTrack {
         self.track.into()
-    }
-    /// The kind.
-    async fn kind(&self) -> TargetKindName {
-        match &self.view.current.kind {
-            TargetKind::AtLeast { .. } => TargetKindName::AtLeast,
-            TargetKind::AtMost { .. } => TargetKindName::AtMost,
-            TargetKind::Plain { .. } => TargetKindName::Plain,
-            TargetKind::Range { .. } => TargetKindName::Range,
-            TargetKind::Growth { .. } => TargetKindName::Growth,
-            TargetKind::ReduceBy { .. } => TargetKindName::ReduceBy,
-            TargetKind::RelativeToPeriod { .. } => TargetKindName::RelativeToPeriod,
-            TargetKind::Milestone { .. } => TargetKindName::Milestone,
-            TargetKind::Maintain { .. } => TargetKindName::Maintain,
-        }
-    }
-    /// The figure (at least, at most, plain; growth's target figure; maintain's level; reduce-by's amount).
-    async fn value(&self) -> Option<Decimal> {
-        match &self.view.current.kind {
-            TargetKind::AtLeast { value, .. }
-            | TargetKind::AtMost { value, .. }
-            | TargetKind::Plain { value, .. } => Some((*value).into()),
-            TargetKind::Growth { value, .. } => value.map(Decimal),
-            TargetKind::ReduceBy { amount, .. } => Some((*amount).into()),
-            TargetKind::Maintain { level } => level.map(Decimal),
-            _ => None,
-        }
-    }
-    /// Whether the bound itself falls short ("trên", "dưới").
-    async fn strict(&self) -> Option<bool> {
-        match &self.view.current.kind {
-            TargetKind::AtLeast { strict, .. } | TargetKind::AtMost { strict, .. } => Some(*strict),
-            _ => None,
-        }
-    }
-    /// Range bounds.
-    async fn low(&self) -> Option<Decimal> {
-        match &self.view.current.kind {
-            TargetKind::Range { low, .. } => Some((*low).into()),
-            _ => None,
-        }
-    }
-    /// Range bounds.
-    async fn high(&self) -> Option<Decimal> {
-        match &self.view.current.kind {
-            TargetKind::Range { high, .. } => Some((*high).into()),
-            _ => None,
-        }
-    }
-    /// Growth rate in percent.
-    async fn rate(&self) -> Option<Decimal> {
-        match &self.view.current.kind {
-            TargetKind::Growth { rate, .. } => Some((*rate).into()),
-            _ => None,
-        }
-    }
-    /// The base figure of a growth, a reduction or a plain figure (the previous period's level it is set against).
-    async fn base(&self) -> Option<Decimal> {
-        match &self.view.current.kind {
-            TargetKind::Growth { base, .. }
-            | TargetKind::ReduceBy { base, .. }
-            | TargetKind::Plain { base, .. } => base.map(Decimal),
-            _ => None,
-        }
-    }
-    /// How a reduction is measured.
-    async fn reduction(&self) -> Option<Reduction> {
-        match &self.view.current.kind {
-            TargetKind::ReduceBy { measure, .. } => Some((*measure).into()),
-            _ => None,
-        }
-    }
-    /// The period compared with.
-    async fn compared_period(&self) -> Option<String> {
-        match &self.view.current.kind {
-            TargetKind::RelativeToPeriod { period, .. } => Some(period.to_string()),
-            _ => None,
-        }
-    }
-    /// The direction of the comparison.
-    async fn direction(&self) -> Option<Direction> {
-        match &self.view.current.kind {
-            TargetKind::RelativeToPeriod { direction, .. } => Some((*direction).into()),
-            _ => None,
-        }
-    }
-    /// A milestone's deadline.
-    async fn deadline(&self) -> Option<Date> {
-        match &self.view.current.kind {
-            TargetKind::Milestone { deadline } => deadline.map(Date),
-            _ => None,
-        }
-    }
-    /// The document that set the target in force.
-    async fn document(&self, ctx: &Context<'_>) -> ApiResult<Option<Document>> {
-        Ok(ctx
-            .data_unchecked::<App>()
-            .read
-            .document(self.view.current.document)?
-            .map(Document))
-    }
-    /// The target's wording in its document.
-    async fn wording(&self) -> Option<String> {
-        self.view.current.wording.as_ref().map(|w| w.to_string())
     }
     /// How many times it was revised.
     async fn revisions(&self) -> u32 {
@@ -252,18 +167,144 @@ impl Target {
     }
 }
 
-/// A reported result.
-pub struct Actual(pub(crate) ReportView, pub(crate) domain::Measure);
+/// What a target says: its kind, figures, wording and document (as set
+/// or revised; in a history, the value before or after a change).
+pub struct TargetFigures(pub(crate) domain::Target);
 
 #[Object]
+impl TargetFigures {
+    /// The kind.
+    async fn kind(&self) -> TargetKindName {
+        match &self.0.kind {
+            TargetKind::AtLeast { .. } => TargetKindName::AtLeast,
+            TargetKind::AtMost { .. } => TargetKindName::AtMost,
+            TargetKind::Plain { .. } => TargetKindName::Plain,
+            TargetKind::Range { .. } => TargetKindName::Range,
+            TargetKind::Growth { .. } => TargetKindName::Growth,
+            TargetKind::ReduceBy { .. } => TargetKindName::ReduceBy,
+            TargetKind::RelativeToPeriod { .. } => TargetKindName::RelativeToPeriod,
+            TargetKind::Milestone { .. } => TargetKindName::Milestone,
+            TargetKind::Maintain { .. } => TargetKindName::Maintain,
+        }
+    }
+    /// The figure (at least, at most, plain; growth's target figure; maintain's level; reduce-by's amount).
+    async fn value(&self) -> Option<Decimal> {
+        match &self.0.kind {
+            TargetKind::AtLeast { value, .. }
+            | TargetKind::AtMost { value, .. }
+            | TargetKind::Plain { value, .. } => Some((*value).into()),
+            TargetKind::Growth { value, .. } => value.map(Decimal),
+            TargetKind::ReduceBy { amount, .. } => Some((*amount).into()),
+            TargetKind::Maintain { level } => level.map(Decimal),
+            _ => None,
+        }
+    }
+    /// Whether the bound itself falls short ("trên", "dưới").
+    async fn strict(&self) -> Option<bool> {
+        match &self.0.kind {
+            TargetKind::AtLeast { strict, .. } | TargetKind::AtMost { strict, .. } => Some(*strict),
+            _ => None,
+        }
+    }
+    /// Range bounds.
+    async fn low(&self) -> Option<Decimal> {
+        match &self.0.kind {
+            TargetKind::Range { low, .. } => Some((*low).into()),
+            _ => None,
+        }
+    }
+    /// Range bounds.
+    async fn high(&self) -> Option<Decimal> {
+        match &self.0.kind {
+            TargetKind::Range { high, .. } => Some((*high).into()),
+            _ => None,
+        }
+    }
+    /// Growth rate in percent.
+    async fn rate(&self) -> Option<Decimal> {
+        match &self.0.kind {
+            TargetKind::Growth { rate, .. } => Some((*rate).into()),
+            _ => None,
+        }
+    }
+    /// The base figure of a growth, a reduction or a plain figure (the previous period's level it is set against).
+    async fn base(&self) -> Option<Decimal> {
+        match &self.0.kind {
+            TargetKind::Growth { base, .. }
+            | TargetKind::ReduceBy { base, .. }
+            | TargetKind::Plain { base, .. } => base.map(Decimal),
+            _ => None,
+        }
+    }
+    /// How a reduction is measured.
+    async fn reduction(&self) -> Option<Reduction> {
+        match &self.0.kind {
+            TargetKind::ReduceBy { measure, .. } => Some((*measure).into()),
+            _ => None,
+        }
+    }
+    /// The period compared with.
+    async fn compared_period(&self) -> Option<String> {
+        match &self.0.kind {
+            TargetKind::RelativeToPeriod { period, .. } => Some(period.to_string()),
+            _ => None,
+        }
+    }
+    /// The direction of the comparison.
+    async fn direction(&self) -> Option<Direction> {
+        match &self.0.kind {
+            TargetKind::RelativeToPeriod { direction, .. } => Some((*direction).into()),
+            _ => None,
+        }
+    }
+    /// A milestone's deadline.
+    async fn deadline(&self) -> Option<Date> {
+        match &self.0.kind {
+            TargetKind::Milestone { deadline } => deadline.map(Date),
+            _ => None,
+        }
+    }
+    /// The document that set the target in force.
+    async fn document(&self, ctx: &Context<'_>) -> ApiResult<Option<Document>> {
+        Ok(ctx
+            .data_unchecked::<App>()
+            .read
+            .document(self.0.document)?
+            .map(Document))
+    }
+    /// The target's wording in its document.
+    async fn wording(&self) -> Option<String> {
+        self.0.wording.as_ref().map(|w| w.to_string())
+    }
+}
+
+/// A reported result: what was reported, and where it stands.
+#[derive(MergedObject)]
+pub struct Actual(pub(crate) ReportFigures, pub(crate) ReportStanding);
+
 impl Actual {
+    /// A report of an indicator of `measure`.
+    pub(crate) fn new(report: ReportView, measure: domain::Measure) -> Self {
+        Actual(
+            ReportFigures(report.report.clone(), measure),
+            ReportStanding(report),
+        )
+    }
+}
+
+/// What a report says: the figure, its date, status, source and note (in
+/// a history, the value before or after a change).
+pub struct ReportFigures(pub(crate) domain::ActualReport, pub(crate) domain::Measure);
+
+#[Object]
+impl ReportFigures {
     /// Identity of the report.
     async fn report_id(&self) -> ID {
-        ID(self.0.report.report_id.to_string())
+        ID(self.0.report_id.to_string())
     }
     /// The figure in the indicator's unit (a ratio's share in percent).
     async fn figure(&self) -> Option<Decimal> {
-        match &self.0.report.value {
+        match &self.0.value {
             // As written, scale included.
             domain::ResultValue::Amount { value } => Some(Decimal(*value)),
             other => other
@@ -273,48 +314,55 @@ impl Actual {
     }
     /// The amount, when reported as one.
     async fn value(&self) -> Option<Decimal> {
-        match &self.0.report.value {
+        match &self.0.value {
             domain::ResultValue::Amount { value } => Some((*value).into()),
             _ => None,
         }
     }
     /// Numerator of a ratio ("22" of "22/45").
     async fn numerator(&self) -> Option<Decimal> {
-        match &self.0.report.value {
+        match &self.0.value {
             domain::ResultValue::Ratio { numerator, .. } => Some((*numerator).into()),
             _ => None,
         }
     }
     /// Denominator of a ratio.
     async fn denominator(&self) -> Option<Decimal> {
-        match &self.0.report.value {
+        match &self.0.value {
             domain::ResultValue::Ratio { denominator, .. } => Some((*denominator).into()),
             _ => None,
         }
     }
     /// Whether a milestone is done.
     async fn done(&self) -> Option<bool> {
-        match &self.0.report.value {
+        match &self.0.value {
             domain::ResultValue::Milestone { done } => Some(*done),
             _ => None,
         }
     }
     /// The date the figure refers to.
     async fn refers_to(&self) -> Date {
-        Date(self.0.report.refers_to)
+        Date(self.0.refers_to)
     }
     /// Estimate or final.
     async fn status(&self) -> ResultStatus {
-        self.0.report.status.into()
+        self.0.status.into()
     }
     /// The reporting document's id.
     async fn source(&self) -> Option<ID> {
-        self.0.report.source.map(|d| ID(d.to_string()))
+        self.0.source.map(|d| ID(d.to_string()))
     }
     /// The note.
     async fn note(&self) -> Option<String> {
-        self.0.report.note.as_ref().map(|n| n.to_string())
+        self.0.note.as_ref().map(|n| n.to_string())
     }
+}
+
+/// A report's standing: what it superseded or corrected, when, by whom.
+pub struct ReportStanding(pub(crate) ReportView);
+
+#[Object]
+impl ReportStanding {
     /// The estimate it superseded.
     async fn supersedes(&self) -> Option<ID> {
         self.0.supersedes.map(|r| ID(r.to_string()))
@@ -431,38 +479,35 @@ impl Indicator {
         self.0
             .targets
             .iter()
-            .map(|(track, view)| Target {
-                track: *track,
-                view: view.clone(),
-            })
+            .map(|(track, view)| Target::new(*track, view))
             .collect()
     }
     /// The figure that counts: the latest final one, else the latest estimate.
     async fn latest_actual(&self) -> Option<Actual> {
         self.0
             .current_report()
-            .map(|r| Actual(r.clone(), self.0.definition.measure))
+            .map(|r| Actual::new(r.clone(), self.0.definition.measure))
     }
     /// The latest final figure.
     async fn latest_final(&self) -> Option<Actual> {
         self.0
             .latest_final()
             .cloned()
-            .map(|r| Actual(r, self.0.definition.measure))
+            .map(|r| Actual::new(r, self.0.definition.measure))
     }
     /// The latest standing estimate.
     async fn latest_estimate(&self) -> Option<Actual> {
         self.0
             .latest_estimate()
             .cloned()
-            .map(|r| Actual(r, self.0.definition.measure))
+            .map(|r| Actual::new(r, self.0.definition.measure))
     }
     /// Valid time: the figure that counted for dates up to `date`.
     async fn actual_valid_at(&self, ctx: &Context<'_>, date: Date) -> ApiResult<Option<Actual>> {
         let read = &ctx.data_unchecked::<App>().read;
         let report =
             read.report_valid_at(self.0.definition.id, date.0, Some(self.0.updated.position))?;
-        Ok(report.map(|r| Actual(r, self.0.definition.measure)))
+        Ok(report.map(|r| Actual::new(r, self.0.definition.measure)))
     }
     /// Achievement against a track (the primary one, resolution > assigned
     /// > stretch, when none is named), judged today.
@@ -520,10 +565,16 @@ pub struct HistoryEntry {
     pub kind: String,
     /// Track, for target events.
     pub track: Option<TargetTrack>,
-    /// The value it replaced (JSON).
+    /// The value it replaced, as stored in its event (JSON; `beforeValue`
+    /// is the same, typed).
     pub before: Option<async_graphql::Json<serde_json::Value>>,
-    /// The value it set (JSON).
+    /// The value it set, as stored in its event (JSON; `afterValue` is the
+    /// same, typed).
     pub after: Option<async_graphql::Json<serde_json::Value>>,
+    /// The value it replaced.
+    pub before_value: Option<ChangedValue>,
+    /// The value it set.
+    pub after_value: Option<ChangedValue>,
     /// The reason given.
     pub reason: Option<String>,
     /// The document cited (resolved by `document`).
@@ -551,10 +602,82 @@ impl From<chitieu_projector::HistoryEntry> for HistoryEntry {
             actor: h.actor.into(),
             kind: h.kind,
             track: h.track.map(Into::into),
-            before: h.before.map(async_graphql::Json),
-            after: h.after.map(async_graphql::Json),
+            before: h.before.as_ref().map(|v| async_graphql::Json(v.to_json())),
+            after: h.after.as_ref().map(|v| async_graphql::Json(v.to_json())),
+            before_value: h.before.map(|v| ChangedValue::of(v, h.measure)),
+            after_value: h.after.map(|v| ChangedValue::of(v, h.measure)),
             reason: h.reason,
             document_id: h.document,
+        }
+    }
+}
+
+/// A value an indicator event replaced or set: the definition, a target,
+/// a reported figure.
+#[derive(Union)]
+pub enum ChangedValue {
+    /// The indicator as defined.
+    Definition(IndicatorDefinition),
+    /// A target.
+    Target(TargetFigures),
+    /// A reported figure.
+    Report(ReportFigures),
+}
+
+impl ChangedValue {
+    fn of(value: chitieu_projector::HistoryValue, measure: Option<domain::Measure>) -> Self {
+        use chitieu_projector::HistoryValue as V;
+        match value {
+            V::Definition(d) => ChangedValue::Definition(IndicatorDefinition::from(*d)),
+            V::Target(t) => ChangedValue::Target(TargetFigures(t)),
+            V::Report(r) => {
+                ChangedValue::Report(ReportFigures(r, measure.unwrap_or(domain::Measure::Amount)))
+            }
+        }
+    }
+}
+
+/// An indicator as its definition set it.
+#[derive(SimpleObject)]
+pub struct IndicatorDefinition {
+    /// Its id.
+    pub id: ID,
+    /// The org unit's code.
+    pub org_unit_code: String,
+    /// Period.
+    pub period: String,
+    /// Its field.
+    pub category: Category,
+    /// Number in its document.
+    pub code: Option<String>,
+    /// Name as written.
+    pub name: String,
+    /// Unit.
+    pub unit: Option<String>,
+    /// Kind of value.
+    pub measure: Measure,
+    /// The indicator it is a sub-item of.
+    pub parent_id: Option<ID>,
+    /// The same indicator of the previous period.
+    pub previous_id: Option<ID>,
+    /// The defining document's id.
+    pub document_id: Option<ID>,
+}
+
+impl From<domain::IndicatorDefinition> for IndicatorDefinition {
+    fn from(d: domain::IndicatorDefinition) -> Self {
+        IndicatorDefinition {
+            id: ID(d.id.to_string()),
+            org_unit_code: d.org_unit.to_string(),
+            period: d.period.to_string(),
+            category: d.category.into(),
+            code: d.code.map(|c| c.to_string()),
+            name: d.name.to_string(),
+            unit: d.unit.map(|u| u.to_string()),
+            measure: d.measure.into(),
+            parent_id: d.parent.map(|p| ID(p.to_string())),
+            previous_id: d.previous.map(|p| ID(p.to_string())),
+            document_id: d.document.map(|x| ID(x.to_string())),
         }
     }
 }

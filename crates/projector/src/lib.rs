@@ -20,7 +20,9 @@ pub mod report;
 pub mod targets_table;
 pub mod view;
 
-pub use model::{AuditDetail, AuditEntry, HistoryEntry, OrgUnitView, Standing, Summary};
+pub use model::{
+    AuditDetail, AuditEntry, HistoryEntry, HistoryValue, OrgUnitView, Standing, Summary,
+};
 pub use periods::{ApprovalView, PeriodStep, PeriodView};
 pub use projector::{
     category_name, status_name, ProjectionError, Projector, PROJECTION_TREE, READ_MODEL_VERSION,

@@ -166,6 +166,29 @@ pub struct OrgUnitView {
     pub ceased_on: Option<NaiveDate>,
 }
 
+/// A value an indicator event replaced or set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum HistoryValue {
+    /// The indicator as defined.
+    Definition(Box<chitieu_domain::IndicatorDefinition>),
+    /// A target on a track.
+    Target(chitieu_domain::Target),
+    /// A reported figure.
+    Report(chitieu_domain::ActualReport),
+}
+
+impl HistoryValue {
+    /// The value as JSON, as it is stored in its event.
+    pub fn to_json(&self) -> serde_json::Value {
+        let value = match self {
+            HistoryValue::Definition(d) => serde_json::to_value(d),
+            HistoryValue::Target(t) => serde_json::to_value(t),
+            HistoryValue::Report(r) => serde_json::to_value(r),
+        };
+        value.unwrap_or(serde_json::Value::Null)
+    }
+}
+
 /// One entry of an indicator's history: one event, with the values it
 /// replaced and set.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -182,12 +205,14 @@ pub struct HistoryEntry {
     pub kind: String,
     /// The track concerned, for target events.
     pub track: Option<TargetTrack>,
-    /// The value before (a target, a report), as JSON.
-    pub before: Option<serde_json::Value>,
-    /// The value after, as JSON.
-    pub after: Option<serde_json::Value>,
+    /// The value before (a target, a report).
+    pub before: Option<HistoryValue>,
+    /// The value after (a definition, a target, a report).
+    pub after: Option<HistoryValue>,
     /// The reason given.
     pub reason: Option<String>,
     /// The document cited.
     pub document: Option<DocumentId>,
+    /// The indicator's measure (how a reported ratio becomes a figure).
+    pub measure: Option<chitieu_domain::Measure>,
 }

@@ -3,7 +3,7 @@
 //! valid time: "figures referring to dates up to then").
 
 use crate::keys;
-use crate::model::{AuditEntry, HistoryEntry, OrgUnitView, Summary};
+use crate::model::{AuditEntry, HistoryEntry, HistoryValue, OrgUnitView, Summary};
 use crate::projector::{category_name, parse, status_name, ProjectionError, Projector};
 use crate::view::{fold, IndicatorView, Stamp};
 use chitieu_domain::achievement::AchievementStatus;
@@ -501,15 +501,17 @@ impl ReadModel {
                 after: None,
                 reason: None,
                 document: None,
+                measure: view.as_ref().map(|v| v.definition.measure),
             };
             match event {
                 Event::IndicatorDefined(e) => {
-                    entry.after = Some(to_json(&e.definition));
+                    entry.measure = Some(e.definition.measure);
+                    entry.after = Some(HistoryValue::Definition(Box::new(e.definition.clone())));
                     entry.document = e.definition.document;
                 }
                 Event::TargetSet(e) => {
                     entry.track = Some(e.track);
-                    entry.after = Some(to_json(&e.target));
+                    entry.after = Some(HistoryValue::Target(e.target.clone()));
                     entry.document = Some(e.target.document);
                 }
                 Event::TargetRevised(e) => {
@@ -517,27 +519,27 @@ impl ReadModel {
                     entry.before = view
                         .as_ref()
                         .and_then(|v| v.targets.get(&e.track))
-                        .map(|t| to_json(&t.current));
-                    entry.after = Some(to_json(&e.target));
+                        .map(|t| HistoryValue::Target(t.current.clone()));
+                    entry.after = Some(HistoryValue::Target(e.target.clone()));
                     entry.reason = Some(e.reason.as_str().to_owned());
                     entry.document = Some(e.target.document);
                 }
                 Event::ActualReported(e) => {
                     // The figure it supersedes, else the one that counted.
                     entry.before = match e.supersedes {
-                        Some(old) => reports.get(&old).map(to_json),
+                        Some(old) => reports.get(&old).cloned().map(HistoryValue::Report),
                         None => view
                             .as_ref()
                             .and_then(|v| v.current_report())
-                            .map(|r| to_json(&r.report)),
+                            .map(|r| HistoryValue::Report(r.report.clone())),
                     };
-                    entry.after = Some(to_json(&e.report));
+                    entry.after = Some(HistoryValue::Report(e.report.clone()));
                     entry.reason = e.reason.as_ref().map(|r| r.as_str().to_owned());
                     entry.document = e.report.source;
                 }
                 Event::ActualCorrected(e) => {
-                    entry.before = reports.get(&e.corrects).map(to_json);
-                    entry.after = Some(to_json(&e.report));
+                    entry.before = reports.get(&e.corrects).cloned().map(HistoryValue::Report);
+                    entry.after = Some(HistoryValue::Report(e.report.clone()));
                     entry.reason = Some(e.reason.as_str().to_owned());
                     entry.document = e.report.source;
                 }
@@ -851,9 +853,4 @@ impl ReadModel {
         let key = keys::document(id.0);
         self.tree().get(&key)?.map(|v| parse(&key, &v)).transpose()
     }
-}
-
-/// Any serialisable value as JSON, for history's before and after.
-fn to_json<T: serde::Serialize>(value: &T) -> serde_json::Value {
-    serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
 }

@@ -241,8 +241,14 @@ fn history_has_one_entry_per_event_with_before_and_after() {
     let revision = &history[3];
     assert_eq!(revision.version, 4);
     assert_eq!(revision.actor.id, "planner-cd");
-    assert_eq!(revision.before.as_ref().unwrap()["kind"]["value"], "85000");
-    assert_eq!(revision.after.as_ref().unwrap()["kind"]["value"], "83000");
+    assert_eq!(
+        revision.before.as_ref().unwrap().to_json()["kind"]["value"],
+        "85000"
+    );
+    assert_eq!(
+        revision.after.as_ref().unwrap().to_json()["kind"]["value"],
+        "83000"
+    );
     assert_eq!(
         revision.reason.as_deref(),
         Some("Hạn mặn cuối năm, điều chỉnh theo báo cáo")
@@ -261,11 +267,11 @@ fn history_has_one_entry_per_event_with_before_and_after() {
     assert_eq!((s.exceeded, s.not_met), (2, 0));
     let final_report = &read.history(ind(4)).unwrap()[4];
     assert_eq!(
-        final_report.before.as_ref().unwrap()["value"]["value"],
+        final_report.before.as_ref().unwrap().to_json()["value"]["value"],
         "590"
     );
     assert_eq!(
-        final_report.after.as_ref().unwrap()["value"]["value"],
+        final_report.after.as_ref().unwrap().to_json()["value"]["value"],
         "612.4"
     );
 }
