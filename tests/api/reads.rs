@@ -389,3 +389,137 @@ async fn the_audit_trail_says_what_changed_and_counts_every_match() {
     assert!(nodes.iter().any(|n| n["principal"] == "thong-ke.can-duoc-2"
         && n["grant"] == json!({ "role": "REPORTER", "orgUnit": "LA.CAN-DUOC" })));
 }
+
+#[tokio::test]
+async fn as_of_lists_what_existed_then_and_pages_both_ways() {
+    let app = spawn_app().await;
+    let unit = "LA.CAN-DUOC";
+    let count = |query: &'static str| {
+        let app = &app;
+        async move {
+            app.gql("auditor", query, json!({ "org": unit })).await["indicators"]["totalCount"]
+                .as_u64()
+                .unwrap()
+        }
+    };
+    let before_count =
+        count("query($org: ID!) { indicators(filter: {orgUnit: $org}) { totalCount } }").await;
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    let instant = chrono::Utc::now().to_rfc3339();
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    let doc = app
+        .gql("admin", "mutation($org: ID!) { registerDocument(input: {kind: PLAN, issuingBody: \"UBND\", orgUnit: $org, title: \"Kế hoạch bổ sung\"}) { document { id } } }", json!({ "org": unit }))
+        .await["registerDocument"]["document"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for name in [
+        "Chỉ tiêu bổ sung A",
+        "Chỉ tiêu bổ sung B",
+        "Chỉ tiêu bổ sung C",
+    ] {
+        app.gql("admin", "mutation($org: ID!, $doc: ID!, $name: String!) { defineIndicator(input: {orgUnit: $org, period: \"2025\", category: ECONOMY, name: $name, unit: \"ha\", measure: AMOUNT, document: $doc}) { indicator { id } } }", json!({ "org": unit, "doc": doc, "name": name }))
+            .await;
+    }
+    assert_eq!(
+        count("query($org: ID!) { indicators(filter: {orgUnit: $org}) { totalCount } }").await,
+        before_count + 3
+    );
+    // Then: only what existed, every page full until the last, no dead end.
+    let page = |after: Option<String>| {
+        let app = &app;
+        let instant = instant.clone();
+        async move {
+            app.gql(
+                "auditor",
+                "query($org: ID!, $at: DateTime!, $after: String) { indicators(filter: {orgUnit: $org}, asOf: $at, first: 7, after: $after) { totalCount pageInfo { hasNextPage endCursor } nodes { id name } } }",
+                json!({ "org": unit, "at": instant, "after": after }),
+            )
+            .await["indicators"]
+                .clone()
+        }
+    };
+    let mut after = None;
+    let mut names = Vec::new();
+    loop {
+        let p = page(after).await;
+        assert_eq!(p["totalCount"].as_u64().unwrap(), before_count);
+        let nodes = p["nodes"].as_array().unwrap();
+        let more = p["pageInfo"]["hasNextPage"].as_bool().unwrap();
+        assert!(
+            !nodes.is_empty() || !more,
+            "an empty page that says more follow: {p}"
+        );
+        names.extend(nodes.iter().map(|n| n["name"].as_str().unwrap().to_owned()));
+        if !more {
+            break;
+        }
+        after = Some(
+            p["pageInfo"]["endCursor"]
+                .as_str()
+                .expect("a cursor")
+                .to_owned(),
+        );
+    }
+    assert_eq!(names.len() as u64, before_count);
+    assert!(!names.iter().any(|n| n.starts_with("Chỉ tiêu bổ sung")));
+
+    // Backward: the last page, then the one before it, are the forward
+    // list's tail in the same order.
+    let forward: Vec<String> = app
+        .gql(
+            "viewer",
+            "query($org: ID!) { indicators(filter: {orgUnit: $org}, first: 100) { nodes { id } } }",
+            json!({ "org": unit }),
+        )
+        .await["indicators"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["id"].as_str().unwrap().to_owned())
+        .collect();
+    let last = app
+        .gql(
+            "viewer",
+            "query($org: ID!) { indicators(filter: {orgUnit: $org}, last: 4) { pageInfo { hasPreviousPage startCursor } nodes { id } } }",
+            json!({ "org": unit }),
+        )
+        .await["indicators"]
+        .clone();
+    let ids = |v: &serde_json::Value| -> Vec<String> {
+        v["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(ids(&last), forward[forward.len() - 4..]);
+    assert_eq!(last["pageInfo"]["hasPreviousPage"], true);
+    let earlier = app
+        .gql(
+            "viewer",
+            "query($org: ID!, $before: String) { indicators(filter: {orgUnit: $org}, last: 4, before: $before) { nodes { id } } }",
+            json!({ "org": unit, "before": last["pageInfo"]["startCursor"] }),
+        )
+        .await["indicators"]
+        .clone();
+    assert_eq!(ids(&earlier), forward[forward.len() - 8..forward.len() - 4]);
+    // A keyset cursor from a forward page works backward too.
+    let first_page = app
+        .gql(
+            "viewer",
+            "query($org: ID!) { indicators(filter: {orgUnit: $org}, first: 5) { pageInfo { endCursor } } }",
+            json!({ "org": unit }),
+        )
+        .await;
+    let back = app
+        .gql(
+            "viewer",
+            "query($org: ID!, $before: String) { indicators(filter: {orgUnit: $org}, last: 2, before: $before) { nodes { id } } }",
+            json!({ "org": unit, "before": first_page["indicators"]["pageInfo"]["endCursor"] }),
+        )
+        .await["indicators"]
+        .clone();
+    assert_eq!(ids(&back), forward[2..4]);
+}

@@ -105,6 +105,137 @@ fn as_of_position(
     }
 }
 
+/// A page of indicators: (cursor, view) items, whether pages come before
+/// and after, the number of matches.
+type Window = (
+    Vec<(String, std::sync::Arc<chitieu_projector::IndicatorView>)>,
+    bool,
+    bool,
+    usize,
+);
+
+/// Items `[start, end)` of a list of `total`, for `size` items after
+/// (`backward == false`) or before the item at `at` (`None`: the start, or
+/// the end going backward).
+fn window(at: Option<usize>, backward: bool, size: usize, total: usize) -> (usize, usize) {
+    if backward {
+        let end = at.unwrap_or(total).min(total);
+        (end.saturating_sub(size), end)
+    } else {
+        let start = at.map_or(0, |a| a + 1).min(total);
+        (start, (start + size).min(total))
+    }
+}
+
+fn bad_cursor(cursor: &str) -> ApiError {
+    ApiError::Validation(format!("`{cursor}` is not a cursor of this list"))
+}
+
+/// The current list. Forward from a keyset cursor (`k…`) or the start,
+/// for a filter the org-unit index answers alone: by key, reading only
+/// the page. Otherwise by offset (`i…` cursors; a keyset cursor becomes
+/// its offset by counting the index keys before it).
+fn current_window(
+    app: &App,
+    filter: &ReadFilter,
+    cursor: Option<&str>,
+    backward: bool,
+    size: usize,
+) -> ApiResult<Window> {
+    let key = match cursor {
+        Some(c) if c.starts_with('k') => Some(hex::decode(&c[1..]).map_err(|_| bad_cursor(c))?),
+        _ => None,
+    };
+    if !backward && (cursor.is_none() || key.is_some()) {
+        if let Some((page, has_next, total)) = app.read.page_after(filter, key.as_deref(), size)? {
+            let items = page
+                .into_iter()
+                .map(|(key, view)| (format!("k{}", hex::encode(key)), view))
+                .collect();
+            return Ok((items, key.is_some(), has_next, total));
+        }
+    }
+    let at = match (cursor, &key) {
+        (None, _) => None,
+        (Some(c), Some(key)) => Some(
+            app.read
+                .offset_of_key(filter, key)?
+                .ok_or_else(|| bad_cursor(c))?,
+        ),
+        (Some(c), None) => {
+            Some(decode_cursor("i", Some(c))?.ok_or_else(|| bad_cursor(c))? as usize)
+        }
+    };
+    // `at` is the cursor item's offset; a keyset cursor counts the keys
+    // before its own, which is its offset too.
+    let total = app.read.page(filter, 0, 0)?.1;
+    let (start, end) = window(at, backward, size, total);
+    let (views, total) = app.read.page(filter, start, end - start)?;
+    let items = (start..)
+        .zip(views)
+        .map(|(i, view)| (encode_cursor("i", i as u64), std::sync::Arc::new(view)))
+        .collect();
+    Ok((items, start > 0, end < total, total))
+}
+
+/// The list as it was at log position `p`: the indicators defined by then
+/// (and, with a status filter, whose status then was that one), each as
+/// recorded then. Paged by offset (`a…` cursors).
+fn as_of_window(
+    app: &App,
+    filter: &ReadFilter,
+    p: u64,
+    cursor: Option<&str>,
+    backward: bool,
+    size: usize,
+) -> ApiResult<Window> {
+    let status = filter.status;
+    let definitions = ReadFilter {
+        status: None,
+        ..filter.clone()
+    };
+    let existing: Vec<_> = app
+        .read
+        .list(&definitions)?
+        .into_iter()
+        .filter(|v| v.defined.position <= p)
+        .collect();
+    let then: Vec<std::sync::Arc<chitieu_projector::IndicatorView>> = match status {
+        // The status then is the status of the view folded then.
+        Some(wanted) => {
+            let mut kept = Vec::new();
+            for v in &existing {
+                if let Some(then) = app.read.indicator_at(v.definition.id, p)? {
+                    if then.settled_status() == wanted {
+                        kept.push(std::sync::Arc::new(then));
+                    }
+                }
+            }
+            kept
+        }
+        None => existing.into_iter().map(std::sync::Arc::new).collect(),
+    };
+    let total = then.len();
+    let at = match cursor {
+        Some(c) => Some(decode_cursor("a", Some(c))?.ok_or_else(|| bad_cursor(c))? as usize),
+        None => None,
+    };
+    let (start, end) = window(at, backward, size, total);
+    let mut items = Vec::with_capacity(end - start);
+    for (i, view) in then.iter().enumerate().take(end).skip(start) {
+        let view = if status.is_some() {
+            view.clone()
+        } else {
+            match app.read.indicator_at(view.definition.id, p)? {
+                Some(v) => std::sync::Arc::new(v),
+                None => continue,
+            }
+        };
+        items.push((encode_cursor("a", i as u64), view));
+    }
+    Ok((items, start > 0, end < total, total))
+}
+
 /// Read access to current state, history, the audit trail and the ledger.
 pub struct QueryRoot;
 
@@ -159,14 +290,19 @@ impl QueryRoot {
     }
 
     /// Indicators matching a filter, ordered by org unit, period and code;
-    /// with `asOf`, as they were recorded then.
-    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    /// with `asOf` or `approval`, those that existed then, as they were
+    /// recorded then. Pages forward (`first`, `after`) or backward
+    /// (`last`, `before`).
+    #[graphql(complexity = "first.or(last).unwrap_or(20).max(0) as usize * child_complexity")]
+    #[allow(clippy::too_many_arguments)]
     async fn indicators(
         &self,
         ctx: &Context<'_>,
         filter: Option<IndicatorFilter>,
         first: Option<i32>,
         after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
         as_of: Option<DateTime<Utc>>,
         approval: Option<ID>,
     ) -> async_graphql::Result<IndicatorConnection> {
@@ -178,7 +314,14 @@ impl QueryRoot {
                 Permission::ReadCurrent
             },
         )?;
-        let first = page_size(first)?;
+        if first.is_some() && last.is_some() {
+            return Err(ApiError::Validation("give `first` or `last`, not both".into()).into());
+        }
+        if after.is_some() && before.is_some() {
+            return Err(ApiError::Validation("give `after` or `before`, not both".into()).into());
+        }
+        let backward = last.is_some() || before.is_some();
+        let size = page_size(if backward { last } else { first })?;
         let app = ctx.data_unchecked::<App>();
         let f = filter.unwrap_or_default();
         let mut read_filter = ReadFilter {
@@ -204,46 +347,10 @@ impl QueryRoot {
             }
         }
         let position = as_of_position(ctx, as_of, approval.as_ref())?;
-        // Filters the org-unit index answers alone page by key; others by offset.
-        let after_key = match &after {
-            Some(cursor) if cursor.starts_with('k') => {
-                Some(hex::decode(&cursor[1..]).map_err(|_| {
-                    ApiError::Validation(format!(
-                        "`after` is not a cursor of this list: `{cursor}`"
-                    ))
-                })?)
-            }
-            _ => None,
-        };
-        let (items, has_previous, has_next, total): (
-            Vec<(String, std::sync::Arc<chitieu_projector::IndicatorView>)>,
-            bool,
-            bool,
-            usize,
-        ) = match app
-            .read
-            .page_after(&read_filter, after_key.as_deref(), first)
-            .map_err(ApiError::from)?
-        {
-            Some((page, has_next, total)) => {
-                let items = page
-                    .into_iter()
-                    .map(|(key, view)| (format!("k{}", hex::encode(key)), view))
-                    .collect();
-                (items, after_key.is_some(), has_next, total)
-            }
-            None => {
-                let offset = decode_cursor("i", after.as_deref())?.map_or(0, |n| n + 1) as usize;
-                let (views, total) = app
-                    .read
-                    .page(&read_filter, offset, first)
-                    .map_err(ApiError::from)?;
-                let items = (offset..)
-                    .zip(views)
-                    .map(|(i, view)| (encode_cursor("i", i as u64), std::sync::Arc::new(view)))
-                    .collect();
-                (items, offset > 0, offset + first < total, total)
-            }
+        let cursor = if backward { &before } else { &after };
+        let (items, has_previous, has_next, total) = match position {
+            Some(p) => as_of_window(app, &read_filter, p, cursor.as_deref(), backward, size)?,
+            None => current_window(app, &read_filter, cursor.as_deref(), backward, size)?,
         };
         let mut connection = Connection::with_additional_fields(
             has_previous,
@@ -253,17 +360,6 @@ impl QueryRoot {
             },
         );
         for (cursor, view) in items {
-            let view = match position {
-                Some(p) => match app
-                    .read
-                    .indicator_at(view.definition.id, p)
-                    .map_err(ApiError::from)?
-                {
-                    Some(then) => std::sync::Arc::new(then),
-                    None => continue,
-                },
-                None => view,
-            };
             connection.edges.push(Edge::new(cursor, Indicator(view)));
         }
         Ok(connection)

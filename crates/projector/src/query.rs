@@ -384,6 +384,39 @@ impl ReadModel {
         Ok(Some((page, has_next, total as usize)))
     }
 
+    /// Where the index key `key` stands in the order of [`Self::page_after`]
+    /// for an index-only filter: how many matches come before it (for
+    /// paging backwards from a keyset cursor). `None` when the filter needs
+    /// more than the index.
+    pub fn offset_of_key(
+        &self,
+        filter: &IndicatorFilter,
+        key: &[u8],
+    ) -> Result<Option<usize>, ProjectionError> {
+        let index_only = filter.category.is_none()
+            && filter.status.is_none()
+            && filter.name.is_none()
+            && filter.within.is_none();
+        let Some(org) = filter.org_unit.as_ref().filter(|_| index_only) else {
+            return Ok(None);
+        };
+        let period = filter.period.map(|p| p.to_string());
+        let mut orgs = self.org_unit_and_descendants(org, filter.include_descendants)?;
+        orgs.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+        let mut before = 0;
+        for code in &orgs {
+            let prefix = keys::by_org_prefix(code.as_str(), period.as_deref());
+            for entry in self.tree().scan_prefix(&prefix) {
+                let (k, _) = entry?;
+                if k.as_ref() >= key {
+                    return Ok(Some(before));
+                }
+                before += 1;
+            }
+        }
+        Ok(Some(before))
+    }
+
     /// One page of [`ReadModel::list`] (`offset`, at most `limit`) and the
     /// number of matches. A filter on org unit (with or without its
     /// descendants) and period alone is answered from the index: only the
