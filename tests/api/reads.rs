@@ -523,3 +523,55 @@ async fn as_of_lists_what_existed_then_and_pages_both_ways() {
         .clone();
     assert_eq!(ids(&back), forward[2..4]);
 }
+
+#[tokio::test]
+async fn a_home_screen_in_one_query_with_roll_ups() {
+    let app = spawn_app().await;
+    let home = r#"{ me { units { orgUnit { code } roles periods { period summary { total } rollUp { total exceeded met notMet noData withoutTarget } reporting { status } } } } }"#;
+    // A planner of one district: that district, its periods, newest first.
+    let district = app.gql("planner.can-duoc", home, json!({})).await;
+    let units = district["me"]["units"].as_array().unwrap();
+    assert_eq!(units.len(), 1, "{district}");
+    assert_eq!(units[0]["orgUnit"]["code"], "LA.CAN-DUOC");
+    assert_eq!(units[0]["roles"], json!(["PLANNER"]));
+    let periods = units[0]["periods"].as_array().unwrap();
+    assert!(!periods.is_empty());
+    for p in periods {
+        let rolled = &p["rollUp"];
+        let parts = ["exceeded", "met", "notMet", "noData", "withoutTarget"]
+            .iter()
+            .map(|k| rolled[k].as_u64().unwrap())
+            .sum::<u64>();
+        assert_eq!(parts, rolled["total"].as_u64().unwrap());
+        assert!(rolled["total"].as_u64() >= p["summary"]["total"].as_u64());
+    }
+    // Someone granted everywhere: the top-level units, and a roll-up is the
+    // subtree's count of indicators of that period.
+    let everywhere = app.gql("viewer", home, json!({})).await;
+    let units = everywhere["me"]["units"].as_array().unwrap();
+    let province = units
+        .iter()
+        .find(|u| u["orgUnit"]["code"] == "LA")
+        .expect("Long An is a top-level unit");
+    for p in province["periods"].as_array().unwrap() {
+        let listed = app
+            .gql(
+                "viewer",
+                "query($p: String) { indicators(filter: {orgUnit: \"LA\", includeDescendants: true, period: $p}) { totalCount } }",
+                json!({ "p": p["period"] }),
+            )
+            .await["indicators"]["totalCount"]
+            .clone();
+        assert_eq!(p["rollUp"]["total"], listed, "{p}");
+    }
+    // Tiểu Cần's 2022 is a reporting period the demo approved and locked.
+    let tieu_can = app.gql("btv.tieu-can", home, json!({})).await;
+    let y2022 = tieu_can["me"]["units"][0]["periods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["period"] == "2022")
+        .cloned()
+        .expect("2022");
+    assert_eq!(y2022["reporting"]["status"], "LOCKED", "{y2022}");
+}

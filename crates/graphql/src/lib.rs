@@ -7,6 +7,7 @@
 
 pub mod auth;
 pub mod connection;
+pub mod dashboard;
 pub mod error;
 pub mod import;
 pub mod limits;

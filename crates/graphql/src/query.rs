@@ -434,16 +434,7 @@ impl QueryRoot {
             None => app.read.summary(&code, period),
         }
         .map_err(ApiError::from)?;
-        Ok(Summary {
-            org_unit: code.to_string(),
-            period: period.to_string(),
-            exceeded: s.exceeded,
-            met: s.met,
-            not_met: s.not_met,
-            no_data: s.no_data,
-            without_target: s.without_target,
-            total: s.total(),
-        })
+        Ok(Summary::of(&code, &period.to_string(), s))
     }
 
     /// An org unit's indicators of a period as CSV in the documents' layout

@@ -788,6 +788,26 @@ pub struct Summary {
     pub total: u64,
 }
 
+impl Summary {
+    /// The GraphQL shape of a read model's counts.
+    pub(crate) fn of(
+        org_unit: &domain::OrgUnitCode,
+        period: &str,
+        s: chitieu_projector::Summary,
+    ) -> Self {
+        Summary {
+            org_unit: org_unit.to_string(),
+            period: period.to_owned(),
+            exceeded: s.exceeded,
+            met: s.met,
+            not_met: s.not_met,
+            no_data: s.no_data,
+            without_target: s.without_target,
+            total: s.total(),
+        }
+    }
+}
+
 /// An org unit.
 pub struct OrgUnit(pub chitieu_projector::OrgUnitView);
 
@@ -971,6 +991,7 @@ pub struct Grant {
 
 /// A person or service account, its grants and tokens (never the tokens themselves).
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct Principal {
     /// Its id.
     pub id: ID,

@@ -137,6 +137,17 @@ pub enum Standing {
 }
 
 impl Summary {
+    /// The counts of both together (a roll-up).
+    pub fn plus(self, other: Summary) -> Summary {
+        Summary {
+            exceeded: self.exceeded + other.exceeded,
+            met: self.met + other.met,
+            not_met: self.not_met + other.not_met,
+            no_data: self.no_data + other.no_data,
+            without_target: self.without_target + other.without_target,
+        }
+    }
+
     /// All indicators counted.
     pub fn total(&self) -> u64 {
         self.exceeded + self.met + self.not_met + self.no_data + self.without_target

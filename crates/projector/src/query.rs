@@ -838,6 +838,31 @@ impl ReadModel {
         }
     }
 
+    /// Every period with indicators in `unit`'s subtree, with the unit's
+    /// own counts and the counts rolled up over the unit and all its
+    /// descendants (from the stored summaries: one prefix scan per unit).
+    pub fn periods_rolled_up(
+        &self,
+        unit: &OrgUnitCode,
+    ) -> Result<std::collections::BTreeMap<String, (Summary, Summary)>, ProjectionError> {
+        let mut out: std::collections::BTreeMap<String, (Summary, Summary)> = Default::default();
+        for code in self.org_unit_and_descendants(unit, true)? {
+            let prefix = keys::summary(code.as_str(), "");
+            for entry in self.tree().scan_prefix(&prefix) {
+                let (k, v) = entry?;
+                let period = String::from_utf8_lossy(&k[prefix.len()..]).into_owned();
+                let counts: Summary = parse(&k, &v)?;
+                let slot = out.entry(period).or_default();
+                if &code == unit {
+                    slot.0 = counts;
+                }
+                slot.1 = slot.1.plus(counts);
+            }
+        }
+        out.retain(|_, (_, rolled)| rolled.total() > 0);
+        Ok(out)
+    }
+
     /// The summary of an org unit's indicators of a period as recorded up
     /// to `position`, counted from the indicators folded then.
     pub fn summary_at(
