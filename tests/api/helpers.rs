@@ -13,6 +13,9 @@ pub type Ws =
 
 pub struct TestApp {
     pub url: String,
+    /// Where `/metrics` is served.
+    #[allow(dead_code)]
+    pub metrics_url: String,
     pub base: String,
     pub tokens: HashMap<String, String>,
     pub client: reqwest::Client,
@@ -72,11 +75,15 @@ async fn start(mut command: Command, dir: tempfile::TempDir, extra: Vec<String>)
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let mut url = None;
+        let mut metrics = None;
         let mut tokens = HashMap::new();
         for line in BufReader::new(stdout).lines() {
             let Ok(line) = line else { break };
             if let Some(rest) = line.strip_prefix("chitieu: GraphQL at ") {
                 url = Some(rest.trim().to_owned());
+            }
+            if let Some(rest) = line.strip_prefix("chitieu: metrics at ") {
+                metrics = Some(rest.trim().to_owned());
             }
             if let Some(rest) = line.strip_prefix("chitieu: token ") {
                 let mut parts = rest.split_whitespace();
@@ -85,11 +92,11 @@ async fn start(mut command: Command, dir: tempfile::TempDir, extra: Vec<String>)
                 }
             }
             if line == "chitieu: ready" {
-                let _ = tx.send((url.take(), std::mem::take(&mut tokens)));
+                let _ = tx.send((url.take(), metrics.take(), std::mem::take(&mut tokens)));
             }
         }
     });
-    let (url, mut tokens) = rx
+    let (url, metrics_url, mut tokens) = rx
         .recv_timeout(Duration::from_secs(60))
         .expect("the server did not start");
     // Role names for the demo's people who hold that role everywhere.
@@ -108,6 +115,7 @@ async fn start(mut command: Command, dir: tempfile::TempDir, extra: Vec<String>)
     let base = url.trim_end_matches("/graphql").to_owned();
     TestApp {
         url,
+        metrics_url: metrics_url.expect("the server printed no metrics URL"),
         base,
         tokens,
         client: reqwest::Client::new(),
@@ -158,6 +166,7 @@ impl TestApp {
         let dir = tempfile::tempdir().unwrap();
         let mut fresh = start(command, dir, self.extra.clone()).await;
         std::mem::swap(&mut self.url, &mut fresh.url);
+        std::mem::swap(&mut self.metrics_url, &mut fresh.metrics_url);
         std::mem::swap(&mut self.base, &mut fresh.base);
         std::mem::swap(&mut self.tokens, &mut fresh.tokens);
         std::mem::swap(&mut self.child, &mut fresh.child);

@@ -11,6 +11,7 @@ mod helpers;
 mod import;
 mod limits;
 mod log_copy;
+mod metrics;
 mod periods;
 mod persisted;
 mod reads;

@@ -60,6 +60,26 @@ pub struct PeriodEvent {
 /// Live updates.
 pub struct SubscriptionRoot;
 
+/// Subscriptions running now, on every connection (for `/metrics`).
+pub static ACTIVE_SUBSCRIPTIONS: std::sync::atomic::AtomicI64 =
+    std::sync::atomic::AtomicI64::new(0);
+
+/// Counts a subscription while its stream lives.
+struct Active;
+
+impl Active {
+    fn new() -> Self {
+        ACTIVE_SUBSCRIPTIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Active
+    }
+}
+
+impl Drop for Active {
+    fn drop(&mut self) {
+        ACTIVE_SUBSCRIPTIONS.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 /// The first position a subscription delivers: after `after`, or after the
 /// head. A position past the head is refused (it names events that do not
 /// exist; waiting for them would look like silence).
@@ -121,6 +141,7 @@ impl SubscriptionRoot {
         let descendants = filter.include_descendants;
         let mut subscription = chitieu_store::Subscription::new(app.log.clone(), from);
         Ok(async_stream::stream! {
+            let _active = Active::new();
             loop {
                 let recorded = match subscription.next().await {
                     Ok(r) => r,
@@ -188,6 +209,7 @@ impl SubscriptionRoot {
         let from = start(&app, after)?;
         let mut subscription = chitieu_store::Subscription::new(app.log.clone(), from);
         Ok(async_stream::stream! {
+            let _active = Active::new();
             loop {
                 let recorded = match subscription.next().await {
                     Ok(r) => r,

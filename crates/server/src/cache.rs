@@ -17,6 +17,7 @@ use async_graphql::parser::types::{ExecutableDocument, OperationType};
 use axum::body::Bytes;
 use chrono::NaiveDate;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 
 /// What a generation of responses is valid for.
@@ -42,6 +43,19 @@ pub struct ResponseCache {
     max_bytes: usize,
     generation: Mutex<Generation>,
     documents: Mutex<HashMap<String, Arc<Parsed>>>,
+    /// Counts for `/metrics`.
+    pub counts: CacheCounts,
+}
+
+/// What the cache did, for `/metrics`.
+#[derive(Default)]
+pub struct CacheCounts {
+    /// Responses served from the cache.
+    pub hits: AtomicU64,
+    /// Lookups that found nothing.
+    pub misses: AtomicU64,
+    /// Responses dropped (a new generation, or a full one started over).
+    pub evictions: AtomicU64,
 }
 
 /// A query parsed, with what is checked on it before every execution.
@@ -69,6 +83,7 @@ impl ResponseCache {
             max_bytes,
             generation: Mutex::new(Generation::default()),
             documents: Mutex::new(HashMap::new()),
+            counts: CacheCounts::default(),
         }
     }
 
@@ -156,10 +171,21 @@ impl ResponseCache {
             );
             // Freeing up to the whole budget of responses happens outside the lock.
             drop(generation);
+            self.counts
+                .evictions
+                .fetch_add(old.responses.len() as u64, Relaxed);
+            self.counts.misses.fetch_add(1, Relaxed);
             drop(old);
             return None;
         }
-        generation.responses.get(key).cloned()
+        let found = generation.responses.get(key).cloned();
+        let counter = if found.is_some() {
+            &self.counts.hits
+        } else {
+            &self.counts.misses
+        };
+        counter.fetch_add(1, Relaxed);
+        found
     }
 
     /// Keeps a response computed under `before`, if the stamp is still
@@ -179,7 +205,11 @@ impl ResponseCache {
         let mut old = None;
         if generation.bytes + body.len() + key.len() > self.max_bytes {
             // Full: start over rather than track recency on every hit.
-            old = Some(std::mem::take(&mut generation.responses));
+            let dropped = std::mem::take(&mut generation.responses);
+            self.counts
+                .evictions
+                .fetch_add(dropped.len() as u64, Relaxed);
+            old = Some(dropped);
             generation.bytes = 0;
         }
         generation.bytes += body.len() + key.len();

@@ -30,6 +30,9 @@ pub struct Config {
     /// when set, only those operations run (by hash or exact text), and
     /// automatic persisted queries register nothing new.
     pub persisted_only: Option<PathBuf>,
+    /// Serve `/metrics` on this address only (off the public listener);
+    /// `None`: on the main listener.
+    pub metrics_listen: Option<SocketAddr>,
     /// Request limits.
     pub limits: LimitsConfig,
 }
@@ -92,6 +95,8 @@ pub struct FileConfig {
     pub trusted_proxies: Option<Vec<std::net::IpAddr>>,
     /// See [`Config::persisted_only`].
     pub persisted_only: Option<PathBuf>,
+    /// See [`Config::metrics_listen`].
+    pub metrics_listen: Option<SocketAddr>,
     /// See [`Config::limits`].
     pub limits: Option<LimitsConfig>,
 }
@@ -130,6 +135,10 @@ pub struct ServeArgs {
     /// manifest).
     #[arg(long, env = "CHITIEU_PERSISTED_ONLY")]
     pub persisted_only: Option<PathBuf>,
+    /// Serve /metrics on this address instead of the main listener (keep it
+    /// off the public network).
+    #[arg(long, env = "CHITIEU_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 impl ServeArgs {
@@ -173,6 +182,7 @@ impl ServeArgs {
                 .clone()
                 .or(file.persisted_only)
                 .filter(|p| !p.as_os_str().is_empty()),
+            metrics_listen: self.metrics_listen.or(file.metrics_listen),
             limits: file.limits.unwrap_or_default(),
         })
     }

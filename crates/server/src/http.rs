@@ -67,6 +67,11 @@ pub struct HttpState {
     pub trusted_proxies: Arc<Vec<std::net::IpAddr>>,
     /// Automatic persisted queries, and the allow-list of operations.
     pub persisted: Arc<crate::persisted::PersistedQueries>,
+    /// Counters, gauges and histograms for `/metrics`.
+    pub metrics: Arc<crate::metrics::Metrics>,
+    /// Whether `/metrics` is served on this listener (not when it has
+    /// a listener of its own).
+    pub metrics_here: bool,
 }
 
 /// The client's address: the peer, unless the peer is a trusted proxy;
@@ -98,8 +103,23 @@ pub fn client_address(
 
 /// The router.
 pub fn router(state: HttpState, body_limit: usize) -> Router {
-    Router::new()
+    let graphql = Router::new()
         .route("/graphql", get(get_graphql).post(post_graphql))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), measure));
+    let metrics = state.metrics.clone();
+    let metrics_here = state.metrics_here;
+    Router::new()
+        .merge(graphql)
+        .route(
+            "/metrics",
+            get(move || async move {
+                if metrics_here {
+                    metrics_response(&metrics)
+                } else {
+                    StatusCode::NOT_FOUND.into_response()
+                }
+            }),
+        )
         .route("/graphiql", get(graphiql))
         .route("/graphiql/assets/{name}", get(graphiql_asset))
         .route("/healthz", get(|| async { "ok" }))
@@ -153,7 +173,83 @@ fn request_error(headers: &HeaderMap, status: StatusCode, message: &str, code: &
     } else {
         StatusCode::OK
     };
-    respond(status, media, &error_body(message, code))
+    let mut response = respond(status, media, &error_body(message, code));
+    mark(&mut response, code);
+    response
+}
+
+/// Notes how a request ended, for the metrics layer.
+fn mark(response: &mut Response, code: &str) {
+    response.extensions_mut().insert(Outcome {
+        operation: None,
+        code: code.to_owned(),
+    });
+}
+
+/// `ok`, or the code of the first error of a response.
+fn outcome_code(response: &async_graphql::Response) -> String {
+    response
+        .errors
+        .first()
+        .and_then(|e| e.extensions.as_ref())
+        .and_then(|x| x.get("code"))
+        .and_then(|c| match c {
+            async_graphql::Value::String(s) => Some(s.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| {
+            if response.errors.is_empty() {
+                "ok".into()
+            } else {
+                "VALIDATION".into()
+            }
+        })
+}
+
+/// How a request ended, set on its response by the handlers and read by
+/// [`measure`].
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    /// The operation's label, where the handler knew it.
+    pub operation: Option<String>,
+    /// `ok` or an error code.
+    pub code: String,
+}
+
+/// Counts and times every request to `/graphql` (not the lifetime of a
+/// WebSocket, which has gauges of its own).
+pub async fn measure(
+    State(state): State<HttpState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if request.headers().contains_key(header::UPGRADE) {
+        return next.run(request).await;
+    }
+    let metrics = state.metrics.clone();
+    metrics.in_flight.inc();
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    metrics.in_flight.dec();
+    let outcome = response.extensions().get::<Outcome>();
+    let operation = outcome
+        .and_then(|o| o.operation.clone())
+        .unwrap_or_else(|| "unknown".into());
+    let code = outcome.map_or_else(
+        || {
+            if response.status().is_success() {
+                "ok".to_owned()
+            } else {
+                format!("HTTP_{}", response.status().as_u16())
+            }
+        },
+        |o| o.code.clone(),
+    );
+    metrics.observe(
+        &crate::metrics::Outcome { operation, code },
+        started.elapsed(),
+    );
+    response
 }
 
 /// Why a request's credentials were not accepted.
@@ -226,6 +322,7 @@ impl HttpState {
                 )))
             }
             Err(AuthFailure::Invalid) if self.failed_auths.blocked(client.ip()) => {
+                self.metrics.rate_limited.inc();
                 let message = "too many failed authentications from this address; try again later";
                 Err(Box::new(request_error(
                     headers,
@@ -235,6 +332,7 @@ impl HttpState {
                 )))
             }
             Err(AuthFailure::Invalid) => {
+                self.metrics.auth_failures.inc();
                 self.failed_auths.failed(client.ip());
                 tracing::warn!(client = %client.ip(), "refused an unknown, revoked, expired or malformed bearer token");
                 let mut response = request_error(
@@ -252,6 +350,44 @@ impl HttpState {
     }
 
     async fn execute(
+        &self,
+        headers: &HeaderMap,
+        client: SocketAddr,
+        batch: BatchRequest,
+    ) -> Response {
+        let operation = match &batch {
+            // Named in the request, else the name of the document's
+            // operation (documents are parsed once, then kept).
+            BatchRequest::Single(r) => match r.operation_name.as_deref() {
+                Some(name) => self.metrics.operation_label(Some(name)),
+                None => {
+                    let parsed = self.cache.document(&r.query);
+                    let name = parsed.as_ref().and_then(|d| {
+                        d.document
+                            .operations
+                            .iter()
+                            .next()
+                            .and_then(|(n, _)| n.map(|n| n.to_string()))
+                    });
+                    self.metrics.operation_label(name.as_deref())
+                }
+            },
+            BatchRequest::Batch(_) => "batch".to_owned(),
+        };
+        let mut response = self.execute_inner(headers, client, batch).await;
+        match response.extensions_mut().get_mut::<Outcome>() {
+            Some(outcome) => outcome.operation = Some(operation),
+            None => {
+                response.extensions_mut().insert(Outcome {
+                    operation: Some(operation),
+                    code: "ok".into(),
+                });
+            }
+        }
+        response
+    }
+
+    async fn execute_inner(
         &self,
         headers: &HeaderMap,
         client: SocketAddr,
@@ -328,7 +464,9 @@ impl HttpState {
                         StatusCode::OK
                     };
                     let body = serde_json::to_vec(&response).unwrap_or_default();
-                    return respond_bytes(status, media, Bytes::from(body));
+                    let mut refused = respond_bytes(status, media, Bytes::from(body));
+                    mark(&mut refused, &outcome_code(&response));
+                    return refused;
                 }
                 if self.cache.enabled() {
                     let variables = serde_json::to_string(&request.variables).unwrap_or_default();
@@ -417,12 +555,21 @@ impl HttpState {
         // scheme to use (RFC 9110), whatever the media type.
         let unauthenticated =
             matches!(&response, async_graphql::BatchResponse::Single(r) if only_unauthenticated(r));
+        let code = match &response {
+            async_graphql::BatchResponse::Single(r) => outcome_code(r),
+            async_graphql::BatchResponse::Batch(rs) => rs
+                .iter()
+                .map(outcome_code)
+                .find(|c| c != "ok")
+                .unwrap_or_else(|| "ok".into()),
+        };
         let body = Bytes::from(serde_json::to_vec(&response).unwrap_or_default());
         if unauthenticated {
             let mut refused = respond_bytes(StatusCode::UNAUTHORIZED, media, body);
             refused
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            mark(&mut refused, &code);
             return refused;
         }
         if let (Some((before, key)), async_graphql::BatchResponse::Single(r)) = (kept, &response) {
@@ -430,7 +577,9 @@ impl HttpState {
                 self.cache.put(before, self.stamp(), key, body.clone());
             }
         }
-        respond_bytes(status, media, body)
+        let mut answered = respond_bytes(status, media, body);
+        mark(&mut answered, &code);
+        answered
     }
 
     /// The limits checked on a parsed document before it runs.
@@ -521,6 +670,16 @@ fn persisted_error(headers: &HeaderMap, error: &async_graphql::ServerError) -> R
     request_error(headers, StatusCode::BAD_REQUEST, &error.message, &code)
 }
 
+/// The Prometheus exposition.
+pub fn metrics_response(metrics: &crate::metrics::Metrics) -> Response {
+    let mut response = (StatusCode::OK, metrics.render()).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
+    );
+    response
+}
+
 /// The type of the operation a GET request would run, if it parses.
 fn operation_type(query: &str, name: Option<&str>) -> Option<OperationType> {
     let document = async_graphql::parser::parse_query(query).ok()?;
@@ -542,6 +701,7 @@ async fn get_graphql(
     let client = client_address(&headers, peer, &state.trusted_proxies);
     if let Ok(ws) = upgrade {
         if state.failed_auths.blocked(client.ip()) {
+            state.metrics.rate_limited.inc();
             let message = "too many failed authentications from this address; try again later";
             return request_error(
                 &headers,
@@ -695,6 +855,14 @@ async fn serve_socket(
     protocol: WebSocketProtocols,
     client: SocketAddr,
 ) {
+    struct Open(Arc<crate::metrics::Metrics>);
+    impl Drop for Open {
+        fn drop(&mut self) {
+            self.0.websockets.dec();
+        }
+    }
+    state.metrics.websockets.inc();
+    let _open = Open(state.metrics.clone());
     let (mut sink, stream) = socket.split();
     let input = stream
         .take_while(|m| futures_util::future::ready(m.is_ok()))
@@ -707,6 +875,7 @@ async fn serve_socket(
         });
     let app = state.app.clone();
     let failed_auths = state.failed_auths.clone();
+    let auth_metrics = state.metrics.clone();
     let anonymous_reads = state.anonymous_reads;
     // The token the connection authenticated with, re-checked at every
     // ping: a revocation closes an open subscription too.
@@ -729,6 +898,7 @@ async fn serve_socket(
                         return Err(async_graphql::Error::new("STORAGE_UNAVAILABLE: the event log cannot be read right now; retry later"));
                     }
                     _ => {
+                        auth_metrics.auth_failures.inc();
                         failed_auths.failed(client.ip());
                         tracing::warn!(client = %client.ip(), "refused a WebSocket connection with an invalid token");
                         return Err(async_graphql::Error::new(format!("{FORBIDDEN}the bearer token is not valid")));

@@ -6,6 +6,7 @@ pub mod config;
 pub mod demo;
 pub mod graphiql;
 pub mod http;
+pub mod metrics;
 pub mod persisted;
 
 pub mod telemetry;
@@ -428,6 +429,10 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             allow
         });
     let ws_schema = build_schema_allowing(Some(app.clone()), limits, allow);
+    let cache = Arc::new(cache::ResponseCache::new(
+        config.limits.response_cache_mib.saturating_mul(1 << 20),
+    ));
+    let metrics = Arc::new(metrics::Metrics::new(app.clone(), cache.clone()));
     let state = http::HttpState {
         schema,
         ws_schema,
@@ -442,11 +447,11 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         graphiql: config.introspection,
         anonymous_reads: config.anonymous_reads,
         ping_every: Duration::from_millis(config.limits.ws_ping_ms.max(10)),
-        cache: Arc::new(cache::ResponseCache::new(
-            config.limits.response_cache_mib.saturating_mul(1 << 20),
-        )),
+        cache: cache.clone(),
         trusted_proxies: Arc::new(config.trusted_proxies.clone()),
         persisted: Arc::new(persisted),
+        metrics: metrics.clone(),
+        metrics_here: config.metrics_listen.is_none(),
     };
     let router = http::router(state, config.limits.body_bytes);
     let router = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
@@ -454,9 +459,34 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding {}", config.listen))?;
     let address = listener.local_addr()?;
+    // `/metrics` on a listener of its own, kept off the public one.
+    let metrics_address = match config.metrics_listen {
+        Some(at) => {
+            let metrics_listener = tokio::net::TcpListener::bind(at)
+                .await
+                .with_context(|| format!("binding {at} for /metrics"))?;
+            let bound = metrics_listener.local_addr()?;
+            let metrics = metrics.clone();
+            let router = axum::Router::new().route(
+                "/metrics",
+                axum::routing::get(move || async move { http::metrics_response(&metrics) }),
+            );
+            tokio::spawn(async move {
+                if let Err(error) = axum::serve(metrics_listener, router)
+                    .with_graceful_shutdown(shutdown())
+                    .await
+                {
+                    tracing::error!(%error, "the metrics listener stopped");
+                }
+            });
+            bound
+        }
+        None => address,
+    };
     {
         let mut out = std::io::stdout().lock();
         writeln!(out, "chitieu: GraphQL at http://{address}/graphql")?;
+        writeln!(out, "chitieu: metrics at http://{metrics_address}/metrics")?;
         if config.introspection {
             writeln!(out, "chitieu: GraphiQL at http://{address}/graphiql")?;
         }

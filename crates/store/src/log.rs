@@ -136,6 +136,9 @@ pub struct CommitStats {
     pub groups: u64,
     /// Flushes to disk, or commits.
     pub flushes: u64,
+    /// Time spent in them, in microseconds (with `flushes`, the mean
+    /// latency of making a group durable).
+    pub flush_micros: u64,
 }
 
 /// The outcome of walking the hash chain.

@@ -139,6 +139,7 @@ struct Stats {
     appends: AtomicU64,
     groups: AtomicU64,
     commits: AtomicU64,
+    commit_micros: AtomicU64,
 }
 
 /// The shared log in PostgreSQL (see the module docs).
@@ -459,7 +460,13 @@ async fn write(
                     .appends
                     .fetch_add(group.len() as u64, Ordering::Relaxed);
                 let requests: Vec<&AppendRequest> = group.iter().map(|j| &j.request).collect();
-                commit_group(client, statements, &requests).await
+                let committing = std::time::Instant::now();
+                let committed = commit_group(client, statements, &requests).await;
+                stats.commit_micros.fetch_add(
+                    u64::try_from(committing.elapsed().as_micros()).unwrap_or(u64::MAX),
+                    Ordering::Relaxed,
+                );
+                committed
             }
         };
         if outcome.is_err() && !client.is_closed() {
@@ -954,6 +961,7 @@ impl EventLog for PgLog {
             appends: self.stats.appends.load(Ordering::Relaxed),
             groups: self.stats.groups.load(Ordering::Relaxed),
             flushes: self.stats.commits.load(Ordering::Relaxed),
+            flush_micros: self.stats.commit_micros.load(Ordering::Relaxed),
         }
     }
 

@@ -558,6 +558,7 @@ impl EventLog for SledLog {
             appends: self.inner.stats.appends.load(Relaxed),
             groups: self.inner.stats.groups.load(Relaxed),
             flushes: self.inner.stats.flushes.load(Relaxed),
+            flush_micros: self.inner.stats.flush_micros.load(Relaxed),
         }
     }
 

@@ -61,6 +61,8 @@ pub(crate) struct WriterStats {
     pub flushes: AtomicU64,
     /// Appends submitted.
     pub appends: AtomicU64,
+    /// Microseconds spent flushing.
+    pub flush_micros: AtomicU64,
 }
 
 fn encode_idempotency(digest: &[u8; 32], outcome: &AppendOutcome) -> Vec<u8> {
@@ -360,7 +362,13 @@ fn flush_loop(
         while let Ok(more) = applied.try_recv() {
             pending.push(more);
         }
-        if let Err(error) = db.flush() {
+        let flushing = std::time::Instant::now();
+        let flushed = db.flush();
+        stats.flush_micros.fetch_add(
+            u64::try_from(flushing.elapsed().as_micros()).unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
+        if let Err(error) = flushed {
             tracing::error!(%error, "event log flush failed; the log stops taking appends");
             for group in pending {
                 fail(group.replies);
