@@ -691,3 +691,48 @@ async fn an_auditor_scoped_to_one_district_reads_its_subtree_and_is_refused_else
         );
     }
 }
+
+#[tokio::test]
+async fn a_demo_restarted_on_its_store_keeps_one_valid_token_per_person() {
+    let mut app = spawn_app().await;
+    let first = app.tokens.clone();
+    // One kept token stops working: the restart replaces it, and only it.
+    let viewer_token = app
+        .gql("admin", "{ principals { id activeTokens } }", json!({}))
+        .await["principals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == "lanh-dao")
+        .unwrap()["activeTokens"][0]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.gql(
+        "admin",
+        "mutation($t: ID!) { revokeToken(principal: \"lanh-dao\", tokenId: $t) { position } }",
+        json!({ "t": viewer_token }),
+    )
+    .await;
+    app.restart().await;
+    app.restart().await;
+    for (person, token) in &first {
+        if person == "lanh-dao" || person == "viewer" {
+            assert_ne!(&app.tokens[person], token, "a revoked token is replaced");
+        } else {
+            assert_eq!(&app.tokens[person], token, "{person} keeps its token");
+        }
+    }
+    let principals = app
+        .gql("admin", "{ principals { id activeTokens } }", json!({}))
+        .await;
+    for p in principals["principals"].as_array().unwrap() {
+        if first.contains_key(p["id"].as_str().unwrap()) {
+            assert_eq!(p["activeTokens"].as_array().unwrap().len(), 1, "{p}");
+        }
+    }
+    let old = app
+        .gql_err(Some(&first["lanh-dao"]), "{ me { id } }", json!({}))
+        .await;
+    assert_eq!(old.status, 401);
+}

@@ -447,7 +447,10 @@ impl Projector {
             .and_then(|v| v.as_ref().try_into().ok())
             .map(u32::from_be_bytes);
         if version != Some(READ_MODEL_VERSION) {
-            tracing::info!(found = ?version, wanted = READ_MODEL_VERSION, "read models are of another shape; rebuilding from the log");
+            // A brand-new store has no read models yet: nothing to say.
+            if version.is_some() || !tree.is_empty() {
+                tracing::info!(found = ?version, wanted = READ_MODEL_VERSION, "read models are of another shape; rebuilding from the log");
+            }
             Self::reset(&tree)?;
             db.drop_tree(VERIFICATION_TREE)?;
         }

@@ -330,6 +330,23 @@ impl Node {
     }
 }
 
+/// The demo's tokens, in its data directory (readable by its owner only).
+pub const DEMO_TOKENS: &str = "demo-tokens.json";
+
+/// Writes a file only its owner can read.
+fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(text.as_bytes())?;
+    file.sync_all()
+}
+
 /// Runs the server until Ctrl-C (or SIGTERM).
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     std::fs::create_dir_all(&config.data_dir)
@@ -382,14 +399,59 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             }
             tracing::info!(events = store.head().position, "demo data loaded");
         }
-        // A fresh token for each demo person at every start (tokens are
-        // shown once and stored only as digests).
+        // The demo's tokens are kept in the data directory (the log holds
+        // only digests) and reused while valid: a restart changes nothing
+        // for a client set up with them. A person whose kept token is gone
+        // or expired has every other token revoked before a new one is
+        // issued, so they never pile up.
+        let path = config.data_dir.join(DEMO_TOKENS);
+        let mut kept: std::collections::BTreeMap<String, String> = std::fs::read_to_string(&path)
+            .ok()
+            .and_then(|text| serde_json::from_str(&text).ok())
+            .unwrap_or_default();
         for person in &people {
             let id = PrincipalId::parse(person.id)?;
-            let expires = chrono::Utc::now() + chrono::Duration::days(30);
-            let (_, token) = service.issue_token(&system, id, Some(expires)).await?;
+            let reusable = kept
+                .get(person.id)
+                .filter(|t| service.authenticate(t).is_ok_and(|a| a.principal == id))
+                .cloned();
+            let token = match reusable {
+                Some(token) => token,
+                None => {
+                    let active: Vec<chitieu_domain::principal::TokenId> =
+                        service.with_state(|s| {
+                            s.principals
+                                .get(&id)
+                                .map(|p| {
+                                    p.tokens
+                                        .iter()
+                                        .filter(|(_, t)| !t.revoked)
+                                        .map(|(token, _)| *token)
+                                        .collect()
+                                })
+                                .unwrap_or_default()
+                        })?;
+                    for token in active {
+                        service
+                            .execute(
+                                &system,
+                                Command::RevokeToken {
+                                    principal: id.clone(),
+                                    token,
+                                },
+                                WriteOptions::default(),
+                            )
+                            .await?;
+                    }
+                    let expires = chrono::Utc::now() + chrono::Duration::days(30);
+                    service.issue_token(&system, id, Some(expires)).await?.1
+                }
+            };
+            kept.insert(person.id.to_owned(), token.clone());
             printed.push((person, token));
         }
+        write_private(&path, &serde_json::to_string_pretty(&kept)?)
+            .with_context(|| format!("keeping the demo tokens in {}", path.display()))?;
     }
 
     let verifier = chitieu_service::ledger::LedgerVerifier::new(store.clone(), projector.clone());
@@ -486,18 +548,19 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     {
         let mut out = std::io::stdout().lock();
         writeln!(out, "chitieu: GraphQL at http://{address}/graphql")?;
-        writeln!(out, "chitieu: metrics at http://{metrics_address}/metrics")?;
         if config.introspection {
             writeln!(out, "chitieu: GraphiQL at http://{address}/graphiql")?;
         }
         writeln!(out, "chitieu: data in {}", config.data_dir.display())?;
         writeln!(out, "chitieu: log {}", store.describe())?;
+        writeln!(out, "chitieu: metrics at http://{metrics_address}/metrics")?;
         if printed.is_empty() {
             writeln!(out, "chitieu: authenticate with `Authorization: Bearer <token>` (`chitieu token create-admin` makes the first one)")?;
         } else {
             writeln!(
                 out,
-                "chitieu: demo tokens, send as `Authorization: Bearer <token>` (valid 30 days):"
+                "chitieu: demo tokens, send as `Authorization: Bearer <token>` (each valid 30 days from its issue, kept across restarts in {}):",
+                config.data_dir.join(DEMO_TOKENS).display()
             )?;
             for (person, token) in &printed {
                 let scope = person.grant.1.unwrap_or("everywhere");

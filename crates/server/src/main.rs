@@ -329,7 +329,9 @@ fn main() -> anyhow::Result<()> {
 }
 
 fn run(config: chitieu_server::config::Config) -> anyhow::Result<()> {
-    chitieu_server::telemetry::init();
+    let format =
+        chitieu_server::telemetry::LogFormat::from_env().map_err(|e| anyhow::anyhow!(e))?;
+    chitieu_server::telemetry::init(format);
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?

@@ -429,7 +429,14 @@ impl CommandService {
             };
             match self.log.append(request).await {
                 Ok(outcome) => {
-                    tracing::info!(actor = %actor.id, stream = %stream, position = outcome.last_position, "command executed");
+                    // A person's write is worth a line; the system's own
+                    // (the demo loader, imports run by the CLI: hundreds at
+                    // a time) only when asked for.
+                    if matches!(caller, Caller::System(_)) {
+                        tracing::debug!(actor = %actor.id, stream = %stream, position = outcome.last_position, "command executed");
+                    } else {
+                        tracing::info!(actor = %actor.id, stream = %stream, position = outcome.last_position, "command executed");
+                    }
                     self.visible(outcome.last_position).await?;
                     return Ok(Written {
                         stream,
