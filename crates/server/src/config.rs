@@ -1,7 +1,16 @@
 //! Configuration, layered: built-in defaults, then an optional TOML file,
 //! then `CHITIEU_*` environment variables, then command-line flags.
+//!
+//! Every key is documented in `chitieu.example.toml` at the top of the
+//! repository; a test keeps that file and this module in step (every key
+//! present, every stated default true). [`check_file`] is `chitieu config
+//! check`: every unknown key (with a suggestion), every ill-typed value and
+//! every invalid setting of a file, in one report, before a restart finds
+//! them. [`Config::validate`] holds the rules on values, for the check and
+//! for `serve` alike.
 
-use serde::Deserialize;
+use crate::telemetry::LogFormat;
+use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -33,12 +42,71 @@ pub struct Config {
     /// Serve `/metrics` on this address only (off the public listener);
     /// `None`: on the main listener.
     pub metrics_listen: Option<SocketAddr>,
+    /// How log lines are written; `None`: text on a terminal, JSON elsewhere.
+    pub log_format: Option<LogFormat>,
     /// Request limits.
     pub limits: LimitsConfig,
 }
 
+impl Config {
+    /// Every rule on the values, each problem in its own line (empty: valid).
+    pub fn validate(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if let Some(log) = &self.log {
+            if !(log.starts_with("postgres://") || log.starts_with("postgresql://")) {
+                problems.push(format!(
+                    "log: `{log}` is not a postgres:// URL (leave it out for the embedded log)"
+                ));
+            }
+        }
+        if self.data_dir.exists() && !self.data_dir.is_dir() {
+            problems.push(format!(
+                "data_dir: {} exists and is not a directory",
+                self.data_dir.display()
+            ));
+        }
+        if let Some(path) = &self.persisted_only {
+            if let Err(e) = crate::persisted::load_manifest(path) {
+                problems.push(format!("persisted_only: {e}"));
+            }
+        }
+        if let Some(metrics) = self.metrics_listen {
+            if metrics == self.listen && metrics.port() != 0 {
+                problems.push(format!(
+                    "metrics_listen: {metrics} is the main listener too (leave it out to serve /metrics there)"
+                ));
+            }
+        }
+        let l = &self.limits;
+        let floors: [(&str, u64, u64); 8] = [
+            ("limits.depth", l.depth as u64, 2),
+            ("limits.complexity", l.complexity as u64, 10),
+            ("limits.aliases", l.aliases as u64, 0),
+            ("limits.batch", l.batch as u64, 1),
+            ("limits.body_bytes", l.body_bytes as u64, 1024),
+            ("limits.timeout_ms", l.timeout_ms, 100),
+            ("limits.ws_ping_ms", l.ws_ping_ms, 1000),
+            ("limits.response_cache_mib", l.response_cache_mib as u64, 0),
+        ];
+        for (key, value, floor) in floors {
+            if value < floor {
+                problems.push(format!(
+                    "{key}: {value} is below the least that works, {floor}"
+                ));
+            }
+        }
+        if l.response_cache_mib > 1 << 20 {
+            problems.push(format!(
+                "limits.response_cache_mib: {} MiB is more memory than any machine has",
+                l.response_cache_mib
+            ));
+        }
+        problems
+    }
+}
+
 /// Request limits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LimitsConfig {
     /// Deepest selection nesting.
@@ -76,7 +144,7 @@ impl Default for LimitsConfig {
 }
 
 /// The optional configuration file (`--config chitieu.toml`).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct FileConfig {
     /// See [`Config::listen`].
@@ -97,8 +165,144 @@ pub struct FileConfig {
     pub persisted_only: Option<PathBuf>,
     /// See [`Config::metrics_listen`].
     pub metrics_listen: Option<SocketAddr>,
+    /// See [`Config::log_format`].
+    pub log_format: Option<LogFormat>,
     /// See [`Config::limits`].
     pub limits: Option<LimitsConfig>,
+}
+
+impl FileConfig {
+    /// Every key a file may hold, dotted (`limits.depth`), as the code
+    /// defines them: what `config check` accepts and what
+    /// `chitieu.example.toml` must document.
+    pub fn keys() -> Vec<String> {
+        let full = FileConfig {
+            listen: Some(SocketAddr::from(([127, 0, 0, 1], 8080))),
+            data_dir: Some(PathBuf::from("d")),
+            log: Some(String::new()),
+            demo: Some(false),
+            introspection: Some(false),
+            anonymous_reads: Some(false),
+            trusted_proxies: Some(Vec::new()),
+            persisted_only: Some(PathBuf::from("p")),
+            metrics_listen: Some(SocketAddr::from(([127, 0, 0, 1], 9090))),
+            log_format: Some(LogFormat::Json),
+            limits: Some(LimitsConfig::default()),
+        };
+        let mut keys = Vec::new();
+        if let Ok(toml::Value::Table(table)) = toml::Value::try_from(&full) {
+            for (key, value) in table {
+                match value {
+                    toml::Value::Table(inner) => {
+                        keys.extend(inner.keys().map(|k| format!("{key}.{k}")));
+                    }
+                    _ => keys.push(key),
+                }
+            }
+        }
+        keys
+    }
+}
+
+/// Reads a configuration file and reports every problem in it: TOML
+/// syntax, unknown keys (with the nearest known one), ill-typed values and
+/// values `serve` would refuse. `Ok` carries the configuration it gives
+/// (with the defaults and no flags or variables).
+pub fn check_file(path: &std::path::Path) -> Result<Config, Vec<String>> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| vec![format!("{}: cannot be read: {e}", path.display())])?;
+    check_str(&text)
+}
+
+/// [`check_file`] on the text of a file.
+pub fn check_str(text: &str) -> Result<Config, Vec<String>> {
+    let table: toml::Table = toml::from_str(text).map_err(|e| vec![e.to_string()])?;
+    let known = FileConfig::keys();
+    let mut problems = Vec::new();
+    let line_of = |key: &str| {
+        text.lines()
+            .position(|l| {
+                let l = l.trim_start();
+                l.strip_prefix(key)
+                    .is_some_and(|rest| rest.trim_start().starts_with('='))
+            })
+            .map(|i| format!(" (line {})", i + 1))
+            .unwrap_or_default()
+    };
+    let mut unknown = |dotted: String, leaf: &str| {
+        let near = known
+            .iter()
+            .map(|k| (edit_distance(k, &dotted), k))
+            .min()
+            .filter(|(d, _)| *d <= 3)
+            .map(|(_, k)| format!("; did you mean `{k}`?"))
+            .unwrap_or_default();
+        problems.push(format!("unknown key `{dotted}`{}{near}", line_of(leaf)));
+    };
+    for (key, value) in &table {
+        match value {
+            toml::Value::Table(inner)
+                if known.iter().any(|k| k.starts_with(&format!("{key}."))) =>
+            {
+                for inner_key in inner.keys() {
+                    let dotted = format!("{key}.{inner_key}");
+                    if !known.contains(&dotted) {
+                        unknown(dotted, inner_key);
+                    }
+                }
+            }
+            _ if known.contains(key) => {}
+            _ => unknown(key.clone(), key),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let file: FileConfig = toml::from_str(text).map_err(|e| vec![e.to_string()])?;
+    let config = ServeArgs::default().layer(file, false);
+    let problems = config.validate();
+    if problems.is_empty() {
+        Ok(config)
+    } else {
+        Err(problems)
+    }
+}
+
+/// Levenshtein distance, for suggestions.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let current = row[j + 1];
+            row[j + 1] = if ca == *cb {
+                previous
+            } else {
+                1 + previous.min(row[j]).min(row[j + 1])
+            };
+            previous = current;
+        }
+    }
+    row[b.len()]
+}
+
+/// The environment variables `serve` and `demo` read, each with the flag
+/// it stands for (`CHITIEU_LISTEN` → `--listen`), from the flags' own
+/// definitions.
+pub fn environment_variables() -> Vec<(String, String)> {
+    use clap::Args;
+    let command = ServeArgs::augment_args(clap::Command::new("serve"));
+    command
+        .get_arguments()
+        .filter_map(|a| {
+            Some((
+                a.get_env()?.to_string_lossy().into_owned(),
+                format!("--{}", a.get_long()?),
+            ))
+        })
+        .collect()
 }
 
 /// Flags and environment variables of `chitieu serve`.
@@ -139,23 +343,48 @@ pub struct ServeArgs {
     /// off the public network).
     #[arg(long, env = "CHITIEU_METRICS_LISTEN")]
     pub metrics_listen: Option<SocketAddr>,
+    /// Log lines as `json` or `text` [default: text on a terminal, JSON
+    /// otherwise].
+    #[arg(long, env = "CHITIEU_LOG_FORMAT", value_enum)]
+    pub log_format: Option<LogFormat>,
 }
 
 impl ServeArgs {
     /// Layers defaults, the file, then these flags and variables.
+    /// Refuses what `config check` would report, naming the file.
     pub fn resolve(&self, demo_default: bool) -> anyhow::Result<Config> {
         let file: FileConfig = match &self.config {
-            Some(path) => toml::from_str(&std::fs::read_to_string(path)?)
-                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+                if let Err(problems) = check_str(&text) {
+                    anyhow::bail!(
+                        "{} (`chitieu config check` says the same):\n  {}",
+                        path.display(),
+                        problems.join("\n  ")
+                    );
+                }
+                toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
+            }
             None => FileConfig::default(),
         };
+        let config = self.layer(file, demo_default);
+        let problems = config.validate();
+        if !problems.is_empty() {
+            anyhow::bail!("invalid configuration:\n  {}", problems.join("\n  "));
+        }
+        Ok(config)
+    }
+
+    /// These flags over a file over the defaults.
+    fn layer(&self, file: FileConfig, demo_default: bool) -> Config {
         let demo = self.demo.or(file.demo).unwrap_or(demo_default);
         let default_dir = if demo {
             "chitieu-data/demo"
         } else {
             "chitieu-data"
         };
-        Ok(Config {
+        Config {
             listen: self
                 .listen
                 .or(file.listen)
@@ -183,8 +412,9 @@ impl ServeArgs {
                 .or(file.persisted_only)
                 .filter(|p| !p.as_os_str().is_empty()),
             metrics_listen: self.metrics_listen.or(file.metrics_listen),
+            log_format: self.log_format.or(file.log_format),
             limits: file.limits.unwrap_or_default(),
-        })
+        }
     }
 }
 
@@ -219,5 +449,87 @@ mod tests {
                 .unwrap_or_else(|e| panic!("{e}"))
                 .introspection
         );
+    }
+
+    const EXAMPLE: &str = include_str!("../../../chitieu.example.toml");
+
+    #[test]
+    fn the_example_documents_every_key_with_its_true_default() {
+        // Every key of the code is in the example, set or commented out.
+        for key in FileConfig::keys() {
+            let leaf = key.rsplit('.').next().unwrap_or(&key);
+            let present = EXAMPLE.lines().any(|line| {
+                let line = line.trim_start().trim_start_matches("# ");
+                line.strip_prefix(leaf)
+                    .is_some_and(|rest| rest.trim_start().starts_with('='))
+            });
+            assert!(present, "chitieu.example.toml does not document `{key}`");
+        }
+        // What it sets is the default, and it passes the check.
+        let config = check_str(EXAMPLE).unwrap_or_else(|p| panic!("{p:?}"));
+        let defaults = ServeArgs::default()
+            .resolve(false)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(config, defaults);
+        // Uncommented, the optional keys are valid too (apart from the
+        // file they name, which is the operator's).
+        let uncommented: String = EXAMPLE
+            .lines()
+            .map(|l| {
+                l.strip_prefix("# ")
+                    .filter(|r| r.contains(" = "))
+                    .unwrap_or(l)
+            })
+            .filter(|l| !l.starts_with("persisted_only"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        check_str(&uncommented).unwrap_or_else(|p| panic!("{p:?}"));
+        // Every variable of the flags is documented with its flag.
+        for (variable, flag) in environment_variables() {
+            if variable == "CHITIEU_CONFIG" {
+                continue;
+            }
+            let documented = EXAMPLE
+                .lines()
+                .any(|l| l.contains(&variable) && l.contains(&flag));
+            assert!(
+                documented,
+                "chitieu.example.toml does not name {variable} with {flag}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_check_reports_every_problem_with_a_suggestion() {
+        let text = "listen = \"127.0.0.1:8080\"\nlisten_addr = \"x\"\ndata_dri = \"d\"\n[limits]\ndepht = 3\n";
+        let problems = check_str(text).unwrap_err();
+        assert_eq!(problems.len(), 3, "{problems:?}");
+        assert!(
+            problems[0].contains("`data_dri` (line 3); did you mean `data_dir`?"),
+            "{problems:?}"
+        );
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains("`limits.depht` (line 5); did you mean `limits.depth`?")),
+            "{problems:?}"
+        );
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.starts_with("unknown key `listen_addr`")),
+            "{problems:?}"
+        );
+        let typed = check_str("listen = 8080\n").unwrap_err();
+        assert!(typed[0].contains("listen"), "{typed:?}");
+        let invalid = check_str("log = \"mysql://x\"\n[limits]\ntimeout_ms = 5\n").unwrap_err();
+        assert_eq!(invalid.len(), 2, "{invalid:?}");
+        assert!(invalid[0].starts_with("log: "), "{invalid:?}");
+        assert!(
+            invalid[1].starts_with("limits.timeout_ms: 5"),
+            "{invalid:?}"
+        );
+        let syntax = check_str("listen = \n").unwrap_err();
+        assert!(syntax[0].contains("line 1"), "{syntax:?}");
     }
 }

@@ -25,17 +25,36 @@ use std::io::Write;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// How `chitieu token create-admin` behaves.
+#[derive(Debug, Default, Clone)]
+pub struct FirstAdmin {
+    /// A store with principals is not an error: nothing is done.
+    pub if_none: bool,
+    /// Where the token goes (a new file, mode 0600); `None`: the message.
+    pub token_file: Option<std::path::PathBuf>,
+}
+
 /// `chitieu token create-admin`: on a store without principals, creates an
-/// admin for everywhere and returns a token for it.
+/// admin for everywhere and issues a token for it. Returns what to print.
 pub async fn create_first_admin(
     location: &Location,
     id: &str,
     name: &str,
+    how: FirstAdmin,
 ) -> anyhow::Result<String> {
     let node = Node::open(location).await?;
     let service = &node.service;
     if service.with_state(|s| !s.principals.is_empty())? {
+        node.close().await?;
+        if how.if_none {
+            return Ok("this store has principals already: no admin created".into());
+        }
         anyhow::bail!("this store has principals already; an admin issues tokens with the issueToken mutation or `chitieu token issue`");
+    }
+    if let Some(path) = &how.token_file {
+        if path.exists() {
+            anyhow::bail!("{} exists: the token goes into a new file", path.display());
+        }
     }
     let id = PrincipalId::parse(id)?;
     let system = Caller::System(chitieu_store::Actor {
@@ -67,9 +86,19 @@ pub async fn create_first_admin(
             WriteOptions::default(),
         )
         .await?;
-    let (_, token) = service.issue_token(&system, id, None).await?;
+    let (_, token) = service.issue_token(&system, id.clone(), None).await?;
     node.close().await?;
-    Ok(token)
+    match &how.token_file {
+        Some(path) => {
+            write_private(path, &format!("{token}\n"))
+                .with_context(|| format!("writing {}", path.display()))?;
+            Ok(format!(
+                "admin `{id}` created; its token is in {} (readable by its owner only)",
+                path.display()
+            ))
+        }
+        None => Ok(format!("admin token (shown once): {token}")),
+    }
 }
 
 /// `chitieu token issue` / `revoke`, run by the operator on the server's

@@ -5,6 +5,9 @@
 //!   a printed token for each demo person).
 //! - `chitieu serve`: serve (flags, `CHITIEU_*` variables or `--config`).
 //! - `chitieu schema`: print the GraphQL SDL.
+//! - `chitieu config check FILE`: every problem of a configuration file.
+//! - `chitieu token`, `import`, `export`, `log`, `verify`, `rebuild`: the
+//!   operator's commands, with the server stopped (or on the shared log).
 
 use chitieu_server::config::ServeArgs;
 use clap::{Parser, Subcommand};
@@ -31,6 +34,9 @@ enum Commands {
     Serve(ServeArgs),
     /// Print the GraphQL schema (SDL).
     Schema,
+    /// Configuration files.
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Import a table with the server stopped: an office table (STT | NỘI DUNG | CHỈ TIÊU) or a
     /// seed table of targets or results, as TSV, CSV or a spreadsheet (XLSX, XLS, ODS).
     Import {
@@ -119,6 +125,18 @@ impl DataArgs {
     }
 }
 
+/// `chitieu config …`: configuration files.
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Reports every unknown key, ill-typed value and invalid setting of a
+    /// configuration file (exit status 1 if any), before a restart finds
+    /// them; prints the configuration it gives when it is valid.
+    Check {
+        /// The TOML file (see chitieu.example.toml).
+        file: std::path::PathBuf,
+    },
+}
+
 /// `chitieu log …`: the log itself.
 #[derive(Subcommand)]
 enum LogCommand {
@@ -154,6 +172,13 @@ enum TokenCommand {
         /// Display name.
         #[arg(long, default_value = "Administrator")]
         name: String,
+        /// Succeed doing nothing when the store has principals already (for
+        /// a start script or an init container run before every start).
+        #[arg(long)]
+        if_none: bool,
+        /// Write the token to this new file (mode 0600) instead of standard output.
+        #[arg(long)]
+        token_file: Option<std::path::PathBuf>,
     },
     /// Issue a token to a principal and print it (shown once).
     Issue {
@@ -189,6 +214,27 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Commands::Demo(args) => run(args.resolve(true)?),
+        Commands::Config(ConfigCommand::Check { file }) => {
+            match chitieu_server::config::check_file(&file) {
+                Ok(config) => {
+                    use std::io::Write;
+                    // A closed pipe (`| head`) is not an error of the check.
+                    let _ = writeln!(
+                        std::io::stdout(),
+                        "{}: valid; it gives\n{config:#?}",
+                        file.display()
+                    );
+                    Ok(())
+                }
+                Err(problems) => {
+                    eprintln!("{}: {} problem(s)", file.display(), problems.len());
+                    for problem in problems {
+                        eprintln!("  {problem}");
+                    }
+                    std::process::exit(1);
+                }
+            }
+        }
         Commands::Import {
             data,
             principal,
@@ -262,10 +308,23 @@ fn main() -> anyhow::Result<()> {
                 .build()?;
             let out = runtime.block_on(async {
                 match command {
-                    TokenCommand::CreateAdmin { data, id, name } => {
-                        chitieu_server::create_first_admin(&data.location(), &id, &name)
-                            .await
-                            .map(|t| format!("admin token (shown once): {t}"))
+                    TokenCommand::CreateAdmin {
+                        data,
+                        id,
+                        name,
+                        if_none,
+                        token_file,
+                    } => {
+                        chitieu_server::create_first_admin(
+                            &data.location(),
+                            &id,
+                            &name,
+                            chitieu_server::FirstAdmin {
+                                if_none,
+                                token_file,
+                            },
+                        )
+                        .await
                     }
                     TokenCommand::Issue {
                         data,
@@ -329,8 +388,7 @@ fn main() -> anyhow::Result<()> {
 }
 
 fn run(config: chitieu_server::config::Config) -> anyhow::Result<()> {
-    let format =
-        chitieu_server::telemetry::LogFormat::from_env().map_err(|e| anyhow::anyhow!(e))?;
+    let format = chitieu_server::telemetry::LogFormat::or_by_terminal(config.log_format);
     chitieu_server::telemetry::init(format);
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -1,13 +1,16 @@
 //! Logging through `tracing`, filtered by `RUST_LOG` (default `info`):
 //! human-readable lines when standard error is a terminal, JSON lines
-//! otherwise (for a log collector), or as `CHITIEU_LOG_FORMAT` (`text`,
-//! `json`) says. Tokens are never logged.
+//! otherwise (for a log collector), or as `--log-format` /
+//! `CHITIEU_LOG_FORMAT` / `log_format` (`text`, `json`) says. Tokens are never logged.
 
 use std::io::IsTerminal;
 use tracing_subscriber::EnvFilter;
 
 /// How log lines are written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize, clap::ValueEnum,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum LogFormat {
     /// One JSON object per line.
     Json,
@@ -16,21 +19,13 @@ pub enum LogFormat {
 }
 
 impl LogFormat {
-    /// `CHITIEU_LOG_FORMAT` if set (`json`, `text`), else text on a
-    /// terminal and JSON elsewhere.
-    pub fn from_env() -> Result<Self, String> {
-        match std::env::var("CHITIEU_LOG_FORMAT")
-            .ok()
-            .filter(|v| !v.is_empty())
-            .as_deref()
-        {
-            Some("json") => Ok(LogFormat::Json),
-            Some("text") => Ok(LogFormat::Text),
-            Some(other) => Err(format!(
-                "CHITIEU_LOG_FORMAT must be `json` or `text`, not `{other}`"
-            )),
-            None if std::io::stderr().is_terminal() => Ok(LogFormat::Text),
-            None => Ok(LogFormat::Json),
+    /// The format asked for (`--log-format`, `CHITIEU_LOG_FORMAT`,
+    /// `log_format`), else text on a terminal and JSON elsewhere.
+    pub fn or_by_terminal(asked: Option<LogFormat>) -> Self {
+        match asked {
+            Some(format) => format,
+            None if std::io::stderr().is_terminal() => LogFormat::Text,
+            None => LogFormat::Json,
         }
     }
 }
