@@ -8,6 +8,7 @@ pub mod graphiql;
 pub mod http;
 pub mod metrics;
 pub mod persisted;
+pub mod probe;
 
 pub mod telemetry;
 pub mod tokens;
@@ -432,7 +433,11 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         // only digests) and reused while valid: a restart changes nothing
         // for a client set up with them. A person whose kept token is gone
         // or expired has every other token revoked before a new one is
-        // issued, so they never pile up.
+        // issued, so they never pile up. On a shared log the other tokens
+        // are other nodes' (each node keeps its own file): nothing is
+        // revoked there, and a node issues only when its file lacks a
+        // valid token.
+        let sole_user = config.log.is_none();
         let path = config.data_dir.join(DEMO_TOKENS);
         let mut kept: std::collections::BTreeMap<String, String> = std::fs::read_to_string(&path)
             .ok()
@@ -447,7 +452,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             let token = match reusable {
                 Some(token) => token,
                 None => {
-                    let active: Vec<chitieu_domain::principal::TokenId> =
+                    let active: Vec<chitieu_domain::principal::TokenId> = if !sole_user {
+                        Vec::new()
+                    } else {
                         service.with_state(|s| {
                             s.principals
                                 .get(&id)
@@ -459,7 +466,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
                                         .collect()
                                 })
                                 .unwrap_or_default()
-                        })?;
+                        })?
+                    };
                     for token in active {
                         service
                             .execute(
