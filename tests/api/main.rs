@@ -6,6 +6,7 @@
 mod access;
 mod clients;
 mod cluster;
+mod deploy;
 mod fuzz;
 mod helpers;
 mod import;

@@ -78,21 +78,18 @@ impl Config {
             }
         }
         let l = &self.limits;
-        let floors: [(&str, u64, u64); 8] = [
-            ("limits.depth", l.depth as u64, 2),
-            ("limits.complexity", l.complexity as u64, 10),
-            ("limits.aliases", l.aliases as u64, 0),
-            ("limits.batch", l.batch as u64, 1),
-            ("limits.body_bytes", l.body_bytes as u64, 1024),
-            ("limits.timeout_ms", l.timeout_ms, 100),
-            ("limits.ws_ping_ms", l.ws_ping_ms, 1000),
-            ("limits.response_cache_mib", l.response_cache_mib as u64, 0),
+        // Zero would refuse every request (aliases and the cache may be 0).
+        let nonzero: [(&str, u64); 6] = [
+            ("limits.depth", l.depth as u64),
+            ("limits.complexity", l.complexity as u64),
+            ("limits.batch", l.batch as u64),
+            ("limits.body_bytes", l.body_bytes as u64),
+            ("limits.timeout_ms", l.timeout_ms),
+            ("limits.ws_ping_ms", l.ws_ping_ms),
         ];
-        for (key, value, floor) in floors {
-            if value < floor {
-                problems.push(format!(
-                    "{key}: {value} is below the least that works, {floor}"
-                ));
+        for (key, value) in nonzero {
+            if value == 0 {
+                problems.push(format!("{key}: 0 would refuse every request"));
             }
         }
         if l.response_cache_mib > 1 << 20 {
@@ -288,6 +285,25 @@ fn edit_distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
+/// The `CHITIEU_*` variables of this process that no flag reads (a typo
+/// such as `CHITIEU_LISTN` is otherwise ignored without a word). The
+/// variables of the test suite (`CHITIEU_TEST_*`, `CHITIEU_REQUIRE_*`)
+/// are not the server's and are left out.
+pub fn unknown_variables() -> Vec<String> {
+    let known: Vec<String> = environment_variables()
+        .into_iter()
+        .map(|(v, _)| v)
+        .collect();
+    let mut unknown: Vec<String> = std::env::vars_os()
+        .filter_map(|(name, _)| name.into_string().ok())
+        .filter(|name| name.starts_with("CHITIEU_"))
+        .filter(|name| !name.starts_with("CHITIEU_TEST_") && !name.starts_with("CHITIEU_REQUIRE_"))
+        .filter(|name| !known.contains(name))
+        .collect();
+    unknown.sort();
+    unknown
+}
+
 /// The environment variables `serve` and `demo` read, each with the flag
 /// it stands for (`CHITIEU_LISTEN` → `--listen`), from the flags' own
 /// definitions.
@@ -347,6 +363,12 @@ pub struct ServeArgs {
     /// otherwise].
     #[arg(long, env = "CHITIEU_LOG_FORMAT", value_enum)]
     pub log_format: Option<LogFormat>,
+    /// Resolve the configuration (the file, the CHITIEU_* variables and
+    /// these flags), print it or every problem in it, and exit without
+    /// serving (exit status 1 on a problem). Unknown CHITIEU_* variables
+    /// are problems here.
+    #[arg(long)]
+    pub check_config: bool,
 }
 
 impl ServeArgs {
@@ -522,11 +544,11 @@ mod tests {
         );
         let typed = check_str("listen = 8080\n").unwrap_err();
         assert!(typed[0].contains("listen"), "{typed:?}");
-        let invalid = check_str("log = \"mysql://x\"\n[limits]\ntimeout_ms = 5\n").unwrap_err();
+        let invalid = check_str("log = \"mysql://x\"\n[limits]\ntimeout_ms = 0\n").unwrap_err();
         assert_eq!(invalid.len(), 2, "{invalid:?}");
         assert!(invalid[0].starts_with("log: "), "{invalid:?}");
         assert!(
-            invalid[1].starts_with("limits.timeout_ms: 5"),
+            invalid[1].starts_with("limits.timeout_ms: 0"),
             "{invalid:?}"
         );
         let syntax = check_str("listen = \n").unwrap_err();

@@ -37,6 +37,18 @@ enum Commands {
     /// Configuration files.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Asks a running server whether it is ready (`/readyz`): exit status 0
+    /// when it answers 200, 1 otherwise. For a container's HEALTHCHECK
+    /// (the image has no curl).
+    Health {
+        /// The URL to ask [default: /readyz on CHITIEU_LISTEN, or on
+        /// 127.0.0.1:8080; a wildcard address is asked on loopback].
+        #[arg(long)]
+        url: Option<String>,
+        /// Longest wait for the answer, in milliseconds.
+        #[arg(long, default_value_t = 3000)]
+        timeout_ms: u64,
+    },
     /// Import a table with the server stopped: an office table (STT | NỘI DUNG | CHỈ TIÊU) or a
     /// seed table of targets or results, as TSV, CSV or a spreadsheet (XLSX, XLS, ODS).
     Import {
@@ -213,7 +225,30 @@ fn main() -> anyhow::Result<()> {
             print!("{}", chitieu_graphql::sdl());
             Ok(())
         }
-        Commands::Demo(args) => run(args.resolve(true)?),
+        Commands::Demo(args) => start(args, true),
+        Commands::Health { url, timeout_ms } => {
+            let url = url.unwrap_or_else(|| {
+                let listen = std::env::var("CHITIEU_LISTEN")
+                    .ok()
+                    .and_then(|l| l.parse::<std::net::SocketAddr>().ok())
+                    .unwrap_or_else(|| std::net::SocketAddr::from(([127, 0, 0, 1], 8080)));
+                chitieu_server::probe::readyz_url(listen)
+            });
+            match chitieu_server::probe::get(&url, std::time::Duration::from_millis(timeout_ms)) {
+                Ok((200, body)) => {
+                    println!("{url}: ready {body}");
+                    Ok(())
+                }
+                Ok((status, body)) => {
+                    eprintln!("{url}: not ready ({status}) {body}");
+                    std::process::exit(1);
+                }
+                Err(e) => {
+                    eprintln!("{url}: no answer: {e}");
+                    std::process::exit(1);
+                }
+            }
+        }
         Commands::Config(ConfigCommand::Check { file }) => {
             match chitieu_server::config::check_file(&file) {
                 Ok(config) => {
@@ -351,7 +386,7 @@ fn main() -> anyhow::Result<()> {
             println!("{out}");
             Ok(())
         }
-        Commands::Serve(args) => run(args.resolve(false)?),
+        Commands::Serve(args) => start(args, false),
         Commands::Log(command) => {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
@@ -387,9 +422,39 @@ fn main() -> anyhow::Result<()> {
     }
 }
 
-fn run(config: chitieu_server::config::Config) -> anyhow::Result<()> {
+/// `serve` and `demo`: serve, or with `--check-config` only say whether
+/// this invocation would start.
+fn start(args: ServeArgs, demo: bool) -> anyhow::Result<()> {
+    let unknown = chitieu_server::config::unknown_variables();
+    if args.check_config {
+        let mut problems: Vec<String> = unknown
+            .iter()
+            .map(|v| format!("{v}: no setting has this variable (see chitieu.example.toml)"))
+            .collect();
+        match args.resolve(demo) {
+            Ok(config) if problems.is_empty() => {
+                println!("valid; it gives\n{config:#?}");
+                return Ok(());
+            }
+            Ok(_) => {}
+            Err(e) => problems.push(format!("{e:#}")),
+        }
+        eprintln!("{} problem(s)", problems.len());
+        for problem in problems {
+            eprintln!("  {problem}");
+        }
+        std::process::exit(1);
+    }
+    let config = args.resolve(demo)?;
+    run(config, &unknown)
+}
+
+fn run(config: chitieu_server::config::Config, unknown: &[String]) -> anyhow::Result<()> {
     let format = chitieu_server::telemetry::LogFormat::or_by_terminal(config.log_format);
     chitieu_server::telemetry::init(format);
+    for variable in unknown {
+        tracing::warn!(%variable, "no setting has this variable; it is ignored (see chitieu.example.toml)");
+    }
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?
