@@ -387,6 +387,45 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
         .map_or(0.0, |d| d.as_secs_f64() * 1e3)
 }
 
+/// The full and the incremental walk of `LedgerVerifier` on the log at `path`.
+fn verify_figures(path: &std::path::Path) {
+    let store = SledLog::open(path).expect("open");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let head = store.head();
+    let started = Instant::now();
+    let full = runtime
+        .block_on(store.verify_from(chitieu_store::Head::default(), Default::default()))
+        .expect("full walk");
+    let full_time = started.elapsed();
+    assert!(full.first_break.is_none() && full.head == head);
+    let behind = head.position.saturating_sub(1_000);
+    let checkpoint = store.head_at(behind).expect("head at");
+    let mut times = Vec::new();
+    for _ in 0..50 {
+        let started = Instant::now();
+        assert_eq!(
+            store.head_at(checkpoint.position).expect("head at"),
+            checkpoint
+        );
+        let report = runtime
+            .block_on(store.verify_from(checkpoint, Default::default()))
+            .expect("incremental walk");
+        times.push(started.elapsed());
+        assert_eq!(report.checked, head.position - behind);
+    }
+    times.sort();
+    println!(
+        "verifyLedger at {} events: first full walk {:.2} s; then 1,000 new records: p50 {:.2} ms, max {:.2} ms",
+        head.position,
+        full_time.as_secs_f64(),
+        percentile(&times, 0.5),
+        percentile(&times, 1.0)
+    );
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if let (Some("rebuild-only"), Some(path)) = (args.get(1).map(String::as_str), args.get(2)) {
@@ -415,7 +454,14 @@ fn main() {
         .expect("rebuild process");
     assert!(status.success());
 
-    // 2. Time travel on a fresh store: one indicator with 1,000 events.
+    // 2. verifyLedger on the big log, by the store calls `LedgerVerifier`
+    //    (crates/service) makes: its first full walk from the first record
+    //    (a background job in the server), then the incremental check of a
+    //    request (the record at the checkpoint re-read, then the walk from
+    //    it) with the checkpoint 1,000 records behind the head.
+    verify_figures(&path);
+
+    // 3. Time travel on a fresh store: one indicator with 1,000 events.
     let dir = tempfile::tempdir_in(".").expect("temp dir");
     let store = SledLog::open(dir.path().join("db")).expect("open");
     let mut state = DomainState::default();
@@ -453,7 +499,7 @@ fn main() {
         percentile(&times, 1.0)
     );
 
-    // 3. Projection lag under the append load of 64 writers.
+    // 4. Projection lag under the append load of 64 writers.
     let follower = projector.spawn_follower();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
