@@ -37,20 +37,26 @@ pub const TARGETS: &str = include_str!("../demo/targets.tsv");
 /// The seed table of results (242 rows).
 pub const ACTUALS: &str = include_str!("../demo/actuals.tsv");
 
+// The demo's literals are part of the program: one that does not parse is
+// a bug of this file, and loading the demo stops on it, naming it, instead
+// of loading a 0, a "?" or 1 January 1970 in its place.
+
 fn d(s: &str) -> Decimal {
-    Decimal::from_str(s).unwrap_or_default()
+    Decimal::from_str(s).unwrap_or_else(|e| panic!("demo data: `{s}` is not a decimal: {e}"))
 }
 
 fn t(s: &str) -> Text {
-    Text::parse(s).unwrap_or_else(|_| Text::parse("?").unwrap_or_else(|_| unreachable!()))
+    Text::parse(s).unwrap_or_else(|e| panic!("demo data: `{s}` is not a valid text: {e}"))
 }
 
 fn code(s: &str) -> OrgUnitCode {
-    OrgUnitCode::parse(s).unwrap_or_else(|_| unreachable!("demo codes are valid"))
+    OrgUnitCode::parse(s)
+        .unwrap_or_else(|e| panic!("demo data: `{s}` is not an org-unit code: {e}"))
 }
 
 fn day(y: i32, m: u32, dd: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, dd).unwrap_or_default()
+    NaiveDate::from_ymd_opt(y, m, dd)
+        .unwrap_or_else(|| panic!("demo data: {y}-{m:02}-{dd:02} is not a date"))
 }
 
 /// A document as the seed tables name it (so the import finds it).
