@@ -118,12 +118,26 @@ async fn start(mut command: Command, dir: tempfile::TempDir, extra: Vec<String>)
         metrics_url: metrics_url.expect("the server printed no metrics URL"),
         base,
         tokens,
-        client: reqwest::Client::new(),
+        client: english_client(),
         data_dir: dir.path().join("data"),
         extra,
         child,
         _dir: dir,
     }
+}
+
+/// A client that asks for English messages (the server answers in
+/// Vietnamese unless asked): the tests below read the English wording.
+pub fn english_client() -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::ACCEPT_LANGUAGE,
+        reqwest::header::HeaderValue::from_static("en"),
+    );
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .unwrap()
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -189,6 +203,9 @@ impl TestApp {
             "sec-websocket-protocol",
             "graphql-transport-ws".parse().unwrap(),
         );
+        request
+            .headers_mut()
+            .insert("accept-language", "en".parse().unwrap());
         tokio_tungstenite::connect_async(request).await.unwrap()
     }
 

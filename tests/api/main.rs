@@ -10,6 +10,7 @@ mod deploy;
 mod fuzz;
 mod helpers;
 mod import;
+mod language;
 mod limits;
 mod log_copy;
 mod metrics;

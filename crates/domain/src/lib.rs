@@ -32,6 +32,7 @@ pub mod state;
 pub mod target;
 pub mod target_text;
 pub mod text;
+pub mod vi;
 
 pub use access::{Authenticated, Reach};
 pub use achievement::{achievement, Achievement, AchievementStatus};

@@ -26,10 +26,10 @@ pub fn require(
         }
         None => Err(ApiError::Unauthenticated),
         Some(p) if p.may(permission) => Ok(Some(p.clone())),
-        Some(p) => Err(ApiError::Forbidden(format!(
-            "{} holds no grant that allows this",
-            p.principal
-        ))),
+        Some(p) => Err(ApiError::forbidden(
+            format!("{} holds no grant that allows this", p.principal),
+            format!("{} không có quyền nào cho phép việc này", p.principal),
+        )),
     }
 }
 
@@ -70,9 +70,10 @@ pub fn check_unit(ctx: &Context<'_>, reach: &Reach, unit: &OrgUnitCode) -> Resul
         .unwrap_or_default();
     // Nothing about what is there: not even the unit of an indicator
     // asked for by id.
-    Err(ApiError::Forbidden(format!(
-        "{who} holds no grant to read there: reads follow the org units of one's grants"
-    )))
+    Err(ApiError::forbidden(
+        format!("{who} holds no grant to read there: reads follow the org units of one's grants"),
+        format!("{who} không có quyền xem ở đó: quyền xem theo các đơn vị được cấp quyền"),
+    ))
 }
 
 /// `reach` and the check of `unit` in one step.

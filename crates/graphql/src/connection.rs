@@ -46,9 +46,10 @@ impl AuditCount {
 pub fn page_size(first: Option<i32>) -> Result<usize, ApiError> {
     let first = first.unwrap_or(DEFAULT_PAGE);
     if !(0..=MAX_PAGE).contains(&first) {
-        return Err(ApiError::Validation(format!(
-            "`first` must be between 0 and {MAX_PAGE}, got {first}"
-        )));
+        return Err(ApiError::validation(
+            format!("`first` must be between 0 and {MAX_PAGE}, got {first}"),
+            format!("`first` phải từ 0 đến {MAX_PAGE}, nhận được {first}"),
+        ));
     }
     Ok(first as usize)
 }
@@ -63,7 +64,12 @@ pub fn decode_cursor(kind: &str, cursor: Option<&str>) -> Result<Option<u64>, Ap
     let Some(cursor) = cursor else {
         return Ok(None);
     };
-    let bad = || ApiError::Validation(format!("`after` is not a cursor of this list: `{cursor}`"));
+    let bad = || {
+        ApiError::validation(
+            format!("`after` is not a cursor of this list: `{cursor}`"),
+            format!("`after` không phải là con trỏ của danh sách này: `{cursor}`"),
+        )
+    };
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(cursor)
         .map_err(|_| bad())?;

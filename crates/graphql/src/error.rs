@@ -1,68 +1,157 @@
 //! [`ApiError`]: every error a client can get, each with its
-//! `extensions.code`. Internal details go to the log, never to the client.
+//! `extensions.code`, its message in Vietnamese and in English ([`Msg`]),
+//! and [`localize`], which gives a response's errors the language the
+//! client asked for ([`Lang`]). Internal details go to the log, never to
+//! the client.
 
+use crate::lang::Lang;
 use async_graphql::ErrorExtensions;
+use chitieu_domain::vi::Vietnamese;
 use chitieu_projector::ProjectionError;
 use chitieu_service::ServiceError;
+use std::sync::Arc;
+
+/// A message in both languages the API speaks.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Msg {
+    /// English.
+    pub en: String,
+    /// Tiếng Việt.
+    pub vi: String,
+}
+
+impl Msg {
+    /// A message given in both languages.
+    pub fn new(en: impl Into<String>, vi: impl Into<String>) -> Self {
+        Msg {
+            en: en.into(),
+            vi: vi.into(),
+        }
+    }
+
+    /// The message of an error that has both wordings (every error of the
+    /// domain).
+    pub fn of<E: std::fmt::Display + Vietnamese + ?Sized>(error: &E) -> Self {
+        Msg {
+            en: error.to_string(),
+            vi: error.vi(),
+        }
+    }
+
+    /// The same message after a prefix (a field name) in both languages.
+    pub fn after(self, en: &str, vi: &str) -> Self {
+        Msg {
+            en: format!("{en}{}", self.en),
+            vi: format!("{vi}{}", self.vi),
+        }
+    }
+
+    /// The wording in `lang`.
+    pub fn get(&self, lang: Lang) -> &str {
+        match lang {
+            Lang::Vi => &self.vi,
+            Lang::En => &self.en,
+        }
+    }
+}
 
 /// An error as the client sees it.
 ///
 /// It deliberately does not implement `Display`: async-graphql turns any
 /// `Display` error into a message without a code, so every error must
 /// become an `async_graphql::Error` through this type's own conversion,
-/// which sets `extensions.code`.
+/// which sets `extensions.code` and keeps the error itself as the source
+/// [`localize`] words the message from.
 #[derive(Debug, Clone)]
 pub enum ApiError {
     /// `VALIDATION`: the input or the command breaks a rule.
-    Validation(String),
+    Validation(Msg),
     /// `NOT_FOUND`: no such indicator, org unit or document.
-    NotFound(String),
+    NotFound(Msg),
     /// `PERIOD_LOCKED`: the write would change a reporting period that is
     /// approved or locked.
-    PeriodLocked(String),
+    PeriodLocked(Msg),
     /// `CONFLICT`: someone changed it first; `currentVersion` says where it is.
     Conflict {
         /// What happened.
-        message: String,
+        message: Msg,
         /// The stream's current version.
         current_version: u64,
     },
     /// `UNAUTHENTICATED`: no valid token.
     Unauthenticated,
     /// `FORBIDDEN`: the principal may not do this.
-    Forbidden(String),
+    Forbidden(Msg),
     /// `UNAVAILABLE`: the log cannot be reached right now (a shared log
-    /// restarting); retry later, with the same idempotency key.
+    /// restarting); retry later, with the same idempotency key. The detail
+    /// is the store's own words.
     Unavailable(String),
     /// `STORAGE_UNAVAILABLE`: the log or the read models cannot be read
-    /// (a storage fault); the detail is in the server log.
+    /// (a storage fault); the detail is in the server log under this
+    /// reference.
     StorageUnavailable(String),
     /// `TIMEOUT`: the work took longer than its budget.
-    Timeout(String),
-    /// `INTERNAL`: something failed on our side (details in the server log).
+    Timeout(Msg),
+    /// `INTERNAL`: something failed on our side (details in the server log
+    /// under this reference).
     Internal(String),
 }
 
 impl ApiError {
-    /// The message shown to the client.
-    pub fn message(&self) -> String {
+    /// `VALIDATION` with its wording in both languages.
+    pub fn validation(en: impl Into<String>, vi: impl Into<String>) -> Self {
+        ApiError::Validation(Msg::new(en, vi))
+    }
+
+    /// `VALIDATION` for an input the domain refused to parse.
+    pub fn invalid<E: std::fmt::Display + Vietnamese + ?Sized>(error: &E) -> Self {
+        ApiError::Validation(Msg::of(error))
+    }
+
+    /// `NOT_FOUND` with its wording in both languages.
+    pub fn not_found(en: impl Into<String>, vi: impl Into<String>) -> Self {
+        ApiError::NotFound(Msg::new(en, vi))
+    }
+
+    /// `FORBIDDEN` with its wording in both languages.
+    pub fn forbidden(en: impl Into<String>, vi: impl Into<String>) -> Self {
+        ApiError::Forbidden(Msg::new(en, vi))
+    }
+
+    /// The message shown to the client, in `lang`.
+    pub fn message(&self, lang: Lang) -> String {
+        let en = lang == Lang::En;
         match self {
             ApiError::Validation(m)
             | ApiError::Forbidden(m)
             | ApiError::PeriodLocked(m)
-            | ApiError::Timeout(m) => m.clone(),
-            ApiError::NotFound(what) => what.clone(),
-            ApiError::Conflict { message, .. } => message.clone(),
-            ApiError::Unauthenticated => {
+            | ApiError::NotFound(m)
+            | ApiError::Timeout(m) => m.get(lang).to_owned(),
+            ApiError::Conflict { message, .. } => message.get(lang).to_owned(),
+            ApiError::Unauthenticated if en => {
                 "authentication required: send `Authorization: Bearer <token>`".into()
             }
-            ApiError::Unavailable(why) => format!(
+            ApiError::Unauthenticated => {
+                "cần xác thực: gửi kèm `Authorization: Bearer <mã truy cập>`".into()
+            }
+            ApiError::Unavailable(why) if en => format!(
                 "the event log is unavailable right now ({why}); retry with the same idempotency key"
             ),
-            ApiError::StorageUnavailable(reference) => format!(
+            ApiError::Unavailable(why) => format!(
+                "sổ ghi sự kiện tạm thời không truy cập được ({why}); hãy gửi lại với cùng khóa chống trùng (idempotency key)"
+            ),
+            ApiError::StorageUnavailable(reference) if en => format!(
                 "the stored data cannot be read right now (a storage fault, reference {reference}); operators: `chitieu verify --read-models`, `chitieu rebuild`"
             ),
-            ApiError::Internal(reference) => format!("internal error (reference {reference})"),
+            ApiError::StorageUnavailable(reference) => format!(
+                "hiện không đọc được dữ liệu đã lưu (lỗi lưu trữ, mã tham chiếu {reference}); người vận hành: `chitieu verify --read-models`, `chitieu rebuild`"
+            ),
+            ApiError::Internal(reference) if en => {
+                format!("internal error (reference {reference})")
+            }
+            ApiError::Internal(reference) => {
+                format!("lỗi nội bộ (mã tham chiếu {reference})")
+            }
         }
     }
 
@@ -92,7 +181,13 @@ impl ApiError {
 
 impl ErrorExtensions for ApiError {
     fn extend(&self) -> async_graphql::Error {
-        async_graphql::Error::new(self.message()).extend_with(|_, e| {
+        let error = async_graphql::Error {
+            message: self.message(Lang::En),
+            // What `localize` words the message from.
+            source: Some(Arc::new(self.clone())),
+            extensions: None,
+        };
+        error.extend_with(|_, e| {
             e.set("code", self.code());
             if let ApiError::Conflict {
                 current_version, ..
@@ -113,29 +208,104 @@ impl From<ApiError> for async_graphql::Error {
     }
 }
 
+/// An error worded in both languages whose code and extensions the caller
+/// sets (errors that are not an [`ApiError`], such as a refused import).
+pub fn worded(message: Msg) -> async_graphql::Error {
+    async_graphql::Error {
+        message: message.en.clone(),
+        source: Some(Arc::new(message)),
+        extensions: None,
+    }
+}
+
+/// Words every error of a response in `lang`: an [`ApiError`] by its own
+/// wording, an error of async-graphql itself (parsing, validation,
+/// coercion, limits) by [`graphql_vi`] when Vietnamese is asked.
+pub fn localize(response: &mut async_graphql::Response, lang: Lang) {
+    for error in &mut response.errors {
+        if let Some(api) = error.source::<ApiError>() {
+            error.message = api.message(lang);
+        } else if let Some(message) = error.source::<Msg>() {
+            error.message = message.get(lang).to_owned();
+        } else if lang == Lang::Vi {
+            error.message = graphql_vi(&error.message);
+        }
+    }
+}
+
+/// The wording of one error in both languages (for a transport that
+/// answers it outside a response).
+pub fn worded_as(error: &async_graphql::ServerError) -> Msg {
+    if let Some(api) = error.source::<ApiError>() {
+        Msg::new(api.message(Lang::En), api.message(Lang::Vi))
+    } else if let Some(message) = error.source::<Msg>() {
+        message.clone()
+    } else {
+        Msg::new(error.message.clone(), graphql_vi(&error.message))
+    }
+}
+
+/// The Vietnamese of async-graphql's own messages: the common ones word
+/// for word, the rest with a Vietnamese lead and the original (names of
+/// fields and types are the schema's, in English either way).
+pub fn graphql_vi(message: &str) -> String {
+    let rules: [(&str, &str); 14] = [
+        ("Unknown field ", "Trường không tồn tại: "),
+        ("Unknown argument ", "Tham số không tồn tại: "),
+        ("Unknown type ", "Kiểu không tồn tại: "),
+        ("Unknown operation named ", "Không có thao tác tên "),
+        (
+            "Invalid value for argument ",
+            "Giá trị không hợp lệ cho tham số ",
+        ),
+        ("Variable ", "Biến "),
+        ("Failed to parse ", "Không đọc được "),
+        ("Query is nested too deep.", "Truy vấn lồng quá sâu."),
+        ("Query is too complex.", "Truy vấn quá phức tạp."),
+        ("Fields ", "Các trường "),
+        ("Field ", "Trường "),
+        ("Unknown fragment ", "Đoạn (fragment) không tồn tại: "),
+        (" --> ", " --> "),
+        ("Missing operation", "Thiếu thao tác"),
+    ];
+    for (en, vi) in rules {
+        if let Some(rest) = message.strip_prefix(en) {
+            return format!("{vi}{rest}");
+        }
+    }
+    format!("Yêu cầu GraphQL không hợp lệ: {message}")
+}
+
 impl From<ServiceError> for ApiError {
     fn from(error: ServiceError) -> Self {
         match error {
-            ServiceError::Domain(e) if e.is_not_found() => ApiError::NotFound(e.to_string()),
+            ServiceError::Domain(e) if e.is_not_found() => ApiError::NotFound(Msg::of(&e)),
             ServiceError::Domain(e) if e.is_period_locked() => {
-                ApiError::PeriodLocked(e.to_string())
+                ApiError::PeriodLocked(Msg::of(&e))
             }
-            ServiceError::Domain(e) => ApiError::Validation(e.to_string()),
-            ServiceError::Forbidden(e) => ApiError::Forbidden(e.to_string()),
+            ServiceError::Domain(e) => ApiError::Validation(Msg::of(&e)),
+            ServiceError::Forbidden(e) => ApiError::Forbidden(Msg::of(&e)),
             ServiceError::Conflict {
                 stream,
                 expected,
                 current,
             } => ApiError::Conflict {
-                message: format!(
-                    "{stream} is at version {current}, not {expected}: reload and retry"
+                message: Msg::new(
+                    format!("{stream} is at version {current}, not {expected}: reload and retry"),
+                    format!(
+                        "{stream} đang ở phiên bản {current}, không phải {expected}: hãy tải lại rồi thử lại"
+                    ),
                 ),
                 current_version: current,
             },
-            ServiceError::IdempotencyKeyReused(key) => ApiError::Validation(format!(
-                "idempotency key `{key}` was already used for a different request"
-            )),
-            ServiceError::Invalid(message) => ApiError::Validation(message),
+            ServiceError::IdempotencyKeyReused(key) => ApiError::validation(
+                format!("idempotency key `{key}` was already used for a different request"),
+                format!("khóa chống trùng `{key}` đã được dùng cho một yêu cầu khác"),
+            ),
+            ServiceError::Invalid(message) => ApiError::validation(
+                message.clone(),
+                format!("yêu cầu ghi không hợp lệ: {message}"),
+            ),
             ServiceError::Unavailable(error) => ApiError::from(error),
             other => ApiError::internal(&other),
         }
@@ -244,18 +414,18 @@ mod tests {
             );
         }
         let errors = [
-            ApiError::Validation(String::new()),
-            ApiError::NotFound(String::new()),
-            ApiError::PeriodLocked(String::new()),
+            ApiError::Validation(Msg::default()),
+            ApiError::NotFound(Msg::default()),
+            ApiError::PeriodLocked(Msg::default()),
             ApiError::Conflict {
-                message: String::new(),
+                message: Msg::default(),
                 current_version: 0,
             },
             ApiError::Unauthenticated,
-            ApiError::Forbidden(String::new()),
+            ApiError::Forbidden(Msg::default()),
             ApiError::Unavailable(String::new()),
             ApiError::StorageUnavailable(String::new()),
-            ApiError::Timeout(String::new()),
+            ApiError::Timeout(Msg::default()),
             ApiError::Internal(String::new()),
         ];
         for error in errors {

@@ -8,10 +8,13 @@
 
 use crate::auth::writer;
 use crate::error::ApiError;
+use crate::error::Msg;
+use crate::lang::Lang;
 use crate::types::TargetTrack;
 use crate::App;
 use async_graphql::{Context, ErrorExtensions, InputObject, SimpleObject, ID};
 use base64::Engine as _;
+use chitieu_domain::vi::Vietnamese;
 use chitieu_import as import;
 use chitieu_service::{BatchError, Caller};
 
@@ -81,15 +84,16 @@ fn refused(problems: &[import::Problem]) -> async_graphql::Error {
         Some(kind) if problems.iter().all(|p| p.kind == kind) => problem_code(kind),
         _ => "VALIDATION",
     };
-    let message = format!(
-        "the table is refused, nothing imported: {}",
-        problems
-            .iter()
-            .map(|p| p.to_string())
-            .collect::<Vec<_>>()
-            .join("; ")
+    let listed = problems
+        .iter()
+        .map(|p| p.to_string())
+        .collect::<Vec<_>>()
+        .join("; ");
+    let message = Msg::new(
+        format!("the table is refused, nothing imported: {listed}"),
+        format!("bảng bị từ chối, không nhập dòng nào: {listed}"),
     );
-    async_graphql::Error::new(message).extend_with(|_, e| {
+    crate::error::worded(message).extend_with(|_, e| {
         e.set("code", code);
         e.set(
             "problems",
@@ -112,7 +116,12 @@ pub async fn import_table(
     let app = ctx.data_unchecked::<App>();
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(input.content_base64.trim())
-        .map_err(|e| ApiError::Validation(format!("`contentBase64` is not base64: {e}")))?;
+        .map_err(|e| {
+            ApiError::validation(
+                format!("`contentBase64` is not base64: {e}"),
+                format!("`contentBase64` không phải là base64: {e}"),
+            )
+        })?;
     let flags = import::Flags {
         org_unit: input.org_unit.map(|o| o.0),
         period: input.period,
@@ -136,7 +145,9 @@ pub async fn import_table(
         let planned = worker
             .service
             .with_state(|state| {
-                let options = flags.resolve(state).map_err(ApiError::Validation)?;
+                let options = flags.resolve(state).map_err(|e| {
+                    ApiError::validation(e.clone(), format!("không áp dụng được tham số nhập: {e}"))
+                })?;
                 Ok::<_, ApiError>(import::plan(&table, &options, state, |key| {
                     store.idempotency_record(key).ok().flatten().is_some()
                 }))
@@ -148,9 +159,15 @@ pub async fn import_table(
         Ok(Ok(planned)) => planned?,
         Ok(Err(panicked)) => return Err(ApiError::internal(&panicked).into()),
         Err(_) => {
-            return Err(ApiError::Timeout(format!(
-                "reading and checking the table took more than {} s; split it",
-                IMPORT_TIME_BUDGET.as_secs()
+            return Err(ApiError::Timeout(Msg::new(
+                format!(
+                    "reading and checking the table took more than {} s; split it",
+                    IMPORT_TIME_BUDGET.as_secs()
+                ),
+                format!(
+                    "đọc và kiểm tra bảng mất hơn {} giây; hãy chia nhỏ bảng",
+                    IMPORT_TIME_BUDGET.as_secs()
+                ),
             ))
             .into())
         }
@@ -168,23 +185,40 @@ pub async fn import_table(
     let caller = Caller::Principal(principal.principal.clone());
     let batch_error = |e: BatchError| -> async_graphql::Error {
         match e {
-            BatchError::Refused(refused) => ApiError::Forbidden(format!(
-                "the table is refused, nothing imported: {}",
-                refused
-                    .iter()
-                    .map(|(i, e)| format!("line {}: {e}", lines[*i]))
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            ))
-            .extend(),
+            BatchError::Refused(refused) => {
+                let listed = |lang: Lang| {
+                    refused
+                        .iter()
+                        .map(|(i, e)| match lang {
+                            Lang::En => format!("line {}: {e}", lines[*i]),
+                            Lang::Vi => format!("dòng {}: {}", lines[*i], e.vi()),
+                        })
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                };
+                ApiError::Forbidden(Msg::new(
+                    format!(
+                        "the table is refused, nothing imported: {}",
+                        listed(Lang::En)
+                    ),
+                    format!("bảng bị từ chối, không nhập dòng nào: {}", listed(Lang::Vi)),
+                ))
+                .extend()
+            }
             BatchError::Failed { index, error } => {
                 let api = ApiError::from(error);
-                let message = format!(
-                    "line {}: {} (the lines before it were imported; import the same file again to finish)",
-                    lines.get(index).copied().unwrap_or(0),
-                    api.message()
+                let line = lines.get(index).copied().unwrap_or(0);
+                let message = Msg::new(
+                    format!(
+                        "line {line}: {} (the lines before it were imported; import the same file again to finish)",
+                        api.message(Lang::En)
+                    ),
+                    format!(
+                        "dòng {line}: {} (các dòng trước đó đã được nhập; nhập lại chính tệp này để hoàn tất)",
+                        api.message(Lang::Vi)
+                    ),
                 );
-                async_graphql::Error::new(message).extend_with(|_, e| e.set("code", api.code()))
+                crate::error::worded(message).extend_with(|_, e| e.set("code", api.code()))
             }
         }
     };

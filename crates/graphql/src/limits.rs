@@ -21,6 +21,7 @@
 //! [`check_aliases`] itself on a schema without the extension
 //! ([`crate::build_http_schema`]); WebSockets keep the extension.
 
+use crate::error::Msg;
 use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextValidation,
 };
@@ -233,33 +234,55 @@ pub fn depth(document: &ExecutableDocument) -> Depth {
     depth
 }
 
-fn limit_exceeded(message: String) -> ServerError {
-    let mut error = ServerError::new(message, None);
+/// A refusal of async-graphql's own kind, worded in both languages
+/// (`crate::error::localize` picks one) and with its code.
+pub fn refusal(message: Msg, code: &str) -> ServerError {
+    let mut error = ServerError::new(message.en.clone(), None);
+    error.source = Some(std::sync::Arc::new(message));
     let mut extensions = async_graphql::ErrorExtensionValues::default();
-    extensions.set("code", "LIMIT_EXCEEDED");
+    extensions.set("code", code);
     error.extensions = Some(extensions);
     error
+}
+
+fn limit_exceeded(message: Msg) -> ServerError {
+    refusal(message, "LIMIT_EXCEEDED")
 }
 
 /// Refuses a document nested deeper than `max` levels of data, or past
 /// the introspection budget, with `LIMIT_EXCEEDED`.
 pub fn check_depth(depth: Depth, max: usize) -> ServerResult<()> {
     if depth.data > max {
-        return Err(limit_exceeded(format!(
-            "the query is nested {} levels deep; at most {max} are allowed",
-            depth.data
+        return Err(limit_exceeded(Msg::new(
+            format!(
+                "the query is nested {} levels deep; at most {max} are allowed",
+                depth.data
+            ),
+            format!("truy vấn lồng {} cấp; tối đa {max} cấp", depth.data),
         )));
     }
     if depth.introspection > INTROSPECTION_DEPTH {
-        return Err(limit_exceeded(format!(
-            "the introspection query is nested {} levels deep; at most {INTROSPECTION_DEPTH} are allowed",
-            depth.introspection
+        return Err(limit_exceeded(Msg::new(
+            format!(
+                "the introspection query is nested {} levels deep; at most {INTROSPECTION_DEPTH} are allowed",
+                depth.introspection
+            ),
+            format!(
+                "truy vấn cấu trúc (introspection) lồng {} cấp; tối đa {INTROSPECTION_DEPTH} cấp",
+                depth.introspection
+            ),
         )));
     }
     if depth.introspection_lists > INTROSPECTION_LIST_NESTING {
-        return Err(limit_exceeded(format!(
-            "the introspection query nests `fields`, `inputFields`, `interfaces` or `possibleTypes` {} times on one path; at most {INTROSPECTION_LIST_NESTING} are allowed",
-            depth.introspection_lists
+        return Err(limit_exceeded(Msg::new(
+            format!(
+                "the introspection query nests `fields`, `inputFields`, `interfaces` or `possibleTypes` {} times on one path; at most {INTROSPECTION_LIST_NESTING} are allowed",
+                depth.introspection_lists
+            ),
+            format!(
+                "truy vấn cấu trúc lồng `fields`, `inputFields`, `interfaces` hoặc `possibleTypes` {} lần trên một nhánh; tối đa {INTROSPECTION_LIST_NESTING} lần",
+                depth.introspection_lists
+            ),
         )));
     }
     Ok(())
@@ -268,8 +291,13 @@ pub fn check_depth(depth: Depth, max: usize) -> ServerResult<()> {
 /// Refuses a count of directives above [`MAX_DIRECTIVES_PER_DOCUMENT`].
 pub fn check_directive_count(directives: usize) -> ServerResult<()> {
     if directives > MAX_DIRECTIVES_PER_DOCUMENT {
-        return Err(limit_exceeded(format!(
-            "the request uses {directives} directives; at most {MAX_DIRECTIVES_PER_DOCUMENT} are allowed"
+        return Err(limit_exceeded(Msg::new(
+            format!(
+                "the request uses {directives} directives; at most {MAX_DIRECTIVES_PER_DOCUMENT} are allowed"
+            ),
+            format!(
+                "yêu cầu dùng {directives} chỉ thị (directive); tối đa {MAX_DIRECTIVES_PER_DOCUMENT}"
+            ),
         )));
     }
     Ok(())
@@ -279,14 +307,13 @@ pub fn check_directive_count(directives: usize) -> ServerResult<()> {
 /// them once per distinct document).
 pub fn check_alias_count(aliases: usize, max: usize) -> ServerResult<()> {
     if aliases > max {
-        let mut error = ServerError::new(
-            format!("the request uses {aliases} aliases; at most {max} are allowed"),
-            None,
-        );
-        let mut extensions = async_graphql::ErrorExtensionValues::default();
-        extensions.set("code", "VALIDATION");
-        error.extensions = Some(extensions);
-        return Err(error);
+        return Err(refusal(
+            Msg::new(
+                format!("the request uses {aliases} aliases; at most {max} are allowed"),
+                format!("yêu cầu dùng {aliases} bí danh (alias); tối đa {max}"),
+            ),
+            "VALIDATION",
+        ));
     }
     Ok(())
 }
@@ -302,14 +329,13 @@ impl Extension for DocumentLimits {
     ) -> ServerResult<ExecutableDocument> {
         if let Some(allow) = &self.allow {
             if !allow(query) {
-                let mut error = ServerError::new(
-                    "this server runs only its registered operations; this one is not among them",
-                    None,
-                );
-                let mut extensions = async_graphql::ErrorExtensionValues::default();
-                extensions.set("code", "PERSISTED_QUERY_REQUIRED");
-                error.extensions = Some(extensions);
-                return Err(error);
+                return Err(refusal(
+                    Msg::new(
+                        "this server runs only its registered operations; this one is not among them",
+                        "máy chủ này chỉ chạy các thao tác đã đăng ký; thao tác này không có trong danh sách",
+                    ),
+                    "PERSISTED_QUERY_REQUIRED",
+                ));
             }
         }
         let document = next.run(ctx, query, variables).await?;
@@ -317,6 +343,30 @@ impl Extension for DocumentLimits {
         check_directive_count(directive_count(&document))?;
         check_depth(depth(&document), self.max_depth)?;
         Ok(document)
+    }
+    /// Every response of the WebSocket transport (which runs every
+    /// operation as a stream) gets its codes and the language of the
+    /// connection ([`crate::lang::Lang`] in its data, from the upgrade's
+    /// `Accept-Language`), as HTTP responses get them in the server.
+    fn subscribe<'s>(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        stream: futures_util::stream::BoxStream<'s, async_graphql::Response>,
+        next: async_graphql::extensions::NextSubscribe<'_>,
+    ) -> futures_util::stream::BoxStream<'s, async_graphql::Response> {
+        use futures_util::StreamExt;
+        let lang = ctx
+            .data_opt::<crate::lang::Lang>()
+            .copied()
+            .unwrap_or_default();
+        let worded = stream
+            .map(move |mut response| {
+                crate::error::ensure_codes(&mut response);
+                crate::error::localize(&mut response, lang);
+                response
+            })
+            .boxed();
+        next.run(ctx, worded)
     }
 }
 
@@ -368,10 +418,18 @@ pub async fn complexity_of(
 }
 
 /// The message for a query over the complexity limit.
-pub fn too_complex(cost: Option<usize>, limit: usize) -> String {
-    let cost = cost.map_or_else(String::new, |c| format!(" costs {c}, which is"));
-    format!(
-        "the query{cost} over the complexity limit of {limit} (a connection costs `first` × the cost of its fields): ask for smaller pages or fewer fields"
+pub fn too_complex(cost: Option<usize>, limit: usize) -> Msg {
+    let (en, vi) = match cost {
+        Some(c) => (format!(" costs {c}, which is"), format!(" có chi phí {c},")),
+        None => (String::new(), String::new()),
+    };
+    Msg::new(
+        format!(
+            "the query{en} over the complexity limit of {limit} (a connection costs `first` × the cost of its fields): ask for smaller pages or fewer fields"
+        ),
+        format!(
+            "truy vấn{vi} vượt giới hạn độ phức tạp {limit} (một danh sách tốn `first` × chi phí các trường của nó): hãy xin trang nhỏ hơn hoặc ít trường hơn"
+        ),
     )
 }
 

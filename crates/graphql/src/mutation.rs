@@ -3,6 +3,7 @@
 //! after the write (read-your-writes).
 
 use crate::auth::writer;
+use crate::error::Msg;
 use crate::error::{ApiError, ApiResult};
 use crate::periods::*;
 use crate::query::{parse_indicator_id, parse_org_unit, parse_period};
@@ -15,7 +16,9 @@ use chitieu_service::{Caller, WriteOptions};
 use uuid::Uuid;
 
 fn text(field: &str, raw: &str) -> ApiResult<Text> {
-    Text::parse(raw).map_err(|e| ApiError::Validation(format!("{field}: {e}")))
+    Text::parse(raw).map_err(|e| {
+        ApiError::Validation(Msg::of(&e).after(&format!("{field}: "), &format!("{field}: ")))
+    })
 }
 
 fn optional_text(field: &str, raw: Option<&str>) -> ApiResult<Option<Text>> {
@@ -23,8 +26,12 @@ fn optional_text(field: &str, raw: Option<&str>) -> ApiResult<Option<Text>> {
 }
 
 fn uuid(field: &str, id: &ID) -> ApiResult<Uuid> {
-    Uuid::parse_str(id.as_str())
-        .map_err(|_| ApiError::Validation(format!("{field}: `{}` is not a UUID", id.as_str())))
+    Uuid::parse_str(id.as_str()).map_err(|_| {
+        ApiError::validation(
+            format!("{field}: `{}` is not a UUID", id.as_str()),
+            format!("{field}: `{}` không phải là một UUID", id.as_str()),
+        )
+    })
 }
 
 fn document_id(field: &str, id: &ID) -> ApiResult<domain::DocumentId> {
@@ -54,7 +61,7 @@ fn reason(raw: &str) -> ApiResult<Option<domain::Reason>> {
     match Text::parse(raw) {
         Ok(text) => Ok(Some(text)),
         Err(domain::text::TextError::Empty) => Ok(None),
-        Err(e) => Err(ApiError::Validation(format!("reason {e}"))),
+        Err(e) => Err(ApiError::Validation(Msg::of(&e).after("reason ", "lý do "))),
     }
 }
 
@@ -113,7 +120,10 @@ impl TargetInput {
     fn into_kind(self) -> ApiResult<domain::TargetKind> {
         let need = |field: &str, v: Option<Decimal>| {
             v.map(|d| d.0).ok_or_else(|| {
-                ApiError::Validation(format!("a {:?} target needs `{field}`", self.kind))
+                ApiError::validation(
+                    format!("a {:?} target needs `{field}`", self.kind),
+                    format!("chỉ tiêu dạng {:?} cần `{field}`", self.kind),
+                )
             })
         };
         Ok(match self.kind {
@@ -145,14 +155,18 @@ impl TargetInput {
             },
             TargetKindName::RelativeToPeriod => domain::TargetKind::RelativeToPeriod {
                 period: parse_period(self.compared_period.as_deref().ok_or_else(|| {
-                    ApiError::Validation(
-                        "a RELATIVE_TO_PERIOD target needs `comparedPeriod`".into(),
+                    ApiError::validation(
+                        "a RELATIVE_TO_PERIOD target needs `comparedPeriod`",
+                        "chỉ tiêu dạng RELATIVE_TO_PERIOD cần `comparedPeriod`",
                     )
                 })?)?,
                 direction: self
                     .direction
                     .ok_or_else(|| {
-                        ApiError::Validation("a RELATIVE_TO_PERIOD target needs `direction`".into())
+                        ApiError::validation(
+                            "a RELATIVE_TO_PERIOD target needs `direction`",
+                            "chỉ tiêu dạng RELATIVE_TO_PERIOD cần `direction`",
+                        )
                     })?
                     .into(),
             },
@@ -188,8 +202,9 @@ impl ValueInput {
                 denominator: d.0,
             }),
             (None, None, None, Some(done)) => Ok(domain::ResultValue::Milestone { done }),
-            _ => Err(ApiError::Validation(
-                "give exactly one of `amount`, `numerator` with `denominator`, or `done`".into(),
+            _ => Err(ApiError::validation(
+                "give exactly one of `amount`, `numerator` with `denominator`, or `done`",
+                "hãy gửi đúng một trong: `amount`, `numerator` cùng `denominator`, hoặc `done`",
             )),
         }
     }
@@ -455,7 +470,12 @@ async fn indicator_write(
         .read
         .indicator_shared(id)
         .map_err(ApiError::from)?
-        .ok_or_else(|| ApiError::NotFound(format!("indicator {id} not found")))?;
+        .ok_or_else(|| {
+            ApiError::not_found(
+                format!("indicator {id} not found"),
+                format!("chỉ tiêu {id} không tồn tại"),
+            )
+        })?;
     Ok(IndicatorPayload {
         indicator: Indicator(view),
         position: written.position,
@@ -527,7 +547,12 @@ impl MutationRoot {
             .read
             .org_unit(&code)
             .map_err(ApiError::from)?
-            .ok_or_else(|| ApiError::NotFound(format!("org unit {code} not found")))?;
+            .ok_or_else(|| {
+                ApiError::not_found(
+                    format!("org unit {code} not found"),
+                    format!("đơn vị {code} không tồn tại"),
+                )
+            })?;
         Ok(OrgUnitPayload {
             org_unit: OrgUnit(unit),
             position: written.position,
@@ -569,7 +594,7 @@ impl MutationRoot {
                 .as_deref()
                 .map(DocumentNumber::parse)
                 .transpose()
-                .map_err(|e| ApiError::Validation(e.to_string()))?,
+                .map_err(|e| ApiError::invalid(&e))?,
             kind: input.kind.into(),
             issuing_body: text("issuingBody", &input.issuing_body)?,
             org_unit: input.org_unit.as_ref().map(parse_org_unit).transpose()?,
@@ -590,7 +615,12 @@ impl MutationRoot {
             .read
             .document(id)
             .map_err(ApiError::from)?
-            .ok_or_else(|| ApiError::NotFound(format!("document {id} not found")))?;
+            .ok_or_else(|| {
+                ApiError::not_found(
+                    format!("document {id} not found"),
+                    format!("văn bản {id} không tồn tại"),
+                )
+            })?;
         Ok(DocumentPayload {
             document: Document(document),
             position: written.position,
@@ -877,7 +907,7 @@ impl MutationRoot {
         let expires_at = expires_in_days
             .map(|d| domain::principal::token_expiry(chrono::Utc::now(), d))
             .transpose()
-            .map_err(|e| ApiError::Validation(e.to_string()))?;
+            .map_err(|e| ApiError::invalid(&e))?;
         let app = ctx.data_unchecked::<App>();
         let (token_id, token) = app
             .service
@@ -962,7 +992,7 @@ async fn change_grant(
 }
 
 fn principal_id(id: &ID) -> ApiResult<domain::PrincipalId> {
-    domain::PrincipalId::parse(id.as_str()).map_err(|e| ApiError::Validation(e.to_string()))
+    domain::PrincipalId::parse(id.as_str()).map_err(|e| ApiError::invalid(&e))
 }
 
 async fn principal_command(
@@ -992,7 +1022,12 @@ fn principal_payload(
         .service
         .with_state(|s| s.principals.get(id).map(|p| Principal::from_state(id, p)))
         .map_err(ApiError::from)?
-        .ok_or_else(|| ApiError::NotFound(format!("principal {id} not found")))?;
+        .ok_or_else(|| {
+            ApiError::not_found(
+                format!("principal {id} not found"),
+                format!("người dùng {id} không tồn tại"),
+            )
+        })?;
     Ok(PrincipalPayload {
         principal,
         position,

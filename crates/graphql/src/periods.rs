@@ -37,13 +37,18 @@ impl From<domain::PeriodStatus> for PeriodStatus {
 }
 
 pub(crate) fn parse_reporting_period(raw: &str) -> ApiResult<ReportingPeriod> {
-    ReportingPeriod::parse(raw).map_err(|e| ApiError::Validation(e.to_string()))
+    ReportingPeriod::parse(raw).map_err(|e| ApiError::invalid(&e))
 }
 
 pub(crate) fn parse_approval_id(id: &ID) -> ApiResult<ApprovalId> {
     uuid::Uuid::parse_str(id.as_str())
         .map(ApprovalId)
-        .map_err(|_| ApiError::Validation(format!("`{}` is not an approval id", id.as_str())))
+        .map_err(|_| {
+            ApiError::validation(
+                format!("`{}` is not an approval id", id.as_str()),
+                format!("`{}` không phải là mã của một phê duyệt", id.as_str()),
+            )
+        })
 }
 
 /// A reporting period of an org unit: the year (`2022`), a half

@@ -52,15 +52,20 @@ pub struct AuditFilter {
 pub(crate) fn parse_indicator_id(id: &ID) -> ApiResult<IndicatorId> {
     uuid::Uuid::parse_str(id.as_str())
         .map(IndicatorId)
-        .map_err(|_| ApiError::Validation(format!("`{}` is not an indicator id", id.as_str())))
+        .map_err(|_| {
+            ApiError::validation(
+                format!("`{}` is not an indicator id", id.as_str()),
+                format!("`{}` không phải là mã của một chỉ tiêu", id.as_str()),
+            )
+        })
 }
 
 pub(crate) fn parse_org_unit(id: &ID) -> ApiResult<OrgUnitCode> {
-    OrgUnitCode::parse(id.as_str()).map_err(|e| ApiError::Validation(e.to_string()))
+    OrgUnitCode::parse(id.as_str()).map_err(|e| ApiError::invalid(&e))
 }
 
 pub(crate) fn parse_period(raw: &str) -> ApiResult<Period> {
-    Period::parse(raw).map_err(|e| ApiError::Validation(e.to_string()))
+    Period::parse(raw).map_err(|e| ApiError::invalid(&e))
 }
 
 /// For the per-org-unit, per-period fields: the caller may read current
@@ -75,7 +80,10 @@ fn org_unit_and_period(
     let period = parse_period(period)?;
     require_at(ctx, Permission::ReadCurrent, &code)?;
     if ctx.data_unchecked::<App>().read.org_unit(&code)?.is_none() {
-        return Err(ApiError::NotFound(format!("org unit {code} not found")));
+        return Err(ApiError::not_found(
+            format!("org unit {code} not found"),
+            format!("đơn vị {code} không tồn tại"),
+        ));
     }
     Ok((code, period))
 }
@@ -89,16 +97,19 @@ fn as_of_position(
 ) -> ApiResult<Option<u64>> {
     let app = ctx.data_unchecked::<App>();
     match (as_of, approval) {
-        (Some(_), Some(_)) => Err(ApiError::Validation(
-            "give `asOf` or `approval`, not both".into(),
+        (Some(_), Some(_)) => Err(ApiError::validation(
+            "give `asOf` or `approval`, not both",
+            "chỉ gửi `asOf` hoặc `approval`, không gửi cả hai",
         )),
         (Some(instant), None) => Ok(Some(app.log.position_at(instant)?)),
         (None, Some(id)) => {
             let id = parse_approval_id(id)?;
-            let view = app
-                .read
-                .approval(id)?
-                .ok_or_else(|| ApiError::NotFound(format!("approval {id} not found")))?;
+            let view = app.read.approval(id)?.ok_or_else(|| {
+                ApiError::not_found(
+                    format!("approval {id} not found"),
+                    format!("phê duyệt {id} không tồn tại"),
+                )
+            })?;
             Ok(Some(view.approved.position))
         }
         (None, None) => Ok(None),
@@ -128,7 +139,10 @@ fn window(at: Option<usize>, backward: bool, size: usize, total: usize) -> (usiz
 }
 
 fn bad_cursor(cursor: &str) -> ApiError {
-    ApiError::Validation(format!("`{cursor}` is not a cursor of this list"))
+    ApiError::validation(
+        format!("`{cursor}` is not a cursor of this list"),
+        format!("`{cursor}` không phải là con trỏ của danh sách này"),
+    )
 }
 
 /// The current list. Forward from a keyset cursor (`k…`) or the start,
@@ -315,10 +329,18 @@ impl QueryRoot {
             },
         )?;
         if first.is_some() && last.is_some() {
-            return Err(ApiError::Validation("give `first` or `last`, not both".into()).into());
+            return Err(ApiError::validation(
+                "give `first` or `last`, not both",
+                "chỉ gửi `first` hoặc `last`, không gửi cả hai",
+            )
+            .into());
         }
         if after.is_some() && before.is_some() {
-            return Err(ApiError::Validation("give `after` or `before`, not both".into()).into());
+            return Err(ApiError::validation(
+                "give `after` or `before`, not both",
+                "chỉ gửi `after` hoặc `before`, không gửi cả hai",
+            )
+            .into());
         }
         let backward = last.is_some() || before.is_some();
         let size = page_size(if backward { last } else { first })?;
@@ -542,8 +564,9 @@ impl QueryRoot {
         let admin = require(ctx, Permission::ReadAudit)?
             .is_some_and(|p| p.may(Permission::ManagePrincipals));
         if !admin && reach(ctx, Permission::ReadAudit)? != Reach::Everywhere {
-            return Err(ApiError::Forbidden(
-                "the list of principals is for admins and for auditors of every org unit".into(),
+            return Err(ApiError::forbidden(
+                "the list of principals is for admins and for auditors of every org unit",
+                "danh sách người dùng chỉ dành cho quản trị viên và kiểm tra viên của mọi đơn vị",
             )
             .into());
         }
@@ -628,7 +651,11 @@ impl QueryRoot {
         let period = parse_reporting_period(&period)?;
         require_at(ctx, Permission::ReadCurrent, &code)?;
         if app.read.org_unit(&code)?.is_none() {
-            return Err(ApiError::NotFound(format!("org unit {code} not found")).into());
+            return Err(ApiError::not_found(
+                format!("org unit {code} not found"),
+                format!("đơn vị {code} không tồn tại"),
+            )
+            .into());
         }
         Ok(ReportingPeriodState(app.read.period(&code, period)?))
     }
@@ -691,8 +718,12 @@ impl QueryRoot {
         if let Some(view) = ctx.data_unchecked::<App>().read.approval(id)? {
             check_unit(ctx, &reach, &view.unit)?;
         }
-        Ok(verify(ctx, id)?
-            .ok_or_else(|| ApiError::NotFound(format!("approval {id} not found")))?)
+        Ok(verify(ctx, id)?.ok_or_else(|| {
+            ApiError::not_found(
+                format!("approval {id} not found"),
+                format!("phê duyệt {id} không tồn tại"),
+            )
+        })?)
     }
 
     /// The date the server judges "not due" against (its clock), for clients.

@@ -87,9 +87,10 @@ fn start(app: &App, after: Option<u64>) -> Result<u64, ApiError> {
     let head = app.log.head().position;
     match after {
         None => Ok(head + 1),
-        Some(after) if after > head => Err(ApiError::Validation(format!(
-            "`after: {after}` is past the log's head ({head}): resume from a position this log has given"
-        ))),
+        Some(after) if after > head => Err(ApiError::validation(
+            format!("`after: {after}` is past the log's head ({head}): resume from a position this log has given"),
+            format!("`after: {after}` vượt quá đầu sổ ghi ({head}): hãy tiếp tục từ một vị trí sổ ghi này đã trả về"),
+        )),
         Some(after) => Ok(after + 1),
     }
 }

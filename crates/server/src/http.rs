@@ -25,6 +25,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use chitieu_domain::Authenticated;
+use chitieu_graphql::error::Msg;
+use chitieu_graphql::lang::Lang;
 use chitieu_graphql::{AnonymousReads, App, ChitieuSchema};
 use futures_util::{SinkExt, StreamExt};
 use std::collections::HashMap;
@@ -130,6 +132,13 @@ pub fn router(state: HttpState, body_limit: usize) -> Router {
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 
+fn too_many_failures() -> Msg {
+    Msg::new(
+        "too many failed authentications from this address; try again later",
+        "quá nhiều lần xác thực thất bại từ địa chỉ này; hãy thử lại sau",
+    )
+}
+
 fn error_body(message: &str, code: &str) -> serde_json::Value {
     serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": code } }] })
 }
@@ -166,15 +175,39 @@ fn media_type(headers: &HeaderMap) -> &'static str {
     }
 }
 
-fn request_error(headers: &HeaderMap, status: StatusCode, message: &str, code: &str) -> Response {
+/// The language of the answer to a request (`Accept-Language`).
+fn lang(headers: &HeaderMap) -> Lang {
+    Lang::negotiate(
+        headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    )
+}
+
+/// Says which language a response's messages are in, and that they follow
+/// `Accept-Language` (for caches between client and server).
+fn set_language(response: &mut Response, lang: Lang) {
+    response.headers_mut().insert(
+        header::CONTENT_LANGUAGE,
+        HeaderValue::from_static(lang.tag()),
+    );
+    response
+        .headers_mut()
+        .append(header::VARY, HeaderValue::from_static("accept-language"));
+}
+
+fn request_error(headers: &HeaderMap, status: StatusCode, message: Msg, code: &str) -> Response {
+    let lang = lang(headers);
+    let message = message.get(lang).to_owned();
     let media = media_type(headers);
     let status = if media == GRAPHQL_RESPONSE || status == StatusCode::TOO_MANY_REQUESTS {
         status
     } else {
         StatusCode::OK
     };
-    let mut response = respond(status, media, &error_body(message, code));
+    let mut response = respond(status, media, &error_body(&message, code));
     mark(&mut response, code);
+    set_language(&mut response, lang);
     response
 }
 
@@ -317,13 +350,16 @@ impl HttpState {
                 Err(Box::new(request_error(
                     headers,
                     StatusCode::SERVICE_UNAVAILABLE,
-                    "the event log cannot be read right now; retry later",
+                    Msg::new(
+                        "the event log cannot be read right now; retry later",
+                        "hiện không đọc được sổ ghi sự kiện; hãy thử lại sau",
+                    ),
                     "STORAGE_UNAVAILABLE",
                 )))
             }
             Err(AuthFailure::Invalid) if self.failed_auths.blocked(client.ip()) => {
                 self.metrics.rate_limited.inc();
-                let message = "too many failed authentications from this address; try again later";
+                let message = too_many_failures();
                 Err(Box::new(request_error(
                     headers,
                     StatusCode::TOO_MANY_REQUESTS,
@@ -338,7 +374,10 @@ impl HttpState {
                 let mut response = request_error(
                     headers,
                     StatusCode::UNAUTHORIZED,
-                    "the bearer token is not valid",
+                    Msg::new(
+                        "the bearer token is not valid",
+                        "mã truy cập (bearer token) không hợp lệ",
+                    ),
                     "UNAUTHENTICATED",
                 );
                 response
@@ -403,21 +442,25 @@ impl HttpState {
                 .ok()
                 .and_then(|v| v.trim().parse::<u64>().ok())
             else {
-                let message = format!("{MIN_POSITION} must be a log position (a whole number)");
-                return request_error(headers, StatusCode::BAD_REQUEST, &message, "VALIDATION");
+                let message = Msg::new(
+                    format!("{MIN_POSITION} must be a log position (a whole number)"),
+                    format!("{MIN_POSITION} phải là một vị trí trong sổ ghi (một số nguyên)"),
+                );
+                return request_error(headers, StatusCode::BAD_REQUEST, message, "VALIDATION");
             };
             let projector = self.app.read.projector();
             if projector.wait_for(wanted, self.timeout).await.is_err() {
-                let message = format!(
-                    "this node has not reached position {wanted} in time (it is at {}); retry",
-                    projector.position()
+                let message = Msg::new(
+                    format!(
+                        "this node has not reached position {wanted} in time (it is at {}); retry",
+                        projector.position()
+                    ),
+                    format!(
+                        "nút này chưa tới vị trí {wanted} kịp thời (đang ở {}); hãy thử lại",
+                        projector.position()
+                    ),
                 );
-                return request_error(
-                    headers,
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    &message,
-                    "TIMEOUT",
-                );
+                return request_error(headers, StatusCode::SERVICE_UNAVAILABLE, message, "TIMEOUT");
             }
         }
         let principal = match self.principal(headers, client) {
@@ -448,7 +491,8 @@ impl HttpState {
                                 _ => None,
                             })
                             .unwrap_or_else(|| "VALIDATION".into());
-                        return request_error(headers, StatusCode::BAD_REQUEST, &e.message, &code);
+                        let message = chitieu_graphql::error::worded_as(&e);
+                        return request_error(headers, StatusCode::BAD_REQUEST, message, &code);
                     }
                     request.set_parsed_query(document.document.clone());
                 }
@@ -457,7 +501,9 @@ impl HttpState {
         if let BatchRequest::Single(request) = &mut batch {
             if let Some(document) = self.cache.document(&request.query) {
                 if let Err(e) = self.check(&document) {
-                    let response = async_graphql::Response::from_errors(vec![e]);
+                    let mut response = async_graphql::Response::from_errors(vec![e]);
+                    let lang = lang(headers);
+                    chitieu_graphql::error::localize(&mut response, lang);
                     let status = if media == GRAPHQL_RESPONSE {
                         StatusCode::BAD_REQUEST
                     } else {
@@ -466,6 +512,7 @@ impl HttpState {
                     let body = serde_json::to_vec(&response).unwrap_or_default();
                     let mut refused = respond_bytes(status, media, Bytes::from(body));
                     mark(&mut refused, &outcome_code(&response));
+                    set_language(&mut refused, lang);
                     return refused;
                 }
                 if self.cache.enabled() {
@@ -517,7 +564,7 @@ impl HttpState {
                 return request_error(
                     headers,
                     StatusCode::SERVICE_UNAVAILABLE,
-                    "the request took too long",
+                    Msg::new("the request took too long", "yêu cầu chạy quá lâu"),
                     "TIMEOUT",
                 );
             }
@@ -535,14 +582,19 @@ impl HttpState {
                     request = request.operation_name(name);
                 }
                 let cost = chitieu_graphql::limits::complexity_of(&self.cost_schema, request).await;
-                error.message = chitieu_graphql::limits::too_complex(cost, self.max_complexity);
+                let message = chitieu_graphql::limits::too_complex(cost, self.max_complexity);
+                error.message.clone_from(&message.en);
+                error.source = Some(std::sync::Arc::new(message));
             }
         }
+        let lang = lang(headers);
+        let word = |r: &mut async_graphql::Response| {
+            chitieu_graphql::error::ensure_codes(r);
+            chitieu_graphql::error::localize(r, lang);
+        };
         match &mut response {
-            async_graphql::BatchResponse::Single(r) => chitieu_graphql::error::ensure_codes(r),
-            async_graphql::BatchResponse::Batch(rs) => {
-                rs.iter_mut().for_each(chitieu_graphql::error::ensure_codes)
-            }
+            async_graphql::BatchResponse::Single(r) => word(r),
+            async_graphql::BatchResponse::Batch(rs) => rs.iter_mut().for_each(word),
         }
         let executed =
             |r: &async_graphql::Response| !(r.data == async_graphql::Value::Null && r.is_err());
@@ -570,6 +622,7 @@ impl HttpState {
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             mark(&mut refused, &code);
+            set_language(&mut refused, lang);
             return refused;
         }
         if let (Some((before, key)), async_graphql::BatchResponse::Single(r)) = (kept, &response) {
@@ -579,6 +632,7 @@ impl HttpState {
         }
         let mut answered = respond_bytes(status, media, body);
         mark(&mut answered, &code);
+        set_language(&mut answered, lang);
         answered
     }
 
@@ -618,7 +672,10 @@ async fn post_graphql(
         return request_error(
             &headers,
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "send the request as application/json",
+            Msg::new(
+                "send the request as application/json",
+                "hãy gửi yêu cầu dạng application/json",
+            ),
             "VALIDATION",
         );
     }
@@ -628,19 +685,29 @@ async fn post_graphql(
             return request_error(
                 &headers,
                 StatusCode::BAD_REQUEST,
-                &format!("the body is not a GraphQL request: {e}"),
+                Msg::new(
+                    format!("the body is not a GraphQL request: {e}"),
+                    format!("nội dung không phải là một yêu cầu GraphQL: {e}"),
+                ),
                 "VALIDATION",
             )
         }
     };
     if let BatchRequest::Batch(requests) = &batch {
         if requests.len() > state.max_batch || requests.is_empty() {
-            let message = format!(
-                "a batch holds 1 to {} operations, got {}",
-                state.max_batch,
-                requests.len()
+            let message = Msg::new(
+                format!(
+                    "a batch holds 1 to {} operations, got {}",
+                    state.max_batch,
+                    requests.len()
+                ),
+                format!(
+                    "một lô gồm từ 1 đến {} thao tác, nhận được {}",
+                    state.max_batch,
+                    requests.len()
+                ),
             );
-            return request_error(&headers, StatusCode::BAD_REQUEST, &message, "VALIDATION");
+            return request_error(&headers, StatusCode::BAD_REQUEST, message, "VALIDATION");
         }
     }
     let mut batch = batch;
@@ -667,7 +734,8 @@ fn persisted_error(headers: &HeaderMap, error: &async_graphql::ServerError) -> R
             _ => None,
         })
         .unwrap_or_else(|| "VALIDATION".into());
-    request_error(headers, StatusCode::BAD_REQUEST, &error.message, &code)
+    let message = chitieu_graphql::error::worded_as(error);
+    request_error(headers, StatusCode::BAD_REQUEST, message, &code)
 }
 
 /// The Prometheus exposition.
@@ -702,7 +770,7 @@ async fn get_graphql(
     if let Ok(ws) = upgrade {
         if state.failed_auths.blocked(client.ip()) {
             state.metrics.rate_limited.inc();
-            let message = "too many failed authentications from this address; try again later";
+            let message = too_many_failures();
             return request_error(
                 &headers,
                 StatusCode::TOO_MANY_REQUESTS,
@@ -720,7 +788,10 @@ async fn get_graphql(
                 return request_error(
                     &headers,
                     StatusCode::BAD_REQUEST,
-                    &format!("`extensions` is not JSON: {e}"),
+                    Msg::new(
+                        format!("`extensions` is not JSON: {e}"),
+                        format!("`extensions` không phải là JSON: {e}"),
+                    ),
                     "VALIDATION",
                 )
             }
@@ -730,7 +801,10 @@ async fn get_graphql(
         return request_error(
             &headers,
             StatusCode::BAD_REQUEST,
-            "GET needs a `query` parameter (or a persisted query's hash in `extensions`)",
+            Msg::new(
+                "GET needs a `query` parameter (or a persisted query's hash in `extensions`)",
+                "GET cần tham số `query` (hoặc mã băm của một truy vấn đã lưu trong `extensions`)",
+            ),
             "VALIDATION",
         );
     }
@@ -742,7 +816,10 @@ async fn get_graphql(
         operation_type(&request.query, name),
         Some(OperationType::Mutation | OperationType::Subscription)
     ) {
-        let message = "mutations and subscriptions are not allowed over GET; use POST";
+        let message = Msg::new(
+            "mutations and subscriptions are not allowed over GET; use POST",
+            "không được gửi thao tác ghi (mutation) hay đăng ký (subscription) bằng GET; hãy dùng POST",
+        );
         let mut response = request_error(
             &headers,
             StatusCode::METHOD_NOT_ALLOWED,
@@ -765,7 +842,10 @@ async fn get_graphql(
                 return request_error(
                     &headers,
                     StatusCode::BAD_REQUEST,
-                    &format!("`variables` is not JSON: {e}"),
+                    Msg::new(
+                        format!("`variables` is not JSON: {e}"),
+                        format!("`variables` không phải là JSON: {e}"),
+                    ),
                     "VALIDATION",
                 )
             }
@@ -827,8 +907,9 @@ fn websocket(
                 .find_map(|p| p.parse::<WebSocketProtocols>().ok())
         })
         .unwrap_or(WebSocketProtocols::GraphQLWS);
+    let lang = lang(headers);
     ws.protocols(ALL_WEBSOCKET_PROTOCOLS)
-        .on_upgrade(move |socket| serve_socket(state, socket, protocol, client))
+        .on_upgrade(move |socket| serve_socket(state, socket, protocol, client, lang))
 }
 
 /// Marks the errors of a refused `connection_init`.
@@ -854,6 +935,7 @@ async fn serve_socket(
     socket: WebSocket,
     protocol: WebSocketProtocols,
     client: SocketAddr,
+    lang: Lang,
 ) {
     struct Open(Arc<crate::metrics::Metrics>);
     impl Drop for Open {
@@ -885,6 +967,7 @@ async fn serve_socket(
         .on_connection_init(move |payload| async move {
             let mut data = Data::default();
             data.insert(AnonymousReads(anonymous_reads));
+            data.insert(lang);
             match token_from_init(&payload) {
                 Some(header) => match authenticate(&app, Some(&header)) {
                     Ok(Some(principal)) => {

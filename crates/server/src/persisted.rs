@@ -13,6 +13,7 @@
 //! Every hash is checked against its text when the file loads.
 
 use async_graphql::{Request, ServerError};
+use chitieu_graphql::error::Msg;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::path::Path;
@@ -113,12 +114,8 @@ pub fn load_manifest(path: &Path) -> Result<HashMap<String, String>, ManifestErr
     Ok(operations)
 }
 
-fn error(message: &str, code: &str) -> ServerError {
-    let mut error = ServerError::new(message, None);
-    let mut extensions = async_graphql::ErrorExtensionValues::default();
-    extensions.set("code", code);
-    error.extensions = Some(extensions);
-    error
+fn error(message: Msg, code: &str) -> ServerError {
+    chitieu_graphql::limits::refusal(message, code)
 }
 
 impl PersistedQueries {
@@ -151,7 +148,10 @@ impl PersistedQueries {
         match (hash, request.query.is_empty()) {
             (None, _) => match &self.allowed {
                 Some(allowed) if !allowed.contains_key(&sha256_hex(&request.query)) => Err(error(
-                    "this server runs only its registered operations: send one by its sha256Hash (extensions.persistedQuery)",
+                    Msg::new(
+                        "this server runs only its registered operations: send one by its sha256Hash (extensions.persistedQuery)",
+                        "máy chủ này chỉ chạy các thao tác đã đăng ký: hãy gửi thao tác bằng sha256Hash của nó (extensions.persistedQuery)",
+                    ),
                     "PERSISTED_QUERY_REQUIRED",
                 )),
                 _ => Ok(()),
@@ -171,20 +171,31 @@ impl PersistedQueries {
                         Ok(())
                     }
                     // The message is the one Apollo's clients look for.
-                    None => Err(error("PersistedQueryNotFound", "PERSISTED_QUERY_NOT_FOUND")),
+                    // The protocol's own words, which clients match: the same in
+                    // every language.
+                    None => Err(error(
+                        Msg::new("PersistedQueryNotFound", "PersistedQueryNotFound"),
+                        "PERSISTED_QUERY_NOT_FOUND",
+                    )),
                 }
             }
             (Some(hash), false) => {
                 let actual = sha256_hex(&request.query);
                 if actual != hash {
                     return Err(error(
-                        &format!("extensions.persistedQuery.sha256Hash is {hash}, but the query's SHA-256 is {actual}"),
+                        Msg::new(
+                            format!("extensions.persistedQuery.sha256Hash is {hash}, but the query's SHA-256 is {actual}"),
+                            format!("extensions.persistedQuery.sha256Hash là {hash}, nhưng SHA-256 của truy vấn là {actual}"),
+                        ),
                         "VALIDATION",
                     ));
                 }
                 match &self.allowed {
                     Some(allowed) if !allowed.contains_key(&hash) => Err(error(
-                        "this server runs only its registered operations; this one is not among them",
+                        Msg::new(
+                            "this server runs only its registered operations; this one is not among them",
+                            "máy chủ này chỉ chạy các thao tác đã đăng ký; thao tác này không có trong danh sách",
+                        ),
                         "PERSISTED_QUERY_REQUIRED",
                     )),
                     Some(_) => Ok(()),
@@ -210,7 +221,10 @@ impl PersistedQueries {
 fn parse_extension(value: Option<serde_json::Value>) -> Result<String, ServerError> {
     let invalid = |why: &str| {
         error(
-            &format!("extensions.persistedQuery {why}: send {{\"version\": 1, \"sha256Hash\": \"<64 hex digits>\"}}"),
+            Msg::new(
+                format!("extensions.persistedQuery {why}: send {{\"version\": 1, \"sha256Hash\": \"<64 hex digits>\"}}"),
+                format!("extensions.persistedQuery không hợp lệ ({why}): hãy gửi {{\"version\": 1, \"sha256Hash\": \"<64 chữ số thập lục phân>\"}}"),
+            ),
             "VALIDATION",
         )
     };
