@@ -12,16 +12,16 @@ use chitieu_domain::{self as domain, approval, ApprovalId, ReportingPeriod};
 use chitieu_projector::{ApprovalView, PeriodStep, PeriodView};
 use chrono::{DateTime, Utc};
 
-/// Where a reporting period stands.
+/// Tình trạng kỳ báo cáo: where a reporting period stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 pub enum PeriodStatus {
-    /// Figures may be written.
+    /// Đang mở: figures may be written.
     Open,
-    /// Submitted for approval; figures may still be written.
+    /// Đã trình duyệt: submitted for approval; figures may still be written.
     Submitted,
-    /// Approved: frozen, bound to the approval's digest.
+    /// Đã phê duyệt: frozen, bound to the approval's digest.
     Approved,
-    /// Locked after approval: frozen.
+    /// Đã khóa sổ: locked after approval, frozen.
     Locked,
 }
 

@@ -15,7 +15,6 @@ macro_rules! mirror_enum {
     ($(#[$meta:meta])* $name:ident <=> $domain:path { $($(#[$vmeta:meta])* $variant:ident),* $(,)? }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-        #[allow(missing_docs)] // the variants mirror the documented domain enum
         pub enum $name { $($(#[$vmeta])* $variant),* }
         impl From<$domain> for $name {
             fn from(v: $domain) -> Self { match v { $(<$domain>::$variant => $name::$variant),* } }
@@ -27,66 +26,158 @@ macro_rules! mirror_enum {
 }
 
 mirror_enum!(
-    /// Field of an indicator.
-    Category <=> domain::Category { Economy, Society, Environment, DefenseSecurity, PartyBuilding }
+    /// Lĩnh vực: the field of an indicator.
+    Category <=> domain::Category {
+        /// Kinh tế: economy.
+        Economy,
+        /// Văn hóa – xã hội: society and culture.
+        Society,
+        /// Môi trường: environment.
+        Environment,
+        /// Quốc phòng – an ninh: defence and security.
+        DefenseSecurity,
+        /// Xây dựng Đảng, chính quyền, Mặt trận và đoàn thể: Party and government building.
+        PartyBuilding,
+    }
 );
 mirror_enum!(
-    /// Kind of value an indicator has.
-    Measure <=> domain::Measure { Amount, Percentage, PerMille, Ratio, Milestone }
+    /// Đơn vị đo: the kind of value an indicator has.
+    Measure <=> domain::Measure {
+        /// Số lượng theo đơn vị tính (tỷ đồng, tấn, hộ…): an amount in the indicator's unit.
+        Amount,
+        /// Tỷ lệ %: a percentage (differences in percentage points).
+        Percentage,
+        /// Tỷ lệ ‰: a per-mille rate.
+        PerMille,
+        /// Tỷ số (22/45 trường): numerator over denominator, valued as a share in percent.
+        Ratio,
+        /// Mốc hoàn thành: something done or not.
+        Milestone,
+    }
 );
 mirror_enum!(
-    /// Whose target: assigned by the upper level, the unit's own resolution, or stretch.
-    TargetTrack <=> domain::TargetTrack { Assigned, Resolution, Stretch }
+    /// Loại chỉ tiêu: whose target it is.
+    TargetTrack <=> domain::TargetTrack {
+        /// Chỉ tiêu trên giao (tỉnh giao, pháp lệnh): assigned by the upper level.
+        Assigned,
+        /// Chỉ tiêu nghị quyết: the unit's own resolution.
+        Resolution,
+        /// Chỉ tiêu phấn đấu: a stretch target the unit sets itself.
+        Stretch,
+    }
 );
 mirror_enum!(
-    /// Estimate (ước) or final.
-    ResultStatus <=> domain::ResultStatus { Estimate, Final }
+    /// Tính chất số liệu: an estimate or final.
+    ResultStatus <=> domain::ResultStatus {
+        /// Ước thực hiện: an estimate before the period's figures are in.
+        Estimate,
+        /// Số liệu chính thức: final.
+        Final,
+    }
 );
 mirror_enum!(
-    /// Where a result stands against a target.
-    AchievementStatus <=> DomainStatus { Exceeded, Met, NotMet, NoData, NotDue }
+    /// Mức độ đạt: where a result stands against a target.
+    AchievementStatus <=> DomainStatus {
+        /// Vượt chỉ tiêu: exceeded.
+        Exceeded,
+        /// Đạt chỉ tiêu: met.
+        Met,
+        /// Không đạt: not met.
+        NotMet,
+        /// Chưa có số liệu: no figure to judge.
+        NoData,
+        /// Chưa đến hạn: not due yet.
+        NotDue,
+    }
 );
 mirror_enum!(
-    /// Administrative level.
-    OrgUnitLevel <=> domain::OrgUnitLevel { Province, District, Commune, Town, Hamlet }
+    /// Cấp hành chính: administrative level.
+    OrgUnitLevel <=> domain::OrgUnitLevel {
+        /// Tỉnh, thành phố trực thuộc trung ương: province.
+        Province,
+        /// Huyện, thị xã, thành phố thuộc tỉnh (ended on 1 July 2025): district.
+        District,
+        /// Xã, phường: commune.
+        Commune,
+        /// Thị trấn: a town at commune level.
+        Town,
+        /// Ấp, khóm: hamlet.
+        Hamlet,
+    }
 );
 mirror_enum!(
-    /// Kind of document.
-    DocumentKind <=> domain::DocumentKind { Resolution, ActionProgramme, Plan, Report, Decision, Other }
+    /// Loại văn bản: kind of document.
+    DocumentKind <=> domain::DocumentKind {
+        /// Nghị quyết: resolution.
+        Resolution,
+        /// Chương trình hành động: action programme.
+        ActionProgramme,
+        /// Kế hoạch: plan.
+        Plan,
+        /// Báo cáo: report.
+        Report,
+        /// Quyết định: decision.
+        Decision,
+        /// Văn bản khác: other.
+        Other,
+    }
 );
 mirror_enum!(
-    /// What a grant lets its holder do.
-    Role <=> domain::Role { Admin, Planner, Reporter, Auditor, Approver, Viewer }
+    /// Vai trò: what a grant lets its holder do.
+    Role <=> domain::Role {
+        /// Quản trị: principals, grants, tokens and org units; everything in its scope.
+        Admin,
+        /// Lập kế hoạch: documents, indicators and targets.
+        Planner,
+        /// Báo cáo: results.
+        Reporter,
+        /// Kiểm tra, giám sát (Ủy ban Kiểm tra): reads everything, history and the audit trail included.
+        Auditor,
+        /// Phê duyệt: approves, locks and unlocks reporting periods.
+        Approver,
+        /// Xem: current state.
+        Viewer,
+    }
 );
 mirror_enum!(
-    /// How a reduction is measured.
-    Reduction <=> domain::Reduction { Absolute, PercentOfBase }
+    /// Cách tính mức giảm: how a reduction is measured.
+    Reduction <=> domain::Reduction {
+        /// Giảm theo số tuyệt đối (or percentage points on a rate): absolute.
+        Absolute,
+        /// Giảm theo % của giá trị gốc: a percentage of the base.
+        PercentOfBase,
+    }
 );
 mirror_enum!(
-    /// Direction of a comparison with another period.
-    Direction <=> domain::Direction { Lower, Higher }
+    /// Hướng so sánh với kỳ khác: direction of a comparison with another period.
+    Direction <=> domain::Direction {
+        /// Thấp hơn: lower.
+        Lower,
+        /// Cao hơn: higher.
+        Higher,
+    }
 );
 
-/// Kind of target.
+/// Dạng chỉ tiêu: kind of target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 pub enum TargetKindName {
-    /// ≥ value (`strict`: more than).
+    /// Trở lên, ít nhất: ≥ value (`strict`: trên, more than).
     AtLeast,
-    /// ≤ value (`strict`: below).
+    /// Không quá, tối đa: ≤ value (`strict`: dưới, below).
     AtMost,
-    /// A bare figure, read as at least.
+    /// Một con số (đạt …): a bare figure, read as at least.
     Plain,
-    /// low ≤ actual ≤ high.
+    /// Từ … đến …: low ≤ actual ≤ high.
     Range,
-    /// Growth of `rate` % on `base`.
+    /// Tăng trưởng `rate` % so với `base`: growth.
     Growth,
-    /// Reduction by `amount`.
+    /// Giảm `amount`: a reduction.
     ReduceBy,
-    /// Lower or higher than another period's actual.
+    /// Thấp hơn hoặc cao hơn kỳ khác: lower or higher than another period's actual.
     RelativeToPeriod,
-    /// Done by the deadline.
+    /// Hoàn thành trước hạn: done by the deadline.
     Milestone,
-    /// Keep the level.
+    /// Duy trì: keep the level.
     Maintain,
 }
 
