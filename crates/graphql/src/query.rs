@@ -255,6 +255,9 @@ pub struct QueryRoot;
 
 /// Read access to current state, history, the audit trail and the ledger.
 ///
+/// Messages are in Vietnamese unless the request's `Accept-Language`
+/// prefers English (`en`); the codes are the same in both.
+///
 /// Every error carries `extensions.code`:
 /// `VALIDATION` (the input, the document or the command breaks a rule),
 /// `LIMIT_EXCEEDED` (depth, complexity, directives; the message says the limit),
