@@ -159,6 +159,42 @@ async fn messages_are_vietnamese_unless_english_is_asked_and_codes_stay() {
         (401, "the bearer token is not valid")
     );
 
+    // A table refused by the importer: every problem in both languages.
+    use base64::Engine;
+    let table = base64::engine::general_purpose::STANDARD.encode("a\tb\n1\t2\n");
+    let import = r#"mutation($c: String!) { importTable(input: {contentBase64: $c, orgUnit: "LA.CAN-DUOC", period: "2025", document: "38-CTr/HU", dryRun: true}) { planned } }"#;
+    let planner = app.tokens["planner"].clone();
+    let (_, _, body) = ask(
+        &plain,
+        &app,
+        None,
+        Some(&planner),
+        import,
+        json!({ "c": table }),
+    )
+    .await;
+    let (message, code) = first_error(&body);
+    assert_eq!(code, "VALIDATION", "{body}");
+    assert!(
+        message.starts_with("bảng bị từ chối, không nhập dòng nào: dòng 1: chưa có dòng tiêu đề"),
+        "{body}"
+    );
+    let problem = &body["errors"][0]["extensions"]["problems"][0];
+    assert!(
+        problem["why"]
+            .as_str()
+            .unwrap()
+            .starts_with("no header row"),
+        "{body}"
+    );
+    assert!(
+        problem["whyVi"]
+            .as_str()
+            .unwrap()
+            .starts_with("chưa có dòng tiêu đề"),
+        "{body}"
+    );
+
     // A limit, with its figures in either language.
     let deep = format!(
         "{{ {} }}",

@@ -2,7 +2,7 @@
 //! or a seed table of targets or results; TSV, CSV or XLSX), through the
 //! same planner, rules and authorization as `chitieu import`, with the
 //! server running. A table with any problem is refused whole, every
-//! problem in `extensions.problems` (line, column, why); a caller not
+//! problem in `extensions.problems` (line, column, why, whyVi); a caller not
 //! allowed every command is refused whole too; `dryRun` plans and checks
 //! without writing.
 
@@ -75,7 +75,7 @@ fn refused(problems: &[import::Problem]) -> async_graphql::Error {
         .iter()
         .map(|p| {
             let code = problem_code(p.kind);
-            serde_json::json!({ "line": p.line, "column": p.column, "why": p.why, "code": code })
+            serde_json::json!({ "line": p.line, "column": p.column, "why": p.why, "whyVi": p.why_vi, "code": code })
         })
         .collect();
     // A table refused for one kind of problem only (frozen periods, a
@@ -84,14 +84,18 @@ fn refused(problems: &[import::Problem]) -> async_graphql::Error {
         Some(kind) if problems.iter().all(|p| p.kind == kind) => problem_code(kind),
         _ => "VALIDATION",
     };
-    let listed = problems
-        .iter()
-        .map(|p| p.to_string())
-        .collect::<Vec<_>>()
-        .join("; ");
+    let listed = |word: fn(&import::Problem) -> String| {
+        problems.iter().map(word).collect::<Vec<_>>().join("; ")
+    };
     let message = Msg::new(
-        format!("the table is refused, nothing imported: {listed}"),
-        format!("bảng bị từ chối, không nhập dòng nào: {listed}"),
+        format!(
+            "the table is refused, nothing imported: {}",
+            listed(|p| p.to_string())
+        ),
+        format!(
+            "bảng bị từ chối, không nhập dòng nào: {}",
+            listed(import::Problem::vi)
+        ),
     );
     crate::error::worded(message).extend_with(|_, e| {
         e.set("code", code);

@@ -562,7 +562,8 @@ impl MutationRoot {
 
     /// Import an indicator table (an office table, or a seed table of
     /// targets or results; TSV, CSV or XLSX, base64-encoded). Refused whole,
-    /// with every problem in `extensions.problems`, if anything is wrong or
+    /// with every problem in `extensions.problems` (`line`, `column`, `why`
+    /// in English, `whyVi` in Vietnamese, `code`), if anything is wrong or
     /// not allowed; importing the same file again changes nothing.
     async fn import_table(
         &self,

@@ -17,6 +17,7 @@
 pub mod office;
 pub mod seed;
 
+use chitieu_domain::vi::Vietnamese;
 use chitieu_domain::*;
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
@@ -104,8 +105,10 @@ pub struct Problem {
     pub line: usize,
     /// Column name, if it concerns one.
     pub column: Option<String>,
-    /// Why.
+    /// Why, in English.
     pub why: String,
+    /// Why, in Vietnamese.
+    pub why_vi: String,
     /// What kind of problem (the API's code).
     pub kind: ProblemKind,
 }
@@ -124,12 +127,35 @@ pub enum ProblemKind {
 }
 
 impl Problem {
-    pub(crate) fn at(line: usize, column: Option<&str>, why: impl Into<String>) -> Self {
+    pub(crate) fn at(
+        line: usize,
+        column: Option<&str>,
+        why: impl Into<String>,
+        why_vi: impl Into<String>,
+    ) -> Self {
         Problem {
             line,
             column: column.map(str::to_owned),
             why: why.into(),
+            why_vi: why_vi.into(),
             kind: ProblemKind::Invalid,
+        }
+    }
+
+    /// A problem worded as the domain words `error`, in both languages.
+    pub(crate) fn of<E: std::fmt::Display + Vietnamese + ?Sized>(
+        line: usize,
+        column: Option<&str>,
+        error: &E,
+    ) -> Self {
+        Problem::at(line, column, error.to_string(), error.vi())
+    }
+
+    /// Where and why, in Vietnamese (`Display` is the English).
+    pub fn vi(&self) -> String {
+        match &self.column {
+            Some(c) => format!("dòng {}, cột {c}: {}", self.line, self.why_vi),
+            None => format!("dòng {}: {}", self.line, self.why_vi),
         }
     }
 }
@@ -209,11 +235,7 @@ impl Table {
             return Self::from_spreadsheet(bytes);
         }
         let text = std::str::from_utf8(bytes).map_err(|e| {
-            Problem::at(
-                1,
-                None,
-                format!("neither a spreadsheet nor UTF-8 text ({e}); save the table as XLSX, or as CSV/TSV in UTF-8"),
-            )
+            Problem::at(1, None, format!("neither a spreadsheet nor UTF-8 text ({e}); save the table as XLSX, or as CSV/TSV in UTF-8"), format!("không phải bảng tính cũng không phải văn bản UTF-8 ({e}); hãy lưu bảng dạng XLSX, hoặc CSV/TSV mã UTF-8"))
         })?;
         Ok(Self::from_text(text))
     }
@@ -221,7 +243,12 @@ impl Table {
     fn from_spreadsheet(bytes: &[u8]) -> Result<Self, Problem> {
         use calamine::{Data, Reader};
         let unreadable = |e: &dyn std::fmt::Display| {
-            Problem::at(1, None, format!("the spreadsheet cannot be read: {e}"))
+            Problem::at(
+                1,
+                None,
+                format!("the spreadsheet cannot be read: {e}"),
+                format!("không đọc được bảng tính: {e}"),
+            )
         };
         // Untrusted bytes: the budgets hold before any cell is read, so
         // no archive expands or allocates past them.
@@ -229,11 +256,14 @@ impl Table {
             check_archive(bytes)?;
             let mut book =
                 calamine::Xlsx::new(std::io::Cursor::new(bytes)).map_err(|e| unreadable(&e))?;
-            let name = book
-                .sheet_names()
-                .first()
-                .cloned()
-                .ok_or_else(|| Problem::at(1, None, "the workbook has no sheet"))?;
+            let name = book.sheet_names().first().cloned().ok_or_else(|| {
+                Problem::at(
+                    1,
+                    None,
+                    "the workbook has no sheet",
+                    "tệp bảng tính không có trang nào",
+                )
+            })?;
             let mut reader = book
                 .worksheet_cells_reader(&name)
                 .map_err(|e| unreadable(&e))?;
@@ -253,7 +283,14 @@ impl Table {
                 .map_err(|e| unreadable(&e))?;
             let range = book
                 .worksheet_range_at(0)
-                .ok_or_else(|| Problem::at(1, None, "the workbook has no sheet"))?
+                .ok_or_else(|| {
+                    Problem::at(
+                        1,
+                        None,
+                        "the workbook has no sheet",
+                        "tệp bảng tính không có trang nào",
+                    )
+                })?
                 .map_err(|e| unreadable(&e))?;
             let mut cells = Vec::new();
             for (row, col, value) in range.used_cells() {
@@ -314,10 +351,10 @@ pub const MAX_ROWS: u32 = 100_000;
 /// Most columns of a sheet (the last used column).
 pub const MAX_COLUMNS: u32 = 256;
 
-fn too_large(why: String) -> Problem {
+fn too_large(why: String, why_vi: String) -> Problem {
     Problem {
         kind: ProblemKind::TooLarge,
-        ..Problem::at(1, None, why)
+        ..Problem::at(1, None, why, why_vi)
     }
 }
 
@@ -327,28 +364,57 @@ fn too_large(why: String) -> Problem {
 /// the gigabytes. The sizes the archive declares are not trusted.
 fn check_archive(bytes: &[u8]) -> Result<(), Problem> {
     use std::io::Read;
-    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes))
-        .map_err(|e| Problem::at(1, None, format!("the spreadsheet cannot be read: {e}")))?;
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|e| {
+        Problem::at(
+            1,
+            None,
+            format!("the spreadsheet cannot be read: {e}"),
+            format!("không đọc được bảng tính: {e}"),
+        )
+    })?;
     if archive.len() > MAX_ARCHIVE_ENTRIES {
-        return Err(too_large(format!(
-            "the spreadsheet has {} parts; at most {MAX_ARCHIVE_ENTRIES} are read",
-            archive.len()
-        )));
+        return Err(too_large(
+            format!(
+                "the spreadsheet has {} parts; at most {MAX_ARCHIVE_ENTRIES} are read",
+                archive.len()
+            ),
+            format!(
+                "bảng tính có {} phần; chỉ đọc tối đa {MAX_ARCHIVE_ENTRIES} phần",
+                archive.len()
+            ),
+        ));
     }
     let mut expanded: u64 = 0;
     for i in 0..archive.len() {
-        let entry = archive
-            .by_index(i)
-            .map_err(|e| Problem::at(1, None, format!("the spreadsheet cannot be read: {e}")))?;
+        let entry = archive.by_index(i).map_err(|e| {
+            Problem::at(
+                1,
+                None,
+                format!("the spreadsheet cannot be read: {e}"),
+                format!("không đọc được bảng tính: {e}"),
+            )
+        })?;
         let left = MAX_EXPANDED_BYTES - expanded;
-        let read = std::io::copy(&mut entry.take(left + 1), &mut std::io::sink())
-            .map_err(|e| Problem::at(1, None, format!("the spreadsheet cannot be read: {e}")))?;
+        let read = std::io::copy(&mut entry.take(left + 1), &mut std::io::sink()).map_err(|e| {
+            Problem::at(
+                1,
+                None,
+                format!("the spreadsheet cannot be read: {e}"),
+                format!("không đọc được bảng tính: {e}"),
+            )
+        })?;
         expanded += read;
         if expanded > MAX_EXPANDED_BYTES {
-            return Err(too_large(format!(
-                "the spreadsheet expands to more than {} MiB; split it or save it as CSV",
-                MAX_EXPANDED_BYTES >> 20
-            )));
+            return Err(too_large(
+                format!(
+                    "the spreadsheet expands to more than {} MiB; split it or save it as CSV",
+                    MAX_EXPANDED_BYTES >> 20
+                ),
+                format!(
+                    "bảng tính giải nén ra hơn {} MiB; hãy chia nhỏ hoặc lưu dạng CSV",
+                    MAX_EXPANDED_BYTES >> 20
+                ),
+            ));
         }
     }
     Ok(())
@@ -356,11 +422,18 @@ fn check_archive(bytes: &[u8]) -> Result<(), Problem> {
 
 fn within_budget((row, col): (u32, u32), cells: usize) -> Result<(), Problem> {
     if row >= MAX_ROWS || col >= MAX_COLUMNS || cells >= MAX_CELLS {
-        return Err(too_large(format!(
-            "the sheet is too large to import: at most {MAX_ROWS} rows, {MAX_COLUMNS} columns and {MAX_CELLS} cells (a cell at row {}, column {})",
-            row + 1,
-            col + 1
-        )));
+        return Err(too_large(
+            format!(
+                "the sheet is too large to import: at most {MAX_ROWS} rows, {MAX_COLUMNS} columns and {MAX_CELLS} cells (a cell at row {}, column {})",
+                row + 1,
+                col + 1
+            ),
+            format!(
+                "trang tính quá lớn để nhập: tối đa {MAX_ROWS} dòng, {MAX_COLUMNS} cột và {MAX_CELLS} ô (có ô ở dòng {}, cột {})",
+                row + 1,
+                col + 1
+            ),
+        ));
     }
     Ok(())
 }
@@ -443,7 +516,7 @@ fn check(
                 } else {
                     ProblemKind::Invalid
                 },
-                ..Problem::at(step.line, None, e.to_string())
+                ..Problem::of(step.line, None, &e)
             }),
         }
     }

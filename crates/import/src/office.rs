@@ -188,6 +188,7 @@ fn place(meta: &Metadata, options: &Options, state: &DomainState) -> Result<Plac
                     *line,
                     None,
                     format!("the file says {what} `{value}`, the command line `{flag}`"),
+                    format!("tệp ghi {what} `{value}`, còn dòng lệnh ghi `{flag}`"),
                 ));
             }
         }
@@ -207,6 +208,9 @@ fn place(meta: &Metadata, options: &Options, state: &DomainState) -> Result<Plac
             1,
             None,
             format!("no {what}: give `{flag}` or a `{what}` row above the header"),
+            format!(
+                "thiếu {what}: hãy gửi `{flag}` hoặc thêm dòng `{what}` phía trên dòng tiêu đề"
+            ),
         )
     };
     let org_unit = match (&options.org_unit, &meta.org_unit) {
@@ -218,6 +222,7 @@ fn place(meta: &Metadata, options: &Options, state: &DomainState) -> Result<Plac
                     *line,
                     None,
                     format!("no registered org unit `{raw}` (code or name)"),
+                    format!("không có đơn vị đã đăng ký nào là `{raw}` (mã hoặc tên)"),
                 ));
             }
             found
@@ -232,7 +237,7 @@ fn place(meta: &Metadata, options: &Options, state: &DomainState) -> Result<Plac
         (None, Some((line, raw))) => match Period::parse(raw) {
             Ok(p) => Some(p),
             Err(e) => {
-                problems.push(Problem::at(*line, None, e.to_string()));
+                problems.push(Problem::of(*line, None, &e));
                 None
             }
         },
@@ -244,11 +249,7 @@ fn place(meta: &Metadata, options: &Options, state: &DomainState) -> Result<Plac
     let track = match (options.track, &meta.track) {
         (Some(t), _) => t,
         (None, Some((line, raw))) => parse_track(raw).unwrap_or_else(|| {
-            problems.push(Problem::at(
-                *line,
-                None,
-                format!("track `{raw}` is not assigned (giao), resolution (nghị quyết) or stretch (phấn đấu)"),
-            ));
+            problems.push(Problem::at(*line, None, format!("track `{raw}` is not assigned (giao), resolution (nghị quyết) or stretch (phấn đấu)"), format!("loại chỉ tiêu `{raw}` không phải giao, nghị quyết hay phấn đấu")));
             TargetTrack::Resolution
         }),
         (None, None) => TargetTrack::Resolution,
@@ -264,6 +265,7 @@ fn place(meta: &Metadata, options: &Options, state: &DomainState) -> Result<Plac
                     *line,
                     None,
                     format!("the file names document `{raw}`, the command line another"),
+                    format!("tệp ghi văn bản `{raw}`, còn dòng lệnh ghi văn bản khác"),
                 ));
             }
             Some(id)
@@ -284,6 +286,9 @@ fn place(meta: &Metadata, options: &Options, state: &DomainState) -> Result<Plac
                                     *l,
                                     None,
                                     format!("`{d}` is not a date (2025-02-04 or 04/02/2025)"),
+                                    format!(
+                                        "`{d}` không phải là ngày (2025-02-04 hoặc 04/02/2025)"
+                                    ),
                                 ));
                                 None
                             }
@@ -295,9 +300,8 @@ fn place(meta: &Metadata, options: &Options, state: &DomainState) -> Result<Plac
                         &Uuid::NAMESPACE_OID,
                         format!("chitieu-import/document/{unit}/{raw}").as_bytes(),
                     ));
-                    let text = |l: usize, v: &str| {
-                        Text::parse(v).map_err(|e| Problem::at(l, None, e.to_string()))
-                    };
+                    let text =
+                        |l: usize, v: &str| Text::parse(v).map_err(|e| Problem::of(l, None, &e));
                     match (text(*line, body), text(*line, title)) {
                         (Ok(issuing_body), Ok(title_text)) => {
                             register = Some(Document {
@@ -315,11 +319,7 @@ fn place(meta: &Metadata, options: &Options, state: &DomainState) -> Result<Plac
                     Some(id)
                 }
                 _ => {
-                    problems.push(Problem::at(
-                        *line,
-                        None,
-                        format!("no registered document `{raw}`; to register it, add `Cơ quan ban hành` and `Trích yếu` rows"),
-                    ));
+                    problems.push(Problem::at(*line, None, format!("no registered document `{raw}`; to register it, add `Cơ quan ban hành` and `Trích yếu` rows"), format!("chưa đăng ký văn bản `{raw}`; muốn đăng ký, hãy thêm các dòng `Cơ quan ban hành` và `Trích yếu`")));
                     None
                 }
             }
@@ -365,6 +365,7 @@ pub fn plan(
                     line,
                     None,
                     "no header row (STT | NỘI DUNG | CHỈ TIÊU) before this row",
+                    "chưa có dòng tiêu đề (STT | NỘI DUNG | CHỈ TIÊU) trước dòng này",
                 ));
             }
             continue;
@@ -389,6 +390,7 @@ pub fn plan(
                     line,
                     Some("NỘI DUNG"),
                     format!("section `{name}` names no known field"),
+                    format!("mục `{name}` không thuộc lĩnh vực nào đã biết"),
                 )),
             }
             continue;
@@ -404,6 +406,7 @@ pub fn plan(
                     line,
                     None,
                     "a row with neither number, name nor target",
+                    "dòng không có số thứ tự, tên hay chỉ tiêu",
                 )),
             }
             continue;
@@ -413,6 +416,7 @@ pub fn plan(
                 line,
                 Some("NỘI DUNG"),
                 "the indicator has no name",
+                "chỉ tiêu chưa có tên",
             ));
         }
         if target.is_empty() {
@@ -420,6 +424,7 @@ pub fn plan(
                 line,
                 Some("CHỈ TIÊU"),
                 "the indicator has no target",
+                "chỉ tiêu chưa có mức chỉ tiêu",
             ));
         }
         rows.push((
@@ -432,11 +437,7 @@ pub fn plan(
         ));
     }
     if cols.is_none() {
-        problems.push(Problem::at(
-            1,
-            None,
-            "no header row with a name and a target column (STT | NỘI DUNG | CHỈ TIÊU), nor the columns of a seed table",
-        ));
+        problems.push(Problem::at(1, None, "no header row with a name and a target column (STT | NỘI DUNG | CHỈ TIÊU), nor the columns of a seed table", "không có dòng tiêu đề với cột tên và cột chỉ tiêu (STT | NỘI DUNG | CHỈ TIÊU), cũng không có các cột của bảng số liệu mẫu"));
     }
     let place = match place(&meta, options, state) {
         Ok(p) => Some(p),
@@ -481,7 +482,7 @@ pub fn plan(
                 format!("{name}: {}", target.wording)
             };
             let text = |field: &str, raw: &str| {
-                Text::parse(raw).map_err(|e| vec![Problem::at(*line, Some(field), e.to_string())])
+                Text::parse(raw).map_err(|e| vec![Problem::of(*line, Some(field), &e)])
             };
             let definition = IndicatorDefinition {
                 id,

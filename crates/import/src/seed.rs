@@ -267,7 +267,7 @@ impl Row<'_> {
         match parse_plain(&cell.text) {
             Ok(v) => Some(v),
             Err(e) => {
-                problems.push(Problem::at(self.line, Some(name), e.to_string()));
+                problems.push(Problem::of(self.line, Some(name), &e));
                 None
             }
         }
@@ -350,11 +350,12 @@ impl<'a> Places<'a> {
                     line,
                     None,
                     format!("no free org unit code for `{name}`; register it first"),
+                    format!("không còn mã đơn vị trống cho `{name}`; hãy đăng ký đơn vị trước"),
                 )
             })?;
         let unit = OrgUnit {
             code: code.clone(),
-            name: Text::parse(name).map_err(|e| Problem::at(line, None, e.to_string()))?,
+            name: Text::parse(name).map_err(|e| Problem::of(line, None, &e))?,
             level,
             parent: parent.cloned(),
         };
@@ -378,18 +379,14 @@ impl<'a> Places<'a> {
             match OrgUnitCode::parse(code) {
                 Ok(c) if self.code_taken(&c) => return Ok(c),
                 Ok(c) => wanted = Some(c),
-                Err(e) => return Err(vec![Problem::at(row.line, Some("org_unit"), e.to_string())]),
+                Err(e) => return Err(vec![Problem::of(row.line, Some("org_unit"), &e)]),
             }
         }
         let district = row.get(row.columns.district);
         let province = row.get(row.columns.province);
         if let Some(c) = &wanted {
             if province.is_empty() {
-                return Err(vec![Problem::at(
-                    row.line,
-                    Some("org_unit"),
-                    format!("org unit `{c}` is not registered; fill province (and district) to register it"),
-                )]);
+                return Err(vec![Problem::at(row.line, Some("org_unit"), format!("org unit `{c}` is not registered; fill province (and district) to register it"), format!("đơn vị `{c}` chưa được đăng ký; hãy điền tỉnh (và huyện) để đăng ký"))]);
             }
         }
         let (province_code, district_code) = match &wanted {
@@ -405,6 +402,7 @@ impl<'a> Places<'a> {
                     row.line,
                     Some("district"),
                     "no org unit: fill province and district, or give --org-unit",
+                    "thiếu đơn vị: hãy điền tỉnh và huyện, hoặc gửi --org-unit",
                 )]
             }),
             (p, d) if !p.is_empty() => {
@@ -431,11 +429,7 @@ impl<'a> Places<'a> {
                 });
                 match (found.next(), found.next()) {
                     (Some(one), None) => Ok(one.code.clone()),
-                    _ => Err(vec![Problem::at(
-                        row.line,
-                        Some("province"),
-                        format!("district `{d}` is not registered (or not only once); name its province"),
-                    )]),
+                    _ => Err(vec![Problem::at(row.line, Some("province"), format!("district `{d}` is not registered (or not only once); name its province"), format!("huyện `{d}` chưa được đăng ký (hoặc trùng tên); hãy ghi tỉnh của huyện"))]),
                 }
             }
         }
@@ -452,9 +446,14 @@ impl<'a> Places<'a> {
         let named = row.get(row.columns.document_id);
         let mut wanted = None;
         if !named.is_empty() {
-            let id = uuid::Uuid::parse_str(named)
-                .map(DocumentId)
-                .map_err(|e| Problem::at(row.line, Some("document_id"), e.to_string()))?;
+            let id = uuid::Uuid::parse_str(named).map(DocumentId).map_err(|e| {
+                Problem::at(
+                    row.line,
+                    Some("document_id"),
+                    format!("`{named}` is not a UUID: {e}"),
+                    format!("`{named}` không phải là một UUID: {e}"),
+                )
+            })?;
             if self.state.documents.contains_key(&id) || self.documents.contains_key(&id) {
                 return Ok(Some(id));
             }
@@ -510,12 +509,12 @@ impl<'a> Places<'a> {
                     row.line,
                     Some("issued_on"),
                     format!("`{issued}` is not a date (2025-02-04 or 04/02/2025)"),
+                    format!("`{issued}` không phải là ngày (2025-02-04 hoặc 04/02/2025)"),
                 )
             })?)
         };
-        let text = |v: &str| {
-            Text::parse(v).map_err(|e| Problem::at(row.line, Some("document"), e.to_string()))
-        };
+        let text =
+            |v: &str| Text::parse(v).map_err(|e| Problem::of(row.line, Some("document"), &e));
         let document = Document {
             id,
             kind: super::office::document_kind(number.as_ref().map(|n| n.as_str()), title),
@@ -634,6 +633,7 @@ impl<'a> Indicators<'a> {
                 line,
                 Some("track"),
                 format!("line {earlier} already sets the {track:?} target of this indicator"),
+                format!("dòng {earlier} đã đặt chỉ tiêu {track:?} của chỉ tiêu này"),
             ));
         }
         let stored = self
@@ -645,14 +645,13 @@ impl<'a> Indicators<'a> {
             if stored.current.kind == target.kind {
                 return Ok(());
             }
-            return Err(Problem::at(
-                line,
-                Some("value"),
-                format!(
+            return Err(Problem::at(line, Some("value"), format!(
                     "the {track:?} target is already {:?}, the file says {:?}; revise it with a reason and a document (reviseTarget)",
                     stored.current.kind, target.kind
-                ),
-            ));
+                ), format!(
+                    "chỉ tiêu {track:?} hiện là {:?}, tệp ghi {:?}; hãy điều chỉnh kèm lý do và văn bản (reviseTarget)",
+                    stored.current.kind, target.kind
+                )));
         }
         self.tracks
             .insert((indicator, track), (line, target.kind.clone()));
@@ -678,22 +677,21 @@ fn period_of(row: &Row, options: &Options) -> Result<Period, Problem> {
                 row.line,
                 Some("period"),
                 "no period: fill it or give --period",
+                "thiếu kỳ: hãy điền kỳ hoặc gửi --period",
             )
         });
     }
-    Period::parse(raw).map_err(|e| Problem::at(row.line, Some("period"), e.to_string()))
+    Period::parse(raw).map_err(|e| Problem::of(row.line, Some("period"), &e))
 }
 
 fn category_of(row: &Row) -> Result<Category, Problem> {
     let raw = row.get(row.columns.category);
     parse_category(raw).ok_or_else(|| {
-        Problem::at(
-            row.line,
-            Some("category"),
-            format!(
+        Problem::at(row.line, Some("category"), format!(
                 "`{raw}` is not economy, society, environment, defense_security or party_building"
-            ),
-        )
+            ), format!(
+                "`{raw}` không phải economy, society, environment, defense_security hay party_building"
+            ))
     })
 }
 
@@ -714,6 +712,7 @@ fn target_kind(row: &Row, problems: &mut Vec<Problem>) -> Option<TargetKind> {
                 row.line,
                 Some("value"),
                 format!("a `{kind}` target needs a value"),
+                format!("chỉ tiêu dạng `{kind}` cần một giá trị"),
             ));
         }
         v
@@ -751,6 +750,7 @@ fn target_kind(row: &Row, problems: &mut Vec<Problem>) -> Option<TargetKind> {
                     row.line,
                     Some("value_high"),
                     "a range needs value_high",
+                    "khoảng chỉ tiêu cần value_high",
                 ));
                 return None;
             };
@@ -795,6 +795,7 @@ fn target_kind(row: &Row, problems: &mut Vec<Problem>) -> Option<TargetKind> {
                             row.line,
                             Some("deadline"),
                             format!("`{written}` is not a date (2025-12-31 or 31/12/2025)"),
+                            format!("`{written}` không phải là ngày (2025-12-31 hoặc 31/12/2025)"),
                         ));
                         return None;
                     }
@@ -803,11 +804,7 @@ fn target_kind(row: &Row, problems: &mut Vec<Problem>) -> Option<TargetKind> {
             TargetKind::Milestone { deadline }
         }
         other => {
-            problems.push(Problem::at(
-                row.line,
-                Some("kind"),
-                format!("`{other}` is not at_least, at_most, exact, range, growth_pct, reduce_by, maintain or milestone"),
-            ));
+            problems.push(Problem::at(row.line, Some("kind"), format!("`{other}` is not at_least, at_most, exact, range, growth_pct, reduce_by, maintain or milestone"), format!("`{other}` không phải at_least, at_most, exact, range, growth_pct, reduce_by, maintain hay milestone")));
             return None;
         }
     })
@@ -820,7 +817,7 @@ fn text_of(row: &Row, column: Option<usize>, name: &str) -> Result<Option<Text>,
     }
     Text::parse(raw)
         .map(Some)
-        .map_err(|e| Problem::at(row.line, Some(name), e.to_string()))
+        .map_err(|e| Problem::of(row.line, Some(name), &e))
 }
 
 /// The rows after the header, each with the org unit it names (registered
@@ -869,6 +866,7 @@ pub fn plan_targets(
                     line,
                     Some("document"),
                     "no document: fill it or give --document",
+                    "thiếu văn bản: hãy điền văn bản hoặc gửi --document",
                 ));
                 continue;
             }
@@ -890,6 +888,7 @@ pub fn plan_targets(
                 line,
                 Some("indicator_vi"),
                 "the indicator has no name",
+                "chỉ tiêu chưa có tên",
             ));
             continue;
         }
@@ -898,19 +897,13 @@ pub fn plan_targets(
         };
         let track = match row.get(columns.track) {
             "" => options.track.unwrap_or(TargetTrack::Resolution),
-            raw => {
-                match super::office::parse_track(raw) {
-                    Some(t) => t,
-                    None => {
-                        problems.push(Problem::at(
-                        line,
-                        Some("track"),
-                        format!("`{raw}` is not district_resolution, assigned_by_province or stretch"),
-                    ));
-                        continue;
-                    }
+            raw => match super::office::parse_track(raw) {
+                Some(t) => t,
+                None => {
+                    problems.push(Problem::at(line, Some("track"), format!("`{raw}` is not district_resolution, assigned_by_province or stretch"), format!("`{raw}` không phải district_resolution, assigned_by_province hay stretch")));
+                    continue;
                 }
-            }
+            },
         };
         let unit_text = row.get(columns.unit);
         let unit_text = (!unit_text.is_empty()).then_some(unit_text);
@@ -920,7 +913,12 @@ pub fn plan_targets(
             raw => match uuid::Uuid::parse_str(raw) {
                 Ok(u) => IndicatorId(u),
                 Err(e) => {
-                    problems.push(Problem::at(line, Some("indicator_id"), e.to_string()));
+                    problems.push(Problem::at(
+                        line,
+                        Some("indicator_id"),
+                        format!("not a UUID: {e}"),
+                        format!("không phải là một UUID: {e}"),
+                    ));
                     continue;
                 }
             },
@@ -1023,11 +1021,7 @@ pub fn plan_actuals(
         };
         let raw_period = row.get(columns.period);
         let Some((period, refers_to)) = actual_period(raw_period) else {
-            problems.push(Problem::at(
-                line,
-                Some("period"),
-                format!("`{raw_period}` is not a period (2022, 2015-2020, năm học 2022-2023, đến 31/12/2022 …)"),
-            ));
+            problems.push(Problem::at(line, Some("period"), format!("`{raw_period}` is not a period (2022, 2015-2020, năm học 2022-2023, đến 31/12/2022 …)"), format!("`{raw_period}` không phải là một kỳ (2022, 2015-2020, năm học 2022-2023, đến 31/12/2022 …)")));
             continue;
         };
         let category = match category_of(&row) {
@@ -1043,6 +1037,7 @@ pub fn plan_actuals(
                 line,
                 Some("indicator_vi"),
                 "the indicator has no name",
+                "chỉ tiêu chưa có tên",
             ));
             continue;
         }
@@ -1056,6 +1051,7 @@ pub fn plan_actuals(
                     line,
                     Some("status"),
                     format!("`{other}` is not final or estimate"),
+                    format!("`{other}` không phải final hay estimate"),
                 ));
                 continue;
             }
@@ -1072,11 +1068,7 @@ pub fn plan_actuals(
         }
         let id = match indicators.by_name(&unit, period, name, document) {
             Err(several) => {
-                problems.push(Problem::at(
-                    line,
-                    Some("indicator_vi"),
-                    format!("{several} indicators of {unit} {period} are named `{name}`; give the document that defines the one meant"),
-                ));
+                problems.push(Problem::at(line, Some("indicator_vi"), format!("{several} indicators of {unit} {period} are named `{name}`; give the document that defines the one meant"), format!("có {several} chỉ tiêu của {unit} kỳ {period} cùng tên `{name}`; hãy ghi văn bản xác lập chỉ tiêu muốn nói")));
                 continue;
             }
             Ok(Some(id)) => id,
@@ -1115,11 +1107,7 @@ pub fn plan_actuals(
         };
         if let Some(stated) = stated {
             let Some(document) = document else {
-                problems.push(Problem::at(
-                    line,
-                    Some("stated_target"),
-                    "a stated target needs its document: fill `document` or give --document",
-                ));
+                problems.push(Problem::at(line, Some("stated_target"), "a stated target needs its document: fill `document` or give --document", "mức chỉ tiêu ghi trong bảng cần văn bản của nó: hãy điền `document` hoặc gửi --document"));
                 continue;
             };
             let target = Target {
@@ -1181,7 +1169,7 @@ pub fn plan_actuals(
         let note = match Text::parse(&note) {
             Ok(t) => t,
             Err(e) => {
-                problems.push(Problem::at(line, Some("notes"), e.to_string()));
+                problems.push(Problem::of(line, Some("notes"), &e));
                 continue;
             }
         };
