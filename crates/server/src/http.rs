@@ -978,17 +978,26 @@ async fn serve_socket(
                     }
                     Err(AuthFailure::Storage(detail)) => {
                         tracing::error!(%detail, "the log could not be read to check a WebSocket token");
-                        return Err(async_graphql::Error::new("STORAGE_UNAVAILABLE: the event log cannot be read right now; retry later"));
+                        return Err(async_graphql::Error::new(match lang {
+                            Lang::En => "STORAGE_UNAVAILABLE: the event log cannot be read right now; retry later",
+                            Lang::Vi => "STORAGE_UNAVAILABLE: hiện không đọc được sổ ghi sự kiện; hãy thử lại sau",
+                        }));
                     }
                     _ => {
                         auth_metrics.auth_failures.inc();
                         failed_auths.failed(client.ip());
                         tracing::warn!(client = %client.ip(), "refused a WebSocket connection with an invalid token");
-                        return Err(async_graphql::Error::new(format!("{FORBIDDEN}the bearer token is not valid")));
+                        return Err(async_graphql::Error::new(match lang {
+                            Lang::En => format!("{FORBIDDEN}the bearer token is not valid"),
+                            Lang::Vi => format!("{FORBIDDEN}mã truy cập (bearer token) không hợp lệ"),
+                        }));
                     }
                 },
                 None if anonymous_reads => {}
-                None => return Err(async_graphql::Error::new(format!("{FORBIDDEN}authentication required in connection_init"))),
+                None => return Err(async_graphql::Error::new(match lang {
+                    Lang::En => format!("{FORBIDDEN}authentication required in connection_init"),
+                    Lang::Vi => format!("{FORBIDDEN}cần xác thực trong connection_init"),
+                })),
             }
             Ok(data)
         })
@@ -1018,7 +1027,11 @@ async fn serve_socket(
                 if let Some(header) = header {
                     if matches!(authenticate(&state.app, Some(&header)), Err(AuthFailure::Invalid)) {
                         tracing::info!("closing a WebSocket whose token is no longer valid");
-                        let frame = axum::extract::ws::CloseFrame { code: 4403, reason: "the token is no longer valid".into() };
+                        let reason = match lang {
+                            Lang::En => "the token is no longer valid",
+                            Lang::Vi => "mã truy cập không còn hiệu lực",
+                        };
+                        let frame = axum::extract::ws::CloseFrame { code: 4403, reason: reason.into() };
                         let _ = sink.send(Message::Close(Some(frame))).await;
                         break;
                     }
