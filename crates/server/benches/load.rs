@@ -19,8 +19,9 @@
 //!
 //! The load generator runs on the same 2-core machine as the server.
 
+mod support;
+
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -61,24 +62,7 @@ fn start(dir: &std::path::Path, cache_mib: usize) -> Server {
         .stdout(Stdio::piped())
         .spawn()
         .expect("start chitieu");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut url = String::new();
-    let mut tokens = std::collections::HashMap::new();
-    for line in BufReader::new(stdout).lines() {
-        let line = line.expect("line");
-        if let Some(rest) = line.strip_prefix("chitieu: GraphQL at ") {
-            url = rest.trim().to_owned();
-        }
-        if let Some(rest) = line.strip_prefix("chitieu: token ") {
-            let mut parts = rest.split_whitespace();
-            if let (Some(role), Some(token)) = (parts.next(), parts.next()) {
-                tokens.insert(role.to_owned(), token.to_owned());
-            }
-        }
-        if line == "chitieu: ready" {
-            break;
-        }
-    }
+    let (url, mut tokens) = support::read_banner(&mut child);
     // Role names for the demo's people who hold that role everywhere.
     for (role, id) in [
         ("planner", "vp-huyen-uy"),

@@ -22,9 +22,10 @@
 //! lost in a kill and resolved by the retry, the time from SIGKILL to
 //! ready) and fails loudly on any broken guarantee.
 
+mod support;
+
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
-use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -52,25 +53,7 @@ fn start(dir: &std::path::Path) -> Server {
         .stdout(Stdio::piped())
         .spawn()
         .expect("start chitieu");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut url = String::new();
-    let mut tokens = HashMap::new();
-    for line in BufReader::new(stdout).lines() {
-        let line = line.expect("line");
-        if let Some(rest) = line.strip_prefix("chitieu: GraphQL at ") {
-            url = rest.trim().to_owned();
-        }
-        if let Some(rest) = line.strip_prefix("chitieu: token ") {
-            let mut parts = rest.split_whitespace();
-            if let (Some(who), Some(token)) = (parts.next(), parts.next()) {
-                tokens.insert(who.to_owned(), token.to_owned());
-            }
-        }
-        if line == "chitieu: ready" {
-            break;
-        }
-    }
-    assert!(!url.is_empty(), "the server printed no URL");
+    let (url, tokens) = support::read_banner(&mut child);
     Server { url, tokens, child }
 }
 

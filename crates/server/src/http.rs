@@ -482,17 +482,7 @@ impl HttpState {
             for request in requests.iter_mut() {
                 if let Some(document) = self.cache.document(&request.query) {
                     if let Err(e) = self.check(&document) {
-                        let code = e
-                            .extensions
-                            .as_ref()
-                            .and_then(|x| x.get("code"))
-                            .and_then(|c| match c {
-                                async_graphql::Value::String(s) => Some(s.clone()),
-                                _ => None,
-                            })
-                            .unwrap_or_else(|| "VALIDATION".into());
-                        let message = chitieu_graphql::error::worded_as(&e);
-                        return request_error(headers, StatusCode::BAD_REQUEST, message, &code);
+                        return refused_before_execution(headers, &e);
                     }
                     request.set_parsed_query(document.document.clone());
                 }
@@ -718,13 +708,14 @@ async fn post_graphql(
             .try_for_each(|r| state.persisted.resolve(r)),
     };
     if let Err(e) = resolved {
-        return persisted_error(&headers, &e);
+        return refused_before_execution(&headers, &e);
     }
     state.execute(&headers, client, batch).await
 }
 
-/// A request refused by the persisted-query rules (not executed).
-fn persisted_error(headers: &HeaderMap, error: &async_graphql::ServerError) -> Response {
+/// A request refused before it ran (a limit of a batch's document, the
+/// persisted-query rules): 400 with the error's code and wording.
+fn refused_before_execution(headers: &HeaderMap, error: &async_graphql::ServerError) -> Response {
     let code = error
         .extensions
         .as_ref()
@@ -809,7 +800,7 @@ async fn get_graphql(
         );
     }
     if let Err(e) = state.persisted.resolve(&mut request) {
-        return persisted_error(&headers, &e);
+        return refused_before_execution(&headers, &e);
     }
     let name = params.get("operationName").map(String::as_str);
     if matches!(
