@@ -1155,9 +1155,13 @@ pub fn plan_actuals(
                     let computed = computed.map_or("—".to_owned(), |c| {
                         chitieu_domain::number::format_vietnamese(c)
                     });
+                    // Kept in the report's note, which officials read: in
+                    // Vietnamese, with Vietnamese number formatting.
                     format!(
-                        "the document states {}% of plan; {value}/{target} gives {computed}%",
-                        chitieu_domain::number::format_vietnamese(pct)
+                        "văn bản ghi đạt {}% kế hoạch; {}/{} tính ra {computed}%",
+                        chitieu_domain::number::format_vietnamese(pct),
+                        chitieu_domain::number::format_vietnamese(value),
+                        chitieu_domain::number::format_vietnamese(target)
                     )
                 })
             }
@@ -1408,7 +1412,7 @@ mod tests {
         assert_eq!(flagged.len(), 1);
         let notice = flagged[0].notice.as_deref().unwrap_or("");
         assert!(
-            notice.contains("105%") && notice.contains("102,5%"),
+            notice.starts_with("văn bản ghi đạt 105% kế hoạch;") && notice.contains("102,5%"),
             "{notice}"
         );
         match &flagged[0].command {
