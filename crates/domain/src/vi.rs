@@ -100,7 +100,7 @@ impl Vietnamese for DomainError {
             E::ParentRequired(l) => {
                 format!("một đơn vị cấp {} phải trực thuộc một đơn vị cấp trên", level(*l))
             }
-            E::OrgUnitAlreadySucceeded(c) => format!("đơn vị {c} đã được kế thừa"),
+            E::OrgUnitAlreadySucceeded(c) => format!("đơn vị {c} đã có đơn vị kế thừa"),
             E::InvalidSuccessors => {
                 "việc kế thừa phải nêu ít nhất một đơn vị khác đã được đăng ký".into()
             }
@@ -169,7 +169,7 @@ impl Vietnamese for DomainError {
                 action,
                 needs,
             } => format!(
-                "kỳ {period} của {unit} {}; muốn {} thì kỳ phải {}",
+                "kỳ {period} của {unit} {}; muốn {}, kỳ phải ở trạng thái {}",
                 status(*s),
                 phrase(action),
                 phrase(needs)
