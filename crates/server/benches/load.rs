@@ -143,7 +143,7 @@ async fn grow(server: &Server, total: usize) -> Vec<String> {
                     "mutation($id: ID!, $doc: ID!) { setTarget(input: {indicator: $id, track: RESOLUTION, target: {kind: PLAIN, value: \"1000\"}, document: $doc}) { position } }",
                     json!({ "id": id, "doc": docs[0] })).await;
                 call(&client, &url, &reporter,
-                    "mutation($id: ID!) { reportActual(input: {indicator: $id, value: {amount: \"1043.5\"}, refersTo: \"2025-12-31\", status: FINAL, note: \"Số liệu thống kê\"}) { position } }",
+                    "mutation($id: ID!) { reportActual(input: {indicator: $id, value: {amount: \"1043.5\"}, refersTo: \"2025-12-31\", status: FINAL, reason: \"Số liệu thống kê\"}) { position } }",
                     json!({ "id": id })).await;
                 call(&client, &url, &planner,
                     "mutation($id: ID!, $doc: ID!) { reviseTarget(input: {indicator: $id, track: RESOLUTION, target: {kind: PLAIN, value: \"1050\"}, document: $doc, reason: \"Điều chỉnh\"}) { position } }",
