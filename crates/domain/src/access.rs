@@ -3,10 +3,13 @@
 
 use crate::command::Command;
 use crate::org_unit::OrgUnitCode;
-use crate::principal::{AccessError, Grant, Permission, PrincipalId, Role};
+use crate::principal::{
+    AccessError, Grant, Permission, PrincipalId, PrincipalState, Role, TokenId,
+};
 use crate::state::DomainState;
 use crate::text::Text;
 use chrono::{DateTime, Utc};
+use std::collections::BTreeMap;
 
 /// A principal a valid token belongs to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,23 +63,36 @@ impl DomainState {
         digest: &str,
         now: DateTime<Utc>,
     ) -> Result<Authenticated, AccessError> {
-        let (id, token) = self.tokens.get(digest).ok_or(AccessError::InvalidToken)?;
-        let principal = self.principals.get(id).ok_or(AccessError::InvalidToken)?;
-        let state = principal
-            .tokens
-            .get(token)
-            .ok_or(AccessError::InvalidToken)?;
-        let expired = state.expires_at.is_some_and(|at| at <= now);
-        if state.revoked || expired || principal.disabled.is_some() {
-            return Err(AccessError::InvalidToken);
-        }
-        Ok(Authenticated {
-            principal: id.clone(),
-            name: principal.name.clone(),
-            grants: principal.grants.iter().cloned().collect(),
-        })
+        authenticate_in(&self.principals, &self.tokens, digest, now)
     }
+}
 
+/// [`DomainState::authenticate`] on the principals and token digests alone
+/// (the one rule, for a reader that keeps a copy of just these).
+pub fn authenticate_in(
+    principals: &BTreeMap<PrincipalId, PrincipalState>,
+    tokens: &BTreeMap<String, (PrincipalId, TokenId)>,
+    digest: &str,
+    now: DateTime<Utc>,
+) -> Result<Authenticated, AccessError> {
+    let (id, token) = tokens.get(digest).ok_or(AccessError::InvalidToken)?;
+    let principal = principals.get(id).ok_or(AccessError::InvalidToken)?;
+    let state = principal
+        .tokens
+        .get(token)
+        .ok_or(AccessError::InvalidToken)?;
+    let expired = state.expires_at.is_some_and(|at| at <= now);
+    if state.revoked || expired || principal.disabled.is_some() {
+        return Err(AccessError::InvalidToken);
+    }
+    Ok(Authenticated {
+        principal: id.clone(),
+        name: principal.name.clone(),
+        grants: principal.grants.iter().cloned().collect(),
+    })
+}
+
+impl DomainState {
     /// Whether `grant` covers `scope` (`None`: the whole country).
     fn covers(&self, grant: &Grant, scope: Option<&OrgUnitCode>) -> bool {
         match (&grant.scope, scope) {

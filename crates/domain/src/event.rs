@@ -314,6 +314,20 @@ pub enum Event {
 }
 
 impl Event {
+    /// Whether it changes who may sign in, or with what grants (what
+    /// [`crate::access::authenticate_in`] reads).
+    pub fn concerns_principals(&self) -> bool {
+        matches!(
+            self,
+            Event::PrincipalCreated(_)
+                | Event::RoleGranted(_)
+                | Event::GrantRevoked(_)
+                | Event::TokenIssued(_)
+                | Event::TokenRevoked(_)
+                | Event::PrincipalDisabled(_)
+        )
+    }
+
     /// The stream the event belongs to.
     pub fn stream_id(&self) -> StreamId {
         match self {

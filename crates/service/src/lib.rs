@@ -138,11 +138,23 @@ struct Synced {
     position: u64,
 }
 
+/// Who may sign in, as of a log position: a copy of the principals and
+/// the token digests, read by every request without the decision lock.
+#[derive(Default)]
+struct Credentials {
+    principals: std::collections::BTreeMap<PrincipalId, chitieu_domain::principal::PrincipalState>,
+    tokens: std::collections::BTreeMap<String, (PrincipalId, TokenId)>,
+}
+
 /// Runs commands. Cheap to share behind an `Arc`.
 pub struct CommandService {
     log: Log,
     projector: Arc<Projector>,
     synced: Mutex<Synced>,
+    /// The credentials and the position they are current at: replaced
+    /// (a copy) when a principal's event is applied, moved forward (a
+    /// pointer) otherwise, under the decision lock; read without it.
+    credentials: std::sync::RwLock<(u64, Arc<Credentials>)>,
 }
 
 /// The command's name, for spans and logs.
@@ -193,6 +205,7 @@ impl CommandService {
                 state: DomainState::default(),
                 position: 0,
             }),
+            credentials: std::sync::RwLock::new((0, Arc::default())),
         }
     }
 
@@ -204,23 +217,64 @@ impl CommandService {
     /// Runs `f` on the domain state, brought up to the durable head first.
     pub fn with_state<T>(&self, f: impl FnOnce(&DomainState) -> T) -> Result<T, ServiceError> {
         let mut synced = self.synced.lock().map_err(|_| StoreError::Closed)?;
+        let from = synced.position;
+        let mut principals_changed = false;
         for recorded in iter_all(&self.log, synced.position + 1) {
             let recorded = recorded?;
             let event = recorded.decode().map_err(|e| StoreError::Corrupt {
                 position: recorded.position,
                 reason: e.to_string(),
             })?;
+            principals_changed |= event.concerns_principals();
             evolve_at(&mut synced.state, &event, recorded.position);
             synced.position = recorded.position;
+        }
+        if synced.position != from {
+            if let Ok(mut credentials) = self.credentials.write() {
+                let current = if principals_changed {
+                    Arc::new(Credentials {
+                        principals: synced.state.principals.clone(),
+                        tokens: synced.state.tokens.clone(),
+                    })
+                } else {
+                    credentials.1.clone()
+                };
+                *credentials = (synced.position, current);
+            }
         }
         Ok(f(&synced.state))
     }
 
     /// The principal a bearer token belongs to, checked against the log as
     /// it is now (a revocation takes effect on the next request).
+    ///
+    /// Reads the credentials without the decision lock while they are
+    /// current; catches up first (under the lock) when the log moved.
     pub fn authenticate(&self, token: &str) -> Result<Authenticated, ServiceError> {
         let digest = token_digest(token);
-        Ok(self.with_state(|state| state.authenticate(&digest, chrono::Utc::now()))??)
+        let head = self.log.head().position;
+        let current = |head: u64| {
+            self.credentials
+                .read()
+                .ok()
+                .filter(|c| c.0 >= head)
+                .map(|c| c.1.clone())
+        };
+        let credentials = match current(head) {
+            Some(credentials) => credentials,
+            None => {
+                // Caught up to whatever the log holds now (as a decision
+                // would be).
+                self.with_state(|_| ())?;
+                current(0).ok_or(StoreError::Closed)?
+            }
+        };
+        Ok(chitieu_domain::access::authenticate_in(
+            &credentials.principals,
+            &credentials.tokens,
+            &digest,
+            chrono::Utc::now(),
+        )?)
     }
 
     /// Issues a new random token to `principal` (recording only its digest)

@@ -404,3 +404,62 @@ async fn a_command_on_an_unknown_indicator_is_refused_as_unknown() {
     );
     assert_eq!(g.log.head(), head);
 }
+
+#[tokio::test]
+async fn a_token_is_checked_against_the_log_as_it_is_now_whoever_wrote_to_it() {
+    // Two services on one log (two nodes of a shared log): B reads its
+    // credentials without the decision lock while the log stands still,
+    // and sees what A wrote as soon as the log moved.
+    let g = given().await;
+    let other = Projector::open_temporary(&g.log).unwrap();
+    other.spawn_follower();
+    let b = CommandService::new(g.log.clone(), other.clone());
+    let (token_id, token) = g
+        .service
+        .issue_token(&system(), planner(), None)
+        .await
+        .unwrap();
+    let signed_in = b.authenticate(&token).unwrap();
+    assert_eq!(signed_in.principal, planner());
+    assert_eq!(signed_in.grants, vec![planner_of("LA.CAN-DUOC")]);
+    // Unrelated writes move the log without changing who may sign in.
+    g.service
+        .execute(
+            &Caller::Principal(planner()),
+            Command::RegisterDocument(document(7, "LA.CAN-DUOC")),
+            WriteOptions::default(),
+        )
+        .await
+        .unwrap();
+    assert!(b.authenticate(&token).is_ok());
+    // A grant written by A is in B's next answer.
+    g.service
+        .execute(
+            &system(),
+            Command::GrantRole {
+                principal: planner(),
+                grant: planner_of("LA.TAN-TRU"),
+            },
+            WriteOptions::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(b.authenticate(&token).unwrap().grants.len(), 2);
+    // A revocation by A refuses the token on B at once.
+    g.service
+        .execute(
+            &system(),
+            Command::RevokeToken {
+                principal: planner(),
+                token: token_id,
+            },
+            WriteOptions::default(),
+        )
+        .await
+        .unwrap();
+    assert!(matches!(
+        b.authenticate(&token),
+        Err(ServiceError::Forbidden(AccessError::InvalidToken))
+    ));
+    assert!(b.authenticate("not a token").is_err());
+}
