@@ -10,7 +10,10 @@
 //! - `{ __typename }`: the ceiling of the HTTP and GraphQL stack;
 //! - one indicator with targets, latest actual and 20 history entries;
 //! - a page of 50 indicators with targets and latest actual;
-//! - `reportActual` (durable, read-your-writes).
+//! - `reportActual` (durable, read-your-writes);
+//! - random indicators read alone, then with one `reportActual` in 100 and
+//!   in 1,000 (the read rate kept and the reads' latency: a write anywhere
+//!   empties the response cache).
 //!
 //!
 //! Every scenario runs twice on the same data: with the response cache on
@@ -166,7 +169,10 @@ async fn grow(server: &Server, total: usize) -> Vec<String> {
 
 struct Outcome {
     requests: usize,
+    /// Mutations among them.
+    writes: usize,
     seconds: f64,
+    /// Latency percentiles of the reads (of every request when none read).
     p50: f64,
     p99: f64,
 }
@@ -194,6 +200,7 @@ async fn load(
         );
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
+            let mut writes = Vec::new();
             let mut n = c;
             while Instant::now() < deadline {
                 let (query, variables) = make(n);
@@ -212,24 +219,36 @@ async fn load(
                     "{}",
                     String::from_utf8_lossy(&body)
                 );
-                latencies.push(t.elapsed());
+                if query.starts_with("mutation") {
+                    writes.push(t.elapsed());
+                } else {
+                    latencies.push(t.elapsed());
+                }
                 n += CONNECTIONS;
             }
-            latencies
+            (latencies, writes)
         }));
     }
-    let mut all = Vec::new();
+    let (mut all, mut written) = (Vec::new(), Vec::new());
     for t in tasks {
-        all.extend(t.await.expect("task"));
+        let (reads, writes) = t.await.expect("task");
+        all.extend(reads);
+        written.extend(writes);
     }
     let elapsed = started.elapsed().as_secs_f64();
+    let writes = written.len();
+    let requests = all.len() + writes;
+    if all.is_empty() {
+        all = written;
+    }
     all.sort();
     let pct = |p: f64| {
         all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
             .map_or(0.0, |d| d.as_secs_f64() * 1e3)
     };
     Outcome {
-        requests: all.len(),
+        requests,
+        writes,
         seconds: elapsed,
         p50: pct(0.5),
         p99: pct(0.99),
@@ -245,6 +264,45 @@ fn report(name: &str, o: &Outcome, ceiling: Option<f64>) {
         "{name}: {rate:.0} req/s{share}, p50 {:.2} ms, p99 {:.2} ms",
         o.p50, o.p99
     );
+}
+
+/// Reads of random indicators with one write in `every` (the write
+/// anywhere that empties the response cache), against the same reads
+/// alone: the read rate kept, and the reads' latency.
+async fn mixed(server: &Server, ids: Arc<Vec<String>>, seconds: f64) {
+    const READ: &str = "query($id: ID!) { indicator(id: $id) { id name version targets { track kind value } latestActual { figure status refersTo } } }";
+    let only = ids.clone();
+    let alone = load(server, "reporter", seconds, move |n| {
+        // A spread of indicators, not one after the other.
+        let i = n.wrapping_mul(2_654_435_761) % only.len();
+        (READ.to_owned(), json!({ "id": only[i] }))
+    })
+    .await;
+    let alone_rate = (alone.requests - alone.writes) as f64 / alone.seconds;
+    report("random indicators, reads only", &alone, None);
+    for every in [100, 1000] {
+        let ids = ids.clone();
+        let o = load(server, "reporter", seconds, move |n| {
+            let i = n.wrapping_mul(2_654_435_761) % ids.len();
+            if n % every == every - 1 {
+                (
+                    "mutation($id: ID!, $v: Decimal!) { reportActual(input: {indicator: $id, value: {amount: $v}, refersTo: \"2025-12-31\", status: ESTIMATE}) { position } }".to_owned(),
+                    json!({ "id": ids[i], "v": format!("{}.5", 1000 + n % 97) }),
+                )
+            } else {
+                (READ.to_owned(), json!({ "id": ids[i] }))
+            }
+        })
+        .await;
+        let reads = (o.requests - o.writes) as f64 / o.seconds;
+        println!(
+            "random indicators, 1 write in {every}: reads {reads:.0} /s ({:.0}% of reads alone), read p50 {:.2} ms, p99 {:.2} ms; {} writes",
+            reads / alone_rate * 100.0,
+            o.p50,
+            o.p99,
+            o.writes
+        );
+    }
 }
 
 fn main() {
@@ -331,4 +389,5 @@ async fn scenarios(server: &Server, ids: Arc<Vec<String>>, seconds: f64) {
     })
     .await;
     report("reportActual (durable, read-your-writes)", &writes, None);
+    mixed(server, ids, seconds).await;
 }
