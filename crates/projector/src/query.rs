@@ -69,6 +69,9 @@ const HISTORY_CACHE_ENTRIES: usize = 20_000;
 
 type Decoded = Vec<(RecordedEvent, Event)>;
 
+/// Org units in code order, and a period as the org index writes it.
+type IndexedUnits = (Vec<OrgUnitCode>, Option<String>);
+
 impl ReadModel {
     /// Reads what `projector` maintains.
     pub fn new(projector: Arc<Projector>) -> Self {
@@ -316,6 +319,27 @@ impl ReadModel {
         Ok(views)
     }
 
+    /// The org units whose index serves `filter` in key order (sorted by
+    /// code) and its period as the index writes it, or `None` when the
+    /// filter needs more than the org-unit index (a category, status,
+    /// name or reach): the one test of [`Self::page_after`],
+    /// [`Self::offset_of_key`] and [`Self::page`].
+    fn indexed_units(
+        &self,
+        filter: &IndicatorFilter,
+    ) -> Result<Option<IndexedUnits>, ProjectionError> {
+        let index_only = filter.category.is_none()
+            && filter.status.is_none()
+            && filter.name.is_none()
+            && filter.within.is_none();
+        let Some(org) = filter.org_unit.as_ref().filter(|_| index_only) else {
+            return Ok(None);
+        };
+        let mut orgs = self.org_unit_and_descendants(org, filter.include_descendants)?;
+        orgs.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+        Ok(Some((orgs, filter.period.map(|p| p.to_string()))))
+    }
+
     /// Keyset paging for filters the org-unit index answers alone (org unit,
     /// with or without descendants, and period): the page after the index
     /// key `after`, whether more follow, and the number of matches (from the
@@ -328,16 +352,9 @@ impl ReadModel {
         after: Option<&[u8]>,
         limit: usize,
     ) -> Result<Option<(Vec<(Vec<u8>, Arc<IndicatorView>)>, bool, usize)>, ProjectionError> {
-        let index_only = filter.category.is_none()
-            && filter.status.is_none()
-            && filter.name.is_none()
-            && filter.within.is_none();
-        let Some(org) = filter.org_unit.as_ref().filter(|_| index_only) else {
+        let Some((orgs, period)) = self.indexed_units(filter)? else {
             return Ok(None);
         };
-        let period = filter.period.map(|p| p.to_string());
-        let mut orgs = self.org_unit_and_descendants(org, filter.include_descendants)?;
-        orgs.sort_by(|a, b| a.as_str().cmp(b.as_str()));
         let mut total = 0u64;
         for code in &orgs {
             match filter.period {
@@ -393,16 +410,9 @@ impl ReadModel {
         filter: &IndicatorFilter,
         key: &[u8],
     ) -> Result<Option<usize>, ProjectionError> {
-        let index_only = filter.category.is_none()
-            && filter.status.is_none()
-            && filter.name.is_none()
-            && filter.within.is_none();
-        let Some(org) = filter.org_unit.as_ref().filter(|_| index_only) else {
+        let Some((orgs, period)) = self.indexed_units(filter)? else {
             return Ok(None);
         };
-        let period = filter.period.map(|p| p.to_string());
-        let mut orgs = self.org_unit_and_descendants(org, filter.include_descendants)?;
-        orgs.sort_by(|a, b| a.as_str().cmp(b.as_str()));
         let mut before = 0;
         for code in &orgs {
             let prefix = keys::by_org_prefix(code.as_str(), period.as_deref());
@@ -427,18 +437,11 @@ impl ReadModel {
         offset: usize,
         limit: usize,
     ) -> Result<(Vec<IndicatorView>, usize), ProjectionError> {
-        let index_only = filter.category.is_none()
-            && filter.status.is_none()
-            && filter.name.is_none()
-            && filter.within.is_none();
-        let Some(org) = filter.org_unit.as_ref().filter(|_| index_only) else {
+        let Some((orgs, period)) = self.indexed_units(filter)? else {
             let all = self.list(filter)?;
             let total = all.len();
             return Ok((all.into_iter().skip(offset).take(limit).collect(), total));
         };
-        let period = filter.period.map(|p| p.to_string());
-        let mut orgs = self.org_unit_and_descendants(org, filter.include_descendants)?;
-        orgs.sort_by(|a, b| a.as_str().cmp(b.as_str()));
         let mut total = 0;
         let mut ids = Vec::with_capacity(limit);
         for code in orgs {
