@@ -193,6 +193,17 @@ impl TestApp {
         Ws,
         tokio_tungstenite::tungstenite::handshake::client::Response,
     ) {
+        self.ws_connect_in(Some("en")).await
+    }
+
+    /// [`Self::ws_connect`] asking for `language` (none: the server's default).
+    pub async fn ws_connect_in(
+        &self,
+        language: Option<&str>,
+    ) -> (
+        Ws,
+        tokio_tungstenite::tungstenite::handshake::client::Response,
+    ) {
         use tokio_tungstenite::tungstenite::client::IntoClientRequest;
         let mut request = self
             .url
@@ -203,9 +214,11 @@ impl TestApp {
             "sec-websocket-protocol",
             "graphql-transport-ws".parse().unwrap(),
         );
-        request
-            .headers_mut()
-            .insert("accept-language", "en".parse().unwrap());
+        if let Some(language) = language {
+            request
+                .headers_mut()
+                .insert("accept-language", language.parse().unwrap());
+        }
         tokio_tungstenite::connect_async(request).await.unwrap()
     }
 

@@ -209,28 +209,13 @@ async fn messages_are_vietnamese_unless_english_is_asked_and_codes_stay() {
 #[tokio::test]
 async fn a_websocket_speaks_the_language_of_its_upgrade() {
     use futures_util::{SinkExt, StreamExt};
-    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
     use tokio_tungstenite::tungstenite::Message;
     let app = spawn_app().await;
     for (language, expected) in [
         (None, "vượt quá đầu sổ ghi"),
         (Some("en"), "is past the log's head"),
     ] {
-        let mut request = app
-            .url
-            .replace("http://", "ws://")
-            .into_client_request()
-            .unwrap();
-        request.headers_mut().insert(
-            "sec-websocket-protocol",
-            "graphql-transport-ws".parse().unwrap(),
-        );
-        if let Some(language) = language {
-            request
-                .headers_mut()
-                .insert("accept-language", language.parse().unwrap());
-        }
-        let (mut ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+        let (mut ws, _) = app.ws_connect_in(language).await;
         let token = app.tokens["auditor"].clone();
         ws.send(Message::text(json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {token}") } }).to_string()))
             .await
