@@ -98,12 +98,21 @@ async fn call(
     Ok(body["data"].clone())
 }
 
+/// The log's head, as the auditor reads it.
+async fn ledger_head(client: &reqwest::Client, url: &str, auditor: &str) -> u64 {
+    call(client, url, auditor, "{ ledger { position } }", json!({}))
+        .await
+        .expect("ledger")["ledger"]["position"]
+        .as_u64()
+        .expect("head")
+}
+
 const REPORT: &str = r#"mutation($id: ID!, $value: Decimal!, $key: String!) { reportActual(input: {indicator: $id, value: {amount: $value}, refersTo: "2025-06-30", status: ESTIMATE, reason: "soak", idempotencyKey: $key}) { position replayed } }"#;
 
 #[derive(Default)]
 struct Tally {
-    /// key → (value sent, position of its first answer, replayed then).
-    acked: BTreeMap<String, (String, u64, bool)>,
+    /// key → (the variables sent, position of its first answer, replayed then).
+    acked: BTreeMap<String, (Value, u64, bool)>,
     retries: u64,
 }
 
@@ -137,8 +146,7 @@ fn main() {
                 ids.push(id);
             }
         }
-        let head = call(&client, &server.url, &auditor, "{ ledger { position } }", json!({})).await.expect("ledger");
-        (ids, head["ledger"]["position"].as_u64().expect("position"))
+        (ids, ledger_head(&client, &server.url, &auditor).await)
     });
     assert!(
         indicators.len() >= 8,
@@ -199,7 +207,7 @@ fn main() {
                     .lock()
                     .expect("tally")
                     .acked
-                    .insert(key, (value, position, replayed));
+                    .insert(key, (vars, position, replayed));
                 sent.fetch_add(1, Ordering::Relaxed);
                 n += 1;
             }
@@ -252,35 +260,13 @@ fn main() {
     // Checks.
     let (head, verified) = runtime.block_on(async {
         let url = server.url.clone();
-        let head = call(
-            &client,
-            &url,
-            &auditor,
-            "{ ledger { position } }",
-            json!({}),
-        )
-        .await
-        .expect("ledger")["ledger"]["position"]
-            .as_u64()
-            .expect("head");
+        let head = ledger_head(&client, &url, &auditor).await;
         // Replay every key: the first answer's position, nothing written.
         let mut mismatches = Vec::new();
-        for (key, (value, position, _)) in &tally.acked {
-            let w: usize = key
-                .split('-')
-                .nth(1)
-                .and_then(|s| s.parse().ok())
-                .expect("writer");
-            let id = &indicators[w % indicators.len()];
-            let again = call(
-                &client,
-                &url,
-                &token,
-                REPORT,
-                json!({ "id": id, "value": value, "key": key }),
-            )
-            .await
-            .expect("replay");
+        for (key, (vars, position, _)) in &tally.acked {
+            let again = call(&client, &url, &token, REPORT, vars.clone())
+                .await
+                .expect("replay");
             let at = again["reportActual"]["position"]
                 .as_u64()
                 .expect("position");
@@ -291,17 +277,7 @@ fn main() {
             }
         }
         assert!(mismatches.is_empty(), "LOST OR CHANGED: {mismatches:?}");
-        let after = call(
-            &client,
-            &url,
-            &auditor,
-            "{ ledger { position } }",
-            json!({}),
-        )
-        .await
-        .expect("ledger")["ledger"]["position"]
-            .as_u64()
-            .expect("head");
+        let after = ledger_head(&client, &url, &auditor).await;
         assert_eq!(
             after, head,
             "the replay of acknowledged keys wrote something"
