@@ -87,9 +87,17 @@ impl MemoryLog {
         self.state.lock().map_err(|_| StoreError::Closed)
     }
 
+    /// Publishes `head` unless a later one is already out: appends publish
+    /// after releasing the state lock, so two of them can arrive here in
+    /// either order, and the head must never move backwards.
     fn publish(&self, head: Head) {
-        self.head
-            .send_if_modified(|h| std::mem::replace(h, head) != head);
+        self.head.send_if_modified(|h| {
+            let later = head.position > h.position;
+            if later {
+                *h = head;
+            }
+            later
+        });
     }
 }
 
