@@ -11,15 +11,25 @@
 //! `ARCHITECTURE.md`), proven by one test suite run against each
 //! (`tests/contract.rs`). Only this crate knows sled's log or PostgreSQL;
 //! the rest of chitieu holds a [`Log`].
+//!
+//! Evidence for auditors: [`merkle`] (RFC 9162's tree, proofs and their
+//! checks), [`signed`] (the log's Ed25519 key and signed heads), [`proof`]
+//! (proof bundles, checked offline), [`Notary`] (the tree of a running log,
+//! and the signer).
 
+pub mod backup;
 mod copy;
 mod error;
 mod keys;
 pub mod log;
 mod memory;
+pub mod merkle;
+mod notary;
 mod postgres;
+pub mod proof;
 mod record;
 mod sequencer;
+pub mod signed;
 mod sled_log;
 mod subscription;
 mod writer;
@@ -32,6 +42,7 @@ pub use log::{
     VerifyReport,
 };
 pub use memory::MemoryLog;
+pub use notary::{Notary, NotaryError};
 pub use postgres::{PgConfig, PgLog};
 pub use record::{Actor, RecordedEvent, RECORD_FORMAT_VERSION};
 pub use sled_log::{SledLog, StoreConfig};

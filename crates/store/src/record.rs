@@ -342,6 +342,11 @@ pub(crate) fn recompute_hash(bytes: &[u8]) -> Option<[u8; 32]> {
     Some(Sha256::digest(body).into())
 }
 
+/// The hash an encoded record carries (its last 32 bytes).
+pub(crate) fn stored_hash(bytes: &[u8]) -> Option<[u8; 32]> {
+    bytes.get(bytes.len().checked_sub(32)?..)?.try_into().ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -507,6 +507,47 @@ async fn a_copy_is_byte_identical_and_keeps_its_keys(backend: Backend) {
     assert_eq!(target.head(), head);
 }
 
+async fn the_merkle_tree_follows_the_log_and_its_proofs_verify(backend: Backend) {
+    let Opened { log, .. } = &open(backend).await;
+    let key = chitieu_store::signed::LogKey::from_seed([5; 32]);
+    let notary = Notary::new(log.clone(), key.clone(), "test");
+    let follower = notary.spawn();
+    for n in 0..20u64 {
+        append(log, request("a", ExpectedVersion::Any, vec![event(n)]))
+            .await
+            .unwrap();
+    }
+    assert!(notary.wait_for(20, Duration::from_secs(10)).await);
+    let old = notary.signed_head(Some(7)).unwrap();
+    old.verify(&key.public()).unwrap();
+    assert_eq!(old.chain_hash, hex::encode(log.head_at(7).unwrap().hash));
+    for n in 20..45u64 {
+        let events = vec![event(n), event(n + 100)];
+        append(log, request("b", ExpectedVersion::Any, events))
+            .await
+            .unwrap();
+    }
+    assert!(notary.wait_for(70, Duration::from_secs(10)).await);
+    let now = notary.signed_head(None).unwrap();
+    assert_eq!(now.size, 70);
+    assert_eq!(now.chain_hash, hex::encode(log.head().hash));
+    for position in [1u64, 7, 8, 33, 70] {
+        let bundle = notary.inclusion(position, None).unwrap();
+        let json = serde_json::to_string(&bundle).unwrap();
+        let back: chitieu_store::proof::InclusionBundle = serde_json::from_str(&json).unwrap();
+        let event = back.verify(Some(&key.public())).unwrap();
+        assert_eq!(event.position, position);
+        // The same record proven against the old head, where it is in it.
+        let at_old = notary.inclusion(position, Some(7));
+        assert_eq!(at_old.is_ok(), position <= 7);
+    }
+    let proof = notary.consistency(7, None).unwrap();
+    proof.verify(Some(&key.public()), Some(&old)).unwrap();
+    assert!(notary.inclusion(71, None).is_err());
+    assert!(notary.consistency(0, None).is_err());
+    follower.abort();
+}
+
 macro_rules! contract {
     ($backend:ident, $variant:expr) => {
         mod $backend {
@@ -524,6 +565,7 @@ macro_rules! contract {
                 concurrent_appends_read_back_alike_from_any_position,
                 recorded_at_never_decreases_and_maps_instants_to_positions,
                 a_copy_is_byte_identical_and_keeps_its_keys,
+                the_merkle_tree_follows_the_log_and_its_proofs_verify,
             );
         }
     };

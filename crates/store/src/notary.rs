@@ -1,0 +1,235 @@
+//! [`Notary`]: the Merkle tree of a log, kept up to date as the log grows,
+//! and the signer of its heads and proofs. Works over any [`EventLog`]
+//! backend: the tree is a function of the records alone, so every node of
+//! a shared log computes the same roots from its own copy.
+//!
+//! The tree lives in memory (32 bytes per record and as much again for
+//! the interior nodes: 64 MB at a million records), is built from the log
+//! when a node opens, and then grows by the records each append adds:
+//! O(log n) new nodes per record, nothing recomputed.
+
+use crate::error::StoreError;
+use crate::log::Log;
+use crate::merkle::{self, Tree, TreeError};
+use crate::proof::{
+    ConsistencyBundle, EventView, InclusionBundle, CONSISTENCY_FORMAT, INCLUSION_FORMAT,
+};
+use crate::signed::{LogKey, PublicKey, SignedHead, UnsignedHead};
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine as _;
+use std::sync::{Arc, RwLock};
+use tokio::sync::watch;
+
+/// Records read per step while catching up.
+const BATCH: usize = 4_096;
+
+/// Why a proof or a head cannot be given.
+#[derive(Debug, thiserror::Error)]
+pub enum NotaryError {
+    /// The tree cannot answer that.
+    #[error(transparent)]
+    Tree(#[from] TreeError),
+    /// The log could not be read.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The Merkle tree of a log and the key that signs its heads.
+pub struct Notary {
+    log: Log,
+    key: LogKey,
+    origin: String,
+    tree: RwLock<Tree>,
+    size: watch::Sender<u64>,
+}
+
+impl Notary {
+    /// A notary of `log`, signing as `origin` with `key`. Call
+    /// [`Notary::catch_up`] (or [`Notary::spawn`]) to build its tree.
+    pub fn new(log: Log, key: LogKey, origin: &str) -> Arc<Self> {
+        Arc::new(Notary {
+            log,
+            key,
+            origin: origin.to_owned(),
+            tree: RwLock::new(Tree::new()),
+            size: watch::Sender::new(0),
+        })
+    }
+
+    fn tree(&self) -> std::sync::RwLockReadGuard<'_, Tree> {
+        self.tree.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The log's public key.
+    pub fn public_key(&self) -> PublicKey {
+        self.key.public()
+    }
+
+    /// The name heads are signed under.
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// Records the tree holds.
+    pub fn size(&self) -> u64 {
+        *self.size.borrow()
+    }
+
+    /// Bytes the tree holds in memory.
+    pub fn tree_bytes(&self) -> usize {
+        self.tree().bytes()
+    }
+
+    /// Adds every record the log holds beyond the tree (blocking: reads
+    /// the log). Returns the tree's size.
+    pub fn catch_up(&self) -> Result<u64, StoreError> {
+        loop {
+            let from = self.size() + 1;
+            let head = self.log.head().position;
+            if from > head {
+                return Ok(from - 1);
+            }
+            let want = usize::try_from(head - from + 1).unwrap_or(BATCH).min(BATCH);
+            let records = self.log.read_raw(from, want)?;
+            if records.is_empty() {
+                return Err(StoreError::Corrupt {
+                    position: from,
+                    reason: "missing below the log's head".into(),
+                });
+            }
+            let leaves: Vec<_> = records
+                .iter()
+                .map(|r| merkle::leaf_hash(&r.bytes))
+                .collect();
+            let size = {
+                let mut tree = self.tree.write().unwrap_or_else(|e| e.into_inner());
+                for (record, leaf) in records.iter().zip(leaves) {
+                    if record.position != tree.size() + 1 {
+                        return Err(StoreError::Corrupt {
+                            position: record.position,
+                            reason: format!("read at position {}", tree.size() + 1),
+                        });
+                    }
+                    tree.push(leaf);
+                }
+                tree.size()
+            };
+            self.size.send_replace(size);
+        }
+    }
+
+    /// Follows the log until it closes: each new head grows the tree.
+    pub fn spawn(self: &Arc<Self>) -> tokio::task::JoinHandle<()> {
+        let notary = self.clone();
+        tokio::spawn(async move {
+            let mut heads = notary.log.watch_head();
+            loop {
+                let step = notary.clone();
+                match tokio::task::spawn_blocking(move || step.catch_up()).await {
+                    Ok(Ok(_)) => {}
+                    Ok(Err(error)) => {
+                        tracing::error!(%error, "the Merkle tree stopped following the log")
+                    }
+                    Err(error) => tracing::error!(%error, "the Merkle tree's step failed"),
+                }
+                if heads.changed().await.is_err() {
+                    return;
+                }
+            }
+        })
+    }
+
+    /// Waits (up to `timeout`) until the tree holds `size` records.
+    pub async fn wait_for(&self, size: u64, timeout: std::time::Duration) -> bool {
+        let mut rx = self.size.subscribe();
+        tokio::time::timeout(timeout, rx.wait_for(|s| *s >= size))
+            .await
+            .is_ok_and(|r| r.is_ok())
+    }
+
+    /// The signed head of the log at `size` (its current size if `None`),
+    /// signed now.
+    pub fn signed_head(&self, size: Option<u64>) -> Result<SignedHead, NotaryError> {
+        let size = size.unwrap_or_else(|| self.size());
+        let root = self.tree().root(size)?;
+        let chain = self.log.head_at(size)?;
+        if chain.position != size {
+            return Err(TreeError::Beyond {
+                asked: size,
+                held: chain.position,
+            }
+            .into());
+        }
+        Ok(self.key.sign(UnsignedHead {
+            origin: self.origin.clone(),
+            size,
+            root,
+            chain_hash: chain.hash,
+            time: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+        }))
+    }
+
+    /// The proof that the record at `position` is in the log at `size`
+    /// (the tree's current size if `None`).
+    pub fn inclusion(
+        &self,
+        position: u64,
+        size: Option<u64>,
+    ) -> Result<InclusionBundle, NotaryError> {
+        let head = self.signed_head(size)?;
+        if position == 0 || position > head.size {
+            return Err(TreeError::NotInTree {
+                position,
+                size: head.size,
+            }
+            .into());
+        }
+        let (path, leaf) = {
+            let tree = self.tree();
+            (
+                tree.inclusion(position - 1, head.size)?,
+                tree.leaf(position - 1),
+            )
+        };
+        let record = self
+            .log
+            .read_raw(position, 1)?
+            .into_iter()
+            .next()
+            .filter(|r| r.position == position)
+            .ok_or(StoreError::Corrupt {
+                position,
+                reason: "missing below the head".into(),
+            })?;
+        let event = record.decode()?;
+        Ok(InclusionBundle {
+            format: INCLUSION_FORMAT.into(),
+            public_key: self.key.public().base64(),
+            signed_head: head,
+            position,
+            leaf_hash: hex::encode(leaf.unwrap_or_else(|| merkle::leaf_hash(&record.bytes))),
+            record: B64.encode(&record.bytes),
+            path: path.iter().map(hex::encode).collect(),
+            event: EventView::of(&event),
+        })
+    }
+
+    /// The proof that the log at `from` is a prefix of the log at `to`
+    /// (the current size if `None`), with both heads signed.
+    pub fn consistency(
+        &self,
+        from: u64,
+        to: Option<u64>,
+    ) -> Result<ConsistencyBundle, NotaryError> {
+        let to_head = self.signed_head(to)?;
+        let path = self.tree().consistency(from, to_head.size)?;
+        let from_head = self.signed_head(Some(from))?;
+        Ok(ConsistencyBundle {
+            format: CONSISTENCY_FORMAT.into(),
+            public_key: self.key.public().base64(),
+            from: from_head,
+            to: to_head,
+            path: path.iter().map(hex::encode).collect(),
+        })
+    }
+}
