@@ -9,6 +9,7 @@ pub mod auth;
 pub mod connection;
 pub mod dashboard;
 pub mod error;
+pub mod evidence;
 pub mod import;
 pub mod lang;
 pub mod limits;
@@ -44,6 +45,8 @@ pub struct App {
     pub log: Log,
     /// Ledger verification: incremental, with full checks in the background.
     pub verifier: Arc<chitieu_service::ledger::LedgerVerifier>,
+    /// The log's Merkle tree and signing key: signed heads and proofs.
+    pub notary: Arc<chitieu_store::Notary>,
     /// Today's date, for "not due" (injectable for tests).
     pub today: fn() -> NaiveDate,
 }

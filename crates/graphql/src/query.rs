@@ -601,16 +601,60 @@ impl QueryRoot {
             .map_err(ApiError::from)?)
     }
 
-    /// The head of the log (position and chain hash) for an auditor to record.
-    async fn ledger(&self, ctx: &Context<'_>) -> async_graphql::Result<Ledger> {
+    /// The head of the log (position, chain hash, and `signedHead` with
+    /// its Merkle root) for an auditor to record; with `at`, the log as it
+    /// stood at that position.
+    async fn ledger(&self, ctx: &Context<'_>, at: Option<u64>) -> async_graphql::Result<Ledger> {
         require(ctx, Permission::ReadAudit)?;
         let app = ctx.data_unchecked::<App>();
-        let head = app.log.head();
+        let head = match at {
+            None => app.log.head(),
+            Some(at) if at > app.log.head().position => {
+                return Err(ApiError::not_found(
+                    format!(
+                        "the log holds {} records, not {at}",
+                        app.log.head().position
+                    ),
+                    format!(
+                        "nhật ký có {} bản ghi, không có {at}",
+                        app.log.head().position
+                    ),
+                )
+                .into())
+            }
+            Some(at) => app.log.head_at(at).map_err(ApiError::from)?,
+        };
         Ok(Ledger {
             position: head.position,
             hash: hex::encode(head.hash),
             projected_position: app.read.projector().position(),
         })
+    }
+
+    /// Proof that the record at `position` is in the log at the signed
+    /// head of size `size` (the current head if omitted). Shows the record
+    /// whatever it concerns: for auditors whose grant reaches everywhere.
+    async fn inclusion_proof(
+        &self,
+        ctx: &Context<'_>,
+        position: u64,
+        size: Option<u64>,
+    ) -> async_graphql::Result<crate::evidence::InclusionProof> {
+        Ok(
+            crate::evidence::inclusion(ctx, position, size, crate::evidence::Subject::AnyRecord)
+                .await?,
+        )
+    }
+
+    /// Proof that the log at size `from` (a head an auditor recorded) is a
+    /// prefix of the log at size `to` (the current head if omitted).
+    async fn consistency_proof(
+        &self,
+        ctx: &Context<'_>,
+        from: u64,
+        to: Option<u64>,
+    ) -> async_graphql::Result<crate::evidence::ConsistencyProof> {
+        Ok(crate::evidence::consistency(ctx, from, to).await?)
     }
 
     /// Walks the whole hash chain and reports the first break, if any.

@@ -256,6 +256,26 @@ impl TargetStanding {
     async fn changed_by(&self) -> String {
         self.view.changed.actor.clone()
     }
+    /// The log position of the event that last set or revised it.
+    async fn position(&self) -> u64 {
+        self.view.changed.position
+    }
+    /// Proof that the event that set it as it stands is in the log, at
+    /// the signed head of size `size` (the current head if omitted).
+    #[graphql(complexity = 20)]
+    async fn proof(
+        &self,
+        ctx: &Context<'_>,
+        size: Option<u64>,
+    ) -> async_graphql::Result<crate::evidence::InclusionProof> {
+        Ok(crate::evidence::inclusion(
+            ctx,
+            self.view.changed.position,
+            size,
+            crate::evidence::Subject::ReadFigure,
+        )
+        .await?)
+    }
 }
 
 /// What a target says: its kind, figures, wording and document (as set
@@ -473,6 +493,26 @@ impl ReportStanding {
     /// Who recorded it.
     async fn reported_by(&self) -> String {
         self.0.reported.actor.clone()
+    }
+    /// The log position of the event that recorded it.
+    async fn position(&self) -> u64 {
+        self.0.reported.position
+    }
+    /// Proof that the event that recorded it is in the log, at the signed
+    /// head of size `size` (the current head if omitted).
+    #[graphql(complexity = 20)]
+    async fn proof(
+        &self,
+        ctx: &Context<'_>,
+        size: Option<u64>,
+    ) -> async_graphql::Result<crate::evidence::InclusionProof> {
+        Ok(crate::evidence::inclusion(
+            ctx,
+            self.0.reported.position,
+            size,
+            crate::evidence::Subject::ReadFigure,
+        )
+        .await?)
     }
 }
 
@@ -996,6 +1036,20 @@ impl Ledger {
             .map_err(|e| crate::error::ApiError::internal(&e))?
             .map_err(crate::error::ApiError::from)?;
         Ok(hex::encode(digest))
+    }
+
+    /// The head at `position`, signed: its Merkle root (RFC 9162) and
+    /// chain hash, with the log's Ed25519 signature.
+    async fn signed_head(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<crate::evidence::SignedHead> {
+        Ok(crate::evidence::signed_head(ctx, Some(self.position)).await?)
+    }
+
+    /// The key that signs the log's heads.
+    async fn public_key(&self, ctx: &Context<'_>) -> crate::evidence::LogPublicKey {
+        crate::evidence::public_key(ctx)
     }
 }
 

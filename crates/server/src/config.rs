@@ -44,8 +44,26 @@ pub struct Config {
     pub metrics_listen: Option<SocketAddr>,
     /// How log lines are written; `None`: text on a terminal, JSON elsewhere.
     pub log_format: Option<LogFormat>,
+    /// The Ed25519 key that signs the log's heads (PKCS #8 PEM); `None`:
+    /// `<data_dir>/log-key.pem`, created on first start. Every node of a
+    /// shared log is given the same key.
+    pub signing_key: Option<PathBuf>,
+    /// The log's name in its signed heads.
+    pub log_origin: String,
     /// Request limits.
     pub limits: LimitsConfig,
+}
+
+/// The name a log signs its heads under unless told otherwise.
+pub const DEFAULT_ORIGIN: &str = "chitieu";
+
+impl Config {
+    /// Where the signing key is.
+    pub fn signing_key_path(&self) -> PathBuf {
+        self.signing_key
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join(crate::LOG_KEY))
+    }
 }
 
 impl Config {
@@ -68,6 +86,17 @@ impl Config {
         if let Some(path) = &self.persisted_only {
             if let Err(e) = crate::persisted::load_manifest(path) {
                 problems.push(format!("persisted_only: {e}"));
+            }
+        }
+        if self.log_origin.is_empty() || self.log_origin.chars().any(char::is_control) {
+            problems.push(format!(
+                "log_origin: `{}` must be a non-empty name on one line",
+                self.log_origin.escape_debug()
+            ));
+        }
+        if let Some(key) = &self.signing_key {
+            if let Err(e) = chitieu_store::signed::LogKey::load(key) {
+                problems.push(format!("signing_key: {e}"));
             }
         }
         if let Some(metrics) = self.metrics_listen {
@@ -164,6 +193,10 @@ pub struct FileConfig {
     pub metrics_listen: Option<SocketAddr>,
     /// See [`Config::log_format`].
     pub log_format: Option<LogFormat>,
+    /// See [`Config::signing_key`].
+    pub signing_key: Option<PathBuf>,
+    /// See [`Config::log_origin`].
+    pub log_origin: Option<String>,
     /// See [`Config::limits`].
     pub limits: Option<LimitsConfig>,
 }
@@ -184,6 +217,8 @@ impl FileConfig {
             persisted_only: Some(PathBuf::from("p")),
             metrics_listen: Some(SocketAddr::from(([127, 0, 0, 1], 9090))),
             log_format: Some(LogFormat::Json),
+            signing_key: Some(PathBuf::from("k")),
+            log_origin: Some(String::new()),
             limits: Some(LimitsConfig::default()),
         };
         let mut keys = Vec::new();
@@ -363,6 +398,13 @@ pub struct ServeArgs {
     /// otherwise].
     #[arg(long, env = "CHITIEU_LOG_FORMAT", value_enum)]
     pub log_format: Option<LogFormat>,
+    /// The Ed25519 key signing the log's heads, PKCS #8 PEM [default:
+    /// <data-dir>/log-key.pem, created on first start].
+    #[arg(long, env = "CHITIEU_SIGNING_KEY")]
+    pub signing_key: Option<PathBuf>,
+    /// The log's name in its signed heads [default: chitieu].
+    #[arg(long, env = "CHITIEU_LOG_ORIGIN")]
+    pub log_origin: Option<String>,
     /// Resolve the configuration (the file, the CHITIEU_* variables and
     /// these flags), print it or every problem in it, and exit without
     /// serving (exit status 1 on a problem). Unknown CHITIEU_* variables
@@ -435,6 +477,16 @@ impl ServeArgs {
                 .filter(|p| !p.as_os_str().is_empty()),
             metrics_listen: self.metrics_listen.or(file.metrics_listen),
             log_format: self.log_format.or(file.log_format),
+            signing_key: self
+                .signing_key
+                .clone()
+                .or(file.signing_key)
+                .filter(|p| !p.as_os_str().is_empty()),
+            log_origin: self
+                .log_origin
+                .clone()
+                .or(file.log_origin)
+                .unwrap_or_else(|| DEFAULT_ORIGIN.into()),
             limits: file.limits.unwrap_or_default(),
         }
     }

@@ -4,6 +4,7 @@
 pub mod cache;
 pub mod config;
 pub mod demo;
+pub mod evidence;
 pub mod graphiql;
 pub mod http;
 pub mod metrics;
@@ -360,6 +361,10 @@ impl Node {
     }
 }
 
+/// The log's signing key in the data directory, unless the configuration
+/// names another.
+pub const LOG_KEY: &str = "log-key.pem";
+
 /// The demo's tokens, in its data directory (readable by its owner only).
 pub const DEMO_TOKENS: &str = "demo-tokens.json";
 
@@ -497,11 +502,22 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     if projector.verified_checkpoint().ok().flatten().is_none() {
         verifier.start_full();
     }
+    let key = chitieu_store::signed::LogKey::load_or_create(&config.signing_key_path())
+        .context("the log's signing key")?;
+    let notary = chitieu_store::Notary::new(store.clone(), key, &config.log_origin);
+    let started = std::time::Instant::now();
+    let building = notary.clone();
+    let size = tokio::task::spawn_blocking(move || building.catch_up())
+        .await?
+        .context("building the log's Merkle tree")?;
+    tracing::info!(size, key_id = %notary.public_key().key_id(), took_ms = started.elapsed().as_millis() as u64, tree_bytes = notary.tree_bytes(), "Merkle tree built");
+    let _tree = notary.spawn();
     let app = App {
         read: ReadModel::new(projector.clone()),
         service,
         log: store.clone(),
         verifier,
+        notary,
         today: chitieu_graphql::today_in_vietnam,
     };
     let limits = Limits {

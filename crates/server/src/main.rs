@@ -8,6 +8,9 @@
 //! - `chitieu config check FILE`: every problem of a configuration file.
 //! - `chitieu token`, `import`, `export`, `log`, `verify`, `rebuild`: the
 //!   operator's commands, with the server stopped (or on the shared log).
+//! - `chitieu key show`, `backup`, `restore`, `verify --backup/--proof/
+//!   --head`: evidence (`docs/proofs.md`); `backup --server` while the
+//!   server runs, `verify` of evidence without any server.
 
 use chitieu_server::config::ServeArgs;
 use clap::{Parser, Subcommand};
@@ -100,6 +103,9 @@ enum Commands {
     Log(LogCommand),
     /// Check the store with the server stopped: the log's hash chain, and
     /// with `--read-models` the read models against a rebuild from the log.
+    /// Without a server or a store: `--backup FILE`, `--proof FILE` or
+    /// `--head FILE`, checked against `--key` (the log's public key), with
+    /// a verdict in Vietnamese and English (exit status 1 if it fails).
     Verify {
         /// Data directory.
         #[command(flatten)]
@@ -107,6 +113,62 @@ enum Commands {
         /// Also compare the read models with a rebuild from the log.
         #[arg(long)]
         read_models: bool,
+        /// A backup (`chitieu backup`) to check: every record, its chain,
+        /// the signed head and the file's signature.
+        #[arg(long, conflicts_with_all = ["proof", "read_models"])]
+        backup: Option<std::path::PathBuf>,
+        /// A proof bundle (inclusion or consistency, `docs/proofs.md`).
+        #[arg(long, conflicts_with = "read_models")]
+        proof: Option<std::path::PathBuf>,
+        /// A signed head recorded earlier: with --backup, the backup must
+        /// contain it; with a consistency --proof, the proof must start
+        /// there; alone, its signature is checked.
+        #[arg(long)]
+        head: Option<std::path::PathBuf>,
+        /// The log's public key you trust (a file with SPKI PEM or base64,
+        /// or the base64 itself), as `chitieu key show` prints it.
+        #[arg(long)]
+        key: Option<String>,
+    },
+    /// The log's signing key.
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// Writes a signed, self-proving backup of the log (`docs/proofs.md`):
+    /// from a running server with `--server`, else from the data
+    /// directory (server stopped) or the shared log.
+    Backup {
+        /// Data directory.
+        #[command(flatten)]
+        data: DataArgs,
+        /// The file to write (gzip of JSON Lines).
+        #[arg(long)]
+        to: std::path::PathBuf,
+        /// A running server's base URL (`http://127.0.0.1:8080`).
+        #[arg(long)]
+        server: Option<String>,
+        /// A file holding a bearer token for `--server` (an audit grant
+        /// reaching everywhere); or CHITIEU_TOKEN.
+        #[arg(long)]
+        token_file: Option<std::path::PathBuf>,
+        /// The signing key [default: <data-dir>/log-key.pem].
+        #[arg(long, env = "CHITIEU_SIGNING_KEY")]
+        signing_key: Option<std::path::PathBuf>,
+        /// The log's name in its signed heads.
+        #[arg(long, env = "CHITIEU_LOG_ORIGIN", default_value = "chitieu")]
+        log_origin: String,
+    },
+    /// Builds a new store from a backup, after checking all of it; then
+    /// builds the read models and checks the restored log's signed root.
+    Restore {
+        /// Data directory (and `--log` for the shared log) to restore into.
+        #[command(flatten)]
+        data: DataArgs,
+        /// The backup.
+        #[arg(long)]
+        from: std::path::PathBuf,
+        /// The public key the backup must be signed with.
+        #[arg(long)]
+        key: Option<String>,
     },
     /// Drop the read models and rebuild them from the log, with the server
     /// stopped (the repair when `verify --read-models` finds them damaged).
@@ -168,6 +230,21 @@ enum LogCommand {
     Verify {
         #[command(flatten)]
         data: DataArgs,
+    },
+}
+
+/// `chitieu key …`: the log's signing key.
+#[derive(Subcommand)]
+enum KeyCommand {
+    /// Prints the public key auditors check signed heads with (creating
+    /// the key, as the first start would, if there is none yet).
+    Show {
+        /// Data directory.
+        #[arg(long, env = "CHITIEU_DATA_DIR", default_value = "chitieu-data")]
+        data_dir: std::path::PathBuf,
+        /// The signing key [default: <data-dir>/log-key.pem].
+        #[arg(long, env = "CHITIEU_SIGNING_KEY")]
+        signing_key: Option<std::path::PathBuf>,
     },
 }
 
@@ -402,7 +479,94 @@ fn main() -> anyhow::Result<()> {
             println!("{out}");
             Ok(())
         }
-        Commands::Verify { data, read_models } => {
+        Commands::Verify {
+            backup,
+            proof,
+            head,
+            key,
+            ..
+        } if backup.is_some() || proof.is_some() || head.is_some() => {
+            use chitieu_server::evidence::{read_public_key, verify_offline, Offline};
+            let key = key.as_deref().map(read_public_key).transpose()?;
+            let what = match (backup, proof, head) {
+                (Some(file), _, head) => Offline::Backup { file, head },
+                (None, Some(file), head) => Offline::Proof { file, head },
+                (None, None, Some(file)) => Offline::Head { file },
+                (None, None, None) => unreachable!("guarded above"),
+            };
+            let verdict = verify_offline(&what, key.as_ref());
+            println!("{}\n{}", verdict.vi, verdict.en);
+            if !verdict.ok {
+                std::process::exit(1);
+            }
+            Ok(())
+        }
+        Commands::Key(KeyCommand::Show {
+            data_dir,
+            signing_key,
+        }) => {
+            let path = signing_key.unwrap_or_else(|| data_dir.join(chitieu_server::LOG_KEY));
+            print!("{}", chitieu_server::evidence::key_show(&path)?);
+            Ok(())
+        }
+        Commands::Backup {
+            data,
+            to,
+            server,
+            token_file,
+            signing_key,
+            log_origin,
+        } => {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
+            let out = match server {
+                Some(url) => {
+                    let token = match token_file {
+                        Some(path) => std::fs::read_to_string(&path)
+                            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
+                        None => std::env::var("CHITIEU_TOKEN").map_err(|_| {
+                            anyhow::anyhow!("--server needs --token-file or CHITIEU_TOKEN")
+                        })?,
+                    };
+                    runtime.block_on(chitieu_server::evidence::backup_from_server(
+                        &url, &token, &to,
+                    ))?
+                }
+                None => {
+                    let location = data.location();
+                    let key = signing_key
+                        .unwrap_or_else(|| location.data_dir.join(chitieu_server::LOG_KEY));
+                    runtime.block_on(chitieu_server::evidence::backup_store(
+                        &location,
+                        &key,
+                        &log_origin,
+                        &to,
+                    ))?
+                }
+            };
+            println!("{out}");
+            Ok(())
+        }
+        Commands::Restore { data, from, key } => {
+            let key = key
+                .as_deref()
+                .map(chitieu_server::evidence::read_public_key)
+                .transpose()?;
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
+            let out = runtime.block_on(chitieu_server::evidence::restore(
+                &from,
+                &data.location(),
+                key,
+            ))?;
+            println!("{out}");
+            Ok(())
+        }
+        Commands::Verify {
+            data, read_models, ..
+        } => {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()?;

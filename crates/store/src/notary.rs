@@ -70,6 +70,16 @@ impl Notary {
         &self.origin
     }
 
+    /// Writes a backup of the log as it stands now, signed with this
+    /// notary's key (blocking; see [`crate::backup`]).
+    pub fn backup(
+        &self,
+        out: impl std::io::Write,
+        progress: impl FnMut(crate::backup::BackupProgress),
+    ) -> Result<crate::backup::BackupSummary, crate::backup::BackupError> {
+        crate::backup::write_backup(&self.log, &self.key, &self.origin, out, progress)
+    }
+
     /// Records the tree holds.
     pub fn size(&self) -> u64 {
         *self.size.borrow()
