@@ -64,6 +64,19 @@ pub async fn spawn_demo(config: Option<&str>, extra: &[&str]) -> TestApp {
     start(command, dir, extra).await
 }
 
+/// Starts the server in demo mode on the data already in `dir`/data (a
+/// store restored there): the demo data is not loaded again.
+pub async fn spawn_demo_in(dir: tempfile::TempDir) -> TestApp {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_chitieu"));
+    command
+        .arg("demo")
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .arg("--listen")
+        .arg("127.0.0.1:0");
+    start(command, dir, Vec::new()).await
+}
+
 async fn start(mut command: Command, dir: tempfile::TempDir, extra: Vec<String>) -> TestApp {
     let mut child = command
         .env("RUST_LOG", "warn")

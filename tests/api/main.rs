@@ -7,6 +7,7 @@ mod access;
 mod clients;
 mod cluster;
 mod deploy;
+mod evidence;
 mod fuzz;
 mod helpers;
 mod import;

@@ -23,6 +23,7 @@ use chitieu_store::{
     StreamCondition,
 };
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use uuid::Uuid;
@@ -155,6 +156,12 @@ pub struct CommandService {
     /// (a copy) when a principal's event is applied, moved forward (a
     /// pointer) otherwise, under the decision lock; read without it.
     credentials: std::sync::RwLock<(u64, Arc<Credentials>)>,
+    /// One queue per stream being written: writes of one stream decide and
+    /// append one after the other on this node, instead of deciding on the
+    /// same version and all but one failing (a write without an expected
+    /// version must not conflict with its own kind). Entries go when no
+    /// write holds them.
+    writing: Mutex<HashMap<StreamId, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 /// The command's name, for spans and logs.
@@ -206,7 +213,19 @@ impl CommandService {
                 position: 0,
             }),
             credentials: std::sync::RwLock::new((0, Arc::default())),
+            writing: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The queue of writes of `stream`.
+    fn queue(&self, stream: &StreamId) -> Result<Arc<tokio::sync::Mutex<()>>, ServiceError> {
+        let mut writing = self.writing.lock().map_err(|_| StoreError::Closed)?;
+        // Forget the queues nobody is in (the map only holds streams being
+        // written now, not every stream ever written).
+        if writing.len() > 1024 {
+            writing.retain(|_, q| Arc::strong_count(q) > 1);
+        }
+        Ok(writing.entry(stream.clone()).or_default().clone())
     }
 
     /// The log.
@@ -449,6 +468,8 @@ impl CommandService {
             }
         }
         let correlation_id = options.correlation_id.unwrap_or_else(Uuid::now_v7);
+        let queue = self.queue(&stream)?;
+        let turn = queue.lock().await;
         for attempt in 1..=ATTEMPTS {
             let (actor, events, current, conditions) = self.with_state(|state| {
                 let actor = Self::actor_for(state, caller, &command)?;
@@ -491,6 +512,8 @@ impl CommandService {
                     } else {
                         tracing::info!(actor = %actor.id, stream = %stream, position = outcome.last_position, "command executed");
                     }
+                    // The next write of the stream decides on this one.
+                    drop(turn);
                     self.visible(outcome.last_position).await?;
                     return Ok(Written {
                         stream,
