@@ -463,3 +463,46 @@ async fn a_token_is_checked_against_the_log_as_it_is_now_whoever_wrote_to_it() {
     ));
     assert!(b.authenticate("not a token").is_err());
 }
+
+/// Writers of one stream without an expected version queue on the node
+/// instead of deciding on the same version: on the durable log (group
+/// commit, so appends of a round really do overlap) none of them gets a
+/// conflict, and every write lands.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_writes_of_one_stream_without_an_expected_version_all_land() {
+    let dir = tempfile::tempdir().unwrap();
+    let log: Log = Arc::new(SledLog::open(dir.path().join("db")).unwrap());
+    let g = given_on(log).await;
+    let before = g
+        .log
+        .stream_version(&StreamId::principal(&planner()))
+        .unwrap();
+    let writers: Vec<_> = (0..32u128)
+        .map(|n| {
+            let service = g.service.clone();
+            tokio::spawn(async move {
+                service
+                    .execute(
+                        &system(),
+                        Command::IssueToken {
+                            principal: planner(),
+                            token: chitieu_domain::principal::TokenId(Uuid::from_u128(1000 + n)),
+                            digest: format!("{:064x}", n),
+                            expires_at: None,
+                        },
+                        WriteOptions::default(),
+                    )
+                    .await
+            })
+        })
+        .collect();
+    for w in writers {
+        w.await.unwrap().unwrap();
+    }
+    assert_eq!(
+        g.log
+            .stream_version(&StreamId::principal(&planner()))
+            .unwrap(),
+        before + 32
+    );
+}
