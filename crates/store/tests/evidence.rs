@@ -252,3 +252,29 @@ async fn a_backup_under_64_writers_restores_equal_and_its_head_verifies() {
     restored.close().unwrap();
     log.close().unwrap();
 }
+
+/// A backup restores into any backend, PostgreSQL included, with the same
+/// root and the same idempotency keys.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_restores_into_postgresql_with_its_root_and_keys() {
+    let log = log_with(60, None).await;
+    let bytes = backup_of(&log);
+    let Opened { log: target, .. } = open(Backend::Postgres).await;
+    let records = check(&bytes, None).unwrap();
+    target.import(records).await.unwrap();
+    assert_eq!(target.head(), log.head());
+    let (a, b) = (
+        Notary::new(log.clone(), key(), "test"),
+        Notary::new(target.clone(), key(), "test"),
+    );
+    a.catch_up().unwrap();
+    b.catch_up().unwrap();
+    assert_eq!(
+        a.signed_head(None).unwrap().root,
+        b.signed_head(None).unwrap().root
+    );
+    // A retry of an append from before the backup is still recognised.
+    let mut retry = request("s0", ExpectedVersion::Any, vec![event(0)]);
+    retry.idempotency_key = Some("k0".into());
+    assert!(target.append(retry).await.unwrap().replayed);
+}
