@@ -554,7 +554,7 @@ mod tests {
                     .filter(|r| r.contains(" = "))
                     .unwrap_or(l)
             })
-            .filter(|l| !l.starts_with("persisted_only"))
+            .filter(|l| !l.starts_with("persisted_only") && !l.starts_with("signing_key"))
             .collect::<Vec<_>>()
             .join("\n");
         check_str(&uncommented).unwrap_or_else(|p| panic!("{p:?}"));

@@ -268,9 +268,7 @@ fn main() {
         if batch.is_empty() {
             break;
         }
-        runtime
-            .block_on(restored.import(batch))
-            .expect("import");
+        runtime.block_on(restored.import(batch)).expect("import");
     }
     let report = reader.finish(None).expect("signed head");
     let took = started.elapsed();
