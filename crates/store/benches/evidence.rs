@@ -116,7 +116,10 @@ fn main() {
         let followed: Log =
             Arc::new(SledLog::open(dir.path().join(format!("tree-{round}"))).expect("open"));
         let notary = Notary::new(followed.clone(), key.clone(), "bench");
-        let follower = runtime.block_on(async { notary.spawn() });
+        let follower = {
+            let _inside = runtime.enter();
+            notary.spawn()
+        };
         with.push(writers_rate(&runtime, &followed, per_writer));
         runtime.block_on(notary.wait_for(followed.head().position, Duration::from_secs(60)));
         follower.abort();

@@ -22,7 +22,7 @@
 
 use crate::log::{IdempotencyEntry, Log, RawRecord};
 use crate::merkle::{self, Tree};
-use crate::proof::{check_record, strict_base64, Failure};
+use crate::proof::{check_record, said, strict_base64, Failure};
 use crate::signed::{hash_from_hex, LogKey, PublicKey, SignedHead, UnsignedHead};
 use crate::StoreError;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -364,18 +364,27 @@ impl<R: Read> BackupReader<R> {
         if parsed.position != position {
             return Err(Failure::Record {
                 position,
-                reason: format!("the line says position {}", parsed.position),
+                reason: said(
+                    format!("the line says position {}", parsed.position),
+                    format!("dòng ghi vị trí {}", parsed.position),
+                ),
             });
         }
         let bytes = strict_base64(&parsed.record).ok_or_else(|| Failure::Record {
             position,
-            reason: "the record is not canonical base64".into(),
+            reason: said(
+                "the record is not canonical base64",
+                "bản ghi không ở dạng base64 chuẩn",
+            ),
         })?;
         let event = check_record(position, &bytes)?;
         if event.prev_hash != self.previous {
             return Err(Failure::Record {
                 position,
-                reason: "it does not chain to the record before".into(),
+                reason: said(
+                    "it does not chain to the record before",
+                    "bản ghi không nối chuỗi với bản ghi trước",
+                ),
             });
         }
         self.previous = event.hash;
@@ -386,7 +395,10 @@ impl<R: Read> BackupReader<R> {
                 key: i.key,
                 fingerprint: hash_from_hex(&i.fingerprint).ok_or_else(|| Failure::Record {
                     position,
-                    reason: "its idempotency fingerprint is not a lower-case hex SHA-256".into(),
+                    reason: said(
+                        "its idempotency fingerprint is not a lower-case hex SHA-256",
+                        "dấu vân tay chống trùng không phải SHA-256 dạng hex chữ thường",
+                    ),
                 })?,
                 first_position: i.first_position,
             }),
@@ -420,7 +432,10 @@ impl<R: Read> BackupReader<R> {
         if head.size != size {
             return Err(Failure::HeadMismatch {
                 size: head.size,
-                reason: format!("the backup holds {size} records"),
+                reason: said(
+                    format!("the backup holds {size} records"),
+                    format!("bản sao lưu có {size} bản ghi"),
+                ),
             });
         }
         let root = self
@@ -430,7 +445,10 @@ impl<R: Read> BackupReader<R> {
         if head.root_hash()? != root || head.chain()? != self.previous {
             return Err(Failure::HeadMismatch {
                 size,
-                reason: "its records do not give the signed root and chain hash".into(),
+                reason: said(
+                    "its records do not give the signed root and chain hash",
+                    "các bản ghi không cho ra gốc và mã băm chuỗi đã ký",
+                ),
             });
         }
         let digest = hex::encode(self.digest.clone().finalize());
@@ -450,7 +468,10 @@ impl<R: Read> BackupReader<R> {
             if old.size > size {
                 return Err(Failure::HeadMismatch {
                     size: old.size,
-                    reason: format!("the backup holds only {size} records"),
+                    reason: said(
+                        format!("the backup holds only {size} records"),
+                        format!("bản sao lưu chỉ có {size} bản ghi"),
+                    ),
                 });
             }
             let old_root = self
@@ -460,9 +481,15 @@ impl<R: Read> BackupReader<R> {
             if old.root_hash()? != old_root {
                 return Err(Failure::HeadMismatch {
                     size: old.size,
-                    reason: format!(
-                        "the backup's records up to {} give another Merkle root: the history before it was rewritten",
-                        old.size
+                    reason: said(
+                        format!(
+                            "the backup's records up to {} give another Merkle root: the history before it was rewritten",
+                            old.size
+                        ),
+                        format!(
+                            "các bản ghi của bản sao lưu tới vị trí {} cho ra gốc Merkle khác: lịch sử trước đó đã bị viết lại",
+                            old.size
+                        ),
                     ),
                 });
             }

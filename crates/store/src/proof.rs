@@ -106,6 +106,29 @@ pub struct ConsistencyBundle {
     pub path: Vec<String>,
 }
 
+/// A reason in English and in Vietnamese.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Said {
+    /// In English.
+    pub en: String,
+    /// In Vietnamese.
+    pub vi: String,
+}
+
+impl std::fmt::Display for Said {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.en)
+    }
+}
+
+/// A reason in both languages.
+pub fn said(en: impl Into<String>, vi: impl Into<String>) -> Said {
+    Said {
+        en: en.into(),
+        vi: vi.into(),
+    }
+}
+
 /// Why evidence does not check.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Failure {
@@ -134,7 +157,7 @@ pub enum Failure {
         /// Its position.
         position: u64,
         /// What does not match.
-        reason: String,
+        reason: Said,
     },
     /// The audit path does not lead to the signed root.
     #[error("position {position} is not in the log of size {size} under the signed root: the audit path does not lead there")]
@@ -158,7 +181,7 @@ pub enum Failure {
         /// Its size.
         size: u64,
         /// What differs.
-        reason: String,
+        reason: Said,
     },
 }
 
@@ -182,7 +205,7 @@ impl Failure {
                 format!("tài liệu ghi khóa {found}, không phải khóa tin cậy {trusted}")
             }
             Failure::Record { position, reason } => {
-                format!("vị trí {position}: bản ghi không khớp ({reason})")
+                format!("vị trí {position}: {}", reason.vi)
             }
             Failure::NotIncluded { position, size } => format!(
                 "vị trí {position} không nằm trong nhật ký cỡ {size} dưới gốc đã ký: đường kiểm chứng không dẫn tới gốc"
@@ -191,7 +214,10 @@ impl Failure {
                 "nhật ký cỡ {from} không phải phần đầu của nhật ký cỡ {to}: lịch sử đã bị viết lại hoặc rẽ nhánh"
             ),
             Failure::HeadMismatch { size, reason } => {
-                format!("đầu nhật ký đã ghi ở cỡ {size} không khớp với nhật ký này ({reason})")
+                format!(
+                    "đầu nhật ký đã ghi ở cỡ {size} không khớp với nhật ký này: {}",
+                    reason.vi
+                )
             }
         }
     }
@@ -245,13 +271,24 @@ pub fn strict_base64(text: &str) -> Option<Vec<u8>> {
 
 /// Checks a record's own bytes: its position field and its hash.
 pub fn check_record(position: u64, bytes: &[u8]) -> Result<RecordedEvent, Failure> {
-    let bad = |reason: String| Failure::Record { position, reason };
-    let event = record::decode(bytes).map_err(bad)?;
+    let bad = |reason: Said| Failure::Record { position, reason };
+    let event = record::decode(bytes).map_err(|e| {
+        bad(said(
+            format!("the record does not decode: {e}"),
+            format!("bản ghi không giải mã được: {e}"),
+        ))
+    })?;
     if event.position != position {
-        return Err(bad(format!("the record says position {}", event.position)));
+        return Err(bad(said(
+            format!("the record says position {}", event.position),
+            format!("bản ghi ghi vị trí {}", event.position),
+        )));
     }
     if record::recompute_hash(bytes) != Some(event.hash) {
-        return Err(bad("its hash does not match its bytes".into()));
+        return Err(bad(said(
+            "its hash does not match its bytes",
+            "mã băm của bản ghi không khớp với nội dung",
+        )));
     }
     Ok(event)
 }
@@ -271,20 +308,29 @@ impl InclusionBundle {
         let position = self.position;
         let bytes = strict_base64(&self.record).ok_or_else(|| Failure::Record {
             position,
-            reason: "the record is not canonical base64".into(),
+            reason: said(
+                "the record is not canonical base64",
+                "bản ghi không ở dạng base64 chuẩn",
+            ),
         })?;
         let event = check_record(position, &bytes)?;
         if EventView::of(&event) != self.event {
             return Err(Failure::Record {
                 position,
-                reason: "the decoded event shown differs from the record's bytes".into(),
+                reason: said(
+                    "the decoded event shown differs from the record's bytes",
+                    "sự kiện hiển thị khác với nội dung bản ghi",
+                ),
             });
         }
         let leaf = merkle::leaf_hash(&bytes);
         if hex::encode(leaf) != self.leaf_hash {
             return Err(Failure::Record {
                 position,
-                reason: "the leaf hash is not SHA-256(0x00 ‖ record)".into(),
+                reason: said(
+                    "the leaf hash is not SHA-256(0x00 ‖ record)",
+                    "mã băm lá không phải SHA-256(0x00 ‖ bản ghi)",
+                ),
             });
         }
         let size = self.signed_head.size;
@@ -296,7 +342,10 @@ impl InclusionBundle {
         if position == size && self.signed_head.chain()? != event.hash {
             return Err(Failure::Record {
                 position,
-                reason: "the head's chain hash is not this record's hash".into(),
+                reason: said(
+                    "the head's chain hash is not this record's hash",
+                    "mã băm chuỗi của đầu nhật ký không phải mã băm của bản ghi này",
+                ),
             });
         }
         Ok(event)
@@ -325,9 +374,15 @@ impl ConsistencyBundle {
             if old.size != self.from.size || old.root != self.from.root {
                 return Err(Failure::HeadMismatch {
                     size: old.size,
-                    reason: format!(
-                        "the proof starts at size {} with root {}",
-                        self.from.size, self.from.root
+                    reason: said(
+                        format!(
+                            "the proof starts at size {} with root {}",
+                            self.from.size, self.from.root
+                        ),
+                        format!(
+                            "bằng chứng bắt đầu ở cỡ {} với gốc {}",
+                            self.from.size, self.from.root
+                        ),
                     ),
                 });
             }
