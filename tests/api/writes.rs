@@ -393,3 +393,42 @@ async fn names_with_invisible_format_characters_are_refused_saying_which_and_whe
     );
     assert_eq!(app.ledger().await, head);
 }
+
+/// 001's "Tỷ lệ trẻ em dưới 5 tuổi suy dinh dưỡng về cân nặng: 11‰" is an
+/// exact figure on a lower-is-better indicator: 9‰ beats it, 13‰ misses
+/// it (it was judged upside down), and the indicator says why.
+#[tokio::test]
+async fn an_exact_target_on_a_lower_is_better_indicator_is_judged_as_a_ceiling() {
+    let app = spawn_app().await;
+    let found = app
+        .gql(
+            "auditor",
+            r#"{ indicators(first: 5, filter: {name: "suy dinh dưỡng về cân nặng", orgUnit: "HG.PHUNG-HIEP", period: "2024"}) { nodes { id better betterBecause targets { kind value } } } }"#,
+            json!({}),
+        )
+        .await;
+    let node = &found["indicators"]["nodes"][0];
+    assert_eq!(node["better"], "LOWER");
+    assert_eq!(node["betterBecause"], "NAME");
+    assert_eq!(node["targets"][0]["kind"], "PLAIN");
+    let id = node["id"].as_str().unwrap();
+    let report = |value: &str| {
+        let q = r#"mutation($id: ID!, $v: Decimal!) { reportActual(input: {indicator: $id, value: {amount: $v}, refersTo: "2024-12-31", status: ESTIMATE}) { indicator { achievement { status percentOfTarget } } } }"#;
+        app.gql("reporter", q, json!({ "id": id, "v": value }))
+    };
+    let status =
+        |v: &serde_json::Value| v["reportActual"]["indicator"]["achievement"]["status"].clone();
+    assert_eq!(status(&report("9").await), "EXCEEDED");
+    assert_eq!(status(&report("11").await), "MET");
+    assert_eq!(status(&report("13").await), "NOT_MET");
+    // A bare figure elsewhere is still read as at least.
+    let rice = app.indicator_id("Sản lượng lúa").await;
+    let rice_better = app
+        .gql(
+            "auditor",
+            "query($id: ID!) { indicator(id: $id) { better betterBecause } }",
+            json!({ "id": rice }),
+        )
+        .await;
+    assert_eq!(rice_better["indicator"]["better"], "HIGHER");
+}

@@ -8,6 +8,7 @@
 //! - growth = actual / base − 1 (1.577,95 / 1.560,781 → 1,10%).
 
 use crate::actual::ResultValue;
+use crate::direction::Better;
 use crate::indicator::Measure;
 use crate::number::round2;
 use crate::target::{Direction, Reduction, TargetKind};
@@ -116,7 +117,10 @@ fn bounded(
     }
 }
 
-/// Compares `actual` with `target` for an indicator of `measure`.
+/// Compares `actual` with `target` for an indicator of `measure` on which
+/// `better` is good ([`crate::direction::better_of`]): an exact figure or a
+/// level to keep on a lower-is-better indicator is a ceiling, and beating
+/// it is going under it.
 ///
 /// `base` is the comparison figure the target needs when it does not state
 /// one: the previous period's actual for growth and reductions, the named
@@ -126,6 +130,7 @@ fn bounded(
 pub fn achievement(
     target: &TargetKind,
     measure: Measure,
+    better: Better,
     actual: Option<&ResultValue>,
     base: Option<Decimal>,
     due: NaiveDate,
@@ -168,13 +173,14 @@ pub fn achievement(
             compare(figure, *value, *strict),
             true,
         ),
-        TargetKind::Plain { value, .. } => bounded(
-            figure,
-            *value,
-            measure,
-            compare(figure, *value, false),
-            true,
-        ),
+        TargetKind::Plain { value, .. } => {
+            let status = if better == Better::Lower {
+                compare(*value, figure, false)
+            } else {
+                compare(figure, *value, false)
+            };
+            bounded(figure, *value, measure, status, true)
+        }
         TargetKind::AtMost { value, strict } => {
             let within = if *strict {
                 figure < *value
@@ -256,7 +262,14 @@ pub fn achievement(
             None => Achievement::status(NoData),
         },
         TargetKind::Maintain { level } => match level.or(base) {
-            Some(level) => Achievement::status(if figure >= level { Met } else { NotMet }),
+            Some(level) => {
+                let kept = if better == Better::Lower {
+                    figure <= level
+                } else {
+                    figure >= level
+                };
+                Achievement::status(if kept { Met } else { NotMet })
+            }
             None => Achievement::status(NoData),
         },
         TargetKind::Milestone { .. } => Achievement::status(NoData),
@@ -282,6 +295,7 @@ mod tests {
         achievement(
             &target,
             measure,
+            crate::direction::better_of("", &target).0,
             Some(&actual),
             base,
             day(2022, 12, 31),
@@ -570,6 +584,7 @@ mod tests {
         let before = achievement(
             &target,
             Measure::Milestone,
+            Better::Higher,
             Some(&not_done),
             None,
             day(2025, 12, 31),
@@ -579,6 +594,7 @@ mod tests {
         let after = achievement(
             &target,
             Measure::Milestone,
+            Better::Higher,
             Some(&not_done),
             None,
             day(2025, 12, 31),
@@ -590,6 +606,7 @@ mod tests {
             achievement(
                 &target,
                 Measure::Milestone,
+                Better::Higher,
                 Some(&done),
                 None,
                 day(2025, 12, 31),
@@ -602,6 +619,7 @@ mod tests {
             achievement(
                 &target,
                 Measure::Milestone,
+                Better::Higher,
                 None,
                 None,
                 day(2025, 12, 31),
@@ -621,6 +639,7 @@ mod tests {
         let open = achievement(
             &target,
             Measure::Amount,
+            Better::Higher,
             None,
             None,
             day(2025, 12, 31),
@@ -630,6 +649,7 @@ mod tests {
         let closed = achievement(
             &target,
             Measure::Amount,
+            Better::Higher,
             None,
             None,
             day(2025, 12, 31),
@@ -666,5 +686,77 @@ mod tests {
         };
         let a = check(target, Measure::Ratio, ratio, None);
         assert_eq!((a.status, a.over_target), (Exceeded, Some(dec!(0.14))));
+    }
+
+    /// Every kind × direction × beat / meet / miss, on the figures of the
+    /// seeds' lower-is-better indicators (001's malnutrition "11‰").
+    #[test]
+    fn a_target_is_judged_the_way_its_indicator_is_good() {
+        let judge = |name: &str, target: TargetKind, figure: Decimal| {
+            let better = crate::direction::better_of(name, &target).0;
+            check_with(target, better, amount(figure)).status
+        };
+        let plain = |v| TargetKind::Plain {
+            value: v,
+            base: None,
+        };
+        let malnutrition = "Tỷ lệ trẻ em dưới 5 tuổi suy dinh dưỡng";
+        // Exact figure, lower is better: under beats, at meets, over misses.
+        assert_eq!(judge(malnutrition, plain(dec!(11)), dec!(9)), Exceeded);
+        assert_eq!(judge(malnutrition, plain(dec!(11)), dec!(11)), Met);
+        assert_eq!(judge(malnutrition, plain(dec!(11)), dec!(13)), NotMet);
+        // Exact figure, higher is better.
+        let rice = "Sản lượng lúa";
+        assert_eq!(judge(rice, plain(dec!(85000)), dec!(86000)), Exceeded);
+        assert_eq!(judge(rice, plain(dec!(85000)), dec!(85000)), Met);
+        assert_eq!(judge(rice, plain(dec!(85000)), dec!(84000)), NotMet);
+        // A floor: higher is better whatever the name.
+        let floor = |v| TargetKind::AtLeast {
+            value: v,
+            strict: false,
+        };
+        assert_eq!(judge(rice, floor(dec!(78)), dec!(80)), Exceeded);
+        assert_eq!(judge(rice, floor(dec!(78)), dec!(78)), Met);
+        assert_eq!(judge(rice, floor(dec!(78)), dec!(70)), NotMet);
+        // A ceiling: lower is better; within it is met.
+        let ceiling = |v| TargetKind::AtMost {
+            value: v,
+            strict: false,
+        };
+        assert_eq!(judge("Tỷ lệ hộ nghèo", ceiling(dec!(1)), dec!(0.8)), Met);
+        assert_eq!(judge("Tỷ lệ hộ nghèo", ceiling(dec!(1)), dec!(1)), Met);
+        assert_eq!(judge("Tỷ lệ hộ nghèo", ceiling(dec!(1)), dec!(1.2)), NotMet);
+        // A range: within.
+        let range = TargetKind::Range {
+            low: dec!(103),
+            high: dec!(105),
+        };
+        assert_eq!(
+            judge("Tỷ số giới tính khi sinh", range.clone(), dec!(104)),
+            Met
+        );
+        assert_eq!(
+            judge("Tỷ số giới tính khi sinh", range.clone(), dec!(103)),
+            Met
+        );
+        assert_eq!(judge("Tỷ số giới tính khi sinh", range, dec!(107)), NotMet);
+        // A level to keep on a lower-is-better indicator: not above it.
+        let keep = TargetKind::Maintain {
+            level: Some(dec!(2)),
+        };
+        assert_eq!(judge("Tỷ lệ sinh con thứ ba", keep.clone(), dec!(1.5)), Met);
+        assert_eq!(judge("Tỷ lệ sinh con thứ ba", keep, dec!(2.5)), NotMet);
+    }
+
+    fn check_with(target: TargetKind, better: Better, actual: ResultValue) -> Achievement {
+        achievement(
+            &target,
+            Measure::Amount,
+            better,
+            Some(&actual),
+            None,
+            day(2022, 12, 31),
+            day(2023, 3, 1),
+        )
     }
 }

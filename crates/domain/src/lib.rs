@@ -20,6 +20,7 @@ pub mod actual;
 pub mod approval;
 pub mod command;
 pub mod decide;
+pub mod direction;
 pub mod document;
 pub mod error;
 pub mod event;

@@ -33,6 +33,7 @@ fn every_stated_achievement_percentage_is_reproduced() {
                 base: None,
             },
             Measure::Amount,
+            chitieu_domain::direction::Better::Higher,
             Some(&ResultValue::Amount { value }),
             None,
             day,

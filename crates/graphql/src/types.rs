@@ -158,6 +158,29 @@ mirror_enum!(
     }
 );
 
+mirror_enum!(
+    /// Chiều tốt: which way is good for an indicator.
+    Better <=> chitieu_domain::direction::Better {
+        /// Càng cao càng tốt: higher is better.
+        Higher,
+        /// Càng thấp càng tốt (hộ nghèo, suy dinh dưỡng, tai nạn…): lower is better.
+        Lower,
+        /// Trong khoảng là đạt: within the range.
+        Within,
+    }
+);
+mirror_enum!(
+    /// Căn cứ xác định chiều tốt: how the direction was decided.
+    BetterBecause <=> chitieu_domain::direction::BetterBecause {
+        /// Theo dạng chỉ tiêu (trở lên, không quá, tăng, giảm, khoảng): by the target's kind.
+        Kind,
+        /// Theo tên chỉ tiêu (danh mục từ ngữ đã công bố): by the indicator's name, from the documented word list.
+        Name,
+        /// Theo thông lệ (một con số được hiểu là "đạt và vượt"): by practice, an exact figure read as at least.
+        Practice,
+    }
+);
+
 /// Dạng chỉ tiêu: kind of target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 pub enum TargetKindName {
@@ -536,6 +559,25 @@ pub struct Achievement {
 /// An indicator (chỉ tiêu).
 pub struct Indicator(pub std::sync::Arc<IndicatorView>);
 
+impl Indicator {
+    /// The direction by its primary target (or, without one, its name).
+    fn direction(
+        &self,
+    ) -> (
+        chitieu_domain::direction::Better,
+        chitieu_domain::direction::BetterBecause,
+    ) {
+        let name = self.0.definition.name.as_str();
+        match self.0.primary_track().and_then(|t| self.0.targets.get(&t)) {
+            Some(view) => chitieu_domain::direction::better_of(name, &view.current.kind),
+            None => chitieu_domain::direction::better_of(
+                name,
+                &domain::TargetKind::Maintain { level: None },
+            ),
+        }
+    }
+}
+
 #[Object]
 impl Indicator {
     /// Identity.
@@ -604,6 +646,16 @@ impl Indicator {
     /// Why it was retired, if it was.
     async fn retired_reason(&self) -> Option<String> {
         self.0.retired.as_ref().map(|r| r.reason.to_string())
+    }
+    /// Which way is good for it: decided by the kind of its primary
+    /// target, else by its name (`betterBecause` says which); achievement
+    /// and status follow it (an exact "11‰" of malnutrition is a ceiling).
+    async fn better(&self) -> Better {
+        self.direction().0.into()
+    }
+    /// How `better` was decided.
+    async fn better_because(&self) -> BetterBecause {
+        self.direction().1.into()
     }
     /// Every target track set.
     async fn targets(&self) -> Vec<Target> {

@@ -1144,6 +1144,8 @@ pub fn plan_actuals(
                         base: None,
                     },
                     Measure::Amount,
+                    // Only the percentage is used: the same either way.
+                    chitieu_domain::direction::Better::Higher,
                     Some(&ResultValue::Amount { value }),
                     None,
                     refers_to,

@@ -7,6 +7,7 @@ use chitieu_domain::achievement::{achievement, Achievement, AchievementStatus};
 use chitieu_domain::actual::{
     figure_that_counts, latest_with_status, ActualReport, ReportId, ResultStatus,
 };
+use chitieu_domain::direction::better_of;
 use chitieu_domain::{
     DocumentId, Event, IndicatorDefinition, Measure, Reason, Target, TargetTrack,
 };
@@ -346,6 +347,7 @@ impl IndicatorView {
         Some(achievement(
             &target.current.kind,
             self.definition.measure,
+            better_of(self.definition.name.as_str(), &target.current.kind).0,
             report.map(|r| &r.report.value),
             self.previous_figure,
             self.definition.period.due(),
