@@ -477,3 +477,79 @@ async fn a_table_uploaded_through_the_api_is_planned_checked_and_imported_once()
     );
     assert_eq!(app.ledger().await, head);
 }
+
+/// Every kind of target, set through the API without wording (so nothing
+/// can be read back from the text): the targets table of the period
+/// imports into an empty store and exports again unchanged, a strict
+/// bound, a reduction in percent of its base and a comparison with
+/// another period included.
+#[tokio::test]
+async fn every_kind_of_target_reads_back_from_the_targets_table() {
+    let app = spawn_app().await;
+    let doc = app
+        .gql("admin", "mutation { registerDocument(input: {kind: PLAN, issuingBody: \"UBND huyện\", orgUnit: \"LA.CAN-DUOC\", title: \"Kế hoạch năm 2027\"}) { document { id } } }", serde_json::json!({}))
+        .await["registerDocument"]["document"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let targets = [
+        r#"{kind: AT_LEAST, value: "78", strict: true}"#,
+        r#"{kind: AT_MOST, value: "4", strict: true}"#,
+        r#"{kind: AT_MOST, value: "5"}"#,
+        r#"{kind: PLAIN, value: "1577.95", base: "1560.781"}"#,
+        r#"{kind: RANGE, low: "103", high: "105"}"#,
+        r#"{kind: GROWTH, rate: "12", base: "2000", value: "2240"}"#,
+        r#"{kind: REDUCE_BY, value: "15", reduction: PERCENT_OF_BASE, base: "120"}"#,
+        r#"{kind: REDUCE_BY, value: "26", reduction: ABSOLUTE}"#,
+        r#"{kind: RELATIVE_TO_PERIOD, comparedPeriod: "2026", direction: LOWER}"#,
+        r#"{kind: MILESTONE, deadline: "2027-06-30"}"#,
+        r#"{kind: MAINTAIN, value: "15"}"#,
+    ];
+    for (n, target) in targets.iter().enumerate() {
+        let id = app
+            .gql("admin", &format!("mutation($doc: ID!) {{ defineIndicator(input: {{orgUnit: \"LA.CAN-DUOC\", period: \"2027\", category: ECONOMY, name: \"Chỉ tiêu thử {n}\", unit: \"%\", measure: AMOUNT, document: $doc}}) {{ indicator {{ id }} }} }}"), serde_json::json!({ "doc": doc }))
+            .await["defineIndicator"]["indicator"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        app.gql(
+            "admin",
+            &format!("mutation($id: ID!, $doc: ID!) {{ setTarget(input: {{indicator: $id, track: RESOLUTION, target: {target}, document: $doc}}) {{ position }} }}"),
+            serde_json::json!({ "id": id, "doc": doc }),
+        )
+        .await;
+    }
+    let table = app
+        .gql(
+            "auditor",
+            "{ targetsTable(orgUnit: \"LA.CAN-DUOC\", period: \"2027\") }",
+            serde_json::json!({}),
+        )
+        .await["targetsTable"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(table.lines().count(), 1 + targets.len(), "{table}");
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (ok, _, err) = chitieu(&data, &["token", "create-admin"]);
+    assert!(ok, "{err}");
+    let file = dir.path().join("targets.tsv");
+    std::fs::write(&file, &table).unwrap();
+    let (ok, out, err) = chitieu(&data, &["import", "--as", "admin", file.to_str().unwrap()]);
+    assert!(ok, "{out}{err}");
+    let (ok, again, err) = chitieu(
+        &data,
+        &[
+            "export",
+            "--layout",
+            "targets",
+            "--org-unit",
+            "LA.CAN-DUOC",
+            "--period",
+            "2027",
+        ],
+    );
+    assert!(ok, "{err}");
+    assert_eq!(again, table);
+}

@@ -157,6 +157,30 @@ pub enum Measure {
 }
 
 impl Measure {
+    /// Its name in the targets table (`chitieu export --layout targets`).
+    pub fn table_name(self) -> &'static str {
+        match self {
+            Measure::Amount => "amount",
+            Measure::Percentage => "percentage",
+            Measure::PerMille => "per_mille",
+            Measure::Ratio => "ratio",
+            Measure::Milestone => "milestone",
+        }
+    }
+
+    /// The measure a targets table names.
+    pub fn from_table_name(name: &str) -> Option<Self> {
+        [
+            Measure::Amount,
+            Measure::Percentage,
+            Measure::PerMille,
+            Measure::Ratio,
+            Measure::Milestone,
+        ]
+        .into_iter()
+        .find(|m| m.table_name() == name)
+    }
+
     /// Whether differences of this measure are read in points of the measure
     /// itself ("vượt 0,07%" on a percentage) rather than as a relative change.
     pub fn is_rate(self) -> bool {

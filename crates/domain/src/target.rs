@@ -41,6 +41,40 @@ pub enum Reduction {
     PercentOfBase,
 }
 
+impl Reduction {
+    /// Its name in the targets table (`chitieu export --layout targets`).
+    pub fn table_name(self) -> &'static str {
+        match self {
+            Reduction::Absolute => "absolute",
+            Reduction::PercentOfBase => "percent_of_base",
+        }
+    }
+
+    /// The reduction a targets table names.
+    pub fn from_table_name(name: &str) -> Option<Self> {
+        [Reduction::Absolute, Reduction::PercentOfBase]
+            .into_iter()
+            .find(|r| r.table_name() == name)
+    }
+}
+
+impl Direction {
+    /// Its name in the targets table.
+    pub fn table_name(self) -> &'static str {
+        match self {
+            Direction::Lower => "lower",
+            Direction::Higher => "higher",
+        }
+    }
+
+    /// The direction a targets table names.
+    pub fn from_table_name(name: &str) -> Option<Self> {
+        [Direction::Lower, Direction::Higher]
+            .into_iter()
+            .find(|d| d.table_name() == name)
+    }
+}
+
 /// Direction of a comparison with another period.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

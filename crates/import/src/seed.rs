@@ -156,6 +156,11 @@ struct Columns {
     org_unit: Option<usize>,
     growth_figure: Option<usize>,
     deadline: Option<usize>,
+    bound: Option<usize>,
+    reduction: Option<usize>,
+    compared_period: Option<usize>,
+    direction: Option<usize>,
+    measure: Option<usize>,
     province: Option<usize>,
     district: Option<usize>,
     document: Option<usize>,
@@ -186,6 +191,11 @@ fn columns(header: &[Cell]) -> Columns {
         org_unit: f(&["org_unit", "ma don vi"]),
         growth_figure: f(&["growth_figure"]),
         deadline: f(&["deadline", "thoi han"]),
+        bound: f(&["bound"]),
+        reduction: f(&["reduction"]),
+        compared_period: f(&["compared_period"]),
+        direction: f(&["direction"]),
+        measure: f(&["measure"]),
         province: f(&["province", "tinh", "tinh/thanh pho"]),
         district: f(&["district", "huyen", "quan/huyen", "huyen/thi xa"]),
         document: f(&["document", "van ban"]),
@@ -717,26 +727,49 @@ fn target_kind(row: &Row, problems: &mut Vec<Problem>) -> Option<TargetKind> {
         }
         v
     };
-    let strict = |v: Decimal| {
-        parsed.iter().any(|p| {
-            matches!(p.kind,
-                TargetKind::AtLeast { value, strict: true } | TargetKind::AtMost { value, strict: true }
-                if value == v)
-        })
+    // What a kind holds beyond its figures: from its own column where the
+    // table has one (an export), else from the wording (the seed tables).
+    let column = |c: Option<usize>| {
+        let v = search_key(row.get(c));
+        (!v.is_empty()).then_some(v)
+    };
+    let unknown = |name: &str, value: &str, allowed: &str, problems: &mut Vec<Problem>| {
+        problems.push(Problem::at(
+            row.line,
+            Some(name),
+            format!("`{value}` is not {allowed}"),
+            format!("`{value}` không phải {allowed}"),
+        ));
+    };
+    let bound = column(row.columns.bound);
+    let strict = |v: Decimal, problems: &mut Vec<Problem>| -> Option<bool> {
+        match bound.as_deref() {
+            Some("strict") => Some(true),
+            Some("inclusive") => Some(false),
+            Some(other) => {
+                unknown("bound", other, "strict / inclusive", problems);
+                None
+            }
+            None => Some(parsed.iter().any(|p| {
+                matches!(p.kind,
+                    TargetKind::AtLeast { value, strict: true } | TargetKind::AtMost { value, strict: true }
+                    if value == v)
+            })),
+        }
     };
     Some(match kind.as_str() {
         "at_least" => {
             let value = need(value, problems)?;
             TargetKind::AtLeast {
                 value,
-                strict: strict(value),
+                strict: strict(value, problems)?,
             }
         }
         "at_most" => {
             let value = need(value, problems)?;
             TargetKind::AtMost {
                 value,
-                strict: strict(value),
+                strict: strict(value, problems)?,
             }
         }
         "exact" | "plain" => TargetKind::Plain {
@@ -763,15 +796,24 @@ fn target_kind(row: &Row, problems: &mut Vec<Problem>) -> Option<TargetKind> {
         },
         "reduce_by" => {
             let amount = need(value, problems)?;
-            let measure = parsed
-                .iter()
-                .find_map(|p| match p.kind {
-                    TargetKind::ReduceBy {
-                        amount: a, measure, ..
-                    } if a == amount => Some(measure),
-                    _ => None,
-                })
-                .unwrap_or(Reduction::Absolute);
+            let measure = match column(row.columns.reduction) {
+                Some(name) => match Reduction::from_table_name(&name) {
+                    Some(m) => m,
+                    None => {
+                        unknown("reduction", &name, "absolute / percent_of_base", problems);
+                        return None;
+                    }
+                },
+                None => parsed
+                    .iter()
+                    .find_map(|p| match p.kind {
+                        TargetKind::ReduceBy {
+                            amount: a, measure, ..
+                        } if a == amount => Some(measure),
+                        _ => None,
+                    })
+                    .unwrap_or(Reduction::Absolute),
+            };
             TargetKind::ReduceBy {
                 amount,
                 measure,
@@ -779,6 +821,52 @@ fn target_kind(row: &Row, problems: &mut Vec<Problem>) -> Option<TargetKind> {
             }
         }
         "maintain" => TargetKind::Maintain { level: value },
+        "relative_to_period" => {
+            let stated = parsed.iter().find_map(|p| match &p.kind {
+                TargetKind::RelativeToPeriod { period, direction } => {
+                    Some((period.clone(), *direction))
+                }
+                _ => None,
+            });
+            let period = match column(row.columns.compared_period) {
+                Some(_) => {
+                    let raw = row.get(row.columns.compared_period);
+                    match Period::parse(raw) {
+                        Ok(p) => Some(p),
+                        Err(_) => {
+                            unknown(
+                                "compared_period",
+                                raw,
+                                "a period (2024, 2020-2025)",
+                                problems,
+                            );
+                            return None;
+                        }
+                    }
+                }
+                None => stated.as_ref().map(|s| s.0.clone()),
+            };
+            let direction = match column(row.columns.direction) {
+                Some(name) => match Direction::from_table_name(&name) {
+                    Some(d) => Some(d),
+                    None => {
+                        unknown("direction", &name, "lower / higher", problems);
+                        return None;
+                    }
+                },
+                None => stated.map(|s| s.1),
+            };
+            let (Some(period), Some(direction)) = (period, direction) else {
+                problems.push(Problem::at(
+                    row.line,
+                    Some("compared_period"),
+                    "a relative_to_period target needs the period it is compared with and its direction (compared_period, direction, or the wording: \"giảm … so với năm 2024\")",
+                    "chỉ tiêu so sánh với kỳ khác cần kỳ so sánh và chiều (compared_period, direction, hoặc lời văn: \"giảm … so với năm 2024\")",
+                ));
+                return None;
+            };
+            TargetKind::RelativeToPeriod { period, direction }
+        }
         "milestone" => {
             let written = row.get(row.columns.deadline);
             let deadline = if written.is_empty() {
@@ -804,7 +892,7 @@ fn target_kind(row: &Row, problems: &mut Vec<Problem>) -> Option<TargetKind> {
             TargetKind::Milestone { deadline }
         }
         other => {
-            problems.push(Problem::at(row.line, Some("kind"), format!("`{other}` is not at_least, at_most, exact, range, growth_pct, reduce_by, maintain or milestone"), format!("`{other}` không phải at_least, at_most, exact, range, growth_pct, reduce_by, maintain hay milestone")));
+            problems.push(Problem::at(row.line, Some("kind"), format!("`{other}` is not at_least, at_most, exact, range, growth_pct, reduce_by, relative_to_period, maintain or milestone"), format!("`{other}` không phải at_least, at_most, exact, range, growth_pct, reduce_by, relative_to_period, maintain hay milestone")));
             return None;
         }
     })
@@ -935,6 +1023,23 @@ pub fn plan_targets(
             continue;
         };
         if !indicators.exists(id) {
+            // The measure: its column where the table has one (an export),
+            // else what the kind and the unit say.
+            let measure = match search_key(row.get(columns.measure)) {
+                named if named.is_empty() => measure_of(&kind, unit_text),
+                named => match Measure::from_table_name(&named) {
+                    Some(m) => m,
+                    None => {
+                        problems.push(Problem::at(
+                            line,
+                            Some("measure"),
+                            format!("`{named}` is not amount, percentage, per_mille, ratio or milestone"),
+                            format!("`{named}` không phải amount, percentage, per_mille, ratio hay milestone"),
+                        ));
+                        continue;
+                    }
+                },
+            };
             let definition = IndicatorDefinition {
                 id,
                 org_unit: unit.clone(),
@@ -943,7 +1048,7 @@ pub fn plan_targets(
                 code,
                 name: name_text,
                 unit: unit_name,
-                measure: measure_of(&kind, unit_text),
+                measure,
                 parent: None,
                 previous: None,
                 document: Some(document),

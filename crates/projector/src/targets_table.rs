@@ -1,7 +1,10 @@
 //! Targets out in the seed-table layout (`shared/data/targets.tsv`): one
 //! tab-separated row per target, with the org unit, the document, the
 //! period, the kind and the exact figures in plain notation, so that
-//! `chitieu import` reads it back to the same targets.
+//! `chitieu import` reads it back to the same targets: what a kind holds
+//! beyond its figures (a strict bound, how a reduction is measured, the
+//! period compared with and which way) has a column of its own, never
+//! left to be read again from the wording.
 
 use crate::projector::{category_name, ProjectionError};
 use crate::query::{IndicatorFilter, ReadModel};
@@ -11,8 +14,11 @@ use std::collections::BTreeMap;
 /// The header row: the seed table's columns (less its English name and
 /// notes), with the indicator's id, the org unit's code and the document's
 /// id (two indicators may share a name, two documents a number) and, last, what the seed layout has no
-/// column for: a growth target's stated figure and a milestone's deadline.
-pub const TARGETS_HEADER: &str = "indicator_id\torg_unit\tdistrict\tprovince\tdocument_id\tdocument\tissued_on\tperiod\tcategory\tcode\tindicator_vi\ttarget_text_vi\tkind\tvalue\tvalue_high\tunit\tbase_value\ttrack\tgrowth_figure\tdeadline";
+/// column for: a growth target's stated figure, a milestone's deadline,
+/// whether a bound is strict ("trên", "dưới"), how a reduction is measured,
+/// a comparison's period and direction, and the indicator's measure (a
+/// unit of "%" does not say whether figures are percentages).
+pub const TARGETS_HEADER: &str = "indicator_id\torg_unit\tdistrict\tprovince\tdocument_id\tdocument\tissued_on\tperiod\tcategory\tcode\tindicator_vi\ttarget_text_vi\tkind\tvalue\tvalue_high\tunit\tbase_value\ttrack\tgrowth_figure\tdeadline\tbound\treduction\tcompared_period\tdirection\tmeasure";
 
 /// The seed tables' name of a kind, and its figures (value, value_high, base).
 pub fn kind_columns(kind: &TargetKind) -> (&'static str, [Option<rust_decimal::Decimal>; 3]) {
@@ -92,6 +98,26 @@ pub fn targets_table(
                 TargetKind::Milestone { deadline } => deadline.map(|d| d.to_string()),
                 _ => None,
             };
+            let bound = match &target.kind {
+                TargetKind::AtLeast { strict, .. } | TargetKind::AtMost { strict, .. } => {
+                    if *strict {
+                        "strict"
+                    } else {
+                        "inclusive"
+                    }
+                }
+                _ => "",
+            };
+            let reduction = match &target.kind {
+                TargetKind::ReduceBy { measure, .. } => measure.table_name(),
+                _ => "",
+            };
+            let (compared, direction) = match &target.kind {
+                TargetKind::RelativeToPeriod { period, direction } => {
+                    (period.to_string(), direction.table_name())
+                }
+                _ => (String::new(), ""),
+            };
             let fields = [
                 d.id.to_string(),
                 d.org_unit.to_string(),
@@ -120,6 +146,11 @@ pub fn targets_table(
                 track_name(*track).to_owned(),
                 number(growth_figure),
                 deadline.unwrap_or_default(),
+                bound.to_owned(),
+                reduction.to_owned(),
+                compared,
+                direction.to_owned(),
+                d.measure.table_name().to_owned(),
             ];
             let row: Vec<String> = fields.iter().map(|f| clean(f)).collect();
             out.push_str(&row.join("\t"));
