@@ -824,7 +824,7 @@ fn target_kind(row: &Row, problems: &mut Vec<Problem>) -> Option<TargetKind> {
         "relative_to_period" => {
             let stated = parsed.iter().find_map(|p| match &p.kind {
                 TargetKind::RelativeToPeriod { period, direction } => {
-                    Some((period.clone(), *direction))
+                    Some((*period, *direction))
                 }
                 _ => None,
             });
@@ -844,7 +844,7 @@ fn target_kind(row: &Row, problems: &mut Vec<Problem>) -> Option<TargetKind> {
                         }
                     }
                 }
-                None => stated.as_ref().map(|s| s.0.clone()),
+                None => stated.map(|s| s.0),
             };
             let direction = match column(row.columns.direction) {
                 Some(name) => match Direction::from_table_name(&name) {
