@@ -823,9 +823,7 @@ fn target_kind(row: &Row, problems: &mut Vec<Problem>) -> Option<TargetKind> {
         "maintain" => TargetKind::Maintain { level: value },
         "relative_to_period" => {
             let stated = parsed.iter().find_map(|p| match &p.kind {
-                TargetKind::RelativeToPeriod { period, direction } => {
-                    Some((*period, *direction))
-                }
+                TargetKind::RelativeToPeriod { period, direction } => Some((*period, *direction)),
                 _ => None,
             });
             let period = match column(row.columns.compared_period) {

@@ -328,15 +328,26 @@ impl ReadModel {
         &self,
         filter: &IndicatorFilter,
     ) -> Result<Option<IndexedUnits>, ProjectionError> {
-        let index_only = filter.category.is_none()
-            && filter.status.is_none()
-            && filter.name.is_none()
-            && filter.within.is_none();
-        let Some(org) = filter.org_unit.as_ref().filter(|_| index_only) else {
+        let index_only =
+            filter.category.is_none() && filter.status.is_none() && filter.name.is_none();
+        if !index_only {
             return Ok(None);
+        }
+        let mut orgs = match (&filter.org_unit, &filter.within) {
+            (Some(org), None) => self.org_unit_and_descendants(org, filter.include_descendants)?,
+            // No org unit asked for: every org unit's part of the index, in
+            // order (or every unit of the reader's subtrees), so an
+            // unfiltered page reads its own views and nothing else.
+            (None, None) => self.org_units()?.into_iter().map(|u| u.unit.code).collect(),
+            (None, Some(roots)) => self
+                .subtrees(Some(roots))?
+                .unwrap_or_default()
+                .into_iter()
+                .collect(),
+            (Some(_), Some(_)) => return Ok(None),
         };
-        let mut orgs = self.org_unit_and_descendants(org, filter.include_descendants)?;
         orgs.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+        orgs.dedup();
         Ok(Some((orgs, filter.period.map(|p| p.to_string()))))
     }
 

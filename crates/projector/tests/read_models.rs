@@ -485,6 +485,43 @@ fn pages_from_the_index_match_the_full_listing() {
             "offset {offset}"
         );
     }
+    // No filter, or only the reader's subtrees: keyset pages from the
+    // index too (not a listing of the whole store), the same items.
+    for filter in [
+        IndicatorFilter::default(),
+        IndicatorFilter {
+            within: Some(vec![code("LA.CAN-DUOC")]),
+            ..Default::default()
+        },
+    ] {
+        let all: Vec<_> = read
+            .list(&filter)
+            .unwrap()
+            .into_iter()
+            .map(|v| v.definition.id)
+            .collect();
+        let mut paged = Vec::new();
+        let mut after: Option<Vec<u8>> = None;
+        loop {
+            let (page, more, total) = read
+                .page_after(&filter, after.as_deref(), 2)
+                .unwrap()
+                .expect("answered from the index");
+            assert_eq!(total, all.len(), "{filter:?}");
+            after = page.last().map(|(k, _)| k.clone());
+            paged.extend(page.into_iter().map(|(_, v)| v.definition.id));
+            if !more {
+                break;
+            }
+        }
+        let mut sorted = paged.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(sorted.len(), paged.len(), "no item twice");
+        let mut expected = all.clone();
+        expected.sort();
+        assert_eq!(sorted, expected, "{filter:?}");
+    }
 }
 
 #[test]

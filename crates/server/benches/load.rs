@@ -9,7 +9,8 @@
 //! latency percentiles:
 //! - `{ __typename }`: the ceiling of the HTTP and GraphQL stack;
 //! - one indicator with targets, latest actual and 20 history entries;
-//! - a page of 50 indicators with targets and latest actual;
+//! - a page of 50 indicators with targets and latest actual, of one org
+//!   unit and period, and with no filter at all;
 //! - `reportActual` (durable, read-your-writes);
 //! - random indicators read alone, then with one `reportActual` in 100 and
 //!   in 1,000 (the read rate kept and the reads' latency: a write anywhere
@@ -378,6 +379,18 @@ async fn scenarios(server: &Server, ids: Arc<Vec<String>>, seconds: f64) {
     report(
         "a page of 50 indicators with targets and latest actual",
         &page,
+        Some(c),
+    );
+    let unfiltered = load(server, "viewer", seconds, |_| {
+        (
+            "{ indicators(first: 50) { totalCount edges { node { id name targets { track value } latestActual { figure status } } } } }".to_owned(),
+            json!({}),
+        )
+    })
+    .await;
+    report(
+        "a page of 50 indicators, no filter (the index, not a listing of the store)",
+        &unfiltered,
         Some(c),
     );
     let write_ids = ids.clone();

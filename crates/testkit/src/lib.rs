@@ -207,9 +207,19 @@ impl PgCluster {
             std::process::id(),
             NEXT.fetch_add(1, Ordering::Relaxed)
         );
-        let (client, connection) = tokio_postgres::connect(&self.url, tokio_postgres::NoTls)
-            .await
-            .unwrap_or_else(|e| panic!("connecting to {}: {e}", self.url));
+        // The port accepts before recovery ends ("the database system is
+        // starting up"), later on a loaded machine: retry for a while, and
+        // say the server's own words if it never answers.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let (client, connection) = loop {
+            match tokio_postgres::connect(&self.url, tokio_postgres::NoTls).await {
+                Ok(connected) => break connected,
+                Err(_) if Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(e) => panic!("connecting to {}: {e:?}", self.url),
+            }
+        };
         let task = tokio::spawn(connection);
         client
             .batch_execute(&format!("CREATE DATABASE {name}"))
