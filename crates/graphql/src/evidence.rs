@@ -205,6 +205,16 @@ pub(crate) async fn inclusion(
     })
 }
 
+/// The proof of the event behind a figure the caller was allowed to read
+/// (`Actual.proof`, `Target.proof`).
+pub(crate) async fn figure_proof(
+    ctx: &Context<'_>,
+    position: u64,
+    size: Option<u64>,
+) -> async_graphql::Result<InclusionProof> {
+    Ok(inclusion(ctx, position, size, Subject::ReadFigure).await?)
+}
+
 /// The consistency proof from `from` to `to` (the head if `None`).
 pub(crate) async fn consistency(
     ctx: &Context<'_>,

@@ -291,13 +291,7 @@ impl TargetStanding {
         ctx: &Context<'_>,
         size: Option<u64>,
     ) -> async_graphql::Result<crate::evidence::InclusionProof> {
-        Ok(crate::evidence::inclusion(
-            ctx,
-            self.view.changed.position,
-            size,
-            crate::evidence::Subject::ReadFigure,
-        )
-        .await?)
+        crate::evidence::figure_proof(ctx, self.view.changed.position, size).await
     }
 }
 
@@ -529,13 +523,7 @@ impl ReportStanding {
         ctx: &Context<'_>,
         size: Option<u64>,
     ) -> async_graphql::Result<crate::evidence::InclusionProof> {
-        Ok(crate::evidence::inclusion(
-            ctx,
-            self.0.reported.position,
-            size,
-            crate::evidence::Subject::ReadFigure,
-        )
-        .await?)
+        crate::evidence::figure_proof(ctx, self.0.reported.position, size).await
     }
 }
 
