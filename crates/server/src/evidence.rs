@@ -134,7 +134,13 @@ fn check_backup(
         reason: format!("{}: {e}", path.display()),
     })?;
     let mut reader = BackupReader::open(std::io::BufReader::new(file), trusted)?;
-    while reader.next_record()?.is_some() {}
+    let bar = progress(reader.announced(), "checking");
+    while reader.next_record()?.is_some() {
+        if reader.records().is_multiple_of(4096) {
+            bar.set_position(reader.records());
+        }
+    }
+    bar.finish_and_clear();
     reader.finish(recorded)
 }
 

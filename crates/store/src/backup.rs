@@ -2,7 +2,7 @@
 //! `docs/proofs.md`): gzip of JSON Lines,
 //!
 //! ```text
-//! {"format":"chitieu.backup.v1","origin":…,"publicKey":…}
+//! {"format":"chitieu.backup.v1","origin":…,"publicKey":…,"records":N}
 //! {"position":1,"record":"<base64 of the record's bytes>"}           one per record,
 //! {"position":2,"record":…,"idempotency":{…}}                      in order
 //! {"signedHead":{…},"digest":"<hex>","signature":"<base64>"}
@@ -43,6 +43,8 @@ struct Header {
     format: String,
     origin: String,
     public_key: String,
+    /// Records that follow (for progress; checked at the end).
+    records: u64,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -147,6 +149,7 @@ pub fn write_backup(
         format: BACKUP_FORMAT.into(),
         origin: origin.into(),
         public_key: key.public().base64(),
+        records: head.position,
     })?;
     let mut tree = Tree::new();
     let mut last_hash = [0u8; 32];
@@ -246,6 +249,7 @@ pub struct BackupReader<R: Read> {
     previous: [u8; 32],
     key: PublicKey,
     origin: String,
+    announced: u64,
     trailer: Option<Trailer>,
 }
 
@@ -283,6 +287,7 @@ impl<R: Read> BackupReader<R> {
                 .copied()
                 .unwrap_or(LogKey::from_seed([0; 32]).public()),
             origin: String::new(),
+            announced: 0,
             trailer: None,
         };
         let line = reader.next_line()?.ok_or_else(|| format_error("empty"))?;
@@ -304,6 +309,7 @@ impl<R: Read> BackupReader<R> {
         }
         reader.key = named;
         reader.origin = header.origin;
+        reader.announced = header.records;
         Ok(reader)
     }
 
@@ -415,6 +421,12 @@ impl<R: Read> BackupReader<R> {
         self.tree.size()
     }
 
+    /// Records the backup says it holds (its first line; checked at the
+    /// end against what it does hold).
+    pub fn announced(&self) -> u64 {
+        self.announced
+    }
+
     /// Reads the rest, then checks the signed head and the signature over
     /// the whole file; with `recorded`, a head the auditor kept must be a
     /// head of this log (same root and chain at its size).
@@ -429,7 +441,7 @@ impl<R: Read> BackupReader<R> {
         let head = trailer.signed_head;
         head.verify(&self.key)?;
         let size = self.tree.size();
-        if head.size != size {
+        if head.size != size || self.announced != size {
             return Err(Failure::HeadMismatch {
                 size: head.size,
                 reason: said(
