@@ -7,12 +7,12 @@ use anyhow::Context as _;
 use chitieu_store::backup::BackupReader;
 use chitieu_store::proof::{ConsistencyBundle, Failure, InclusionBundle};
 use chitieu_store::signed::{LogKey, PublicKey, SignedHead};
-use chitieu_store::{Notary, RawRecord};
+use chitieu_store::Notary;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 /// Records per import step of a restore.
-const BATCH: usize = 2_000;
+const BATCH: usize = 10_000;
 
 /// `chitieu key show`: the public half of the log's key (created if there
 /// is none yet, as the first start would).
@@ -172,33 +172,13 @@ pub async fn restore(
     }
     let bar = progress(report.records, "restoring");
     let file = std::fs::File::open(from)?;
-    let mut reader = BackupReader::open(std::io::BufReader::new(file), Some(&report.key))
+    let reader = BackupReader::open(std::io::BufReader::new(file), Some(&report.key))
         .map_err(|f| anyhow::anyhow!("{f}"))?;
-    loop {
-        let (batch, reader_back) = tokio::task::spawn_blocking(move || {
-            let mut batch: Vec<RawRecord> = Vec::with_capacity(BATCH);
-            while batch.len() < BATCH {
-                match reader.next_record() {
-                    Ok(Some(r)) => batch.push(r),
-                    Ok(None) => break,
-                    Err(f) => return (Err(f), reader),
-                }
-            }
-            (Ok(batch), reader)
-        })
-        .await?;
-        reader = reader_back;
-        let batch = batch.map_err(|f| anyhow::anyhow!("{f}"))?;
-        if batch.is_empty() {
-            break;
-        }
-        log.import(batch)
-            .await
-            .map_err(|e| anyhow::anyhow!("importing: {e}"))?;
-        bar.set_position(log.head().position);
-    }
+    let restored =
+        chitieu_store::backup::restore_into(&log, reader, BATCH, |p| bar.set_position(p.done))
+            .await;
     bar.finish_and_clear();
-    reader.finish(None).map_err(|f| anyhow::anyhow!("{f}"))?;
+    restored.map_err(|e| anyhow::anyhow!("{e}"))?;
     // The restored log's own tree must give the signed root (only the
     // tree of this notary is used; its throwaway key signs nothing kept).
     let notary = Notary::new(log.clone(), LogKey::generate()?, &report.origin);

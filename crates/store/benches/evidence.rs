@@ -255,25 +255,19 @@ fn main() {
     );
     let restored: Log = Arc::new(SledLog::open(dir.path().join("restored")).expect("open"));
     let started = Instant::now();
-    let mut reader = BackupReader::open(
+    let reader = BackupReader::open(
         std::io::BufReader::new(std::fs::File::open(&file).expect("file")),
         Some(&key.public()),
     )
     .expect("open backup");
-    loop {
-        let mut batch = Vec::with_capacity(10_000);
-        while batch.len() < 10_000 {
-            match reader.next_record().expect("record") {
-                Some(r) => batch.push(r),
-                None => break,
-            }
-        }
-        if batch.is_empty() {
-            break;
-        }
-        runtime.block_on(restored.import(batch)).expect("import");
-    }
-    let report = reader.finish(None).expect("signed head");
+    let report = runtime
+        .block_on(chitieu_store::backup::restore_into(
+            &restored,
+            reader,
+            10_000,
+            |_| {},
+        ))
+        .expect("restore");
     let took = started.elapsed();
     println!(
         "restore (check every record, chain and signature; import durably): {} records in {:.1} s = {:.0} events/s",

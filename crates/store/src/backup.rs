@@ -514,3 +514,62 @@ impl<R: Read> BackupReader<R> {
         })
     }
 }
+
+/// Why a restore stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum RestoreError {
+    /// The backup does not check (nothing after the failing record is
+    /// imported; check the whole file first to import nothing at all).
+    #[error(transparent)]
+    Backup(#[from] Failure),
+    /// The target log refused the records or could not store them.
+    #[error("importing: {0}")]
+    Import(#[from] crate::AppendError),
+}
+
+/// Imports a backup into `log` (empty, or holding a prefix of it), reading
+/// and checking the next batch while the last one is being stored; checks
+/// the whole file at the end. `progress` gets the records stored so far.
+pub async fn restore_into<R: Read + Send + 'static>(
+    log: &Log,
+    reader: BackupReader<R>,
+    batch: usize,
+    mut progress: impl FnMut(BackupProgress),
+) -> Result<BackupReport, RestoreError> {
+    let total = reader.announced();
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Vec<RawRecord>, Failure>>(2);
+    let reading = tokio::task::spawn_blocking(move || {
+        let mut reader = reader;
+        loop {
+            let mut records = Vec::with_capacity(batch);
+            while records.len() < batch {
+                match reader.next_record() {
+                    Ok(Some(r)) => records.push(r),
+                    Ok(None) => break,
+                    Err(f) => {
+                        let _ = tx.blocking_send(Err(f));
+                        return None;
+                    }
+                }
+            }
+            if records.is_empty() {
+                return Some(reader);
+            }
+            if tx.blocking_send(Ok(records)).is_err() {
+                return None;
+            }
+        }
+    });
+    while let Some(records) = rx.recv().await {
+        log.import(records?).await?;
+        progress(BackupProgress {
+            done: log.head().position,
+            total,
+        });
+    }
+    let reader = reading
+        .await
+        .map_err(|e| format_error(format!("the reader stopped: {e}")))?
+        .ok_or_else(|| format_error("the reader stopped"))?;
+    Ok(reader.finish(None)?)
+}

@@ -260,9 +260,36 @@ async fn a_backup_restores_into_postgresql_with_its_root_and_keys() {
     let log = log_with(60, None).await;
     let bytes = backup_of(&log);
     let Opened { log: target, .. } = open(Backend::Postgres).await;
-    let records = check(&bytes, None).unwrap();
-    target.import(records).await.unwrap();
+    let reader =
+        BackupReader::open(std::io::Cursor::new(bytes.clone()), Some(&key().public())).unwrap();
+    let mut seen = Vec::new();
+    let report = chitieu_store::backup::restore_into(&target, reader, 7, |p| seen.push(p.done))
+        .await
+        .unwrap();
+    assert_eq!(report.records, 60);
+    assert_eq!(seen.last(), Some(&60));
     assert_eq!(target.head(), log.head());
+    // A backup whose content was changed stops the restore with the
+    // failure, naming the position.
+    let text = content(&bytes).unwrap();
+    let at = text
+        .windows(13)
+        .position(|w| w == b"\"position\":40")
+        .unwrap();
+    let mut changed = text.clone();
+    changed[at + 30] ^= 1;
+    let Opened { log: other, .. } = open(Backend::Memory).await;
+    let reader = BackupReader::open(std::io::Cursor::new(compress(&changed)), None).unwrap();
+    let failed = chitieu_store::backup::restore_into(&other, reader, 7, |_| {}).await;
+    assert!(
+        matches!(
+            failed,
+            Err(chitieu_store::backup::RestoreError::Backup(
+                Failure::Record { position: 40, .. }
+            ))
+        ),
+        "{failed:?}"
+    );
     let (a, b) = (
         Notary::new(log.clone(), key(), "test"),
         Notary::new(target.clone(), key(), "test"),
