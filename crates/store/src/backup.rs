@@ -22,7 +22,7 @@
 
 use crate::log::{IdempotencyEntry, Log, RawRecord};
 use crate::merkle::{self, Tree};
-use crate::proof::{check_record, said, strict_base64, Failure};
+use crate::proof::{key_for, record_from_base64, said, strict_base64, Failure};
 use crate::signed::{hash_from_hex, LogKey, PublicKey, SignedHead, UnsignedHead};
 use crate::StoreError;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -297,17 +297,7 @@ impl<R: Read> BackupReader<R> {
         if header.format != BACKUP_FORMAT {
             return Err(format_error(format!("format is `{}`", header.format)));
         }
-        let named =
-            PublicKey::parse(&header.public_key).map_err(|e| format_error(e.to_string()))?;
-        if let Some(t) = trusted {
-            if *t != named {
-                return Err(Failure::UntrustedKey {
-                    trusted: t.key_id(),
-                    found: named.key_id(),
-                });
-            }
-        }
-        reader.key = named;
+        reader.key = key_for(&header.public_key, trusted)?;
         reader.origin = header.origin;
         reader.announced = header.records;
         Ok(reader)
@@ -376,14 +366,7 @@ impl<R: Read> BackupReader<R> {
                 ),
             });
         }
-        let bytes = strict_base64(&parsed.record).ok_or_else(|| Failure::Record {
-            position,
-            reason: said(
-                "the record is not canonical base64",
-                "bản ghi không ở dạng base64 chuẩn",
-            ),
-        })?;
-        let event = check_record(position, &bytes)?;
+        let (bytes, event) = record_from_base64(position, &parsed.record)?;
         if event.prev_hash != self.previous {
             return Err(Failure::Record {
                 position,

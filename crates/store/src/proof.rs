@@ -248,7 +248,10 @@ fn hashes(list: &[String], what: &str) -> Result<Vec<Hash>, Failure> {
 
 /// The key to check with: the trusted one (the document must name it), or
 /// the document's own.
-fn key_for(document_key: &str, trusted: Option<&PublicKey>) -> Result<PublicKey, Failure> {
+pub(crate) fn key_for(
+    document_key: &str,
+    trusted: Option<&PublicKey>,
+) -> Result<PublicKey, Failure> {
     let named = PublicKey::parse(document_key).map_err(|e| Failure::Format {
         expected: "publicKey".into(),
         reason: e.to_string(),
@@ -267,6 +270,20 @@ fn key_for(document_key: &str, trusted: Option<&PublicKey>) -> Result<PublicKey,
 pub fn strict_base64(text: &str) -> Option<Vec<u8>> {
     let bytes = B64.decode(text).ok()?;
     (B64.encode(&bytes) == text).then_some(bytes)
+}
+
+/// Decodes a record given as base64 (in its one spelling) and checks its
+/// own bytes: what bundles and backups carry.
+pub fn record_from_base64(position: u64, text: &str) -> Result<(Vec<u8>, RecordedEvent), Failure> {
+    let bytes = strict_base64(text).ok_or_else(|| Failure::Record {
+        position,
+        reason: said(
+            "the record is not canonical base64",
+            "bản ghi không ở dạng base64 chuẩn",
+        ),
+    })?;
+    let event = check_record(position, &bytes)?;
+    Ok((bytes, event))
 }
 
 /// Checks a record's own bytes: its position field and its hash.
@@ -306,14 +323,7 @@ impl InclusionBundle {
         let key = key_for(&self.public_key, trusted)?;
         self.signed_head.verify(&key)?;
         let position = self.position;
-        let bytes = strict_base64(&self.record).ok_or_else(|| Failure::Record {
-            position,
-            reason: said(
-                "the record is not canonical base64",
-                "bản ghi không ở dạng base64 chuẩn",
-            ),
-        })?;
-        let event = check_record(position, &bytes)?;
+        let (bytes, event) = record_from_base64(position, &self.record)?;
         if EventView::of(&event) != self.event {
             return Err(Failure::Record {
                 position,
