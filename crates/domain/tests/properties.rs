@@ -226,8 +226,142 @@ proptest! {
     }
 
     #[test]
+    fn every_number_of_a_typed_target_is_written_in_the_cell(
+        tokens in prop::collection::vec(cell_token(), 1..12),
+        glue in prop::collection::vec(prop::sample::select(vec![" ", "", ", ", " "]), 12),
+    ) {
+        let mut cell = String::new();
+        for (token, glue) in tokens.iter().zip(&glue) {
+            cell.push_str(token);
+            cell.push_str(glue);
+        }
+        let written = numbers_written_in(&cell);
+        for target in chitieu_domain::target_text::parse_target_text(&cell) {
+            for n in target_numbers(&target.kind) {
+                prop_assert!(
+                    written.contains(&n.normalize()),
+                    "{cell:?} gave {:?}: {n} is not written in it (written: {written:?})",
+                    target.kind
+                );
+            }
+        }
+    }
+
+    #[test]
     fn vietnamese_format_round_trips(m in any::<i64>(), scale in 0u32..6) {
         let value = Decimal::new(m, scale);
         prop_assert_eq!(number::parse_vietnamese(&number::format_vietnamese(value)), Ok(value.normalize()));
+    }
+}
+
+/// Words of the target families, numbers in Vietnamese and plain format,
+/// and punctuation: the material of target cells.
+fn cell_token() -> impl Strategy<Value = String> {
+    let words = prop::sample::select(vec![
+        "trên",
+        "dưới",
+        "không dưới",
+        "không quá",
+        "tối thiểu",
+        "ít nhất",
+        "giảm",
+        "tăng",
+        "tăng trưởng",
+        "tốc độ tăng",
+        "trở lên",
+        "trở xuống",
+        "từ",
+        "đến",
+        "-",
+        "(",
+        ")",
+        "/",
+        "phấn đấu",
+        "%",
+        "‰",
+        "%o",
+        "tỷ đồng",
+        "hộ",
+        "xã",
+        "năm",
+        "năm 2025",
+        "so với",
+        "so với năm 2020",
+        "cùng kỳ",
+        "tuổi",
+        "bình quân",
+        "đạt",
+        "là",
+        "giữ vững",
+        "duy trì",
+        "xuống còn",
+        "trong đó",
+        ";",
+        "lần",
+        "gấp",
+        "điểm",
+        "trên tổng số",
+        "số",
+        "loại",
+        "hạng",
+        "quý II",
+        "trước",
+        "vượt",
+        "và",
+        "lên",
+        "khoảng",
+        "≥",
+        "≤",
+        "dân",
+        "vạn dân",
+    ])
+    .prop_map(str::to_owned);
+    let numbers = (0i64..2_000_000, 0u32..4)
+        .prop_map(|(m, scale)| number::format_vietnamese(Decimal::new(m, scale)));
+    let small = (0u32..200).prop_map(|n| format!("{n:02}"));
+    prop_oneof![3 => words, 2 => numbers, 2 => small]
+}
+
+/// Every number written in a text, each read as Vietnamese and as plain
+/// format (and each digit run alone), normalised.
+fn numbers_written_in(text: &str) -> Vec<Decimal> {
+    let mut out = Vec::new();
+    let chars: Vec<char> = text.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        if !chars[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < chars.len() && (chars[i].is_ascii_digit() || matches!(chars[i], '.' | ',')) {
+            i += 1;
+        }
+        let raw: String = chars[start..i].iter().collect();
+        let raw = raw.trim_end_matches(['.', ',']);
+        for n in [number::parse_vietnamese(raw), number::parse_plain(raw)]
+            .into_iter()
+            .flatten()
+        {
+            out.push(n.normalize());
+        }
+    }
+    out
+}
+
+fn target_numbers(kind: &TargetKind) -> Vec<Decimal> {
+    match kind {
+        TargetKind::AtLeast { value, .. }
+        | TargetKind::AtMost { value, .. }
+        | TargetKind::Plain { value, .. } => vec![*value],
+        TargetKind::Range { low, high } => vec![*low, *high],
+        TargetKind::Growth { rate, base, value } => {
+            [Some(*rate), *base, *value].into_iter().flatten().collect()
+        }
+        TargetKind::ReduceBy { amount, base, .. } => {
+            [Some(*amount), *base].into_iter().flatten().collect()
+        }
+        TargetKind::Maintain { level } => level.iter().copied().collect(),
+        TargetKind::RelativeToPeriod { .. } | TargetKind::Milestone { .. } => vec![],
     }
 }

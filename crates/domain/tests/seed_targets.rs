@@ -122,8 +122,7 @@ fn every_seed_target_cell_parses_and_no_parsed_number_is_wrong() {
         wrong.join("\n")
     );
     assert_eq!(total, 183);
-    assert!(
-        matched * 100 >= total * 85,
-        "only {matched} of {total} read exactly"
-    );
+    // The four that stay unread need context the cell does not hold (a
+    // "giữ vững" in the heading above it) or are two rows of one cell.
+    assert!(matched >= 178, "only {matched} of {total} read exactly");
 }

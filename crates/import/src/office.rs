@@ -19,7 +19,7 @@
 
 use super::{find_column, measure_of, Cell, Options, Problem, Step, Table};
 use chitieu_domain::number::format_vietnamese;
-use chitieu_domain::target_text::parse_target_text;
+use chitieu_domain::target_text::{read_target_cell, CellReading};
 use chitieu_domain::*;
 use uuid::Uuid;
 
@@ -462,8 +462,32 @@ pub fn plan(
     }
     let mut by_code: std::collections::HashMap<String, IndicatorId> = Default::default();
     for (line, code, name, cell, unit, category) in &rows {
-        let parsed = parse_target_text(cell);
-        for (n, target) in parsed.iter().enumerate() {
+        let reading = read_target_cell(cell);
+        // Numbers of the cell the reader did not use: told, not guessed.
+        let mut notice = unread_notice(&reading);
+        let mut main: Option<IndicatorId> = None;
+        for (n, target) in reading.targets.iter().enumerate() {
+            // "80% (phấn đấu 85%)": the stretch goes on the main target's
+            // indicator, on the stretch track.
+            if let (true, Some(id)) = (target.stretch, main) {
+                if place.track != TargetTrack::Stretch {
+                    steps.push(Step {
+                        line: *line,
+                        command: Command::SetTarget {
+                            indicator: id,
+                            track: TargetTrack::Stretch,
+                            target: Target {
+                                kind: target.kind.clone(),
+                                document: place.document,
+                                wording: Text::parse(&target.wording).ok(),
+                            },
+                        },
+                        key: format!("import/{file}/{line}/{n}/stretch"),
+                        notice: notice.take(),
+                    });
+                    continue;
+                }
+            }
             let id = IndicatorId(Uuid::new_v5(
                 &Uuid::NAMESPACE_OID,
                 format!("chitieu-import/{file}/{line}/{n}").as_bytes(),
@@ -497,6 +521,7 @@ pub fn plan(
                 previous: None,
                 document: Some(place.document),
             };
+            main = Some(id);
             if n == 0 {
                 if let Some(c) = code {
                     by_code.insert(c.clone(), id);
@@ -522,11 +547,26 @@ pub fn plan(
                 line: *line,
                 command: set,
                 key: format!("import/{file}/{line}/{n}/target"),
-                notice: None,
+                notice: notice.take(),
             });
         }
     }
     Ok(steps)
+}
+
+/// The numbers of a cell the reader left out and that a person should
+/// look at, in Vietnamese (notices are read by officials).
+fn unread_notice(reading: &CellReading) -> Option<String> {
+    let listed: Vec<String> = reading
+        .unread()
+        .map(|l| format!("{} ({})", l.number, l.because.vi()))
+        .collect();
+    (!listed.is_empty()).then(|| {
+        format!(
+            "số trong ô chỉ tiêu chưa được đọc thành chỉ tiêu: {}",
+            listed.join("; ")
+        )
+    })
 }
 
 fn idx_text(cells: &[Cell], idx: Option<usize>) -> String {
@@ -629,6 +669,47 @@ mod tests {
         assert_eq!(
             again.iter().map(|s| &s.key).collect::<Vec<_>>(),
             steps.iter().map(|s| &s.key).collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn a_stretch_goes_on_its_indicator_and_unread_numbers_are_told() {
+        let (state, context) = state();
+        let table = "STT\tNỘI DUNG\tCHỈ TIÊU\n1\tTỷ lệ tiêm chủng\t95% (phấn đấu 98%)\n2\tThu ngân sách\tTăng 10% so với năm 2020\n";
+        let steps = plan(&Table::from_text(table), &context, &state, |_| false)
+            .unwrap_or_else(|p| panic!("{p:?}"));
+        let targets: Vec<(IndicatorId, TargetTrack, TargetKind)> = steps
+            .iter()
+            .filter_map(|s| match &s.command {
+                Command::SetTarget {
+                    indicator,
+                    track,
+                    target,
+                } => Some((*indicator, *track, target.kind.clone())),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(targets.len(), 3, "{targets:?}");
+        let (main, stretch) = (&targets[0], &targets[1]);
+        assert_eq!(main.0, stretch.0, "one indicator, two tracks");
+        assert_eq!(main.1, TargetTrack::Resolution);
+        assert_eq!(stretch.1, TargetTrack::Stretch);
+        assert!(
+            matches!(stretch.2, TargetKind::Plain { value, .. } if value == rust_decimal::Decimal::from(98))
+        );
+        // The comparison with 2020 is not guessed: a milestone, and the
+        // importer says which number it left and why.
+        assert!(matches!(targets[2].2, TargetKind::Milestone { .. }));
+        let notices: Vec<&str> = steps.iter().filter_map(|s| s.notice.as_deref()).collect();
+        assert_eq!(notices.len(), 1, "{notices:?}");
+        assert!(
+            notices[0].contains("10 (so với một năm hoặc kỳ khác"),
+            "{}",
+            notices[0]
+        );
+        assert_eq!(
+            steps.iter().find(|s| s.notice.is_some()).map(|s| s.line),
+            Some(3)
         );
     }
 
