@@ -467,6 +467,9 @@ fn last_day_of_month(year: i32, month: u32) -> Option<NaiveDate> {
 /// A deadline written in a clause: "trước 30/6/2026", "chậm nhất quý II
 /// năm 2025", "vào cuối năm 2025", "trong năm 2025".
 fn deadline(text: &str) -> Option<NaiveDate> {
+    // "khởi công quý I/2026, hoàn thành quý IV/2027": the last date is
+    // the one to meet.
+    let mut dates = Vec::new();
     let chars: Vec<char> = text.chars().collect();
     // An explicit date d/m/yyyy.
     for (i, c) in chars.iter().enumerate() {
@@ -484,9 +487,7 @@ fn deadline(text: &str) -> Option<NaiveDate> {
         if let [d, m, y] = parts.as_slice() {
             if let (Ok(d), Ok(m), Ok(y)) = (d.parse::<u32>(), m.parse::<u32>(), y.parse::<i32>()) {
                 if y >= 1900 {
-                    if let Some(date) = NaiveDate::from_ymd_opt(y, m, d) {
-                        return Some(date);
-                    }
+                    dates.extend(NaiveDate::from_ymd_opt(y, m, d));
                 }
             }
         }
@@ -504,7 +505,10 @@ fn deadline(text: &str) -> Option<NaiveDate> {
             .then(|| digits.parse().ok())
             .flatten()
     };
-    if let Some(at) = find_word(text, "quý") {
+    let mut from = 0;
+    while let Some(found) = find_word(&text[from..], "quý") {
+        let at = from + found;
+        from = at + "quý".len();
         let rest = text[at + "quý".len()..].trim_start();
         let quarter = [
             ("iv", 4),
@@ -522,17 +526,17 @@ fn deadline(text: &str) -> Option<NaiveDate> {
         })
         .map(|(_, q)| q);
         if let (Some(q), Some(y)) = (quarter, year_after(at)) {
-            return last_day_of_month(y, q * 3);
+            dates.extend(last_day_of_month(y, q * 3));
         }
     }
     for phrase in ["cuối năm", "trong năm", "vào năm", "hết năm"] {
-        if let Some(at) = text.find(phrase) {
+        for (at, _) in text.match_indices(phrase) {
             if let Some(y) = year_after(at + phrase.len()) {
-                return NaiveDate::from_ymd_opt(y, 12, 31);
+                dates.extend(NaiveDate::from_ymd_opt(y, 12, 31));
             }
         }
     }
-    None
+    dates.into_iter().max()
 }
 
 /// Bound words right before a figure, longest first: (words, kind maker).
@@ -609,12 +613,19 @@ fn read_clause(clause: &str, reading: &mut CellReading) {
             because: n.not_target.unwrap_or(LeftOutBecause::NotUnderstood),
         });
     }
+    let years = all
+        .iter()
+        .filter(|n| n.not_target == Some(LeftOutBecause::Year))
+        .count();
     let found: Vec<Number> = all.into_iter().filter(|n| n.not_target.is_none()).collect();
+    // "năm 2026 là 60%, năm 2027 là 80%": figures of several years in one
+    // cell; which is this period's is not for the reader to guess.
+    let several_years = years >= 2 && found.len() >= 2 && !text.contains("tăng trưởng");
     // "41/40": more than the whole is a result over its plan, not a target.
     let over_whole = found
         .iter()
         .any(|n| n.of.is_some_and(|of| n.value > of) && !text.contains("tăng trưởng"));
-    let read = if over_whole || found.iter().any(|n| n.malformed) {
+    let read = if over_whole || several_years || found.iter().any(|n| n.malformed) {
         Err(LeftOutBecause::NotUnderstood)
     } else {
         read_figures(clause, &lower, &text, &found)
@@ -704,7 +715,9 @@ fn average_per_year(text: &str) -> bool {
         && !text.contains("bình quân đầu người")
         && !text.contains("bình quân của");
     let changes = has_word(text, "tăng") || has_word(text, "giảm") || text.contains("tăng trưởng");
-    per_year || (yearly && changes)
+    // "bình quân 5.000 tỷ đồng/năm" beside a term's total.
+    let amount_per_year = text.contains("/năm") && !text.contains("/người/năm");
+    per_year || (yearly && (changes || amount_per_year))
 }
 
 /// The verb "tăng" of the target (not inside a name), as a byte index.
