@@ -218,6 +218,26 @@ impl TargetKind {
         }
     }
 
+    /// The figures the target states (a range's two ends, a growth's
+    /// rate, figure and base), in that order: each is written in the
+    /// document.
+    pub fn figures(&self) -> Vec<Decimal> {
+        match self {
+            TargetKind::AtLeast { value, .. }
+            | TargetKind::AtMost { value, .. }
+            | TargetKind::Plain { value, .. } => vec![*value],
+            TargetKind::Range { low, high } => vec![*low, *high],
+            TargetKind::Growth { rate, base, value } => {
+                [Some(*rate), *base, *value].into_iter().flatten().collect()
+            }
+            TargetKind::ReduceBy { amount, base, .. } => {
+                [Some(*amount), *base].into_iter().flatten().collect()
+            }
+            TargetKind::Maintain { level } => level.iter().copied().collect(),
+            TargetKind::RelativeToPeriod { .. } | TargetKind::Milestone { .. } => vec![],
+        }
+    }
+
     /// Checks the target's figures against the indicator's measure.
     pub fn validate_for(&self, measure: Measure) -> Result<(), TargetError> {
         let max = match measure {

@@ -237,7 +237,7 @@ proptest! {
         }
         let written = numbers_written_in(&cell);
         for target in chitieu_domain::target_text::parse_target_text(&cell) {
-            for n in target_numbers(&target.kind) {
+            for n in target.kind.figures() {
                 prop_assert!(
                     written.contains(&n.normalize()),
                     "{cell:?} gave {:?}: {n} is not written in it (written: {written:?})",
@@ -347,21 +347,4 @@ fn numbers_written_in(text: &str) -> Vec<Decimal> {
         }
     }
     out
-}
-
-fn target_numbers(kind: &TargetKind) -> Vec<Decimal> {
-    match kind {
-        TargetKind::AtLeast { value, .. }
-        | TargetKind::AtMost { value, .. }
-        | TargetKind::Plain { value, .. } => vec![*value],
-        TargetKind::Range { low, high } => vec![*low, *high],
-        TargetKind::Growth { rate, base, value } => {
-            [Some(*rate), *base, *value].into_iter().flatten().collect()
-        }
-        TargetKind::ReduceBy { amount, base, .. } => {
-            [Some(*amount), *base].into_iter().flatten().collect()
-        }
-        TargetKind::Maintain { level } => level.iter().copied().collect(),
-        TargetKind::RelativeToPeriod { .. } | TargetKind::Milestone { .. } => vec![],
-    }
 }

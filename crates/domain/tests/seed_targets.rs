@@ -35,23 +35,6 @@ fn rows() -> BTreeMap<String, Vec<Row>> {
     by_cell
 }
 
-fn numbers(kind: &TargetKind) -> Vec<Decimal> {
-    match kind {
-        TargetKind::AtLeast { value, .. }
-        | TargetKind::AtMost { value, .. }
-        | TargetKind::Plain { value, .. } => vec![*value],
-        TargetKind::Range { low, high } => vec![*low, *high],
-        TargetKind::Growth { rate, base, value } => {
-            [Some(*rate), *base, *value].into_iter().flatten().collect()
-        }
-        TargetKind::ReduceBy { amount, base, .. } => {
-            [Some(*amount), *base].into_iter().flatten().collect()
-        }
-        TargetKind::Maintain { level } => level.iter().copied().collect(),
-        TargetKind::RelativeToPeriod { .. } | TargetKind::Milestone { .. } => vec![],
-    }
-}
-
 fn matches(row: &Row, kind: &TargetKind) -> bool {
     match (row.kind.as_str(), kind) {
         ("exact", TargetKind::Plain { value, .. }) => row.value == Some(*value),
@@ -92,7 +75,7 @@ fn every_seed_target_cell_parses_and_no_parsed_number_is_wrong() {
             .flatten()
             .collect();
         for p in &parsed {
-            for n in numbers(&p.kind) {
+            for n in p.kind.figures() {
                 if !stated.contains(&n) {
                     wrong.push(format!("{cell} → {:?}", p.kind));
                 }
