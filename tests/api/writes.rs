@@ -432,3 +432,81 @@ async fn an_exact_target_on_a_lower_is_better_indicator_is_judged_as_a_ceiling()
         .await;
     assert_eq!(rice_better["indicator"]["better"], "HIGHER");
 }
+
+/// A planner says which way is good where the name and kind would judge
+/// it wrong; the judgement follows at once, `betterBecause` says SET, the
+/// history keeps who and why, and a refused setting appends nothing.
+#[tokio::test]
+async fn a_direction_set_by_a_planner_changes_the_judgement_and_is_in_the_history() {
+    let app = spawn_app().await;
+    let rice = app.indicator_id("Sản lượng lúa").await;
+    let set = r#"mutation($id: ID!, $b: Better!, $r: String!) { setIndicatorDirection(input: {indicator: $id, better: $b, reason: $r}) { indicator { better betterBecause achievement { status } } } }"#;
+    let head = app.ledger().await;
+    let no_reason = app
+        .gql_err(
+            Some("planner"),
+            set,
+            json!({ "id": rice, "b": "LOWER", "r": " " }),
+        )
+        .await;
+    assert_eq!(no_reason.code(), Some("VALIDATION"), "{}", no_reason.body);
+    let reporter = app
+        .gql_err(
+            Some("reporter"),
+            set,
+            json!({ "id": rice, "b": "LOWER", "r": "Giảm diện tích lúa" }),
+        )
+        .await;
+    assert_eq!(reporter.code(), Some("FORBIDDEN"), "{}", reporter.body);
+    assert_eq!(
+        app.ledger().await,
+        head,
+        "a refused setting appends nothing"
+    );
+
+    let report = r#"mutation($id: ID!) { reportActual(input: {indicator: $id, value: {amount: "80000"}, refersTo: "2025-12-31", status: ESTIMATE}) { indicator { achievement { status } } } }"#;
+    let before = app.gql("reporter", report, json!({ "id": rice })).await;
+    assert_eq!(
+        before["reportActual"]["indicator"]["achievement"]["status"], "NOT_MET",
+        "80.000 t against 85.000 t, higher is better"
+    );
+    let reason = "Chuyển đổi diện tích lúa kém hiệu quả sang cây ăn trái";
+    let set_lower = app
+        .gql(
+            "planner",
+            set,
+            json!({ "id": rice, "b": "LOWER", "r": reason }),
+        )
+        .await;
+    let indicator = &set_lower["setIndicatorDirection"]["indicator"];
+    assert_eq!(indicator["better"], "LOWER");
+    assert_eq!(indicator["betterBecause"], "SET");
+    assert_eq!(indicator["achievement"]["status"], "EXCEEDED");
+    let again = app
+        .gql_err(
+            Some("planner"),
+            set,
+            json!({ "id": rice, "b": "LOWER", "r": reason }),
+        )
+        .await;
+    assert_eq!(again.code(), Some("VALIDATION"), "{}", again.body);
+
+    let history = app
+        .gql(
+            "auditor",
+            "query($id: ID!) { indicator(id: $id) { history { edges { node { kind reason actor { id } } } } } }",
+            json!({ "id": rice }),
+        )
+        .await;
+    let set_entry = history["indicator"]["history"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["node"])
+        .find(|n| n["kind"] == "indicator_direction_set")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(set_entry["reason"], reason);
+    let me = app.gql("planner", "{ me { id } }", json!({})).await;
+    assert_eq!(set_entry["actor"]["id"], me["me"]["id"]);
+}

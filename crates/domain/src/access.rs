@@ -138,6 +138,7 @@ impl DomainState {
             | Command::ReportActual { indicator, .. }
             | Command::CorrectActual { indicator, .. }
             | Command::RetireIndicator { indicator, .. }
+            | Command::SetDirection { indicator, .. }
                 if !self.indicators.contains_key(indicator) =>
             {
                 Err(crate::DomainError::UnknownIndicator(*indicator))
@@ -172,7 +173,8 @@ impl DomainState {
             Command::DefineIndicator(d) => (Permission::Plan, Some(d.org_unit.clone())),
             Command::SetTarget { indicator, .. }
             | Command::ReviseTarget { indicator, .. }
-            | Command::RetireIndicator { indicator, .. } => {
+            | Command::RetireIndicator { indicator, .. }
+            | Command::SetDirection { indicator, .. } => {
                 (Permission::Plan, of_indicator(indicator))
             }
             Command::ReportActual { indicator, .. } | Command::CorrectActual { indicator, .. } => {

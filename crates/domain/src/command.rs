@@ -133,6 +133,18 @@ pub enum Command {
         /// The deciding document.
         document: Option<DocumentId>,
     },
+    /// Say which way is good for an indicator (over its target's kind and
+    /// its name), with a reason.
+    SetDirection {
+        /// The indicator.
+        indicator: IndicatorId,
+        /// Which way is good.
+        better: crate::direction::Better,
+        /// Why; required.
+        reason: Option<Reason>,
+        /// The document that says so.
+        document: Option<DocumentId>,
+    },
     /// Submit a reporting period of an org unit for approval (planner).
     SubmitPeriod {
         /// The org unit.
@@ -191,7 +203,8 @@ impl Command {
             | Command::ReviseTarget { indicator, .. }
             | Command::ReportActual { indicator, .. }
             | Command::CorrectActual { indicator, .. }
-            | Command::RetireIndicator { indicator, .. } => StreamId::indicator(*indicator),
+            | Command::RetireIndicator { indicator, .. }
+            | Command::SetDirection { indicator, .. } => StreamId::indicator(*indicator),
             Command::CreatePrincipal { principal, .. }
             | Command::GrantRole { principal, .. }
             | Command::RevokeGrant { principal, .. }

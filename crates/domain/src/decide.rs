@@ -126,6 +126,7 @@ pub fn read_streams(state: &DomainState, command: &Command) -> Vec<StreamId> {
     match command {
         Command::SetTarget { indicator, .. }
         | Command::ReviseTarget { indicator, .. }
+        | Command::SetDirection { indicator, .. }
         | Command::ReportActual { indicator, .. }
         | Command::CorrectActual { indicator, .. } => unit_of(indicator).into_iter().collect(),
         Command::ApprovePeriod { unit, .. } => state
@@ -490,6 +491,28 @@ pub fn decide(state: &DomainState, command: &Command) -> Result<Vec<Event>, Doma
                 document: *document,
             })
         }
+        Command::SetDirection {
+            indicator,
+            better,
+            reason,
+            document,
+        } => {
+            let current = writable_indicator(state, *indicator)?;
+            // It changes how the figures are judged: as a target revision.
+            let period = current.definition.period;
+            not_frozen(state, &current.definition.org_unit, |p| p.covers(period))?;
+            let reason = reason.clone().ok_or(DomainError::ReasonRequired)?;
+            known_optional_document(state, document.as_ref())?;
+            if current.better == Some(*better) {
+                return Err(DomainError::DirectionUnchanged(*better));
+            }
+            Event::IndicatorDirectionSet(IndicatorDirectionSet {
+                indicator: *indicator,
+                better: *better,
+                reason,
+                document: *document,
+            })
+        }
         Command::SubmitPeriod { unit, period, note } => {
             use PeriodStatus::*;
             period_in(state, unit, *period, "submitting", &[Open], "open")?;
@@ -648,6 +671,7 @@ pub fn evolve(state: &mut DomainState, event: &Event) {
                     targets: BTreeMap::new(),
                     reports: BTreeMap::new(),
                     retired: None,
+                    better: None,
                     version: 1,
                 },
             );
@@ -714,6 +738,12 @@ pub fn evolve(state: &mut DomainState, event: &Event) {
         Event::IndicatorRetired(e) => {
             if let Some(indicator) = state.indicators.get_mut(&e.indicator) {
                 indicator.retired = Some(e.reason.clone());
+                indicator.version += 1;
+            }
+        }
+        Event::IndicatorDirectionSet(e) => {
+            if let Some(indicator) = state.indicators.get_mut(&e.indicator) {
+                indicator.better = Some(e.better);
                 indicator.version += 1;
             }
         }

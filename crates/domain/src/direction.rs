@@ -35,6 +35,8 @@ pub enum BetterBecause {
     Name,
     /// Neither: an exact figure is read as at least, as the documents do.
     Practice,
+    /// A person said so (`setIndicatorDirection`, with a reason).
+    Set,
 }
 
 /// Words in an indicator's name that make an exact target a ceiling to
@@ -89,6 +91,15 @@ pub fn better_of(name: &str, kind: &TargetKind) -> (Better, BetterBecause) {
                 (Better::Higher, BetterBecause::Practice)
             }
         }
+    }
+}
+
+/// The direction of an indicator: what a person set, else
+/// [`better_of`]. The one rule every judgement of an indicator uses.
+pub fn direction_of(set: Option<Better>, name: &str, kind: &TargetKind) -> (Better, BetterBecause) {
+    match set {
+        Some(better) => (better, BetterBecause::Set),
+        None => better_of(name, kind),
     }
 }
 

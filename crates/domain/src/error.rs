@@ -50,6 +50,9 @@ pub enum DomainError {
     /// The indicator is retired.
     #[error("indicator {0} is retired")]
     IndicatorRetired(IndicatorId),
+    /// The indicator already has that direction.
+    #[error("the indicator is already judged with {0:?} as better")]
+    DirectionUnchanged(crate::direction::Better),
     /// The parent indicator is of another period, or of an org unit that is
     /// not the child's own unit or one of its ancestors.
     #[error(

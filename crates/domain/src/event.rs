@@ -212,6 +212,20 @@ pub struct IndicatorRetired {
     pub document: Option<DocumentId>,
 }
 
+/// Which way is good for an indicator was set by a person, over what
+/// its target's kind and its name would say (`direction::better_of`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IndicatorDirectionSet {
+    /// The indicator.
+    pub indicator: IndicatorId,
+    /// Which way is good from now on.
+    pub better: crate::direction::Better,
+    /// Why.
+    pub reason: Reason,
+    /// The document that says so, where there is one.
+    pub document: Option<DocumentId>,
+}
+
 /// A principal was created.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PrincipalCreated {
@@ -291,6 +305,8 @@ pub enum Event {
     ActualCorrected(ActualCorrected),
     /// See [`IndicatorRetired`].
     IndicatorRetired(IndicatorRetired),
+    /// See [`IndicatorDirectionSet`].
+    IndicatorDirectionSet(IndicatorDirectionSet),
     /// See [`PrincipalCreated`].
     PrincipalCreated(PrincipalCreated),
     /// See [`RoleGranted`].
@@ -339,7 +355,8 @@ impl Event {
             | Event::TargetRevised(TargetRevised { indicator, .. })
             | Event::ActualReported(ActualReported { indicator, .. })
             | Event::ActualCorrected(ActualCorrected { indicator, .. })
-            | Event::IndicatorRetired(IndicatorRetired { indicator, .. }) => {
+            | Event::IndicatorRetired(IndicatorRetired { indicator, .. })
+            | Event::IndicatorDirectionSet(IndicatorDirectionSet { indicator, .. }) => {
                 StreamId::indicator(*indicator)
             }
             Event::PrincipalCreated(PrincipalCreated { principal, .. })
@@ -365,7 +382,10 @@ impl Event {
             | Event::TargetRevised(TargetRevised { indicator, .. })
             | Event::ActualReported(ActualReported { indicator, .. })
             | Event::ActualCorrected(ActualCorrected { indicator, .. })
-            | Event::IndicatorRetired(IndicatorRetired { indicator, .. }) => Some(*indicator),
+            | Event::IndicatorRetired(IndicatorRetired { indicator, .. })
+            | Event::IndicatorDirectionSet(IndicatorDirectionSet { indicator, .. }) => {
+                Some(*indicator)
+            }
             _ => None,
         }
     }
@@ -382,6 +402,7 @@ impl Event {
             Event::ActualReported(_) => "actual_reported",
             Event::ActualCorrected(_) => "actual_corrected",
             Event::IndicatorRetired(_) => "indicator_retired",
+            Event::IndicatorDirectionSet(_) => "indicator_direction_set",
             Event::PrincipalCreated(_) => "principal_created",
             Event::RoleGranted(_) => "role_granted",
             Event::GrantRevoked(_) => "grant_revoked",
@@ -448,6 +469,7 @@ pub fn current_version(event_type: &str) -> Option<u16> {
         | "indicator_defined"
         | "actual_corrected"
         | "indicator_retired"
+        | "indicator_direction_set"
         | "principal_created"
         | "role_granted"
         | "grant_revoked"
@@ -508,6 +530,7 @@ impl EventCodec {
             Event::ActualReported(e) => serde_json::to_vec(e),
             Event::ActualCorrected(e) => serde_json::to_vec(e),
             Event::IndicatorRetired(e) => serde_json::to_vec(e),
+            Event::IndicatorDirectionSet(e) => serde_json::to_vec(e),
             Event::PrincipalCreated(e) => serde_json::to_vec(e),
             Event::RoleGranted(e) => serde_json::to_vec(e),
             Event::GrantRevoked(e) => serde_json::to_vec(e),
@@ -575,6 +598,7 @@ impl EventCodec {
             "actual_reported" => Event::ActualReported(parse(s, malformed)?),
             "actual_corrected" => Event::ActualCorrected(parse(s, malformed)?),
             "indicator_retired" => Event::IndicatorRetired(parse(s, malformed)?),
+            "indicator_direction_set" => Event::IndicatorDirectionSet(parse(s, malformed)?),
             "principal_created" => Event::PrincipalCreated(parse(s, malformed)?),
             "role_granted" => Event::RoleGranted(parse(s, malformed)?),
             "grant_revoked" => Event::GrantRevoked(parse(s, malformed)?),

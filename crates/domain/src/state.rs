@@ -56,6 +56,9 @@ pub struct IndicatorState {
     pub reports: BTreeMap<ReportId, ReportState>,
     /// The reason it was retired, if it was.
     pub retired: Option<Reason>,
+    /// Which way is good, where a person said so (else inferred:
+    /// `direction::better_of`).
+    pub better: Option<crate::direction::Better>,
     /// Events in its stream.
     pub version: u64,
 }

@@ -109,6 +109,14 @@ impl Vietnamese for DomainError {
             E::IndicatorAlreadyDefined(i) => format!("chỉ tiêu {i} đã được xác lập"),
             E::UnknownIndicator(i) => format!("chỉ tiêu {i} không tồn tại"),
             E::IndicatorRetired(i) => format!("chỉ tiêu {i} đã ngừng theo dõi"),
+            E::DirectionUnchanged(b) => format!(
+                "chỉ tiêu đã được đánh giá theo hướng {} là tốt",
+                match b {
+                    crate::direction::Better::Higher => "cao hơn",
+                    crate::direction::Better::Lower => "thấp hơn",
+                    crate::direction::Better::Within => "nằm trong khoảng",
+                }
+            ),
             E::ParentIndicatorMismatch(i) => format!(
                 "chỉ tiêu cha {i} phải cùng kỳ và thuộc cùng đơn vị hoặc một đơn vị cấp trên"
             ),

@@ -76,6 +76,12 @@ fn every_event() -> Vec<Event> {
         report: report(0x52, dec!(821.4), ResultStatus::Estimate),
         reason: Some(text("Nhầm số liệu quý III")),
     });
+    run(Command::SetDirection {
+        indicator: BUDGET,
+        better: chitieu_domain::direction::Better::Lower,
+        reason: Some(text("Chi tiêu càng thấp càng tốt theo nghị quyết")),
+        document: Some(PROVINCE_RESOLUTION),
+    });
     run(Command::RetireIndicator {
         indicator: BUDGET,
         reason: Some(text("Gộp vào chỉ tiêu thu ngân sách của tỉnh")),
@@ -195,6 +201,7 @@ fn every_current_event_encodes_to_its_golden_bytes_and_back() {
         "actual_reported",
         "actual_corrected",
         "indicator_retired",
+        "indicator_direction_set",
         "principal_created",
         "role_granted",
         "grant_revoked",

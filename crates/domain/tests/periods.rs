@@ -113,6 +113,13 @@ fn every_write_into_2025() -> Vec<Command> {
             target: plain(dec!(590), PROVINCE_RESOLUTION),
             reason: Some(text("Điều chỉnh")),
         },
+        // It changes how the figures are judged.
+        Command::SetDirection {
+            indicator: BUDGET,
+            better: chitieu_domain::direction::Better::Lower,
+            reason: Some(text("Chi càng thấp càng tốt")),
+            document: None,
+        },
     ]
 }
 

@@ -577,6 +577,53 @@ fn a_correction_that_changes_nothing_is_rejected() {
         .then_expect_error(DomainError::NoChange);
 }
 
+// --- direction -----------------------------------------------------------
+
+#[test]
+fn a_direction_is_set_with_a_reason_and_only_when_it_changes() {
+    use chitieu_domain::direction::Better;
+    let set = |better, reason: Option<&str>| Command::SetDirection {
+        indicator: BUDGET,
+        better,
+        reason: reason.map(text),
+        document: None,
+    };
+    with(vec![])
+        .when(set(Better::Lower, None))
+        .then_expect_error(DomainError::ReasonRequired);
+    let events = with(vec![])
+        .when(set(
+            Better::Lower,
+            Some("Nghị quyết: giảm chi thường xuyên"),
+        ))
+        .then_succeeds();
+    assert_eq!(
+        events,
+        vec![Event::IndicatorDirectionSet(IndicatorDirectionSet {
+            indicator: BUDGET,
+            better: Better::Lower,
+            reason: text("Nghị quyết: giảm chi thường xuyên"),
+            document: None,
+        })]
+    );
+    with(events.clone())
+        .when(set(Better::Lower, Some("lần nữa")))
+        .then_expect_error(DomainError::DirectionUnchanged(Better::Lower));
+    with(events)
+        .when(set(Better::Higher, Some("Trở lại như cũ")))
+        .then_succeeds();
+    with(vec![])
+        .when(Command::SetDirection {
+            indicator: IndicatorId(Uuid::from_u128(0xdead)),
+            better: Better::Lower,
+            reason: Some(text("x")),
+            document: None,
+        })
+        .then_expect_error(DomainError::UnknownIndicator(IndicatorId(Uuid::from_u128(
+            0xdead,
+        ))));
+}
+
 // --- retirement ----------------------------------------------------------
 
 #[test]

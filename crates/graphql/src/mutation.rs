@@ -384,6 +384,22 @@ pub struct RetireIndicatorInput {
     pub guard: WriteGuard,
 }
 
+/// Say which way is good for an indicator.
+#[derive(InputObject)]
+pub struct SetIndicatorDirectionInput {
+    /// The indicator.
+    pub indicator: ID,
+    /// Which way is good from now on.
+    pub better: crate::types::Better,
+    /// Why (required): the document's intent, a ruling.
+    pub reason: String,
+    /// The document that says so.
+    pub document: Option<ID>,
+    /// Concurrency and idempotency.
+    #[graphql(flatten)]
+    pub guard: WriteGuard,
+}
+
 /// The result of a write to an indicator.
 #[derive(SimpleObject)]
 pub struct IndicatorPayload {
@@ -454,7 +470,8 @@ async fn indicator_write(
         | Command::ReviseTarget { indicator, .. }
         | Command::ReportActual { indicator, .. }
         | Command::CorrectActual { indicator, .. }
-        | Command::RetireIndicator { indicator, .. } => *indicator,
+        | Command::RetireIndicator { indicator, .. }
+        | Command::SetDirection { indicator, .. } => *indicator,
         _ => return Err(ApiError::internal(&"not an indicator command").into()),
     };
     let written = app
@@ -763,6 +780,28 @@ impl MutationRoot {
     ) -> async_graphql::Result<IndicatorPayload> {
         let command = Command::RetireIndicator {
             indicator: parse_indicator_id(&input.indicator)?,
+            reason: reason(&input.reason)?,
+            document: input
+                .document
+                .as_ref()
+                .map(|d| document_id("document", d))
+                .transpose()?,
+        };
+        indicator_write(ctx, command, &input.guard).await
+    }
+
+    /// Say which way is good for an indicator (higher, lower, within),
+    /// over what its target's kind and its name would say; with a reason
+    /// (planner). Its achievement, status and "vượt" follow; `betterBecause`
+    /// reads SET, and the history shows who set it, when and why.
+    async fn set_indicator_direction(
+        &self,
+        ctx: &Context<'_>,
+        input: SetIndicatorDirectionInput,
+    ) -> async_graphql::Result<IndicatorPayload> {
+        let command = Command::SetDirection {
+            indicator: parse_indicator_id(&input.indicator)?,
+            better: input.better.into(),
             reason: reason(&input.reason)?,
             document: input
                 .document

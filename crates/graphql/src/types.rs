@@ -178,6 +178,8 @@ mirror_enum!(
         Name,
         /// Theo thông lệ (một con số được hiểu là "đạt và vượt"): by practice, an exact figure read as at least.
         Practice,
+        /// Do người có thẩm quyền xác định, có lý do (setIndicatorDirection): set by a person, with a reason.
+        Set,
     }
 );
 
@@ -557,8 +559,11 @@ impl Indicator {
     ) {
         let name = self.0.definition.name.as_str();
         match self.0.primary_track().and_then(|t| self.0.targets.get(&t)) {
-            Some(view) => chitieu_domain::direction::better_of(name, &view.current.kind),
-            None => chitieu_domain::direction::better_of(
+            Some(view) => {
+                chitieu_domain::direction::direction_of(self.0.better, name, &view.current.kind)
+            }
+            None => chitieu_domain::direction::direction_of(
+                self.0.better,
                 name,
                 &domain::TargetKind::Maintain { level: None },
             ),

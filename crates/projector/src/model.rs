@@ -71,6 +71,10 @@ impl AuditDetail {
                 d.document = e.document;
                 d.reason = reason(&e.reason);
             }
+            E::IndicatorDirectionSet(e) => {
+                d.document = e.document;
+                d.reason = reason(&e.reason);
+            }
             E::PrincipalCreated(e) => d.principal = Some(e.principal.to_string()),
             E::RoleGranted(e) => {
                 d.principal = Some(e.principal.to_string());

@@ -594,6 +594,10 @@ impl ReadModel {
                     entry.reason = Some(e.reason.as_str().to_owned());
                     entry.document = e.document;
                 }
+                Event::IndicatorDirectionSet(e) => {
+                    entry.reason = Some(e.reason.as_str().to_owned());
+                    entry.document = e.document;
+                }
                 _ => {}
             }
             match event {

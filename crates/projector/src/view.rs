@@ -7,7 +7,7 @@ use chitieu_domain::achievement::{achievement, Achievement, AchievementStatus};
 use chitieu_domain::actual::{
     figure_that_counts, latest_with_status, ActualReport, ReportId, ResultStatus,
 };
-use chitieu_domain::direction::better_of;
+use chitieu_domain::direction::direction_of;
 use chitieu_domain::{
     DocumentId, Event, IndicatorDefinition, Measure, Reason, Target, TargetTrack,
 };
@@ -174,6 +174,9 @@ pub struct IndicatorView {
     pub report_count: u32,
     /// Retirement, if retired.
     pub retired: Option<Retirement>,
+    /// Which way is good, where a person set it (else inferred).
+    #[serde(default)]
+    pub better: Option<chitieu_domain::direction::Better>,
     /// The latest figure of the linked previous-period indicator, the base
     /// of "so cùng kỳ" and of growth and reduction targets.
     pub previous_figure: Option<Decimal>,
@@ -203,6 +206,7 @@ impl IndicatorView {
             needs_refold: false,
             report_count: 0,
             retired: None,
+            better: None,
             previous_figure: None,
         }
     }
@@ -245,6 +249,7 @@ impl IndicatorView {
                     self.receive(report, replaces);
                 }
             }
+            Event::IndicatorDirectionSet(e) => self.better = Some(e.better),
             Event::IndicatorRetired(e) => {
                 self.retired = Some(Retirement {
                     reason: e.reason.clone(),
@@ -347,7 +352,12 @@ impl IndicatorView {
         Some(achievement(
             &target.current.kind,
             self.definition.measure,
-            better_of(self.definition.name.as_str(), &target.current.kind).0,
+            direction_of(
+                self.better,
+                self.definition.name.as_str(),
+                &target.current.kind,
+            )
+            .0,
             report.map(|r| &r.report.value),
             self.previous_figure,
             self.definition.period.due(),

@@ -182,6 +182,7 @@ fn command_name(command: &Command) -> &'static str {
         Command::RevokeToken { .. } => "revoke_token",
         Command::DisablePrincipal { .. } => "disable_principal",
         Command::RetireIndicator { .. } => "retire_indicator",
+        Command::SetDirection { .. } => "set_direction",
         Command::SubmitPeriod { .. } => "submit_period",
         Command::ApprovePeriod { .. } => "approve_period",
         Command::LockPeriod { .. } => "lock_period",
