@@ -121,3 +121,44 @@ async fn metrics_count_requests_appends_failures_and_lag() {
     assert_eq!(closed["chitieu_websocket_connections"], 0.0);
     assert_eq!(closed["chitieu_websocket_subscriptions"], 0.0);
 }
+
+/// A kept answer about one indicator is served again after a write to
+/// another indicator (the cache drops only what a write touched), and not
+/// after a write to the indicator itself.
+#[tokio::test]
+async fn a_write_to_one_indicator_keeps_the_answers_about_others() {
+    let app = spawn_demo(None, &["--metrics-listen", "127.0.0.1:0"]).await;
+    let rice = app.indicator_id("Sản lượng lúa").await;
+    let other = app.indicator_id("Sản lượng tôm").await;
+    let q = "query($id: ID!) { indicator(id: $id) { version latestActual { figure } } }";
+    let write = |id: String, value: &'static str| {
+        let app = &app;
+        async move {
+            app.gql(
+                "reporter",
+                "mutation($id: ID!, $v: Decimal!) { reportActual(input: {indicator: $id, value: {amount: $v}, refersTo: \"2025-06-30\", status: ESTIMATE}) { position } }",
+                json!({ "id": id, "v": value }),
+            )
+            .await;
+        }
+    };
+    let first = app.gql("viewer", q, json!({ "id": rice })).await;
+    let before = scrape(&app).await;
+    write(other, "1").await;
+    let kept = app.gql("viewer", q, json!({ "id": rice })).await;
+    let after = scrape(&app).await;
+    assert_eq!(kept, first);
+    assert_eq!(
+        delta(&before, &after, "chitieu_response_cache_hits_total"),
+        1.0,
+        "answered from the cache across another indicator's write"
+    );
+    write(rice.clone(), "42000").await;
+    let fresh = app.gql("viewer", q, json!({ "id": rice })).await;
+    let last = scrape(&app).await;
+    assert_eq!(fresh["indicator"]["latestActual"]["figure"], "42000");
+    assert_eq!(
+        delta(&after, &last, "chitieu_response_cache_hits_total"),
+        0.0
+    );
+}

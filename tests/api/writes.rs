@@ -316,6 +316,89 @@ async fn a_kept_answer_is_never_served_after_a_write() {
     );
 }
 
+/// Kept answers about one indicator survive writes to others; so none may
+/// survive a write that changes it through a link: its previous period's
+/// figure (its "so cùng kỳ"), nor a list whose membership a new indicator
+/// changes.
+#[tokio::test]
+async fn a_kept_answer_follows_writes_to_the_indicators_it_depends_on() {
+    let app = spawn_app().await;
+    let org = "LA.CAN-DUOC";
+    let documents = app
+        .gql("auditor", "{ documents { id orgUnit } }", json!({}))
+        .await;
+    let doc = documents["documents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["orgUnit"] == org)
+        .map(|d| d["id"].clone())
+        .unwrap();
+    let define = |period: &str, previous: Option<&str>| {
+        app.gql(
+            "admin",
+            "mutation($org: ID!, $doc: ID!, $period: String!, $previous: ID) { defineIndicator(input: {orgUnit: $org, period: $period, category: ECONOMY, name: \"Diện tích cây ăn trái\", unit: \"ha\", measure: AMOUNT, document: $doc, previous: $previous}) { indicator { id } } }",
+            json!({ "org": org, "doc": doc, "period": period, "previous": previous }),
+        )
+    };
+    let last_year = define("2024", None).await["defineIndicator"]["indicator"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let this_year = define("2025", Some(&last_year)).await["defineIndicator"]["indicator"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let report = |id: String, value: &'static str, on: &'static str| {
+        let app = &app;
+        async move {
+            app.gql(
+                "admin",
+                "mutation($id: ID!, $v: Decimal!, $on: Date!) { reportActual(input: {indicator: $id, value: {amount: $v}, refersTo: $on, status: ESTIMATE}) { position } }",
+                json!({ "id": id, "v": value, "on": on }),
+            )
+            .await;
+        }
+    };
+    report(this_year.clone(), "1100", "2025-12-31").await;
+    let q =
+        "query($id: ID!) { indicator(id: $id) { latestActual { figure } changeOnPreviousPeriod } }";
+    let first = app.gql("viewer", q, json!({ "id": this_year })).await;
+    assert_eq!(
+        first["indicator"]["changeOnPreviousPeriod"],
+        serde_json::Value::Null
+    );
+    assert_eq!(
+        app.gql("viewer", q, json!({ "id": this_year })).await,
+        first
+    );
+    // Another indicator written: the same answer (it may be kept).
+    let rice = app.indicator_id("Sản lượng lúa").await;
+    report(rice, "84000", "2025-12-31").await;
+    assert_eq!(
+        app.gql("viewer", q, json!({ "id": this_year })).await,
+        first
+    );
+    // The previous period written: this one's change on it moves.
+    report(last_year.clone(), "1000", "2024-12-31").await;
+    let linked = app.gql("viewer", q, json!({ "id": this_year })).await;
+    assert_eq!(linked["indicator"]["latestActual"]["figure"], "1100");
+    assert!(
+        !linked["indicator"]["changeOnPreviousPeriod"].is_null(),
+        "a kept answer missed the previous period's figure: {linked}"
+    );
+    // A list, then a new indicator in it.
+    let list = "query($org: ID!) { indicators(first: 100, filter: {orgUnit: $org, period: \"2024\"}) { totalCount } }";
+    let before = app.gql("viewer", list, json!({ "org": org })).await["indicators"]["totalCount"]
+        .as_u64()
+        .unwrap();
+    define("2024", None).await;
+    let after = app.gql("viewer", list, json!({ "org": org })).await["indicators"]["totalCount"]
+        .as_u64()
+        .unwrap();
+    assert_eq!(after, before + 1);
+}
+
 /// A reason that does not parse is refused as it is (VALIDATION, saying
 /// why), never dropped and then reported as missing; nothing is appended.
 #[tokio::test]

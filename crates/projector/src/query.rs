@@ -90,6 +90,17 @@ impl ReadModel {
         &self.projector
     }
 
+    /// The indicators that name `previous` as their previous period's
+    /// counterpart (their "so cùng kỳ" follows its figure).
+    pub fn next_periods(&self, previous: IndicatorId) -> Result<Vec<IndicatorId>, ProjectionError> {
+        let mut out = Vec::new();
+        for entry in self.tree().scan_prefix(keys::next_period_prefix(previous)) {
+            let (key, _) = entry?;
+            out.extend(keys::trailing_id(&key));
+        }
+        Ok(out)
+    }
+
     /// One indicator as it stands.
     pub fn indicator(&self, id: IndicatorId) -> Result<Option<IndicatorView>, ProjectionError> {
         Ok(self.indicator_shared(id)?.map(|v| (*v).clone()))

@@ -12,7 +12,7 @@
 //!   re-checks its token at every ping (a revocation closes it with 4403).
 //! - `/healthz`: alive. `/readyz`: store open and projector caught up.
 
-use crate::cache::{ResponseCache, Stamp};
+use crate::cache::{Reads, ResponseCache, Stamp, Touched};
 use crate::tokens::FailedAuths;
 use async_graphql::http::{WebSocketProtocols, WsMessage, ALL_WEBSOCKET_PROTOCOLS};
 use async_graphql::parser::types::OperationType;
@@ -475,7 +475,7 @@ impl HttpState {
         let media = media_type(headers);
         // A query seen before is not parsed again; its response, if kept
         // for the current state, is sent as it is.
-        let mut kept: Option<(Stamp, String)> = None;
+        let mut kept: Option<(Stamp, String, Reads)> = None;
         let mut batch = batch;
         // Every document is parsed here (once per distinct query) and its
         // aliases counted; the executor takes the parsed document.
@@ -517,10 +517,16 @@ impl HttpState {
                     );
                     if let Some(key) = key {
                         let stamp = self.stamp();
-                        if let Some(body) = self.cache.get(stamp, &key) {
+                        let reads = ResponseCache::reads(
+                            &document.document,
+                            request.operation_name.as_deref(),
+                            &request.variables,
+                        );
+                        let touched = |from, to| self.touched(from, to);
+                        if let Some(body) = self.cache.get(stamp, &key, touched) {
                             return respond_bytes(StatusCode::OK, media, body);
                         }
-                        kept = Some((stamp, key));
+                        kept = Some((stamp, key, reads));
                     }
                 }
                 request.set_parsed_query(document.document.clone());
@@ -616,9 +622,12 @@ impl HttpState {
             set_language(&mut refused, lang);
             return refused;
         }
-        if let (Some((before, key)), async_graphql::BatchResponse::Single(r)) = (kept, &response) {
+        if let (Some((before, key, reads)), async_graphql::BatchResponse::Single(r)) =
+            (kept, &response)
+        {
             if r.errors.is_empty() {
-                self.cache.put(before, self.stamp(), key, body.clone());
+                self.cache
+                    .put(before, self.stamp(), key, reads, body.clone());
             }
         }
         let mut answered = respond_bytes(status, media, body);
@@ -633,6 +642,54 @@ impl HttpState {
         limits::check_alias_count(document.aliases, self.max_aliases)?;
         limits::check_directive_count(document.directives)?;
         limits::check_depth(document.depth, self.max_depth)
+    }
+
+    /// What the log's events after `from` up to `to` touched, for the
+    /// response cache: an indicator's own events touch it, its parent, its
+    /// previous period and the indicators whose previous period it is (their
+    /// "so cùng kỳ" follows it); any other event, an event that does not
+    /// read, or more events than are worth reading, touch everything.
+    fn touched(&self, from: u64, to: u64) -> Touched {
+        use chitieu_domain::Event as E;
+        const MOST: u64 = 256;
+        let count = to.saturating_sub(from);
+        if count > MOST {
+            return Touched::Everything;
+        }
+        let Ok(records) = self.app.log.read_all(from + 1, count as usize) else {
+            return Touched::Everything;
+        };
+        if records.len() as u64 != count {
+            return Touched::Everything;
+        }
+        let mut ids = std::collections::HashSet::new();
+        for record in records {
+            let Ok(event) = record.decode() else {
+                return Touched::Everything;
+            };
+            let id = match &event {
+                E::TargetSet(_)
+                | E::TargetRevised(_)
+                | E::ActualReported(_)
+                | E::ActualCorrected(_)
+                | E::IndicatorRetired(_)
+                | E::IndicatorDirectionSet(_) => event.indicator(),
+                _ => None,
+            };
+            let Some(id) = id else {
+                return Touched::Everything;
+            };
+            let (Ok(Some(view)), Ok(next)) =
+                (self.app.read.indicator(id), self.app.read.next_periods(id))
+            else {
+                return Touched::Everything;
+            };
+            ids.insert(id.to_string());
+            ids.extend(next.iter().map(ToString::to_string));
+            ids.extend(view.definition.parent.map(|p| p.to_string()));
+            ids.extend(view.definition.previous.map(|p| p.to_string()));
+        }
+        Touched::Indicators(ids)
     }
 
     /// What the answers depend on besides the request: the log's head, the
