@@ -18,6 +18,7 @@ mod metrics;
 mod periods;
 mod persisted;
 mod reads;
+mod reorganisation;
 mod storage;
 mod subscriptions;
 mod writes;

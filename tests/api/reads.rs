@@ -78,7 +78,11 @@ async fn every_root_query_answers_with_the_demo_data() {
     assert_eq!(summary["met"], 1, "canals dredged 70/70");
     assert_eq!(summary["notMet"], 1, "disbursement 91,86%");
     assert_eq!(summary["withoutTarget"], 157);
-    assert_eq!(data["orgUnits"].as_array().unwrap().len(), 9);
+    assert_eq!(
+        data["orgUnits"].as_array().unwrap().len(),
+        12,
+        "4 provinces, 4 districts, a town, and the 3 provinces of 2025"
+    );
     assert!(data["documents"]
         .as_array()
         .unwrap()

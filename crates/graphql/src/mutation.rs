@@ -226,6 +226,23 @@ pub struct RegisterOrgUnitInput {
     pub guard: WriteGuard,
 }
 
+/// Record a succession: a unit ceased and its duties passed to others.
+#[derive(InputObject)]
+pub struct RecordSuccessionInput {
+    /// The unit that ceased.
+    pub unit: ID,
+    /// The units that took over (registered first).
+    pub successors: Vec<ID>,
+    /// The day it took effect (1 July 2025 for the end of districts).
+    pub effective: crate::scalars::Date,
+    /// The deciding document (a resolution of the National Assembly or
+    /// its Standing Committee).
+    pub document: Option<ID>,
+    /// Concurrency and idempotency.
+    #[graphql(flatten)]
+    pub guard: WriteGuard,
+}
+
 /// Register a document.
 #[derive(InputObject)]
 pub struct RegisterDocumentInput {
@@ -457,6 +474,41 @@ fn report(
     })
 }
 
+/// Runs a command on an org unit and reads the unit back.
+async fn org_unit_write(
+    ctx: &Context<'_>,
+    principal: &crate::auth::Authenticated,
+    command: Command,
+    code: &domain::OrgUnitCode,
+    guard: &WriteGuard,
+) -> async_graphql::Result<OrgUnitPayload> {
+    let app = ctx.data_unchecked::<App>();
+    let written = app
+        .service
+        .execute(
+            &Caller::Principal(principal.principal.clone()),
+            command,
+            guard.options(),
+        )
+        .await
+        .map_err(ApiError::from)?;
+    let unit = app
+        .read
+        .org_unit(code)
+        .map_err(ApiError::from)?
+        .ok_or_else(|| {
+            ApiError::not_found(
+                format!("org unit {code} not found"),
+                format!("đơn vị {code} không tồn tại"),
+            )
+        })?;
+    Ok(OrgUnitPayload {
+        org_unit: OrgUnit(unit),
+        position: written.position,
+        replayed: written.replayed,
+    })
+}
+
 async fn indicator_write(
     ctx: &Context<'_>,
     command: Command,
@@ -550,31 +602,37 @@ impl MutationRoot {
             level: input.level.into(),
             parent: input.parent.as_ref().map(parse_org_unit).transpose()?,
         });
-        let app = ctx.data_unchecked::<App>();
-        let written = app
-            .service
-            .execute(
-                &Caller::Principal(principal.principal.clone()),
-                command,
-                input.guard.options(),
-            )
-            .await
-            .map_err(ApiError::from)?;
-        let unit = app
-            .read
-            .org_unit(&code)
-            .map_err(ApiError::from)?
-            .ok_or_else(|| {
-                ApiError::not_found(
-                    format!("org unit {code} not found"),
-                    format!("đơn vị {code} không tồn tại"),
-                )
-            })?;
-        Ok(OrgUnitPayload {
-            org_unit: OrgUnit(unit),
-            position: written.position,
-            replayed: written.replayed,
-        })
+        org_unit_write(ctx, &principal, command, &code, &input.guard).await
+    }
+
+    /// Record that an org unit ceased on a date and whose duties passed to
+    /// whom, citing the deciding document (admin): a merger is one
+    /// succession per merged unit naming the same successor, a split one
+    /// succession naming several, the end of the district level one per
+    /// district. The unit's history stays under its own name and is reached
+    /// from its successors (`predecessors`, `lineage`).
+    async fn record_succession(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordSuccessionInput,
+    ) -> async_graphql::Result<OrgUnitPayload> {
+        let principal = writer(ctx)?;
+        let code = parse_org_unit(&input.unit)?;
+        let command = Command::RecordSuccession {
+            unit: code.clone(),
+            successors: input
+                .successors
+                .iter()
+                .map(parse_org_unit)
+                .collect::<Result<_, _>>()?,
+            effective: input.effective.0,
+            document: input
+                .document
+                .as_ref()
+                .map(|d| document_id("document", d))
+                .transpose()?,
+        };
+        org_unit_write(ctx, &principal, command, &code, &input.guard).await
     }
 
     /// Import an indicator table (an office table, or a seed table of

@@ -439,7 +439,9 @@ impl QueryRoot {
         Ok(connection)
     }
 
-    /// Counts by status of an org unit's indicators of a period; with
+    /// Counts by status of the indicators of a period in an org unit and
+    /// every unit under it (a district counts its towns and communes;
+    /// `includeDescendants: false` counts the unit's own only); with
     /// `asOf` or `approval`, as they were recorded then.
     async fn summary(
         &self,
@@ -448,15 +450,18 @@ impl QueryRoot {
         period: String,
         as_of: Option<DateTime<Utc>>,
         approval: Option<ID>,
+        #[graphql(default = true)] include_descendants: bool,
     ) -> async_graphql::Result<Summary> {
         let (code, period) = org_unit_and_period(ctx, &org_unit, &period)?;
         let app = ctx.data_unchecked::<App>();
-        let s = match as_of_position(ctx, as_of, approval.as_ref())? {
-            Some(position) => {
-                require_at(ctx, Permission::ReadAudit, &code)?;
-                app.read.summary_at(&code, period, position)
-            }
-            None => app.read.summary(&code, period),
+        let at = as_of_position(ctx, as_of, approval.as_ref())?;
+        if at.is_some() {
+            require_at(ctx, Permission::ReadAudit, &code)?;
+        }
+        let s = match (at, include_descendants) {
+            (at, true) => app.read.summary_of_subtree(&code, period, at),
+            (Some(position), false) => app.read.summary_at(&code, period, position),
+            (None, false) => app.read.summary(&code, period),
         }
         .map_err(ApiError::from)?;
         Ok(Summary::of(&code, &period.to_string(), s))
@@ -533,8 +538,14 @@ impl QueryRoot {
         )
     }
 
-    /// Every org unit.
-    async fn org_units(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<OrgUnit>> {
+    /// Every org unit; with `on`, those that existed that day (had not
+    /// ceased by then: `orgUnits(on: "2025-06-30")` lists the districts,
+    /// `orgUnits(on: "2025-07-01")` does not).
+    async fn org_units(
+        &self,
+        ctx: &Context<'_>,
+        on: Option<Date>,
+    ) -> async_graphql::Result<Vec<OrgUnit>> {
         require(ctx, Permission::ReadCurrent)?;
         Ok(ctx
             .data_unchecked::<App>()
@@ -542,8 +553,25 @@ impl QueryRoot {
             .org_units()
             .map_err(ApiError::from)?
             .into_iter()
+            .filter(|u| on.is_none() || crate::types::exists_on(u, on.map(|d| d.0)))
             .map(OrgUnit)
             .collect())
+    }
+
+    /// One org unit by its code, ceased or not.
+    async fn org_unit(
+        &self,
+        ctx: &Context<'_>,
+        code: ID,
+    ) -> async_graphql::Result<Option<OrgUnit>> {
+        require(ctx, Permission::ReadCurrent)?;
+        let code = parse_org_unit(&code)?;
+        Ok(ctx
+            .data_unchecked::<App>()
+            .read
+            .org_unit(&code)
+            .map_err(ApiError::from)?
+            .map(OrgUnit))
     }
 
     /// Every document.

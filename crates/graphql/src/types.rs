@@ -1017,6 +1017,66 @@ impl OrgUnit {
     async fn ceased_on(&self) -> Option<Date> {
         self.0.ceased_on.map(Date)
     }
+    /// Whether it existed on `on` (today when absent): it had not ceased
+    /// by then.
+    async fn exists_on(&self, on: Option<Date>) -> bool {
+        exists_on(&self.0, on.map(|d| d.0))
+    }
+    /// The units that ceased and whose duties passed to this one (a merger
+    /// names several, a split one): their history stays under their own
+    /// names and is reached from here.
+    async fn predecessors(&self, ctx: &Context<'_>) -> ApiResult<Vec<OrgUnit>> {
+        let all = ctx.data_unchecked::<App>().read.org_units()?;
+        Ok(all
+            .into_iter()
+            .filter(|u| u.successors.contains(&self.0.unit.code))
+            .map(OrgUnit)
+            .collect())
+    }
+    /// This unit and every unit before it by succession, nearest first
+    /// (a merged commune, the communes it was made of, theirs…): where its
+    /// history and audit are.
+    async fn lineage(&self, ctx: &Context<'_>) -> ApiResult<Vec<OrgUnit>> {
+        let all = ctx.data_unchecked::<App>().read.org_units()?;
+        let mut out = vec![self.0.clone()];
+        let mut i = 0;
+        while i < out.len() {
+            let code = out[i].unit.code.clone();
+            for unit in &all {
+                let new = !out.iter().any(|o| o.unit.code == unit.unit.code);
+                if new && unit.successors.contains(&code) {
+                    out.push(unit.clone());
+                }
+            }
+            i += 1;
+        }
+        Ok(out.into_iter().map(OrgUnit).collect())
+    }
+    /// The units directly under it that existed on `on` (today when
+    /// absent).
+    async fn children(&self, ctx: &Context<'_>, on: Option<Date>) -> ApiResult<Vec<OrgUnit>> {
+        let all = ctx.data_unchecked::<App>().read.org_units()?;
+        Ok(all
+            .into_iter()
+            .filter(|u| u.unit.parent.as_ref() == Some(&self.0.unit.code))
+            .filter(|u| exists_on(u, on.map(|d| d.0)))
+            .map(OrgUnit)
+            .collect())
+    }
+}
+
+/// Whether a unit existed on a day (today when `None`): it had not ceased
+/// by then. (When a unit began is not recorded: one registered for a
+/// reorganisation reads as existing before it too.)
+pub(crate) fn exists_on(
+    unit: &chitieu_projector::OrgUnitView,
+    on: Option<chrono::NaiveDate>,
+) -> bool {
+    match (unit.ceased_on, on) {
+        (None, _) => true,
+        (Some(ceased), Some(day)) => day < ceased,
+        (Some(_), None) => false,
+    }
 }
 
 /// A document.

@@ -160,14 +160,21 @@ pub fn find_org_unit(state: &DomainState, raw: &str) -> Option<OrgUnitCode> {
             return Some(code);
         }
     }
+    // A unit that exists; else one that ceased (a table of an earlier
+    // year names the district that was), when only one has the name.
     let wanted = super::seed::bare_name(raw);
-    let mut found = state.org_units.values().filter(|u| {
-        u.successors.is_empty() && super::seed::bare_name(u.unit.name.as_str()) == wanted
-    });
-    match (found.next(), found.next()) {
-        (Some(one), None) => Some(one.unit.code.clone()),
-        _ => None,
-    }
+    let wanted = &wanted;
+    let named = |live: bool| {
+        let mut found = state.org_units.values().filter(move |u| {
+            u.successors.is_empty() == live
+                && super::seed::bare_name(u.unit.name.as_str()) == *wanted
+        });
+        match (found.next(), found.next()) {
+            (Some(one), None) => Some(one.unit.code.clone()),
+            _ => None,
+        }
+    };
+    named(true).or_else(|| named(false))
 }
 
 /// Where the table belongs: the command line and the file, reconciled.

@@ -302,13 +302,23 @@ impl<'a> Places<'a> {
         }
     }
 
+    /// Units a row may name: those that exist, those this table adds, then
+    /// those that ceased (the seed documents predate the 2025
+    /// reorganisation: their district is the one that was).
     fn all_units(&self) -> impl Iterator<Item = &OrgUnit> {
-        self.state
+        let live = self
+            .state
             .org_units
             .values()
-            .filter(|u| u.successors.is_empty())
-            .map(|u| &u.unit)
+            .filter(|u| u.successors.is_empty());
+        let ceased = self
+            .state
+            .org_units
+            .values()
+            .filter(|u| !u.successors.is_empty());
+        live.map(|u| &u.unit)
             .chain(self.units.values())
+            .chain(ceased.map(|u| &u.unit))
     }
 
     fn code_taken(&self, code: &OrgUnitCode) -> bool {

@@ -867,6 +867,27 @@ impl ReadModel {
         }
     }
 
+    /// Counts by settled status of the indicators of one period in an org
+    /// unit and every unit under it (a district with its towns and
+    /// communes), as they stand or, with `at`, as recorded up to that
+    /// log position.
+    pub fn summary_of_subtree(
+        &self,
+        org_unit: &OrgUnitCode,
+        period: Period,
+        at: Option<u64>,
+    ) -> Result<Summary, ProjectionError> {
+        let mut total = Summary::default();
+        for code in self.org_unit_and_descendants(org_unit, true)? {
+            let counts = match at {
+                Some(position) => self.summary_at(&code, period, position)?,
+                None => self.summary(&code, period)?,
+            };
+            total = total.plus(counts);
+        }
+        Ok(total)
+    }
+
     /// Every period with indicators in `unit`'s subtree, with the unit's
     /// own counts and the counts rolled up over the unit and all its
     /// descendants (from the stored summaries: one prefix scan per unit).

@@ -570,5 +570,83 @@ pub async fn load(service: &CommandService, people: &[Actor]) -> anyhow::Result<
     for (who, command) in close(0x2022_0002, reapproval_2022) {
         l.run(who, command).await?;
     }
+    reorganisation_2025(&l).await
+}
+
+/// The 2025 reorganisation, as the sources state it for the seeds' places:
+/// the provinces merged by Nghị quyết 202/2025/QH15 (Long An into Tây
+/// Ninh; Hậu Giang and Sóc Trăng into Cần Thơ; Trà Vinh and Bến Tre into
+/// Vĩnh Long; Kiên Giang into An Giang, which continues), and the district
+/// level ended on 1 July 2025 by the Law on the Organisation of Local
+/// Government (Luật 72/2025/QH15), each district's duties passing to its
+/// (new) province. The new communes that took over the districts' towns
+/// and communes are not recorded here.
+async fn reorganisation_2025(l: &Loader<'_>) -> anyhow::Result<()> {
+    use OrgUnitLevel::*;
+    let effective = day(2025, 7, 1);
+    let national = |key: &str, number: &str, title: &str, issued: NaiveDate, kind| {
+        (
+            seed::document_id(&code("AG"), key),
+            Document {
+                id: seed::document_id(&code("AG"), key),
+                number: DocumentNumber::parse(number).ok(),
+                kind,
+                issuing_body: t("Quốc hội"),
+                org_unit: None,
+                issued_on: Some(issued),
+                title: t(title),
+            },
+        )
+    };
+    let (provinces_doc, provinces) = national(
+        "202/2025/QH15",
+        "202/2025/QH15",
+        "Nghị quyết về việc sắp xếp đơn vị hành chính cấp tỉnh",
+        day(2025, 6, 12),
+        DocumentKind::Resolution,
+    );
+    let (districts_doc, districts) = national(
+        "72/2025/QH15",
+        "72/2025/QH15",
+        "Luật Tổ chức chính quyền địa phương (không tổ chức cấp huyện từ ngày 01/7/2025)",
+        day(2025, 6, 16),
+        DocumentKind::Other,
+    );
+    for document in [provinces, districts] {
+        l.run("admin", Command::RegisterDocument(document)).await?;
+    }
+    for (c, name) in [
+        ("TN", "Tỉnh Tây Ninh"),
+        ("CT", "Thành phố Cần Thơ"),
+        ("VL", "Tỉnh Vĩnh Long"),
+    ] {
+        l.run(
+            "admin",
+            Command::RegisterOrgUnit(OrgUnit {
+                code: code(c),
+                name: t(name),
+                level: Province,
+                parent: None,
+            }),
+        )
+        .await?;
+    }
+    let succession = |unit: &str, successor: &str, document| Command::RecordSuccession {
+        unit: code(unit),
+        successors: vec![code(successor)],
+        effective,
+        document: Some(document),
+    };
+    for command in [
+        succession("LA", "TN", provinces_doc),
+        succession("HG", "CT", provinces_doc),
+        succession("TV", "VL", provinces_doc),
+        succession(CD, "TN", districts_doc),
+        succession(PH, "CT", districts_doc),
+        succession(TC, "VL", districts_doc),
+        succession(CM, "AG", districts_doc),
+    ] {
+        l.run("admin", command).await?;
+    }
     Ok(())
 }

@@ -1,0 +1,187 @@
+//! The 2025 reorganisation: successions with effective dates and their
+//! documents, the hierarchy on a date, lineage, and summaries that count
+//! the units under a unit.
+
+use crate::helpers::*;
+use serde_json::{json, Value};
+
+const UNIT: &str = "code name ceasedOn successors predecessors { code } lineage { code }";
+
+async fn units_on(app: &TestApp, on: &str) -> Vec<String> {
+    let found = app
+        .gql(
+            "viewer",
+            "query($on: Date) { orgUnits(on: $on) { code } }",
+            json!({ "on": on }),
+        )
+        .await;
+    found["orgUnits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["code"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn codes(list: &Value) -> Vec<&str> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["code"].as_str().unwrap())
+        .collect()
+}
+
+/// The demo records what the sources state: the districts ended on
+/// 1 July 2025 and four provinces merged; the old units keep their
+/// history and are reached from their successors.
+#[tokio::test]
+async fn the_demo_records_the_2025_arrangement_of_the_seeds_places() {
+    let app = spawn_app().await;
+    let before = units_on(&app, "2025-06-30").await;
+    let after = units_on(&app, "2025-07-01").await;
+    for district in ["LA.CAN-DUOC", "HG.PHUNG-HIEP", "TV.TIEU-CAN", "AG.CHO-MOI"] {
+        assert!(before.iter().any(|c| c == district), "{district} before");
+        assert!(!after.iter().any(|c| c == district), "{district} after");
+    }
+    assert!(after.iter().any(|c| c == "AG"), "An Giang continues");
+    assert!(
+        !after.iter().any(|c| c == "LA"),
+        "Long An merged into Tây Ninh"
+    );
+    let tay_ninh = app
+        .gql(
+            "viewer",
+            &format!("{{ orgUnit(code: \"TN\") {{ {UNIT} }} }}"),
+            json!({}),
+        )
+        .await;
+    let tn = &tay_ninh["orgUnit"];
+    let mut predecessors = codes(&tn["predecessors"]);
+    predecessors.sort();
+    assert_eq!(predecessors, vec!["LA", "LA.CAN-DUOC"]);
+    assert!(codes(&tn["lineage"]).contains(&"LA.CAN-DUOC"));
+    // The ended district's figures stay readable under its own name.
+    let old = app
+        .gql(
+            "viewer",
+            r#"{ orgUnit(code: "LA.CAN-DUOC") { name ceasedOn successors } indicators(filter: {orgUnit: "LA.CAN-DUOC", period: "2025"}, first: 1) { totalCount } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(old["orgUnit"]["name"], "Huyện Cần Đước");
+    assert_eq!(old["orgUnit"]["ceasedOn"], "2025-07-01");
+    assert_eq!(old["orgUnit"]["successors"], json!(["TN"]));
+    assert!(old["indicators"]["totalCount"].as_u64().unwrap() > 20);
+}
+
+/// Two communes merged into a new one on a date: the hierarchy on either
+/// side of the date, predecessors, a second succession refused, and only
+/// an admin may record one.
+#[tokio::test]
+async fn two_communes_merge_on_a_date() {
+    let app = spawn_app().await;
+    let register = |code: &'static str, name: &'static str| {
+        let app = &app;
+        async move {
+            app.gql(
+                "admin",
+                "mutation($c: ID!, $n: String!) { registerOrgUnit(input: {code: $c, name: $n, level: COMMUNE, parent: \"TN\"}) { orgUnit { code } } }",
+                json!({ "c": code, "n": name }),
+            )
+            .await;
+        }
+    };
+    register("TN.XA-A", "Xã A (minh họa)").await;
+    register("TN.XA-B", "Xã B (minh họa)").await;
+    register("TN.XA-AB", "Xã AB (minh họa)").await;
+    let doc = app
+        .gql(
+            "admin",
+            r#"mutation { registerDocument(input: {kind: RESOLUTION, issuingBody: "Ủy ban Thường vụ Quốc hội", title: "Nghị quyết sắp xếp đơn vị hành chính cấp xã (minh họa)"}) { document { id } } }"#,
+            json!({}),
+        )
+        .await["registerDocument"]["document"]["id"]
+        .clone();
+    let merge = "mutation($u: ID!, $doc: ID) { recordSuccession(input: {unit: $u, successors: [\"TN.XA-AB\"], effective: \"2026-01-01\", document: $doc}) { orgUnit { code ceasedOn successors } } }";
+    let head = app.ledger().await;
+    let planner = app
+        .gql_err(
+            Some("planner"),
+            merge,
+            json!({ "u": "TN.XA-A", "doc": doc }),
+        )
+        .await;
+    assert_eq!(planner.code(), Some("FORBIDDEN"), "{}", planner.body);
+    assert_eq!(
+        app.ledger().await,
+        head,
+        "a refused succession appends nothing"
+    );
+    for unit in ["TN.XA-A", "TN.XA-B"] {
+        let done = app
+            .gql("admin", merge, json!({ "u": unit, "doc": doc }))
+            .await;
+        assert_eq!(
+            done["recordSuccession"]["orgUnit"]["ceasedOn"],
+            "2026-01-01"
+        );
+    }
+    let again = app
+        .gql_err(Some("admin"), merge, json!({ "u": "TN.XA-A", "doc": doc }))
+        .await;
+    assert_eq!(again.code(), Some("VALIDATION"), "{}", again.body);
+
+    let before = units_on(&app, "2025-12-31").await;
+    let after = units_on(&app, "2026-01-01").await;
+    assert!(before.contains(&"TN.XA-A".to_owned()) && before.contains(&"TN.XA-B".to_owned()));
+    assert!(!after.contains(&"TN.XA-A".to_owned()) && !after.contains(&"TN.XA-B".to_owned()));
+    assert!(after.contains(&"TN.XA-AB".to_owned()));
+    let merged = app
+        .gql(
+            "viewer",
+            &format!("{{ orgUnit(code: \"TN.XA-AB\") {{ {UNIT} }} tn: orgUnit(code: \"TN\") {{ before: children(on: \"2025-12-31\") {{ code }} after: children(on: \"2026-01-01\") {{ code }} }} }}"),
+            json!({}),
+        )
+        .await;
+    let mut predecessors = codes(&merged["orgUnit"]["predecessors"]);
+    predecessors.sort();
+    assert_eq!(predecessors, vec!["TN.XA-A", "TN.XA-B"]);
+    let mut before_children = codes(&merged["tn"]["before"]);
+    before_children.sort();
+    assert_eq!(before_children, vec!["TN.XA-A", "TN.XA-AB", "TN.XA-B"]);
+    assert_eq!(codes(&merged["tn"]["after"]), vec!["TN.XA-AB"]);
+}
+
+/// A district's summary counts its town's indicators (it omitted them);
+/// `includeDescendants: false` counts its own.
+#[tokio::test]
+async fn a_summary_counts_the_units_under_its_unit() {
+    let app = spawn_app().await;
+    let q = r#"{ all: summary(orgUnit: "LA.CAN-DUOC", period: "2025") { total } own: summary(orgUnit: "LA.CAN-DUOC", period: "2025", includeDescendants: false) { total } town: summary(orgUnit: "LA.CAN-DUOC.TT-CAN-DUOC", period: "2025") { total } }"#;
+    let before = app.gql("viewer", q, json!({})).await;
+    let total = |v: &Value, k: &str| v[k]["total"].as_u64().unwrap();
+    assert_eq!(
+        total(&before, "all"),
+        total(&before, "own") + total(&before, "town")
+    );
+    let documents = app
+        .gql("auditor", "{ documents { id orgUnit } }", json!({}))
+        .await;
+    let doc = documents["documents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["orgUnit"] == "LA.CAN-DUOC")
+        .map(|d| d["id"].clone())
+        .unwrap();
+    app.gql(
+        "admin",
+        r#"mutation($doc: ID!) { defineIndicator(input: {orgUnit: "LA.CAN-DUOC.TT-CAN-DUOC", period: "2025", category: SOCIETY, name: "Tỷ lệ hộ dùng nước sạch đô thị", unit: "%", measure: PERCENTAGE, document: $doc}) { indicator { id } } }"#,
+        json!({ "doc": doc }),
+    )
+    .await;
+    let after = app.gql("viewer", q, json!({})).await;
+    assert_eq!(total(&after, "all"), total(&before, "all") + 1);
+    assert_eq!(total(&after, "own"), total(&before, "own"));
+    assert_eq!(total(&after, "town"), total(&before, "town") + 1);
+}
