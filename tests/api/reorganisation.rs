@@ -185,3 +185,117 @@ async fn a_summary_counts_the_units_under_its_unit() {
     assert_eq!(total(&after, "own"), total(&before, "own"));
     assert_eq!(total(&after, "town"), total(&before, "town") + 1);
 }
+
+/// An indicator linked after it was defined to its previous period's
+/// counterpart: its change on that period appears; a second link needs a
+/// reason and is in the history; a later period cannot be "previous".
+#[tokio::test]
+async fn an_indicator_is_linked_to_its_previous_period() {
+    let app = spawn_app().await;
+    let org = "LA.CAN-DUOC";
+    let documents = app
+        .gql("auditor", "{ documents { id orgUnit } }", json!({}))
+        .await;
+    let doc = documents["documents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["orgUnit"] == org)
+        .map(|d| d["id"].clone())
+        .unwrap();
+    let define = |period: &'static str| {
+        let (app, doc) = (&app, doc.clone());
+        async move {
+            app.gql(
+                "admin",
+                "mutation($org: ID!, $doc: ID!, $period: String!) { defineIndicator(input: {orgUnit: $org, period: $period, category: ECONOMY, name: \"Diện tích nuôi tôm\", unit: \"ha\", measure: AMOUNT, document: $doc}) { indicator { id } } }",
+                json!({ "org": org, "doc": doc, "period": period }),
+            )
+            .await["defineIndicator"]["indicator"]["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    let (y2023, y2024, y2025) = (
+        define("2023").await,
+        define("2024").await,
+        define("2025").await,
+    );
+    for (id, value, on) in [
+        (&y2024, "1000", "2024-12-31"),
+        (&y2025, "1100", "2025-12-31"),
+    ] {
+        app.gql(
+            "admin",
+            "mutation($id: ID!, $v: Decimal!, $on: Date!) { reportActual(input: {indicator: $id, value: {amount: $v}, refersTo: $on, status: ESTIMATE}) { position } }",
+            json!({ "id": id, "v": value, "on": on }),
+        )
+        .await;
+    }
+    let link = "mutation($id: ID!, $p: ID!, $r: String) { linkPreviousPeriod(input: {indicator: $id, previous: $p, reason: $r}) { indicator { previousId changeOnPreviousPeriod } } }";
+    let later = app
+        .gql_err(Some("planner"), link, json!({ "id": y2024, "p": y2025 }))
+        .await;
+    assert_eq!(later.code(), Some("VALIDATION"), "{}", later.body);
+    let linked = app
+        .gql("planner", link, json!({ "id": y2025, "p": y2024 }))
+        .await;
+    let indicator = &linked["linkPreviousPeriod"]["indicator"];
+    assert_eq!(indicator["previousId"], y2024.as_str());
+    assert!(
+        !indicator["changeOnPreviousPeriod"].is_null(),
+        "1.100 ha against 1.000 ha: {indicator}"
+    );
+    let no_reason = app
+        .gql_err(Some("planner"), link, json!({ "id": y2025, "p": y2023 }))
+        .await;
+    assert_eq!(no_reason.code(), Some("VALIDATION"), "{}", no_reason.body);
+    let relinked = app
+        .gql(
+            "planner",
+            link,
+            json!({ "id": y2025, "p": y2023, "r": "Nhầm năm: so với năm 2023 theo nghị quyết" }),
+        )
+        .await;
+    let indicator = &relinked["linkPreviousPeriod"]["indicator"];
+    assert_eq!(indicator["previousId"], y2023.as_str());
+    assert!(
+        indicator["changeOnPreviousPeriod"].is_null(),
+        "2023 has no figure"
+    );
+    let history = app
+        .gql(
+            "auditor",
+            "query($id: ID!) { indicator(id: $id) { history { edges { node { kind reason } } } } }",
+            json!({ "id": y2025 }),
+        )
+        .await;
+    let reasons: Vec<&Value> = history["indicator"]["history"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["node"]["kind"] == "indicator_previous_linked")
+        .map(|e| &e["node"]["reason"])
+        .collect();
+    assert_eq!(reasons.len(), 2);
+    assert_eq!(reasons[1], "Nhầm năm: so với năm 2023 theo nghị quyết");
+}
+
+/// Import links an indicator to the same one of the period before by its
+/// unit and name: the demo's 2023 targets of Tiểu Cần that carry a name
+/// of its 2022 results are linked to them.
+#[tokio::test]
+async fn import_links_the_same_indicator_of_consecutive_periods_by_name() {
+    let app = spawn_app().await;
+    let q = r#"query($y: String!) { indicators(filter: {orgUnit: "TV.TIEU-CAN", period: $y, name: "Tổng vốn đầu tư toàn xã hội"}, first: 5) { nodes { id name previousId } } }"#;
+    let y2022 = app.gql("viewer", q, json!({ "y": "2022" })).await;
+    let y2023 = app.gql("viewer", q, json!({ "y": "2023" })).await;
+    let (earlier, later) = (
+        &y2022["indicators"]["nodes"][0],
+        &y2023["indicators"]["nodes"][0],
+    );
+    assert_eq!(earlier["name"], later["name"]);
+    assert_eq!(later["previousId"], earlier["id"], "{y2022} {y2023}");
+    assert_eq!(earlier["previousId"], Value::Null);
+}

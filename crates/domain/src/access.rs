@@ -139,6 +139,7 @@ impl DomainState {
             | Command::CorrectActual { indicator, .. }
             | Command::RetireIndicator { indicator, .. }
             | Command::SetDirection { indicator, .. }
+            | Command::LinkPreviousPeriod { indicator, .. }
                 if !self.indicators.contains_key(indicator) =>
             {
                 Err(crate::DomainError::UnknownIndicator(*indicator))
@@ -174,7 +175,8 @@ impl DomainState {
             Command::SetTarget { indicator, .. }
             | Command::ReviseTarget { indicator, .. }
             | Command::RetireIndicator { indicator, .. }
-            | Command::SetDirection { indicator, .. } => {
+            | Command::SetDirection { indicator, .. }
+            | Command::LinkPreviousPeriod { indicator, .. } => {
                 (Permission::Plan, of_indicator(indicator))
             }
             Command::ReportActual { indicator, .. } | Command::CorrectActual { indicator, .. } => {

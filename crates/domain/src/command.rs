@@ -145,6 +145,16 @@ pub enum Command {
         /// The document that says so.
         document: Option<DocumentId>,
     },
+    /// Link an indicator to its counterpart of the previous period, or
+    /// change the link (then with a reason).
+    LinkPreviousPeriod {
+        /// The indicator.
+        indicator: IndicatorId,
+        /// Its counterpart of the previous period.
+        previous: IndicatorId,
+        /// Why; required to replace a link.
+        reason: Option<Reason>,
+    },
     /// Submit a reporting period of an org unit for approval (planner).
     SubmitPeriod {
         /// The org unit.
@@ -204,7 +214,8 @@ impl Command {
             | Command::ReportActual { indicator, .. }
             | Command::CorrectActual { indicator, .. }
             | Command::RetireIndicator { indicator, .. }
-            | Command::SetDirection { indicator, .. } => StreamId::indicator(*indicator),
+            | Command::SetDirection { indicator, .. }
+            | Command::LinkPreviousPeriod { indicator, .. } => StreamId::indicator(*indicator),
             Command::CreatePrincipal { principal, .. }
             | Command::GrantRole { principal, .. }
             | Command::RevokeGrant { principal, .. }

@@ -66,6 +66,28 @@ fn live_report(indicator: &IndicatorState, id: ReportId) -> Result<&ReportState,
     }
 }
 
+/// An indicator can be the previous-period counterpart of one of `period`:
+/// it exists and its period ends earlier.
+fn previous_fits(
+    state: &DomainState,
+    previous_id: IndicatorId,
+    period: crate::indicator::Period,
+) -> Result<(), DomainError> {
+    let previous = state
+        .indicators
+        .get(&previous_id)
+        .ok_or(DomainError::UnknownIndicator(previous_id))?;
+    if previous.definition.period.ends_before(period) {
+        Ok(())
+    } else {
+        Err(DomainError::PreviousPeriodMismatch {
+            previous: previous_id,
+            previous_period: previous.definition.period,
+            period,
+        })
+    }
+}
+
 /// Refuses a write into the figures of `unit` that touches a frozen period.
 fn not_frozen(
     state: &DomainState,
@@ -127,6 +149,7 @@ pub fn read_streams(state: &DomainState, command: &Command) -> Vec<StreamId> {
         Command::SetTarget { indicator, .. }
         | Command::ReviseTarget { indicator, .. }
         | Command::SetDirection { indicator, .. }
+        | Command::LinkPreviousPeriod { indicator, .. }
         | Command::ReportActual { indicator, .. }
         | Command::CorrectActual { indicator, .. } => unit_of(indicator).into_iter().collect(),
         Command::ApprovePeriod { unit, .. } => state
@@ -244,17 +267,7 @@ pub fn decide(state: &DomainState, command: &Command) -> Result<Vec<Event>, Doma
                 }
             }
             if let Some(previous_id) = definition.previous {
-                let previous = state
-                    .indicators
-                    .get(&previous_id)
-                    .ok_or(DomainError::UnknownIndicator(previous_id))?;
-                if !previous.definition.period.ends_before(definition.period) {
-                    return Err(DomainError::PreviousPeriodMismatch {
-                        previous: previous_id,
-                        previous_period: previous.definition.period,
-                        period: definition.period,
-                    });
-                }
+                previous_fits(state, previous_id, definition.period)?;
             }
             Event::IndicatorDefined(IndicatorDefined {
                 definition: definition.clone(),
@@ -489,6 +502,27 @@ pub fn decide(state: &DomainState, command: &Command) -> Result<Vec<Event>, Doma
                 indicator: *indicator,
                 reason,
                 document: *document,
+            })
+        }
+        Command::LinkPreviousPeriod {
+            indicator,
+            previous,
+            reason,
+        } => {
+            let current = writable_indicator(state, *indicator)?;
+            // It moves the base of growth and reduction targets.
+            let period = current.definition.period;
+            not_frozen(state, &current.definition.org_unit, |p| p.covers(period))?;
+            previous_fits(state, *previous, period)?;
+            match current.definition.previous {
+                Some(linked) if linked == *previous => return Err(DomainError::NoChange),
+                Some(_) if reason.is_none() => return Err(DomainError::ReasonRequired),
+                _ => {}
+            }
+            Event::IndicatorPreviousLinked(IndicatorPreviousLinked {
+                indicator: *indicator,
+                previous: *previous,
+                reason: reason.clone(),
             })
         }
         Command::SetDirection {
@@ -738,6 +772,12 @@ pub fn evolve(state: &mut DomainState, event: &Event) {
         Event::IndicatorRetired(e) => {
             if let Some(indicator) = state.indicators.get_mut(&e.indicator) {
                 indicator.retired = Some(e.reason.clone());
+                indicator.version += 1;
+            }
+        }
+        Event::IndicatorPreviousLinked(e) => {
+            if let Some(indicator) = state.indicators.get_mut(&e.indicator) {
+                indicator.definition.previous = Some(e.previous);
                 indicator.version += 1;
             }
         }

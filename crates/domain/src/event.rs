@@ -226,6 +226,19 @@ pub struct IndicatorDirectionSet {
     pub document: Option<DocumentId>,
 }
 
+/// An indicator was linked to its counterpart of the previous period
+/// (its "so cùng kỳ", the base of its growth and reduction targets),
+/// after it was defined, or the link was changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IndicatorPreviousLinked {
+    /// The indicator.
+    pub indicator: IndicatorId,
+    /// Its counterpart of the previous period.
+    pub previous: IndicatorId,
+    /// Why, when it replaces a link.
+    pub reason: Option<Reason>,
+}
+
 /// A principal was created.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PrincipalCreated {
@@ -307,6 +320,8 @@ pub enum Event {
     IndicatorRetired(IndicatorRetired),
     /// See [`IndicatorDirectionSet`].
     IndicatorDirectionSet(IndicatorDirectionSet),
+    /// See [`IndicatorPreviousLinked`].
+    IndicatorPreviousLinked(IndicatorPreviousLinked),
     /// See [`PrincipalCreated`].
     PrincipalCreated(PrincipalCreated),
     /// See [`RoleGranted`].
@@ -356,7 +371,8 @@ impl Event {
             | Event::ActualReported(ActualReported { indicator, .. })
             | Event::ActualCorrected(ActualCorrected { indicator, .. })
             | Event::IndicatorRetired(IndicatorRetired { indicator, .. })
-            | Event::IndicatorDirectionSet(IndicatorDirectionSet { indicator, .. }) => {
+            | Event::IndicatorDirectionSet(IndicatorDirectionSet { indicator, .. })
+            | Event::IndicatorPreviousLinked(IndicatorPreviousLinked { indicator, .. }) => {
                 StreamId::indicator(*indicator)
             }
             Event::PrincipalCreated(PrincipalCreated { principal, .. })
@@ -383,7 +399,8 @@ impl Event {
             | Event::ActualReported(ActualReported { indicator, .. })
             | Event::ActualCorrected(ActualCorrected { indicator, .. })
             | Event::IndicatorRetired(IndicatorRetired { indicator, .. })
-            | Event::IndicatorDirectionSet(IndicatorDirectionSet { indicator, .. }) => {
+            | Event::IndicatorDirectionSet(IndicatorDirectionSet { indicator, .. })
+            | Event::IndicatorPreviousLinked(IndicatorPreviousLinked { indicator, .. }) => {
                 Some(*indicator)
             }
             _ => None,
@@ -403,6 +420,7 @@ impl Event {
             Event::ActualCorrected(_) => "actual_corrected",
             Event::IndicatorRetired(_) => "indicator_retired",
             Event::IndicatorDirectionSet(_) => "indicator_direction_set",
+            Event::IndicatorPreviousLinked(_) => "indicator_previous_linked",
             Event::PrincipalCreated(_) => "principal_created",
             Event::RoleGranted(_) => "role_granted",
             Event::GrantRevoked(_) => "grant_revoked",
@@ -470,6 +488,7 @@ pub fn current_version(event_type: &str) -> Option<u16> {
         | "actual_corrected"
         | "indicator_retired"
         | "indicator_direction_set"
+        | "indicator_previous_linked"
         | "principal_created"
         | "role_granted"
         | "grant_revoked"
@@ -531,6 +550,7 @@ impl EventCodec {
             Event::ActualCorrected(e) => serde_json::to_vec(e),
             Event::IndicatorRetired(e) => serde_json::to_vec(e),
             Event::IndicatorDirectionSet(e) => serde_json::to_vec(e),
+            Event::IndicatorPreviousLinked(e) => serde_json::to_vec(e),
             Event::PrincipalCreated(e) => serde_json::to_vec(e),
             Event::RoleGranted(e) => serde_json::to_vec(e),
             Event::GrantRevoked(e) => serde_json::to_vec(e),
@@ -599,6 +619,7 @@ impl EventCodec {
             "actual_corrected" => Event::ActualCorrected(parse(s, malformed)?),
             "indicator_retired" => Event::IndicatorRetired(parse(s, malformed)?),
             "indicator_direction_set" => Event::IndicatorDirectionSet(parse(s, malformed)?),
+            "indicator_previous_linked" => Event::IndicatorPreviousLinked(parse(s, malformed)?),
             "principal_created" => Event::PrincipalCreated(parse(s, malformed)?),
             "role_granted" => Event::RoleGranted(parse(s, malformed)?),
             "grant_revoked" => Event::GrantRevoked(parse(s, malformed)?),

@@ -93,6 +93,28 @@ impl Period {
     pub fn ends_before(self, other: Period) -> bool {
         self.due() < other.due()
     }
+
+    /// The period just before, of the same kind (2023 → 2022, 2020-2025 →
+    /// 2015-2020, 2022-2023 → 2021-2022); none for a deadline year.
+    pub fn previous(self) -> Option<Period> {
+        match self {
+            Period::Year(y) => Some(Period::Year(y - 1)),
+            Period::SchoolYear(y) => Some(Period::SchoolYear(y - 1)),
+            Period::Term(a, b) => Some(Period::Term(a - (b - a), a)),
+            Period::By(_) => None,
+        }
+    }
+
+    /// The period just after, of the same kind (the inverse of
+    /// [`Period::previous`]).
+    pub fn next(self) -> Option<Period> {
+        match self {
+            Period::Year(y) => Some(Period::Year(y + 1)),
+            Period::SchoolYear(y) => Some(Period::SchoolYear(y + 1)),
+            Period::Term(a, b) => Some(Period::Term(b, b + (b - a))),
+            Period::By(_) => None,
+        }
+    }
 }
 
 impl fmt::Display for Period {

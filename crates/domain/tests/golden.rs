@@ -76,6 +76,17 @@ fn every_event() -> Vec<Event> {
         report: report(0x52, dec!(821.4), ResultStatus::Estimate),
         reason: Some(text("Nhầm số liệu quý III")),
     });
+    let last_year = IndicatorId(Uuid::from_u128(0xb0d6_2024));
+    run(Command::DefineIndicator(IndicatorDefinition {
+        id: last_year,
+        period: Period::Year(2024),
+        ..budget_revenue()
+    }));
+    run(Command::LinkPreviousPeriod {
+        indicator: BUDGET,
+        previous: last_year,
+        reason: None,
+    });
     run(Command::SetDirection {
         indicator: BUDGET,
         better: chitieu_domain::direction::Better::Lower,
@@ -202,6 +213,7 @@ fn every_current_event_encodes_to_its_golden_bytes_and_back() {
         "actual_corrected",
         "indicator_retired",
         "indicator_direction_set",
+        "indicator_previous_linked",
         "principal_created",
         "role_granted",
         "grant_revoked",

@@ -624,6 +624,52 @@ fn a_direction_is_set_with_a_reason_and_only_when_it_changes() {
         ))));
 }
 
+// --- links between periods -----------------------------------------------
+
+#[test]
+fn an_indicator_is_linked_to_its_previous_period_and_a_new_link_needs_a_reason() {
+    let last_year = IndicatorId(Uuid::from_u128(0xb0d6_2024));
+    let next_year = IndicatorId(Uuid::from_u128(0xb0d6_2026));
+    let defined = |id, year| {
+        Event::IndicatorDefined(IndicatorDefined {
+            definition: IndicatorDefinition {
+                id,
+                period: Period::Year(year),
+                ..budget_revenue()
+            },
+        })
+    };
+    let link = |previous, reason: Option<&str>| Command::LinkPreviousPeriod {
+        indicator: BUDGET,
+        previous,
+        reason: reason.map(text),
+    };
+    let linked = with(vec![defined(last_year, 2024), defined(next_year, 2026)])
+        .when(link(last_year, None))
+        .then_succeeds();
+    // Not a later period, not the same link twice, a new link with a reason.
+    with(vec![defined(next_year, 2026)])
+        .when(link(next_year, None))
+        .then_expect_error(DomainError::PreviousPeriodMismatch {
+            previous: next_year,
+            previous_period: Period::Year(2026),
+            period: Period::Year(2025),
+        });
+    let mut events = vec![defined(last_year, 2024), defined(next_year, 2026)];
+    events.extend(linked);
+    with(events.clone())
+        .when(link(last_year, None))
+        .then_expect_error(DomainError::NoChange);
+    let other = IndicatorId(Uuid::from_u128(0xb0d6_2023));
+    events.push(defined(other, 2023));
+    with(events.clone())
+        .when(link(other, None))
+        .then_expect_error(DomainError::ReasonRequired);
+    with(events)
+        .when(link(other, Some("Chỉ tiêu năm 2024 đo theo phạm vi khác")))
+        .then_succeeds();
+}
+
 // --- retirement ----------------------------------------------------------
 
 #[test]

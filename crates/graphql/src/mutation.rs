@@ -417,6 +417,21 @@ pub struct SetIndicatorDirectionInput {
     pub guard: WriteGuard,
 }
 
+/// Link an indicator to its counterpart of the previous period.
+#[derive(InputObject)]
+pub struct LinkPreviousPeriodInput {
+    /// The indicator.
+    pub indicator: ID,
+    /// The same indicator of the previous period (of the same unit, or of
+    /// the unit it succeeded).
+    pub previous: ID,
+    /// Why: required to replace a link.
+    pub reason: Option<String>,
+    /// Concurrency and idempotency.
+    #[graphql(flatten)]
+    pub guard: WriteGuard,
+}
+
 /// The result of a write to an indicator.
 #[derive(SimpleObject)]
 pub struct IndicatorPayload {
@@ -523,7 +538,8 @@ async fn indicator_write(
         | Command::ReportActual { indicator, .. }
         | Command::CorrectActual { indicator, .. }
         | Command::RetireIndicator { indicator, .. }
-        | Command::SetDirection { indicator, .. } => *indicator,
+        | Command::SetDirection { indicator, .. }
+        | Command::LinkPreviousPeriod { indicator, .. } => *indicator,
         _ => return Err(ApiError::internal(&"not an indicator command").into()),
     };
     let written = app
@@ -866,6 +882,23 @@ impl MutationRoot {
                 .as_ref()
                 .map(|d| document_id("document", d))
                 .transpose()?,
+        };
+        indicator_write(ctx, command, &input.guard).await
+    }
+
+    /// Link an indicator to its counterpart of the previous period, or
+    /// change the link with a reason (planner): its "so cùng kỳ"
+    /// (`changeOnPreviousPeriod`) and the base of its growth and reduction
+    /// targets follow that indicator's figure.
+    async fn link_previous_period(
+        &self,
+        ctx: &Context<'_>,
+        input: LinkPreviousPeriodInput,
+    ) -> async_graphql::Result<IndicatorPayload> {
+        let command = Command::LinkPreviousPeriod {
+            indicator: parse_indicator_id(&input.indicator)?,
+            previous: parse_indicator_id(&input.previous)?,
+            reason: input.reason.as_deref().map(reason).transpose()?.flatten(),
         };
         indicator_write(ctx, command, &input.guard).await
     }

@@ -486,14 +486,96 @@ pub fn plan(
     state: &DomainState,
     done: impl Fn(&str) -> bool,
 ) -> Result<Vec<Step>, Vec<Problem>> {
-    let steps = if let Some(at) = seed::targets_header(table) {
+    let mut steps = if let Some(at) = seed::targets_header(table) {
         seed::plan_targets(table, at, options, state)?
     } else if let Some(at) = seed::actuals_header(table) {
         seed::plan_actuals(table, at, options, state)?
     } else {
         office::plan(table, options, state)?
     };
+    link_periods(&mut steps, state);
     check(steps, state, done)
+}
+
+/// Links each indicator the plan defines to the same indicator of the
+/// period just before (same org unit, same name as `search_key` reads it),
+/// and the same indicator of the period just after to it, where each is
+/// the only one of its name: "so cùng kỳ" and the base of growth targets
+/// by name. A link goes after every definition of the plan, only where the
+/// later indicator has none yet and its period is not frozen (a link
+/// changes how it is judged; it is not worth refusing the table for).
+fn link_periods(steps: &mut Vec<Step>, state: &DomainState) {
+    type Key = (OrgUnitCode, Period, String);
+    let key = |d: &IndicatorDefinition| {
+        (
+            d.org_unit.clone(),
+            d.period,
+            chitieu_domain::text::search_key(d.name.as_str()),
+        )
+    };
+    let mut known: std::collections::HashMap<Key, Vec<&IndicatorDefinition>> = Default::default();
+    let planned: Vec<&IndicatorDefinition> = steps
+        .iter()
+        .filter_map(|s| match &s.command {
+            Command::DefineIndicator(d) => Some(d),
+            _ => None,
+        })
+        .collect();
+    for d in state
+        .indicators
+        .values()
+        .map(|i| &i.definition)
+        .chain(planned.iter().copied())
+    {
+        known.entry(key(d)).or_default().push(d);
+    }
+    let only = |k: &Key| match known.get(k).map(Vec::as_slice) {
+        Some([one]) => Some(*one),
+        _ => None,
+    };
+    let mut links = Vec::new();
+    for d in &planned {
+        let (unit, period, name) = key(d);
+        let pairs = [
+            period
+                .previous()
+                .and_then(|p| only(&(unit.clone(), p, name.clone())))
+                .map(|earlier| (earlier, *d)),
+            period
+                .next()
+                .and_then(|p| only(&(unit.clone(), p, name.clone())))
+                .map(|later| (*d, later)),
+        ];
+        for (earlier, later) in pairs.into_iter().flatten() {
+            let unlinked = later.previous.is_none()
+                && state
+                    .indicators
+                    .get(&later.id)
+                    .is_none_or(|i| i.definition.previous.is_none());
+            let frozen = state
+                .frozen_period(&later.org_unit, |p| p.covers(later.period))
+                .is_some();
+            let line = steps
+                .iter()
+                .find(|s| matches!(&s.command, Command::DefineIndicator(x) if x.id == d.id))
+                .map_or(1, |s| s.line);
+            if unlinked && !frozen {
+                links.push(Step {
+                    line,
+                    command: Command::LinkPreviousPeriod {
+                        indicator: later.id,
+                        previous: earlier.id,
+                        reason: None,
+                    },
+                    key: format!("import/link/{}/{}", later.id, earlier.id),
+                    notice: None,
+                });
+            }
+        }
+    }
+    links.sort_by(|a, b| a.key.cmp(&b.key));
+    links.dedup_by(|a, b| a.key == b.key);
+    steps.extend(links);
 }
 
 /// Checks every step against the state, in order, before anything is written.

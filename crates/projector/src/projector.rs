@@ -157,6 +157,9 @@ struct Chunk<'a> {
     views: HashMap<IndicatorId, Slot>,
     org_units: HashMap<String, OrgUnitView>,
     new_links: Vec<(IndicatorId, IndicatorId)>,
+    /// Links to a previous period replaced in this batch (still in the
+    /// tree until it is written).
+    removed_links: Vec<(IndicatorId, IndicatorId)>,
     figure_changed: BTreeSet<IndicatorId>,
     /// Audit postings to append, per bucket key.
     audit: BTreeMap<Vec<u8>, Vec<u8>>,
@@ -171,6 +174,7 @@ impl<'a> Chunk<'a> {
             views: HashMap::new(),
             org_units: HashMap::new(),
             new_links: Vec::new(),
+            removed_links: Vec::new(),
             figure_changed: BTreeSet::new(),
             audit: BTreeMap::new(),
         }
@@ -247,6 +251,25 @@ impl<'a> Chunk<'a> {
                 });
                 slot.current = Some(view);
             }
+            Event::IndicatorPreviousLinked(e) => {
+                let figure = self.view(e.previous)?.and_then(|p| p.current_figure());
+                if let Some(view) = self.view(e.indicator)? {
+                    org_unit = Some(view.definition.org_unit.clone());
+                    let old = view.definition.previous;
+                    view.apply(event, stamp);
+                    view.previous_figure = figure;
+                    if let Some(old) = old {
+                        self.batch.remove(keys::next_period(old, e.indicator));
+                        self.new_links.retain(|link| *link != (old, e.indicator));
+                        self.removed_links.push((old, e.indicator));
+                    }
+                    self.removed_links
+                        .retain(|link| *link != (e.previous, e.indicator));
+                    self.new_links.push((e.previous, e.indicator));
+                    self.batch
+                        .insert(keys::next_period(e.previous, e.indicator), &[][..]);
+                }
+            }
             Event::PeriodSubmitted(e) => org_unit = Some(e.unit.clone()),
             Event::PeriodApproved(e) => {
                 org_unit = Some(e.unit.clone());
@@ -316,7 +339,9 @@ impl<'a> Chunk<'a> {
             for entry in self.tree.scan_prefix(keys::next_period_prefix(previous)) {
                 let (key, _) = entry?;
                 if let Some(id) = keys::trailing_id(&key) {
-                    next.insert(id);
+                    if !self.removed_links.contains(&(previous, id)) {
+                        next.insert(id);
+                    }
                 }
             }
             for id in next {

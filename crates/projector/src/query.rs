@@ -609,6 +609,9 @@ impl ReadModel {
                     entry.reason = Some(e.reason.as_str().to_owned());
                     entry.document = e.document;
                 }
+                Event::IndicatorPreviousLinked(e) => {
+                    entry.reason = e.reason.as_ref().map(|r| r.as_str().to_owned());
+                }
                 _ => {}
             }
             match event {

@@ -250,6 +250,7 @@ impl IndicatorView {
                 }
             }
             Event::IndicatorDirectionSet(e) => self.better = Some(e.better),
+            Event::IndicatorPreviousLinked(e) => self.definition.previous = Some(e.previous),
             Event::IndicatorRetired(e) => {
                 self.retired = Some(Retirement {
                     reason: e.reason.clone(),

@@ -183,6 +183,7 @@ fn command_name(command: &Command) -> &'static str {
         Command::DisablePrincipal { .. } => "disable_principal",
         Command::RetireIndicator { .. } => "retire_indicator",
         Command::SetDirection { .. } => "set_direction",
+        Command::LinkPreviousPeriod { .. } => "link_previous_period",
         Command::SubmitPeriod { .. } => "submit_period",
         Command::ApprovePeriod { .. } => "approve_period",
         Command::LockPeriod { .. } => "lock_period",
