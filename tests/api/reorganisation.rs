@@ -299,3 +299,75 @@ async fn import_links_the_same_indicator_of_consecutive_periods_by_name() {
     assert_eq!(later["previousId"], earlier["id"], "{y2022} {y2023}");
     assert_eq!(earlier["previousId"], Value::Null);
 }
+
+/// A commune made by a merger, seen in a year before it existed, is the
+/// communes it was made of: amounts add up, rates do not (and say so).
+#[tokio::test]
+async fn a_successor_seen_before_its_creation_adds_its_predecessors_amounts_not_rates() {
+    let app = spawn_app().await;
+    for (code, name) in [
+        ("TN.XA-C", "Xã C (minh họa)"),
+        ("TN.XA-D", "Xã D (minh họa)"),
+        ("TN.XA-CD", "Xã CD (minh họa)"),
+    ] {
+        app.gql(
+            "admin",
+            "mutation($c: ID!, $n: String!) { registerOrgUnit(input: {code: $c, name: $n, level: COMMUNE, parent: \"TN\"}) { orgUnit { code } } }",
+            json!({ "c": code, "n": name }),
+        )
+        .await;
+    }
+    let doc = app
+        .gql(
+            "admin",
+            r#"mutation { registerDocument(input: {kind: REPORT, issuingBody: "UBND tỉnh Tây Ninh", orgUnit: "TN", title: "Báo cáo năm 2024 (minh họa)"}) { document { id } } }"#,
+            json!({}),
+        )
+        .await["registerDocument"]["document"]["id"]
+        .clone();
+    for (unit, rice, poverty) in [("TN.XA-C", "1200.5", "3.2"), ("TN.XA-D", "800", "4.1")] {
+        for (name, measure, u, value) in [
+            ("Sản lượng lúa", "AMOUNT", "tấn", rice),
+            ("Tỷ lệ hộ nghèo", "PERCENTAGE", "%", poverty),
+        ] {
+            let id = app
+                .gql(
+                    "admin",
+                    "mutation($org: ID!, $doc: ID!, $n: String!, $m: Measure!, $u: String!) { defineIndicator(input: {orgUnit: $org, period: \"2024\", category: ECONOMY, name: $n, unit: $u, measure: $m, document: $doc}) { indicator { id } } }",
+                    json!({ "org": unit, "doc": doc, "n": name, "m": measure, "u": u }),
+                )
+                .await["defineIndicator"]["indicator"]["id"]
+                .clone();
+            app.gql(
+                "admin",
+                "mutation($id: ID!, $v: Decimal!) { reportActual(input: {indicator: $id, value: {amount: $v}, refersTo: \"2024-12-31\", status: ESTIMATE}) { position } }",
+                json!({ "id": id, "v": value }),
+            )
+            .await;
+        }
+        app.gql(
+            "admin",
+            "mutation($u: ID!) { recordSuccession(input: {unit: $u, successors: [\"TN.XA-CD\"], effective: \"2025-07-01\"}) { orgUnit { code } } }",
+            json!({ "u": unit }),
+        )
+        .await;
+    }
+    let seen = app
+        .gql(
+            "viewer",
+            r#"{ lineageFigures(orgUnit: "TN.XA-CD", period: "2024") { name measure additive total noTotalBecause parts { orgUnit figure } } }"#,
+            json!({}),
+        )
+        .await;
+    let figures = seen["lineageFigures"].as_array().unwrap();
+    let by_name = |n: &str| figures.iter().find(|f| f["name"] == n).cloned().unwrap();
+    let rice = by_name("Sản lượng lúa");
+    assert_eq!(rice["additive"], true);
+    assert_eq!(rice["total"], "2000.5");
+    assert_eq!(rice["parts"].as_array().unwrap().len(), 2);
+    let poverty = by_name("Tỷ lệ hộ nghèo");
+    assert_eq!(poverty["additive"], false);
+    assert_eq!(poverty["total"], Value::Null);
+    assert_eq!(poverty["noTotalBecause"], "NOT_ADDITIVE");
+    assert_eq!(poverty["parts"].as_array().unwrap().len(), 2);
+}

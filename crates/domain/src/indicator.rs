@@ -179,6 +179,14 @@ pub enum Measure {
 }
 
 impl Measure {
+    /// Whether figures of several units add up to the figure of the units
+    /// together: amounts do (tấn, hộ, tỷ đồng); rates, shares and
+    /// per-mille do not (they need the units' denominators), nor do
+    /// milestones.
+    pub fn is_additive(self) -> bool {
+        matches!(self, Measure::Amount)
+    }
+
     /// Its name in the targets table (`chitieu export --layout targets`).
     pub fn table_name(self) -> &'static str {
         match self {

@@ -558,6 +558,74 @@ impl QueryRoot {
             .collect())
     }
 
+    /// The figures of a period over a unit and the units it succeeded
+    /// (`lineage`): a commune made in 2025 seen in 2024 is the communes it
+    /// was made of. Indicators are matched by name and unit as written;
+    /// amounts add up, and rates, shares and per-mille do not (`total` is
+    /// then empty and `whyNoTotal` says so): every part is listed.
+    async fn lineage_figures(
+        &self,
+        ctx: &Context<'_>,
+        org_unit: ID,
+        period: String,
+    ) -> async_graphql::Result<Vec<LineageFigure>> {
+        let (code, period) = org_unit_and_period(ctx, &org_unit, &period)?;
+        let app = ctx.data_unchecked::<App>();
+        let lineage = app.read.lineage(&code).map_err(ApiError::from)?;
+        for unit in &lineage {
+            require_at(ctx, Permission::ReadCurrent, &unit.unit.code)?;
+        }
+        let mut groups: Vec<LineageFigure> = Vec::new();
+        for unit in &lineage {
+            let filter = ReadFilter {
+                org_unit: Some(unit.unit.code.clone()),
+                period: Some(period),
+                ..ReadFilter::default()
+            };
+            for view in app.read.list(&filter).map_err(ApiError::from)? {
+                let d = &view.definition;
+                let name_key = chitieu_domain::text::search_key(d.name.as_str());
+                let unit_text = d.unit.as_ref().map(|u| u.as_str().to_owned());
+                let part = LineagePart {
+                    org_unit: d.org_unit.to_string(),
+                    indicator: ID(d.id.to_string()),
+                    figure: view.current_figure().map(crate::scalars::Decimal),
+                };
+                match groups.iter_mut().find(|g| {
+                    chitieu_domain::text::search_key(&g.name) == name_key
+                        && g.unit == unit_text
+                        && g.measure == d.measure.into()
+                }) {
+                    Some(group) => group.parts.push(part),
+                    None => groups.push(LineageFigure {
+                        name: d.name.to_string(),
+                        unit: unit_text,
+                        measure: d.measure.into(),
+                        additive: d.measure.is_additive(),
+                        total: None,
+                        no_total_because: None,
+                        parts: vec![part],
+                    }),
+                }
+            }
+        }
+        for group in &mut groups {
+            let figures: Option<Vec<rust_decimal::Decimal>> =
+                group.parts.iter().map(|p| p.figure.map(|f| f.0)).collect();
+            match (group.additive, figures) {
+                (true, Some(figures)) => {
+                    group.total = figures
+                        .into_iter()
+                        .try_fold(rust_decimal::Decimal::ZERO, |a, b| a.checked_add(b))
+                        .map(crate::scalars::Decimal);
+                }
+                (true, None) => group.no_total_because = Some(NoTotal::MissingFigures),
+                (false, _) => group.no_total_because = Some(NoTotal::NotAdditive),
+            }
+        }
+        Ok(groups)
+    }
+
     /// One org unit by its code, ceased or not.
     async fn org_unit(
         &self,

@@ -984,6 +984,45 @@ impl Summary {
     }
 }
 
+/// One indicator over a unit's lineage (`lineageFigures`).
+#[derive(async_graphql::SimpleObject)]
+pub struct LineageFigure {
+    /// Name as written (of the first unit that has it).
+    pub name: String,
+    /// Unit as written.
+    pub unit: Option<String>,
+    /// Kind of value.
+    pub measure: Measure,
+    /// Whether figures of several units add up (amounts do).
+    pub additive: bool,
+    /// The sum over the units, where they add up and every unit has a figure.
+    pub total: Option<crate::scalars::Decimal>,
+    /// Why there is no total.
+    pub no_total_because: Option<NoTotal>,
+    /// Each unit's indicator and its current figure.
+    pub parts: Vec<LineagePart>,
+}
+
+/// Vì sao không có tổng: why figures of several units have no total.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, async_graphql::Enum)]
+pub enum NoTotal {
+    /// Tỷ lệ, tỷ suất không cộng được giữa các đơn vị: rates, shares and per-mille do not add up.
+    NotAdditive,
+    /// Chưa đủ số liệu của các đơn vị: not every unit has a figure.
+    MissingFigures,
+}
+
+/// One unit's part of a [`LineageFigure`].
+#[derive(async_graphql::SimpleObject)]
+pub struct LineagePart {
+    /// The org unit.
+    pub org_unit: String,
+    /// Its indicator.
+    pub indicator: ID,
+    /// Its current figure.
+    pub figure: Option<crate::scalars::Decimal>,
+}
+
 /// An org unit.
 pub struct OrgUnit(pub chitieu_projector::OrgUnitView);
 
@@ -1037,20 +1076,12 @@ impl OrgUnit {
     /// (a merged commune, the communes it was made of, theirs…): where its
     /// history and audit are.
     async fn lineage(&self, ctx: &Context<'_>) -> ApiResult<Vec<OrgUnit>> {
-        let all = ctx.data_unchecked::<App>().read.org_units()?;
-        let mut out = vec![self.0.clone()];
-        let mut i = 0;
-        while i < out.len() {
-            let code = out[i].unit.code.clone();
-            for unit in &all {
-                let new = !out.iter().any(|o| o.unit.code == unit.unit.code);
-                if new && unit.successors.contains(&code) {
-                    out.push(unit.clone());
-                }
-            }
-            i += 1;
-        }
-        Ok(out.into_iter().map(OrgUnit).collect())
+        let read = &ctx.data_unchecked::<App>().read;
+        Ok(read
+            .lineage(&self.0.unit.code)?
+            .into_iter()
+            .map(OrgUnit)
+            .collect())
     }
     /// The units directly under it that existed on `on` (today when
     /// absent).

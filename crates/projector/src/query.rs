@@ -931,6 +931,29 @@ impl ReadModel {
         Ok(summary)
     }
 
+    /// A unit and every unit before it by succession, nearest first: the
+    /// units whose history is its history.
+    pub fn lineage(&self, code: &OrgUnitCode) -> Result<Vec<OrgUnitView>, ProjectionError> {
+        let all = self.org_units()?;
+        let mut out: Vec<OrgUnitView> = all
+            .iter()
+            .filter(|u| &u.unit.code == code)
+            .cloned()
+            .collect();
+        let mut i = 0;
+        while i < out.len() {
+            let current = out[i].unit.code.clone();
+            for unit in &all {
+                let new = !out.iter().any(|o| o.unit.code == unit.unit.code);
+                if new && unit.successors.contains(&current) {
+                    out.push(unit.clone());
+                }
+            }
+            i += 1;
+        }
+        Ok(out)
+    }
+
     /// Every org unit, by code.
     pub fn org_units(&self) -> Result<Vec<OrgUnitView>, ProjectionError> {
         self.tree()
