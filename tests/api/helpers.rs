@@ -333,6 +333,20 @@ impl TestApp {
         reply
     }
 
+    /// The id of a document of an org unit (the first listed).
+    pub async fn document_of(&self, unit: &str) -> Value {
+        let documents = self
+            .gql("auditor", "{ documents { id orgUnit } }", json!({}))
+            .await;
+        documents["documents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["orgUnit"] == unit)
+            .map(|d| d["id"].clone())
+            .unwrap_or_else(|| panic!("no document of {unit}"))
+    }
+
     /// The id of an indicator of Cần Đước's 2025 programme (38-CTr/HU) by its exact name.
     pub async fn indicator_id(&self, name: &str) -> String {
         let data = self

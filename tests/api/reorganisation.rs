@@ -164,16 +164,7 @@ async fn a_summary_counts_the_units_under_its_unit() {
         total(&before, "all"),
         total(&before, "own") + total(&before, "town")
     );
-    let documents = app
-        .gql("auditor", "{ documents { id orgUnit } }", json!({}))
-        .await;
-    let doc = documents["documents"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["orgUnit"] == "LA.CAN-DUOC")
-        .map(|d| d["id"].clone())
-        .unwrap();
+    let doc = app.document_of("LA.CAN-DUOC").await;
     app.gql(
         "admin",
         r#"mutation($doc: ID!) { defineIndicator(input: {orgUnit: "LA.CAN-DUOC.TT-CAN-DUOC", period: "2025", category: SOCIETY, name: "Tỷ lệ hộ dùng nước sạch đô thị", unit: "%", measure: PERCENTAGE, document: $doc}) { indicator { id } } }"#,
@@ -193,16 +184,7 @@ async fn a_summary_counts_the_units_under_its_unit() {
 async fn an_indicator_is_linked_to_its_previous_period() {
     let app = spawn_app().await;
     let org = "LA.CAN-DUOC";
-    let documents = app
-        .gql("auditor", "{ documents { id orgUnit } }", json!({}))
-        .await;
-    let doc = documents["documents"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["orgUnit"] == org)
-        .map(|d| d["id"].clone())
-        .unwrap();
+    let doc = app.document_of(org).await;
     let define = |period: &'static str| {
         let (app, doc) = (&app, doc.clone());
         async move {

@@ -324,16 +324,7 @@ async fn a_kept_answer_is_never_served_after_a_write() {
 async fn a_kept_answer_follows_writes_to_the_indicators_it_depends_on() {
     let app = spawn_app().await;
     let org = "LA.CAN-DUOC";
-    let documents = app
-        .gql("auditor", "{ documents { id orgUnit } }", json!({}))
-        .await;
-    let doc = documents["documents"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|d| d["orgUnit"] == org)
-        .map(|d| d["id"].clone())
-        .unwrap();
+    let doc = app.document_of(org).await;
     let define = |period: &str, previous: Option<&str>| {
         app.gql(
             "admin",

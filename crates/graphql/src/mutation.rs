@@ -489,6 +489,11 @@ fn report(
     })
 }
 
+/// The `document` field of an input, when given.
+fn optional_document(id: Option<&ID>) -> ApiResult<Option<domain::DocumentId>> {
+    id.map(|d| document_id("document", d)).transpose()
+}
+
 /// Runs a command on an org unit and reads the unit back.
 async fn org_unit_write(
     ctx: &Context<'_>,
@@ -642,11 +647,7 @@ impl MutationRoot {
                 .map(parse_org_unit)
                 .collect::<Result<_, _>>()?,
             effective: input.effective.0,
-            document: input
-                .document
-                .as_ref()
-                .map(|d| document_id("document", d))
-                .transpose()?,
+            document: optional_document(input.document.as_ref())?,
         };
         org_unit_write(ctx, &principal, command, &code, &input.guard).await
     }
@@ -749,11 +750,7 @@ impl MutationRoot {
                 .as_ref()
                 .map(parse_indicator_id)
                 .transpose()?,
-            document: input
-                .document
-                .as_ref()
-                .map(|d| document_id("document", d))
-                .transpose()?,
+            document: optional_document(input.document.as_ref())?,
         });
         indicator_write(ctx, command, &input.guard).await
     }
@@ -855,11 +852,7 @@ impl MutationRoot {
         let command = Command::RetireIndicator {
             indicator: parse_indicator_id(&input.indicator)?,
             reason: reason(&input.reason)?,
-            document: input
-                .document
-                .as_ref()
-                .map(|d| document_id("document", d))
-                .transpose()?,
+            document: optional_document(input.document.as_ref())?,
         };
         indicator_write(ctx, command, &input.guard).await
     }
@@ -877,11 +870,7 @@ impl MutationRoot {
             indicator: parse_indicator_id(&input.indicator)?,
             better: input.better.into(),
             reason: reason(&input.reason)?,
-            document: input
-                .document
-                .as_ref()
-                .map(|d| document_id("document", d))
-                .transpose()?,
+            document: optional_document(input.document.as_ref())?,
         };
         indicator_write(ctx, command, &input.guard).await
     }
@@ -948,11 +937,7 @@ impl MutationRoot {
         let command = Command::LockPeriod {
             unit: parse_org_unit(&input.org_unit)?,
             period: parse_reporting_period(&input.period)?,
-            document: input
-                .document
-                .as_ref()
-                .map(|d| document_id("document", d))
-                .transpose()?,
+            document: optional_document(input.document.as_ref())?,
         };
         period_write(ctx, command, &input.guard).await
     }
