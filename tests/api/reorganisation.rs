@@ -353,3 +353,42 @@ async fn a_successor_seen_before_its_creation_adds_its_predecessors_amounts_not_
     assert_eq!(poverty["noTotalBecause"], "NOT_ADDITIVE");
     assert_eq!(poverty["parts"].as_array().unwrap().len(), 2);
 }
+
+/// A rename takes effect on its date: the old name stays on earlier days;
+/// renaming to the same name or a ceased unit is refused.
+#[tokio::test]
+async fn a_unit_renamed_keeps_its_former_name_on_earlier_days() {
+    let app = spawn_app().await;
+    let rename = "mutation($u: ID!, $n: String!) { renameOrgUnit(input: {unit: $u, name: $n, effective: \"2025-07-01\"}) { orgUnit { code name } } }";
+    let town = "LA.CAN-DUOC.TT-CAN-DUOC";
+    let done = app
+        .gql("admin", rename, json!({ "u": town, "n": "Xã Cần Đước" }))
+        .await;
+    assert_eq!(done["renameOrgUnit"]["orgUnit"]["name"], "Xã Cần Đước");
+    let names = app
+        .gql(
+            "viewer",
+            &format!("{{ orgUnit(code: \"{town}\") {{ now: name before: name(on: \"2025-06-30\") after: name(on: \"2025-07-01\") }} }}"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(names["orgUnit"]["before"], "Thị trấn Cần Đước");
+    assert_eq!(names["orgUnit"]["after"], "Xã Cần Đước");
+    assert_eq!(names["orgUnit"]["now"], "Xã Cần Đước");
+    let same = app
+        .gql_err(
+            Some("admin"),
+            rename,
+            json!({ "u": town, "n": "Xã Cần Đước" }),
+        )
+        .await;
+    assert_eq!(same.code(), Some("VALIDATION"), "{}", same.body);
+    let ceased = app
+        .gql_err(
+            Some("admin"),
+            rename,
+            json!({ "u": "LA.CAN-DUOC", "n": "Huyện mới" }),
+        )
+        .await;
+    assert_eq!(ceased.code(), Some("VALIDATION"), "{}", ceased.body);
+}

@@ -166,7 +166,7 @@ impl DomainState {
         };
         match command {
             Command::RegisterOrgUnit(unit) => (Permission::ManageOrgUnits, unit.parent.clone()),
-            Command::RecordSuccession { unit, .. } => (
+            Command::RecordSuccession { unit, .. } | Command::RenameOrgUnit { unit, .. } => (
                 Permission::ManageOrgUnits,
                 self.org_units.get(unit).and_then(|u| u.unit.parent.clone()),
             ),

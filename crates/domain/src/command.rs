@@ -30,6 +30,17 @@ pub enum Command {
         /// The deciding document.
         document: Option<DocumentId>,
     },
+    /// Give an org unit a new name from a date.
+    RenameOrgUnit {
+        /// The unit.
+        unit: OrgUnitCode,
+        /// Its new name.
+        name: crate::text::Text,
+        /// When.
+        effective: NaiveDate,
+        /// The deciding document.
+        document: Option<DocumentId>,
+    },
     /// Register a document.
     RegisterDocument(Document),
     /// Define an indicator.
@@ -206,7 +217,9 @@ impl Command {
     pub fn stream_id(&self) -> StreamId {
         match self {
             Command::RegisterOrgUnit(unit) => StreamId::org_unit(&unit.code),
-            Command::RecordSuccession { unit, .. } => StreamId::org_unit(unit),
+            Command::RecordSuccession { unit, .. } | Command::RenameOrgUnit { unit, .. } => {
+                StreamId::org_unit(unit)
+            }
             Command::RegisterDocument(doc) => StreamId::document(doc.id),
             Command::DefineIndicator(def) => StreamId::indicator(def.id),
             Command::SetTarget { indicator, .. }

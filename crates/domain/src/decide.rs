@@ -234,6 +234,30 @@ pub fn decide(state: &DomainState, command: &Command) -> Result<Vec<Event>, Doma
                 document: *document,
             })
         }
+        Command::RenameOrgUnit {
+            unit,
+            name,
+            effective,
+            document,
+        } => {
+            let current = state
+                .org_units
+                .get(unit)
+                .ok_or_else(|| DomainError::UnknownOrgUnit(unit.clone()))?;
+            if !current.successors.is_empty() {
+                return Err(DomainError::OrgUnitAlreadySucceeded(unit.clone()));
+            }
+            if current.unit.name == *name {
+                return Err(DomainError::NoChange);
+            }
+            known_optional_document(state, document.as_ref())?;
+            Event::OrgUnitRenamed(OrgUnitRenamed {
+                unit: unit.clone(),
+                name: name.clone(),
+                effective: *effective,
+                document: *document,
+            })
+        }
         Command::RegisterDocument(document) => {
             if state.documents.contains_key(&document.id) {
                 return Err(DomainError::DocumentAlreadyRegistered(document.id));
@@ -691,6 +715,12 @@ pub fn evolve(state: &mut DomainState, event: &Event) {
         Event::OrgUnitSucceeded(e) => {
             if let Some(unit) = state.org_units.get_mut(&e.unit) {
                 unit.successors = e.successors.clone();
+                unit.version += 1;
+            }
+        }
+        Event::OrgUnitRenamed(e) => {
+            if let Some(unit) = state.org_units.get_mut(&e.unit) {
+                unit.unit.name = e.name.clone();
                 unit.version += 1;
             }
         }

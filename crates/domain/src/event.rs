@@ -66,6 +66,20 @@ pub struct OrgUnitRegistered {
     pub unit: OrgUnit,
 }
 
+/// An org unit took a new name from a date (its code, history and figures
+/// stay; what it was called before stays readable on earlier dates).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrgUnitRenamed {
+    /// The unit.
+    pub unit: OrgUnitCode,
+    /// Its name from `effective` on.
+    pub name: crate::Text,
+    /// The day the name took effect.
+    pub effective: NaiveDate,
+    /// The document that decided it.
+    pub document: Option<DocumentId>,
+}
+
 /// An org unit ceased to exist and its duties passed to successors (the
 /// abolition of districts on 1 July 2025, commune mergers). Its history
 /// stays attached to it.
@@ -304,6 +318,8 @@ pub enum Event {
     OrgUnitRegistered(OrgUnitRegistered),
     /// See [`OrgUnitSucceeded`].
     OrgUnitSucceeded(OrgUnitSucceeded),
+    /// See [`OrgUnitRenamed`].
+    OrgUnitRenamed(OrgUnitRenamed),
     /// See [`DocumentRegistered`].
     DocumentRegistered(DocumentRegistered),
     /// See [`IndicatorDefined`].
@@ -364,6 +380,7 @@ impl Event {
         match self {
             Event::OrgUnitRegistered(e) => StreamId::org_unit(&e.unit.code),
             Event::OrgUnitSucceeded(e) => StreamId::org_unit(&e.unit),
+            Event::OrgUnitRenamed(e) => StreamId::org_unit(&e.unit),
             Event::DocumentRegistered(e) => StreamId::document(e.document.id),
             Event::IndicatorDefined(e) => StreamId::indicator(e.definition.id),
             Event::TargetSet(TargetSet { indicator, .. })
@@ -412,6 +429,7 @@ impl Event {
         match self {
             Event::OrgUnitRegistered(_) => "org_unit_registered",
             Event::OrgUnitSucceeded(_) => "org_unit_succeeded",
+            Event::OrgUnitRenamed(_) => "org_unit_renamed",
             Event::DocumentRegistered(_) => "document_registered",
             Event::IndicatorDefined(_) => "indicator_defined",
             Event::TargetSet(_) => "target_set",
@@ -483,6 +501,7 @@ pub fn current_version(event_type: &str) -> Option<u16> {
     Some(match event_type {
         "org_unit_registered"
         | "org_unit_succeeded"
+        | "org_unit_renamed"
         | "document_registered"
         | "indicator_defined"
         | "actual_corrected"
@@ -542,6 +561,7 @@ impl EventCodec {
         let payload = match event {
             Event::OrgUnitRegistered(e) => serde_json::to_vec(e),
             Event::OrgUnitSucceeded(e) => serde_json::to_vec(e),
+            Event::OrgUnitRenamed(e) => serde_json::to_vec(e),
             Event::DocumentRegistered(e) => serde_json::to_vec(e),
             Event::IndicatorDefined(e) => serde_json::to_vec(e),
             Event::TargetSet(e) => serde_json::to_vec(e),
@@ -611,6 +631,7 @@ impl EventCodec {
         Ok(match event_type {
             "org_unit_registered" => Event::OrgUnitRegistered(parse(s, malformed)?),
             "org_unit_succeeded" => Event::OrgUnitSucceeded(parse(s, malformed)?),
+            "org_unit_renamed" => Event::OrgUnitRenamed(parse(s, malformed)?),
             "document_registered" => Event::DocumentRegistered(parse(s, malformed)?),
             "indicator_defined" => Event::IndicatorDefined(parse(s, malformed)?),
             "target_set" => Event::TargetSet(parse(s, malformed)?),

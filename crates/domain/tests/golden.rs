@@ -44,6 +44,12 @@ fn every_event() -> Vec<Event> {
     run(Command::RegisterOrgUnit(district()));
     run(Command::RegisterOrgUnit(town()));
     run(Command::RegisterDocument(province_resolution()));
+    run(Command::RenameOrgUnit {
+        unit: town().code,
+        name: text("Xã Cần Đước"),
+        effective: chrono::NaiveDate::from_ymd_opt(2025, 7, 1).unwrap(),
+        document: Some(PROVINCE_RESOLUTION),
+    });
     run(Command::RegisterDocument(programme()));
     run(Command::DefineIndicator(budget_revenue()));
     run(Command::SetTarget {
@@ -205,6 +211,7 @@ fn every_current_event_encodes_to_its_golden_bytes_and_back() {
     let all: Vec<&str> = vec![
         "org_unit_registered",
         "org_unit_succeeded",
+        "org_unit_renamed",
         "document_registered",
         "indicator_defined",
         "target_set",

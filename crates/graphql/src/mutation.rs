@@ -226,6 +226,22 @@ pub struct RegisterOrgUnitInput {
     pub guard: WriteGuard,
 }
 
+/// Rename an org unit from a date.
+#[derive(InputObject)]
+pub struct RenameOrgUnitInput {
+    /// The unit.
+    pub unit: ID,
+    /// Its new name.
+    pub name: String,
+    /// The day the name takes effect.
+    pub effective: crate::scalars::Date,
+    /// The deciding document.
+    pub document: Option<ID>,
+    /// Concurrency and idempotency.
+    #[graphql(flatten)]
+    pub guard: WriteGuard,
+}
+
 /// Record a succession: a unit ceased and its duties passed to others.
 #[derive(InputObject)]
 pub struct RecordSuccessionInput {
@@ -623,6 +639,24 @@ impl MutationRoot {
             level: input.level.into(),
             parent: input.parent.as_ref().map(parse_org_unit).transpose()?,
         });
+        org_unit_write(ctx, &principal, command, &code, &input.guard).await
+    }
+
+    /// Give an org unit a new name from a date (admin): its code, history
+    /// and figures stay; `name(on:)` gives the name of an earlier day.
+    async fn rename_org_unit(
+        &self,
+        ctx: &Context<'_>,
+        input: RenameOrgUnitInput,
+    ) -> async_graphql::Result<OrgUnitPayload> {
+        let principal = writer(ctx)?;
+        let code = parse_org_unit(&input.unit)?;
+        let command = Command::RenameOrgUnit {
+            unit: code.clone(),
+            name: text("name", &input.name)?,
+            effective: input.effective.0,
+            document: optional_document(input.document.as_ref())?,
+        };
         org_unit_write(ctx, &principal, command, &code, &input.guard).await
     }
 

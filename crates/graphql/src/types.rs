@@ -1032,9 +1032,9 @@ impl OrgUnit {
     async fn code(&self) -> ID {
         ID(self.0.unit.code.to_string())
     }
-    /// Name.
-    async fn name(&self) -> String {
-        self.0.unit.name.to_string()
+    /// Name; with `on`, the name it had that day (before a rename).
+    async fn name(&self, on: Option<Date>) -> String {
+        self.0.name_on(on.map(|d| d.0)).to_string()
     }
     /// Level.
     async fn level(&self) -> OrgUnitLevel {

@@ -52,6 +52,7 @@ impl AuditDetail {
         let reason = |r: &chitieu_domain::Reason| Some(r.as_str().to_owned());
         match event {
             E::OrgUnitSucceeded(e) => d.document = e.document,
+            E::OrgUnitRenamed(e) => d.document = e.document,
             E::DocumentRegistered(e) => d.document = Some(e.document.id),
             E::IndicatorDefined(e) => d.document = e.definition.document,
             E::TargetSet(e) => d.document = Some(e.target.document),
@@ -180,6 +181,23 @@ pub struct OrgUnitView {
     pub successors: Vec<OrgUnitCode>,
     /// The day it ceased.
     pub ceased_on: Option<NaiveDate>,
+    /// Its names before each rename, with the day the next name took
+    /// effect, oldest first (`unit.name` is the latest).
+    #[serde(default)]
+    pub former_names: Vec<(chitieu_domain::Text, NaiveDate)>,
+}
+
+impl OrgUnitView {
+    /// Its name on a day (the latest when `None`).
+    pub fn name_on(&self, day: Option<NaiveDate>) -> &chitieu_domain::Text {
+        day.and_then(|d| {
+            self.former_names
+                .iter()
+                .find(|(_, until)| d < *until)
+                .map(|(name, _)| name)
+        })
+        .unwrap_or(&self.unit.name)
+    }
 }
 
 /// A value an indicator event replaced or set.

@@ -220,6 +220,7 @@ impl<'a> Chunk<'a> {
                         unit: e.unit.clone(),
                         successors: Vec::new(),
                         ceased_on: None,
+                        former_names: Vec::new(),
                     },
                 );
             }
@@ -228,6 +229,13 @@ impl<'a> Chunk<'a> {
                 if let Some(unit) = self.org_unit(e.unit.as_str())? {
                     unit.successors = e.successors.clone();
                     unit.ceased_on = Some(e.effective);
+                }
+            }
+            Event::OrgUnitRenamed(e) => {
+                org_unit = Some(e.unit.clone());
+                if let Some(unit) = self.org_unit(e.unit.as_str())? {
+                    let old = std::mem::replace(&mut unit.unit.name, e.name.clone());
+                    unit.former_names.push((old, e.effective));
                 }
             }
             Event::DocumentRegistered(e) => {

@@ -261,6 +261,7 @@ impl IndicatorView {
             Event::IndicatorDefined(_)
             | Event::OrgUnitRegistered(_)
             | Event::OrgUnitSucceeded(_)
+            | Event::OrgUnitRenamed(_)
             | Event::DocumentRegistered(_)
             | Event::PrincipalCreated(_)
             | Event::RoleGranted(_)
