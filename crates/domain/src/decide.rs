@@ -66,6 +66,22 @@ fn live_report(indicator: &IndicatorState, id: ReportId) -> Result<&ReportState,
     }
 }
 
+/// An org unit that is registered and has not ceased.
+fn live_org_unit<'a>(
+    state: &'a DomainState,
+    unit: &OrgUnitCode,
+) -> Result<&'a crate::state::OrgUnitState, DomainError> {
+    let current = state
+        .org_units
+        .get(unit)
+        .ok_or_else(|| DomainError::UnknownOrgUnit(unit.clone()))?;
+    if current.successors.is_empty() {
+        Ok(current)
+    } else {
+        Err(DomainError::OrgUnitAlreadySucceeded(unit.clone()))
+    }
+}
+
 /// An indicator can be the previous-period counterpart of one of `period`:
 /// it exists and its period ends earlier.
 fn previous_fits(
@@ -210,13 +226,7 @@ pub fn decide(state: &DomainState, command: &Command) -> Result<Vec<Event>, Doma
             effective,
             document,
         } => {
-            let current = state
-                .org_units
-                .get(unit)
-                .ok_or_else(|| DomainError::UnknownOrgUnit(unit.clone()))?;
-            if !current.successors.is_empty() {
-                return Err(DomainError::OrgUnitAlreadySucceeded(unit.clone()));
-            }
+            live_org_unit(state, unit)?;
             if successors.is_empty() || successors.contains(unit) {
                 return Err(DomainError::InvalidSuccessors);
             }
@@ -240,13 +250,7 @@ pub fn decide(state: &DomainState, command: &Command) -> Result<Vec<Event>, Doma
             effective,
             document,
         } => {
-            let current = state
-                .org_units
-                .get(unit)
-                .ok_or_else(|| DomainError::UnknownOrgUnit(unit.clone()))?;
-            if !current.successors.is_empty() {
-                return Err(DomainError::OrgUnitAlreadySucceeded(unit.clone()));
-            }
+            let current = live_org_unit(state, unit)?;
             if current.unit.name == *name {
                 return Err(DomainError::NoChange);
             }
