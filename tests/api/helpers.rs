@@ -1,11 +1,22 @@
-//! `spawn_app`: starts the real `chitieu` binary on port 0 with a fresh
-//! data directory (demo data loaded) and talks to it as a client would.
+//! `spawn_app`: starts a real chitieu server on port 0 with a fresh data
+//! directory (demo data loaded) and talks to it over HTTP and WebSocket as
+//! a client would.
+//!
+//! Servers run in this process, each on a thread and runtime of its own,
+//! through `chitieu_server::Server` (the address and the demo tokens come
+//! from it, not from its output). Their data directory is a copy of one
+//! demo store built once per test binary (the demo is loaded through every
+//! command once, not at every start). `spawn_node` and anything that must
+//! be SIGKILLed start the `chitieu` binary instead.
 
+use chitieu_server::config::ServeArgs;
+use clap::Parser as _;
 use serde_json::{json, Value};
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 /// A client WebSocket.
 pub type Ws =
@@ -19,17 +30,35 @@ pub struct TestApp {
     pub base: String,
     pub tokens: HashMap<String, String>,
     pub client: reqwest::Client,
-    pub data_dir: std::path::PathBuf,
+    pub data_dir: PathBuf,
     extra: Vec<String>,
-    child: Child,
+    config: Option<PathBuf>,
+    running: Option<Running>,
     _dir: tempfile::TempDir,
+}
+
+/// How a test server runs.
+enum Running {
+    /// In this process: stopped by its shutdown signal.
+    InProcess {
+        stop: tokio::sync::oneshot::Sender<()>,
+        thread: std::thread::JoinHandle<()>,
+    },
+    /// The `chitieu` binary: stopped by SIGKILL.
+    Process(Child),
 }
 
 impl Drop for TestApp {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.stop();
     }
+}
+
+/// The flags of `chitieu demo`, parsed as the binary parses them.
+#[derive(clap::Parser)]
+struct DemoFlags {
+    #[command(flatten)]
+    args: ServeArgs,
 }
 
 /// Starts the server in demo mode; `config` is the content of a TOML
@@ -39,104 +68,164 @@ pub async fn spawn_app_with(config: Option<&str>) -> TestApp {
 }
 
 /// Starts a node in demo mode on the shared log at `log_url` (the first
-/// node on an empty log loads the demo data; the others follow it).
+/// node on an empty log loads the demo data; the others follow it), as a
+/// process of its own.
 pub async fn spawn_node(log_url: &str) -> TestApp {
-    spawn_demo(None, &["--log", log_url]).await
+    let dir = tempfile::tempdir().unwrap();
+    let extra = vec!["--log".to_owned(), log_url.to_owned()];
+    let data_dir = dir.path().join("data");
+    let mut app = TestApp::new(dir, data_dir, extra, None);
+    app.running = Some(app.start_process().await);
+    app
 }
 
-/// Starts the server in demo mode with a fresh data directory and `extra` flags.
+/// Starts the server in demo mode with a fresh data directory (a copy of
+/// the demo store) and `extra` flags.
 pub async fn spawn_demo(config: Option<&str>, extra: &[&str]) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
-    let mut command = Command::new(env!("CARGO_BIN_EXE_chitieu"));
-    command
-        .arg("demo")
-        .arg("--data-dir")
-        .arg(dir.path().join("data"))
-        .arg("--listen")
-        .arg("127.0.0.1:0")
-        .args(extra);
-    if let Some(config) = config {
+    let config = config.map(|text| {
         let path = dir.path().join("chitieu.toml");
-        std::fs::write(&path, config).unwrap();
-        command.arg("--config").arg(path);
-    }
-    let extra: Vec<String> = extra.iter().map(|s| (*s).to_owned()).collect();
-    start(command, dir, extra).await
+        std::fs::write(&path, text).unwrap();
+        path
+    });
+    let data_dir = dir.path().join("data");
+    copy_dir(demo_template(), &data_dir);
+    let extra = extra.iter().map(|s| (*s).to_owned()).collect();
+    let mut app = TestApp::new(dir, data_dir, extra, config);
+    app.running = Some(app.start_in_process().await);
+    app
 }
 
 /// Starts the server in demo mode on the data already in `dir`/data (a
 /// store restored there): the demo data is not loaded again.
 pub async fn spawn_demo_in(dir: tempfile::TempDir) -> TestApp {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_chitieu"));
-    command
-        .arg("demo")
-        .arg("--data-dir")
-        .arg(dir.path().join("data"))
-        .arg("--listen")
-        .arg("127.0.0.1:0");
-    start(command, dir, Vec::new()).await
+    let data_dir = dir.path().join("data");
+    let mut app = TestApp::new(dir, data_dir, Vec::new(), None);
+    app.running = Some(app.start_in_process().await);
+    app
 }
 
-async fn start(mut command: Command, dir: tempfile::TempDir, extra: Vec<String>) -> TestApp {
-    let mut child = command
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut url = None;
-        let mut metrics = None;
-        let mut tokens = HashMap::new();
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            if let Some(rest) = line.strip_prefix("chitieu: GraphQL at ") {
-                url = Some(rest.trim().to_owned());
-            }
-            if let Some(rest) = line.strip_prefix("chitieu: metrics at ") {
-                metrics = Some(rest.trim().to_owned());
-            }
-            if let Some(rest) = line.strip_prefix("chitieu: token ") {
-                let mut parts = rest.split_whitespace();
-                if let (Some(role), Some(token)) = (parts.next(), parts.next()) {
-                    tokens.insert(role.to_owned(), token.to_owned());
+/// The demo store, built once per test binary by a demo server that then
+/// stopped cleanly (the log, read models, signing key and demo tokens).
+fn demo_template() -> &'static Path {
+    static TEMPLATE: OnceLock<PathBuf> = OnceLock::new();
+    TEMPLATE.get_or_init(|| {
+        let root = Path::new(env!("CARGO_TARGET_TMPDIR"));
+        // Templates of earlier runs (a test binary leaves its own behind).
+        if let Ok(entries) = std::fs::read_dir(root) {
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let old = entry
+                    .metadata()
+                    .and_then(|m| m.modified())
+                    .is_ok_and(|t| t.elapsed().unwrap_or_default() > Duration::from_secs(3600));
+                if name.starts_with("demo-template-") && old {
+                    let _ = std::fs::remove_dir_all(entry.path());
                 }
             }
-            if line == "chitieu: ready" {
-                let _ = tx.send((url.take(), metrics.take(), std::mem::take(&mut tokens)));
+        }
+        let dir = root.join(format!("demo-template-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let config = resolve(&dir, &[], None);
+        let (started, stop, thread) = start_server(config);
+        started.recv().unwrap().unwrap();
+        let _ = stop.send(());
+        thread.join().expect("the template's server panicked");
+        dir
+    })
+}
+
+/// Copies a directory tree.
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// The configuration `chitieu demo --data-dir <data_dir> [--config file]
+/// <extra>` gives.
+fn resolve(
+    data_dir: &Path,
+    extra: &[String],
+    config: Option<&Path>,
+) -> chitieu_server::config::Config {
+    let mut argv: Vec<std::ffi::OsString> =
+        vec!["demo".into(), "--data-dir".into(), data_dir.into()];
+    if let Some(config) = config {
+        argv.push("--config".into());
+        argv.push(config.into());
+    }
+    argv.extend(extra.iter().map(Into::into));
+    let flags = DemoFlags::try_parse_from(argv).unwrap_or_else(|e| panic!("{e}"));
+    flags.args.resolve(true).unwrap()
+}
+
+/// What a started server tells: its address, metrics address and tokens.
+type Started = anyhow::Result<(
+    std::net::SocketAddr,
+    std::net::SocketAddr,
+    Vec<chitieu_server::DemoToken>,
+)>;
+
+/// Starts a server on a thread and runtime of its own; it says on the
+/// channel when it serves (or why it could not start) and stops when the
+/// sender is used or dropped.
+fn start_server(
+    config: chitieu_server::config::Config,
+) -> (
+    std::sync::mpsc::Receiver<Started>,
+    tokio::sync::oneshot::Sender<()>,
+    std::thread::JoinHandle<()>,
+) {
+    let (started_tx, started_rx) = std::sync::mpsc::channel();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let thread = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move {
+            // sled keeps its lock a moment after the last handle on a
+            // store goes: a restart on the same data tries for a while.
+            let deadline = Instant::now() + Duration::from_secs(10);
+            let server = loop {
+                let started = match tokio::net::TcpListener::bind("127.0.0.1:0").await {
+                    Ok(listener) => chitieu_server::Server::start(listener, config.clone()).await,
+                    Err(e) => Err(e.into()),
+                };
+                match started {
+                    Ok(server) => break server,
+                    Err(e) if Instant::now() < deadline && format!("{e:#}").contains("lock") => {
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                    Err(e) => {
+                        let _ = started_tx.send(Err(e));
+                        return;
+                    }
+                }
+            };
+            let _ = started_tx.send(Ok((
+                server.address(),
+                server.metrics_address(),
+                server.demo_tokens().to_vec(),
+            )));
+            let stopped = async move {
+                let _ = stop_rx.await;
+            };
+            if let Err(e) = server.run(stopped).await {
+                eprintln!("the test server stopped with an error: {e:#}");
             }
-        }
+        });
     });
-    let (url, metrics_url, mut tokens) = rx
-        .recv_timeout(Duration::from_secs(60))
-        .expect("the server did not start");
-    // Role names for the demo's people who hold that role everywhere.
-    for (role, id) in [
-        ("planner", "vp-huyen-uy"),
-        ("reporter", "pkt-tieu-can"),
-        ("auditor", "ubkt"),
-        ("viewer", "lanh-dao"),
-        ("approver", "btv.tieu-can"),
-    ] {
-        if let Some(token) = tokens.get(id).cloned() {
-            tokens.insert(role.to_owned(), token);
-        }
-    }
-    let url = url.expect("the server printed no URL");
-    let base = url.trim_end_matches("/graphql").to_owned();
-    TestApp {
-        url,
-        metrics_url: metrics_url.expect("the server printed no metrics URL"),
-        base,
-        tokens,
-        client: english_client(),
-        data_dir: dir.path().join("data"),
-        extra,
-        child,
-        _dir: dir,
-    }
+    (started_rx, stop_tx, thread)
 }
 
 /// A client that asks for English messages (the server answers in
@@ -172,31 +261,141 @@ impl Reply {
 }
 
 impl TestApp {
-    /// Stops the server (its data stays until the app is dropped).
-    pub fn stop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+    fn new(
+        dir: tempfile::TempDir,
+        data_dir: PathBuf,
+        extra: Vec<String>,
+        config: Option<PathBuf>,
+    ) -> TestApp {
+        TestApp {
+            url: String::new(),
+            metrics_url: String::new(),
+            base: String::new(),
+            tokens: HashMap::new(),
+            client: english_client(),
+            data_dir,
+            extra,
+            config,
+            running: None,
+            _dir: dir,
+        }
     }
 
-    /// Starts the server again on the same data directory and flags (a new
-    /// port, new demo tokens).
-    pub async fn restart(&mut self) {
-        self.stop();
+    /// Takes the address and tokens of a server that started.
+    fn serving(&mut self, address: String, metrics: String, tokens: HashMap<String, String>) {
+        self.base = format!("http://{address}");
+        self.url = format!("{}/graphql", self.base);
+        self.metrics_url = format!("http://{metrics}/metrics");
+        self.tokens = tokens;
+        // Role names for the demo's people who hold that role everywhere.
+        for (role, id) in [
+            ("planner", "vp-huyen-uy"),
+            ("reporter", "pkt-tieu-can"),
+            ("auditor", "ubkt"),
+            ("viewer", "lanh-dao"),
+            ("approver", "btv.tieu-can"),
+        ] {
+            if let Some(token) = self.tokens.get(id).cloned() {
+                self.tokens.insert(role.to_owned(), token);
+            }
+        }
+    }
+
+    async fn start_in_process(&mut self) -> Running {
+        let config = resolve(&self.data_dir, &self.extra, self.config.as_deref());
+        let (started, stop, thread) = start_server(config);
+        let (address, metrics, tokens) = tokio::task::spawn_blocking(move || {
+            started
+                .recv_timeout(Duration::from_secs(120))
+                .expect("the server did not start in time")
+        })
+        .await
+        .unwrap()
+        .unwrap_or_else(|e| panic!("the server did not start: {e:#}"));
+        let tokens = tokens.into_iter().map(|t| (t.person, t.token)).collect();
+        self.serving(address.to_string(), metrics.to_string(), tokens);
+        Running::InProcess { stop, thread }
+    }
+
+    /// Starts the `chitieu` binary on a free port, waits until `/readyz`
+    /// answers, and reads the demo tokens from its data directory.
+    async fn start_process(&mut self) -> Running {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let address = format!("127.0.0.1:{port}");
         let mut command = Command::new(env!("CARGO_BIN_EXE_chitieu"));
         command
             .arg("demo")
             .arg("--data-dir")
             .arg(&self.data_dir)
             .arg("--listen")
-            .arg("127.0.0.1:0")
-            .args(&self.extra);
-        let dir = tempfile::tempdir().unwrap();
-        let mut fresh = start(command, dir, self.extra.clone()).await;
-        std::mem::swap(&mut self.url, &mut fresh.url);
-        std::mem::swap(&mut self.metrics_url, &mut fresh.metrics_url);
-        std::mem::swap(&mut self.base, &mut fresh.base);
-        std::mem::swap(&mut self.tokens, &mut fresh.tokens);
-        std::mem::swap(&mut self.child, &mut fresh.child);
+            .arg(&address)
+            .args(&self.extra)
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null());
+        if let Some(config) = &self.config {
+            command.arg("--config").arg(config);
+        }
+        let mut child = command.spawn().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(120);
+        let ready = format!("http://{address}/readyz");
+        loop {
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!("the server exited: {status}");
+            }
+            let answered = self
+                .client
+                .get(&ready)
+                .timeout(Duration::from_secs(5))
+                .send()
+                .await;
+            if answered.is_ok_and(|r| r.status().is_success()) {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the server did not start in time"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let kept =
+            std::fs::read_to_string(self.data_dir.join(chitieu_server::DEMO_TOKENS)).unwrap();
+        let tokens: HashMap<String, String> = serde_json::from_str(&kept).unwrap();
+        self.serving(address.clone(), address, tokens);
+        Running::Process(child)
+    }
+
+    /// Stops the server (its data stays until the app is dropped): a
+    /// server in this process stops as on SIGTERM (requests finish, the
+    /// store is closed); a process is SIGKILLed.
+    pub fn stop(&mut self) {
+        match self.running.take() {
+            Some(Running::InProcess { stop, thread }) => {
+                let _ = stop.send(());
+                let _ = thread.join();
+            }
+            Some(Running::Process(mut child)) => {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+            None => {}
+        }
+    }
+
+    /// Starts the server again on the same data directory and flags (a new
+    /// port; the demo tokens kept in the data directory).
+    pub async fn restart(&mut self) {
+        let process = matches!(self.running, Some(Running::Process(_)));
+        self.stop();
+        let running = if process {
+            self.start_process().await
+        } else {
+            self.start_in_process().await
+        };
+        self.running = Some(running);
     }
 
     /// Opens a graphql-transport-ws connection; the HTTP response of the upgrade too.

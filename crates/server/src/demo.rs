@@ -212,6 +212,118 @@ impl Loader<'_> {
     }
 }
 
+/// Demo mode at start: loads the demo data set (and the demo's people with
+/// their grants) into an empty store, then gives each person a valid token.
+///
+/// The tokens are kept in the data directory ([`crate::DEMO_TOKENS`]; the
+/// log holds only digests) and reused while valid: a restart changes
+/// nothing for a client set up with them. A person whose kept token is gone
+/// or expired has every other token revoked before a new one is issued, so
+/// they never pile up. On a shared log (`sole_user` false) the other tokens
+/// are other nodes' (each node keeps its own file): nothing is revoked
+/// there, and a node issues only when its file lacks a valid token.
+pub async fn bootstrap(
+    node: &crate::Node,
+    sole_user: bool,
+    data_dir: &std::path::Path,
+) -> anyhow::Result<Vec<crate::DemoToken>> {
+    let (store, service) = (&node.log, &node.service);
+    let people = crate::tokens::demo_people();
+    let actor = |i: usize| Actor {
+        id: people[i].id.to_owned(),
+        name: people[i].name.to_owned(),
+        role: people[i].grant.0.as_str().to_owned(),
+    };
+    let system = Caller::System(actor(0));
+    if store.head().position == 0 {
+        let actors: Vec<_> = (0..people.len()).map(actor).collect();
+        load(service, &actors)
+            .await
+            .map_err(|e| anyhow::anyhow!("loading demo data: {e}"))?;
+        for person in &people {
+            let id = PrincipalId::parse(person.id)?;
+            let name = Text::parse(person.name)?;
+            service
+                .execute(
+                    &system,
+                    Command::CreatePrincipal {
+                        principal: id.clone(),
+                        name,
+                    },
+                    WriteOptions::default(),
+                )
+                .await?;
+            let grant = Command::GrantRole {
+                principal: id,
+                grant: person.domain_grant(),
+            };
+            service
+                .execute(&system, grant, WriteOptions::default())
+                .await?;
+        }
+        tracing::info!(events = store.head().position, "demo data loaded");
+    }
+    let path = data_dir.join(crate::DEMO_TOKENS);
+    let mut kept: std::collections::BTreeMap<String, String> = std::fs::read_to_string(&path)
+        .ok()
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .unwrap_or_default();
+    let mut tokens = Vec::new();
+    for person in &people {
+        let id = PrincipalId::parse(person.id)?;
+        let reusable = kept
+            .get(person.id)
+            .filter(|t| service.authenticate(t).is_ok_and(|a| a.principal == id))
+            .cloned();
+        let token = match reusable {
+            Some(token) => token,
+            None => {
+                let active: Vec<TokenId> = if !sole_user {
+                    Vec::new()
+                } else {
+                    service.with_state(|s| {
+                        s.principals
+                            .get(&id)
+                            .map(|p| {
+                                p.tokens
+                                    .iter()
+                                    .filter(|(_, t)| !t.revoked)
+                                    .map(|(token, _)| *token)
+                                    .collect()
+                            })
+                            .unwrap_or_default()
+                    })?
+                };
+                for token in active {
+                    service
+                        .execute(
+                            &system,
+                            Command::RevokeToken {
+                                principal: id.clone(),
+                                token,
+                            },
+                            WriteOptions::default(),
+                        )
+                        .await?;
+                }
+                let expires = chrono::Utc::now() + chrono::Duration::days(30);
+                service.issue_token(&system, id, Some(expires)).await?.1
+            }
+        };
+        kept.insert(person.id.to_owned(), token.clone());
+        tokens.push(crate::DemoToken {
+            person: person.id.to_owned(),
+            name: person.name.to_owned(),
+            role: person.grant.0.as_str().to_owned(),
+            scope: person.grant.1.map(str::to_owned),
+            token,
+        });
+    }
+    crate::write_private(&path, &serde_json::to_string_pretty(&kept)?)
+        .with_context(|| format!("keeping the demo tokens in {}", path.display()))?;
+    Ok(tokens)
+}
+
 /// Loads the demo data set through the same commands as the API.
 /// `people` are the actors its history is attributed to, by id: `admin`,
 /// `vp-huyen-uy` (planner), `pkt-tieu-can` (reporter), `planner.can-duoc`

@@ -2,7 +2,8 @@
 //! show`, `chitieu backup`, `chitieu restore`, and `chitieu verify` of a
 //! backup, a proof bundle or a signed head without a server.
 
-use crate::{open_log, progress, Location, Node};
+use crate::operations::progress;
+use crate::{open_log, with_node, Location};
 use anyhow::Context as _;
 use chitieu_store::backup::BackupReader;
 use chitieu_store::proof::{ConsistencyBundle, Failure, InclusionBundle};
@@ -198,9 +199,7 @@ pub async fn restore(
     log.close()?;
     drop(log);
     // Read models: built from the restored log, as at every start.
-    let node = Node::open(location).await?;
-    let projected = node.projector.position();
-    node.close().await?;
+    let projected = with_node(location, async |node| Ok(node.projector.position())).await?;
     Ok(format!(
         "restored {} records into {} in {:.1} s; chain verified; Merkle root {} as signed by key {}; read models at {projected}\n\
          to sign as key {} again, give the restored server that key (signing_key, or {} in its data directory)",
