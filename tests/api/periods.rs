@@ -637,7 +637,7 @@ async fn the_demo_approvals_digests_are_reproduced_from_the_log_by_an_independen
 async fn an_import_touching_a_locked_period_is_refused_whole_with_period_locked() {
     use base64::Engine;
     let app = spawn_app().await;
-    let seed = include_str!("../../crates/server/demo/actuals.tsv");
+    let seed = include_str!("../../fixtures/seeds/actuals.tsv");
     let header = seed.lines().next().unwrap();
     // Tiểu Cần's rice area of 2022 (locked in the demo), with another figure.
     let row = seed

@@ -228,7 +228,7 @@ async fn health_and_readiness() {
 async fn the_demo_computes_every_achievement_the_documents_state() {
     let app = spawn_app().await;
     let actuals = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("demo/actuals.tsv"),
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/seeds/actuals.tsv"),
     )
     .unwrap();
     let mut lines = actuals.lines();

@@ -14,7 +14,7 @@ use std::str::FromStr;
 
 #[test]
 fn every_stated_achievement_percentage_is_reproduced() {
-    let text = include_str!("../../server/demo/actuals.tsv");
+    let text = include_str!("../../../fixtures/seeds/actuals.tsv");
     let day = NaiveDate::from_ymd_opt(2023, 3, 1).unwrap();
     let mut checked = 0;
     let mut disagreements = Vec::new();

@@ -1,5 +1,5 @@
 //! Every target cell of the four seed documents goes through the parser.
-//! `crates/server/demo/targets.tsv` (the demo data set) is a copy of `shared/data/targets.tsv` (183
+//! `fixtures/seeds/targets.tsv` (the demo data set) is a copy of `shared/data/targets.tsv` (183
 //! rows, each checked by hand against its document; see that folder's
 //! README). The parser must never produce a number the document does not
 //! state for that cell; what it cannot read becomes a milestone.
@@ -20,7 +20,7 @@ struct Row {
 }
 
 fn rows() -> BTreeMap<String, Vec<Row>> {
-    let text = include_str!("../../server/demo/targets.tsv");
+    let text = include_str!("../../../fixtures/seeds/targets.tsv");
     let mut by_cell: BTreeMap<String, Vec<Row>> = BTreeMap::new();
     for line in text.lines().skip(1) {
         let f: Vec<&str> = line.split('\t').collect();

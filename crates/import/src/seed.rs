@@ -1322,8 +1322,8 @@ mod tests {
     use super::super::{plan, Options, Table};
     use super::*;
 
-    const TARGETS: &str = include_str!("../../server/demo/targets.tsv");
-    const ACTUALS: &str = include_str!("../../server/demo/actuals.tsv");
+    const TARGETS: &str = include_str!("../../../fixtures/seeds/targets.tsv");
+    const ACTUALS: &str = include_str!("../../../fixtures/seeds/actuals.tsv");
 
     fn apply(state: &mut DomainState, steps: &[Step]) {
         for step in steps {

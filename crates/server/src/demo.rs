@@ -1,5 +1,5 @@
 //! The demo data set: every target and result of the four seed documents
-//! (`crates/server/demo/targets.tsv` and `actuals.tsv`, copies of
+//! (`fixtures/seeds/targets.tsv` and `actuals.tsv`, copies of
 //! `shared/data`: 183 targets, 242 results), imported through the same
 //! planner and commands as `chitieu import`, plus a short history around
 //! them so that the audit views have something to show:
@@ -33,9 +33,9 @@ use rust_decimal::Decimal;
 use std::str::FromStr;
 
 /// The seed table of targets (183 rows).
-pub const TARGETS: &str = include_str!("../demo/targets.tsv");
+pub const TARGETS: &str = include_str!("../../../fixtures/seeds/targets.tsv");
 /// The seed table of results (242 rows).
-pub const ACTUALS: &str = include_str!("../demo/actuals.tsv");
+pub const ACTUALS: &str = include_str!("../../../fixtures/seeds/actuals.tsv");
 
 // The demo's literals are part of the program: one that does not parse is
 // a bug of this file, and loading the demo stops on it, naming it, instead
