@@ -134,7 +134,7 @@ fn chitieu(data_dir: &std::path::Path, args: &[&str]) -> (bool, String, String) 
 
 fn seed_table(name: &str) -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("demo")
+        .join("../../fixtures/seeds")
         .join(name)
 }
 
