@@ -256,3 +256,23 @@ pub async fn import_table(
         dry_run: false,
     })
 }
+
+/// The import of tables.
+#[derive(Default)]
+pub struct ImportMutations;
+
+#[async_graphql::Object]
+impl ImportMutations {
+    /// Import an indicator table (an office table, or a seed table of
+    /// targets or results; TSV, CSV or XLSX, base64-encoded). Refused whole,
+    /// with every problem in `extensions.problems` (`line`, `column`, `why`
+    /// in English, `whyVi` in Vietnamese, `code`), if anything is wrong or
+    /// not allowed; importing the same file again changes nothing.
+    async fn import_table(
+        &self,
+        ctx: &Context<'_>,
+        input: ImportTableInput,
+    ) -> async_graphql::Result<ImportPayload> {
+        import_table(ctx, input).await
+    }
+}

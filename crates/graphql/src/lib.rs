@@ -110,7 +110,7 @@ pub fn build_http_schema(app: Option<App>, limits: Limits) -> ChitieuSchema {
 pub fn build_cost_schema(limits: Limits) -> ChitieuSchema {
     let mut builder = Schema::build(
         query::QueryRoot,
-        mutation::MutationRoot,
+        mutation::MutationRoot::default(),
         subscription::SubscriptionRoot,
     )
     .limit_recursive_depth(32)
@@ -130,7 +130,7 @@ fn schema(
 ) -> ChitieuSchema {
     let mut builder = Schema::build(
         query::QueryRoot,
-        mutation::MutationRoot,
+        mutation::MutationRoot::default(),
         subscription::SubscriptionRoot,
     )
     .limit_complexity(limits.complexity)
