@@ -13,8 +13,8 @@
 //! - `/healthz`: alive. `/readyz`: store open and projector caught up.
 //!
 //! Here: the state, the routes and the response helpers every transport
-//! shares; [`graphql`] over HTTP, [`websocket`], [`auth`] (tokens and
-//! client addresses), [`backup`] (`GET /backup`).
+//! shares; `graphql` over HTTP, `websocket`, `auth` (tokens and
+//! client addresses), `backup` (`GET /backup`).
 
 use crate::cache::{Reads, ResponseCache, Stamp, Touched};
 use crate::tokens::FailedAuths;
