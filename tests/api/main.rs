@@ -19,6 +19,7 @@ mod periods;
 mod persisted;
 mod reads;
 mod reorganisation;
+mod snapshots;
 mod storage;
 mod subscriptions;
 mod writes;
