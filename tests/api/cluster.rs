@@ -225,8 +225,12 @@ async fn three_nodes_on_one_postgres_converge_through_kills_and_a_database_resta
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_reads_its_write_on_another_node_by_naming_the_position() {
     let url = chitieu_testkit::shared().fresh_database().await;
+    // The demo's log copied in (the three-node test above loads it through
+    // a node).
+    seed_shared_log(&url).await;
     let a = spawn_node(&url).await;
-    let b = spawn_node(&url).await;
+    // B gives up waiting for a position after 2 s (10 by default).
+    let b = spawn_node_with(&url, Some("[limits]\ntimeout_ms = 2000\n")).await;
     let written = a
         .gql(
             "planner",

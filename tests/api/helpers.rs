@@ -71,12 +71,40 @@ pub async fn spawn_app_with(config: Option<&str>) -> TestApp {
 /// node on an empty log loads the demo data; the others follow it), as a
 /// process of its own.
 pub async fn spawn_node(log_url: &str) -> TestApp {
+    spawn_node_with(log_url, None).await
+}
+
+/// [`spawn_node`] with `config`, the content of a TOML configuration file.
+pub async fn spawn_node_with(log_url: &str, config: Option<&str>) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let extra = vec!["--log".to_owned(), log_url.to_owned()];
     let data_dir = dir.path().join("data");
-    let mut app = TestApp::new(dir, data_dir, extra, None);
+    let config = config.map(|text| {
+        let path = dir.path().join("chitieu.toml");
+        std::fs::write(&path, text).unwrap();
+        path
+    });
+    let mut app = TestApp::new(dir, data_dir, extra, config);
     app.running = Some(app.start_process().await);
     app
+}
+
+/// Fills an empty shared log with the demo store's log, record for record,
+/// so that nodes started on it follow the demo instead of each test loading
+/// it through PostgreSQL one append at a time.
+pub async fn seed_shared_log(url: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let template = tokio::task::spawn_blocking(demo_template).await.unwrap();
+    copy_dir(template, dir.path());
+    let source = chitieu_server::node::open_named_log(dir.path().to_str().unwrap())
+        .await
+        .unwrap();
+    let target = chitieu_server::node::open_named_log(url).await.unwrap();
+    chitieu_store::copy_log(&source, &target, |_| {})
+        .await
+        .unwrap();
+    source.close().unwrap();
+    target.close().unwrap();
 }
 
 /// Starts the server in demo mode with a fresh data directory (a copy of

@@ -1,10 +1,11 @@
-//! Kill a writer process with SIGKILL at random moments, 25 times, and check
-//! after each reopen that every acknowledged append is there, no append is
-//! half-written, and the hash chain verifies.
+//! Kill writer processes with SIGKILL at random moments, 28 times (4 lanes
+//! of 7 rounds, each lane on its own store), and check after each reopen that
+//! every acknowledged append is there, no append is half-written, and the
+//! hash chain verifies.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use chitieu_domain::StreamId;
+use chitieu_store::StreamName;
 use chitieu_store::{EventLog, SledLog, StoreError};
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
@@ -20,11 +21,14 @@ fn next(seed: &mut u64) -> u64 {
     *seed
 }
 
+/// Kill rounds, in lanes running side by side (each on its own store), so
+/// that the waits of one lane overlap the others' work.
+const LANES: u64 = 4;
+const ROUNDS_PER_LANE: u64 = 7;
+
 #[test]
 fn acknowledged_appends_survive_sigkill_and_nothing_is_half_written() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("db");
-    let mut seed = std::env::var("CRASH_SEED")
+    let seed = std::env::var("CRASH_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| {
@@ -35,8 +39,29 @@ fn acknowledged_appends_survive_sigkill_and_nothing_is_half_written() {
                 | 1
         });
     eprintln!("CRASH_SEED={seed}");
+    let total_acked: usize = std::thread::scope(|scope| {
+        let lanes: Vec<_> = (0..LANES)
+            .map(|lane| scope.spawn(move || kill_rounds(lane, seed.wrapping_add(lane * 7919))))
+            .collect();
+        lanes.into_iter().map(|l| l.join().unwrap()).sum()
+    });
+    let kills = LANES * ROUNDS_PER_LANE;
+    eprintln!("{total_acked} acknowledged appends over {kills} kills");
+    assert!(
+        total_acked > 100,
+        "the writer barely wrote ({total_acked} acks): the test proved little"
+    );
+}
+
+/// One lane: a store written by a child that is SIGKILLed at a random
+/// moment, then checked, round after round. Returns the acknowledged
+/// appends.
+fn kill_rounds(lane: u64, mut seed: u64) -> usize {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db");
     let mut total_acked = 0usize;
-    for round in 0..25 {
+    for round in 0..ROUNDS_PER_LANE {
+        let round = format!("lane {lane} round {round}");
         let mut child = Command::new(env!("CARGO_BIN_EXE_crash-writer"))
             .arg(&path)
             .stdout(Stdio::piped())
@@ -72,14 +97,14 @@ fn acknowledged_appends_survive_sigkill_and_nothing_is_half_written() {
 
         let store = SledLog::open_waiting(&path, Duration::from_secs(10)).unwrap();
         let report = store.verify_blocking().unwrap();
-        assert_eq!(report.first_break, None, "round {round}: chain broken");
+        assert_eq!(report.first_break, None, "{round}: chain broken");
         for (stream, version, last_position) in &acks {
-            let stream = StreamId(stream.clone());
+            let stream = StreamName(stream.clone());
             let found = store.read_stream(&stream, *version, 1).unwrap();
             assert_eq!(
                 found.first().map(|e| e.position),
                 Some(*last_position),
-                "round {round}: acknowledged {stream} v{version} is missing"
+                "{round}: acknowledged {stream} v{version} is missing"
             );
         }
         // Every append is whole: the events sharing a correlation id are as
@@ -104,16 +129,9 @@ fn acknowledged_appends_survive_sigkill_and_nothing_is_half_written() {
             );
         }
         for (correlation, (size, count)) in appends {
-            assert_eq!(
-                size, count,
-                "round {round}: append {correlation} is half-written"
-            );
+            assert_eq!(size, count, "{round}: append {correlation} is half-written");
         }
         store.close().unwrap();
     }
-    eprintln!("{total_acked} acknowledged appends over 25 kills");
-    assert!(
-        total_acked > 100,
-        "the writer barely wrote ({total_acked} acks): the test proved little"
-    );
+    total_acked
 }
