@@ -19,43 +19,102 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::fmt;
 
-/// The stream an event belongs to: one per org unit, document and indicator.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct StreamId(pub String);
+/// The stream an event belongs to: one per org unit, document, principal
+/// and indicator, and one for the reporting periods of each org unit.
+///
+/// Typed, so that a rule never parses a stream back from its text; the text
+/// (`org-unit/LA`, `indicator/<uuid>`, …) is what the log stores
+/// ([`fmt::Display`]) and [`StreamId::parse`] reads it back.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum StreamId {
+    /// Stream of an org unit (`org-unit/<code>`).
+    OrgUnit(OrgUnitCode),
+    /// Stream of a document (`document/<uuid>`).
+    Document(DocumentId),
+    /// Stream of a principal (`principal/<id>`).
+    Principal(crate::principal::PrincipalId),
+    /// Stream of an indicator (`indicator/<uuid>`).
+    Indicator(IndicatorId),
+    /// Stream of the reporting periods of an org unit (their submissions,
+    /// approvals, locks and unlocks; `periods/<code>`). Every write into
+    /// the unit's figures is conditioned on it, so none lands in a period
+    /// frozen meanwhile.
+    Periods(OrgUnitCode),
+}
 
 impl StreamId {
     /// Stream of an org unit.
     pub fn org_unit(code: &OrgUnitCode) -> Self {
-        StreamId(format!("org-unit/{code}"))
+        StreamId::OrgUnit(code.clone())
     }
     /// Stream of a document.
     pub fn document(id: DocumentId) -> Self {
-        StreamId(format!("document/{id}"))
+        StreamId::Document(id)
     }
     /// Stream of a principal.
     pub fn principal(id: &crate::principal::PrincipalId) -> Self {
-        StreamId(format!("principal/{id}"))
+        StreamId::Principal(id.clone())
     }
     /// Stream of an indicator.
     pub fn indicator(id: IndicatorId) -> Self {
-        StreamId(format!("indicator/{id}"))
+        StreamId::Indicator(id)
     }
-    /// Stream of the reporting periods of an org unit (their submissions,
-    /// approvals, locks and unlocks). Every write into the unit's figures
-    /// is conditioned on it, so none lands in a period frozen meanwhile.
+    /// Stream of the reporting periods of an org unit.
     pub fn periods(code: &OrgUnitCode) -> Self {
-        StreamId(format!("periods/{code}"))
+        StreamId::Periods(code.clone())
     }
-    /// The id as text.
-    pub fn as_str(&self) -> &str {
-        &self.0
+
+    /// Reads a stream's text back; `None` for text that names no stream of
+    /// the domain (a benchmark's or a test's own streams).
+    pub fn parse(text: &str) -> Option<StreamId> {
+        let (kind, rest) = text.split_once('/')?;
+        let uuid = || uuid::Uuid::parse_str(rest).ok();
+        match kind {
+            "org-unit" => OrgUnitCode::parse(rest).ok().map(StreamId::OrgUnit),
+            "document" => uuid().map(|u| StreamId::Document(DocumentId(u))),
+            "principal" => crate::principal::PrincipalId::parse(rest)
+                .ok()
+                .map(StreamId::Principal),
+            "indicator" => uuid().map(|u| StreamId::Indicator(IndicatorId(u))),
+            "periods" => OrgUnitCode::parse(rest).ok().map(StreamId::Periods),
+            _ => None,
+        }
+        // Only the canonical text: `indicator/<UUID in capitals>` is not it.
+        .filter(|id| id.to_string() == text)
+    }
+
+    /// The indicator whose stream this is.
+    pub fn indicator_id(&self) -> Option<IndicatorId> {
+        match self {
+            StreamId::Indicator(id) => Some(*id),
+            _ => None,
+        }
     }
 }
 
 impl fmt::Display for StreamId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        match self {
+            StreamId::OrgUnit(code) => write!(f, "org-unit/{code}"),
+            StreamId::Document(id) => write!(f, "document/{id}"),
+            StreamId::Principal(id) => write!(f, "principal/{id}"),
+            StreamId::Indicator(id) => write!(f, "indicator/{id}"),
+            StreamId::Periods(code) => write!(f, "periods/{code}"),
+        }
+    }
+}
+
+impl Serialize for StreamId {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for StreamId {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        StreamId::parse(&text)
+            .ok_or_else(|| serde::de::Error::custom(format!("`{text}` names no stream")))
     }
 }
 
@@ -742,5 +801,40 @@ mod tests {
             &encoded.payload,
         );
         assert_eq!(decoded.ok(), Some(event));
+    }
+
+    #[test]
+    fn a_stream_reads_back_from_its_text_and_nothing_else_does() {
+        let unit = OrgUnitCode::parse("LA.CAN-DUOC").unwrap();
+        let id = uuid::Uuid::from_u128(0x2025);
+        for stream in [
+            StreamId::org_unit(&unit),
+            StreamId::periods(&unit),
+            StreamId::document(DocumentId(id)),
+            StreamId::indicator(IndicatorId(id)),
+            StreamId::principal(&crate::principal::PrincipalId::parse("ubkt").unwrap()),
+        ] {
+            let text = stream.to_string();
+            assert_eq!(StreamId::parse(&text), Some(stream.clone()), "{text}");
+            let json = serde_json::to_string(&stream).unwrap();
+            assert_eq!(json, format!("\"{text}\""));
+            assert_eq!(serde_json::from_str::<StreamId>(&json).unwrap(), stream);
+        }
+        assert_eq!(
+            StreamId::org_unit(&unit).to_string(),
+            "org-unit/LA.CAN-DUOC"
+        );
+        for text in [
+            "indicator/bench-1",
+            "indicator/00000000-0000-0000-0000-000000002025x",
+            "indicator/00000000-0000-0000-0000-00000000202",
+            "INDICATOR/00000000-0000-0000-0000-000000002025",
+            "org-unit/",
+            "periods/la can duoc",
+            "nothing",
+            "",
+        ] {
+            assert_eq!(StreamId::parse(text), None, "{text}");
+        }
     }
 }

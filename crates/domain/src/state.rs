@@ -95,36 +95,13 @@ pub struct UnitPeriods {
 impl DomainState {
     /// The version (number of events) of a stream; 0 when it does not exist.
     pub fn stream_version(&self, stream: &StreamId) -> u64 {
-        let s = stream.as_str();
-        if let Some(code) = s.strip_prefix("org-unit/") {
-            return OrgUnitCode::parse(code)
-                .ok()
-                .and_then(|c| self.org_units.get(&c))
-                .map_or(0, |u| u.version);
+        match stream {
+            StreamId::OrgUnit(code) => self.org_units.get(code).map_or(0, |u| u.version),
+            StreamId::Document(id) => u64::from(self.documents.contains_key(id)),
+            StreamId::Principal(id) => self.principals.get(id).map_or(0, |p| p.version),
+            StreamId::Periods(code) => self.periods.get(code).map_or(0, |p| p.version),
+            StreamId::Indicator(id) => self.indicators.get(id).map_or(0, |i| i.version),
         }
-        let uuid = |rest: &str| uuid::Uuid::parse_str(rest).ok();
-        if let Some(id) = s.strip_prefix("document/").and_then(uuid) {
-            return u64::from(self.documents.contains_key(&DocumentId(id)));
-        }
-        if let Some(id) = s
-            .strip_prefix("principal/")
-            .and_then(|p| PrincipalId::parse(p).ok())
-        {
-            return self.principals.get(&id).map_or(0, |p| p.version);
-        }
-        if let Some(code) = s.strip_prefix("periods/") {
-            return OrgUnitCode::parse(code)
-                .ok()
-                .and_then(|c| self.periods.get(&c))
-                .map_or(0, |p| p.version);
-        }
-        if let Some(id) = s.strip_prefix("indicator/").and_then(uuid) {
-            return self
-                .indicators
-                .get(&IndicatorId(id))
-                .map_or(0, |i| i.version);
-        }
-        0
     }
 
     /// The first frozen (approved or locked) period of `unit` for which

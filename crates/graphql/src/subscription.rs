@@ -151,12 +151,8 @@ impl SubscriptionRoot {
                         break;
                     }
                 };
-                let Some(id) = recorded
-                    .stream
-                    .as_str()
-                    .strip_prefix("indicator/")
-                    .and_then(|u| uuid::Uuid::parse_str(u).ok())
-                    .map(chitieu_domain::IndicatorId)
+                let Some(id) = chitieu_domain::StreamId::parse(recorded.stream.as_str())
+                    .and_then(|s| s.indicator_id())
                 else {
                     continue;
                 };
@@ -219,7 +215,8 @@ impl SubscriptionRoot {
                         break;
                     }
                 };
-                if !recorded.stream.as_str().starts_with("periods/") {
+                let stream = chitieu_domain::StreamId::parse(recorded.stream.as_str());
+                if !matches!(stream, Some(chitieu_domain::StreamId::Periods(_))) {
                     continue;
                 }
                 let (unit, period) = match recorded.decode() {

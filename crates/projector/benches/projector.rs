@@ -47,7 +47,7 @@ fn append(store: &SledLog, state: &mut DomainState, actor: &str, events: Vec<Eve
     let stream = events[0].stream_id();
     let request = AppendRequest {
         conditions: Vec::new(),
-        stream: stream.clone(),
+        stream: (&stream).into(),
         expected: ExpectedVersion::Exact(state.stream_version(&stream)),
         events: events.iter().map(EventCodec::encode).collect(),
         idempotency_key: None,
@@ -524,7 +524,7 @@ fn main() {
                         let stream = events[0].stream_id();
                         let request = AppendRequest {
                             conditions: Vec::new(),
-                            stream: stream.clone(),
+                            stream: (&stream).into(),
                             expected: ExpectedVersion::Exact(0),
                             events: events.iter().map(EventCodec::encode).collect(),
                             idempotency_key: None,

@@ -296,7 +296,7 @@ impl<'a> Chunk<'a> {
                         if view.needs_refold {
                             let previous_figure = view.previous_figure;
                             let stream = log.read_stream(
-                                &chitieu_domain::StreamId::indicator(id),
+                                &chitieu_domain::StreamId::indicator(id).into(),
                                 1,
                                 usize::MAX,
                             )?;

@@ -132,7 +132,10 @@ impl ReadModel {
 
     /// Every event of a stream, decoded, with its record.
     pub(crate) fn decoded_stream(&self, stream: &StreamId) -> Result<Decoded, ProjectionError> {
-        let records = self.projector.log().read_stream(stream, 1, usize::MAX)?;
+        let records = self
+            .projector
+            .log()
+            .read_stream(&stream.into(), 1, usize::MAX)?;
         records
             .into_iter()
             .map(|r| {
@@ -792,12 +795,8 @@ impl ReadModel {
                     .as_ref()
                     .is_none_or(|k| &recorded.event_type == k)
                 {
-                    let indicator = recorded
-                        .stream
-                        .as_str()
-                        .strip_prefix("indicator/")
-                        .and_then(|u| uuid::Uuid::parse_str(u).ok())
-                        .map(IndicatorId);
+                    let indicator =
+                        StreamId::parse(recorded.stream.as_str()).and_then(|s| s.indicator_id());
                     let detail = recorded
                         .decode()
                         .map(|e| crate::model::AuditDetail::of(&e))

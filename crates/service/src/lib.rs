@@ -20,7 +20,7 @@ use chitieu_domain::{
 use chitieu_projector::Projector;
 use chitieu_store::{
     iter_all, Actor, AppendError, AppendMeta, AppendRequest, ExpectedVersion, Log, StoreError,
-    StreamCondition,
+    StreamCondition, StreamName,
 };
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -493,7 +493,7 @@ impl CommandService {
             })??;
             let read_at = conditions.clone();
             let request = AppendRequest {
-                stream: stream.clone(),
+                stream: (&stream).into(),
                 expected: ExpectedVersion::Exact(current),
                 conditions,
                 events: events.iter().map(EventCodec::encode).collect(),
@@ -530,7 +530,7 @@ impl CommandService {
                     current: now,
                     ..
                 }) => {
-                    let own = moved == stream;
+                    let own = moved == StreamName::from(&stream);
                     if (own && options.expected_version.is_some()) || attempt == ATTEMPTS {
                         let expected = if own {
                             options.expected_version.unwrap_or(current)
@@ -546,7 +546,8 @@ impl CommandService {
                                 .unwrap_or(0)
                         };
                         return Err(ServiceError::Conflict {
-                            stream: moved,
+                            // The streams of a decision are the domain's.
+                            stream: StreamId::parse(moved.as_str()).unwrap_or(stream),
                             expected,
                             current: now,
                         });
@@ -593,7 +594,7 @@ impl CommandService {
             .filter(|s| s != written)
             .map(|stream| StreamCondition {
                 expected: ExpectedVersion::Exact(state.stream_version(&stream)),
-                stream,
+                stream: stream.into(),
             })
             .collect()
     }

@@ -283,13 +283,13 @@ impl EventLog for Interleaved {
     }
     fn read_stream(
         &self,
-        stream: &StreamId,
+        stream: &chitieu_store::StreamName,
         from_version: u64,
         limit: usize,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
         self.inner.read_stream(stream, from_version, limit)
     }
-    fn stream_version(&self, stream: &StreamId) -> Result<u64, StoreError> {
+    fn stream_version(&self, stream: &chitieu_store::StreamName) -> Result<u64, StoreError> {
         self.inner.stream_version(stream)
     }
     fn idempotency_record(
@@ -338,7 +338,7 @@ async fn a_grant_revoked_between_decision_and_append_refuses_the_write() {
         .with_state(|state| decide(state, &revoke))
         .unwrap()
         .unwrap();
-    let stream = revoke.stream_id();
+    let stream = chitieu_store::StreamName::from(revoke.stream_id());
     let version = g.log.stream_version(&stream).unwrap();
     *interleaved.next.lock().unwrap() = Some(AppendRequest {
         stream,
@@ -475,7 +475,7 @@ async fn concurrent_writes_of_one_stream_without_an_expected_version_all_land() 
     let g = given_on(log).await;
     let before = g
         .log
-        .stream_version(&StreamId::principal(&planner()))
+        .stream_version(&StreamId::principal(&planner()).into())
         .unwrap();
     let writers: Vec<_> = (0..32u128)
         .map(|n| {
@@ -501,7 +501,7 @@ async fn concurrent_writes_of_one_stream_without_an_expected_version_all_land() 
     }
     assert_eq!(
         g.log
-            .stream_version(&StreamId::principal(&planner()))
+            .stream_version(&StreamId::principal(&planner()).into())
             .unwrap(),
         before + 32
     );

@@ -10,9 +10,9 @@
 //!   against the store's on disk.
 
 use chitieu_domain::event::EncodedEvent;
-use chitieu_domain::StreamId;
 use chitieu_store::backup::BackupReader;
 use chitieu_store::signed::LogKey;
+use chitieu_store::StreamName;
 use chitieu_store::{Actor, AppendMeta, AppendRequest, ExpectedVersion, Log, Notary, SledLog};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -44,7 +44,7 @@ fn event(n: u64) -> EncodedEvent {
 
 fn request(stream: u64, events: Vec<EncodedEvent>) -> AppendRequest {
     AppendRequest {
-        stream: StreamId(format!("indicator/bench-{stream}")),
+        stream: StreamName(format!("indicator/bench-{stream}")),
         expected: ExpectedVersion::Any,
         conditions: Vec::new(),
         events,

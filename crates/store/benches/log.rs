@@ -14,7 +14,8 @@
 
 use chitieu_domain::actual::{ActualReport, ReportId, ResultStatus, ResultValue};
 use chitieu_domain::event::{ActualReported, EncodedEvent};
-use chitieu_domain::{Event, EventCodec, IndicatorId, StreamId, Text};
+use chitieu_domain::{Event, EventCodec, IndicatorId, Text};
+use chitieu_store::StreamName;
 use chitieu_store::{iter_all, Actor, AppendMeta, AppendRequest, ExpectedVersion, Log, SledLog};
 use rust_decimal::Decimal;
 use std::io::Write;
@@ -70,7 +71,7 @@ fn realistic_event(indicator: u64, n: u64) -> EncodedEvent {
 /// (encoding an event is measured on its own below).
 fn request(stream: u64, event: &EncodedEvent) -> AppendRequest {
     AppendRequest {
-        stream: StreamId(format!("indicator/bench-{stream}")),
+        stream: StreamName(format!("indicator/bench-{stream}")),
         expected: ExpectedVersion::Any,
         conditions: Vec::new(),
         events: vec![event.clone()],

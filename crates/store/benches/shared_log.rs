@@ -16,7 +16,7 @@
 #![allow(missing_docs, clippy::unwrap_used)]
 
 use chitieu_domain::event::EncodedEvent;
-use chitieu_domain::StreamId;
+use chitieu_store::StreamName;
 use chitieu_store::*;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -41,7 +41,7 @@ fn payload(n: u64) -> Vec<u8> {
 
 fn request(stream: u64, n: u64) -> AppendRequest {
     AppendRequest {
-        stream: StreamId(format!("indicator/bench-{stream}")),
+        stream: StreamName(format!("indicator/bench-{stream}")),
         expected: ExpectedVersion::Any,
         conditions: Vec::new(),
         events: vec![EncodedEvent {

@@ -1,7 +1,7 @@
 //! Typed errors at the log's boundary, the same for every backend.
 
 use crate::log::ExpectedVersion;
-use chitieu_domain::StreamId;
+use crate::StreamName;
 
 /// A failure of the storage itself, or a record that does not read back.
 #[derive(Debug, thiserror::Error)]
@@ -51,7 +51,7 @@ pub enum AppendError {
     #[error("stream {stream} is at version {current}, expected {expected:?}")]
     Conflict {
         /// The stream that moved.
-        stream: StreamId,
+        stream: StreamName,
         /// What the caller expected.
         expected: ExpectedVersion,
         /// Where the stream actually is.

@@ -38,7 +38,7 @@ pub use copy::{copy_log, CopyProgress};
 pub use error::{AppendError, StoreError};
 pub use log::{
     iter_all, AppendMeta, AppendOutcome, AppendRequest, BoxFuture, CommitStats, EventLog,
-    ExpectedVersion, Head, IdempotencyEntry, Log, Progress, RawRecord, StreamCondition,
+    ExpectedVersion, Head, IdempotencyEntry, Log, Progress, RawRecord, StreamCondition, StreamName,
     VerifyReport,
 };
 pub use memory::MemoryLog;

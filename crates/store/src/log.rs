@@ -24,10 +24,43 @@
 use crate::error::{AppendError, StoreError};
 use crate::record::{self, Actor, RecordedEvent};
 use chitieu_domain::event::EncodedEvent;
-use chitieu_domain::StreamId;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+
+/// The name of a stream as the log keeps it: any text without NUL. The
+/// log knows nothing of what streams mean; the domain's typed
+/// [`chitieu_domain::StreamId`] becomes one by `From`.
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(transparent)]
+pub struct StreamName(pub String);
+
+impl StreamName {
+    /// The name as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for StreamName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<&chitieu_domain::StreamId> for StreamName {
+    fn from(id: &chitieu_domain::StreamId) -> Self {
+        StreamName(id.to_string())
+    }
+}
+
+impl From<chitieu_domain::StreamId> for StreamName {
+    fn from(id: chitieu_domain::StreamId) -> Self {
+        StreamName(id.to_string())
+    }
+}
 use tokio::sync::watch;
 use uuid::Uuid;
 
@@ -64,7 +97,7 @@ impl ExpectedVersion {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StreamCondition {
     /// The stream read.
-    pub stream: StreamId,
+    pub stream: StreamName,
     /// The version it must still be at.
     pub expected: ExpectedVersion,
 }
@@ -85,7 +118,7 @@ pub struct AppendMeta {
 #[derive(Debug, Clone)]
 pub struct AppendRequest {
     /// The stream written.
-    pub stream: StreamId,
+    pub stream: StreamName,
     /// Optimistic-concurrency check of the stream written.
     pub expected: ExpectedVersion,
     /// Every other stream the decision read, at the version it read. Checked
@@ -227,13 +260,13 @@ pub trait EventLog: Send + Sync + 'static {
     /// Up to `limit` events of one stream from `from_version` (inclusive).
     fn read_stream(
         &self,
-        stream: &StreamId,
+        stream: &StreamName,
         from_version: u64,
         limit: usize,
     ) -> Result<Vec<RecordedEvent>, StoreError>;
 
     /// The current version of a stream (0 when it does not exist).
-    fn stream_version(&self, stream: &StreamId) -> Result<u64, StoreError>;
+    fn stream_version(&self, stream: &StreamName) -> Result<u64, StoreError>;
 
     /// The fingerprint and first outcome recorded for an idempotency key,
     /// if a durable append used it.
@@ -370,7 +403,7 @@ impl ChainWalker {
         &mut self,
         position: u64,
         bytes: &[u8],
-        indexed: impl FnOnce(&StreamId, u64) -> Result<bool, StoreError>,
+        indexed: impl FnOnce(&StreamName, u64) -> Result<bool, StoreError>,
     ) -> Result<Option<String>, StoreError> {
         if position != self.good.position + 1 {
             return Ok(Some(format!(

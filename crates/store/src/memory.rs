@@ -10,7 +10,7 @@ use crate::log::{
 };
 use crate::record::RecordedEvent;
 use crate::sequencer::{Lookup, Sequencer};
-use chitieu_domain::StreamId;
+use crate::StreamName;
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 use tokio::sync::watch;
@@ -160,7 +160,7 @@ impl EventLog for MemoryLog {
 
     fn read_stream(
         &self,
-        stream: &StreamId,
+        stream: &StreamName,
         from_version: u64,
         limit: usize,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
@@ -185,7 +185,7 @@ impl EventLog for MemoryLog {
             .collect()
     }
 
-    fn stream_version(&self, stream: &StreamId) -> Result<u64, StoreError> {
+    fn stream_version(&self, stream: &StreamName) -> Result<u64, StoreError> {
         let state = self.state()?;
         Ok(state
             .streams

@@ -33,7 +33,7 @@ use crate::memory::MemoryLog;
 use crate::record::RecordedEvent;
 use crate::sequencer::{validate, Lookup, Sequencer};
 use crate::sled_log::SledLog;
-use chitieu_domain::StreamId;
+use crate::StreamName;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -867,14 +867,14 @@ impl EventLog for PgLog {
 
     fn read_stream(
         &self,
-        stream: &StreamId,
+        stream: &StreamName,
         from_version: u64,
         limit: usize,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
         self.local.read_stream(stream, from_version, limit)
     }
 
-    fn stream_version(&self, stream: &StreamId) -> Result<u64, StoreError> {
+    fn stream_version(&self, stream: &StreamName) -> Result<u64, StoreError> {
         self.local.stream_version(stream)
     }
 

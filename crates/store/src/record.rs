@@ -14,7 +14,8 @@
 //! `hash` = SHA-256 of every byte before it, previous hash included. The
 //! first record's previous hash is all zeros.
 
-use chitieu_domain::{event::DecodeError, Event, EventCodec, StreamId};
+use crate::StreamName;
+use chitieu_domain::{event::DecodeError, Event, EventCodec};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -45,7 +46,7 @@ pub struct RecordedEvent {
     /// Event id (UUID v7: time-ordered).
     pub event_id: Uuid,
     /// The stream.
-    pub stream: StreamId,
+    pub stream: StreamName,
     /// When the store recorded it (server clock, UTC; transaction time).
     pub recorded_at: DateTime<Utc>,
     /// Who caused it.
@@ -305,7 +306,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<RecordedEvent, String> {
     let has_causation = r.u8()?;
     let causation = Uuid::from_bytes(r.array()?);
     let schema_version = r.u16()?;
-    let stream = StreamId(r.string()?);
+    let stream = StreamName(r.string()?);
     let actor = Actor {
         id: r.string()?,
         name: r.string()?,

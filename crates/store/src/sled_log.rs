@@ -13,7 +13,7 @@ use crate::log::{
 };
 use crate::record::{self, RecordedEvent};
 use crate::writer::{self, Job};
-use chitieu_domain::StreamId;
+use crate::StreamName;
 use std::path::{Path, PathBuf};
 use std::sync::{mpsc, Arc, Mutex};
 use std::thread::JoinHandle;
@@ -299,7 +299,7 @@ impl SledLog {
     /// Reads up to `limit` events of one stream from `from_version` (inclusive).
     fn read_stream_indexed(
         &self,
-        stream: &StreamId,
+        stream: &StreamName,
         from_version: u64,
         limit: usize,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
@@ -501,14 +501,14 @@ impl EventLog for SledLog {
 
     fn read_stream(
         &self,
-        stream: &StreamId,
+        stream: &StreamName,
         from_version: u64,
         limit: usize,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
         self.read_stream_indexed(stream, from_version, limit)
     }
 
-    fn stream_version(&self, stream: &StreamId) -> Result<u64, StoreError> {
+    fn stream_version(&self, stream: &StreamName) -> Result<u64, StoreError> {
         let head = self.head().position;
         let prefix = keys::stream_prefix(stream.as_str());
         for entry in self.inner.tree.scan_prefix(&prefix).rev() {

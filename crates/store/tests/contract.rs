@@ -8,6 +8,7 @@ mod common;
 
 use chitieu_domain::event::EncodedEvent;
 use chitieu_domain::{Event, ResultStatus, ResultValue};
+use chitieu_store::StreamName;
 use chitieu_store::*;
 use common::*;
 use std::time::Duration;
@@ -270,14 +271,14 @@ async fn malformed_appends_are_refused_whole(backend: Backend) {
         Err(AppendError::Invalid(_))
     ));
     let mut nul = request("a", ExpectedVersion::Any, vec![event(1)]);
-    nul.stream = chitieu_domain::StreamId("a\0b".into());
+    nul.stream = StreamName("a\0b".into());
     assert!(matches!(
         append(log, nul).await,
         Err(AppendError::Invalid(_))
     ));
     let mut nul_condition = request("a", ExpectedVersion::Any, vec![event(1)]);
     nul_condition.conditions = vec![StreamCondition {
-        stream: chitieu_domain::StreamId("x\0".into()),
+        stream: StreamName("x\0".into()),
         expected: ExpectedVersion::Any,
     }];
     assert!(matches!(

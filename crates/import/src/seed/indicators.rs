@@ -62,7 +62,12 @@ impl<'a> Indicators<'a> {
     }
 
     /// Plans an indicator's definition.
-    pub(super) fn define(&mut self, line: usize, definition: IndicatorDefinition, steps: &mut Vec<Step>) {
+    pub(super) fn define(
+        &mut self,
+        line: usize,
+        definition: IndicatorDefinition,
+        steps: &mut Vec<Step>,
+    ) {
         let id = definition.id;
         self.planned.insert(id, definition.clone());
         steps.push(Step {

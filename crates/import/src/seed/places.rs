@@ -108,7 +108,11 @@ impl<'a> Places<'a> {
     }
 
     /// The org unit of a row: its district (under its province), or the flag.
-    pub(super) fn org_unit_of(&mut self, row: &Row, options: &Options) -> Result<OrgUnitCode, Vec<Problem>> {
+    pub(super) fn org_unit_of(
+        &mut self,
+        row: &Row,
+        options: &Options,
+    ) -> Result<OrgUnitCode, Vec<Problem>> {
         // A code (an exported table has it) names a registered unit, or
         // the code to register the province and district under.
         let code = row.get(row.columns.org_unit);

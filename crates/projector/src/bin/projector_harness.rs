@@ -66,7 +66,7 @@ fn base(store: &SledLog, state: &mut DomainState) {
 
 fn append(store: &SledLog, state: &mut DomainState, stream: &StreamId, events: Vec<Event>) -> u64 {
     let request = AppendRequest {
-        stream: stream.clone(),
+        stream: stream.into(),
         expected: ExpectedVersion::Exact(state.stream_version(stream)),
         conditions: Vec::new(),
         events: events.iter().map(EventCodec::encode).collect(),

@@ -39,7 +39,7 @@ impl Writer {
         let outcome = self
             .store
             .append_blocking(AppendRequest {
-                stream: stream.clone(),
+                stream: (&stream).into(),
                 expected: ExpectedVersion::Exact(self.state.stream_version(&stream)),
                 conditions: Vec::new(),
                 events: events.iter().map(EventCodec::encode).collect(),

@@ -7,7 +7,7 @@
 //! append had, so a reader can tell a half-written append.
 
 use chitieu_domain::event::EncodedEvent;
-use chitieu_domain::StreamId;
+use chitieu_store::StreamName;
 use chitieu_store::{Actor, AppendMeta, AppendRequest, EventLog, ExpectedVersion, SledLog};
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -29,7 +29,7 @@ fn main() {
         .map(|t| {
             let (store, stdout) = (store.clone(), stdout.clone());
             std::thread::spawn(move || {
-                let stream = StreamId(format!("indicator/crash-{t}"));
+                let stream = StreamName(format!("indicator/crash-{t}"));
                 let Ok(mut version) = store.stream_version(&stream) else {
                     return;
                 };

@@ -2,7 +2,7 @@
 #![allow(dead_code, missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 use chitieu_domain::event::EncodedEvent;
-use chitieu_domain::StreamId;
+use chitieu_store::StreamName;
 use chitieu_store::*;
 use uuid::Uuid;
 
@@ -30,8 +30,8 @@ pub fn event(n: u64) -> EncodedEvent {
     }
 }
 
-pub fn stream(name: &str) -> StreamId {
-    StreamId(format!("indicator/{name}"))
+pub fn stream(name: &str) -> StreamName {
+    StreamName(format!("indicator/{name}"))
 }
 
 pub fn request(
