@@ -140,11 +140,11 @@ pub(crate) async fn signed_head(
 ) -> Result<SignedHead, ApiError> {
     require(ctx, Permission::ReadAudit)?;
     let app = app(ctx);
-    let size = at.unwrap_or_else(|| app.log.head().position);
-    if size > app.log.head().position {
+    let size = at.unwrap_or_else(|| app.service.head().position);
+    if size > app.service.head().position {
         return Err(NotaryError::Tree(TreeError::Beyond {
             asked: size,
-            held: app.log.head().position,
+            held: app.service.head().position,
         })
         .into());
     }
@@ -187,7 +187,7 @@ pub(crate) async fn inclusion(
         ));
     }
     let app = app(ctx);
-    let head = app.log.head().position;
+    let head = app.service.head().position;
     let size = size.unwrap_or(head);
     if size > head || position == 0 || position > size {
         return Err(NotaryError::Tree(TreeError::NotInTree { position, size }).into());
@@ -223,7 +223,7 @@ pub(crate) async fn consistency(
 ) -> Result<ConsistencyProof, ApiError> {
     require(ctx, Permission::ReadAudit)?;
     let app = app(ctx);
-    let head = app.log.head().position;
+    let head = app.service.head().position;
     let to = to.unwrap_or(head);
     if to > head {
         return Err(NotaryError::Tree(TreeError::Beyond {

@@ -145,7 +145,6 @@ pub async fn import_table(
     let worker = app.clone();
     let work = tokio::task::spawn_blocking(move || {
         let table = import::Table::read(&bytes).map_err(|p| refused(&[p]))?;
-        let store = worker.log.clone();
         let planned = worker
             .service
             .with_state(|state| {
@@ -153,7 +152,7 @@ pub async fn import_table(
                     ApiError::validation(e.clone(), format!("không áp dụng được tham số nhập: {e}"))
                 })?;
                 Ok::<_, ApiError>(import::plan(&table, &options, state, |key| {
-                    store.idempotency_record(key).ok().flatten().is_some()
+                    worker.service.key_used(key)
                 }))
             })
             .map_err(ApiError::from)??;

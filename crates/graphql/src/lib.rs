@@ -23,7 +23,6 @@ pub mod types;
 use async_graphql::Schema;
 use chitieu_projector::ReadModel;
 use chitieu_service::CommandService;
-use chitieu_store::Log;
 use chrono::NaiveDate;
 use std::sync::Arc;
 
@@ -41,8 +40,6 @@ pub struct App {
     pub read: ReadModel,
     /// Write side.
     pub service: Arc<CommandService>,
-    /// The log.
-    pub log: Log,
     /// Ledger verification: incremental, with full checks in the background.
     pub verifier: Arc<chitieu_service::ledger::LedgerVerifier>,
     /// The log's Merkle tree and signing key: signed heads and proofs.

@@ -101,7 +101,7 @@ fn as_of_position(
             "give `asOf` or `approval`, not both",
             "chỉ gửi `asOf` hoặc `approval`, không gửi cả hai",
         )),
-        (Some(instant), None) => Ok(Some(app.log.position_at(instant)?)),
+        (Some(instant), None) => Ok(Some(app.service.position_at(instant)?)),
         (None, Some(id)) => {
             let id = parse_approval_id(id)?;
             let view = app.read.approval(id)?.ok_or_else(|| {
@@ -704,21 +704,21 @@ impl QueryRoot {
         require(ctx, Permission::ReadAudit)?;
         let app = ctx.data_unchecked::<App>();
         let head = match at {
-            None => app.log.head(),
-            Some(at) if at > app.log.head().position => {
+            None => app.service.head(),
+            Some(at) if at > app.service.head().position => {
                 return Err(ApiError::not_found(
                     format!(
                         "the log holds {} records, not {at}",
-                        app.log.head().position
+                        app.service.head().position
                     ),
                     format!(
                         "nhật ký có {} bản ghi, không có {at}",
-                        app.log.head().position
+                        app.service.head().position
                     ),
                 )
                 .into())
             }
-            Some(at) => app.log.head_at(at).map_err(ApiError::from)?,
+            Some(at) => app.service.head_at(at).map_err(ApiError::from)?,
         };
         Ok(Ledger {
             position: head.position,

@@ -84,7 +84,7 @@ impl Drop for Active {
 /// head. A position past the head is refused (it names events that do not
 /// exist; waiting for them would look like silence).
 fn start(app: &App, after: Option<u64>) -> Result<u64, ApiError> {
-    let head = app.log.head().position;
+    let head = app.service.head().position;
     match after {
         None => Ok(head + 1),
         Some(after) if after > head => Err(ApiError::validation(
@@ -140,7 +140,7 @@ impl SubscriptionRoot {
         }
         let kinds = filter.kinds;
         let descendants = filter.include_descendants;
-        let mut subscription = chitieu_store::Subscription::new(app.log.clone(), from);
+        let mut subscription = app.service.subscribe(from);
         Ok(async_stream::stream! {
             let _active = Active::new();
             loop {
@@ -204,7 +204,7 @@ impl SubscriptionRoot {
             check_unit(ctx, &reach, unit)?;
         }
         let from = start(&app, after)?;
-        let mut subscription = chitieu_store::Subscription::new(app.log.clone(), from);
+        let mut subscription = app.service.subscribe(from);
         Ok(async_stream::stream! {
             let _active = Active::new();
             loop {

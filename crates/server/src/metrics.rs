@@ -123,8 +123,8 @@ fn signed(n: u64) -> i64 {
 
 impl Collector for State {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
-        let log = &self.app.log;
-        let stats = log.commit_stats();
+        let log = self.app.service.log_stats();
+        let stats = &log.commits;
         counter(
             &mut encoder,
             "chitieu_log_appends",
@@ -150,7 +150,7 @@ impl Collector for State {
             None,
             flush_seconds.metric_type(),
         )?)?;
-        let head = log.head().position;
+        let head = self.app.service.head().position;
         let projector = self.app.read.projector();
         let projected = projector.position();
         gauge(
@@ -173,7 +173,9 @@ impl Collector for State {
         )?;
         // How long the oldest event not yet projected has waited.
         let lag_seconds = if projected < head {
-            log.read_all(projected + 1, 1)
+            self.app
+                .service
+                .events(projected + 1, 1)
                 .ok()
                 .and_then(|r| r.into_iter().next())
                 .map_or(0.0, |r| {
@@ -222,7 +224,7 @@ impl Collector for State {
             "Subscriptions running now.",
             chitieu_graphql::subscription::ACTIVE_SUBSCRIPTIONS.load(Relaxed),
         )?;
-        if let Ok(bytes) = log.size_on_disk() {
+        if let Some(bytes) = log.size_on_disk {
             gauge(
                 &mut encoder,
                 "chitieu_log_size_bytes",
@@ -239,7 +241,7 @@ impl Collector for State {
             )?;
         }
         let info = ConstGauge::new(1i64);
-        let described = log.describe();
+        let described = log.description.clone();
         let kind = described.split_whitespace().next().unwrap_or("unknown");
         let labels = [("version", env!("CARGO_PKG_VERSION")), ("log", kind)];
         let mut family = encoder.encode_descriptor(

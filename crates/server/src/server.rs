@@ -105,7 +105,6 @@ impl Server {
         let app = App {
             read: ReadModel::new(projector),
             service,
-            log: store,
             verifier,
             notary,
             today: chitieu_graphql::today_in_vietnam,

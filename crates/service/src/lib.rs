@@ -19,8 +19,8 @@ use chitieu_domain::{
 };
 use chitieu_projector::Projector;
 use chitieu_store::{
-    iter_all, Actor, AppendError, AppendMeta, AppendRequest, ExpectedVersion, Log, StoreError,
-    StreamCondition, StreamName,
+    iter_all, Actor, AppendError, AppendMeta, AppendRequest, CommitStats, ExpectedVersion, Head,
+    Log, RecordedEvent, StoreError, StreamCondition, StreamName, Subscription,
 };
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -42,6 +42,17 @@ pub struct WriteOptions {
     pub idempotency_key: Option<String>,
     /// Groups the events of one request.
     pub correlation_id: Option<Uuid>,
+}
+
+/// What operations watch of the log ([`CommandService::log_stats`]).
+#[derive(Debug, Clone)]
+pub struct LogStats {
+    /// Appends, groups and flushes.
+    pub commits: CommitStats,
+    /// Bytes on disk (this node's copy, for a shared log).
+    pub size_on_disk: Option<u64>,
+    /// What the log is (`sled (embedded)`, `postgres …`).
+    pub description: String,
 }
 
 /// Where a write landed.
@@ -231,9 +242,44 @@ impl CommandService {
         Ok(writing.entry(stream.clone()).or_default().clone())
     }
 
-    /// The log.
-    pub fn log(&self) -> &Log {
-        &self.log
+    /// The log's head: its last position and chain hash.
+    pub fn head(&self) -> Head {
+        self.log.head()
+    }
+
+    /// The head as it stood at `position` (a position the log holds).
+    pub fn head_at(&self, position: u64) -> Result<Head, ServiceError> {
+        Ok(self.log.head_at(position)?)
+    }
+
+    /// The last position recorded at or before `instant`.
+    pub fn position_at(&self, instant: chrono::DateTime<chrono::Utc>) -> Result<u64, ServiceError> {
+        Ok(self.log.position_at(instant)?)
+    }
+
+    /// At most `limit` events from position `from` on.
+    pub fn events(&self, from: u64, limit: usize) -> Result<Vec<RecordedEvent>, ServiceError> {
+        Ok(self.log.read_all(from, limit)?)
+    }
+
+    /// The events from position `from` on, as they are appended.
+    pub fn subscribe(&self, from: u64) -> Subscription {
+        Subscription::new(self.log.clone(), from)
+    }
+
+    /// Whether a write with this idempotency key is in the log.
+    pub fn key_used(&self, key: &str) -> bool {
+        self.log.idempotency_record(key).ok().flatten().is_some()
+    }
+
+    /// What operations watch of the log: its commits, its size on disk
+    /// (`None` when it cannot be measured) and what it is.
+    pub fn log_stats(&self) -> LogStats {
+        LogStats {
+            commits: self.log.commit_stats(),
+            size_on_disk: self.log.size_on_disk().ok(),
+            description: self.log.describe(),
+        }
     }
 
     /// Runs `f` on the domain state, brought up to the durable head first.

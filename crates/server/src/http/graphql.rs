@@ -400,7 +400,7 @@ impl HttpState {
         if count > MOST {
             return Touched::Everything;
         }
-        let Ok(records) = self.app.log.read_all(from + 1, count as usize) else {
+        let Ok(records) = self.app.service.events(from + 1, count as usize) else {
             return Touched::Everything;
         };
         if records.len() as u64 != count {
@@ -440,7 +440,7 @@ impl HttpState {
     /// read models' position and the date.
     fn stamp(&self) -> Stamp {
         Stamp {
-            head: self.app.log.head().position,
+            head: self.app.service.head().position,
             projected: self.app.read.projector().position(),
             today: (self.app.today)(),
         }

@@ -228,7 +228,7 @@ async fn graphiql_asset(
 }
 
 async fn readyz(State(state): State<HttpState>) -> Response {
-    let head = state.app.log.head().position;
+    let head = state.app.service.head().position;
     let projector = state.app.read.projector();
     let projected = projector.position();
     // A follower stopped by a storage fault never catches up: not ready,
