@@ -7,7 +7,7 @@ mod support;
 use chitieu_domain::achievement::AchievementStatus;
 use chitieu_domain::*;
 use chitieu_projector::*;
-use chitieu_store::{EventLog, Log, SledLog};
+use chitieu_store::{EventLog, Log};
 use rust_decimal_macros::dec;
 use std::time::Duration;
 use support::*;
@@ -18,15 +18,7 @@ fn setup() -> (
     std::sync::Arc<Projector>,
     ReadModel,
 ) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SledLog::open(dir.path().join("db")).unwrap();
-    let mut writer = Writer::new(store.clone());
-    seed_can_duoc(&mut writer);
-    let log: Log = std::sync::Arc::new(store);
-    let projector = Projector::open(&log, &dir.path().join("read-models")).unwrap();
-    projector.catch_up().unwrap();
-    let read = ReadModel::new(projector.clone());
-    (dir, writer, projector, read)
+    can_duoc_fixture()
 }
 
 fn ind(n: u128) -> IndicatorId {

@@ -12,18 +12,12 @@ mod support;
 
 use chitieu_domain::*;
 use chitieu_projector::*;
-use chitieu_store::{Log, SledLog};
+
 use support::*;
 
 fn fixture() -> (tempfile::TempDir, ReadModel) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SledLog::open(dir.path().join("db")).unwrap();
-    let mut writer = Writer::new(store.clone());
-    seed_can_duoc(&mut writer);
-    let log: Log = std::sync::Arc::new(store);
-    let projector = Projector::open(&log, &dir.path().join("read-models")).unwrap();
-    projector.catch_up().unwrap();
-    (dir, ReadModel::new(projector))
+    let (dir, _writer, _projector, read) = can_duoc_fixture();
+    (dir, read)
 }
 
 /// Redacts what differs between runs: the time each event was recorded.

@@ -498,22 +498,7 @@ pub async fn bootstrap(
         for person in &people {
             let id = PrincipalId::parse(person.id)?;
             let name = Text::parse(person.name)?;
-            service
-                .execute(
-                    &system,
-                    Command::CreatePrincipal {
-                        principal: id.clone(),
-                        name,
-                    },
-                    WriteOptions::default(),
-                )
-                .await?;
-            let grant = Command::GrantRole {
-                principal: id,
-                grant: person.domain_grant(),
-            };
-            service
-                .execute(&system, grant, WriteOptions::default())
+            crate::operations::create_principal(service, &system, &id, name, person.domain_grant())
                 .await?;
         }
         tracing::info!(events = store.head().position, "demo data loaded");

@@ -50,30 +50,11 @@ pub async fn create_first_admin(
             name: "chitieu token create-admin".into(),
             role: "admin".into(),
         });
-        service
-            .execute(
-                &system,
-                Command::CreatePrincipal {
-                    principal: id.clone(),
-                    name,
-                },
-                WriteOptions::default(),
-            )
-            .await?;
         let grant = chitieu_domain::Grant {
             role: chitieu_domain::Role::Admin,
             scope: None,
         };
-        service
-            .execute(
-                &system,
-                Command::GrantRole {
-                    principal: id.clone(),
-                    grant,
-                },
-                WriteOptions::default(),
-            )
-            .await?;
+        create_principal(service, &system, &id, name, grant).await?;
         Ok(Some(
             service.issue_token(&system, id.clone(), None).await?.1,
         ))
@@ -433,4 +414,30 @@ pub async fn verify_log(location: &Location) -> anyhow::Result<String> {
             report.checked
         ),
     }
+}
+
+/// Creates a principal with one grant, as `caller` (the first admin, the
+/// demo's people).
+pub(crate) async fn create_principal(
+    service: &chitieu_service::CommandService,
+    caller: &Caller,
+    id: &PrincipalId,
+    name: Text,
+    grant: chitieu_domain::Grant,
+) -> anyhow::Result<()> {
+    let create = Command::CreatePrincipal {
+        principal: id.clone(),
+        name,
+    };
+    service
+        .execute(caller, create, WriteOptions::default())
+        .await?;
+    let grant = Command::GrantRole {
+        principal: id.clone(),
+        grant,
+    };
+    service
+        .execute(caller, grant, WriteOptions::default())
+        .await?;
+    Ok(())
 }

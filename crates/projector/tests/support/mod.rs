@@ -339,3 +339,23 @@ pub fn seed_can_duoc(w: &mut Writer) {
         ),
     );
 }
+
+/// The small fixture of the read-model tests: Cần Đước's 2025 programme
+/// (`seed_can_duoc`) in a fresh log, its read models caught up.
+pub fn can_duoc_fixture() -> (
+    tempfile::TempDir,
+    Writer,
+    std::sync::Arc<chitieu_projector::Projector>,
+    chitieu_projector::ReadModel,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SledLog::open(dir.path().join("db")).unwrap();
+    let mut writer = Writer::new(store.clone());
+    seed_can_duoc(&mut writer);
+    let log: Log = std::sync::Arc::new(store);
+    let projector =
+        chitieu_projector::Projector::open(&log, &dir.path().join("read-models")).unwrap();
+    projector.catch_up().unwrap();
+    let read = chitieu_projector::ReadModel::new(projector.clone());
+    (dir, writer, projector, read)
+}
