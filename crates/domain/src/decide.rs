@@ -712,6 +712,7 @@ pub fn evolve(state: &mut DomainState, event: &Event) {
                 OrgUnitState {
                     unit: e.unit.clone(),
                     successors: Vec::new(),
+                    former_names: Vec::new(),
                     version: 1,
                 },
             );
@@ -724,7 +725,8 @@ pub fn evolve(state: &mut DomainState, event: &Event) {
         }
         Event::OrgUnitRenamed(e) => {
             if let Some(unit) = state.org_units.get_mut(&e.unit) {
-                unit.unit.name = e.name.clone();
+                let former = std::mem::replace(&mut unit.unit.name, e.name.clone());
+                unit.former_names.push(former);
                 unit.version += 1;
             }
         }

@@ -9,7 +9,7 @@ use crate::org_unit::{OrgUnit, OrgUnitCode};
 use crate::period::{PeriodState, ReportingPeriod};
 use crate::principal::{PrincipalId, PrincipalState, TokenId};
 use crate::target::{Target, TargetTrack};
-use crate::text::Reason;
+use crate::text::{Reason, Text};
 use std::collections::BTreeMap;
 
 /// An org unit and what became of it.
@@ -19,6 +19,9 @@ pub struct OrgUnitState {
     pub unit: OrgUnit,
     /// Its successors, once it ceased.
     pub successors: Vec<OrgUnitCode>,
+    /// The names it had before its renames, oldest first (a table of an
+    /// earlier year names it so).
+    pub former_names: Vec<Text>,
     /// Events in its stream.
     pub version: u64,
 }

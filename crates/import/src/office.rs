@@ -161,20 +161,31 @@ pub fn find_org_unit(state: &DomainState, raw: &str) -> Option<OrgUnitCode> {
         }
     }
     // A unit that exists; else one that ceased (a table of an earlier
-    // year names the district that was), when only one has the name.
+    // year names the district that was); else one that had the name before
+    // a rename; each when only one has the name.
     let wanted = super::seed::bare_name(raw);
     let wanted = &wanted;
-    let named = |live: bool| {
+    let named = |live: bool, former: bool| {
         let mut found = state.org_units.values().filter(move |u| {
+            let names = if former {
+                u.former_names.iter().collect::<Vec<_>>()
+            } else {
+                vec![&u.unit.name]
+            };
             u.successors.is_empty() == live
-                && super::seed::bare_name(u.unit.name.as_str()) == *wanted
+                && names
+                    .iter()
+                    .any(|n| super::seed::bare_name(n.as_str()) == *wanted)
         });
         match (found.next(), found.next()) {
             (Some(one), None) => Some(one.unit.code.clone()),
             _ => None,
         }
     };
-    named(true).or_else(|| named(false))
+    named(true, false)
+        .or_else(|| named(false, false))
+        .or_else(|| named(true, true))
+        .or_else(|| named(false, true))
 }
 
 /// Where the table belongs: the command line and the file, reconciled.

@@ -58,6 +58,18 @@ impl<'a> Places<'a> {
         }) {
             return Ok(found.code.clone());
         }
+        // A unit renamed since the table was written: by a former name
+        // (after every current name, so a new unit that took an old name
+        // is found first).
+        if let Some(found) = self.state.org_units.values().find(|u| {
+            u.unit.level == level
+                && u.unit.parent.as_ref() == parent
+                && u.former_names
+                    .iter()
+                    .any(|n| bare_name(n.as_str()) == wanted)
+        }) {
+            return Ok(found.unit.code.clone());
+        }
         let words: Vec<&str> = wanted.split_whitespace().collect();
         let initials: String = words
             .iter()

@@ -253,3 +253,48 @@ fn result_periods_as_the_tables_write_them() {
     );
     assert_eq!(actual_period("sometime"), None);
 }
+
+/// A table written before a unit's rename names it by its former name: the
+/// import finds the renamed unit (by either name), registers nothing new.
+#[test]
+fn a_unit_renamed_since_the_table_was_written_is_found_by_its_former_name() {
+    let mut state = DomainState::default();
+    let targets = Table::from_text(TARGETS);
+    let steps = plan(&targets, &Options::default(), &state, |_| false).unwrap();
+    apply(&mut state, &steps);
+    let district = OrgUnitCode::parse("LA.CAN-DUOC").unwrap();
+    let rename = Command::RenameOrgUnit {
+        unit: district.clone(),
+        name: Text::parse("Huyện Cần Đước Mới (minh họa)").unwrap(),
+        effective: NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(),
+        document: None,
+    };
+    apply(
+        &mut state,
+        &[Step {
+            line: 0,
+            key: String::new(),
+            command: rename,
+            notice: None,
+        }],
+    );
+    assert_eq!(
+        state.org_units[&district].former_names[0].as_str(),
+        "Cần Đước"
+    );
+    // The same table again: every unit, document and target is found.
+    let again = plan(&targets, &Options::default(), &state, |_| false).unwrap();
+    assert_eq!(
+        count(&again, |c| matches!(c, Command::RegisterOrgUnit(_))),
+        0
+    );
+    assert_eq!(again.len(), 0, "{:?}", again.first().map(|s| &s.command));
+    assert_eq!(
+        crate::office::find_org_unit(&state, "Huyện Cần Đước"),
+        Some(district.clone())
+    );
+    assert_eq!(
+        crate::office::find_org_unit(&state, "Cần Đước Mới (minh họa)"),
+        Some(district)
+    );
+}
