@@ -181,8 +181,23 @@ impl<'a> Places<'a> {
                 let mut found = self.all_units().filter(|u| {
                     u.level == OrgUnitLevel::District && bare_name(u.name.as_str()) == wanted
                 });
-                match (found.next(), found.next()) {
-                    (Some(one), None) => Ok(one.code.clone()),
+                // Else by a former name, as for a row that names its province.
+                let mut former = self.state.org_units.values().filter(|u| {
+                    u.unit.level == OrgUnitLevel::District
+                        && u.former_names
+                            .iter()
+                            .any(|n| bare_name(n.as_str()) == wanted)
+                });
+                let one = match (found.next(), found.next()) {
+                    (None, _) => match (former.next(), former.next()) {
+                        (Some(one), None) => Some(&one.unit),
+                        _ => None,
+                    },
+                    (one, None) => one,
+                    _ => None,
+                };
+                match one {
+                    Some(one) => Ok(one.code.clone()),
                     _ => Err(vec![Problem::at(row.line, Some("province"), format!("district `{d}` is not registered (or not only once); name its province"), format!("huyện `{d}` chưa được đăng ký (hoặc trùng tên); hãy ghi tỉnh của huyện"))]),
                 }
             }

@@ -289,6 +289,21 @@ fn a_unit_renamed_since_the_table_was_written_is_found_by_its_former_name() {
         0
     );
     assert_eq!(again.len(), 0, "{:?}", again.first().map(|s| &s.command));
+    // A row naming only its district, by the former name.
+    let mut lines = TARGETS.lines();
+    let header = lines.next().unwrap();
+    let columns: Vec<&str> = header.split('\t').collect();
+    let province = columns.iter().position(|c| *c == "province").unwrap();
+    let district_column = columns.iter().position(|c| *c == "district").unwrap();
+    let row = lines
+        .find(|l| l.split('\t').nth(district_column) == Some("Cần Đước"))
+        .unwrap();
+    let mut fields: Vec<&str> = row.split('\t').collect();
+    fields[province] = "";
+    let table = Table::from_text(&format!("{header}\n{}\n", fields.join("\t")));
+    let again =
+        plan(&table, &Options::default(), &state, |_| false).unwrap_or_else(|p| panic!("{p:#?}"));
+    assert!(again.is_empty(), "{:?}", again.first().map(|s| &s.command));
     assert_eq!(
         crate::office::find_org_unit(&state, "Huyện Cần Đước"),
         Some(district.clone())
