@@ -392,3 +392,54 @@ async fn a_unit_renamed_keeps_its_former_name_on_earlier_days() {
         .await;
     assert_eq!(ceased.code(), Some("VALIDATION"), "{}", ceased.body);
 }
+
+/// A decree's mapping table through `importTable`: communes merged by the
+/// table, refused whole for a planner (successions are an admin's), and
+/// once only.
+#[tokio::test]
+async fn a_mapping_table_imports_the_successions_of_a_decree() {
+    use base64::Engine as _;
+    let app = spawn_app().await;
+    for (code, name) in [
+        ("TN.XA-C", "Xã C (minh họa)"),
+        ("TN.XA-D", "Xã D (minh họa)"),
+        ("TN.XA-CD", "Xã CD (minh họa)"),
+    ] {
+        app.gql(
+            "admin",
+            "mutation($c: ID!, $n: String!) { registerOrgUnit(input: {code: $c, name: $n, level: COMMUNE, parent: \"TN\"}) { orgUnit { code } } }",
+            json!({ "c": code, "n": name }),
+        )
+        .await;
+    }
+    let table = "mã cũ\tmã mới\tngày hiệu lực\tvăn bản\n\
+                 TN.XA-C\tTN.XA-CD\t01/01/2026\t72/2025/QH15\n\
+                 TN.XA-D\tTN.XA-CD\t01/01/2026\t72/2025/QH15\n";
+    let content = base64::engine::general_purpose::STANDARD.encode(table.as_bytes());
+    let import = "mutation($c: String!) { importTable(input: {contentBase64: $c}) { planned written alreadyThere } }";
+    let head = app.ledger().await;
+    let planner = app
+        .gql_err(Some("planner"), import, json!({ "c": content }))
+        .await;
+    assert_eq!(planner.code(), Some("FORBIDDEN"), "{}", planner.body);
+    assert_eq!(app.ledger().await, head, "a refused table appends nothing");
+    let done = app.gql("admin", import, json!({ "c": content })).await;
+    assert_eq!(done["importTable"]["written"], 2, "{done}");
+    let again = app.gql("admin", import, json!({ "c": content })).await;
+    assert_eq!(again["importTable"]["written"], 0, "{again}");
+    assert_eq!(again["importTable"]["alreadyThere"], 2, "{again}");
+    let merged = app
+        .gql(
+            "auditor",
+            "{ orgUnit(code: \"TN.XA-CD\") { predecessors { code ceasedOn } } }",
+            json!({}),
+        )
+        .await;
+    let predecessors: Vec<&str> = merged["orgUnit"]["predecessors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(predecessors, vec!["TN.XA-C", "TN.XA-D"], "{merged}");
+}

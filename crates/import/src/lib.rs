@@ -1,13 +1,15 @@
 //! `chitieu import`: indicator tables as planning offices and the seed data
 //! set keep them, into commands, through the same rules as the API.
 //!
-//! Three layouts, told apart by their header row:
+//! Four layouts, told apart by their header row:
 //! - [`office`]: STT | NỘI DUNG | CHỈ TIÊU (the appendix of 38-CTr/HU), with
 //!   the org unit, period, document and track given on the command line or
 //!   in `key: value` rows above the header;
 //! - [`seed`] targets: one row per target with its kind and figures
 //!   (`shared/data/targets.tsv`), org unit and document in every row;
-//! - [`seed`] actuals: one row per reported result (`actuals.tsv`).
+//! - [`seed`] actuals: one row per reported result (`actuals.tsv`);
+//! - [`succession`]: a reorganisation's mapping table, old code | new code
+//!   | effective | document, into successions.
 //!
 //! Files are TSV, CSV (quoted fields allowed) or spreadsheets (XLSX, XLS,
 //! ODS: the first sheet, read with calamine). Every command is planned and
@@ -16,6 +18,7 @@
 
 pub mod office;
 pub mod seed;
+pub mod succession;
 
 use chitieu_domain::vi::Vietnamese;
 use chitieu_domain::*;
@@ -490,6 +493,8 @@ pub fn plan(
         seed::plan_targets(table, at, options, state)?
     } else if let Some(at) = seed::actuals_header(table) {
         seed::plan_actuals(table, at, options, state)?
+    } else if let Some(at) = succession::header(table) {
+        succession::plan(table, at, options, state)?
     } else {
         office::plan(table, options, state)?
     };

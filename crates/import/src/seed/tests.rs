@@ -313,3 +313,82 @@ fn a_unit_renamed_since_the_table_was_written_is_found_by_its_former_name() {
         Some(district)
     );
 }
+
+/// A decree's mapping table records the successions: a merger (two old
+/// units to one), checked against the rules; the same table twice plans
+/// nothing new; a bad row is refused by line.
+#[test]
+fn a_mapping_table_records_who_took_over_from_whom() {
+    let mut state = DomainState::default();
+    let targets = Table::from_text(TARGETS);
+    let steps = plan(&targets, &Options::default(), &state, |_| false).unwrap();
+    apply(&mut state, &steps);
+    let document = DocumentId(uuid::Uuid::from_u128(0x72));
+    let province = |code: &str, name: &str| {
+        Command::RegisterOrgUnit(OrgUnit {
+            code: OrgUnitCode::parse(code).unwrap(),
+            name: Text::parse(name).unwrap(),
+            level: OrgUnitLevel::Province,
+            parent: None,
+        })
+    };
+    let law = Command::RegisterDocument(Document {
+        id: document,
+        number: Some(DocumentNumber::parse("72/2025/QH15").unwrap()),
+        kind: DocumentKind::Other,
+        issuing_body: Text::parse("Quốc hội").unwrap(),
+        org_unit: None,
+        issued_on: None,
+        title: Text::parse("Luật Tổ chức chính quyền địa phương").unwrap(),
+    });
+    let step = |command| Step {
+        line: 0,
+        key: String::new(),
+        command,
+        notice: None,
+    };
+    apply(
+        &mut state,
+        &[step(province("TN", "Tỉnh Tây Ninh")), step(law)],
+    );
+    let table = Table::from_text(
+        "mã cũ\tmã mới\tngày hiệu lực\tvăn bản\n\
+         LA\tTN\t01/07/2025\t72/2025/QH15\n\
+         LA.CAN-DUOC\tTN\t2025-07-01\t72/2025/QH15\n",
+    );
+    let steps =
+        plan(&table, &Options::default(), &state, |_| false).unwrap_or_else(|p| panic!("{p:#?}"));
+    assert_eq!(steps.len(), 2);
+    assert!(steps.iter().all(|s| matches!(
+        &s.command,
+        Command::RecordSuccession { successors, document: Some(d), .. }
+            if successors[0].as_str() == "TN" && *d == document
+    )));
+    let keys: Vec<String> = steps.iter().map(|s| s.key.clone()).collect();
+    apply(&mut state, &steps);
+    assert_eq!(
+        state.org_units[&OrgUnitCode::parse("LA").unwrap()].successors[0].as_str(),
+        "TN"
+    );
+    // Again: the steps are the same and all replays.
+    let again = plan(&table, &Options::default(), &state, |k| {
+        keys.contains(&k.to_owned())
+    })
+    .unwrap();
+    assert_eq!(
+        again.iter().map(|s| s.key.clone()).collect::<Vec<_>>(),
+        keys
+    );
+    // Unknown units, a bad date, an unknown document, a second date: each by line.
+    let bad = Table::from_text(
+        "old code\tnew code\teffective\tdocument\n\
+         XX\tTN\t2025-07-01\t72/2025/QH15\n\
+         HG\tTN\t31/02/2025\t72/2025/QH15\n\
+         HG.PHUNG-HIEP\tTN\t2025-07-01\t99/2025/QH15\n\
+         AG\tTN\t2025-07-01\t\n\
+         AG\tTN\t2025-08-01\t\n",
+    );
+    let problems = plan(&bad, &Options::default(), &state, |_| false).unwrap_err();
+    let lines: Vec<usize> = problems.iter().map(|p| p.line).collect();
+    assert_eq!(lines, vec![2, 3, 4, 6], "{problems:#?}");
+}
