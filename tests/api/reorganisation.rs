@@ -287,18 +287,7 @@ async fn import_links_the_same_indicator_of_consecutive_periods_by_name() {
 #[tokio::test]
 async fn a_successor_seen_before_its_creation_adds_its_predecessors_amounts_not_rates() {
     let app = spawn_app().await;
-    for (code, name) in [
-        ("TN.XA-C", "Xã C (minh họa)"),
-        ("TN.XA-D", "Xã D (minh họa)"),
-        ("TN.XA-CD", "Xã CD (minh họa)"),
-    ] {
-        app.gql(
-            "admin",
-            "mutation($c: ID!, $n: String!) { registerOrgUnit(input: {code: $c, name: $n, level: COMMUNE, parent: \"TN\"}) { orgUnit { code } } }",
-            json!({ "c": code, "n": name }),
-        )
-        .await;
-    }
+    register_communes_c_d_and_cd(&app).await;
     let doc = app
         .gql(
             "admin",
@@ -400,18 +389,7 @@ async fn a_unit_renamed_keeps_its_former_name_on_earlier_days() {
 async fn a_mapping_table_imports_the_successions_of_a_decree() {
     use base64::Engine as _;
     let app = spawn_app().await;
-    for (code, name) in [
-        ("TN.XA-C", "Xã C (minh họa)"),
-        ("TN.XA-D", "Xã D (minh họa)"),
-        ("TN.XA-CD", "Xã CD (minh họa)"),
-    ] {
-        app.gql(
-            "admin",
-            "mutation($c: ID!, $n: String!) { registerOrgUnit(input: {code: $c, name: $n, level: COMMUNE, parent: \"TN\"}) { orgUnit { code } } }",
-            json!({ "c": code, "n": name }),
-        )
-        .await;
-    }
+    register_communes_c_d_and_cd(&app).await;
     let table = "mã cũ\tmã mới\tngày hiệu lực\tvăn bản\n\
                  TN.XA-C\tTN.XA-CD\t01/01/2026\t72/2025/QH15\n\
                  TN.XA-D\tTN.XA-CD\t01/01/2026\t72/2025/QH15\n";
@@ -442,4 +420,20 @@ async fn a_mapping_table_imports_the_successions_of_a_decree() {
         .map(|p| p["code"].as_str().unwrap())
         .collect();
     assert_eq!(predecessors, vec!["TN.XA-C", "TN.XA-D"], "{merged}");
+}
+
+/// Registers the communes C, D and CD (minh họa) under Tây Ninh.
+async fn register_communes_c_d_and_cd(app: &TestApp) {
+    for (code, name) in [
+        ("TN.XA-C", "Xã C (minh họa)"),
+        ("TN.XA-D", "Xã D (minh họa)"),
+        ("TN.XA-CD", "Xã CD (minh họa)"),
+    ] {
+        app.gql(
+            "admin",
+            "mutation($c: ID!, $n: String!) { registerOrgUnit(input: {code: $c, name: $n, level: COMMUNE, parent: \"TN\"}) { orgUnit { code } } }",
+            json!({ "c": code, "n": name }),
+        )
+        .await;
+    }
 }
