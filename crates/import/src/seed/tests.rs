@@ -392,3 +392,52 @@ fn a_mapping_table_records_who_took_over_from_whom() {
     let lines: Vec<usize> = problems.iter().map(|p| p.line).collect();
     assert_eq!(lines, vec![2, 3, 4, 6], "{problems:#?}");
 }
+
+/// A mapping table may create the unit that takes over: its name, level
+/// and parent in the row; registered before the successions, once.
+#[test]
+fn a_mapping_table_registers_a_new_unit_it_describes() {
+    let mut state = DomainState::default();
+    let targets = Table::from_text(TARGETS);
+    let steps = plan(&targets, &Options::default(), &state, |_| false).unwrap();
+    apply(&mut state, &steps);
+    let table = Table::from_text(
+        "mã cũ\tmã mới\tngày hiệu lực\ttên mới\tcấp mới\ttrực thuộc\n\
+         HG.PHUNG-HIEP\tCT.XA-PHUNG-HIEP\t2025-07-01\tXã Phụng Hiệp\txã\tCT\n\
+         HG\tCT\t2025-07-01\tThành phố Cần Thơ\ttỉnh\t\n\
+         TV\tVL\t2025-07-01\tTỉnh Vĩnh Long\t\t\n",
+    );
+    let steps =
+        plan(&table, &Options::default(), &state, |_| false).unwrap_or_else(|p| panic!("{p:#?}"));
+    let registered: Vec<String> = steps
+        .iter()
+        .filter_map(|s| match &s.command {
+            Command::RegisterOrgUnit(u) => Some(format!("{} {:?} {:?}", u.code, u.level, u.parent)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        registered,
+        vec![
+            "CT Province None".to_owned(),
+            "VL Province None".to_owned(),
+            "CT.XA-PHUNG-HIEP Commune Some(OrgUnitCode(\"CT\"))".to_owned()
+        ]
+    );
+    assert_eq!(
+        count(&steps, |c| matches!(c, Command::RecordSuccession { .. })),
+        3
+    );
+    apply(&mut state, &steps);
+    // Described otherwise on two lines, or with no level for a new unit
+    // whose old unit is unknown: refused by line.
+    let bad = Table::from_text(
+        "old code\tnew code\teffective\tnew name\tnew level\n\
+         AG\tKG\t2025-07-01\tTỉnh Kiên Giang (minh họa)\tprovince\n\
+         AG.CHO-MOI\tKG\t2025-07-01\tKiên Giang\tprovince\n\
+         LA\tLA.XA-MOI\t2025-07-01\tXã Mới\tplanet\n",
+    );
+    let problems = plan(&bad, &Options::default(), &state, |_| false).unwrap_err();
+    let lines: Vec<usize> = problems.iter().map(|p| p.line).collect();
+    assert_eq!(lines, vec![3, 4], "{problems:#?}");
+}
