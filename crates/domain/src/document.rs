@@ -108,6 +108,14 @@ pub struct Document {
     pub title: Text,
 }
 
+impl Document {
+    /// Whether a person naming a document as `raw` (its number as written,
+    /// or its id) means this one.
+    pub fn is_named(&self, raw: &str) -> bool {
+        self.id.to_string() == raw || self.number.as_ref().is_some_and(|n| n.as_str() == raw)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

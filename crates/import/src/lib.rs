@@ -73,10 +73,7 @@ impl Flags {
                 state
                     .documents
                     .values()
-                    .find(|d| {
-                        d.id.to_string() == *raw
-                            || d.number.as_ref().is_some_and(|n| n.as_str() == raw)
-                    })
+                    .find(|d| d.is_named(raw))
                     .map(|d| d.id)
                     .ok_or_else(|| {
                         format!(

@@ -275,9 +275,7 @@ fn place(meta: &Metadata, options: &Options, state: &DomainState) -> Result<Plac
     let mut register = None;
     let document = match (options.document, &meta.document) {
         (Some(id), Some((line, raw))) => {
-            let same = state.documents.get(&id).is_some_and(|d| {
-                d.id.to_string() == *raw || d.number.as_ref().is_some_and(|n| n.as_str() == raw)
-            });
+            let same = state.documents.get(&id).is_some_and(|d| d.is_named(raw));
             if !same {
                 problems.push(Problem::at(
                     *line,
@@ -290,9 +288,7 @@ fn place(meta: &Metadata, options: &Options, state: &DomainState) -> Result<Plac
         }
         (Some(id), None) => Some(id),
         (None, Some((line, raw))) => {
-            let known = state.documents.values().find(|d| {
-                d.id.to_string() == *raw || d.number.as_ref().is_some_and(|n| n.as_str() == raw)
-            });
+            let known = state.documents.values().find(|d| d.is_named(raw));
             match (known, &meta.issuing_body, &meta.title, &org_unit) {
                 (Some(d), ..) => Some(d.id),
                 (None, Some((_, body)), Some((_, title)), Some(unit)) => {

@@ -120,9 +120,7 @@ pub fn plan(
             Some(raw) => state
                 .documents
                 .values()
-                .find(|d| {
-                    d.id.to_string() == raw || d.number.as_ref().is_some_and(|n| n.as_str() == raw)
-                })
+                .find(|d| d.is_named(raw))
                 .map(|d| Some(d.id))
                 .ok_or_else(|| {
                     Problem::at(
