@@ -140,6 +140,7 @@ impl DomainState {
             | Command::RetireIndicator { indicator, .. }
             | Command::SetDirection { indicator, .. }
             | Command::LinkPreviousPeriod { indicator, .. }
+            | Command::SetIndicatorParent { indicator, .. }
                 if !self.indicators.contains_key(indicator) =>
             {
                 Err(crate::DomainError::UnknownIndicator(*indicator))
@@ -176,7 +177,8 @@ impl DomainState {
             | Command::ReviseTarget { indicator, .. }
             | Command::RetireIndicator { indicator, .. }
             | Command::SetDirection { indicator, .. }
-            | Command::LinkPreviousPeriod { indicator, .. } => {
+            | Command::LinkPreviousPeriod { indicator, .. }
+            | Command::SetIndicatorParent { indicator, .. } => {
                 (Permission::Plan, of_indicator(indicator))
             }
             Command::ReportActual { indicator, .. } | Command::CorrectActual { indicator, .. } => {

@@ -71,6 +71,56 @@ pub enum ResultValueError {
         /// The indicator's measure.
         measure: Measure,
     },
+    /// A stated percentage of plan below zero.
+    #[error("a stated percentage of plan must not be negative, got {0}")]
+    NegativePercentOfPlan(Decimal),
+    /// A stated change on the previous period of -100 % or less.
+    #[error("a stated change on the previous period must be above -100%, got {0}")]
+    ChangeAtOrBelowMinus100(Decimal),
+    /// Stated figures with nothing in them.
+    #[error("stated figures must hold at least one figure (leave them out instead)")]
+    EmptyStatedFigures,
+}
+
+/// Figures the document writes beside a result, kept as written so that
+/// they can be checked against the recorded ones (the findings): "đạt
+/// 102,74% kế hoạch", "tăng 16,02% so cùng kỳ".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatedFigures {
+    /// "đạt X% kế hoạch / so nghị quyết / chỉ tiêu / dự toán": the
+    /// percentage of plan the document states.
+    pub percent_of_plan: Option<Decimal>,
+    /// "tăng/giảm X% (so) cùng kỳ": the change on the same period of the
+    /// year before, signed, in percent.
+    pub change_on_previous_pct: Option<Decimal>,
+}
+
+impl StatedFigures {
+    /// The stated figures, or `None` when neither is given.
+    pub fn of(percent_of_plan: Option<Decimal>, change_on_previous_pct: Option<Decimal>) -> Option<Self> {
+        (percent_of_plan.is_some() || change_on_previous_pct.is_some()).then_some(StatedFigures {
+            percent_of_plan,
+            change_on_previous_pct,
+        })
+    }
+
+    /// Checks that the figures can be what a document states.
+    pub fn validate(&self) -> Result<(), ResultValueError> {
+        if let Some(pct) = self.percent_of_plan {
+            if pct.is_sign_negative() && !pct.is_zero() {
+                return Err(ResultValueError::NegativePercentOfPlan(pct));
+            }
+        }
+        if let Some(change) = self.change_on_previous_pct {
+            if change <= -Decimal::ONE_HUNDRED {
+                return Err(ResultValueError::ChangeAtOrBelowMinus100(change));
+            }
+        }
+        if self.percent_of_plan.is_none() && self.change_on_previous_pct.is_none() {
+            return Err(ResultValueError::EmptyStatedFigures);
+        }
+        Ok(())
+    }
 }
 
 impl ResultValue {
@@ -156,6 +206,12 @@ pub struct ActualReport {
     pub source: Option<DocumentId>,
     /// A note ("trên" = more than, "khoảng" = about …).
     pub note: Option<Text>,
+    /// What the document writes beside the figure (v4 of
+    /// `actual_reported`, v2 of `actual_corrected`); left out of the
+    /// stored payload when `None`, so a report without them keeps the
+    /// bytes (and the approval digests) it had before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stated: Option<StatedFigures>,
 }
 
 /// The figure that counts, the one rule every view uses: among live

@@ -20,8 +20,9 @@
 //! ```
 //!
 //! `target` and `report` are the objects exactly as the events
-//! `target_set`/`target_revised` (v2) and `actual_reported` (v3) /
-//! `actual_corrected` (v1) store them. Indicators are ordered by id (as
+//! `target_set`/`target_revised` (v2) and `actual_reported` (v4) /
+//! `actual_corrected` (v2) store them (a report's `stated` figures appear
+//! only where the document states some, so earlier digests still hold). Indicators are ordered by id (as
 //! text), targets by track name, figures by position; an indicator with
 //! neither targets nor figures in `P` is left out. The JSON is canonical:
 //! object keys sorted by their bytes, no whitespace, strings escaped as

@@ -166,6 +166,17 @@ pub enum Command {
         /// Why; required to replace a link.
         reason: Option<Reason>,
     },
+    /// Record an indicator as a part of another (its figures add up to
+    /// the other's), or as no longer a part; replacing a parent needs a
+    /// reason.
+    SetIndicatorParent {
+        /// The indicator.
+        indicator: IndicatorId,
+        /// The total it is a part of; `None` to undo.
+        parent: Option<IndicatorId>,
+        /// Why; required to replace or remove a parent.
+        reason: Option<Reason>,
+    },
     /// Submit a reporting period of an org unit for approval (planner).
     SubmitPeriod {
         /// The org unit.
@@ -228,7 +239,8 @@ impl Command {
             | Command::CorrectActual { indicator, .. }
             | Command::RetireIndicator { indicator, .. }
             | Command::SetDirection { indicator, .. }
-            | Command::LinkPreviousPeriod { indicator, .. } => StreamId::indicator(*indicator),
+            | Command::LinkPreviousPeriod { indicator, .. }
+            | Command::SetIndicatorParent { indicator, .. } => StreamId::indicator(*indicator),
             Command::CreatePrincipal { principal, .. }
             | Command::GrantRole { principal, .. }
             | Command::RevokeGrant { principal, .. }

@@ -166,6 +166,7 @@ pub fn read_streams(state: &DomainState, command: &Command) -> Vec<StreamId> {
         | Command::ReviseTarget { indicator, .. }
         | Command::SetDirection { indicator, .. }
         | Command::LinkPreviousPeriod { indicator, .. }
+        | Command::SetIndicatorParent { indicator, .. }
         | Command::ReportActual { indicator, .. }
         | Command::CorrectActual { indicator, .. } => unit_of(indicator).into_iter().collect(),
         Command::ApprovePeriod { unit, .. } => state
@@ -176,6 +177,26 @@ pub fn read_streams(state: &DomainState, command: &Command) -> Vec<StreamId> {
             .collect(),
         _ => Vec::new(),
     }
+}
+
+/// A parent (a total) must be of the same period, of the same org unit or
+/// one above it, and not the indicator itself.
+fn parent_fits(
+    state: &DomainState,
+    parent_id: IndicatorId,
+    child: &crate::indicator::IndicatorDefinition,
+) -> Result<(), DomainError> {
+    let parent = state
+        .indicators
+        .get(&parent_id)
+        .ok_or(DomainError::UnknownIndicator(parent_id))?;
+    let fits = parent_id != child.id
+        && parent.definition.period == child.period
+        && state.is_same_or_ancestor(&parent.definition.org_unit, &child.org_unit);
+    if !fits {
+        return Err(DomainError::ParentIndicatorMismatch(parent_id));
+    }
+    Ok(())
 }
 
 fn active_principal<'a>(
@@ -284,15 +305,7 @@ pub fn decide(state: &DomainState, command: &Command) -> Result<Vec<Event>, Doma
             }
             known_optional_document(state, definition.document.as_ref())?;
             if let Some(parent_id) = definition.parent {
-                let parent = state
-                    .indicators
-                    .get(&parent_id)
-                    .ok_or(DomainError::UnknownIndicator(parent_id))?;
-                let fits = parent.definition.period == definition.period
-                    && state.is_same_or_ancestor(&parent.definition.org_unit, &definition.org_unit);
-                if !fits {
-                    return Err(DomainError::ParentIndicatorMismatch(parent_id));
-                }
+                parent_fits(state, parent_id, definition)?;
             }
             if let Some(previous_id) = definition.previous {
                 previous_fits(state, previous_id, definition.period)?;
@@ -357,6 +370,9 @@ pub fn decide(state: &DomainState, command: &Command) -> Result<Vec<Event>, Doma
         } => {
             let current = writable_indicator(state, *indicator)?;
             report.value.validate_for(current.definition.measure)?;
+            if let Some(stated) = &report.stated {
+                stated.validate()?;
+            }
             known_optional_document(state, report.source.as_ref())?;
             if current.reports.contains_key(&report.report_id) {
                 return Err(DomainError::ReportAlreadyExists(report.report_id));
@@ -410,6 +426,9 @@ pub fn decide(state: &DomainState, command: &Command) -> Result<Vec<Event>, Doma
             })?;
             let reason = reason.clone().ok_or(DomainError::ReasonRequired)?;
             report.value.validate_for(current.definition.measure)?;
+            if let Some(stated) = &report.stated {
+                stated.validate()?;
+            }
             known_optional_document(state, report.source.as_ref())?;
             if current.reports.contains_key(&report.report_id) {
                 return Err(DomainError::ReportAlreadyExists(report.report_id));
@@ -550,6 +569,37 @@ pub fn decide(state: &DomainState, command: &Command) -> Result<Vec<Event>, Doma
             Event::IndicatorPreviousLinked(IndicatorPreviousLinked {
                 indicator: *indicator,
                 previous: *previous,
+                reason: reason.clone(),
+            })
+        }
+        Command::SetIndicatorParent {
+            indicator,
+            parent,
+            reason,
+        } => {
+            let current = writable_indicator(state, *indicator)?;
+            // It changes what the totals' figures are checked against.
+            let period = current.definition.period;
+            not_frozen(state, &current.definition.org_unit, |p| p.covers(period))?;
+            if let Some(parent_id) = parent {
+                parent_fits(state, *parent_id, &current.definition)?;
+                // No indicator may be (through others) a part of itself.
+                let mut up = Some(*parent_id);
+                while let Some(id) = up {
+                    if id == *indicator {
+                        return Err(DomainError::ParentIndicatorMismatch(*parent_id));
+                    }
+                    up = state.indicators.get(&id).and_then(|i| i.definition.parent);
+                }
+            }
+            match current.definition.parent {
+                old if old == *parent => return Err(DomainError::NoChange),
+                Some(_) if reason.is_none() => return Err(DomainError::ReasonRequired),
+                _ => {}
+            }
+            Event::IndicatorParentSet(IndicatorParentSet {
+                indicator: *indicator,
+                parent: *parent,
                 reason: reason.clone(),
             })
         }
@@ -814,6 +864,12 @@ pub fn evolve(state: &mut DomainState, event: &Event) {
         Event::IndicatorPreviousLinked(e) => {
             if let Some(indicator) = state.indicators.get_mut(&e.indicator) {
                 indicator.definition.previous = Some(e.previous);
+                indicator.version += 1;
+            }
+        }
+        Event::IndicatorParentSet(e) => {
+            if let Some(indicator) = state.indicators.get_mut(&e.indicator) {
+                indicator.definition.parent = e.parent;
                 indicator.version += 1;
             }
         }

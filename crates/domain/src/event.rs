@@ -312,6 +312,18 @@ pub struct IndicatorPreviousLinked {
     pub reason: Option<Reason>,
 }
 
+/// An indicator was recorded as a part of another (its figures add up to
+/// the other's), after it was defined, or no longer as one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IndicatorParentSet {
+    /// The indicator.
+    pub indicator: IndicatorId,
+    /// The total it is a part of; `None`: no longer a part.
+    pub parent: Option<IndicatorId>,
+    /// Why, when it replaces or removes a parent.
+    pub reason: Option<Reason>,
+}
+
 /// A principal was created.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PrincipalCreated {
@@ -397,6 +409,8 @@ pub enum Event {
     IndicatorDirectionSet(IndicatorDirectionSet),
     /// See [`IndicatorPreviousLinked`].
     IndicatorPreviousLinked(IndicatorPreviousLinked),
+    /// See [`IndicatorParentSet`].
+    IndicatorParentSet(IndicatorParentSet),
     /// See [`PrincipalCreated`].
     PrincipalCreated(PrincipalCreated),
     /// See [`RoleGranted`].
@@ -448,7 +462,8 @@ impl Event {
             | Event::ActualCorrected(ActualCorrected { indicator, .. })
             | Event::IndicatorRetired(IndicatorRetired { indicator, .. })
             | Event::IndicatorDirectionSet(IndicatorDirectionSet { indicator, .. })
-            | Event::IndicatorPreviousLinked(IndicatorPreviousLinked { indicator, .. }) => {
+            | Event::IndicatorPreviousLinked(IndicatorPreviousLinked { indicator, .. })
+            | Event::IndicatorParentSet(IndicatorParentSet { indicator, .. }) => {
                 StreamId::indicator(*indicator)
             }
             Event::PrincipalCreated(PrincipalCreated { principal, .. })
@@ -476,7 +491,8 @@ impl Event {
             | Event::ActualCorrected(ActualCorrected { indicator, .. })
             | Event::IndicatorRetired(IndicatorRetired { indicator, .. })
             | Event::IndicatorDirectionSet(IndicatorDirectionSet { indicator, .. })
-            | Event::IndicatorPreviousLinked(IndicatorPreviousLinked { indicator, .. }) => {
+            | Event::IndicatorPreviousLinked(IndicatorPreviousLinked { indicator, .. })
+            | Event::IndicatorParentSet(IndicatorParentSet { indicator, .. }) => {
                 Some(*indicator)
             }
             _ => None,
@@ -498,6 +514,7 @@ impl Event {
             Event::IndicatorRetired(_) => "indicator_retired",
             Event::IndicatorDirectionSet(_) => "indicator_direction_set",
             Event::IndicatorPreviousLinked(_) => "indicator_previous_linked",
+            Event::IndicatorParentSet(_) => "indicator_parent_set",
             Event::PrincipalCreated(_) => "principal_created",
             Event::RoleGranted(_) => "role_granted",
             Event::GrantRevoked(_) => "grant_revoked",
@@ -563,10 +580,10 @@ pub fn current_version(event_type: &str) -> Option<u16> {
         | "org_unit_renamed"
         | "document_registered"
         | "indicator_defined"
-        | "actual_corrected"
         | "indicator_retired"
         | "indicator_direction_set"
         | "indicator_previous_linked"
+        | "indicator_parent_set"
         | "principal_created"
         | "role_granted"
         | "grant_revoked"
@@ -579,8 +596,11 @@ pub fn current_version(event_type: &str) -> Option<u16> {
         | "period_unlocked" => 1,
         // v1 (first shape): `value` was a bare decimal string and every
         // figure was final; v2 added the value kind, status and source;
-        // v3 added `reason` (superseding a final, a final without source).
-        "actual_reported" => 3,
+        // v3 added `reason` (superseding a final, a final without source);
+        // v4 added the report's `stated` figures.
+        "actual_reported" => 4,
+        // v2 added the report's `stated` figures.
+        "actual_corrected" => 2,
         // v1 (first shape): a plain target was `{type: "plain", value}`;
         // v2 added its optional `base` (the previous period's figure the
         // document sets it against). v1 payloads written after `base`
@@ -591,8 +611,9 @@ pub fn current_version(event_type: &str) -> Option<u16> {
 }
 
 /// Upcasts a payload of `event_type` from `version` to `version + 1`.
-/// `target_set` and `target_revised` v1 → v2 need no rewrite: v2 only adds
-/// an optional field.
+/// `target_set` and `target_revised` v1 → v2, `actual_reported` v3 → v4 and
+/// `actual_corrected` v1 → v2 need no rewrite: the later version only adds
+/// an optional field, left out when empty.
 fn upcast_one(event_type: &str, version: u16, mut payload: Value) -> Value {
     if let ("actual_reported", 2, Value::Object(map)) = (event_type, version, &mut payload) {
         map.insert("reason".into(), Value::Null);
@@ -630,6 +651,7 @@ impl EventCodec {
             Event::IndicatorRetired(e) => serde_json::to_vec(e),
             Event::IndicatorDirectionSet(e) => serde_json::to_vec(e),
             Event::IndicatorPreviousLinked(e) => serde_json::to_vec(e),
+            Event::IndicatorParentSet(e) => serde_json::to_vec(e),
             Event::PrincipalCreated(e) => serde_json::to_vec(e),
             Event::RoleGranted(e) => serde_json::to_vec(e),
             Event::GrantRevoked(e) => serde_json::to_vec(e),
@@ -700,6 +722,7 @@ impl EventCodec {
             "indicator_retired" => Event::IndicatorRetired(parse(s, malformed)?),
             "indicator_direction_set" => Event::IndicatorDirectionSet(parse(s, malformed)?),
             "indicator_previous_linked" => Event::IndicatorPreviousLinked(parse(s, malformed)?),
+            "indicator_parent_set" => Event::IndicatorParentSet(parse(s, malformed)?),
             "principal_created" => Event::PrincipalCreated(parse(s, malformed)?),
             "role_granted" => Event::RoleGranted(parse(s, malformed)?),
             "grant_revoked" => Event::GrantRevoked(parse(s, malformed)?),
@@ -760,10 +783,10 @@ mod tests {
     #[test]
     fn versions_from_the_future_and_unknown_types_are_refused() {
         assert!(matches!(
-            EventCodec::decode("actual_reported", 4, b"{}"),
+            EventCodec::decode("actual_reported", 5, b"{}"),
             Err(DecodeError::UnknownVersion {
-                version: 4,
-                current: 3,
+                version: 5,
+                current: 4,
                 ..
             })
         ));
@@ -788,6 +811,7 @@ mod tests {
                 status: ResultStatus::Estimate,
                 source: None,
                 note: None,
+                stated: None,
             },
             supersedes: None,
             reason: None,

@@ -23,6 +23,7 @@ pub mod decide;
 pub mod direction;
 pub mod document;
 pub mod error;
+pub mod findings;
 pub mod event;
 pub mod indicator;
 pub mod number;
@@ -37,7 +38,7 @@ pub mod vi;
 
 pub use access::{Authenticated, Reach};
 pub use achievement::{achievement, Achievement, AchievementStatus};
-pub use actual::{ActualReport, ReportId, ResultStatus, ResultValue};
+pub use actual::{ActualReport, ReportId, ResultStatus, ResultValue, StatedFigures};
 pub use command::Command;
 pub use decide::{decide, evolve, evolve_at, read_streams};
 pub use document::{Document, DocumentId, DocumentKind, DocumentNumber};

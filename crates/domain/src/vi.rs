@@ -240,6 +240,15 @@ impl Vietnamese for ResultValueError {
                 "kết quả dạng {value} không phù hợp với một chỉ tiêu {}",
                 measure(*m)
             ),
+            ResultValueError::NegativePercentOfPlan(p) => {
+                format!("tỷ lệ đạt so kế hoạch ghi trong văn bản không được âm, nhận được {p}")
+            }
+            ResultValueError::ChangeAtOrBelowMinus100(c) => {
+                format!("mức tăng/giảm so cùng kỳ phải lớn hơn -100%, nhận được {c}")
+            }
+            ResultValueError::EmptyStatedFigures => {
+                "số liệu ghi kèm phải có ít nhất một con số (nếu không có thì bỏ trống)".into()
+            }
         }
     }
 }

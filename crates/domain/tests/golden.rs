@@ -72,7 +72,10 @@ fn every_event() -> Vec<Event> {
     });
     run(Command::ReportActual {
         indicator: BUDGET,
-        report: report(0x51, dec!(812.4), ResultStatus::Estimate),
+        report: ActualReport {
+            stated: StatedFigures::of(Some(dec!(102.74)), Some(dec!(16.02))),
+            ..report(0x51, dec!(812.4), ResultStatus::Estimate)
+        },
         supersedes: None,
         reason: None,
     });
@@ -91,6 +94,17 @@ fn every_event() -> Vec<Event> {
     run(Command::LinkPreviousPeriod {
         indicator: BUDGET,
         previous: last_year,
+        reason: None,
+    });
+    let domestic = IndicatorId(Uuid::from_u128(0xb0d6_0001));
+    run(Command::DefineIndicator(IndicatorDefinition {
+        id: domestic,
+        name: text("Thu nội địa"),
+        ..budget_revenue()
+    }));
+    run(Command::SetIndicatorParent {
+        indicator: domestic,
+        parent: Some(BUDGET),
         reason: None,
     });
     run(Command::SetDirection {
@@ -221,6 +235,7 @@ fn every_current_event_encodes_to_its_golden_bytes_and_back() {
         "indicator_retired",
         "indicator_direction_set",
         "indicator_previous_linked",
+        "indicator_parent_set",
         "principal_created",
         "role_granted",
         "grant_revoked",

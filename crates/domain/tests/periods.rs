@@ -25,6 +25,7 @@ fn final_report(id: u128, value: rust_decimal::Decimal, on: chrono::NaiveDate) -
         status: ResultStatus::Final,
         source: Some(PROGRAMME),
         note: None,
+        stated: None,
     }
 }
 

@@ -87,6 +87,7 @@ fn actual_report() -> impl Strategy<Value = ActualReport> {
             },
             source: None,
             note: None,
+            stated: None,
         },
     )
 }

@@ -193,6 +193,7 @@ fn history(state: &DomainState, n: u64, events: usize) -> Vec<Event> {
             status,
             source: Some(doc(1)),
             note: Some(text("Ước thực hiện, số liệu của Chi cục Thống kê")),
+            stated: None,
         };
         let command = match k % 10 {
             0 => {

@@ -77,6 +77,7 @@ impl AuditDetail {
                 d.reason = reason(&e.reason);
             }
             E::IndicatorPreviousLinked(e) => d.reason = e.reason.as_ref().and_then(reason),
+            E::IndicatorParentSet(e) => d.reason = e.reason.as_ref().and_then(reason),
             E::PrincipalCreated(e) => d.principal = Some(e.principal.to_string()),
             E::RoleGranted(e) => {
                 d.principal = Some(e.principal.to_string());

@@ -615,6 +615,9 @@ impl ReadModel {
                 Event::IndicatorPreviousLinked(e) => {
                     entry.reason = e.reason.as_ref().map(|r| r.as_str().to_owned());
                 }
+                Event::IndicatorParentSet(e) => {
+                    entry.reason = e.reason.as_ref().map(|r| r.as_str().to_owned());
+                }
                 _ => {}
             }
             match event {

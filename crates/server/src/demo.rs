@@ -411,6 +411,7 @@ impl Loader<'_> {
                         status,
                         source: None,
                         note,
+                        stated: None,
                     },
                     supersedes: supersedes.as_ref().map(id),
                     reason,

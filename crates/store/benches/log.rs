@@ -60,6 +60,7 @@ fn realistic_event(indicator: u64, n: u64) -> EncodedEvent {
                 "Ước thực hiện cả năm, số liệu Chi cục Thống kê huyện cung cấp ngày 15/12",
             )
             .ok(),
+            stated: None,
         },
         supersedes: None,
         reason: None,

@@ -175,5 +175,6 @@ pub fn report(id: u128, value: Decimal, status: ResultStatus) -> ActualReport {
         status,
         source: None,
         note: None,
+        stated: None,
     }
 }

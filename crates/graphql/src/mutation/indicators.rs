@@ -328,6 +328,7 @@ fn report(
         status: status.into(),
         source: source.map(|s| document_id("source", s)).transpose()?,
         note: optional_text("note", note)?,
+        stated: None,
     })
 }
 

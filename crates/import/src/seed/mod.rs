@@ -433,6 +433,7 @@ pub fn plan_actuals(
                     status,
                     source: document,
                     note: Some(note),
+                    stated: None,
                 },
                 supersedes: None,
                 reason: None,

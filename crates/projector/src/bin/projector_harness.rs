@@ -103,6 +103,7 @@ fn indicator_history(state: &DomainState, n: u64) -> Vec<Event> {
         status,
         source: None,
         note: Some(text("Số liệu ước tính của Phòng Tài chính – Kế hoạch")),
+        stated: None,
     };
     let commands = vec![
         Command::DefineIndicator(IndicatorDefinition {

@@ -163,6 +163,7 @@ pub fn report(
             status,
             source: None,
             note: None,
+            stated: None,
         },
         supersedes: supersedes.map(|s| ReportId(id(s))),
         reason: (status == ResultStatus::Final)
