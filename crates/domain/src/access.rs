@@ -141,6 +141,7 @@ impl DomainState {
             | Command::SetDirection { indicator, .. }
             | Command::LinkPreviousPeriod { indicator, .. }
             | Command::SetIndicatorParent { indicator, .. }
+            | Command::RestateTarget { indicator, .. }
                 if !self.indicators.contains_key(indicator) =>
             {
                 Err(crate::DomainError::UnknownIndicator(*indicator))
@@ -178,7 +179,8 @@ impl DomainState {
             | Command::RetireIndicator { indicator, .. }
             | Command::SetDirection { indicator, .. }
             | Command::LinkPreviousPeriod { indicator, .. }
-            | Command::SetIndicatorParent { indicator, .. } => {
+            | Command::SetIndicatorParent { indicator, .. }
+            | Command::RestateTarget { indicator, .. } => {
                 (Permission::Plan, of_indicator(indicator))
             }
             Command::ReportActual { indicator, .. } | Command::CorrectActual { indicator, .. } => {

@@ -166,6 +166,21 @@ pub enum Command {
         /// Why; required to replace a link.
         reason: Option<Reason>,
     },
+    /// Record another statement of a track's target that is not in force:
+    /// the same document (or another) words it differently elsewhere
+    /// ("đạt 85%" in the list, "đạt trên 85%" in the body). The target in
+    /// force does not change; the findings compare the two.
+    RestateTarget {
+        /// The indicator.
+        indicator: IndicatorId,
+        /// The track.
+        track: TargetTrack,
+        /// The other statement: its kind and figures, its document and its
+        /// wording there (required).
+        statement: Target,
+        /// Why it is recorded.
+        reason: Option<Reason>,
+    },
     /// Record an indicator as a part of another (its figures add up to
     /// the other's), or as no longer a part; replacing a parent needs a
     /// reason.
@@ -240,7 +255,8 @@ impl Command {
             | Command::RetireIndicator { indicator, .. }
             | Command::SetDirection { indicator, .. }
             | Command::LinkPreviousPeriod { indicator, .. }
-            | Command::SetIndicatorParent { indicator, .. } => StreamId::indicator(*indicator),
+            | Command::SetIndicatorParent { indicator, .. }
+            | Command::RestateTarget { indicator, .. } => StreamId::indicator(*indicator),
             Command::CreatePrincipal { principal, .. }
             | Command::GrantRole { principal, .. }
             | Command::RevokeGrant { principal, .. }

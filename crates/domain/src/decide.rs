@@ -167,6 +167,7 @@ pub fn read_streams(state: &DomainState, command: &Command) -> Vec<StreamId> {
         | Command::SetDirection { indicator, .. }
         | Command::LinkPreviousPeriod { indicator, .. }
         | Command::SetIndicatorParent { indicator, .. }
+        | Command::RestateTarget { indicator, .. }
         | Command::ReportActual { indicator, .. }
         | Command::CorrectActual { indicator, .. } => unit_of(indicator).into_iter().collect(),
         Command::ApprovePeriod { unit, .. } => state
@@ -360,6 +361,34 @@ pub fn decide(state: &DomainState, command: &Command) -> Result<Vec<Event>, Doma
                 track: *track,
                 target: target.clone(),
                 reason,
+            })
+        }
+        Command::RestateTarget {
+            indicator,
+            track,
+            statement,
+            reason,
+        } => {
+            let current = writable_indicator(state, *indicator)?;
+            let period = current.definition.period;
+            not_frozen(state, &current.definition.org_unit, |p| p.covers(period))?;
+            let on_track = current
+                .targets
+                .get(track)
+                .ok_or(DomainError::NoTargetOnTrack(*track))?;
+            known_document(state, &statement.document)?;
+            check_target(current, &statement.kind)?;
+            if statement.wording.is_none() {
+                return Err(DomainError::RestatementNeedsWording);
+            }
+            if *statement == on_track.current {
+                return Err(DomainError::NoChange);
+            }
+            Event::TargetRestated(TargetRestated {
+                indicator: *indicator,
+                track: *track,
+                statement: statement.clone(),
+                reason: reason.clone(),
             })
         }
         Command::ReportActual {
@@ -864,6 +893,11 @@ pub fn evolve(state: &mut DomainState, event: &Event) {
         Event::IndicatorPreviousLinked(e) => {
             if let Some(indicator) = state.indicators.get_mut(&e.indicator) {
                 indicator.definition.previous = Some(e.previous);
+                indicator.version += 1;
+            }
+        }
+        Event::TargetRestated(e) => {
+            if let Some(indicator) = state.indicators.get_mut(&e.indicator) {
                 indicator.version += 1;
             }
         }

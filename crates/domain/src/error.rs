@@ -92,6 +92,9 @@ pub enum DomainError {
     /// A revision citing the document of the target it revises.
     #[error("a revision must cite the document that authorises it, not {0} which set the current target")]
     RevisionNeedsNewDocument(DocumentId),
+    /// A restatement of a target without its wording.
+    #[error("a restatement of a target needs its wording in the document")]
+    RestatementNeedsWording,
     /// The command would change nothing.
     #[error("nothing changes: the new value equals the current one")]
     NoChange,

@@ -324,6 +324,20 @@ pub struct IndicatorParentSet {
     pub reason: Option<Reason>,
 }
 
+/// Another statement of a track's target, not in force, was recorded: a
+/// document words the target differently elsewhere.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TargetRestated {
+    /// The indicator.
+    pub indicator: IndicatorId,
+    /// The track.
+    pub track: TargetTrack,
+    /// The other statement, with its document and wording.
+    pub statement: Target,
+    /// Why it is recorded.
+    pub reason: Option<Reason>,
+}
+
 /// A principal was created.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PrincipalCreated {
@@ -411,6 +425,8 @@ pub enum Event {
     IndicatorPreviousLinked(IndicatorPreviousLinked),
     /// See [`IndicatorParentSet`].
     IndicatorParentSet(IndicatorParentSet),
+    /// See [`TargetRestated`].
+    TargetRestated(TargetRestated),
     /// See [`PrincipalCreated`].
     PrincipalCreated(PrincipalCreated),
     /// See [`RoleGranted`].
@@ -463,7 +479,8 @@ impl Event {
             | Event::IndicatorRetired(IndicatorRetired { indicator, .. })
             | Event::IndicatorDirectionSet(IndicatorDirectionSet { indicator, .. })
             | Event::IndicatorPreviousLinked(IndicatorPreviousLinked { indicator, .. })
-            | Event::IndicatorParentSet(IndicatorParentSet { indicator, .. }) => {
+            | Event::IndicatorParentSet(IndicatorParentSet { indicator, .. })
+            | Event::TargetRestated(TargetRestated { indicator, .. }) => {
                 StreamId::indicator(*indicator)
             }
             Event::PrincipalCreated(PrincipalCreated { principal, .. })
@@ -492,7 +509,8 @@ impl Event {
             | Event::IndicatorRetired(IndicatorRetired { indicator, .. })
             | Event::IndicatorDirectionSet(IndicatorDirectionSet { indicator, .. })
             | Event::IndicatorPreviousLinked(IndicatorPreviousLinked { indicator, .. })
-            | Event::IndicatorParentSet(IndicatorParentSet { indicator, .. }) => {
+            | Event::IndicatorParentSet(IndicatorParentSet { indicator, .. })
+            | Event::TargetRestated(TargetRestated { indicator, .. }) => {
                 Some(*indicator)
             }
             _ => None,
@@ -515,6 +533,7 @@ impl Event {
             Event::IndicatorDirectionSet(_) => "indicator_direction_set",
             Event::IndicatorPreviousLinked(_) => "indicator_previous_linked",
             Event::IndicatorParentSet(_) => "indicator_parent_set",
+            Event::TargetRestated(_) => "target_restated",
             Event::PrincipalCreated(_) => "principal_created",
             Event::RoleGranted(_) => "role_granted",
             Event::GrantRevoked(_) => "grant_revoked",
@@ -584,6 +603,7 @@ pub fn current_version(event_type: &str) -> Option<u16> {
         | "indicator_direction_set"
         | "indicator_previous_linked"
         | "indicator_parent_set"
+        | "target_restated"
         | "principal_created"
         | "role_granted"
         | "grant_revoked"
@@ -652,6 +672,7 @@ impl EventCodec {
             Event::IndicatorDirectionSet(e) => serde_json::to_vec(e),
             Event::IndicatorPreviousLinked(e) => serde_json::to_vec(e),
             Event::IndicatorParentSet(e) => serde_json::to_vec(e),
+            Event::TargetRestated(e) => serde_json::to_vec(e),
             Event::PrincipalCreated(e) => serde_json::to_vec(e),
             Event::RoleGranted(e) => serde_json::to_vec(e),
             Event::GrantRevoked(e) => serde_json::to_vec(e),
@@ -723,6 +744,7 @@ impl EventCodec {
             "indicator_direction_set" => Event::IndicatorDirectionSet(parse(s, malformed)?),
             "indicator_previous_linked" => Event::IndicatorPreviousLinked(parse(s, malformed)?),
             "indicator_parent_set" => Event::IndicatorParentSet(parse(s, malformed)?),
+            "target_restated" => Event::TargetRestated(parse(s, malformed)?),
             "principal_created" => Event::PrincipalCreated(parse(s, malformed)?),
             "role_granted" => Event::RoleGranted(parse(s, malformed)?),
             "grant_revoked" => Event::GrantRevoked(parse(s, malformed)?),

@@ -28,9 +28,9 @@
 //!   when the stretch ("phấn đấu") asks less than the main target
 //!   ([`FindingKind::StretchLessAmbitious`]).
 //! - **One document stating a target two ways**
-//!   ([`FindingKind::StatedTwice`]): a track's current and an earlier
-//!   statement cite the same document with different wordings and
-//!   different targets.
+//!   ([`FindingKind::StatedTwice`]): a track's target in force and a
+//!   restatement of it cite the same document with different wordings
+//!   and different targets.
 //! - **A stated change on the year before that the previous figure does
 //!   not give** ([`FindingKind::PreviousFigureDiffers`]), for amounts.
 //! - **A target that plans no improvement** on the previous period's
@@ -120,8 +120,8 @@ pub struct TrackFacts<'a> {
     pub track: TargetTrack,
     /// Its current target.
     pub current: &'a Target,
-    /// Its earlier statements, oldest first.
-    pub earlier: &'a [Target],
+    /// Other statements of it not in force (restatements), oldest first.
+    pub restated: &'a [Target],
 }
 
 /// The figure that counts of an indicator.
@@ -213,6 +213,16 @@ pub fn tolerance(stated: Decimal) -> Decimal {
 /// Whether `computed` is what a document writing `stated` meant.
 pub fn reproduces(computed: Decimal, stated: Decimal) -> bool {
     (computed - stated).abs() <= tolerance(stated)
+}
+
+/// value ÷ target × 100 (rounded to 2 decimals) when a document stating
+/// `stated` % of plan for `value` against `target` is not reproduced by
+/// them; `None` when it is. The importer's notice and the findings share it.
+pub fn percent_of_plan_mismatch(value: Decimal, target: Decimal, stated: Decimal) -> Option<Option<Decimal>> {
+    match percent(value, target) {
+        Some(c) if reproduces(c, stated) => None,
+        c => Some(c.map(round2)),
+    }
 }
 
 /// value ÷ target × 100, where the target is a level.
@@ -646,7 +656,7 @@ fn stated_twice(facts: &Facts<'_>, out: &mut Vec<Finding>) {
         let Some(wording) = &current.wording else {
             continue;
         };
-        let other = t.earlier.iter().rev().find(|e| {
+        let other = t.restated.iter().rev().find(|e| {
             e.document == current.document
                 && e.kind != current.kind
                 && e.wording.as_ref().is_some_and(|w| w.as_str() != wording.as_str())

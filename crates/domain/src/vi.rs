@@ -137,6 +137,9 @@ impl Vietnamese for DomainError {
             ),
             E::NoTargetOnTrack(t) => format!("chưa có {} để điều chỉnh", track(*t)),
             E::ReasonRequired => "cần nêu lý do".into(),
+            E::RestatementNeedsWording => {
+                "nêu lại chỉ tiêu phải kèm nguyên văn câu chữ trong văn bản".into()
+            }
             E::RevisionNeedsNewDocument(d) => format!(
                 "việc điều chỉnh phải dẫn văn bản cho phép điều chỉnh, không phải văn bản {d} đã đặt chỉ tiêu hiện hành"
             ),

@@ -70,6 +70,19 @@ fn every_event() -> Vec<Event> {
         target: plain(dec!(1600), PROVINCE_RESOLUTION),
         reason: Some(text("Điều chỉnh theo Nghị quyết của Tỉnh ủy")),
     });
+    run(Command::RestateTarget {
+        indicator: BUDGET,
+        track: TargetTrack::Resolution,
+        statement: Target {
+            kind: TargetKind::AtLeast {
+                value: dec!(1600),
+                strict: true,
+            },
+            document: PROVINCE_RESOLUTION,
+            wording: Some(text("thu ngân sách đạt trên 1.600 tỷ đồng")),
+        },
+        reason: Some(text("Phần nhiệm vụ ghi “trên 1.600 tỷ đồng”")),
+    });
     run(Command::ReportActual {
         indicator: BUDGET,
         report: ActualReport {
@@ -236,6 +249,7 @@ fn every_current_event_encodes_to_its_golden_bytes_and_back() {
         "indicator_direction_set",
         "indicator_previous_linked",
         "indicator_parent_set",
+        "target_restated",
         "principal_created",
         "role_granted",
         "grant_revoked",

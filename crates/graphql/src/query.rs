@@ -538,6 +538,50 @@ impl QueryRoot {
         )
     }
 
+    /// The inconsistencies inside the recorded figures of an org unit (and
+    /// of the units under it, unless `includeDescendants: false`) in a
+    /// period, or in every period: stated percentages their own figures do
+    /// not give, parts that do not sum to their total, results reported as
+    /// met that miss a target, tracks that disagree, a document stating a
+    /// target two ways, a stated change on the year before that the
+    /// previous figure does not give, targets that plan no improvement.
+    /// Each names the indicators and figures involved.
+    async fn findings(
+        &self,
+        ctx: &Context<'_>,
+        org_unit: ID,
+        period: Option<String>,
+        #[graphql(default = true)] include_descendants: bool,
+    ) -> async_graphql::Result<Vec<Finding>> {
+        require(ctx, Permission::ReadCurrent)?;
+        let code = parse_org_unit(&org_unit)?;
+        require_at(ctx, Permission::ReadCurrent, &code)?;
+        let period = period.as_deref().map(parse_period).transpose()?;
+        let app = ctx.data_unchecked::<App>();
+        if app.read.org_unit(&code).map_err(ApiError::from)?.is_none() {
+            return Err(ApiError::not_found(
+                format!("org unit {code} not found"),
+                format!("đơn vị {code} không tồn tại"),
+            )
+            .into());
+        }
+        let found = app
+            .read
+            .findings(&code, period, include_descendants)
+            .map_err(ApiError::from)?;
+        let mut out = Vec::with_capacity(found.len());
+        for f in found {
+            let name = app
+                .read
+                .indicator(f.indicator)
+                .map_err(ApiError::from)?
+                .map(|v| v.definition.name.to_string())
+                .unwrap_or_default();
+            out.push(Finding::of(f, name));
+        }
+        Ok(out)
+    }
+
     /// Every org unit; with `on`, those that existed that day (had not
     /// ceased by then: `orgUnits(on: "2025-06-30")` lists the districts,
     /// `orgUnits(on: "2025-07-01")` does not).

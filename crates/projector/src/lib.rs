@@ -11,6 +11,7 @@
 //!   path shares.
 
 mod audit;
+pub mod findings;
 mod keys;
 pub mod model;
 pub mod periods;

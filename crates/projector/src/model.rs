@@ -78,6 +78,10 @@ impl AuditDetail {
             }
             E::IndicatorPreviousLinked(e) => d.reason = e.reason.as_ref().and_then(reason),
             E::IndicatorParentSet(e) => d.reason = e.reason.as_ref().and_then(reason),
+            E::TargetRestated(e) => {
+                d.document = Some(e.statement.document);
+                d.reason = e.reason.as_ref().and_then(reason);
+            }
             E::PrincipalCreated(e) => d.principal = Some(e.principal.to_string()),
             E::RoleGranted(e) => {
                 d.principal = Some(e.principal.to_string());

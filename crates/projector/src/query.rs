@@ -585,6 +585,13 @@ impl ReadModel {
                     entry.reason = Some(e.reason.as_str().to_owned());
                     entry.document = Some(e.target.document);
                 }
+                Event::TargetRestated(e) => {
+                    // Another statement; the target in force stays.
+                    entry.track = Some(e.track);
+                    entry.after = Some(HistoryValue::Target(e.statement.clone()));
+                    entry.reason = e.reason.as_ref().map(|r| r.as_str().to_owned());
+                    entry.document = Some(e.statement.document);
+                }
                 Event::ActualReported(e) => {
                     // The figure it supersedes, else the one that counted.
                     entry.before = match e.supersedes {

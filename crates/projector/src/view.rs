@@ -40,9 +40,8 @@ impl Stamp {
     }
 }
 
-/// Most earlier statements a track keeps in its view (the full history is
-/// in the log).
-pub const MAX_EARLIER: usize = 16;
+/// Most restatements a track keeps in its view (all are in the log).
+pub const MAX_RESTATED: usize = 16;
 
 /// One target track as it stands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -53,10 +52,11 @@ pub struct TrackView {
     pub revisions: u32,
     /// The document of the first setting and of each revision, in order.
     pub documents: Vec<DocumentId>,
-    /// The statements it replaced, oldest first (at most [`MAX_EARLIER`]):
-    /// what the findings compare a document's two wordings with.
+    /// Other statements of it that are not in force (`restateTarget`),
+    /// oldest first, at most [`MAX_RESTATED`]: what the findings compare
+    /// a document's two wordings with.
     #[serde(default)]
-    pub earlier: Vec<Target>,
+    pub restated: Vec<Target>,
     /// The reason of the last revision.
     pub last_reason: Option<Reason>,
     /// When and by whom it was last set or revised.
@@ -229,34 +229,26 @@ impl IndicatorView {
                         current: e.target.clone(),
                         revisions: 0,
                         documents: vec![e.target.document],
-                        earlier: Vec::new(),
+                        restated: Vec::new(),
                         last_reason: None,
                         changed: stamp.clone(),
                     },
                 );
             }
             Event::TargetRevised(e) => {
-                let (revisions, mut documents, mut earlier) = self
+                let (revisions, mut documents, restated) = self
                     .targets
                     .get(&e.track)
-                    .map(|t| {
-                        let mut earlier = t.earlier.clone();
-                        earlier.push(t.current.clone());
-                        (t.revisions, t.documents.clone(), earlier)
-                    })
+                    .map(|t| (t.revisions, t.documents.clone(), t.restated.clone()))
                     .unwrap_or_default();
                 documents.push(e.target.document);
-                // The oldest go first when a track is revised very often.
-                if earlier.len() > MAX_EARLIER {
-                    earlier.drain(..earlier.len() - MAX_EARLIER);
-                }
                 self.targets.insert(
                     e.track,
                     TrackView {
                         current: e.target.clone(),
                         revisions: revisions + 1,
                         documents,
-                        earlier,
+                        restated,
                         last_reason: Some(e.reason.clone()),
                         changed: stamp.clone(),
                     },
@@ -270,6 +262,15 @@ impl IndicatorView {
             Event::IndicatorDirectionSet(e) => self.better = Some(e.better),
             Event::IndicatorPreviousLinked(e) => self.definition.previous = Some(e.previous),
             Event::IndicatorParentSet(e) => self.definition.parent = e.parent,
+            Event::TargetRestated(e) => {
+                if let Some(track) = self.targets.get_mut(&e.track) {
+                    track.restated.push(e.statement.clone());
+                    // The oldest go first when a track is restated often.
+                    if track.restated.len() > MAX_RESTATED {
+                        track.restated.remove(0);
+                    }
+                }
+            }
             Event::IndicatorRetired(e) => {
                 self.retired = Some(Retirement {
                     reason: e.reason.clone(),

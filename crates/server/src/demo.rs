@@ -153,6 +153,38 @@ enum Step {
         note: Option<Text>,
         supersedes: Option<ReportKey>,
         reason: Option<Text>,
+        /// The reporting document.
+        #[serde(default)]
+        source: Option<DocumentKey>,
+        /// What the document writes beside the figure.
+        #[serde(default)]
+        stated: Option<StatedFigures>,
+    },
+    /// Link an indicator to its counterpart of the previous period.
+    LinkPrevious {
+        indicator: IndicatorKey,
+        previous: IndicatorKey,
+        reason: Option<Text>,
+    },
+    /// Record another statement of a track's target, not in force.
+    RestateTarget {
+        indicator: IndicatorKey,
+        track: TargetTrack,
+        kind: TargetKind,
+        document: DocumentKey,
+        wording: Text,
+        reason: Option<Text>,
+    },
+    /// Retire an indicator.
+    Retire {
+        indicator: IndicatorKey,
+        reason: Text,
+        document: Option<DocumentKey>,
+    },
+    /// Record an indicator as a part of a total.
+    SetParent {
+        indicator: IndicatorKey,
+        parent: IndicatorKey,
     },
     /// Submit a reporting period.
     SubmitPeriod {
@@ -399,6 +431,8 @@ impl Loader<'_> {
                 note,
                 supersedes,
                 reason,
+                source,
+                stated,
             } => {
                 let indicator = self.find(&indicator)?;
                 let id = |r: &ReportKey| seed::report_id(indicator, r.refers_to, &r.key);
@@ -409,9 +443,9 @@ impl Loader<'_> {
                         value,
                         refers_to: report.refers_to,
                         status,
-                        source: None,
+                        source: source.map(|d| d.id()),
                         note,
-                        stated: None,
+                        stated,
                     },
                     supersedes: supersedes.as_ref().map(id),
                     reason,
@@ -463,6 +497,46 @@ impl Loader<'_> {
                 effective,
                 document: Some(document.id()),
             },
+            Step::LinkPrevious {
+                indicator,
+                previous,
+                reason,
+            } => Command::LinkPreviousPeriod {
+                indicator: self.find(&indicator)?,
+                previous: self.find(&previous)?,
+                reason,
+            },
+            Step::RestateTarget {
+                indicator,
+                track,
+                kind,
+                document,
+                wording,
+                reason,
+            } => Command::RestateTarget {
+                indicator: self.find(&indicator)?,
+                track,
+                statement: Target {
+                    kind,
+                    document: document.id(),
+                    wording: Some(wording),
+                },
+                reason,
+            },
+            Step::Retire {
+                indicator,
+                reason,
+                document,
+            } => Command::RetireIndicator {
+                indicator: self.find(&indicator)?,
+                reason: Some(reason),
+                document: document.map(|d| d.id()),
+            },
+            Step::SetParent { indicator, parent } => Command::SetIndicatorParent {
+                indicator: self.find(&indicator)?,
+                parent: Some(self.find(&parent)?),
+                reason: None,
+            },
             Step::Import { .. } => anyhow::bail!("an import is not one command"),
         })
     }
@@ -495,7 +569,7 @@ pub async fn bootstrap(
         let actors: Vec<_> = (0..people.len()).map(actor).collect();
         load(service, &actors)
             .await
-            .map_err(|e| anyhow::anyhow!("loading demo data: {e}"))?;
+            .map_err(|e| anyhow::anyhow!("loading demo data: {e:#}"))?;
         for person in &people {
             let id = PrincipalId::parse(person.id)?;
             let name = Text::parse(person.name)?;

@@ -197,6 +197,7 @@ fn command_name(command: &Command) -> &'static str {
         Command::SetDirection { .. } => "set_direction",
         Command::LinkPreviousPeriod { .. } => "link_previous_period",
         Command::SetIndicatorParent { .. } => "set_indicator_parent",
+        Command::RestateTarget { .. } => "restate_target",
         Command::SubmitPeriod { .. } => "submit_period",
         Command::ApprovePeriod { .. } => "approve_period",
         Command::LockPeriod { .. } => "lock_period",

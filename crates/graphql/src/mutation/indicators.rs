@@ -197,6 +197,26 @@ pub struct ReviseTargetInput {
     pub guard: WriteGuard,
 }
 
+/// Record another statement of a track's target, not in force.
+#[derive(InputObject)]
+pub struct RestateTargetInput {
+    /// The indicator.
+    pub indicator: ID,
+    /// The track.
+    pub track: TargetTrack,
+    /// The kind and figures the other statement gives.
+    pub target: TargetInput,
+    /// The document that words it so.
+    pub document: ID,
+    /// The wording there (required).
+    pub wording: String,
+    /// Why it is recorded.
+    pub reason: Option<String>,
+    /// Concurrency and idempotency.
+    #[graphql(flatten)]
+    pub guard: WriteGuard,
+}
+
 /// Report a result.
 #[derive(InputObject)]
 pub struct ReportActualInput {
@@ -214,6 +234,9 @@ pub struct ReportActualInput {
     pub source: Option<ID>,
     /// A note.
     pub note: Option<String>,
+    /// What the document writes beside the figure ("đạt 102,74% kế hoạch",
+    /// "tăng 16,02% so cùng kỳ"), kept so the findings can check it.
+    pub stated: Option<StatedFiguresInput>,
     /// The figure this one replaces: an estimate, or a final figure (then
     /// with a reason).
     pub supersedes: Option<ID>,
@@ -223,6 +246,25 @@ pub struct ReportActualInput {
     /// Concurrency and idempotency.
     #[graphql(flatten)]
     pub guard: WriteGuard,
+}
+
+/// Figures a document writes beside a result.
+#[derive(InputObject)]
+pub struct StatedFiguresInput {
+    /// "đạt X% kế hoạch / so nghị quyết / chỉ tiêu / dự toán".
+    pub percent_of_plan: Option<Decimal>,
+    /// "tăng/giảm X% (so) cùng kỳ", signed.
+    pub change_on_previous_pct: Option<Decimal>,
+}
+
+impl StatedFiguresInput {
+    fn into_domain(self) -> Option<domain::StatedFigures> {
+        // Both empty is refused by the rules, as a clear VALIDATION error.
+        Some(domain::StatedFigures {
+            percent_of_plan: self.percent_of_plan.map(|d| d.0),
+            change_on_previous_pct: self.change_on_previous_pct.map(|d| d.0),
+        })
+    }
 }
 
 /// Correct a reported result.
@@ -244,6 +286,8 @@ pub struct CorrectActualInput {
     pub source: Option<ID>,
     /// A note.
     pub note: Option<String>,
+    /// What the document writes beside the figure.
+    pub stated: Option<StatedFiguresInput>,
     /// Why (required).
     pub reason: String,
     /// Concurrency and idempotency.
@@ -290,6 +334,21 @@ pub struct LinkPreviousPeriodInput {
     /// the unit it succeeded).
     pub previous: ID,
     /// Why: required to replace a link.
+    pub reason: Option<String>,
+    /// Concurrency and idempotency.
+    #[graphql(flatten)]
+    pub guard: WriteGuard,
+}
+
+/// Record an indicator as a part of another, or as no longer a part.
+#[derive(InputObject)]
+pub struct SetIndicatorParentInput {
+    /// The indicator.
+    pub indicator: ID,
+    /// The total it is a part of (same period; same unit or one above);
+    /// absent: no longer a part.
+    pub parent: Option<ID>,
+    /// Why: required to replace or remove a parent.
     pub reason: Option<String>,
     /// Concurrency and idempotency.
     #[graphql(flatten)]
@@ -346,7 +405,9 @@ async fn indicator_write(
         | Command::CorrectActual { indicator, .. }
         | Command::RetireIndicator { indicator, .. }
         | Command::SetDirection { indicator, .. }
-        | Command::LinkPreviousPeriod { indicator, .. } => *indicator,
+        | Command::LinkPreviousPeriod { indicator, .. }
+        | Command::SetIndicatorParent { indicator, .. }
+        | Command::RestateTarget { indicator, .. } => *indicator,
         _ => return Err(ApiError::internal(&"not an indicator command").into()),
     };
     let subject = Subject {
@@ -442,6 +503,28 @@ impl IndicatorMutations {
         indicator_write(ctx, command, &input.guard).await
     }
 
+    /// Record another statement of a track's target that is not in force:
+    /// the document words it differently elsewhere ("đạt 85%" in the list,
+    /// "đạt trên 85%" in the body). The target in force stays; the findings
+    /// show the two (planner).
+    async fn restate_target(
+        &self,
+        ctx: &Context<'_>,
+        input: RestateTargetInput,
+    ) -> async_graphql::Result<IndicatorPayload> {
+        let command = Command::RestateTarget {
+            indicator: parse_indicator_id(&input.indicator)?,
+            track: input.track.into(),
+            statement: domain::Target {
+                kind: input.target.into_kind()?,
+                document: document_id("document", &input.document)?,
+                wording: optional_text("wording", Some(&input.wording))?,
+            },
+            reason: optional_reason(input.reason.as_deref())?,
+        };
+        indicator_write(ctx, command, &input.guard).await
+    }
+
     /// Report a result (reporter).
     async fn report_actual(
         &self,
@@ -450,15 +533,18 @@ impl IndicatorMutations {
     ) -> async_graphql::Result<IndicatorPayload> {
         let command = Command::ReportActual {
             indicator: parse_indicator_id(&input.indicator)?,
-            report: report(
-                new_id(ctx, &input.guard, "reportId"),
-                input.report_id.as_ref(),
-                input.value,
-                input.refers_to,
-                input.status,
-                input.source.as_ref(),
-                input.note.as_deref(),
-            )?,
+            report: domain::ActualReport {
+                stated: input.stated.and_then(StatedFiguresInput::into_domain),
+                ..report(
+                    new_id(ctx, &input.guard, "reportId"),
+                    input.report_id.as_ref(),
+                    input.value,
+                    input.refers_to,
+                    input.status,
+                    input.source.as_ref(),
+                    input.note.as_deref(),
+                )?
+            },
             supersedes: input
                 .supersedes
                 .as_ref()
@@ -479,15 +565,18 @@ impl IndicatorMutations {
         let command = Command::CorrectActual {
             indicator: parse_indicator_id(&input.indicator)?,
             corrects: domain::ReportId(uuid("corrects", &input.corrects)?),
-            report: report(
-                new_id(ctx, &input.guard, "reportId"),
-                input.report_id.as_ref(),
-                input.value,
-                input.refers_to,
-                input.status,
-                input.source.as_ref(),
-                input.note.as_deref(),
-            )?,
+            report: domain::ActualReport {
+                stated: input.stated.and_then(StatedFiguresInput::into_domain),
+                ..report(
+                    new_id(ctx, &input.guard, "reportId"),
+                    input.report_id.as_ref(),
+                    input.value,
+                    input.refers_to,
+                    input.status,
+                    input.source.as_ref(),
+                    input.note.as_deref(),
+                )?
+            },
             reason: reason(&input.reason)?,
         };
         indicator_write(ctx, command, &input.guard).await
@@ -537,6 +626,22 @@ impl IndicatorMutations {
         let command = Command::LinkPreviousPeriod {
             indicator: parse_indicator_id(&input.indicator)?,
             previous: parse_indicator_id(&input.previous)?,
+            reason: input.reason.as_deref().map(reason).transpose()?.flatten(),
+        };
+        indicator_write(ctx, command, &input.guard).await
+    }
+
+    /// Record an indicator as a part of a total, whose figures its parts
+    /// add up to (the findings check that they do), or as no longer a
+    /// part (planner).
+    async fn set_indicator_parent(
+        &self,
+        ctx: &Context<'_>,
+        input: SetIndicatorParentInput,
+    ) -> async_graphql::Result<IndicatorPayload> {
+        let command = Command::SetIndicatorParent {
+            indicator: parse_indicator_id(&input.indicator)?,
+            parent: input.parent.as_ref().map(parse_indicator_id).transpose()?,
             reason: input.reason.as_deref().map(reason).transpose()?.flatten(),
         };
         indicator_write(ctx, command, &input.guard).await

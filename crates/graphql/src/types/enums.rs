@@ -196,3 +196,33 @@ pub enum TargetKindName {
     /// Duy trì: keep the level.
     Maintain,
 }
+mirror_enum!(
+    /// Loại phát hiện: what kind of inconsistency a finding is.
+    FindingKind <=> chitieu_domain::findings::FindingKind {
+        /// Tỷ lệ đạt ghi trong văn bản không khớp với số liệu của chính nó: a stated percentage its own figures do not give.
+        PercentNotReproduced,
+        /// Các thành phần cộng lại không bằng tổng: parts that do not sum to their total.
+        PartsDoNotSum,
+        /// Báo cáo là đạt nhưng không đạt một mức chỉ tiêu: reported as met, but a target is missed.
+        ReportedMetBelowTarget,
+        /// Các mức (nghị quyết, cấp trên giao, phấn đấu) khác nhau: the tracks state different figures.
+        TracksDisagree,
+        /// Mức phấn đấu thấp hơn mức chính: the stretch asks less than the main target.
+        StretchLessAmbitious,
+        /// Cùng một văn bản nêu chỉ tiêu theo hai cách: one document states the target two ways.
+        StatedTwice,
+        /// Mức tăng/giảm so cùng kỳ không khớp số liệu kỳ trước: the stated change does not match the previous figure.
+        PreviousFigureDiffers,
+        /// Chỉ tiêu không cao hơn kết quả kỳ trước: a target that plans no improvement on the previous result.
+        NoImprovementPlanned,
+    }
+);
+mirror_enum!(
+    /// Mức độ: how much a finding matters.
+    Severity <=> chitieu_domain::findings::Severity {
+        /// Cảnh báo: the figures cannot all be true as written.
+        Warning,
+        /// Lưu ý: worth a look; the figures can be reconciled.
+        Info,
+    }
+);

@@ -261,6 +261,13 @@ impl ReportFigures {
     async fn note(&self) -> Option<String> {
         self.0.note.as_ref().map(|n| n.to_string())
     }
+    /// What the document writes beside the figure, as written.
+    async fn stated(&self) -> Option<StatedFigures> {
+        self.0.stated.as_ref().map(|s| StatedFigures {
+            percent_of_plan: s.percent_of_plan.map(Decimal),
+            change_on_previous_pct: s.change_on_previous_pct.map(Decimal),
+        })
+    }
 }
 
 /// A report's standing: what it superseded or corrected, when, by whom.

@@ -13,6 +13,7 @@ use chrono::{DateTime, Utc};
 
 mod enums;
 mod figures;
+mod findings;
 mod history;
 mod indicator;
 mod ledger;
@@ -21,6 +22,7 @@ mod principals;
 
 pub use enums::*;
 pub use figures::*;
+pub use findings::*;
 pub use history::*;
 pub use indicator::*;
 pub use ledger::*;

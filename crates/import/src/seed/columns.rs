@@ -33,6 +33,7 @@ pub(super) struct Columns {
     pub(super) track: Option<usize>,
     pub(super) stated_target: Option<usize>,
     pub(super) stated_pct: Option<usize>,
+    pub(super) stated_change: Option<usize>,
     pub(super) status: Option<usize>,
     pub(super) notes: Option<usize>,
 }
@@ -74,6 +75,7 @@ pub(super) fn columns(header: &[Cell]) -> Columns {
         track: f(&["track", "cap giao"]),
         stated_target: f(&["stated_target", "chi tieu ghi kem"]),
         stated_pct: f(&["stated_achievement_pct", "ty le dat ghi kem"]),
+        stated_change: f(&["stated_vs_prev_year_pct", "so cung ky ghi kem"]),
         status: f(&["status", "tinh trang so lieu"]),
         notes: f(&["notes", "ghi chu"]),
     }

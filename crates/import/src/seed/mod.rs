@@ -18,7 +18,8 @@
 //! which the API takes.
 
 use crate::{find_column, measure_of, Cell, Options, Problem, Step, Table};
-use chitieu_domain::number::parse_plain;
+use chitieu_domain::findings;
+use chitieu_domain::number::{format_vietnamese, parse_plain};
 use chitieu_domain::target_text::parse_target_text;
 use chitieu_domain::*;
 use chrono::{Datelike, NaiveDate};
@@ -281,6 +282,8 @@ pub fn plan_actuals(
         }
         let value = row.number(columns.value, "value", &mut problems);
         let stated = row.number(columns.stated_target, "stated_target", &mut problems);
+        let stated_pct = row.number(columns.stated_pct, "stated_achievement_pct", &mut problems);
+        let stated_change = row.number(columns.stated_change, "stated_vs_prev_year_pct", &mut problems);
         let status = match search_key(row.get(columns.status)).as_str() {
             "final" | "" | "chinh thuc" => ResultStatus::Final,
             "estimate" | "uoc" => ResultStatus::Estimate,
@@ -372,36 +375,19 @@ pub fn plan_actuals(
         }
         indicators.reports.insert(report);
         // A percentage of plan the document states beside a target and a
-        // result: recomputed, and flagged (not refused) when they disagree.
-        let stated_pct = row.number(columns.stated_pct, "stated_achievement_pct", &mut problems);
+        // result: recomputed by the findings' rule, and flagged (not
+        // refused) when they disagree; kept with the result either way.
         let notice = match (value, stated, stated_pct) {
             (Some(value), Some(target), Some(pct)) => {
-                let computed = chitieu_domain::achievement::achievement(
-                    &TargetKind::Plain {
-                        value: target,
-                        base: None,
-                    },
-                    Measure::Amount,
-                    // Only the percentage is used: the same either way.
-                    chitieu_domain::direction::Better::Higher,
-                    Some(&ResultValue::Amount { value }),
-                    None,
-                    refers_to,
-                    refers_to,
-                )
-                .percent_of_target;
-                let agrees = computed.is_some_and(|c| (c - pct).abs() <= Decimal::new(1, 2));
-                (!agrees).then(|| {
-                    let computed = computed.map_or("—".to_owned(), |c| {
-                        chitieu_domain::number::format_vietnamese(c)
-                    });
+                findings::percent_of_plan_mismatch(value, target, pct).map(|computed| {
+                    let computed = computed.map_or("—".to_owned(), format_vietnamese);
                     // Kept in the report's note, which officials read: in
                     // Vietnamese, with Vietnamese number formatting.
                     format!(
                         "văn bản ghi đạt {}% kế hoạch; {}/{} tính ra {computed}%",
-                        chitieu_domain::number::format_vietnamese(pct),
-                        chitieu_domain::number::format_vietnamese(value),
-                        chitieu_domain::number::format_vietnamese(target)
+                        format_vietnamese(pct),
+                        format_vietnamese(value),
+                        format_vietnamese(target)
                     )
                 })
             }
@@ -433,7 +419,7 @@ pub fn plan_actuals(
                     status,
                     source: document,
                     note: Some(note),
-                    stated: None,
+                    stated: StatedFigures::of(stated_pct, stated_change),
                 },
                 supersedes: None,
                 reason: None,

@@ -1,0 +1,119 @@
+//! Findings on the read side: the inputs of the domain's rules
+//! ([`chitieu_domain::findings`]) assembled from the indicator views of an
+//! org unit (and its descendants) and a period, and the rules run over
+//! them. Derived on read from the indicator read model, so a finding
+//! appears and disappears with the figures it rests on, and never lags
+//! them.
+
+use crate::query::{IndicatorFilter, ReadModel};
+use crate::view::{IndicatorView, TrackView, PRIMARY_TRACKS};
+use crate::ProjectionError;
+use chitieu_domain::direction::{better_of, direction_of, Better};
+use chitieu_domain::findings::{of_indicator, of_parts, Facts, FigureFacts, Finding, TrackFacts};
+use chitieu_domain::{IndicatorId, OrgUnitCode, Period};
+
+/// Which way is good for the whole indicator: as set, else as its primary
+/// track's kind and its name say.
+fn better(view: &IndicatorView) -> Better {
+    let primary = PRIMARY_TRACKS
+        .iter()
+        .find_map(|t| view.targets.get(t))
+        .map(|t: &TrackView| &t.current.kind);
+    let name = view.definition.name.as_str();
+    match primary {
+        Some(kind) => direction_of(view.better, name, kind).0,
+        None => view.better.unwrap_or_else(|| {
+            better_of(
+                name,
+                &chitieu_domain::TargetKind::Plain {
+                    value: rust_decimal::Decimal::ZERO,
+                    base: None,
+                },
+            )
+            .0
+        }),
+    }
+}
+
+/// The rules' view of one indicator.
+pub fn facts(view: &IndicatorView) -> Facts<'_> {
+    Facts {
+        id: view.definition.id,
+        name: view.definition.name.as_str(),
+        unit: view.definition.unit.as_ref().map(|u| u.as_str()),
+        measure: view.definition.measure,
+        better: better(view),
+        tracks: view
+            .targets
+            .iter()
+            .map(|(track, t)| TrackFacts {
+                track: *track,
+                current: &t.current,
+                restated: &t.restated,
+            })
+            .collect(),
+        figure: view.current_report().map(|r| FigureFacts {
+            report: r.report.report_id,
+            value: &r.report.value,
+            refers_to: r.report.refers_to,
+            stated: r.report.stated.as_ref(),
+        }),
+        previous: view.definition.previous.zip(view.previous_figure),
+    }
+}
+
+impl ReadModel {
+    /// The findings about the indicators of `org_unit` (and of its
+    /// descendants when asked) in `period` (every period when `None`):
+    /// each indicator's own, then each total's against its parts, in the
+    /// order of the indicator list.
+    pub fn findings(
+        &self,
+        org_unit: &OrgUnitCode,
+        period: Option<Period>,
+        include_descendants: bool,
+    ) -> Result<Vec<Finding>, ProjectionError> {
+        let views: Vec<IndicatorView> = self
+            .list(&IndicatorFilter {
+                org_unit: Some(org_unit.clone()),
+                include_descendants,
+                period,
+                ..IndicatorFilter::default()
+            })?
+            .into_iter()
+            .filter(|v| v.retired.is_none())
+            .collect();
+        let mut out = Vec::new();
+        for view in &views {
+            out.extend(of_indicator(&facts(view)));
+        }
+        // Totals and their parts. Every part of a total counts, wherever
+        // it is listed: they are in the total's period, in its unit or
+        // below it.
+        let totals: std::collections::BTreeSet<IndicatorId> =
+            views.iter().filter_map(|v| v.definition.parent).collect();
+        for total in totals {
+            let Some(total) = self.indicator(total)? else {
+                continue;
+            };
+            if total.retired.is_some() {
+                continue;
+            }
+            let candidates = self.list(&IndicatorFilter {
+                org_unit: Some(total.definition.org_unit.clone()),
+                include_descendants: true,
+                period: Some(total.definition.period),
+                ..IndicatorFilter::default()
+            })?;
+            let parts: Vec<Facts<'_>> = candidates
+                .iter()
+                .filter(|v| {
+                    v.definition.parent == Some(total.definition.id) && v.retired.is_none()
+                })
+                .map(facts)
+                .collect();
+            out.extend(of_parts(&facts(&total), &parts));
+        }
+        Ok(out)
+    }
+}
