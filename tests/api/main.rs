@@ -8,6 +8,7 @@ mod clients;
 mod cluster;
 mod deploy;
 mod evidence;
+mod findings;
 mod fuzz;
 mod helpers;
 mod import;

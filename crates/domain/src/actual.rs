@@ -97,7 +97,10 @@ pub struct StatedFigures {
 
 impl StatedFigures {
     /// The stated figures, or `None` when neither is given.
-    pub fn of(percent_of_plan: Option<Decimal>, change_on_previous_pct: Option<Decimal>) -> Option<Self> {
+    pub fn of(
+        percent_of_plan: Option<Decimal>,
+        change_on_previous_pct: Option<Decimal>,
+    ) -> Option<Self> {
         (percent_of_plan.is_some() || change_on_previous_pct.is_some()).then_some(StatedFigures {
             percent_of_plan,
             change_on_previous_pct,

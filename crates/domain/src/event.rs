@@ -510,9 +510,7 @@ impl Event {
             | Event::IndicatorDirectionSet(IndicatorDirectionSet { indicator, .. })
             | Event::IndicatorPreviousLinked(IndicatorPreviousLinked { indicator, .. })
             | Event::IndicatorParentSet(IndicatorParentSet { indicator, .. })
-            | Event::TargetRestated(TargetRestated { indicator, .. }) => {
-                Some(*indicator)
-            }
+            | Event::TargetRestated(TargetRestated { indicator, .. }) => Some(*indicator),
             _ => None,
         }
     }

@@ -218,7 +218,11 @@ pub fn reproduces(computed: Decimal, stated: Decimal) -> bool {
 /// value ÷ target × 100 (rounded to 2 decimals) when a document stating
 /// `stated` % of plan for `value` against `target` is not reproduced by
 /// them; `None` when it is. The importer's notice and the findings share it.
-pub fn percent_of_plan_mismatch(value: Decimal, target: Decimal, stated: Decimal) -> Option<Option<Decimal>> {
+pub fn percent_of_plan_mismatch(
+    value: Decimal,
+    target: Decimal,
+    stated: Decimal,
+) -> Option<Option<Decimal>> {
     match percent(value, target) {
         Some(c) if reproduces(c, stated) => None,
         c => Some(c.map(round2)),
@@ -500,7 +504,12 @@ fn previous_figure(facts: &Facts<'_>, out: &mut Vec<Finding>) {
     });
 }
 
-fn judge(facts: &Facts<'_>, kind: &TargetKind, value: &ResultValue, on: NaiveDate) -> AchievementStatus {
+fn judge(
+    facts: &Facts<'_>,
+    kind: &TargetKind,
+    value: &ResultValue,
+    on: NaiveDate,
+) -> AchievementStatus {
     let base = facts.previous.map(|(_, b)| b);
     achievement(kind, facts.measure, facts.better, Some(value), base, on, on).status
 }
@@ -517,7 +526,9 @@ fn met_below_target(facts: &Facts<'_>, out: &mut Vec<Finding>) {
     let judged: Vec<(TargetTrack, Option<Decimal>, AchievementStatus)> = facts
         .tracks
         .iter()
-        .filter(|t| level(&t.current.kind).is_some() || matches!(t.current.kind, TargetKind::Range { .. }))
+        .filter(|t| {
+            level(&t.current.kind).is_some() || matches!(t.current.kind, TargetKind::Range { .. })
+        })
         .map(|t| {
             (
                 t.track,
@@ -623,7 +634,10 @@ fn tracks(facts: &Facts<'_>, out: &mut Vec<Finding>) {
             (
                 FindingKind::StretchLessAmbitious,
                 Severity::Warning,
-                format!("the stretch target asks less than the main one: {}", listed_en.join(", ")),
+                format!(
+                    "the stretch target asks less than the main one: {}",
+                    listed_en.join(", ")
+                ),
                 format!(
                     "mức phấn đấu thấp hơn mức chỉ tiêu chính: {}",
                     listed_vi.join("; ")
@@ -633,7 +647,10 @@ fn tracks(facts: &Facts<'_>, out: &mut Vec<Finding>) {
             (
                 FindingKind::TracksDisagree,
                 Severity::Info,
-                format!("the tracks state different figures: {}", listed_en.join(", ")),
+                format!(
+                    "the tracks state different figures: {}",
+                    listed_en.join(", ")
+                ),
                 format!("các mức chỉ tiêu khác nhau: {}", listed_vi.join("; ")),
             )
         };
@@ -659,7 +676,9 @@ fn stated_twice(facts: &Facts<'_>, out: &mut Vec<Finding>) {
         let other = t.restated.iter().rev().find(|e| {
             e.document == current.document
                 && e.kind != current.kind
-                && e.wording.as_ref().is_some_and(|w| w.as_str() != wording.as_str())
+                && e.wording
+                    .as_ref()
+                    .is_some_and(|w| w.as_str() != wording.as_str())
         });
         let Some(other) = other else { continue };
         let other_wording = other.wording.as_ref().map_or("", |w| w.as_str());
@@ -697,7 +716,11 @@ fn no_improvement(facts: &Facts<'_>, out: &mut Vec<Finding>) {
     let Some((previous, before)) = facts.previous else {
         return;
     };
-    let primary = [TargetTrack::Resolution, TargetTrack::Assigned, TargetTrack::Stretch];
+    let primary = [
+        TargetTrack::Resolution,
+        TargetTrack::Assigned,
+        TargetTrack::Stretch,
+    ];
     let Some(t) = primary
         .iter()
         .find_map(|track| facts.tracks.iter().find(|t| t.track == *track))
@@ -719,8 +742,14 @@ fn no_improvement(facts: &Facts<'_>, out: &mut Vec<Finding>) {
     let far = before > Decimal::ZERO && target * Decimal::TWO < before;
     let (en, vi) = if target == before {
         (
-            format!("the target {} equals the previous period's result: no improvement planned", target.normalize()),
-            format!("chỉ tiêu {} bằng kết quả kỳ trước: không đặt mức cải thiện", vn(target)),
+            format!(
+                "the target {} equals the previous period's result: no improvement planned",
+                target.normalize()
+            ),
+            format!(
+                "chỉ tiêu {} bằng kết quả kỳ trước: không đặt mức cải thiện",
+                vn(target)
+            ),
         )
     } else if far {
         (
@@ -799,7 +828,15 @@ pub fn of_parts(total: &Facts<'_>, parts: &[Facts<'_>]) -> Vec<Finding> {
     if let Some(whole) = target(total) {
         let each: Option<Vec<Decimal>> = parts.iter().map(target).collect();
         if let Some(each) = each {
-            compare_parts(total, parts, whole, &each, "target:resolution", "chỉ tiêu", &mut out);
+            compare_parts(
+                total,
+                parts,
+                whole,
+                &each,
+                "target:resolution",
+                "chỉ tiêu",
+                &mut out,
+            );
         }
     }
     out

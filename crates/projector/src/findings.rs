@@ -107,9 +107,7 @@ impl ReadModel {
             })?;
             let parts: Vec<Facts<'_>> = candidates
                 .iter()
-                .filter(|v| {
-                    v.definition.parent == Some(total.definition.id) && v.retired.is_none()
-                })
+                .filter(|v| v.definition.parent == Some(total.definition.id) && v.retired.is_none())
                 .map(facts)
                 .collect();
             out.extend(of_parts(&facts(&total), &parts));

@@ -283,7 +283,11 @@ pub fn plan_actuals(
         let value = row.number(columns.value, "value", &mut problems);
         let stated = row.number(columns.stated_target, "stated_target", &mut problems);
         let stated_pct = row.number(columns.stated_pct, "stated_achievement_pct", &mut problems);
-        let stated_change = row.number(columns.stated_change, "stated_vs_prev_year_pct", &mut problems);
+        let stated_change = row.number(
+            columns.stated_change,
+            "stated_vs_prev_year_pct",
+            &mut problems,
+        );
         let status = match search_key(row.get(columns.status)).as_str() {
             "final" | "" | "chinh thuc" => ResultStatus::Final,
             "estimate" | "uoc" => ResultStatus::Estimate,
