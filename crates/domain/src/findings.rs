@@ -914,3 +914,440 @@ fn compare_parts(
         vi,
     });
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::document::DocumentId;
+    use crate::target::Reduction;
+    use crate::text::Text;
+    use rust_decimal_macros::dec;
+    use uuid::Uuid;
+
+    const DOC: DocumentId = DocumentId(Uuid::from_u128(1));
+
+    fn target(kind: TargetKind) -> Target {
+        Target {
+            kind,
+            document: DOC,
+            wording: None,
+        }
+    }
+
+    fn plain(value: Decimal) -> TargetKind {
+        TargetKind::Plain { value, base: None }
+    }
+
+    fn facts<'a>(
+        unit: &'a str,
+        measure: Measure,
+        tracks: Vec<TrackFacts<'a>>,
+        value: Option<&'a ResultValue>,
+        stated: Option<&'a StatedFigures>,
+    ) -> Facts<'a> {
+        Facts {
+            id: IndicatorId(Uuid::from_u128(7)),
+            name: "chỉ tiêu",
+            unit: Some(unit),
+            measure,
+            better: Better::Higher,
+            tracks,
+            figure: value.map(|value| FigureFacts {
+                report: ReportId(Uuid::from_u128(9)),
+                value,
+                refers_to: NaiveDate::from_ymd_opt(2022, 12, 31).unwrap(),
+                stated,
+            }),
+            previous: None,
+        }
+    }
+
+    fn amount(value: Decimal) -> ResultValue {
+        ResultValue::Amount { value }
+    }
+
+    fn kinds(found: &[Finding]) -> Vec<FindingKind> {
+        found.iter().map(|f| f.kind).collect()
+    }
+
+    #[test]
+    fn the_tolerance_is_half_a_unit_of_the_last_written_decimal() {
+        assert_eq!(tolerance(dec!(75)), dec!(0.5));
+        assert_eq!(tolerance(dec!(102.3)), dec!(0.05));
+        assert_eq!(tolerance(dec!(102.74)), dec!(0.01), "at least 0,01");
+        assert_eq!(
+            tolerance(dec!(99.700)),
+            dec!(0.05),
+            "trailing zeros are not decimals written"
+        );
+        assert!(reproduces(dec!(102.333), dec!(102.3)));
+        assert!(!reproduces(dec!(102.36), dec!(102.3)));
+    }
+
+    #[test]
+    fn the_five_consistent_rows_of_the_seeds_are_reproduced() {
+        for (value, target, stated) in [
+            (dec!(3171.98), dec!(3081.5), dec!(102.94)),
+            (dec!(70), dec!(70), dec!(100)),
+            (dec!(41), dec!(40), dec!(102.5)),
+            (dec!(366.974), dec!(399.505), dec!(91.86)),
+            (dec!(2413), dec!(2000), dec!(120.65)),
+        ] {
+            assert_eq!(
+                percent_of_plan_mismatch(value, target, stated),
+                None,
+                "{value}/{target}"
+            );
+            let t = target_of(plain(target));
+            let v = amount(value);
+            let s = StatedFigures::of(Some(stated), None).unwrap();
+            let f = facts(
+                "ha",
+                Measure::Amount,
+                vec![track(TargetTrack::Resolution, &t)],
+                Some(&v),
+                Some(&s),
+            );
+            assert!(of_indicator(&f).is_empty(), "{value}/{target}");
+        }
+        assert_eq!(
+            percent_of_plan_mismatch(dec!(41), dec!(40), dec!(104)),
+            Some(Some(dec!(102.50)))
+        );
+    }
+
+    fn target_of(kind: TargetKind) -> Target {
+        target(kind)
+    }
+
+    fn track(track: TargetTrack, current: &Target) -> TrackFacts<'_> {
+        TrackFacts {
+            track,
+            current,
+            restated: &[],
+        }
+    }
+
+    #[test]
+    fn a_growth_target_and_the_stated_change_must_give_the_stated_percentage() {
+        let growth = target(TargetKind::Growth {
+            rate: dec!(12),
+            base: None,
+            value: None,
+        });
+        let v = amount(dec!(8839.9));
+        let wrong = StatedFigures::of(Some(dec!(102.74)), Some(dec!(16.02))).unwrap();
+        let f = facts(
+            "tỷ đồng",
+            Measure::Amount,
+            vec![track(TargetTrack::Resolution, &growth)],
+            Some(&v),
+            Some(&wrong),
+        );
+        let found = of_indicator(&f);
+        assert_eq!(kinds(&found), [FindingKind::PercentNotReproduced]);
+        let computed = found[0]
+            .figures
+            .iter()
+            .find(|g| g.role == "computed_percent")
+            .unwrap();
+        assert_eq!(computed.value, dec!(103.59));
+        // 1,1602 / 1,12 = 103,589…: what the document should have said.
+        let right = StatedFigures::of(Some(dec!(103.59)), Some(dec!(16.02))).unwrap();
+        let f = facts(
+            "tỷ đồng",
+            Measure::Amount,
+            vec![track(TargetTrack::Resolution, &growth)],
+            Some(&v),
+            Some(&right),
+        );
+        assert!(of_indicator(&f).is_empty());
+    }
+
+    #[test]
+    fn a_count_needs_a_whole_plan_and_an_amount_does_not() {
+        let sixteen = amount(dec!(16));
+        let s = StatedFigures::of(Some(dec!(75)), None).unwrap();
+        let f = facts(
+            "sản phẩm",
+            Measure::Amount,
+            vec![],
+            Some(&sixteen),
+            Some(&s),
+        );
+        assert_eq!(
+            kinds(&of_indicator(&f)),
+            [FindingKind::PercentNotReproduced]
+        );
+        // The same figures in hectares: a plan of 21,33 ha is fine.
+        let f = facts("ha", Measure::Amount, vec![], Some(&sixteen), Some(&s));
+        assert!(of_indicator(&f).is_empty());
+        // 1.535 party members at 102,3%: a plan of 1.500 gives 102,33%.
+        let members = amount(dec!(1535));
+        let s = StatedFigures::of(Some(dec!(102.3)), None).unwrap();
+        let f = facts(
+            "đồng chí",
+            Measure::Amount,
+            vec![],
+            Some(&members),
+            Some(&s),
+        );
+        assert!(of_indicator(&f).is_empty());
+        // "sản phẩm/xã" is a rate, not a count.
+        assert!(!is_count_unit(Some("sản phẩm/xã")));
+        assert!(is_count_unit(Some("lượt hộ")));
+        assert!(!is_count_unit(Some("tỷ đồng")));
+    }
+
+    #[test]
+    fn a_stated_change_is_checked_against_the_previous_figure_for_amounts_only() {
+        let v = amount(dec!(110));
+        let s = StatedFigures::of(None, Some(dec!(12))).unwrap();
+        let mut f = facts("tấn", Measure::Amount, vec![], Some(&v), Some(&s));
+        f.previous = Some((IndicatorId(Uuid::from_u128(8)), dec!(100)));
+        let found = of_indicator(&f);
+        assert_eq!(kinds(&found), [FindingKind::PreviousFigureDiffers]);
+        assert_eq!(found[0].related, [IndicatorId(Uuid::from_u128(8))]);
+        let s = StatedFigures::of(None, Some(dec!(10))).unwrap();
+        let mut f = facts("tấn", Measure::Amount, vec![], Some(&v), Some(&s));
+        f.previous = Some((IndicatorId(Uuid::from_u128(8)), dec!(100)));
+        assert!(of_indicator(&f).is_empty());
+        // A rate's "tăng 12%" may be points: not judged.
+        let mut f = facts("%", Measure::Percentage, vec![], Some(&v), Some(&s));
+        f.previous = Some((IndicatorId(Uuid::from_u128(8)), dec!(50)));
+        assert!(of_indicator(&f).is_empty());
+    }
+
+    #[test]
+    fn a_result_meeting_one_track_and_missing_another_is_flagged() {
+        let resolution = target(plain(dec!(80)));
+        let assigned = target(TargetKind::AtLeast {
+            value: dec!(88.91),
+            strict: false,
+        });
+        let v = amount(dec!(84.51));
+        let f = facts(
+            "%",
+            Measure::Percentage,
+            vec![
+                track(TargetTrack::Assigned, &assigned),
+                track(TargetTrack::Resolution, &resolution),
+            ],
+            Some(&v),
+            None,
+        );
+        let found = kinds(&of_indicator(&f));
+        assert!(
+            found.contains(&FindingKind::ReportedMetBelowTarget),
+            "{found:?}"
+        );
+        assert!(found.contains(&FindingKind::TracksDisagree), "{found:?}");
+        // Meeting both, or missing both without a claim: nothing to say
+        // about the result.
+        for figure in [dec!(90), dec!(70)] {
+            let v = amount(figure);
+            let f = facts(
+                "%",
+                Measure::Percentage,
+                vec![
+                    track(TargetTrack::Assigned, &assigned),
+                    track(TargetTrack::Resolution, &resolution),
+                ],
+                Some(&v),
+                None,
+            );
+            assert!(
+                !kinds(&of_indicator(&f)).contains(&FindingKind::ReportedMetBelowTarget),
+                "{figure}"
+            );
+        }
+        // Missing the only target while the document states 100% of plan.
+        let v = amount(dec!(70));
+        let s = StatedFigures::of(Some(dec!(100)), None).unwrap();
+        let f = facts(
+            "%",
+            Measure::Percentage,
+            vec![track(TargetTrack::Resolution, &resolution)],
+            Some(&v),
+            Some(&s),
+        );
+        assert!(kinds(&of_indicator(&f)).contains(&FindingKind::ReportedMetBelowTarget));
+    }
+
+    #[test]
+    fn a_stretch_asking_less_is_a_warning_and_more_is_information() {
+        let reduce = |amount| {
+            target(TargetKind::ReduceBy {
+                amount,
+                measure: Reduction::Absolute,
+                base: None,
+            })
+        };
+        let (main, stretch) = (reduce(dec!(1.8)), reduce(dec!(1)));
+        let f = facts(
+            "%",
+            Measure::Percentage,
+            vec![
+                track(TargetTrack::Resolution, &main),
+                track(TargetTrack::Stretch, &stretch),
+            ],
+            None,
+            None,
+        );
+        assert_eq!(
+            kinds(&of_indicator(&f)),
+            [FindingKind::StretchLessAmbitious]
+        );
+        let (main, stretch) = (target(plain(dec!(581))), target(plain(dec!(600))));
+        let f = facts(
+            "tỷ đồng",
+            Measure::Amount,
+            vec![
+                track(TargetTrack::Resolution, &main),
+                track(TargetTrack::Stretch, &stretch),
+            ],
+            None,
+            None,
+        );
+        let found = of_indicator(&f);
+        assert_eq!(kinds(&found), [FindingKind::TracksDisagree]);
+        assert_eq!(found[0].severity, Severity::Info);
+        // Lower is better: a stretch ceiling above the main one asks less.
+        let (main, stretch) = (target(plain(dec!(4))), target(plain(dec!(5))));
+        let mut f = facts(
+            "%",
+            Measure::Percentage,
+            vec![
+                track(TargetTrack::Resolution, &main),
+                track(TargetTrack::Stretch, &stretch),
+            ],
+            None,
+            None,
+        );
+        f.better = Better::Lower;
+        assert_eq!(
+            kinds(&of_indicator(&f)),
+            [FindingKind::StretchLessAmbitious]
+        );
+    }
+
+    #[test]
+    fn a_restatement_in_the_same_document_with_other_words_and_figures_is_flagged() {
+        let mut current = target(plain(dec!(85)));
+        current.wording = Some(Text::parse("đạt 85%").unwrap());
+        let mut other = target(TargetKind::AtLeast {
+            value: dec!(85),
+            strict: true,
+        });
+        other.wording = Some(Text::parse("đạt trên 85%").unwrap());
+        let restated = [other.clone()];
+        let f = facts(
+            "%",
+            Measure::Percentage,
+            vec![TrackFacts {
+                track: TargetTrack::Resolution,
+                current: &current,
+                restated: &restated,
+            }],
+            None,
+            None,
+        );
+        assert_eq!(kinds(&of_indicator(&f)), [FindingKind::StatedTwice]);
+        // Another document's wording is not this document's inconsistency.
+        let mut elsewhere = other;
+        elsewhere.document = DocumentId(Uuid::from_u128(2));
+        let restated = [elsewhere];
+        let f = facts(
+            "%",
+            Measure::Percentage,
+            vec![TrackFacts {
+                track: TargetTrack::Resolution,
+                current: &current,
+                restated: &restated,
+            }],
+            None,
+            None,
+        );
+        assert!(of_indicator(&f).is_empty());
+    }
+
+    #[test]
+    fn a_target_equal_to_or_below_the_last_result_plans_no_improvement() {
+        for (target_value, previous, flagged) in [
+            (dec!(82.46), dec!(82.46), true),
+            (dec!(86), dec!(92.91), true),
+            (dec!(90), dec!(85), false),
+        ] {
+            let t = target(plain(target_value));
+            let mut f = facts(
+                "%",
+                Measure::Percentage,
+                vec![track(TargetTrack::Resolution, &t)],
+                None,
+                None,
+            );
+            f.previous = Some((IndicatorId(Uuid::from_u128(8)), previous));
+            assert_eq!(
+                kinds(&of_indicator(&f)) == [FindingKind::NoImprovementPlanned],
+                flagged,
+                "{target_value} after {previous}"
+            );
+        }
+        // Lower is better: a ceiling at or above last year's level.
+        let t = target(TargetKind::AtMost {
+            value: dec!(3),
+            strict: false,
+        });
+        let mut f = facts(
+            "%",
+            Measure::Percentage,
+            vec![track(TargetTrack::Resolution, &t)],
+            None,
+            None,
+        );
+        f.better = Better::Lower;
+        f.previous = Some((IndicatorId(Uuid::from_u128(8)), dec!(2.5)));
+        assert_eq!(
+            kinds(&of_indicator(&f)),
+            [FindingKind::NoImprovementPlanned]
+        );
+    }
+
+    #[test]
+    fn parts_are_added_in_one_unit_and_compared_with_their_total() {
+        let total_value = amount(dec!(29643));
+        let total = facts("hộ", Measure::Amount, vec![], Some(&total_value), None);
+        let values: Vec<ResultValue> = [233, 1067, 12940, 14241, 1013]
+            .into_iter()
+            .map(|n| amount(Decimal::from(n)))
+            .collect();
+        let parts: Vec<Facts<'_>> = values
+            .iter()
+            .map(|v| facts("hộ", Measure::Amount, vec![], Some(v), None))
+            .collect();
+        let found = of_parts(&total, &parts);
+        assert_eq!(kinds(&found), [FindingKind::PartsDoNotSum]);
+        assert_eq!(found[0].severity, Severity::Info, "fewer than the total");
+        let sum = found[0]
+            .figures
+            .iter()
+            .find(|g| g.role == "sum_of_parts")
+            .unwrap();
+        assert_eq!(sum.value, dec!(29494));
+        // Parts in another unit, or rates, are not added.
+        let other: Vec<Facts<'_>> = values
+            .iter()
+            .map(|v| facts("người", Measure::Amount, vec![], Some(v), None))
+            .collect();
+        assert!(of_parts(&total, &other).is_empty());
+        // A part without a figure: nothing to compare.
+        let mut missing = parts.clone();
+        missing[0].figure = None;
+        assert!(of_parts(&total, &missing).is_empty());
+        // More than the total is a warning.
+        let small_value = amount(dec!(20000));
+        let small = facts("hộ", Measure::Amount, vec![], Some(&small_value), None);
+        assert_eq!(of_parts(&small, &parts)[0].severity, Severity::Warning);
+    }
+}
