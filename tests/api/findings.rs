@@ -337,3 +337,69 @@ async fn a_restated_target_keeps_the_target_in_force_and_is_flagged() {
     assert_eq!(empty.code(), Some("VALIDATION"), "{}", empty.body);
     assert_eq!(app.ledger().await, head);
 }
+
+/// An import answers with the findings about what it wrote, and the
+/// report prints them beside their indicator.
+#[tokio::test]
+async fn an_import_and_the_report_say_what_the_documents_get_wrong() {
+    use base64::Engine as _;
+    let app = spawn_app().await;
+    let table = "seed_file\tdistrict\tprovince\tperiod\tcategory\tindicator_vi\tindicator_en\tactual_text_vi\tvalue\tunit\tstated_target\tstated_achievement_pct\tstated_vs_prev_year_pct\tstatus\tnotes\n\
+        t.txt\tCần Đước\tLong An\t2025\teconomy\tSản phẩm OCOP mới (thử)\tNew OCOP products (test)\tcó 16 sản phẩm OCOP đạt 75% kế hoạch\t16\tsản phẩm\t\t75\t+12.5\testimate\t\n";
+    let content = base64::engine::general_purpose::STANDARD.encode(table);
+    let done = app
+        .gql(
+            "admin",
+            "mutation($c: String!) { importTable(input: {contentBase64: $c}) { written findings { kind indicatorName message figures { role value } } } }",
+            json!({ "c": content }),
+        )
+        .await;
+    let payload = &done["importTable"];
+    assert!(payload["written"].as_u64().unwrap() >= 2, "{payload}");
+    let found = payload["findings"].as_array().unwrap();
+    let ocop = one(found, "PERCENT_NOT_REPRODUCED", "Sản phẩm OCOP mới (thử)");
+    assert_eq!(figure(ocop, "implied_plan"), d("21.33"));
+    // Both stated figures are kept with the result, as written.
+    let id = ocop_id(&app).await;
+    let kept = app
+        .gql(
+            "auditor",
+            "query($id: ID!) { indicator(id: $id) { latestActual { stated { percentOfPlan changeOnPreviousPct } } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    let stated = &kept["indicator"]["latestActual"]["stated"];
+    assert_eq!(stated["percentOfPlan"], "75");
+    assert_eq!(stated["changeOnPreviousPct"], "12.5");
+
+    // Tiểu Cần's 2022 report: gross output's line carries its finding.
+    let csv = app
+        .gql(
+            "auditor",
+            r#"{ indicatorReportCsv(orgUnit: "TV.TIEU-CAN", period: "2022") }"#,
+            json!({}),
+        )
+        .await["indicatorReportCsv"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(csv.lines().next().unwrap().ends_with(",Phát hiện"), "{csv}");
+    assert!(
+        csv.contains("với chỉ tiêu tăng trưởng 12% thì phải là 103,59%"),
+        "{csv}"
+    );
+}
+
+async fn ocop_id(app: &TestApp) -> String {
+    let data = app
+        .gql(
+            "auditor",
+            "{ indicators(filter: {orgUnit: \"LA.CAN-DUOC\", period: \"2025\", name: \"OCOP mới\"}, first: 5) { edges { node { id name } } } }",
+            json!({}),
+        )
+        .await;
+    data["indicators"]["edges"][0]["node"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}

@@ -58,6 +58,9 @@ pub struct ImportPayload {
     pub position: Option<u64>,
     /// Rows flagged, not refused.
     pub notices: Vec<ImportNotice>,
+    /// The findings about the indicators the import wrote, once written
+    /// (empty in a dry run): the documents' inconsistencies it brought in.
+    pub findings: Vec<crate::types::Finding>,
     /// Whether nothing was written because it was asked.
     pub dry_run: bool,
 }
@@ -237,23 +240,57 @@ pub async fn import_table(
             already_there: 0,
             position: None,
             notices,
+            findings: Vec::new(),
             dry_run: true,
         });
     }
+    let touched: std::collections::BTreeSet<chitieu_domain::IndicatorId> = steps
+        .iter()
+        .filter_map(|s| match s.command.stream_id() {
+            chitieu_domain::StreamId::Indicator(id) => Some(id),
+            _ => None,
+        })
+        .collect();
     let commands = steps.into_iter().map(|s| (s.command, s.key)).collect();
     let outcome = app
         .service
         .execute_all(&caller, commands)
         .await
         .map_err(batch_error)?;
+    let findings = findings_about(app, &touched, outcome.position).await?;
     Ok(ImportPayload {
         planned,
         written: outcome.written as u64,
         already_there: outcome.replayed as u64,
         position: (outcome.position > 0).then_some(outcome.position),
         notices,
+        findings,
         dry_run: false,
     })
+}
+
+/// The findings about `touched` indicators (or naming them among the
+/// indicators involved), once the read models hold `position`.
+async fn findings_about(
+    app: &App,
+    touched: &std::collections::BTreeSet<chitieu_domain::IndicatorId>,
+    position: u64,
+) -> async_graphql::Result<Vec<crate::types::Finding>> {
+    if touched.is_empty() {
+        return Ok(Vec::new());
+    }
+    let _ = app
+        .read
+        .projector()
+        .wait_for(position, std::time::Duration::from_secs(10))
+        .await;
+    Ok(app
+        .read
+        .findings_about(touched)
+        .map_err(ApiError::from)?
+        .into_iter()
+        .map(|(f, name)| crate::types::Finding::of(f, name))
+        .collect())
 }
 
 /// The import of tables.

@@ -62,6 +62,25 @@ pub fn facts(view: &IndicatorView) -> Facts<'_> {
     }
 }
 
+/// The findings among a list of views (as they stand, or as of a
+/// position): each one's own, and each total's in the list against its
+/// parts in the list. The reports use it on the views they print.
+pub fn among(views: &[IndicatorView]) -> Vec<Finding> {
+    let live: Vec<&IndicatorView> = views.iter().filter(|v| v.retired.is_none()).collect();
+    let mut out: Vec<Finding> = live.iter().flat_map(|v| of_indicator(&facts(v))).collect();
+    for total in &live {
+        let parts: Vec<Facts<'_>> = live
+            .iter()
+            .filter(|v| v.definition.parent == Some(total.definition.id))
+            .map(|v| facts(v))
+            .collect();
+        if !parts.is_empty() {
+            out.extend(of_parts(&facts(total), &parts));
+        }
+    }
+    out
+}
+
 impl ReadModel {
     /// The findings about the indicators of `org_unit` (and of its
     /// descendants when asked) in `period` (every period when `None`):
@@ -111,6 +130,36 @@ impl ReadModel {
                 .map(facts)
                 .collect();
             out.extend(of_parts(&facts(&total), &parts));
+        }
+        Ok(out)
+    }
+
+    /// The findings about some indicators (or naming them among the
+    /// indicators involved), with their names: what an import reports
+    /// about the indicators it wrote.
+    pub fn findings_about(
+        &self,
+        indicators: &std::collections::BTreeSet<IndicatorId>,
+    ) -> Result<Vec<(Finding, String)>, ProjectionError> {
+        let mut places = std::collections::BTreeSet::new();
+        for id in indicators {
+            if let Some(view) = self.indicator(*id)? {
+                places.insert((view.definition.org_unit.clone(), view.definition.period));
+            }
+        }
+        let mut out = Vec::new();
+        for (unit, period) in places {
+            for f in self.findings(&unit, Some(period), false)? {
+                let about = indicators.contains(&f.indicator)
+                    || f.related.iter().any(|r| indicators.contains(r));
+                if about {
+                    let name = self
+                        .indicator(f.indicator)?
+                        .map(|v| v.definition.name.to_string())
+                        .unwrap_or_default();
+                    out.push((f, name));
+                }
+            }
         }
         Ok(out)
     }

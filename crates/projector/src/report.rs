@@ -1,6 +1,7 @@
 //! Reports out: an org unit's indicators for a period in the documents'
 //! layout (indicator, target, result, % achieved, vượt / đạt / chưa đạt,
-//! change on the same period last year), as CSV. Figures are written
+//! change on the same period last year, and the findings about each
+//! indicator), as CSV or XLSX. Figures are written
 //! exactly, in plain notation (`1577.95`), so the file round-trips; the
 //! `%` column is the documents' rounding (two decimals).
 
@@ -13,7 +14,7 @@ use chrono::NaiveDate;
 
 /// The header row.
 pub const CSV_HEADER: &str =
-    "STT,Chỉ tiêu,Đơn vị,Chỉ tiêu kế hoạch,Kết quả,Tình trạng số liệu,% đạt,Đánh giá,So cùng kỳ";
+    "STT,Chỉ tiêu,Đơn vị,Chỉ tiêu kế hoạch,Kết quả,Tình trạng số liệu,% đạt,Đánh giá,So cùng kỳ,Phát hiện";
 
 fn quote(field: &str) -> String {
     if field.contains([',', '"', '\n']) {
@@ -87,6 +88,9 @@ pub struct ReportRow {
     pub status: &'static str,
     /// Change on the same period last year.
     pub change: Option<rust_decimal::Decimal>,
+    /// The findings about it ([`crate::findings::among`] the report's
+    /// indicators), in Vietnamese, one per line.
+    pub findings: String,
 }
 
 /// The rows of the report of an org unit's indicators of a period.
@@ -108,6 +112,11 @@ pub fn report_rows(
             read.list(&filter)?
         }
     };
+    let mut findings: std::collections::BTreeMap<chitieu_domain::IndicatorId, Vec<String>> =
+        std::collections::BTreeMap::new();
+    for f in crate::findings::among(&views) {
+        findings.entry(f.indicator).or_default().push(f.vi);
+    }
     let mut rows = Vec::new();
     for view in views {
         let d = &view.definition;
@@ -141,6 +150,10 @@ pub fn report_rows(
             percent: achievement.as_ref().and_then(|a| a.percent_of_target),
             status: achievement.map(|a| status_vi(a.status)).unwrap_or(""),
             change: view.change_on_previous(),
+            findings: findings
+                .remove(&view.definition.id)
+                .unwrap_or_default()
+                .join("\n"),
         });
     }
     Ok(rows)
@@ -171,6 +184,7 @@ pub fn csv_report(
             number(row.percent),
             row.status.to_owned(),
             number(row.change),
+            row.findings,
         ];
         out.push_str(
             &fields
@@ -270,8 +284,12 @@ pub fn xlsx_report(
         if let Some(c) = row.change {
             sheet.write_number_with_format(r, 8, cell_number(r, c)?, &percent)?;
         }
+        if !row.findings.is_empty() {
+            sheet.write_string(r, 9, &row.findings)?;
+        }
     }
     sheet.set_column_width(1, 50)?;
     sheet.set_column_width(3, 30)?;
+    sheet.set_column_width(9, 60)?;
     Ok(workbook.save_to_buffer()?)
 }

@@ -132,7 +132,7 @@ pub async fn import_file(
     let table = import::Table::read(&bytes)
         .map_err(|p| anyhow::anyhow!("{} refused, nothing imported:\n  {p}", file.display()))?;
     let principal = PrincipalId::parse(principal)?;
-    let (outcome, lines, noticed) = with_node(location, async |node| {
+    let (outcome, lines, noticed, found) = with_node(location, async |node| {
         let (store, service) = (&node.log, &node.service);
         let options = service
             .with_state(|state| flags.resolve(state))?
@@ -154,6 +154,13 @@ pub async fn import_file(
             }
         };
         let lines: Vec<usize> = steps.iter().map(|s| s.line).collect();
+        let touched: std::collections::BTreeSet<chitieu_domain::IndicatorId> = steps
+            .iter()
+            .filter_map(|s| match s.command.stream_id() {
+                chitieu_domain::StreamId::Indicator(id) => Some(id),
+                _ => None,
+            })
+            .collect();
         let noticed: Vec<String> = steps
             .iter()
             .filter_map(|s| {
@@ -166,7 +173,22 @@ pub async fn import_file(
         let outcome = service
             .execute_all(&Caller::Principal(principal), commands)
             .await;
-        Ok((outcome, lines, noticed))
+        // The documents' inconsistencies the table brought in.
+        let mut found = Vec::new();
+        if let Ok(done) = &outcome {
+            if node
+                .projector
+                .wait_for(done.position, std::time::Duration::from_secs(30))
+                .await
+                .is_ok()
+            {
+                let read = chitieu_projector::ReadModel::new(node.projector.clone());
+                for (f, name) in read.findings_about(&touched)? {
+                    found.push(format!("\n  {name}: {}", f.vi));
+                }
+            }
+        }
+        Ok((outcome, lines, noticed, found))
     })
     .await?;
     let outcome = match outcome {
@@ -196,8 +218,13 @@ pub async fn import_file(
             noticed.concat()
         )
     };
+    let found = if found.is_empty() {
+        String::new()
+    } else {
+        format!("\nfindings ({}):{}", found.len(), found.concat())
+    };
     Ok(format!(
-        "imported {}: {} commands written, {} already there{noticed}",
+        "imported {}: {} commands written, {} already there{noticed}{found}",
         file.display(),
         outcome.written,
         outcome.replayed
