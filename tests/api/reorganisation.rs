@@ -437,3 +437,134 @@ async fn register_communes_c_d_and_cd(app: &TestApp) {
         .await;
     }
 }
+
+const JUDGED: &str = "query($u: ID!, $p: String!, $n: String!) { indicators(filter: {orgUnit: $u, period: $p, name: $n}, first: 5) { edges { node { id name previousId achievement { status percentOfTarget overTarget overTargetInPoints changeFromBase } } } } }";
+
+async fn judged(app: &TestApp, unit: &str, period: &str, name: &str) -> Value {
+    let found = app
+        .gql(
+            "auditor",
+            JUDGED,
+            json!({ "u": unit, "p": period, "n": name }),
+        )
+        .await;
+    found["indicators"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"].clone())
+        .find(|n| n["name"] == name)
+        .unwrap_or_else(|| panic!("no {name} in {found}"))
+}
+
+/// The seeds' growth and reduction targets are judged on the linked
+/// previous period (or on the change the report states), with the
+/// documents' "% of plan" (base × (1 + rate)) beside the difference in
+/// points; where the document states another percentage, the findings
+/// say so.
+#[tokio::test]
+async fn growth_and_reduction_targets_are_judged_on_the_previous_period() {
+    let app = spawn_app().await;
+    // 002, 2022: gross output 8.839,9 "tăng 16,02% so cùng kỳ" against the
+    // resolution's 12%: 116,02 / 112 = 103,59% of plan, 4,02 points over.
+    let output = judged(
+        &app,
+        "TV.TIEU-CAN",
+        "2022",
+        "Tổng giá trị sản xuất (theo giá so sánh 2010)",
+    )
+    .await;
+    let a = &output["achievement"];
+    assert_eq!(a["status"], "EXCEEDED", "{output}");
+    assert_eq!(a["changeFromBase"], "16.02");
+    assert_eq!(a["percentOfTarget"], "103.59");
+    assert_eq!(
+        (a["overTarget"].as_str(), a["overTargetInPoints"].as_bool()),
+        (Some("4.02"), Some(true))
+    );
+
+    // 002, 2023: the poverty reduction (0,19 points) is linked to 2022's
+    // 0,79%; an illustrative 2023 result of 0,55% is a 0,24-point fall.
+    let poverty = judged(&app, "TV.TIEU-CAN", "2023", "Giảm tỷ lệ hộ nghèo").await;
+    assert!(poverty["previousId"].is_string(), "{poverty}");
+    let growth = judged(
+        &app,
+        "TV.TIEU-CAN",
+        "2023",
+        "Tốc độ tăng trưởng giá trị sản xuất",
+    )
+    .await;
+    assert!(growth["previousId"].is_string(), "{growth}");
+    let report = "mutation($id: ID!, $v: Decimal!) { reportActual(input: {indicator: $id, value: {amount: $v}, refersTo: \"2023-12-31\", status: ESTIMATE, note: \"minh họa\"}) { position } }";
+    app.gql(
+        "reporter",
+        report,
+        json!({ "id": poverty["id"], "v": "0.55" }),
+    )
+    .await;
+    app.gql(
+        "reporter",
+        report,
+        json!({ "id": growth["id"], "v": "12.5" }),
+    )
+    .await;
+    let poverty = judged(&app, "TV.TIEU-CAN", "2023", "Giảm tỷ lệ hộ nghèo").await;
+    assert_eq!(poverty["achievement"]["status"], "EXCEEDED", "{poverty}");
+    assert_eq!(poverty["achievement"]["changeFromBase"], "0.24");
+    // The growth rate is the figure of a growth-rate indicator: 12,5%
+    // against 12% is 0,5 points over.
+    let growth = judged(
+        &app,
+        "TV.TIEU-CAN",
+        "2023",
+        "Tốc độ tăng trưởng giá trị sản xuất",
+    )
+    .await;
+    assert_eq!(growth["achievement"]["status"], "EXCEEDED", "{growth}");
+    assert_eq!(growth["achievement"]["overTarget"], "0.5");
+
+    // 004, 2025: a sector's growth target states its base and figure
+    // (1.577,95 / 1.560,781 = +1,1%); reaching the figure is 100% of plan,
+    // and the target's own arithmetic raises no finding.
+    let sector = judged(
+        &app,
+        "LA.CAN-DUOC",
+        "2025",
+        "Tăng trưởng GO Khu vực I (Nông, lâm, thủy sản)",
+    )
+    .await;
+    app.gql(
+        "reporter",
+        &report.replace("2023-12-31", "2025-12-31"),
+        json!({ "id": sector["id"], "v": "1577.95" }),
+    )
+    .await;
+    let sector = judged(
+        &app,
+        "LA.CAN-DUOC",
+        "2025",
+        "Tăng trưởng GO Khu vực I (Nông, lâm, thủy sản)",
+    )
+    .await;
+    assert_eq!(sector["achievement"]["status"], "MET", "{sector}");
+    assert_eq!(sector["achievement"]["percentOfTarget"], "100");
+    assert_eq!(sector["achievement"]["changeFromBase"], "1.1");
+    let findings = app
+        .gql(
+            "auditor",
+            "{ findings(orgUnit: \"LA.CAN-DUOC\", period: \"2025\") { kind indicatorName } }",
+            json!({}),
+        )
+        .await;
+    assert!(
+        !findings["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["indicatorName"]
+                .as_str()
+                .unwrap()
+                .starts_with("Tăng trưởng GO")),
+        "{findings}"
+    );
+}

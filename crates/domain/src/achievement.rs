@@ -203,6 +203,16 @@ pub fn achievement(
             };
             Achievement::status(status)
         }
+        // "Tốc độ tăng trưởng 12%" on an indicator whose figures are in
+        // percent: the figures are the growth rates themselves.
+        TargetKind::Growth {
+            rate,
+            base: None,
+            value: None,
+        } if measure == Measure::Percentage => Achievement {
+            change_from_base: Some(round2(figure)),
+            ..bounded(figure, *rate, measure, compare(figure, *rate, false), false)
+        },
         TargetKind::Growth {
             rate,
             base: stated,
@@ -215,10 +225,24 @@ pub fn achievement(
                     .and_then(|r| r.checked_sub(Decimal::ONE))
                     .and_then(|r| r.checked_mul(Decimal::ONE_HUNDRED))
             });
-            let mut result = match (value, growth) {
-                (Some(v), _) => bounded(figure, *v, measure, compare(figure, *v, false), true),
-                (None, Some(g)) => Achievement::status(compare(round2(g), round2(*rate), false)),
-                (None, None) => Achievement::status(NoData),
+            let mut result = match (value, growth, base) {
+                (Some(v), _, _) => bounded(figure, *v, measure, compare(figure, *v, false), true),
+                // No stated figure: the plan is base × (1 + rate), as the
+                // documents derive it ("đạt 103,59% kế hoạch"), and the
+                // growth is also compared in points with the rate.
+                (None, Some(g), Some(base)) => {
+                    let plan = base
+                        .checked_mul(Decimal::ONE_HUNDRED + *rate)
+                        .and_then(|p| p.checked_div(Decimal::ONE_HUNDRED));
+                    Achievement {
+                        status: compare(round2(g), round2(*rate), false),
+                        percent_of_target: plan.and_then(|p| percent_of(figure, p)),
+                        over_target: Some(round2(g - *rate)),
+                        over_target_in_points: true,
+                        change_from_base: None,
+                    }
+                }
+                _ => Achievement::status(NoData),
             };
             result.change_from_base = growth.map(round2);
             result
@@ -413,8 +437,27 @@ mod tests {
             (a.status, a.change_from_base),
             (Exceeded, Some(dec!(16.02)))
         );
-        let none = check(target, Measure::Amount, amount(dec!(116.02)), None);
+        // The plan is 100 × 1,12 = 112: 116,02 is 103,59% of it, and the
+        // growth is 4,02 points above the rate.
+        assert_eq!(a.percent_of_target, Some(dec!(103.59)));
+        assert_eq!(
+            (a.over_target, a.over_target_in_points),
+            (Some(dec!(4.02)), true)
+        );
+        let none = check(target.clone(), Measure::Amount, amount(dec!(116.02)), None);
         assert_eq!(none.status, NoData);
+        // On a growth-rate indicator (in percent) the figure is the rate.
+        let rate = check(
+            target,
+            Measure::Percentage,
+            amount(dec!(16.02)),
+            Some(dec!(9)),
+        );
+        assert_eq!(rate.status, Exceeded);
+        assert_eq!(
+            (rate.over_target, rate.over_target_in_points),
+            (Some(dec!(4.02)), true)
+        );
     }
 
     #[test]

@@ -107,6 +107,20 @@ impl StatedFigures {
         })
     }
 
+    /// The previous period's figure a stated change implies for an amount
+    /// (`figure` ÷ (1 + change)): the base of a growth or a reduction when
+    /// the previous period is not recorded ("tăng 16,02% so cùng kỳ"). Not
+    /// for rates, whose "tăng X%" may be points.
+    pub fn implied_previous(&self, figure: Decimal, measure: Measure) -> Option<Decimal> {
+        if measure != Measure::Amount {
+            return None;
+        }
+        let change = self.change_on_previous_pct?;
+        figure
+            .checked_mul(Decimal::ONE_HUNDRED)?
+            .checked_div(Decimal::ONE_HUNDRED + change)
+    }
+
     /// Checks that the figures can be what a document states.
     pub fn validate(&self) -> Result<(), ResultValueError> {
         if let Some(pct) = self.percent_of_plan {

@@ -12,7 +12,9 @@
 //!   target and the stated change on the year before ((100 + change) ÷
 //!   (100 + rate)); and, with no target recorded, for a count ("sản
 //!   phẩm", "hộ", "người" …, see [`COUNT_UNITS`]) for which no whole plan
-//!   gives the percentage. A percentage is reproduced when it is within
+//!   gives the percentage; and a growth target's own figures (value ÷
+//!   base against its rate: "1.577,95 tỷ đồng, tăng trưởng 1,1%
+//!   (1.577,95/1.560,781)"). A percentage is reproduced when it is within
 //!   half a unit of its last written decimal (at least 0,01).
 //! - **Parts that do not sum to their total**
 //!   ([`FindingKind::PartsDoNotSum`]): the indicators recorded as parts of
@@ -290,6 +292,7 @@ fn figure(indicator: IndicatorId, role: impl Into<String>, value: Decimal) -> Fi
 /// The findings about one indicator on its own (and its previous period).
 pub fn of_indicator(facts: &Facts<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
+    growth_arithmetic(facts, &mut out);
     percent_of_plan(facts, &mut out);
     previous_figure(facts, &mut out);
     met_below_target(facts, &mut out);
@@ -297,6 +300,54 @@ pub fn of_indicator(facts: &Facts<'_>) -> Vec<Finding> {
     stated_twice(facts, &mut out);
     no_improvement(facts, &mut out);
     out
+}
+
+fn growth_arithmetic(facts: &Facts<'_>, out: &mut Vec<Finding>) {
+    for t in &facts.tracks {
+        let TargetKind::Growth {
+            rate,
+            base: Some(base),
+            value: Some(value),
+        } = t.current.kind
+        else {
+            continue;
+        };
+        let Some(computed) = percent(value, base).map(|p| p - Decimal::ONE_HUNDRED) else {
+            continue;
+        };
+        if reproduces(computed, rate) {
+            continue;
+        }
+        let computed = round2(computed);
+        let role = format!("target:{}", track_en(t.track));
+        out.push(Finding {
+            kind: FindingKind::PercentNotReproduced,
+            severity: Severity::Warning,
+            indicator: facts.id,
+            related: Vec::new(),
+            report: None,
+            figures: vec![
+                figure(facts.id, role.clone(), rate),
+                figure(facts.id, format!("{role}:value"), value),
+                figure(facts.id, format!("{role}:base"), base),
+                figure(facts.id, "computed_percent", computed),
+            ],
+            en: format!(
+                "the target states growth of {}%, but {} / {} is {}%",
+                rate.normalize(),
+                value.normalize(),
+                base.normalize(),
+                computed
+            ),
+            vi: format!(
+                "chỉ tiêu ghi tăng trưởng {}%, nhưng {}/{} chỉ là {}%",
+                vn(rate),
+                vn(value),
+                vn(base),
+                vn(computed)
+            ),
+        });
+    }
 }
 
 fn percent_of_plan(facts: &Facts<'_>, out: &mut Vec<Finding>) {
@@ -1063,6 +1114,49 @@ mod tests {
             Some(&right),
         );
         assert!(of_indicator(&f).is_empty());
+    }
+
+    #[test]
+    fn a_growth_target_s_own_figures_must_give_its_rate() {
+        // 004's three sectors: 1,100%, 9,300% and 5,9999% ≈ 6,0%.
+        for (rate, base, value) in [
+            (dec!(1.1), dec!(1560.781), dec!(1577.95)),
+            (dec!(9.3), dec!(32665.544), dec!(35703.44)),
+            (dec!(6), dec!(3229.002), dec!(3422.74)),
+        ] {
+            let t = target(TargetKind::Growth {
+                rate,
+                base: Some(base),
+                value: Some(value),
+            });
+            let f = facts(
+                "tỷ đồng",
+                Measure::Amount,
+                vec![track(TargetTrack::Resolution, &t)],
+                None,
+                None,
+            );
+            assert!(of_indicator(&f).is_empty(), "{rate}");
+        }
+        let t = target(TargetKind::Growth {
+            rate: dec!(12),
+            base: Some(dec!(100)),
+            value: Some(dec!(110)),
+        });
+        let f = facts(
+            "tỷ đồng",
+            Measure::Amount,
+            vec![track(TargetTrack::Resolution, &t)],
+            None,
+            None,
+        );
+        let found = of_indicator(&f);
+        assert_eq!(kinds(&found), [FindingKind::PercentNotReproduced]);
+        assert!(
+            found[0].vi.contains("110/100 chỉ là 10%"),
+            "{}",
+            found[0].vi
+        );
     }
 
     #[test]

@@ -381,7 +381,15 @@ impl IndicatorView {
             )
             .0,
             report.map(|r| &r.report.value),
-            self.previous_figure,
+            // The previous period's figure; else what the report's stated
+            // change on it implies.
+            self.previous_figure.or_else(|| {
+                let r = &report?.report;
+                let figure = r.value.figure(self.definition.measure)?;
+                r.stated
+                    .as_ref()?
+                    .implied_previous(figure, self.definition.measure)
+            }),
             self.definition.period.due(),
             today,
         ))
