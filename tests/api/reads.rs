@@ -82,8 +82,8 @@ async fn every_root_query_answers_with_the_demo_data() {
     assert_eq!(summary["withoutTarget"], 157);
     assert_eq!(
         data["orgUnits"].as_array().unwrap().len(),
-        12,
-        "4 provinces, 4 districts, a town, and the 3 provinces of 2025"
+        13,
+        "4 provinces, 4 districts, a town, the 3 provinces of 2025 and a commune of 2025"
     );
     assert!(data["documents"]
         .as_array()

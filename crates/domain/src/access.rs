@@ -168,7 +168,9 @@ impl DomainState {
         };
         match command {
             Command::RegisterOrgUnit(unit) => (Permission::ManageOrgUnits, unit.parent.clone()),
-            Command::RecordSuccession { unit, .. } | Command::RenameOrgUnit { unit, .. } => (
+            Command::RecordSuccession { unit, .. }
+            | Command::RenameOrgUnit { unit, .. }
+            | Command::MoveOrgUnit { unit, .. } => (
                 Permission::ManageOrgUnits,
                 self.org_units.get(unit).and_then(|u| u.unit.parent.clone()),
             ),

@@ -30,6 +30,19 @@ pub enum Command {
         /// The deciding document.
         document: Option<DocumentId>,
     },
+    /// Move an org unit under another parent from a date (admin): its
+    /// code, history and figures stay; its parent before the date stays
+    /// readable (`parent(on:)`).
+    MoveOrgUnit {
+        /// The unit.
+        unit: OrgUnitCode,
+        /// Its parent from `effective` on.
+        parent: OrgUnitCode,
+        /// The day it moved.
+        effective: NaiveDate,
+        /// The document that decided it.
+        document: Option<DocumentId>,
+    },
     /// Give an org unit a new name from a date.
     RenameOrgUnit {
         /// The unit.
@@ -243,9 +256,9 @@ impl Command {
     pub fn stream_id(&self) -> StreamId {
         match self {
             Command::RegisterOrgUnit(unit) => StreamId::org_unit(&unit.code),
-            Command::RecordSuccession { unit, .. } | Command::RenameOrgUnit { unit, .. } => {
-                StreamId::org_unit(unit)
-            }
+            Command::RecordSuccession { unit, .. }
+            | Command::RenameOrgUnit { unit, .. }
+            | Command::MoveOrgUnit { unit, .. } => StreamId::org_unit(unit),
             Command::RegisterDocument(doc) => StreamId::document(doc.id),
             Command::DefineIndicator(def) => StreamId::indicator(def.id),
             Command::SetTarget { indicator, .. }

@@ -266,6 +266,40 @@ pub fn decide(state: &DomainState, command: &Command) -> Result<Vec<Event>, Doma
                 document: *document,
             })
         }
+        Command::MoveOrgUnit {
+            unit,
+            parent,
+            effective,
+            document,
+        } => {
+            let current = live_org_unit(state, unit)?;
+            if current.unit.parent.as_ref() == Some(parent) {
+                return Err(DomainError::NoChange);
+            }
+            let new_parent = live_org_unit(state, parent)?;
+            if new_parent.unit.level.rank() >= current.unit.level.rank() {
+                return Err(DomainError::ParentLevelNotAbove {
+                    parent: new_parent.unit.level,
+                    child: current.unit.level,
+                });
+            }
+            // Not under itself, and in date order with its earlier moves.
+            if state.is_same_or_ancestor(unit, parent) {
+                return Err(DomainError::MoveUnderItself(unit.clone()));
+            }
+            if let Some((_, since)) = current.former_parents.last() {
+                if *effective <= *since {
+                    return Err(DomainError::MoveOutOfOrder(*since));
+                }
+            }
+            known_optional_document(state, document.as_ref())?;
+            Event::OrgUnitMoved(OrgUnitMoved {
+                unit: unit.clone(),
+                parent: parent.clone(),
+                effective: *effective,
+                document: *document,
+            })
+        }
         Command::RenameOrgUnit {
             unit,
             name,
@@ -792,6 +826,7 @@ pub fn evolve(state: &mut DomainState, event: &Event) {
                     unit: e.unit.clone(),
                     successors: Vec::new(),
                     former_names: Vec::new(),
+                    former_parents: Vec::new(),
                     version: 1,
                 },
             );
@@ -799,6 +834,13 @@ pub fn evolve(state: &mut DomainState, event: &Event) {
         Event::OrgUnitSucceeded(e) => {
             if let Some(unit) = state.org_units.get_mut(&e.unit) {
                 unit.successors = e.successors.clone();
+                unit.version += 1;
+            }
+        }
+        Event::OrgUnitMoved(e) => {
+            if let Some(unit) = state.org_units.get_mut(&e.unit) {
+                let former = unit.unit.parent.replace(e.parent.clone());
+                unit.former_parents.push((former, e.effective));
                 unit.version += 1;
             }
         }

@@ -35,6 +35,12 @@ pub enum DomainError {
     /// A succession without successors, or naming the unit itself.
     #[error("a succession must name at least one other registered org unit")]
     InvalidSuccessors,
+    /// A move would put a unit under itself or one of its own units.
+    #[error("org unit {0} cannot move under itself or a unit below it")]
+    MoveUnderItself(OrgUnitCode),
+    /// A move dated on or before the unit's last move.
+    #[error("a move must take effect after the unit's last move, on {0}")]
+    MoveOutOfOrder(chrono::NaiveDate),
     /// The document id is taken.
     #[error("document {0} is already registered")]
     DocumentAlreadyRegistered(DocumentId),

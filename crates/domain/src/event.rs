@@ -139,6 +139,20 @@ pub struct OrgUnitRenamed {
     pub document: Option<DocumentId>,
 }
 
+/// An org unit moved under another parent from a date (its code, history
+/// and figures stay; its parent before the date stays readable).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrgUnitMoved {
+    /// The unit.
+    pub unit: OrgUnitCode,
+    /// Its parent from `effective` on.
+    pub parent: OrgUnitCode,
+    /// The day it moved.
+    pub effective: NaiveDate,
+    /// The document that decided it.
+    pub document: Option<DocumentId>,
+}
+
 /// An org unit ceased to exist and its duties passed to successors (the
 /// abolition of districts on 1 July 2025, commune mergers). Its history
 /// stays attached to it.
@@ -405,6 +419,8 @@ pub enum Event {
     OrgUnitSucceeded(OrgUnitSucceeded),
     /// See [`OrgUnitRenamed`].
     OrgUnitRenamed(OrgUnitRenamed),
+    /// See [`OrgUnitMoved`].
+    OrgUnitMoved(OrgUnitMoved),
     /// See [`DocumentRegistered`].
     DocumentRegistered(DocumentRegistered),
     /// See [`IndicatorDefined`].
@@ -470,6 +486,7 @@ impl Event {
             Event::OrgUnitRegistered(e) => StreamId::org_unit(&e.unit.code),
             Event::OrgUnitSucceeded(e) => StreamId::org_unit(&e.unit),
             Event::OrgUnitRenamed(e) => StreamId::org_unit(&e.unit),
+            Event::OrgUnitMoved(e) => StreamId::org_unit(&e.unit),
             Event::DocumentRegistered(e) => StreamId::document(e.document.id),
             Event::IndicatorDefined(e) => StreamId::indicator(e.definition.id),
             Event::TargetSet(TargetSet { indicator, .. })
@@ -521,6 +538,7 @@ impl Event {
             Event::OrgUnitRegistered(_) => "org_unit_registered",
             Event::OrgUnitSucceeded(_) => "org_unit_succeeded",
             Event::OrgUnitRenamed(_) => "org_unit_renamed",
+            Event::OrgUnitMoved(_) => "org_unit_moved",
             Event::DocumentRegistered(_) => "document_registered",
             Event::IndicatorDefined(_) => "indicator_defined",
             Event::TargetSet(_) => "target_set",
@@ -592,8 +610,8 @@ pub struct EventCodec;
 /// upcaster in [`upcast_one`], when its shape changes.
 pub fn current_version(event_type: &str) -> Option<u16> {
     Some(match event_type {
-        "org_unit_registered"
-        | "org_unit_succeeded"
+        "org_unit_succeeded"
+        | "org_unit_moved"
         | "org_unit_renamed"
         | "document_registered"
         | "indicator_defined"
@@ -619,6 +637,8 @@ pub fn current_version(event_type: &str) -> Option<u16> {
         "actual_reported" => 4,
         // v2 added the report's `stated` figures.
         "actual_corrected" => 2,
+        // v2 added the unit's optional `established` day.
+        "org_unit_registered" => 2,
         // v1 (first shape): a plain target was `{type: "plain", value}`;
         // v2 added its optional `base` (the previous period's figure the
         // document sets it against). v1 payloads written after `base`
@@ -630,7 +650,7 @@ pub fn current_version(event_type: &str) -> Option<u16> {
 
 /// Upcasts a payload of `event_type` from `version` to `version + 1`.
 /// `target_set` and `target_revised` v1 → v2, `actual_reported` v3 → v4 and
-/// `actual_corrected` v1 → v2 need no rewrite: the later version only adds
+/// `actual_corrected` v1 → v2, `org_unit_registered` v1 → v2 need no rewrite: the later version only adds
 /// an optional field, left out when empty.
 fn upcast_one(event_type: &str, version: u16, mut payload: Value) -> Value {
     if let ("actual_reported", 2, Value::Object(map)) = (event_type, version, &mut payload) {
@@ -660,6 +680,7 @@ impl EventCodec {
             Event::OrgUnitRegistered(e) => serde_json::to_vec(e),
             Event::OrgUnitSucceeded(e) => serde_json::to_vec(e),
             Event::OrgUnitRenamed(e) => serde_json::to_vec(e),
+            Event::OrgUnitMoved(e) => serde_json::to_vec(e),
             Event::DocumentRegistered(e) => serde_json::to_vec(e),
             Event::IndicatorDefined(e) => serde_json::to_vec(e),
             Event::TargetSet(e) => serde_json::to_vec(e),
@@ -732,6 +753,7 @@ impl EventCodec {
             "org_unit_registered" => Event::OrgUnitRegistered(parse(s, malformed)?),
             "org_unit_succeeded" => Event::OrgUnitSucceeded(parse(s, malformed)?),
             "org_unit_renamed" => Event::OrgUnitRenamed(parse(s, malformed)?),
+            "org_unit_moved" => Event::OrgUnitMoved(parse(s, malformed)?),
             "document_registered" => Event::DocumentRegistered(parse(s, malformed)?),
             "indicator_defined" => Event::IndicatorDefined(parse(s, malformed)?),
             "target_set" => Event::TargetSet(parse(s, malformed)?),

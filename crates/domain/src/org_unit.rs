@@ -97,6 +97,12 @@ pub struct OrgUnit {
     pub level: OrgUnitLevel,
     /// The unit it belongs to; `None` only for a province.
     pub parent: Option<OrgUnitCode>,
+    /// The day it began, where recorded (a unit made by a reorganisation:
+    /// its effective date); before it, the unit did not exist. `None`: it
+    /// existed before anything recorded here (v2 of
+    /// `org_unit_registered`; left out of the payload when `None`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub established: Option<chrono::NaiveDate>,
 }
 
 #[cfg(test)]

@@ -22,6 +22,9 @@ pub struct OrgUnitState {
     /// The names it had before its renames, oldest first (a table of an
     /// earlier year names it so).
     pub former_names: Vec<Text>,
+    /// Its parents before each move, with the day the next parent took
+    /// over, oldest first (`unit.parent` is the latest).
+    pub former_parents: Vec<(Option<OrgUnitCode>, chrono::NaiveDate)>,
     /// Events in its stream.
     pub version: u64,
 }

@@ -101,6 +101,13 @@ impl Vietnamese for DomainError {
                 format!("một đơn vị cấp {} phải trực thuộc một đơn vị cấp trên", level(*l))
             }
             E::OrgUnitAlreadySucceeded(c) => format!("đơn vị {c} đã có đơn vị kế thừa"),
+            E::MoveUnderItself(c) => {
+                format!("không thể chuyển đơn vị {c} về trực thuộc chính nó hoặc một đơn vị cấp dưới của nó")
+            }
+            E::MoveOutOfOrder(d) => format!(
+                "việc chuyển đơn vị phải có hiệu lực sau lần chuyển trước, ngày {}",
+                d.format("%d/%m/%Y")
+            ),
             E::InvalidSuccessors => {
                 "việc kế thừa phải nêu ít nhất một đơn vị khác đã được đăng ký".into()
             }

@@ -40,7 +40,10 @@ fn every_event() -> Vec<Event> {
         }
         events.extend(produced);
     };
-    run(Command::RegisterOrgUnit(province()));
+    run(Command::RegisterOrgUnit(OrgUnit {
+        established: Some(day(1989, 12, 12)),
+        ..province()
+    }));
     run(Command::RegisterOrgUnit(district()));
     run(Command::RegisterOrgUnit(town()));
     run(Command::RegisterDocument(province_resolution()));
@@ -191,6 +194,17 @@ fn every_event() -> Vec<Event> {
         reason: Some(text("Cập nhật số liệu quyết toán")),
         document: Some(PROVINCE_RESOLUTION),
     });
+    run(Command::RegisterOrgUnit(OrgUnit {
+        code: code("LA.CAN-GIUOC"),
+        name: text("Huyện Cần Giuộc"),
+        ..district()
+    }));
+    run(Command::MoveOrgUnit {
+        unit: code("LA.CAN-DUOC.TT"),
+        parent: code("LA.CAN-GIUOC"),
+        effective: day(2025, 3, 1),
+        document: Some(PROVINCE_RESOLUTION),
+    });
     run(Command::RecordSuccession {
         unit: code("LA.CAN-DUOC.TT"),
         successors: vec![code("LA.CAN-DUOC")],
@@ -250,6 +264,7 @@ fn every_current_event_encodes_to_its_golden_bytes_and_back() {
         "indicator_previous_linked",
         "indicator_parent_set",
         "target_restated",
+        "org_unit_moved",
         "principal_created",
         "role_granted",
         "grant_revoked",

@@ -54,12 +54,14 @@ fn a_parent_must_rank_above_its_child() {
         name: text("Khóm 1"),
         level: OrgUnitLevel::Hamlet,
         parent: Some(code("LA.CAN-DUOC.TT")),
+        established: None,
     };
     let commune_under_hamlet = OrgUnit {
         code: code("LA.X"),
         name: text("Xã X"),
         level: OrgUnitLevel::Commune,
         parent: Some(hamlet.code.clone()),
+        established: None,
     };
     with(vec![Event::OrgUnitRegistered(OrgUnitRegistered {
         unit: hamlet,
@@ -110,6 +112,66 @@ fn an_abolished_district_is_traced_to_its_successors() {
     with(vec![])
         .when(to_itself)
         .then_expect_error(DomainError::InvalidSuccessors);
+}
+
+#[test]
+fn a_unit_moves_under_another_parent_in_date_order_never_under_itself() {
+    let other = OrgUnit {
+        code: code("LA.CAN-GIUOC"),
+        name: text("Huyện Cần Giuộc"),
+        ..district()
+    };
+    let registered = Event::OrgUnitRegistered(OrgUnitRegistered { unit: other });
+    let move_town = |effective| Command::MoveOrgUnit {
+        unit: code("LA.CAN-DUOC.TT"),
+        parent: code("LA.CAN-GIUOC"),
+        effective,
+        document: None,
+    };
+    with(vec![registered.clone()])
+        .when(move_town(day(2025, 7, 1)))
+        .then_expect_events(vec![Event::OrgUnitMoved(OrgUnitMoved {
+            unit: code("LA.CAN-DUOC.TT"),
+            parent: code("LA.CAN-GIUOC"),
+            effective: day(2025, 7, 1),
+            document: None,
+        })]);
+    // Where it already is: nothing changes.
+    with(vec![])
+        .when(Command::MoveOrgUnit {
+            unit: code("LA.CAN-DUOC.TT"),
+            parent: code("LA.CAN-DUOC"),
+            effective: day(2025, 7, 1),
+            document: None,
+        })
+        .then_expect_error(DomainError::NoChange);
+    // Under a unit of its own level or below it, or under itself.
+    with(vec![])
+        .when(Command::MoveOrgUnit {
+            unit: code("LA.CAN-DUOC"),
+            parent: code("LA.CAN-DUOC.TT"),
+            effective: day(2025, 7, 1),
+            document: None,
+        })
+        .then_expect_error(DomainError::ParentLevelNotAbove {
+            parent: OrgUnitLevel::Town,
+            child: OrgUnitLevel::District,
+        });
+    // Back again, but dated before the first move.
+    let moved = Event::OrgUnitMoved(OrgUnitMoved {
+        unit: code("LA.CAN-DUOC.TT"),
+        parent: code("LA.CAN-GIUOC"),
+        effective: day(2025, 7, 1),
+        document: None,
+    });
+    with(vec![registered, moved])
+        .when(Command::MoveOrgUnit {
+            unit: code("LA.CAN-DUOC.TT"),
+            parent: code("LA.CAN-DUOC"),
+            effective: day(2025, 6, 1),
+            document: None,
+        })
+        .then_expect_error(DomainError::MoveOutOfOrder(day(2025, 7, 1)));
 }
 
 // --- documents -----------------------------------------------------------

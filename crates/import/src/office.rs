@@ -606,12 +606,14 @@ mod tests {
                 name: text("Long An"),
                 level: OrgUnitLevel::Province,
                 parent: None,
+                established: None,
             }),
             Command::RegisterOrgUnit(OrgUnit {
                 code: code("LA.CAN-DUOC"),
                 name: text("Cần Đước"),
                 level: OrgUnitLevel::District,
                 parent: Some(code("LA")),
+                established: None,
             }),
             Command::RegisterDocument(Document {
                 id: document,

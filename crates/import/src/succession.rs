@@ -148,6 +148,11 @@ pub fn plan(
                 cell(old),
                 state,
             )
+            .map(|unit| OrgUnit {
+                // A unit the reorganisation makes begins on its date.
+                established: date.as_ref().ok().copied(),
+                ..unit
+            })
             .and_then(|unit| match new_units.get(&to) {
                 Some((first, planned)) if planned != &unit => Err(Problem::at(
                     line,
@@ -293,5 +298,6 @@ fn new_unit(
         name,
         level,
         parent,
+        established: None,
     })
 }

@@ -70,12 +70,14 @@ fn base(store: &SledLog, state: &mut DomainState) {
         name: text("Tỉnh Trà Vinh"),
         level: OrgUnitLevel::Province,
         parent: None,
+        established: None,
     })];
     commands.push(Command::RegisterOrgUnit(OrgUnit {
         code: code("TV.TIEU-CAN"),
         name: text("Huyện Tiểu Cần"),
         level: OrgUnitLevel::District,
         parent: Some(code("TV")),
+        established: None,
     }));
     for c in 0..ORGS {
         commands.push(Command::RegisterOrgUnit(OrgUnit {
@@ -83,6 +85,7 @@ fn base(store: &SledLog, state: &mut DomainState) {
             name: text(&format!("Xã số {c}")),
             level: OrgUnitLevel::Commune,
             parent: Some(code("TV.TIEU-CAN")),
+            established: None,
         }));
     }
     for d in 1..=2u128 {

@@ -53,6 +53,7 @@ impl AuditDetail {
         match event {
             E::OrgUnitSucceeded(e) => d.document = e.document,
             E::OrgUnitRenamed(e) => d.document = e.document,
+            E::OrgUnitMoved(e) => d.document = e.document,
             E::DocumentRegistered(e) => d.document = Some(e.document.id),
             E::IndicatorDefined(e) => d.document = e.definition.document,
             E::TargetSet(e) => d.document = Some(e.target.document),
@@ -190,6 +191,10 @@ pub struct OrgUnitView {
     /// effect, oldest first (`unit.name` is the latest).
     #[serde(default)]
     pub former_names: Vec<(chitieu_domain::Text, NaiveDate)>,
+    /// Its parents before each move, with the day the next parent took
+    /// over, oldest first (`unit.parent` is the latest).
+    #[serde(default)]
+    pub former_parents: Vec<(Option<OrgUnitCode>, NaiveDate)>,
 }
 
 impl OrgUnitView {
@@ -202,6 +207,25 @@ impl OrgUnitView {
                 .map(|(name, _)| name)
         })
         .unwrap_or(&self.unit.name)
+    }
+
+    /// Its parent on a day (the latest when `None`).
+    pub fn parent_on(&self, day: Option<NaiveDate>) -> Option<&OrgUnitCode> {
+        day.and_then(|d| {
+            self.former_parents
+                .iter()
+                .find(|(_, until)| d < *until)
+                .map(|(parent, _)| parent.as_ref())
+        })
+        .unwrap_or(self.unit.parent.as_ref())
+    }
+
+    /// Whether it existed on a day: it had begun (where its start is
+    /// recorded) and had not ceased. The one rule `orgUnits(on:)`,
+    /// `children(on:)` and `existsOn` use.
+    pub fn exists_on(&self, day: NaiveDate) -> bool {
+        self.unit.established.is_none_or(|e| e <= day)
+            && self.ceased_on.is_none_or(|ceased| day < ceased)
     }
 }
 

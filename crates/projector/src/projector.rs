@@ -221,6 +221,7 @@ impl<'a> Chunk<'a> {
                         successors: Vec::new(),
                         ceased_on: None,
                         former_names: Vec::new(),
+                        former_parents: Vec::new(),
                     },
                 );
             }
@@ -229,6 +230,13 @@ impl<'a> Chunk<'a> {
                 if let Some(unit) = self.org_unit(e.unit.as_str())? {
                     unit.successors = e.successors.clone();
                     unit.ceased_on = Some(e.effective);
+                }
+            }
+            Event::OrgUnitMoved(e) => {
+                org_unit = Some(e.unit.clone());
+                if let Some(unit) = self.org_unit(e.unit.as_str())? {
+                    let old = unit.unit.parent.replace(e.parent.clone());
+                    unit.former_parents.push((old, e.effective));
                 }
             }
             Event::OrgUnitRenamed(e) => {

@@ -282,6 +282,7 @@ impl IndicatorView {
             | Event::OrgUnitRegistered(_)
             | Event::OrgUnitSucceeded(_)
             | Event::OrgUnitRenamed(_)
+            | Event::OrgUnitMoved(_)
             | Event::DocumentRegistered(_)
             | Event::PrincipalCreated(_)
             | Event::RoleGranted(_)

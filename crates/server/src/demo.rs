@@ -103,6 +103,9 @@ enum Step {
         name: Text,
         level: OrgUnitLevel,
         parent: Option<OrgUnitCode>,
+        /// The day a unit made by a reorganisation began.
+        #[serde(default)]
+        established: Option<NaiveDate>,
     },
     /// Register a document.
     RegisterDocument {
@@ -344,10 +347,12 @@ impl Loader<'_> {
                 name,
                 level,
                 parent,
+                established,
             } => Command::RegisterOrgUnit(OrgUnit {
                 code,
                 name,
                 level,
+                established,
                 parent,
             }),
             Step::RegisterDocument {

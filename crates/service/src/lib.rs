@@ -181,6 +181,7 @@ fn command_name(command: &Command) -> &'static str {
         Command::RegisterOrgUnit(_) => "register_org_unit",
         Command::RecordSuccession { .. } => "record_succession",
         Command::RenameOrgUnit { .. } => "rename_org_unit",
+        Command::MoveOrgUnit { .. } => "move_org_unit",
         Command::RegisterDocument(_) => "register_document",
         Command::DefineIndicator(_) => "define_indicator",
         Command::SetTarget { .. } => "set_target",

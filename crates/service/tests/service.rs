@@ -25,6 +25,7 @@ fn province() -> OrgUnit {
         name: text("Tỉnh Long An"),
         level: OrgUnitLevel::Province,
         parent: None,
+        established: None,
     }
 }
 
@@ -34,6 +35,7 @@ fn district(c: &str, name: &str) -> OrgUnit {
         name: text(name),
         level: OrgUnitLevel::District,
         parent: Some(code("LA")),
+        established: None,
     }
 }
 

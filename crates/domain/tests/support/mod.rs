@@ -76,6 +76,7 @@ pub fn province() -> OrgUnit {
         name: text("Tỉnh Long An"),
         level: OrgUnitLevel::Province,
         parent: None,
+        established: None,
     }
 }
 
@@ -85,6 +86,7 @@ pub fn district() -> OrgUnit {
         name: text("Huyện Cần Đước"),
         level: OrgUnitLevel::District,
         parent: Some(code("LA")),
+        established: None,
     }
 }
 
@@ -94,6 +96,7 @@ pub fn town() -> OrgUnit {
         name: text("Thị trấn Cần Đước"),
         level: OrgUnitLevel::Town,
         parent: Some(code("LA.CAN-DUOC")),
+        established: None,
     }
 }
 

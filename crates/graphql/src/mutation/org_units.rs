@@ -16,6 +16,10 @@ pub struct RegisterOrgUnitInput {
     pub level: OrgUnitLevel,
     /// Parent's code (none only for a province).
     pub parent: Option<ID>,
+    /// The day it began, for a unit a reorganisation makes (before it, it
+    /// does not exist: `orgUnits(on:)`); absent for a unit older than the
+    /// records.
+    pub established: Option<crate::scalars::Date>,
     /// Concurrency and idempotency.
     #[graphql(flatten)]
     pub guard: WriteGuard,
@@ -29,6 +33,22 @@ pub struct RenameOrgUnitInput {
     /// Its new name.
     pub name: String,
     /// The day the name takes effect.
+    pub effective: crate::scalars::Date,
+    /// The deciding document.
+    pub document: Option<ID>,
+    /// Concurrency and idempotency.
+    #[graphql(flatten)]
+    pub guard: WriteGuard,
+}
+
+/// Move an org unit under another parent from a date.
+#[derive(InputObject)]
+pub struct MoveOrgUnitInput {
+    /// The unit.
+    pub unit: ID,
+    /// Its new parent (a unit of a higher level).
+    pub parent: ID,
+    /// The day the move takes effect.
     pub effective: crate::scalars::Date,
     /// The deciding document.
     pub document: Option<ID>,
@@ -107,6 +127,7 @@ impl OrgUnitMutations {
             name: text("name", &input.name)?,
             level: input.level.into(),
             parent: input.parent.as_ref().map(parse_org_unit).transpose()?,
+            established: input.established.map(|d| d.0),
         });
         org_unit_write(ctx, command, &code, &input.guard).await
     }
@@ -123,6 +144,26 @@ impl OrgUnitMutations {
         let command = Command::RenameOrgUnit {
             unit: code.clone(),
             name: text("name", &input.name)?,
+            effective: input.effective.0,
+            document: optional_document(input.document.as_ref())?,
+        };
+        org_unit_write(ctx, command, &code, &input.guard).await
+    }
+
+    /// Move an org unit under another parent from a date, citing the
+    /// deciding document (admin): its code, history and figures stay;
+    /// `parent(on:)` and `children(on:)` give the hierarchy of an earlier
+    /// day, and summaries count it under its new parent from now on.
+    async fn move_org_unit(
+        &self,
+        ctx: &Context<'_>,
+        input: MoveOrgUnitInput,
+    ) -> async_graphql::Result<OrgUnitPayload> {
+        writer(ctx)?;
+        let code = parse_org_unit(&input.unit)?;
+        let command = Command::MoveOrgUnit {
+            unit: code.clone(),
+            parent: parse_org_unit(&input.parent)?,
             effective: input.effective.0,
             document: optional_document(input.document.as_ref())?,
         };

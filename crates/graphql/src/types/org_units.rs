@@ -100,9 +100,14 @@ impl OrgUnit {
     async fn level(&self) -> OrgUnitLevel {
         self.0.unit.level.into()
     }
-    /// Parent's code.
-    async fn parent(&self) -> Option<ID> {
-        self.0.unit.parent.as_ref().map(|p| ID(p.to_string()))
+    /// Parent's code; with `on`, the parent it had that day (a unit
+    /// moved under another keeps its earlier parent on earlier days).
+    async fn parent(&self, on: Option<Date>) -> Option<ID> {
+        self.0.parent_on(on.map(|d| d.0)).map(|p| ID(p.to_string()))
+    }
+    /// The day it began, where recorded (a unit a reorganisation made).
+    async fn established(&self) -> Option<Date> {
+        self.0.unit.established.map(Date)
     }
     /// Units that took over after it ceased (1 July 2025 reform).
     async fn successors(&self) -> Vec<ID> {
@@ -149,25 +154,21 @@ impl OrgUnit {
         let all = ctx.data_unchecked::<App>().read.org_units()?;
         Ok(all
             .into_iter()
-            .filter(|u| u.unit.parent.as_ref() == Some(&self.0.unit.code))
+            .filter(|u| u.parent_on(on.map(|d| d.0)) == Some(&self.0.unit.code))
             .filter(|u| exists_on(u, on.map(|d| d.0)))
             .map(OrgUnit)
             .collect())
     }
 }
 
-/// Whether a unit existed on a day (today when `None`): it had not ceased
-/// by then. (When a unit began is not recorded: one registered for a
-/// reorganisation reads as existing before it too.)
+/// Whether a unit existed on a day (today when `None`): it had begun,
+/// where its start is recorded, and had not ceased by then
+/// ([`chitieu_projector::OrgUnitView::exists_on`]).
 pub(crate) fn exists_on(
     unit: &chitieu_projector::OrgUnitView,
     on: Option<chrono::NaiveDate>,
 ) -> bool {
-    match (unit.ceased_on, on) {
-        (None, _) => true,
-        (Some(ceased), Some(day)) => day < ceased,
-        (Some(_), None) => false,
-    }
+    unit.exists_on(on.unwrap_or_else(|| chrono::Utc::now().date_naive()))
 }
 
 /// A document.

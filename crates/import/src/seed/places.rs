@@ -108,6 +108,7 @@ impl<'a> Places<'a> {
             name: Text::parse(name).map_err(|e| Problem::of(line, None, &e))?,
             level,
             parent: parent.cloned(),
+            established: None,
         };
         self.units.insert(code.clone(), unit.clone());
         self.steps.push(Step {

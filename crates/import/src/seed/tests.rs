@@ -330,6 +330,7 @@ fn a_mapping_table_records_who_took_over_from_whom() {
             name: Text::parse(name).unwrap(),
             level: OrgUnitLevel::Province,
             parent: None,
+            established: None,
         })
     };
     let law = Command::RegisterDocument(Document {

@@ -35,12 +35,14 @@ fn base(store: &SledLog, state: &mut DomainState) {
         name: text("Tỉnh Hậu Giang"),
         level: OrgUnitLevel::Province,
         parent: None,
+        established: None,
     };
     let district = OrgUnit {
         code: OrgUnitCode::parse("HG.PHUNG-HIEP").unwrap_or_else(|e| fail(e.to_string())),
         name: text("Huyện Phụng Hiệp"),
         level: OrgUnitLevel::District,
         parent: Some(province.code.clone()),
+        established: None,
     };
     let document = |n: u128, title: &str| Document {
         id: DocumentId(Uuid::from_u128(n)),

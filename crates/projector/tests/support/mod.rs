@@ -85,6 +85,7 @@ pub fn unit(c: &str, name: &str, level: OrgUnitLevel, parent: Option<&str>) -> C
         name: text(name),
         level,
         parent: parent.map(code),
+        established: None,
     })
 }
 
