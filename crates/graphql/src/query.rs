@@ -469,7 +469,10 @@ impl QueryRoot {
 
     /// An org unit's indicators of a period as CSV in the documents' layout
     /// (indicator, target, result, % achieved, vượt / đạt / chưa đạt,
-    /// change on last year), figures exact.
+    /// change on last year, findings), figures exact; with those of the
+    /// units under it, their unit's name in brackets
+    /// (`includeDescendants`, by default unless `approval` is given: an
+    /// approval binds the unit's own figures).
     /// With `asOf` or `approval`, the report as recorded then (the
     /// approved report, printed again).
     async fn indicator_report_csv(
@@ -479,6 +482,7 @@ impl QueryRoot {
         period: String,
         as_of: Option<DateTime<Utc>>,
         approval: Option<ID>,
+        include_descendants: Option<bool>,
     ) -> async_graphql::Result<String> {
         let (code, period) = org_unit_and_period(ctx, &org_unit, &period)?;
         let at = as_of_position(ctx, as_of, approval.as_ref())?;
@@ -486,10 +490,16 @@ impl QueryRoot {
             require_at(ctx, Permission::ReadAudit, &code)?;
         }
         let app = ctx.data_unchecked::<App>();
-        Ok(
-            chitieu_projector::report::csv_report(&app.read, &code, period, (app.today)(), at)
-                .map_err(ApiError::from)?,
+        let descendants = include_descendants.unwrap_or(approval.is_none());
+        Ok(chitieu_projector::report::csv_report(
+            &app.read,
+            &code,
+            period,
+            (app.today)(),
+            at,
+            descendants,
         )
+        .map_err(ApiError::from)?)
     }
 
     /// The same report as an XLSX workbook, base64-encoded.
@@ -501,6 +511,7 @@ impl QueryRoot {
         period: String,
         as_of: Option<DateTime<Utc>>,
         approval: Option<ID>,
+        include_descendants: Option<bool>,
     ) -> async_graphql::Result<String> {
         use base64::Engine;
         let (code, period) = org_unit_and_period(ctx, &org_unit, &period)?;
@@ -509,9 +520,16 @@ impl QueryRoot {
             require_at(ctx, Permission::ReadAudit, &code)?;
         }
         let app = ctx.data_unchecked::<App>();
-        let bytes =
-            chitieu_projector::report::xlsx_report(&app.read, &code, period, (app.today)(), at)
-                .map_err(|e| ApiError::internal(&e))?;
+        let descendants = include_descendants.unwrap_or(approval.is_none());
+        let bytes = chitieu_projector::report::xlsx_report(
+            &app.read,
+            &code,
+            period,
+            (app.today)(),
+            at,
+            descendants,
+        )
+        .map_err(|e| ApiError::internal(&e))?;
         Ok(base64::engine::general_purpose::STANDARD.encode(bytes))
     }
 

@@ -93,25 +93,46 @@ pub struct ReportRow {
     pub findings: String,
 }
 
-/// The rows of the report of an org unit's indicators of a period.
+/// The rows of the report of an org unit's indicators of a period, and
+/// with `descendants` those of the units under it (their unit's name in
+/// brackets before the indicator's), as they stand or as of log position
+/// `at`.
 pub fn report_rows(
     read: &ReadModel,
     org_unit: &OrgUnitCode,
     period: Period,
     today: NaiveDate,
     at: Option<u64>,
+    descendants: bool,
 ) -> Result<Vec<ReportRow>, ProjectionError> {
     let views = match at {
-        Some(position) => read.list_at(org_unit, period, position)?,
+        Some(position) => {
+            let mut views = Vec::new();
+            for unit in read.org_unit_and_descendants(org_unit, descendants)? {
+                views.extend(read.list_at(&unit, period, position)?);
+            }
+            views
+        }
         None => {
             let filter = IndicatorFilter {
                 org_unit: Some(org_unit.clone()),
+                include_descendants: descendants,
                 period: Some(period),
                 ..IndicatorFilter::default()
             };
             read.list(&filter)?
         }
     };
+    let mut unit_names = std::collections::BTreeMap::new();
+    for view in &views {
+        let unit = &view.definition.org_unit;
+        if unit != org_unit && !unit_names.contains_key(unit) {
+            let name = read
+                .org_unit(unit)?
+                .map_or_else(|| unit.to_string(), |u| u.unit.name.to_string());
+            unit_names.insert(unit.clone(), name);
+        }
+    }
     let mut findings: std::collections::BTreeMap<chitieu_domain::IndicatorId, Vec<String>> =
         std::collections::BTreeMap::new();
     for f in crate::findings::among(&views) {
@@ -141,7 +162,10 @@ pub fn report_rows(
             .and_then(|t| view.achievement(t, today));
         rows.push(ReportRow {
             code: d.code.as_ref().map(|c| c.to_string()).unwrap_or_default(),
-            name: d.name.to_string(),
+            name: match unit_names.get(&d.org_unit) {
+                Some(unit) => format!("[{unit}] {}", d.name),
+                None => d.name.to_string(),
+            },
             unit: d.unit.as_ref().map(|u| u.to_string()).unwrap_or_default(),
             target: target_text(&view),
             figure,
@@ -167,10 +191,11 @@ pub fn csv_report(
     period: Period,
     today: NaiveDate,
     at: Option<u64>,
+    descendants: bool,
 ) -> Result<String, ProjectionError> {
     let mut out = String::from(CSV_HEADER);
     out.push('\n');
-    for row in report_rows(read, org_unit, period, today, at)? {
+    for row in report_rows(read, org_unit, period, today, at, descendants)? {
         let number =
             |d: Option<rust_decimal::Decimal>| d.map(|d| d.to_string()).unwrap_or_default();
         let result = row.figure.map(|f| f.to_string()).unwrap_or(row.result_text);
@@ -250,8 +275,9 @@ pub fn xlsx_report(
     period: Period,
     today: NaiveDate,
     at: Option<u64>,
+    descendants: bool,
 ) -> Result<Vec<u8>, ReportError> {
-    let rows = report_rows(read, org_unit, period, today, at)?;
+    let rows = report_rows(read, org_unit, period, today, at, descendants)?;
     let mut workbook = rust_xlsxwriter::Workbook::new();
     let sheet = workbook.add_worksheet();
     sheet.set_name(format!(

@@ -526,6 +526,7 @@ fn the_csv_report_has_the_documents_layout_and_exact_figures() {
         Period::Year(2025),
         day(2026, 3, 1),
         None,
+        false,
     )
     .unwrap();
     let lines: Vec<&str> = csv.lines().collect();
@@ -542,6 +543,22 @@ fn the_csv_report_has_the_documents_layout_and_exact_figures() {
         lines[2],
         "5,Sản lượng lúa,tấn,85000,83500,chính thức,98.24,chưa đạt,,"
     );
+    // With the units under it: theirs follow, named.
+    let all = chitieu_projector::report::csv_report(
+        &read,
+        &code("LA.CAN-DUOC"),
+        Period::Year(2025),
+        day(2026, 3, 1),
+        None,
+        true,
+    )
+    .unwrap();
+    let extra: Vec<&str> = all.lines().skip(3).collect();
+    assert!(!extra.is_empty(), "{all}");
+    assert!(
+        extra.iter().all(|l| l.contains(",[Thị trấn Cần Đước] ")),
+        "{all}"
+    );
 }
 
 #[test]
@@ -553,6 +570,7 @@ fn the_xlsx_report_is_a_workbook_with_the_same_rows() {
         Period::Year(2025),
         day(2026, 3, 1),
         None,
+        false,
     )
     .unwrap();
     assert_eq!(rows.len(), 2);
@@ -564,6 +582,7 @@ fn the_xlsx_report_is_a_workbook_with_the_same_rows() {
         Period::Year(2025),
         day(2026, 3, 1),
         None,
+        true,
     )
     .unwrap();
     assert_eq!(&bytes[..2], b"PK", "an XLSX file is a zip archive");

@@ -94,6 +94,10 @@ enum Commands {
         /// Period (required for the report).
         #[arg(long)]
         period: Option<String>,
+        /// The report of the org unit's own indicators only (by default the
+        /// units under it are included, their names in brackets).
+        #[arg(long)]
+        own_only: bool,
     },
     /// Manage bearer tokens with the server stopped.
     #[command(subcommand)]
@@ -380,6 +384,7 @@ fn main() -> anyhow::Result<()> {
             data,
             org_unit,
             period,
+            own_only,
         } => {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
@@ -393,6 +398,7 @@ fn main() -> anyhow::Result<()> {
                         &data.location(),
                         &org_unit,
                         &period,
+                        !own_only,
                     ))?;
                     match xlsx {
                         Some(path) => std::fs::write(&path, workbook)?,

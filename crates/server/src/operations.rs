@@ -231,20 +231,35 @@ pub async fn import_file(
     ))
 }
 
-/// `chitieu export`: an org unit's indicators of a period as CSV and XLSX.
+/// `chitieu export`: an org unit's indicators of a period (and with
+/// `descendants` those of the units under it) as CSV and XLSX.
 pub async fn export(
     location: &Location,
     org_unit: &str,
     period: &str,
+    descendants: bool,
 ) -> anyhow::Result<(String, Vec<u8>)> {
     let org_unit = chitieu_domain::OrgUnitCode::parse(org_unit)?;
     let period = chitieu_domain::Period::parse(period)?;
     with_node(location, async |node| {
         let read = ReadModel::new(node.projector.clone());
         let today = chitieu_graphql::today_in_vietnam();
-        let csv = chitieu_projector::report::csv_report(&read, &org_unit, period, today, None)?;
-        let workbook =
-            chitieu_projector::report::xlsx_report(&read, &org_unit, period, today, None)?;
+        let csv = chitieu_projector::report::csv_report(
+            &read,
+            &org_unit,
+            period,
+            today,
+            None,
+            descendants,
+        )?;
+        let workbook = chitieu_projector::report::xlsx_report(
+            &read,
+            &org_unit,
+            period,
+            today,
+            None,
+            descendants,
+        )?;
         Ok((csv, workbook))
     })
     .await
