@@ -694,3 +694,76 @@ async fn a_moved_unit_keeps_its_earlier_parent_and_a_new_unit_its_start() {
     assert_eq!(planner.code(), Some("FORBIDDEN"), "{}", planner.body);
     assert_eq!(app.ledger().await, head, "a refused move appends nothing");
 }
+
+/// The seeds' "so cùng kỳ" comparisons: every result whose document states
+/// a change on the year before keeps it as written; where the year before
+/// is in the demo, the computed change is the document's (to 0,01), and
+/// where it is not (2021 is not in the seeds) none is invented.
+#[tokio::test]
+async fn the_seeds_so_cung_ky_is_kept_and_computed_only_where_both_years_are_recorded() {
+    let app = spawn_app().await;
+    let seeds = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/seeds/actuals.tsv"),
+    )
+    .unwrap();
+    let mut lines = seeds.lines();
+    let header: Vec<&str> = lines.next().unwrap().split('\t').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let (name_col, change_col, period_col) = (
+        col("indicator_vi"),
+        col("stated_vs_prev_year_pct"),
+        col("period"),
+    );
+    let query = "query($n: String!, $p: String!) { indicators(filter: {orgUnit: \"TV.TIEU-CAN\", period: $p, name: $n}, first: 10) { edges { node { name previousId changeOnPreviousPeriod latestActual { stated { changeOnPreviousPct } } } } } }";
+    let (mut rows, mut compared) = (0, 0);
+    for line in lines {
+        let cells: Vec<&str> = line.split('\t').collect();
+        let stated = cells[change_col];
+        if stated.is_empty() {
+            continue;
+        }
+        rows += 1;
+        let name = cells[name_col];
+        let found = app
+            .gql(
+                "auditor",
+                query,
+                json!({ "n": name, "p": cells[period_col] }),
+            )
+            .await;
+        let node = found["indicators"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| &e["node"])
+            .find(|n| n["name"] == name)
+            .unwrap_or_else(|| panic!("{name}: {found}"))
+            .clone();
+        let kept = node["latestActual"]["stated"]["changeOnPreviousPct"]
+            .as_str()
+            .unwrap();
+        let stated: f64 = stated.parse().unwrap();
+        assert_eq!(
+            kept.parse::<f64>().unwrap(),
+            stated,
+            "{name}: kept as written"
+        );
+        match node["changeOnPreviousPeriod"].as_str() {
+            Some(change) => {
+                compared += 1;
+                assert!(node["previousId"].is_string(), "{name}");
+                let change: f64 = change.parse().unwrap();
+                assert!(
+                    (change - stated).abs() <= 0.01,
+                    "{name}: {change} vs {stated}"
+                );
+            }
+            None => assert!(
+                node["previousId"].is_null(),
+                "{name}: linked, yet no change"
+            ),
+        }
+    }
+    assert_eq!(rows, 10, "the seeds' ten stated changes on the year before");
+    assert_eq!(compared, 0, "no 2021 figure is in the seeds");
+}
