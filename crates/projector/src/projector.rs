@@ -33,8 +33,9 @@ pub const PROJECTION_TREE: &str = "projection";
 /// Name of the tree holding the last verified ledger checkpoint.
 const VERIFICATION_TREE: &str = "verification";
 
-/// sled page cache of the read models, in bytes.
-const CACHE_BYTES: u64 = 512 * 1024 * 1024;
+/// sled page cache of the read models by default, in bytes (the server's
+/// is `memory.read_model_cache_mib`).
+const CACHE_BYTES: u64 = 192 * 1024 * 1024;
 
 /// Events per chunk while catching up or rebuilding.
 const CATCH_UP_CHUNK: usize = 20_000;
@@ -469,9 +470,19 @@ impl Projector {
     /// rebuilt by [`Projector::catch_up`]; so are read models ahead of the
     /// log (a log replaced under them).
     pub fn open(log: &Log, dir: &std::path::Path) -> Result<Arc<Self>, ProjectionError> {
+        Self::open_with_cache(log, dir, CACHE_BYTES)
+    }
+
+    /// [`Projector::open`] with a page cache of `cache_bytes` (the
+    /// server's `memory.read_model_cache_mib`).
+    pub fn open_with_cache(
+        log: &Log,
+        dir: &std::path::Path,
+        cache_bytes: u64,
+    ) -> Result<Arc<Self>, ProjectionError> {
         let db = sled::Config::new()
             .path(dir)
-            .cache_capacity(CACHE_BYTES)
+            .cache_capacity(cache_bytes)
             .open()?;
         Self::open_in(log, db)
     }

@@ -61,11 +61,18 @@ pub struct ReadModel {
 
 /// Histories already folded, by indicator, with the version they end at:
 /// a history only grows, so one that ends at the indicator's current
-/// version is the whole of it.
-type HistoryCache = std::collections::HashMap<IndicatorId, (u64, Arc<Vec<HistoryEntry>>)>;
+/// version is the whole of it. Bounded by the entries it holds, all
+/// histories told (emptied when full): a few indicators with long
+/// histories cannot grow it past its bound.
+#[derive(Default)]
+struct HistoryCache {
+    by_indicator: std::collections::HashMap<IndicatorId, (u64, Arc<Vec<HistoryEntry>>)>,
+    entries: usize,
+}
 
-/// Most histories kept (emptied when full).
-const HISTORY_CACHE_ENTRIES: usize = 20_000;
+/// Most history entries kept in memory, all histories told (about 300
+/// bytes each: some 60 MiB).
+const HISTORY_CACHE_ENTRIES: usize = 200_000;
 
 type Decoded = Vec<(RecordedEvent, Event)>;
 
@@ -522,7 +529,7 @@ impl ReadModel {
                 .histories
                 .lock()
                 .map_err(|_| ProjectionError::Stopped)?;
-            if let Some((at, history)) = histories.get(&id) {
+            if let Some((at, history)) = histories.by_indicator.get(&id) {
                 if *at == version {
                     return Ok(history.clone());
                 }
@@ -534,10 +541,19 @@ impl ReadModel {
                 .histories
                 .lock()
                 .map_err(|_| ProjectionError::Stopped)?;
-            if histories.len() >= HISTORY_CACHE_ENTRIES {
-                histories.clear();
+            if history.len() <= HISTORY_CACHE_ENTRIES {
+                if histories.entries + history.len() > HISTORY_CACHE_ENTRIES {
+                    histories.by_indicator.clear();
+                    histories.entries = 0;
+                }
+                histories.entries += history.len();
+                if let Some((_, old)) = histories
+                    .by_indicator
+                    .insert(id, (last.version, history.clone()))
+                {
+                    histories.entries -= old.len();
+                }
             }
-            histories.insert(id, (last.version, history.clone()));
         }
         Ok(history)
     }

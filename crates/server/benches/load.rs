@@ -52,9 +52,11 @@ fn start(dir: &std::path::Path, cache_mib: usize) -> Server {
     // Cargo builds the binary with the bench profile and says where it is.
     let binary = env!("CARGO_BIN_EXE_chitieu");
     let config = dir.join("chitieu.toml");
+    // BENCH_MEMORY: a `[memory]` section to compare page-cache sizes.
+    let memory = std::env::var("BENCH_MEMORY").unwrap_or_default();
     std::fs::write(
         &config,
-        format!("[limits]\nresponse_cache_mib = {cache_mib}\n"),
+        format!("[limits]\nresponse_cache_mib = {cache_mib}\n{memory}\n"),
     )
     .expect("config");
     let mut child = Command::new(binary)
@@ -344,8 +346,24 @@ fn main() {
             };
             scenarios(&server, ids, seconds).await;
         });
+        let (now, peak) = rss_mib(server.child.id());
+        println!("server memory after the scenarios: RSS {now} MiB, peak {peak} MiB");
         drop(server);
     }
+}
+
+/// A process's resident memory now and at its peak, in MiB (Linux).
+fn rss_mib(pid: u32) -> (u64, u64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kb| kb.parse::<u64>().ok())
+            .map_or(0, |kb| kb / 1024)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
 }
 
 async fn scenarios(server: &Server, ids: Arc<Vec<String>>, seconds: f64) {

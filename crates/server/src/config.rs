@@ -52,6 +52,8 @@ pub struct Config {
     pub log_origin: String,
     /// Request limits.
     pub limits: LimitsConfig,
+    /// Memory the stores' caches may take.
+    pub memory: MemoryConfig,
 }
 
 /// The name a log signs its heads under unless told otherwise.
@@ -121,6 +123,17 @@ impl Config {
                 problems.push(format!("{key}: 0 would refuse every request"));
             }
         }
+        let m = &self.memory;
+        for (key, mib) in [
+            ("memory.log_cache_mib", m.log_cache_mib),
+            ("memory.read_model_cache_mib", m.read_model_cache_mib),
+        ] {
+            if !(8..=1 << 20).contains(&mib) {
+                problems.push(format!(
+                    "{key}: {mib} MiB is outside 8 MiB to 1 TiB (sled needs a few MiB to work; more than a machine has is a typo)"
+                ));
+            }
+        }
         if l.response_cache_mib > 1 << 20 {
             problems.push(format!(
                 "limits.response_cache_mib: {} MiB is more memory than any machine has",
@@ -128,6 +141,38 @@ impl Config {
             ));
         }
         problems
+    }
+}
+
+/// Memory the stores' page caches may take (sled keeps this much of each
+/// database in memory; what it reads beyond comes from disk).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MemoryConfig {
+    /// The embedded log's page cache (and a shared log's local copy), MiB.
+    pub log_cache_mib: u64,
+    /// The read models' page cache, MiB.
+    pub read_model_cache_mib: u64,
+}
+
+impl Default for MemoryConfig {
+    fn default() -> Self {
+        MemoryConfig {
+            log_cache_mib: 128,
+            read_model_cache_mib: 192,
+        }
+    }
+}
+
+impl MemoryConfig {
+    /// The log's cache in bytes.
+    pub fn log_cache_bytes(&self) -> u64 {
+        self.log_cache_mib.saturating_mul(1024 * 1024)
+    }
+
+    /// The read models' cache in bytes.
+    pub fn read_model_cache_bytes(&self) -> u64 {
+        self.read_model_cache_mib.saturating_mul(1024 * 1024)
     }
 }
 
@@ -199,6 +244,8 @@ pub struct FileConfig {
     pub log_origin: Option<String>,
     /// See [`Config::limits`].
     pub limits: Option<LimitsConfig>,
+    /// See [`Config::memory`].
+    pub memory: Option<MemoryConfig>,
 }
 
 impl FileConfig {
@@ -220,6 +267,7 @@ impl FileConfig {
             signing_key: Some(PathBuf::from("k")),
             log_origin: Some(String::new()),
             limits: Some(LimitsConfig::default()),
+            memory: Some(MemoryConfig::default()),
         };
         let mut keys = Vec::new();
         if let Ok(toml::Value::Table(table)) = toml::Value::try_from(&full) {
@@ -488,6 +536,7 @@ impl ServeArgs {
                 .or(file.log_origin)
                 .unwrap_or_else(|| DEFAULT_ORIGIN.into()),
             limits: file.limits.unwrap_or_default(),
+            memory: file.memory.unwrap_or_default(),
         }
     }
 }

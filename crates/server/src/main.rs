@@ -199,6 +199,7 @@ impl DataArgs {
         chitieu_server::Location {
             data_dir: self.data_dir.clone(),
             log: self.log.clone().filter(|l| !l.is_empty()),
+            memory: chitieu_server::config::MemoryConfig::default(),
         }
     }
 }

@@ -18,6 +18,8 @@ pub struct Location {
     /// `postgres://…` for the shared log; `None` for the embedded sled log
     /// in `<data_dir>/db`.
     pub log: Option<String>,
+    /// The stores' page caches.
+    pub memory: crate::config::MemoryConfig,
 }
 
 impl Location {
@@ -26,6 +28,7 @@ impl Location {
         Location {
             data_dir: data_dir.to_owned(),
             log: None,
+            memory: crate::config::MemoryConfig::default(),
         }
     }
 }
@@ -47,8 +50,11 @@ pub async fn open_log(location: &Location) -> anyhow::Result<Log> {
             "--log is a postgres:// URL (or absent, for the embedded log), not `{other}`"
         ),
         None => {
-            let log =
-                SledLog::open(location.data_dir.join("db")).context("opening the event log")?;
+            let config = chitieu_store::StoreConfig {
+                cache_capacity: location.memory.log_cache_bytes(),
+                ..chitieu_store::StoreConfig::new(location.data_dir.join("db"))
+            };
+            let log = SledLog::open_with(config).context("opening the event log")?;
             Ok(Arc::new(log))
         }
     }
@@ -73,8 +79,12 @@ impl Node {
         let log = open_log(location).await?;
         const REPAIR: &str =
             "(if they are damaged, `chitieu rebuild` builds them again from the log)";
-        let projector = Projector::open(&log, &location.data_dir.join("read-models"))
-            .with_context(|| format!("opening the read models {REPAIR}"))?;
+        let projector = Projector::open_with_cache(
+            &log,
+            &location.data_dir.join("read-models"),
+            location.memory.read_model_cache_bytes(),
+        )
+        .with_context(|| format!("opening the read models {REPAIR}"))?;
         let catching_up = projector.clone();
         let position = tokio::task::spawn_blocking(move || catching_up.catch_up())
             .await?

@@ -73,6 +73,7 @@ impl Server {
         let location = Location {
             data_dir: config.data_dir.clone(),
             log: config.log.clone(),
+            memory: config.memory,
         };
         let node = Node::open(&location).await?;
         let demo_tokens = if config.demo {
