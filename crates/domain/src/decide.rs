@@ -180,6 +180,23 @@ pub fn read_streams(state: &DomainState, command: &Command) -> Vec<StreamId> {
     }
 }
 
+/// A track's target in force, of an indicator that may be written and
+/// whose period is not frozen (what a revision and a restatement need).
+fn open_track(
+    state: &DomainState,
+    indicator: IndicatorId,
+    track: crate::TargetTrack,
+) -> Result<(&IndicatorState, &TargetState), DomainError> {
+    let current = writable_indicator(state, indicator)?;
+    let period = current.definition.period;
+    not_frozen(state, &current.definition.org_unit, |p| p.covers(period))?;
+    let on_track = current
+        .targets
+        .get(&track)
+        .ok_or(DomainError::NoTargetOnTrack(track))?;
+    Ok((current, on_track))
+}
+
 /// A parent (a total) must be of the same period, of the same org unit or
 /// one above it, and not the indicator itself.
 fn parent_fits(
@@ -374,13 +391,7 @@ pub fn decide(state: &DomainState, command: &Command) -> Result<Vec<Event>, Doma
             target,
             reason,
         } => {
-            let current = writable_indicator(state, *indicator)?;
-            let period = current.definition.period;
-            not_frozen(state, &current.definition.org_unit, |p| p.covers(period))?;
-            let on_track = current
-                .targets
-                .get(track)
-                .ok_or(DomainError::NoTargetOnTrack(*track))?;
+            let (current, on_track) = open_track(state, *indicator, *track)?;
             let reason = reason.clone().ok_or(DomainError::ReasonRequired)?;
             known_document(state, &target.document)?;
             if target.document == on_track.current.document {
@@ -403,13 +414,7 @@ pub fn decide(state: &DomainState, command: &Command) -> Result<Vec<Event>, Doma
             statement,
             reason,
         } => {
-            let current = writable_indicator(state, *indicator)?;
-            let period = current.definition.period;
-            not_frozen(state, &current.definition.org_unit, |p| p.covers(period))?;
-            let on_track = current
-                .targets
-                .get(track)
-                .ok_or(DomainError::NoTargetOnTrack(*track))?;
+            let (current, on_track) = open_track(state, *indicator, *track)?;
             known_document(state, &statement.document)?;
             check_target(current, &statement.kind)?;
             if statement.wording.is_none() {
