@@ -3,7 +3,7 @@
 //! | prefix | key                                   | value                      |
 //! |--------|---------------------------------------|----------------------------|
 //! | `L`    | first position of a block (u64 BE)    | block of consecutive records |
-//! | `S`    | stream id, `0x00`, version (u64 BE)   | position (u64 BE)          |
+//! | `S`    | (before the stream index moved to memory: stream id, `0x00`, version → position; removed at open) | |
 //! | `I`    | idempotency key                       | digest, first/last position, stream version |
 //!
 //! Big-endian integers make sled's byte order the numeric order, so a
@@ -16,20 +16,6 @@ pub(crate) const IDEMPOTENCY: u8 = b'I';
 pub(crate) fn log_key(position: u64) -> [u8; 9] {
     let mut key = [LOG; 9];
     key[1..].copy_from_slice(&position.to_be_bytes());
-    key
-}
-
-pub(crate) fn stream_prefix(stream: &str) -> Vec<u8> {
-    let mut key = Vec::with_capacity(stream.len() + 10);
-    key.push(STREAM);
-    key.extend_from_slice(stream.as_bytes());
-    key.push(0);
-    key
-}
-
-pub(crate) fn stream_key(stream: &str, version: u64) -> Vec<u8> {
-    let mut key = stream_prefix(stream);
-    key.extend_from_slice(&version.to_be_bytes());
     key
 }
 

@@ -31,6 +31,7 @@ mod record;
 mod sequencer;
 pub mod signed;
 mod sled_log;
+mod stream_index;
 mod subscription;
 mod writer;
 

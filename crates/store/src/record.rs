@@ -290,6 +290,28 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// A record's stream and version, read from its header without decoding
+/// the rest (the stream index is built from them at open).
+pub(crate) fn stream_and_version(bytes: &[u8]) -> Result<(&str, u64), String> {
+    // format | position | version | event id | recorded-at | correlation
+    // | has-causation | causation | schema version | stream
+    const VERSION_AT: usize = 1 + 8;
+    const STREAM_AT: usize = VERSION_AT + 8 + 16 + 8 + 16 + 1 + 16 + 2;
+    if bytes.first() != Some(&RECORD_FORMAT_VERSION) {
+        return Err("unknown record format".into());
+    }
+    let version = crate::keys::u64_at(bytes, VERSION_AT).ok_or("record too short")?;
+    let len = bytes
+        .get(STREAM_AT..STREAM_AT + 2)
+        .map(|b| u16::from_be_bytes([b[0], b[1]]) as usize)
+        .ok_or("record too short")?;
+    let stream = bytes
+        .get(STREAM_AT + 2..STREAM_AT + 2 + len)
+        .ok_or("record too short")?;
+    let stream = std::str::from_utf8(stream).map_err(|_| "stream is not UTF-8")?;
+    Ok((stream, version))
+}
+
 /// Decodes a record; `Err` says what is wrong with it.
 pub(crate) fn decode(bytes: &[u8]) -> Result<RecordedEvent, String> {
     let mut r = Reader { bytes, at: 0 };

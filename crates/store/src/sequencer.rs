@@ -182,11 +182,6 @@ impl Sequencer {
         self.sealed.is_empty()
     }
 
-    /// Stream versions this group wrote.
-    pub(crate) fn versions(&self) -> &HashMap<String, u64> {
-        &self.versions
-    }
-
     fn version(&self, lookup: &mut impl Lookup, stream: &str) -> Result<u64, StoreError> {
         match self.versions.get(stream) {
             Some(v) => Ok(*v),

@@ -12,6 +12,7 @@ use crate::log::{
     IdempotencyEntry, Progress, RawRecord, VerifyReport,
 };
 use crate::record::{self, RecordedEvent};
+use crate::stream_index::StreamIndex;
 use crate::writer::{self, Job};
 use crate::StreamName;
 use std::path::{Path, PathBuf};
@@ -44,6 +45,7 @@ impl StoreConfig {
 struct Inner {
     db: sled::Db,
     tree: sled::Tree,
+    index: Arc<StreamIndex>,
     jobs: Mutex<Option<mpsc::Sender<Job>>>,
     head: watch::Receiver<Head>,
     writer: Mutex<Option<JoinHandle<()>>>,
@@ -72,6 +74,47 @@ pub struct SledLog {
 /// crash cut them off (they are written right after their block, and sled
 /// recovers a prefix of its log, so only the last block can lack them).
 /// Returns the head and its recorded-at in microseconds.
+/// The stream index, built from the blocks by one scan. A log written
+/// before the index moved to memory kept it in sled (`S` keys): they are
+/// removed once, here.
+fn build_stream_index(tree: &sled::Tree) -> Result<StreamIndex, StoreError> {
+    let started = std::time::Instant::now();
+    let index = StreamIndex::default();
+    for entry in tree.range(keys::log_key(0)..=keys::log_key(u64::MAX)) {
+        let (key, block) = entry?;
+        let first = keys::u64_at(&key, 1).unwrap_or(0);
+        let records = record::block_records(&block).map_err(|reason| StoreError::Corrupt {
+            position: first,
+            reason,
+        })?;
+        let mut found = Vec::with_capacity(records.len());
+        for (position, bytes) in (first..).zip(records) {
+            let (stream, version) = record::stream_and_version(bytes)
+                .map_err(|reason| StoreError::Corrupt { position, reason })?;
+            found.push((stream, version, position));
+        }
+        index.extend(found).map_err(|reason| StoreError::Corrupt {
+            position: first,
+            reason,
+        })?;
+    }
+    let mut legacy = 0u64;
+    for entry in tree.scan_prefix([keys::STREAM]) {
+        let (key, _) = entry?;
+        tree.remove(key)?;
+        legacy += 1;
+    }
+    let (streams, events) = index.size();
+    tracing::info!(
+        streams,
+        events,
+        legacy_entries_removed = legacy,
+        millis = started.elapsed().as_millis() as u64,
+        "stream index built from the log"
+    );
+    Ok(index)
+}
+
 fn repair_derived_entries(
     db: &sled::Db,
     tree: &sled::Tree,
@@ -89,11 +132,6 @@ fn repair_derived_entries(
     for (position, bytes) in (first..).zip(&view.records) {
         let record =
             record::decode(bytes).map_err(|reason| StoreError::Corrupt { position, reason })?;
-        let key = keys::stream_key(record.stream.as_str(), record.version);
-        if tree.get(&key)?.is_none() {
-            tree.insert(key, &position.to_be_bytes())?;
-            repaired += 1;
-        }
         head = Head {
             position,
             hash: record.hash,
@@ -192,12 +230,14 @@ impl SledLog {
             }
             None => (Head::default(), i64::MIN),
         };
+        let index = Arc::new(build_stream_index(&tree)?);
         let (head_tx, head_rx) = watch::channel(head);
         let (jobs_tx, jobs_rx) = mpsc::channel();
         let stats = Arc::new(writer::WriterStats::default());
         let writer = writer::Writer::new(
             db.clone(),
             tree.clone(),
+            index.clone(),
             head,
             head_tx,
             max_group.max(1),
@@ -212,6 +252,7 @@ impl SledLog {
             inner: Arc::new(Inner {
                 db,
                 tree,
+                index,
                 jobs: Mutex::new(Some(jobs_tx)),
                 head: head_rx,
                 writer: Mutex::new(Some(handle)),
@@ -304,23 +345,14 @@ impl SledLog {
         limit: usize,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
         let head = self.head().position;
-        let start = keys::stream_key(stream.as_str(), from_version.max(1));
-        let end = keys::stream_key(stream.as_str(), u64::MAX);
+        let positions = self
+            .inner
+            .index
+            .positions(stream.as_str(), from_version, limit, head);
         let mut out = Vec::new();
         // Consecutive events of a stream often share a block: keep the last one.
         let mut block: Option<(u64, sled::IVec)> = None;
-        for entry in self.inner.tree.range(start..=end) {
-            if out.len() >= limit {
-                break;
-            }
-            let (_, value) = entry?;
-            let position = keys::u64_at(&value, 0).ok_or(StoreError::Corrupt {
-                position: 0,
-                reason: format!("stream index of {stream} holds a malformed position"),
-            })?;
-            if position > head {
-                break;
-            }
+        for position in positions {
             let corrupt = |reason: String| StoreError::Corrupt { position, reason };
             let in_block =
                 |first: u64, bytes: &[u8]| -> Result<Option<RecordedEvent>, StoreError> {
@@ -415,9 +447,9 @@ impl SledLog {
                 let problem = walker.check(position, bytes, |stream, version| {
                     let indexed = self
                         .inner
-                        .tree
-                        .get(keys::stream_key(stream.as_str(), version))?;
-                    Ok(indexed.as_deref().and_then(|v| keys::u64_at(v, 0)) == Some(position))
+                        .index
+                        .positions(stream.as_str(), version, 1, u64::MAX);
+                    Ok(indexed.first() == Some(&position))
                 })?;
                 if let Some(reason) = problem {
                     return Ok(walker.report(Some((position, reason))));
@@ -509,16 +541,9 @@ impl EventLog for SledLog {
     }
 
     fn stream_version(&self, stream: &StreamName) -> Result<u64, StoreError> {
+        // Not what a concurrent group has applied but not yet flushed.
         let head = self.head().position;
-        let prefix = keys::stream_prefix(stream.as_str());
-        for entry in self.inner.tree.scan_prefix(&prefix).rev() {
-            let (key, value) = entry?;
-            // Skip entries a concurrent group has applied but not yet flushed.
-            if keys::u64_at(&value, 0).unwrap_or(u64::MAX) <= head {
-                return Ok(keys::u64_at(&key, prefix.len()).unwrap_or(0));
-            }
-        }
-        Ok(0)
+        Ok(self.inner.index.version_at(stream.as_str(), head))
     }
 
     fn idempotency_record(

@@ -4,7 +4,8 @@
 //! `max_group`), checks each against the stream versions and idempotency
 //! keys, seals its records onto the hash chain and packs them into blocks
 //! (one sled key per block of consecutive records), then inserts each block
-//! followed by the stream-index and idempotency entries derived from it.
+//! followed by the idempotency entries derived from it, and adds the
+//! records to the in-memory stream index ([`StreamIndex`]).
 //! It hands the group to the flusher and goes on with the next one.
 //!
 //! The flusher flushes sled (one flush covers every group inserted before
@@ -20,8 +21,8 @@ use crate::keys;
 use crate::log::{AppendOutcome, AppendRequest, Head, RawRecord};
 use crate::record::BlockBuilder;
 use crate::sequencer::{Lookup, Sealed, Sequencer};
+use crate::stream_index::StreamIndex;
 use chrono::Utc;
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc};
 use tokio::sync::{oneshot, watch};
@@ -42,8 +43,8 @@ pub(crate) enum Job {
 pub(crate) struct Writer {
     db: sled::Db,
     tree: sled::Tree,
+    index: Arc<StreamIndex>,
     head: Head,
-    versions: HashMap<String, u64>,
     head_tx: watch::Sender<Head>,
     max_group: usize,
     stats: Arc<WriterStats>,
@@ -91,6 +92,7 @@ impl Writer {
     pub(crate) fn new(
         db: sled::Db,
         tree: sled::Tree,
+        index: Arc<StreamIndex>,
         head: Head,
         head_tx: watch::Sender<Head>,
         max_group: usize,
@@ -100,8 +102,8 @@ impl Writer {
         Writer {
             db,
             tree,
+            index,
             head,
-            versions: HashMap::new(),
             head_tx,
             max_group,
             stats,
@@ -169,7 +171,7 @@ impl Writer {
         let mut replies = Vec::with_capacity(jobs.len());
         let mut lookup = SledLookup {
             tree: &self.tree,
-            versions: &self.versions,
+            index: &self.index,
         };
         for job in jobs {
             match job {
@@ -213,10 +215,21 @@ impl Writer {
                     return Err(StoreError::from(error));
                 }
             }
+            let indexed = self.index.extend(
+                group
+                    .sealed
+                    .iter()
+                    .map(|s| (s.stream.as_str(), s.version, s.position)),
+            );
+            if let Err(reason) = indexed {
+                fail(replies);
+                return Err(StoreError::Corrupt {
+                    position: group.head.position,
+                    reason,
+                });
+            }
             self.head = group.head;
             self.last_micros = group.last_micros;
-            let versions = group.versions().clone();
-            self.versions.extend(versions);
         }
         // Every answer, refusals and replays included, waits for the flush
         // that covers everything applied so far: a replay may point at
@@ -230,26 +243,16 @@ impl Writer {
     }
 }
 
-/// What the sequencer sees of the sled tree: versions the writer already
-/// knows, else the stream index; idempotency keys from their entries.
+/// What the sequencer sees of the log: versions from the stream index,
+/// idempotency keys from their entries.
 struct SledLookup<'a> {
     tree: &'a sled::Tree,
-    versions: &'a HashMap<String, u64>,
+    index: &'a StreamIndex,
 }
 
 impl Lookup for SledLookup<'_> {
     fn stream_version(&mut self, stream: &str) -> Result<u64, StoreError> {
-        if let Some(v) = self.versions.get(stream) {
-            return Ok(*v);
-        }
-        let prefix = keys::stream_prefix(stream);
-        match self.tree.scan_prefix(&prefix).next_back() {
-            Some(entry) => {
-                let (key, _) = entry?;
-                Ok(keys::u64_at(&key, prefix.len()).unwrap_or(0))
-            }
-            None => Ok(0),
-        }
+        Ok(self.index.version(stream))
     }
 
     fn idempotency(&mut self, key: &str) -> Result<Option<([u8; 32], AppendOutcome)>, StoreError> {
@@ -266,8 +269,8 @@ impl Lookup for SledLookup<'_> {
 }
 
 /// Packs sealed records into blocks (one sled key per ~64 KiB of
-/// consecutive records), each followed by the stream-index and idempotency
-/// entries derived from it, in the order they must reach sled.
+/// consecutive records), each followed by the idempotency entries derived
+/// from it, in the order they must reach sled.
 fn pack_blocks(sealed: &[Sealed]) -> Vec<(Vec<u8>, Vec<u8>)> {
     let mut inserts = Vec::new();
     let mut block = BlockBuilder::default();
@@ -285,10 +288,6 @@ fn pack_blocks(sealed: &[Sealed]) -> Vec<(Vec<u8>, Vec<u8>)> {
             seal(&mut block, &mut derived, &mut inserts);
         }
         block.push(record.position, &record.bytes);
-        derived.push((
-            keys::stream_key(&record.stream, record.version),
-            record.position.to_be_bytes().to_vec(),
-        ));
         if let Some((entry, outcome)) = record.replay() {
             let value = encode_idempotency(&entry.fingerprint, &outcome);
             block.push_idempotency(&entry.key, &value);

@@ -154,3 +154,70 @@ async fn concurrent_appends_share_flushes_and_blocks() {
     );
     assert_eq!(store.verify_blocking().unwrap().first_break, None);
 }
+
+/// The stream index lives in memory, built from the blocks at open: a log
+/// reopened reads its streams and versions back, and the index entries an
+/// earlier version kept in sled (`S` keys) are removed on open.
+#[test]
+fn the_stream_index_is_rebuilt_at_open_and_old_index_entries_go() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db");
+    {
+        let store = SledLog::open(&path).unwrap();
+        for n in 0..30 {
+            let stream = if n % 3 == 0 { "a" } else { "b" };
+            store
+                .append_blocking(request(stream, ExpectedVersion::Any, vec![event(n)]))
+                .unwrap();
+        }
+        store.close().unwrap();
+    }
+    {
+        // What a log written before kept: one `S` key per record.
+        let db = open_raw(&path);
+        let tree = db.open_tree("log").unwrap();
+        tree.insert(
+            b"Sa\x00\x00\x00\x00\x00\x00\x00\x00\x01",
+            &1u64.to_be_bytes(),
+        )
+        .unwrap();
+        db.flush().unwrap();
+    }
+    let store = SledLog::open_waiting(&path, std::time::Duration::from_secs(5)).unwrap();
+    assert_eq!(store.stream_version(&stream("a")).unwrap(), 10);
+    assert_eq!(store.stream_version(&stream("b")).unwrap(), 20);
+    let b = store.read_stream(&stream("b"), 19, 10).unwrap();
+    assert_eq!(
+        b.iter()
+            .map(|e| (e.version, e.position))
+            .collect::<Vec<_>>(),
+        vec![(19, 29), (20, 30)]
+    );
+    // A conditional append sees the rebuilt versions.
+    let conflict = store.append_blocking(request("a", ExpectedVersion::Exact(9), vec![event(99)]));
+    assert!(conflict.is_err());
+    store
+        .append_blocking(request("a", ExpectedVersion::Exact(10), vec![event(99)]))
+        .unwrap();
+    assert_eq!(store.verify_blocking().unwrap().first_break, None);
+    store.close().unwrap();
+    drop(store);
+    let db = open_raw(&path);
+    let tree = db.open_tree("log").unwrap();
+    assert_eq!(
+        tree.scan_prefix(b"S").count(),
+        0,
+        "old index entries removed"
+    );
+}
+
+/// sled releases its file lock a little after the last handle is dropped.
+fn open_raw(path: &std::path::Path) -> sled::Db {
+    for _ in 0..250 {
+        if let Ok(db) = sled::open(path) {
+            return db;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    sled::open(path).unwrap()
+}
