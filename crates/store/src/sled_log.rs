@@ -235,14 +235,11 @@ impl SledLog {
         let (jobs_tx, jobs_rx) = mpsc::channel();
         let stats = Arc::new(writer::WriterStats::default());
         let writer = writer::Writer::new(
-            db.clone(),
-            tree.clone(),
-            index.clone(),
-            head,
+            (db.clone(), tree.clone(), index.clone()),
+            (head, last_micros),
             head_tx,
             max_group.max(1),
             stats.clone(),
-            last_micros,
         );
         let handle = std::thread::Builder::new()
             .name("chitieu-log-writer".into())

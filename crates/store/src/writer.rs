@@ -89,15 +89,14 @@ pub(crate) fn decode_idempotency(bytes: &[u8]) -> Option<([u8; 32], AppendOutcom
 }
 
 impl Writer {
+    /// A writer that continues the log at `head`, whose last record was
+    /// recorded at `last_micros`.
     pub(crate) fn new(
-        db: sled::Db,
-        tree: sled::Tree,
-        index: Arc<StreamIndex>,
-        head: Head,
+        (db, tree, index): (sled::Db, sled::Tree, Arc<StreamIndex>),
+        (head, last_micros): (Head, i64),
         head_tx: watch::Sender<Head>,
         max_group: usize,
         stats: Arc<WriterStats>,
-        last_micros: i64,
     ) -> Self {
         Writer {
             db,
