@@ -249,6 +249,22 @@ pub trait EventLog: Send + Sync + 'static {
     /// start), up to the durable head.
     fn read_raw(&self, from: u64, limit: usize) -> Result<Vec<RawRecord>, StoreError>;
 
+    /// Visits up to `limit` records' bytes from position `from`, up to the
+    /// durable head, without copying them where the backend can (the
+    /// Merkle tree's follower hashes them); returns how many it visited.
+    fn visit_records(
+        &self,
+        from: u64,
+        limit: usize,
+        visit: &mut dyn FnMut(u64, &[u8]),
+    ) -> Result<usize, StoreError> {
+        let records = self.read_raw(from, limit)?;
+        for r in &records {
+            visit(r.position, &r.bytes);
+        }
+        Ok(records.len())
+    }
+
     /// Up to `limit` decoded events from position `from`.
     fn read_all(&self, from: u64, limit: usize) -> Result<Vec<RecordedEvent>, StoreError> {
         self.read_raw(from, limit)?

@@ -102,23 +102,22 @@ impl Notary {
                 return Ok(from - 1);
             }
             let want = usize::try_from(head - from + 1).unwrap_or(BATCH).min(BATCH);
-            let records = self.log.read_raw(from, want)?;
-            if records.is_empty() {
+            let mut leaves = Vec::with_capacity(want);
+            self.log.visit_records(from, want, &mut |position, bytes| {
+                leaves.push((position, merkle::leaf_hash(bytes)));
+            })?;
+            if leaves.is_empty() {
                 return Err(StoreError::Corrupt {
                     position: from,
                     reason: "missing below the log's head".into(),
                 });
             }
-            let leaves: Vec<_> = records
-                .iter()
-                .map(|r| merkle::leaf_hash(&r.bytes))
-                .collect();
             let size = {
                 let mut tree = self.tree.write().unwrap_or_else(|e| e.into_inner());
-                for (record, leaf) in records.iter().zip(leaves) {
-                    if record.position != tree.size() + 1 {
+                for (position, leaf) in leaves {
+                    if position != tree.size() + 1 {
                         return Err(StoreError::Corrupt {
-                            position: record.position,
+                            position,
                             reason: format!("read at position {}", tree.size() + 1),
                         });
                     }

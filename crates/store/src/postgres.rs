@@ -861,6 +861,15 @@ impl EventLog for PgLog {
         self.local.read_raw(from, limit)
     }
 
+    fn visit_records(
+        &self,
+        from: u64,
+        limit: usize,
+        visit: &mut dyn FnMut(u64, &[u8]),
+    ) -> Result<usize, StoreError> {
+        self.local.visit_records(from, limit, visit)
+    }
+
     fn read_all(&self, from: u64, limit: usize) -> Result<Vec<RecordedEvent>, StoreError> {
         self.local.read_all(from, limit)
     }

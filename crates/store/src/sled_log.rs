@@ -495,6 +495,20 @@ impl EventLog for SledLog {
         self.inner.head.clone()
     }
 
+    fn visit_records(
+        &self,
+        from: u64,
+        limit: usize,
+        visit: &mut dyn FnMut(u64, &[u8]),
+    ) -> Result<usize, StoreError> {
+        // Straight from the blocks: no copy, no idempotency entries.
+        self.walk(from, limit, |position, bytes, _| {
+            visit(position, bytes);
+            Ok(())
+        })
+        .map(|visited| visited.len())
+    }
+
     fn read_raw(&self, from: u64, limit: usize) -> Result<Vec<RawRecord>, StoreError> {
         self.walk(from, limit, |position, bytes, entries| {
             // The idempotency key of the append this record ends, if any
