@@ -480,11 +480,27 @@ impl Projector {
         dir: &std::path::Path,
         cache_bytes: u64,
     ) -> Result<Arc<Self>, ProjectionError> {
+        Self::open_with_memory(log, dir, cache_bytes, VIEW_CACHE_ENTRIES)
+    }
+
+    /// [`Projector::open`] with a page cache of `cache_bytes` and at most
+    /// `views` decoded indicator views kept in memory (the server's
+    /// `memory.read_model_cache_mib` and `memory.view_cache_entries`).
+    pub fn open_with_memory(
+        log: &Log,
+        dir: &std::path::Path,
+        cache_bytes: u64,
+        views: usize,
+    ) -> Result<Arc<Self>, ProjectionError> {
         let db = sled::Config::new()
             .path(dir)
             .cache_capacity(cache_bytes)
             .open()?;
-        Self::open_in(log, db)
+        let projector = Self::open_in(log, db)?;
+        if let Ok(mut limit) = projector.views.limit.lock() {
+            *limit = views.max(1);
+        }
+        Ok(projector)
     }
 
     /// Opens the read models in a temporary database (tests, benchmarks).
@@ -774,16 +790,26 @@ fn decode_all(events: &[RecordedEvent]) -> Result<Vec<Event>, ProjectionError> {
     })
 }
 
-/// Most views kept decoded in memory; past it the cache starts over.
-const VIEW_CACHE_ENTRIES: usize = 200_000;
+/// Most views kept decoded in memory by default; past it the cache starts
+/// over.
+pub const VIEW_CACHE_ENTRIES: usize = 200_000;
 
 /// Decoded indicator views, so hot reads skip JSON. The projector puts every
 /// view a chunk changes (before publishing its position); a reader may add
 /// a view it read only if no chunk was applied meanwhile and the cache holds
 /// no newer version, so a stale view never replaces a fresh one.
-#[derive(Default)]
 pub(crate) struct ViewCache {
     views: Mutex<HashMap<IndicatorId, Arc<IndicatorView>>>,
+    limit: Mutex<usize>,
+}
+
+impl Default for ViewCache {
+    fn default() -> Self {
+        ViewCache {
+            views: Mutex::default(),
+            limit: Mutex::new(VIEW_CACHE_ENTRIES),
+        }
+    }
 }
 
 impl ViewCache {
@@ -797,8 +823,16 @@ impl ViewCache {
         self.views.lock().ok()?.get(&id).map(|v| v.version)
     }
 
+    fn limit(&self) -> usize {
+        self.limit.lock().map_or(VIEW_CACHE_ENTRIES, |l| *l)
+    }
+
     fn refresh(&self, changed: Vec<IndicatorView>) {
+        let limit = self.limit();
         if let Ok(mut views) = self.views.lock() {
+            if views.len() + changed.len() > limit {
+                views.clear();
+            }
             for view in changed {
                 views.insert(view.definition.id, Arc::new(view));
             }
@@ -806,8 +840,9 @@ impl ViewCache {
     }
 
     pub(crate) fn offer(&self, view: &Arc<IndicatorView>) {
+        let limit = self.limit();
         if let Ok(mut views) = self.views.lock() {
-            if views.len() >= VIEW_CACHE_ENTRIES {
+            if views.len() >= limit {
                 views.clear();
             }
             let newer = views

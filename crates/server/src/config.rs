@@ -134,6 +134,9 @@ impl Config {
                 ));
             }
         }
+        if m.view_cache_entries == 0 {
+            problems.push("memory.view_cache_entries: 0 would decode every view on every read; give at least 1".into());
+        }
         if l.response_cache_mib > 1 << 20 {
             problems.push(format!(
                 "limits.response_cache_mib: {} MiB is more memory than any machine has",
@@ -153,6 +156,9 @@ pub struct MemoryConfig {
     pub log_cache_mib: u64,
     /// The read models' page cache, MiB.
     pub read_model_cache_mib: u64,
+    /// Most indicator views kept decoded in memory (a few KiB each); past
+    /// it the cache starts over.
+    pub view_cache_entries: usize,
 }
 
 impl Default for MemoryConfig {
@@ -160,6 +166,7 @@ impl Default for MemoryConfig {
         MemoryConfig {
             log_cache_mib: 128,
             read_model_cache_mib: 192,
+            view_cache_entries: chitieu_projector::VIEW_CACHE_ENTRIES,
         }
     }
 }

@@ -79,10 +79,11 @@ impl Node {
         let log = open_log(location).await?;
         const REPAIR: &str =
             "(if they are damaged, `chitieu rebuild` builds them again from the log)";
-        let projector = Projector::open_with_cache(
+        let projector = Projector::open_with_memory(
             &log,
             &location.data_dir.join("read-models"),
             location.memory.read_model_cache_bytes(),
+            location.memory.view_cache_entries,
         )
         .with_context(|| format!("opening the read models {REPAIR}"))?;
         let catching_up = projector.clone();
