@@ -6,34 +6,10 @@
 //! them.
 
 use crate::query::{IndicatorFilter, ReadModel};
-use crate::view::{IndicatorView, TrackView, PRIMARY_TRACKS};
+use crate::view::IndicatorView;
 use crate::ProjectionError;
-use chitieu_domain::direction::{better_of, direction_of, Better};
 use chitieu_domain::findings::{of_indicator, of_parts, Facts, FigureFacts, Finding, TrackFacts};
 use chitieu_domain::{IndicatorId, OrgUnitCode, Period};
-
-/// Which way is good for the whole indicator: as set, else as its primary
-/// track's kind and its name say.
-fn better(view: &IndicatorView) -> Better {
-    let primary = PRIMARY_TRACKS
-        .iter()
-        .find_map(|t| view.targets.get(t))
-        .map(|t: &TrackView| &t.current.kind);
-    let name = view.definition.name.as_str();
-    match primary {
-        Some(kind) => direction_of(view.better, name, kind).0,
-        None => view.better.unwrap_or_else(|| {
-            better_of(
-                name,
-                &chitieu_domain::TargetKind::Plain {
-                    value: rust_decimal::Decimal::ZERO,
-                    base: None,
-                },
-            )
-            .0
-        }),
-    }
-}
 
 /// The rules' view of one indicator.
 pub fn facts(view: &IndicatorView) -> Facts<'_> {
@@ -42,7 +18,7 @@ pub fn facts(view: &IndicatorView) -> Facts<'_> {
         name: view.definition.name.as_str(),
         unit: view.definition.unit.as_ref().map(|u| u.as_str()),
         measure: view.definition.measure,
-        better: better(view),
+        better: view.direction().0,
         tracks: view
             .targets
             .iter()

@@ -396,6 +396,26 @@ impl IndicatorView {
         ))
     }
 
+    /// Which way is good for the indicator, and why: as set, else by its
+    /// primary target's kind, else by its name (the one rule the API and
+    /// the findings use).
+    pub fn direction(
+        &self,
+    ) -> (
+        chitieu_domain::direction::Better,
+        chitieu_domain::direction::BetterBecause,
+    ) {
+        let name = self.definition.name.as_str();
+        match self.primary_track().and_then(|t| self.targets.get(&t)) {
+            Some(view) => direction_of(self.better, name, &view.current.kind),
+            None => direction_of(
+                self.better,
+                name,
+                &chitieu_domain::TargetKind::Maintain { level: None },
+            ),
+        }
+    }
+
     /// The track that stands for the indicator, if any is set.
     pub fn primary_track(&self) -> Option<TargetTrack> {
         PRIMARY_TRACKS

@@ -5,28 +5,6 @@ use super::*;
 /// An indicator (chỉ tiêu).
 pub struct Indicator(pub std::sync::Arc<IndicatorView>);
 
-impl Indicator {
-    /// The direction by its primary target (or, without one, its name).
-    fn direction(
-        &self,
-    ) -> (
-        chitieu_domain::direction::Better,
-        chitieu_domain::direction::BetterBecause,
-    ) {
-        let name = self.0.definition.name.as_str();
-        match self.0.primary_track().and_then(|t| self.0.targets.get(&t)) {
-            Some(view) => {
-                chitieu_domain::direction::direction_of(self.0.better, name, &view.current.kind)
-            }
-            None => chitieu_domain::direction::direction_of(
-                self.0.better,
-                name,
-                &domain::TargetKind::Maintain { level: None },
-            ),
-        }
-    }
-}
-
 #[Object]
 impl Indicator {
     /// Identity.
@@ -100,11 +78,11 @@ impl Indicator {
     /// target, else by its name (`betterBecause` says which); achievement
     /// and status follow it (an exact "11‰" of malnutrition is a ceiling).
     async fn better(&self) -> Better {
-        self.direction().0.into()
+        self.0.direction().0.into()
     }
     /// How `better` was decided.
     async fn better_because(&self) -> BetterBecause {
-        self.direction().1.into()
+        self.0.direction().1.into()
     }
     /// Every target track set.
     async fn targets(&self) -> Vec<Target> {
