@@ -43,10 +43,10 @@ use crate::achievement::{achievement, AchievementStatus};
 use crate::actual::{ReportId, ResultValue, StatedFigures};
 use crate::direction::Better;
 use crate::indicator::{IndicatorId, Measure};
-use crate::number::format_vietnamese;
+use crate::number::{format_vietnamese, round2};
 use crate::target::{Target, TargetKind, TargetTrack};
 use chrono::NaiveDate;
-use rust_decimal::{Decimal, RoundingStrategy};
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 /// What kind of inconsistency.
@@ -199,10 +199,6 @@ fn is_count_unit(unit: Option<&str>) -> bool {
 
 fn vn(d: Decimal) -> String {
     format_vietnamese(d)
-}
-
-fn round2(d: Decimal) -> Decimal {
-    d.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
 }
 
 /// Half a unit of the last decimal written, at least 0,01: how far a

@@ -44,14 +44,17 @@ pub fn facts(view: &IndicatorView) -> Facts<'_> {
 pub fn among(views: &[IndicatorView]) -> Vec<Finding> {
     let live: Vec<&IndicatorView> = views.iter().filter(|v| v.retired.is_none()).collect();
     let mut out: Vec<Finding> = live.iter().flat_map(|v| of_indicator(&facts(v))).collect();
+    // Parts by their total, in one pass (a report may list thousands).
+    let mut parts: std::collections::HashMap<IndicatorId, Vec<Facts<'_>>> =
+        std::collections::HashMap::new();
+    for view in &live {
+        if let Some(parent) = view.definition.parent {
+            parts.entry(parent).or_default().push(facts(view));
+        }
+    }
     for total in &live {
-        let parts: Vec<Facts<'_>> = live
-            .iter()
-            .filter(|v| v.definition.parent == Some(total.definition.id))
-            .map(|v| facts(v))
-            .collect();
-        if !parts.is_empty() {
-            out.extend(of_parts(&facts(total), &parts));
+        if let Some(parts) = parts.get(&total.definition.id) {
+            out.extend(of_parts(&facts(total), parts));
         }
     }
     out

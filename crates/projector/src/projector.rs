@@ -497,9 +497,7 @@ impl Projector {
             .cache_capacity(cache_bytes)
             .open()?;
         let projector = Self::open_in(log, db)?;
-        if let Ok(mut limit) = projector.views.limit.lock() {
-            *limit = views.max(1);
-        }
+        projector.views.limit.store(views.max(1), Ordering::Relaxed);
         Ok(projector)
     }
 
@@ -800,14 +798,14 @@ pub const VIEW_CACHE_ENTRIES: usize = 200_000;
 /// no newer version, so a stale view never replaces a fresh one.
 pub(crate) struct ViewCache {
     views: Mutex<HashMap<IndicatorId, Arc<IndicatorView>>>,
-    limit: Mutex<usize>,
+    limit: std::sync::atomic::AtomicUsize,
 }
 
 impl Default for ViewCache {
     fn default() -> Self {
         ViewCache {
             views: Mutex::default(),
-            limit: Mutex::new(VIEW_CACHE_ENTRIES),
+            limit: VIEW_CACHE_ENTRIES.into(),
         }
     }
 }
@@ -824,7 +822,7 @@ impl ViewCache {
     }
 
     fn limit(&self) -> usize {
-        self.limit.lock().map_or(VIEW_CACHE_ENTRIES, |l| *l)
+        self.limit.load(Ordering::Relaxed)
     }
 
     fn refresh(&self, changed: Vec<IndicatorView>) {
