@@ -59,6 +59,17 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
     sorted.get(i).map_or(0.0, |d| d.as_secs_f64() * 1e3)
 }
 
+/// The median of a few runs.
+fn median(runs: &[f64]) -> f64 {
+    let mut sorted = runs.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    match sorted.len() {
+        0 => 0.0,
+        n if n % 2 == 1 => sorted[n / 2],
+        n => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
+    }
+}
+
 /// 64 writers, one event per call: events/s.
 fn writers_rate(runtime: &tokio::runtime::Runtime, log: &Log, per_writer: u64) -> f64 {
     runtime.block_on(async {
@@ -105,34 +116,45 @@ fn main() {
         .expect("runtime");
     let key = LogKey::from_seed([7; 32]);
 
-    // Appends with and without the tree following, alternated twice.
+    // Appends with and without the tree following, `BENCH_ROUNDS` pairs
+    // (3 by default) in the order ABBA ABBA… so that a machine slowing
+    // down over the run (page-cache writeback) weighs on both sides;
+    // each log is removed after its run. Medians compared.
     let mut without = Vec::new();
     let mut with = Vec::new();
-    for round in 0..2 {
-        let plain: Log =
-            Arc::new(SledLog::open(dir.path().join(format!("plain-{round}"))).expect("open"));
-        without.push(writers_rate(&runtime, &plain, per_writer));
-        plain.close().expect("close");
-        let followed: Log =
-            Arc::new(SledLog::open(dir.path().join(format!("tree-{round}"))).expect("open"));
-        let notary = Notary::new(followed.clone(), key.clone(), "bench");
-        let follower = {
-            let _inside = runtime.enter();
-            notary.spawn()
-        };
-        with.push(writers_rate(&runtime, &followed, per_writer));
-        runtime.block_on(notary.wait_for(followed.head().position, Duration::from_secs(60)));
-        follower.abort();
-        followed.close().expect("close");
+    let mut behind = Vec::new();
+    let rounds: usize = std::env::var("BENCH_ROUNDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(3);
+    for run in 0..2 * rounds {
+        let tree_follows = matches!(run % 4, 1 | 2);
+        let path = dir.path().join(format!("appends-{run}"));
+        let log: Log = Arc::new(SledLog::open(&path).expect("open"));
+        if tree_follows {
+            let notary = Notary::new(log.clone(), key.clone(), "bench");
+            let follower = {
+                let _inside = runtime.enter();
+                notary.spawn()
+            };
+            with.push(writers_rate(&runtime, &log, per_writer));
+            let started = Instant::now();
+            runtime.block_on(notary.wait_for(log.head().position, Duration::from_secs(60)));
+            behind.push(started.elapsed().as_secs_f64() * 1000.0);
+            follower.abort();
+        } else {
+            without.push(writers_rate(&runtime, &log, per_writer));
+        }
+        log.close().expect("close");
+        drop(log);
+        std::fs::remove_dir_all(&path).expect("remove the run's log");
     }
-    let (a, b) = (
-        without.iter().sum::<f64>() / 2.0,
-        with.iter().sum::<f64>() / 2.0,
-    );
+    let (a, b) = (median(&without), median(&with));
     println!(
-        "durable appends, 64 writers, 1 event/call, {} events per run: {a:.0} events/s without the tree, {b:.0} with it following ({:+.1} %; runs {without:.0?} / {with:.0?})",
+        "durable appends, 64 writers, 1 event/call, {} events per run: {a:.0} events/s without the tree, {b:.0} with it following (medians of {rounds} runs each, ABBA: {:+.1} %; runs {without:.0?} / {with:.0?}); the tree caught up {:.0?} ms after the last append",
         64 * per_writer,
-        (b / a - 1.0) * 100.0
+        (b / a - 1.0) * 100.0,
+        behind
     );
 
     // A log of `total` records, written in batches.

@@ -20,6 +20,22 @@ use base64::Engine as _;
 use std::sync::{Arc, RwLock};
 use tokio::sync::watch;
 
+/// How much lower than the server's threads the tree's follower runs
+/// (Linux niceness, 0 to 19): a weight of about a tenth of a writer's.
+pub const FOLLOWER_NICENESS: i32 = 10;
+
+/// Lowers the calling thread's scheduling priority (best effort: Linux
+/// only; where it cannot, the thread runs at the normal priority).
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        let me = rustix::thread::gettid();
+        if let Err(error) = rustix::process::setpriority_process(Some(me), FOLLOWER_NICENESS) {
+            tracing::debug!(%error, "the Merkle tree's thread keeps the normal priority");
+        }
+    }
+}
+
 /// Records read per step while catching up.
 const BATCH: usize = 4_096;
 /// How long the follower lets appends gather before a step.
@@ -129,27 +145,45 @@ impl Notary {
         }
     }
 
-    /// Follows the log until it closes: each new head grows the tree.
+    /// Follows the log until it closes or the returned task is aborted:
+    /// each new head grows the tree.
+    ///
+    /// The hashing runs on a thread of its own at a lower scheduling
+    /// priority ([`FOLLOWER_NICENESS`]): under write load the writer and
+    /// the flusher come first and the tree catches up in their waits (the
+    /// flusher's fsyncs leave the cores idle often), so maintaining the
+    /// tree costs appends little; on an idle machine it keeps up at once.
+    /// A tokio task watches the head and wakes the thread; aborting it
+    /// (or the log closing) ends both.
     pub fn spawn(self: &Arc<Self>) -> tokio::task::JoinHandle<()> {
+        let (wake, woken) = std::sync::mpsc::sync_channel::<()>(1);
         let notary = self.clone();
-        tokio::spawn(async move {
-            let mut heads = notary.log.watch_head();
-            loop {
-                let step = notary.clone();
-                match tokio::task::spawn_blocking(move || step.catch_up()).await {
-                    Ok(Ok(_)) => {}
-                    Ok(Err(error)) => {
-                        tracing::error!(%error, "the Merkle tree stopped following the log")
+        let thread = std::thread::Builder::new()
+            .name("chitieu-merkle".into())
+            .spawn(move || {
+                lower_priority();
+                // Ends when the watching task drops its sender.
+                while woken.recv().is_ok() {
+                    if let Err(error) = notary.catch_up() {
+                        tracing::error!(%error, "the Merkle tree stopped following the log");
                     }
-                    Err(error) => tracing::error!(%error, "the Merkle tree's step failed"),
                 }
+            });
+        if let Err(error) = thread {
+            tracing::error!(%error, "could not start the Merkle tree's thread");
+        }
+        let mut heads = self.log.watch_head();
+        tokio::spawn(async move {
+            loop {
+                // A full channel already holds a wake-up the thread has
+                // not taken: nothing is lost by dropping this one.
+                let _ = wake.try_send(());
                 if heads.changed().await.is_err() {
                     return;
                 }
                 // Let a few group commits gather: one step per burst, not
-                // one per commit, keeps the follower's share of the CPU
-                // small under write load (a proof of a record just
-                // written waits this long at most).
+                // one per commit (a proof of a record just written waits
+                // this long at most, on an idle machine).
                 tokio::time::sleep(FOLLOW_PAUSE).await;
             }
         })
