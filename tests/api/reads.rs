@@ -581,3 +581,83 @@ async fn a_home_screen_in_one_query_with_roll_ups() {
         .expect("2022");
     assert_eq!(y2022["reporting"]["status"], "LOCKED", "{y2022}");
 }
+
+/// History entries are resolved by walking the selection set by hand
+/// (`chitieu_graphql::fast`): aliases, fragments (named and inline), a key
+/// given twice, `__typename`, `@skip`/`@include` and the fields left to the
+/// generated resolvers must answer exactly as the plain selection does.
+#[tokio::test]
+async fn history_entries_answer_every_way_of_selecting_their_fields() {
+    let app = spawn_app().await;
+    let budget = app.indicator_id("Thu ngân sách").await;
+    let plain = app
+        .gql(
+            "auditor",
+            r#"query($id: ID!) { indicator(id: $id) { history(first: 50) { edges { node {
+                __typename position version recordedAt kind track reason before after
+                actor { __typename id name role } beforeValue { __typename } afterValue { __typename }
+                document { number } } } } } }"#,
+            json!({ "id": budget }),
+        )
+        .await;
+    let other = app
+        .gql(
+            "auditor",
+            r#"query($id: ID!, $no: Boolean!) { indicator(id: $id) { history(first: 50) { edges { node {
+                t: __typename
+                ...Entry
+                ... on HistoryEntry { v: version actor { name } }
+                ... { when: recordedAt }
+                actor { id role }
+                kind @skip(if: $no)
+                reason @include(if: $no)
+                d: document { number }
+                after
+                afterValue { __typename }
+            } } } } }
+            fragment Entry on HistoryEntry { p: position before track }"#,
+            json!({ "id": budget, "no": true }),
+        )
+        .await;
+    let plain = plain["indicator"]["history"]["edges"].as_array().unwrap();
+    let other = other["indicator"]["history"]["edges"].as_array().unwrap();
+    assert!(plain.len() > 3, "the demo's budget line has a history");
+    assert_eq!(plain.len(), other.len());
+    for (a, b) in plain.iter().zip(other) {
+        let (a, b) = (&a["node"], &b["node"]);
+        let mut keys: Vec<&str> = b.as_object().unwrap().keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        assert_eq!(
+            keys,
+            ["actor", "after", "afterValue", "before", "d", "p", "reason", "t", "track", "v", "when"],
+            "a key given twice once, skipped fields left out"
+        );
+        assert_eq!(b["t"], "HistoryEntry");
+        assert_eq!(a["__typename"], "HistoryEntry");
+        assert_eq!(a["position"], b["p"]);
+        assert_eq!(a["version"], b["v"]);
+        assert_eq!(a["recordedAt"], b["when"]);
+        assert_eq!(a["before"], b["before"]);
+        assert_eq!(a["after"], b["after"]);
+        assert_eq!(a["track"], b["track"]);
+        assert_eq!(a["reason"], b["reason"]);
+        assert_eq!(a["document"], b["d"]);
+        assert_eq!(a["afterValue"], b["afterValue"]);
+        assert_eq!(a["actor"]["__typename"], "Actor");
+        // `actor { name }` and `actor { id role }` merge into one object.
+        assert_eq!(
+            b["actor"],
+            json!({ "name": a["actor"]["name"], "id": a["actor"]["id"], "role": a["actor"]["role"] })
+        );
+        assert!(a["position"].as_u64().is_some() && a["kind"].is_string());
+    }
+    // A field the entry does not have is refused before anything runs.
+    let refused = app
+        .post(
+            Some("auditor"),
+            json!({ "query": "query($id: ID!) { indicator(id: $id) { history { edges { node { position nope } } } } }", "variables": { "id": budget } }),
+        )
+        .await;
+    assert!(refused.body["errors"][0]["message"].as_str().unwrap_or_default().contains("nope"), "{}", refused.body);
+    assert!(refused.body["data"].is_null(), "{}", refused.body);
+}

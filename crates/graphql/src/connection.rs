@@ -93,15 +93,16 @@ pub fn history_connection(
     let app = ctx.data_unchecked::<App>();
     let entries = app.read.history(id).map_err(ApiError::from)?;
     let total = entries.len() as u64;
-    let rest: Vec<_> = entries.iter().filter(|e| e.version > after).collect();
-    let has_next = rest.len() > first;
+    // Versions ascend: the page starts at the first entry after the cursor.
+    let start = entries.partition_point(|e| e.version <= after);
+    let has_next = entries.len() - start > first;
     let mut connection =
         Connection::with_additional_fields(after > 0, has_next, TotalCount { total_count: total });
-    for entry in rest.into_iter().take(first) {
-        let cursor = encode_cursor("v", entry.version);
-        connection
-            .edges
-            .push(Edge::new(cursor, entry.clone().into()));
+    for index in start..(start + first).min(entries.len()) {
+        let cursor = encode_cursor("v", entries[index].version);
+        if let Some(entry) = HistoryEntry::at(entries.clone(), index) {
+            connection.edges.push(Edge::new(cursor, entry));
+        }
     }
     Ok(connection)
 }

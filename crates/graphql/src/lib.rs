@@ -10,6 +10,7 @@ pub mod connection;
 pub mod dashboard;
 pub mod error;
 pub mod evidence;
+pub mod fast;
 pub mod import;
 pub mod lang;
 pub mod limits;

@@ -1,6 +1,7 @@
 //! History and the audit trail: who changed what, when, why and on which document.
 
 use super::*;
+use std::sync::Arc;
 
 /// Who did something.
 #[derive(Debug, Clone, SimpleObject)]
@@ -24,43 +25,172 @@ impl From<chitieu_store::Actor> for Actor {
 }
 
 /// One entry of an indicator's history.
-#[derive(SimpleObject)]
-#[graphql(complex)]
-pub struct HistoryEntry {
-    /// Log position.
-    pub position: u64,
-    /// Stream version.
-    pub version: u64,
-    /// When it was recorded.
-    pub recorded_at: DateTime<Utc>,
-    /// Who.
-    pub actor: Actor,
-    /// Event type.
-    pub kind: String,
-    /// Track, for target events.
-    pub track: Option<TargetTrack>,
-    /// The value it replaced, as stored in its event (JSON; `beforeValue`
-    /// is the same, typed).
-    pub before: Option<async_graphql::Json<serde_json::Value>>,
-    /// The value it set, as stored in its event (JSON; `afterValue` is the
-    /// same, typed).
-    pub after: Option<async_graphql::Json<serde_json::Value>>,
-    /// The value it replaced.
-    pub before_value: Option<ChangedValue>,
-    /// The value it set.
-    pub after_value: Option<ChangedValue>,
-    /// The reason given.
-    pub reason: Option<String>,
-    /// The document cited (resolved by `document`).
-    #[graphql(skip)]
-    pub document_id: Option<domain::DocumentId>,
+///
+/// A view of one entry of the history the read model shares (an `Arc`,
+/// not a copy): each field is read when a query asks for it, so a page of
+/// history costs what the query selects, and the plain fields are written
+/// without a future each ([`crate::fast`]; the cold path of issue 19).
+pub struct HistoryEntry(HistoryEntryFields);
+
+crate::fast_output_type!(HistoryEntry, HistoryEntryFields);
+
+/// The fields of [`HistoryEntry`], as async-graphql resolves them.
+pub struct HistoryEntryFields {
+    history: Arc<Vec<chitieu_projector::HistoryEntry>>,
+    index: usize,
 }
 
-#[ComplexObject]
 impl HistoryEntry {
+    /// The entry at `index` of a shared history.
+    pub fn at(history: Arc<Vec<chitieu_projector::HistoryEntry>>, index: usize) -> Option<Self> {
+        (index < history.len()).then_some(HistoryEntry(HistoryEntryFields { history, index }))
+    }
+}
+
+impl HistoryEntryFields {
+    fn entry(&self) -> &chitieu_projector::HistoryEntry {
+        &self.history[self.index]
+    }
+}
+
+/// A value as stored in its event, serialised straight into the response
+/// (no intermediate `serde_json::Value`).
+pub struct Stored(chitieu_projector::HistoryValue);
+
+/// The same, borrowed (the plain path).
+struct StoredRef<'a>(&'a chitieu_projector::HistoryValue);
+
+impl serde::Serialize for StoredRef<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        use chitieu_projector::HistoryValue as V;
+        match self.0 {
+            V::Definition(d) => d.serialize(serializer),
+            V::Target(t) => t.serialize(serializer),
+            V::Report(r) => r.serialize(serializer),
+        }
+    }
+}
+
+impl serde::Serialize for Stored {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        StoredRef(&self.0).serialize(serializer)
+    }
+}
+
+/// As `async_graphql::Json` resolves: a value that cannot be written is null.
+fn stored(value: Option<&chitieu_projector::HistoryValue>) -> async_graphql::Value {
+    value
+        .and_then(|v| async_graphql::to_value(StoredRef(v)).ok())
+        .unwrap_or_default()
+}
+
+impl crate::fast::Plain for HistoryEntryFields {
+    const NAME: &'static str = "HistoryEntry";
+
+    fn plain(
+        &self,
+        ctx: &async_graphql::ContextSelectionSet<'_>,
+        field: &async_graphql::Positioned<async_graphql::parser::types::Field>,
+    ) -> Option<async_graphql::Value> {
+        use async_graphql::{ScalarType, Value};
+        let entry = self.entry();
+        Some(match field.node.name.node.as_str() {
+            "position" => entry.position.to_value(),
+            "version" => entry.version.to_value(),
+            "recordedAt" => entry.recorded_at.to_value(),
+            "kind" => Value::String(entry.kind.clone()),
+            "reason" => entry.reason.clone().map_or(Value::Null, Value::String),
+            "before" => stored(entry.before.as_ref()),
+            "after" => stored(entry.after.as_ref()),
+            "actor" => return crate::fast::object(ctx, field, &Actor::from(entry.actor.clone())),
+            _ => return None,
+        })
+    }
+}
+
+impl crate::fast::Plain for Actor {
+    const NAME: &'static str = "Actor";
+
+    fn plain(
+        &self,
+        _: &async_graphql::ContextSelectionSet<'_>,
+        field: &async_graphql::Positioned<async_graphql::parser::types::Field>,
+    ) -> Option<async_graphql::Value> {
+        use async_graphql::Value;
+        Some(match field.node.name.node.as_str() {
+            "id" => Value::String(self.id.clone()),
+            "name" => Value::String(self.name.clone()),
+            "role" => Value::String(self.role.clone()),
+            _ => return None,
+        })
+    }
+}
+
+/// One entry of an indicator's history.
+#[Object(name = "HistoryEntry")]
+impl HistoryEntryFields {
+    /// Log position.
+    async fn position(&self) -> u64 {
+        self.entry().position
+    }
+
+    /// Stream version.
+    async fn version(&self) -> u64 {
+        self.entry().version
+    }
+
+    /// When it was recorded.
+    async fn recorded_at(&self) -> DateTime<Utc> {
+        self.entry().recorded_at
+    }
+
+    /// Who.
+    async fn actor(&self) -> Actor {
+        self.entry().actor.clone().into()
+    }
+
+    /// Event type.
+    async fn kind(&self) -> &str {
+        &self.entry().kind
+    }
+
+    /// Track, for target events.
+    async fn track(&self) -> Option<TargetTrack> {
+        self.entry().track.map(Into::into)
+    }
+
+    /// The value it replaced, as stored in its event (JSON; `beforeValue`
+    /// is the same, typed).
+    async fn before(&self) -> Option<async_graphql::Json<Stored>> {
+        self.entry().before.clone().map(|v| async_graphql::Json(Stored(v)))
+    }
+
+    /// The value it set, as stored in its event (JSON; `afterValue` is the
+    /// same, typed).
+    async fn after(&self) -> Option<async_graphql::Json<Stored>> {
+        self.entry().after.clone().map(|v| async_graphql::Json(Stored(v)))
+    }
+
+    /// The value it replaced.
+    async fn before_value(&self) -> Option<ChangedValue> {
+        let entry = self.entry();
+        entry.before.clone().map(|v| ChangedValue::of(v, entry.measure))
+    }
+
+    /// The value it set.
+    async fn after_value(&self) -> Option<ChangedValue> {
+        let entry = self.entry();
+        entry.after.clone().map(|v| ChangedValue::of(v, entry.measure))
+    }
+
+    /// The reason given.
+    async fn reason(&self) -> Option<&str> {
+        self.entry().reason.as_deref()
+    }
+
     /// The document cited.
     async fn document(&self, ctx: &Context<'_>) -> ApiResult<Option<Document>> {
-        match self.document_id {
+        match self.entry().document {
             Some(d) => Ok(ctx.data_unchecked::<App>().read.document(d)?.map(Document)),
             None => Ok(None),
         }
@@ -69,20 +199,10 @@ impl HistoryEntry {
 
 impl From<chitieu_projector::HistoryEntry> for HistoryEntry {
     fn from(h: chitieu_projector::HistoryEntry) -> Self {
-        HistoryEntry {
-            position: h.position,
-            version: h.version,
-            recorded_at: h.recorded_at,
-            actor: h.actor.into(),
-            kind: h.kind,
-            track: h.track.map(Into::into),
-            before: h.before.as_ref().map(|v| async_graphql::Json(v.to_json())),
-            after: h.after.as_ref().map(|v| async_graphql::Json(v.to_json())),
-            before_value: h.before.map(|v| ChangedValue::of(v, h.measure)),
-            after_value: h.after.map(|v| ChangedValue::of(v, h.measure)),
-            reason: h.reason,
-            document_id: h.document,
-        }
+        HistoryEntry(HistoryEntryFields {
+            history: Arc::new(vec![h]),
+            index: 0,
+        })
     }
 }
 
