@@ -629,7 +629,19 @@ async fn history_entries_answer_every_way_of_selecting_their_fields() {
         keys.sort_unstable();
         assert_eq!(
             keys,
-            ["actor", "after", "afterValue", "before", "d", "p", "reason", "t", "track", "v", "when"],
+            [
+                "actor",
+                "after",
+                "afterValue",
+                "before",
+                "d",
+                "p",
+                "reason",
+                "t",
+                "track",
+                "v",
+                "when"
+            ],
             "a key given twice once, skipped fields left out"
         );
         assert_eq!(b["t"], "HistoryEntry");
@@ -658,6 +670,88 @@ async fn history_entries_answer_every_way_of_selecting_their_fields() {
             json!({ "query": "query($id: ID!) { indicator(id: $id) { history { edges { node { position nope } } } } }", "variables": { "id": budget } }),
         )
         .await;
-    assert!(refused.body["errors"][0]["message"].as_str().unwrap_or_default().contains("nope"), "{}", refused.body);
+    assert!(
+        refused.body["errors"][0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("nope"),
+        "{}",
+        refused.body
+    );
     assert!(refused.body["data"].is_null(), "{}", refused.body);
+}
+
+/// The same for indicators, targets and results (also resolved by
+/// `chitieu_graphql::fast`): fragments, aliases and merged keys answer as
+/// the plain selection does, and fields left to the generated resolvers
+/// (with arguments, context or errors) still answer.
+#[tokio::test]
+async fn indicators_targets_and_results_answer_every_way_of_selecting_their_fields() {
+    let app = spawn_app().await;
+    let budget = app.indicator_id("Thu ngân sách").await;
+    let plain = app
+        .gql(
+            "auditor",
+            r#"query($id: ID!) { indicator(id: $id) {
+                __typename id orgUnitCode period name code unit version updatedAt category
+                targets { __typename track kind value revisions position changedAt changedBy strict wording }
+                latestActual { __typename figure status refersTo reportedAt reportedBy position value note }
+                achievement(track: RESOLUTION) { status } } }"#,
+            json!({ "id": budget }),
+        )
+        .await;
+    let other = app
+        .gql(
+            "auditor",
+            r#"query($id: ID!) { indicator(id: $id) {
+                ... on Indicator { i: id name }
+                ...More
+                targets { t: track ... { kind value } revisions }
+                targets { position changedAt changedBy strict wording __typename }
+                latestActual { ...Figure reportedAt reportedBy }
+                latestActual { position value note }
+                a: achievement(track: RESOLUTION) { status } } }
+            fragment More on Indicator { __typename orgUnitCode period code unit version updatedAt category }
+            fragment Figure on Actual { __typename figure status refersTo }"#,
+            json!({ "id": budget }),
+        )
+        .await;
+    let (a, b) = (&plain["indicator"], &other["indicator"]);
+    assert_eq!(a["__typename"], "Indicator");
+    assert_eq!(a["id"], b["i"]);
+    for key in [
+        "__typename",
+        "orgUnitCode",
+        "period",
+        "name",
+        "code",
+        "unit",
+        "version",
+        "updatedAt",
+        "category",
+        "latestActual",
+    ] {
+        assert_eq!(a[key], b[key], "{key}");
+    }
+    assert_eq!(a["achievement"], b["a"]);
+    let targets = a["targets"].as_array().unwrap();
+    assert!(!targets.is_empty());
+    for (x, y) in targets.iter().zip(b["targets"].as_array().unwrap()) {
+        assert_eq!(x["track"], y["t"]);
+        for key in [
+            "__typename",
+            "kind",
+            "value",
+            "revisions",
+            "position",
+            "changedAt",
+            "changedBy",
+            "strict",
+            "wording",
+        ] {
+            assert_eq!(x[key], y[key], "{key}");
+        }
+    }
+    assert_eq!(a["latestActual"]["__typename"], "Actual");
+    assert!(a["latestActual"]["figure"].is_string(), "{a}");
 }

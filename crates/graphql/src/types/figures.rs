@@ -2,21 +2,52 @@
 
 use super::*;
 
+/// A target as clients see it; its plain fields are written without a
+/// future each ([`crate::fast`]).
+pub struct Target(TargetParts);
+
+crate::fast_output_type!(Target, TargetParts);
+
 /// A target on one track, as it stands: where it stands (track,
 /// revisions, who changed it last) and what it says.
 #[derive(MergedObject)]
-pub struct Target(pub(crate) TargetStanding, pub(crate) TargetFigures);
+#[graphql(name = "Target")]
+pub struct TargetParts(pub(crate) TargetStanding, pub(crate) TargetFigures);
 
 impl Target {
     /// The target of `track` as the view holds it.
     pub(crate) fn new(track: domain::TargetTrack, view: &TrackView) -> Self {
-        Target(
+        Target(TargetParts(
             TargetStanding {
                 track,
                 view: view.clone(),
             },
             TargetFigures(view.current.clone()),
-        )
+        ))
+    }
+}
+
+impl crate::fast::Plain for TargetParts {
+    const NAME: &'static str = "Target";
+
+    fn plain(
+        &self,
+        _: &async_graphql::ContextSelectionSet<'_>,
+        field: &async_graphql::Positioned<async_graphql::parser::types::Field>,
+    ) -> Option<async_graphql::Value> {
+        use async_graphql::resolver_utils::enum_value;
+        use async_graphql::{ScalarType, Value};
+        let (standing, figures) = (&self.0, &self.1);
+        Some(match field.node.name.node.as_str() {
+            "track" => enum_value(TargetTrack::from(standing.track)),
+            "revisions" => standing.view.revisions.to_value(),
+            "position" => standing.view.changed.position.to_value(),
+            "changedAt" => standing.view.changed.recorded_at.to_value(),
+            "changedBy" => Value::String(standing.view.changed.actor.clone()),
+            "kind" => enum_value(figures.kind_name()),
+            "value" => figures.figure().map_or(Value::Null, |v| v.to_value()),
+            _ => return None,
+        })
     }
 }
 
@@ -76,10 +107,8 @@ impl TargetStanding {
 /// or revised; in a history, the value before or after a change).
 pub struct TargetFigures(pub(crate) domain::Target);
 
-#[Object]
 impl TargetFigures {
-    /// The kind.
-    async fn kind(&self) -> TargetKindName {
+    fn kind_name(&self) -> TargetKindName {
         match &self.0.kind {
             TargetKind::AtLeast { .. } => TargetKindName::AtLeast,
             TargetKind::AtMost { .. } => TargetKindName::AtMost,
@@ -92,8 +121,8 @@ impl TargetFigures {
             TargetKind::Maintain { .. } => TargetKindName::Maintain,
         }
     }
-    /// The figure (at least, at most, plain; growth's target figure; maintain's level; reduce-by's amount).
-    async fn value(&self) -> Option<Decimal> {
+
+    fn figure(&self) -> Option<Decimal> {
         match &self.0.kind {
             TargetKind::AtLeast { value, .. }
             | TargetKind::AtMost { value, .. }
@@ -103,6 +132,18 @@ impl TargetFigures {
             TargetKind::Maintain { level } => level.map(Decimal),
             _ => None,
         }
+    }
+}
+
+#[Object]
+impl TargetFigures {
+    /// The kind.
+    async fn kind(&self) -> TargetKindName {
+        self.kind_name()
+    }
+    /// The figure (at least, at most, plain; growth's target figure; maintain's level; reduce-by's amount).
+    async fn value(&self) -> Option<Decimal> {
+        self.figure()
     }
     /// Whether the bound itself falls short ("trên", "dưới").
     async fn strict(&self) -> Option<bool> {
@@ -183,17 +224,62 @@ impl TargetFigures {
     }
 }
 
+/// A reported result as clients see it; its plain fields are written
+/// without a future each ([`crate::fast`]).
+pub struct Actual(ActualParts);
+
+crate::fast_output_type!(Actual, ActualParts);
+
 /// A reported result: what was reported, and where it stands.
 #[derive(MergedObject)]
-pub struct Actual(pub(crate) ReportFigures, pub(crate) ReportStanding);
+#[graphql(name = "Actual")]
+pub struct ActualParts(pub(crate) ReportFigures, pub(crate) ReportStanding);
 
 impl Actual {
     /// A report of an indicator of `measure`.
     pub(crate) fn new(report: ReportView, measure: domain::Measure) -> Self {
-        Actual(
+        Actual(ActualParts(
             ReportFigures(report.report.clone(), measure),
             ReportStanding(report),
-        )
+        ))
+    }
+}
+
+impl crate::fast::Plain for ActualParts {
+    const NAME: &'static str = "Actual";
+
+    fn plain(
+        &self,
+        _: &async_graphql::ContextSelectionSet<'_>,
+        field: &async_graphql::Positioned<async_graphql::parser::types::Field>,
+    ) -> Option<async_graphql::Value> {
+        use async_graphql::resolver_utils::enum_value;
+        use async_graphql::{ScalarType, Value};
+        let (figures, standing) = (&self.0, &self.1);
+        Some(match field.node.name.node.as_str() {
+            "figure" => figures
+                .figure_in_unit()
+                .map_or(Value::Null, |v| v.to_value()),
+            "status" => enum_value(ResultStatus::from(figures.0.status)),
+            "refersTo" => Date(figures.0.refers_to).to_value(),
+            "reportedAt" => standing.0.reported.recorded_at.to_value(),
+            "reportedBy" => Value::String(standing.0.reported.actor.clone()),
+            "position" => standing.0.reported.position.to_value(),
+            _ => return None,
+        })
+    }
+}
+
+impl ReportFigures {
+    /// The figure in the indicator's unit (a ratio's share in percent).
+    fn figure_in_unit(&self) -> Option<Decimal> {
+        match &self.0.value {
+            // As written, scale included.
+            domain::ResultValue::Amount { value } => Some(Decimal(*value)),
+            other => other
+                .figure(self.1)
+                .map(|d| Decimal::computed(d.round_dp(6))),
+        }
     }
 }
 
@@ -209,13 +295,7 @@ impl ReportFigures {
     }
     /// The figure in the indicator's unit (a ratio's share in percent).
     async fn figure(&self) -> Option<Decimal> {
-        match &self.0.value {
-            // As written, scale included.
-            domain::ResultValue::Amount { value } => Some(Decimal(*value)),
-            other => other
-                .figure(self.1)
-                .map(|d| Decimal::computed(d.round_dp(6))),
-        }
+        self.figure_in_unit()
     }
     /// The amount, when reported as one.
     async fn value(&self) -> Option<Decimal> {

@@ -61,7 +61,10 @@ pub struct Stored(chitieu_projector::HistoryValue);
 struct StoredRef<'a>(&'a chitieu_projector::HistoryValue);
 
 impl serde::Serialize for StoredRef<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
         use chitieu_projector::HistoryValue as V;
         match self.0 {
             V::Definition(d) => d.serialize(serializer),
@@ -72,7 +75,10 @@ impl serde::Serialize for StoredRef<'_> {
 }
 
 impl serde::Serialize for Stored {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
         StoredRef(&self.0).serialize(serializer)
     }
 }
@@ -162,25 +168,37 @@ impl HistoryEntryFields {
     /// The value it replaced, as stored in its event (JSON; `beforeValue`
     /// is the same, typed).
     async fn before(&self) -> Option<async_graphql::Json<Stored>> {
-        self.entry().before.clone().map(|v| async_graphql::Json(Stored(v)))
+        self.entry()
+            .before
+            .clone()
+            .map(|v| async_graphql::Json(Stored(v)))
     }
 
     /// The value it set, as stored in its event (JSON; `afterValue` is the
     /// same, typed).
     async fn after(&self) -> Option<async_graphql::Json<Stored>> {
-        self.entry().after.clone().map(|v| async_graphql::Json(Stored(v)))
+        self.entry()
+            .after
+            .clone()
+            .map(|v| async_graphql::Json(Stored(v)))
     }
 
     /// The value it replaced.
     async fn before_value(&self) -> Option<ChangedValue> {
         let entry = self.entry();
-        entry.before.clone().map(|v| ChangedValue::of(v, entry.measure))
+        entry
+            .before
+            .clone()
+            .map(|v| ChangedValue::of(v, entry.measure))
     }
 
     /// The value it set.
     async fn after_value(&self) -> Option<ChangedValue> {
         let entry = self.entry();
-        entry.after.clone().map(|v| ChangedValue::of(v, entry.measure))
+        entry
+            .after
+            .clone()
+            .map(|v| ChangedValue::of(v, entry.measure))
     }
 
     /// The reason given.

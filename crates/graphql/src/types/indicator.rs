@@ -2,11 +2,66 @@
 
 use super::*;
 
-/// An indicator (chỉ tiêu).
+/// An indicator (chỉ tiêu) as clients see it; its plain fields are
+/// written without a future each ([`crate::fast`]).
 pub struct Indicator(pub std::sync::Arc<IndicatorView>);
 
-#[Object]
-impl Indicator {
+/// The fields of [`Indicator`], as async-graphql resolves them.
+pub struct IndicatorFields(pub std::sync::Arc<IndicatorView>);
+
+impl async_graphql::OutputType for Indicator {
+    fn type_name() -> std::borrow::Cow<'static, str> {
+        <IndicatorFields as async_graphql::OutputType>::type_name()
+    }
+
+    fn create_type_info(registry: &mut async_graphql::registry::Registry) -> String {
+        <IndicatorFields as async_graphql::OutputType>::create_type_info(registry)
+    }
+
+    async fn resolve(
+        &self,
+        ctx: &async_graphql::ContextSelectionSet<'_>,
+        _field: &async_graphql::Positioned<async_graphql::parser::types::Field>,
+    ) -> async_graphql::ServerResult<async_graphql::Value> {
+        crate::fast::resolve(&IndicatorFields(self.0.clone()), ctx).await
+    }
+}
+
+impl crate::fast::Plain for IndicatorFields {
+    const NAME: &'static str = "Indicator";
+
+    fn plain(
+        &self,
+        _: &async_graphql::ContextSelectionSet<'_>,
+        field: &async_graphql::Positioned<async_graphql::parser::types::Field>,
+    ) -> Option<async_graphql::Value> {
+        use async_graphql::{ScalarType, Value};
+        let view = &self.0;
+        Some(match field.node.name.node.as_str() {
+            "id" => Value::String(view.definition.id.to_string()),
+            "orgUnitCode" => Value::String(view.definition.org_unit.to_string()),
+            "period" => Value::String(view.definition.period.to_string()),
+            "name" => Value::String(view.definition.name.to_string()),
+            "code" => view
+                .definition
+                .code
+                .as_ref()
+                .map_or(Value::Null, |c| Value::String(c.to_string())),
+            "unit" => view
+                .definition
+                .unit
+                .as_ref()
+                .map_or(Value::Null, |u| Value::String(u.to_string())),
+            "version" => view.version.to_value(),
+            "updatedAt" => view.updated.recorded_at.to_value(),
+            _ => return None,
+        })
+    }
+}
+
+/// An indicator (chỉ tiêu).
+#[Object(name = "Indicator")]
+impl IndicatorFields {
     /// Identity.
     async fn id(&self) -> ID {
         ID(self.0.definition.id.to_string())
