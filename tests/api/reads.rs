@@ -106,18 +106,20 @@ async fn paging_continues_after_the_cursor_and_name_search_ignores_diacritics() 
         async move {
             app.gql(
                 "viewer",
-                "query($after: String) { indicators(first: 4, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { node { id } } } }",
+                "query($after: String) { indicators(first: 4, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { node { id orgUnitCode } } } }",
                 json!({ "after": after }),
             )
             .await
         }
     };
     let mut seen = Vec::new();
+    let mut units = Vec::new();
     let mut after = None;
     loop {
         let data = page(after.clone()).await;
         for edge in data["indicators"]["edges"].as_array().unwrap() {
             seen.push(edge["node"]["id"].as_str().unwrap().to_owned());
+            units.push(edge["node"]["orgUnitCode"].as_str().unwrap().to_owned());
         }
         if data["indicators"]["pageInfo"]["hasNextPage"] != true {
             assert_eq!(
@@ -132,6 +134,9 @@ async fn paging_continues_after_the_cursor_and_name_search_ignores_diacritics() 
     }
     let unique: std::collections::HashSet<_> = seen.iter().collect();
     assert_eq!(unique.len(), seen.len());
+    // Every org unit's indicators in turn, units in the order of their codes.
+    assert!(units.windows(2).all(|w| w[0] <= w[1]), "{units:?}");
+    assert!(units.iter().collect::<std::collections::HashSet<_>>().len() > 3);
     let found = app
         .gql(
             "viewer",

@@ -384,6 +384,15 @@ impl ReadModel {
         after: Option<&[u8]>,
         limit: usize,
     ) -> Result<Option<(Vec<(Vec<u8>, Arc<IndicatorView>)>, bool, usize)>, ProjectionError> {
+        let everything = filter.org_unit.is_none()
+            && filter.within.is_none()
+            && filter.period.is_none()
+            && filter.category.is_none()
+            && filter.status.is_none()
+            && filter.name.is_none();
+        if everything {
+            return self.page_of_everything(after, limit).map(Some);
+        }
         let Some((orgs, period)) = self.indexed_units(filter)? else {
             return Ok(None);
         };
@@ -431,6 +440,52 @@ impl ReadModel {
             }
         }
         Ok(Some((page, has_next, total as usize)))
+    }
+
+    /// [`Self::page_after`] with no filter at all: the org-unit index read
+    /// as one range (its keys sort by org unit code, then period, so the
+    /// whole index in key order is every unit's part in turn, as the
+    /// filtered path pages it) and the total from every summary in one
+    /// scan, without listing or decoding the org units.
+    #[allow(clippy::type_complexity)]
+    fn page_of_everything(
+        &self,
+        after: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<(Vec<(Vec<u8>, Arc<IndicatorView>)>, bool, usize), ProjectionError> {
+        let mut total = 0u64;
+        for entry in self.tree().scan_prefix([b'y']) {
+            let (k, v) = entry?;
+            total += parse::<crate::model::Summary>(&k, &v)?.total();
+        }
+        let start = match after {
+            Some(a) => [a, &[0u8][..]].concat(),
+            None => vec![b'o'],
+        };
+        let mut found: Vec<Vec<u8>> = Vec::with_capacity(limit + 1);
+        for entry in self.tree().range(start..) {
+            let (key, _) = entry?;
+            if key.first() != Some(&b'o') {
+                break;
+            }
+            found.push(key.to_vec());
+            if found.len() > limit {
+                break;
+            }
+        }
+        let has_next = found.len() > limit;
+        found.truncate(limit);
+        let mut page = Vec::with_capacity(found.len());
+        for key in found {
+            if let Some(view) = keys::trailing_id(&key)
+                .map(|id| self.indicator_shared(id))
+                .transpose()?
+                .flatten()
+            {
+                page.push((key, view));
+            }
+        }
+        Ok((page, has_next, total as usize))
     }
 
     /// Where the index key `key` stands in the order of [`Self::page_after`]
