@@ -262,6 +262,17 @@ def wrk(url, body_file, token, seconds=None):
     return rate, ms(50), ms(99)
 
 
+def memory(pid):
+    """Resident memory now and at its peak (Linux)."""
+    try:
+        status = open(f"/proc/{pid}/status").read()
+        rss = int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024
+        hwm = int(re.search(r"VmHWM:\s+(\d+)", status).group(1)) / 1024
+        return f"RSS {rss:,.0f} MiB, peak {hwm:,.0f} MiB"
+    except (OSError, AttributeError):
+        return "unknown"
+
+
 def check(url, body, token):
     answer = post(url, body.encode(), {"Authorization": f"Bearer {token}"} if token else {})
     if answer.get("errors") or not answer.get("data"):
@@ -304,6 +315,7 @@ def main():
                 say(f"  {name} — {side}: {results[side][0]:,.0f} req/s, p50 {results[side][1]:.2f} ms, p99 {results[side][2]:.2f} ms")
             rows.append((name, results["chitieu"], results["PostGraphile"]))
         say("")
+        say(f"chitieu's memory after the run: {memory(chitieu.pid)}")
         say(f"| query ({N:,} indicators; chitieu cache {CACHE}) | chitieu | PostGraphile 4.14 | ratio |")
         say("|---|---|---|---|")
         for name, a, b in rows:
