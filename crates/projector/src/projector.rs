@@ -154,6 +154,8 @@ struct Chunk<'a> {
     tree: &'a sled::Tree,
     /// For the rare view that must be folded again from its stream.
     log: &'a Log,
+    /// Views as the projector last wrote them (see `Projector::written`).
+    written: &'a HashMap<IndicatorId, Arc<IndicatorView>>,
     batch: sled::Batch,
     views: HashMap<IndicatorId, Slot>,
     org_units: HashMap<String, OrgUnitView>,
@@ -167,10 +169,15 @@ struct Chunk<'a> {
 }
 
 impl<'a> Chunk<'a> {
-    fn new(tree: &'a sled::Tree, log: &'a Log) -> Self {
+    fn new(
+        tree: &'a sled::Tree,
+        log: &'a Log,
+        written: &'a HashMap<IndicatorId, Arc<IndicatorView>>,
+    ) -> Self {
         Chunk {
             tree,
             log,
+            written,
             batch: sled::Batch::default(),
             views: HashMap::new(),
             org_units: HashMap::new(),
@@ -183,10 +190,15 @@ impl<'a> Chunk<'a> {
 
     fn view(&mut self, id: IndicatorId) -> Result<Option<&mut IndicatorView>, ProjectionError> {
         if !self.views.contains_key(&id) {
-            let key = keys::indicator(id);
-            let original: Option<IndicatorView> = match self.tree.get(&key)? {
-                Some(bytes) => Some(parse(&key, &bytes)?),
-                None => None,
+            let original: Option<IndicatorView> = match self.written.get(&id) {
+                Some(view) => Some(IndicatorView::clone(view)),
+                None => {
+                    let key = keys::indicator(id);
+                    match self.tree.get(&key)? {
+                        Some(bytes) => Some(parse(&key, &bytes)?),
+                        None => None,
+                    }
+                }
             };
             self.views.insert(
                 id,
@@ -459,6 +471,12 @@ pub struct Projector {
     stop: AtomicBool,
     /// Decoded views, kept fresh by the projector itself.
     pub(crate) views: ViewCache,
+    /// The views as this projector last wrote them, decoded: the next
+    /// chunk starts from these instead of parsing them back out of sled
+    /// (a third of the live projector's time under write load). Written
+    /// only under `apply_lock`, by the projector, so never behind what it
+    /// stored; readers never touch it. Bounded like the view cache.
+    written: Mutex<HashMap<IndicatorId, Arc<IndicatorView>>>,
     chunk: std::sync::atomic::AtomicUsize,
     /// Why the live follower stopped, if it stopped on an error.
     failure: Mutex<Option<String>>,
@@ -541,6 +559,7 @@ impl Projector {
             stop: AtomicBool::new(false),
             chunk: CATCH_UP_CHUNK.into(),
             views: ViewCache::default(),
+            written: Mutex::default(),
             failure: Mutex::new(None),
         }))
     }
@@ -614,11 +633,31 @@ impl Projector {
             return Ok(());
         };
         let decoded = decode_all(events)?;
-        let mut chunk = Chunk::new(&self.tree, &self.log);
-        for (recorded, event) in events.iter().zip(&decoded) {
-            chunk.apply(recorded, event)?;
+        let mut written = self.written.lock().map_err(|_| ProjectionError::Stopped)?;
+        let applied = {
+            let mut chunk = Chunk::new(&self.tree, &self.log, &written);
+            events
+                .iter()
+                .zip(&decoded)
+                .try_for_each(|(recorded, event)| chunk.apply(recorded, event))
+                .and_then(|()| chunk.finish(last.position))
+        };
+        let changed = match applied {
+            Ok(changed) => changed,
+            Err(error) => {
+                // Whatever sled holds now, start from it next time.
+                written.clear();
+                return Err(error);
+            }
+        };
+        let changed: Vec<Arc<IndicatorView>> = changed.into_iter().map(Arc::new).collect();
+        if written.len() + changed.len() > self.views.limit() {
+            written.clear();
         }
-        let changed = chunk.finish(last.position)?;
+        for view in &changed {
+            written.insert(view.definition.id, view.clone());
+        }
+        drop(written);
         self.views.refresh(changed);
         self.position.send_replace(last.position);
         Ok(())
@@ -657,6 +696,9 @@ impl Projector {
                 .map_err(|_| ProjectionError::Stopped)?;
             Self::reset(&self.tree)?;
             self.views.clear();
+            if let Ok(mut written) = self.written.lock() {
+                written.clear();
+            }
             self.position.send_replace(0);
         }
         self.catch_up()
@@ -825,14 +867,14 @@ impl ViewCache {
         self.limit.load(Ordering::Relaxed)
     }
 
-    fn refresh(&self, changed: Vec<IndicatorView>) {
+    fn refresh(&self, changed: Vec<Arc<IndicatorView>>) {
         let limit = self.limit();
         if let Ok(mut views) = self.views.lock() {
             if views.len() + changed.len() > limit {
                 views.clear();
             }
             for view in changed {
-                views.insert(view.definition.id, Arc::new(view));
+                views.insert(view.definition.id, view);
             }
         }
     }

@@ -240,6 +240,22 @@ QUERIES = {
 }
 
 
+# Durable writes, one per request, each to an indicator of its own in turn
+# (a few reports per indicator, as a commune reports): a result through
+# chitieu's command path (decided, appended durably, projected before the
+# answer), a row through PostGraphile's generated create mutation
+# (PostgreSQL commits it durably: synchronous_commit on).
+WRITES = (
+    'mutation($id: ID!, $v: Decimal!) { reportActual(input: {indicator: $id, value: {amount: $v}, refersTo: "2025-12-31", status: ESTIMATE}) { position } }',
+    'mutation($id: UUID!, $v: BigFloat!) { createActual(input: {actual: {indicatorId: $id, figure: $v, status: "ESTIMATE", refersTo: "2025-12-31", reportedAt: "2025-12-31T00:00:00Z"}}) { actual { id } } }',
+)
+WRITE_CONNECTIONS = int(os.environ.get("PEER_WRITE_CONNECTIONS", "64"))
+
+
+def write_bodies(query, ids):
+    return [json.dumps({"query": query, "variables": {"id": i, "v": f"{1000 + n % 97}.5"}}) for n, i in enumerate(ids)]
+
+
 def bodies(query, ids, orgs):
     if "$id" in query:
         return [json.dumps({"query": query, "variables": {"id": i}}) for i in ids]
@@ -248,8 +264,8 @@ def bodies(query, ids, orgs):
     return [json.dumps({"query": query})]
 
 
-def wrk(url, body_file, token, seconds=None):
-    out = subprocess.run(["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{seconds or SECONDS}s", "--latency", "-s", os.path.join(HERE, "wrk.lua"), url], env=dict(os.environ, PEER_BODIES=body_file, PEER_TOKEN=token or ""), check=True, capture_output=True, text=True).stdout
+def wrk(url, body_file, token, seconds=None, connections=None, script="wrk.lua"):
+    out = subprocess.run(["wrk", f"-t{THREADS}", f"-c{connections or CONNECTIONS}", f"-d{seconds or SECONDS}s", "--latency", "-s", os.path.join(HERE, script), url], env=dict(os.environ, PEER_BODIES=body_file, PEER_TOKEN=token or ""), check=True, capture_output=True, text=True).stdout
     if "Non-2xx" in out or "Socket errors" in out:
         sys.exit(f"peer: errors under load:\n{out}")
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
@@ -314,6 +330,17 @@ def main():
                 results[side] = wrk(endpoint, path, token)
                 say(f"  {name} — {side}: {results[side][0]:,.0f} req/s, p50 {results[side][1]:.2f} ms, p99 {results[side][2]:.2f} ms")
             rows.append((name, results["chitieu"], results["PostGraphile"]))
+        # Writes last: they change what the reads above read.
+        results = {}
+        for side, query, side_ids, endpoint, token in (("chitieu", WRITES[0], ids, url, tokens["pkt-tieu-can"]), ("PostGraphile", WRITES[1], pg_ids, pgl_url, None)):
+            lines = write_bodies(query, side_ids)
+            check(endpoint, lines[0], token)
+            path = os.path.join(tmp, f"{side}.writes")
+            with open(path, "w") as f:
+                f.write("\n".join(lines) + "\n")
+            results[side] = wrk(endpoint, path, token, connections=WRITE_CONNECTIONS, script="wrk_in_turn.lua")
+            say(f"  durable writes, {WRITE_CONNECTIONS} connections — {side}: {results[side][0]:,.0f} req/s, p50 {results[side][1]:.2f} ms, p99 {results[side][2]:.2f} ms")
+        rows.append((f"durable write, one per request ({WRITE_CONNECTIONS} connections)", results["chitieu"], results["PostGraphile"]))
         say("")
         say(f"chitieu's memory after the run: {memory(chitieu.pid)}")
         say(f"| query ({N:,} indicators; chitieu cache {CACHE}) | chitieu | PostGraphile 4.14 | ratio |")
