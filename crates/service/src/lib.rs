@@ -471,10 +471,8 @@ impl CommandService {
         options: WriteOptions,
     ) -> Result<Written, ServiceError> {
         use tracing::Instrument;
-        let org_unit = self
-            .with_state(|state| state.requirement(&command).1)
-            .ok()
-            .flatten();
+        // The org unit is recorded by the decision, which reads the state
+        // anyway: one turn of the decision lock per command, not two.
         let span = tracing::info_span!(
             "command",
             command = command_name(&command),
@@ -483,7 +481,7 @@ impl CommandService {
                 Caller::System(actor) => actor.id.clone(),
             },
             stream = %command.stream_id(),
-            org_unit = %org_unit.map(|c| c.to_string()).unwrap_or_default(),
+            org_unit = tracing::field::Empty,
         );
         self.execute_in_span(caller, command, options)
             .instrument(span)
@@ -524,6 +522,11 @@ impl CommandService {
         let turn = queue.lock().await;
         for attempt in 1..=ATTEMPTS {
             let (actor, events, current, conditions) = self.with_state(|state| {
+                if attempt == 1 {
+                    if let Some(unit) = state.requirement(&command).1 {
+                        tracing::Span::current().record("org_unit", unit.as_str());
+                    }
+                }
                 let actor = Self::actor_for(state, caller, &command)?;
                 let current = state.stream_version(&stream);
                 match options.expected_version {
