@@ -427,6 +427,18 @@ impl ReadModel {
                 }
             }
         }
+        let (page, has_next) = self.hydrate(found, limit)?;
+        Ok(Some((page, has_next, total as usize)))
+    }
+
+    /// The views of a page's index keys (up to `limit` of `found`, which
+    /// holds one more when another page follows), and whether one does.
+    #[allow(clippy::type_complexity)]
+    fn hydrate(
+        &self,
+        mut found: Vec<Vec<u8>>,
+        limit: usize,
+    ) -> Result<(Vec<(Vec<u8>, Arc<IndicatorView>)>, bool), ProjectionError> {
         let has_next = found.len() > limit;
         found.truncate(limit);
         let mut page = Vec::with_capacity(found.len());
@@ -439,7 +451,7 @@ impl ReadModel {
                 page.push((key, view));
             }
         }
-        Ok(Some((page, has_next, total as usize)))
+        Ok((page, has_next))
     }
 
     /// [`Self::page_after`] with no filter at all: the org-unit index read
@@ -473,18 +485,7 @@ impl ReadModel {
                 break;
             }
         }
-        let has_next = found.len() > limit;
-        found.truncate(limit);
-        let mut page = Vec::with_capacity(found.len());
-        for key in found {
-            if let Some(view) = keys::trailing_id(&key)
-                .map(|id| self.indicator_shared(id))
-                .transpose()?
-                .flatten()
-            {
-                page.push((key, view));
-            }
-        }
+        let (page, has_next) = self.hydrate(found, limit)?;
         Ok((page, has_next, total as usize))
     }
 

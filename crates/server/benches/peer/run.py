@@ -264,8 +264,8 @@ def bodies(query, ids, orgs):
     return [json.dumps({"query": query})]
 
 
-def wrk(url, body_file, token, seconds=None, connections=None, script="wrk.lua"):
-    out = subprocess.run(["wrk", f"-t{THREADS}", f"-c{connections or CONNECTIONS}", f"-d{seconds or SECONDS}s", "--latency", "-s", os.path.join(HERE, script), url], env=dict(os.environ, PEER_BODIES=body_file, PEER_TOKEN=token or ""), check=True, capture_output=True, text=True).stdout
+def wrk(url, body_file, token, seconds=None, connections=None, order="random"):
+    out = subprocess.run(["wrk", f"-t{THREADS}", f"-c{connections or CONNECTIONS}", f"-d{seconds or SECONDS}s", "--latency", "-s", os.path.join(HERE, "wrk.lua"), url], env=dict(os.environ, PEER_BODIES=body_file, PEER_TOKEN=token or "", PEER_ORDER=order), check=True, capture_output=True, text=True).stdout
     if "Non-2xx" in out or "Socket errors" in out:
         sys.exit(f"peer: errors under load:\n{out}")
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
@@ -338,7 +338,7 @@ def main():
             path = os.path.join(tmp, f"{side}.writes")
             with open(path, "w") as f:
                 f.write("\n".join(lines) + "\n")
-            results[side] = wrk(endpoint, path, token, connections=WRITE_CONNECTIONS, script="wrk_in_turn.lua")
+            results[side] = wrk(endpoint, path, token, connections=WRITE_CONNECTIONS, order="turn")
             say(f"  durable writes, {WRITE_CONNECTIONS} connections — {side}: {results[side][0]:,.0f} req/s, p50 {results[side][1]:.2f} ms, p99 {results[side][2]:.2f} ms")
         rows.append((f"durable write, one per request ({WRITE_CONNECTIONS} connections)", results["chitieu"], results["PostGraphile"]))
         say("")
