@@ -651,12 +651,7 @@ impl Projector {
             }
         };
         let changed: Vec<Arc<IndicatorView>> = changed.into_iter().map(Arc::new).collect();
-        if written.len() + changed.len() > self.views.limit() {
-            written.clear();
-        }
-        for view in &changed {
-            written.insert(view.definition.id, view.clone());
-        }
+        keep_bounded(&mut written, &changed, self.views.limit());
         drop(written);
         self.views.refresh(changed);
         self.position.send_replace(last.position);
@@ -870,12 +865,7 @@ impl ViewCache {
     fn refresh(&self, changed: Vec<Arc<IndicatorView>>) {
         let limit = self.limit();
         if let Ok(mut views) = self.views.lock() {
-            if views.len() + changed.len() > limit {
-                views.clear();
-            }
-            for view in changed {
-                views.insert(view.definition.id, view);
-            }
+            keep_bounded(&mut views, &changed, limit);
         }
     }
 
@@ -898,6 +888,22 @@ impl ViewCache {
         if let Ok(mut views) = self.views.lock() {
             views.clear();
         }
+    }
+}
+
+/// Adds the views a chunk changed to a map of decoded views, emptying it
+/// first when they would take it past `limit` (the one bound of the view
+/// cache and of the projector's own map).
+fn keep_bounded(
+    map: &mut HashMap<IndicatorId, Arc<IndicatorView>>,
+    changed: &[Arc<IndicatorView>],
+    limit: usize,
+) {
+    if map.len() + changed.len() > limit {
+        map.clear();
+    }
+    for view in changed {
+        map.insert(view.definition.id, view.clone());
     }
 }
 
