@@ -7,12 +7,13 @@
 //! | `i`    | indicator id                          | `IndicatorView` (JSON)   |
 //! | `o`    | org unit, 0, period, 0, code order, 0, indicator id | empty      |
 //! | `p`    | period, 0, indicator id               | empty                    |
-//! | `c`    | category, 0, indicator id             | empty                    |
-//! | `s`    | settled status, 0, indicator id       | empty                    |
+//! | `c`    | category, 0, org unit, 0, period, 0, code order, 0, indicator id | empty |
+//! | `s`    | settled status, 0, org unit, 0, period, 0, code order, 0, indicator id | empty |
 //! | `n`    | name word (search key), 0, indicator id | empty                  |
 //! | `a`    | actor, 0, bucket (position / 1024)    | audit postings           |
 //! | `u`    | org unit, 0, bucket (position / 1024) | audit postings           |
 //! | `y`    | org unit, 0, period                   | `Summary` (JSON)         |
+//! | `x`    | org unit, 0, period, 0, category      | `Summary` (JSON): counts of every filter |
 //! | `g`    | org unit code                         | `OrgUnitView` (JSON)     |
 //! | `d`    | document id                           | `Document` (JSON)        |
 //! | `r`    | previous indicator id, next indicator id | empty                 |
@@ -39,9 +40,13 @@ pub(crate) fn indicator(id: IndicatorId) -> Vec<u8> {
     join(b'i', &[id.0.as_bytes()])
 }
 
-pub(crate) fn by_org(org: &str, period: &str, code: Option<&str>, id: IndicatorId) -> Vec<u8> {
+/// Where an indicator stands in the list's order (org unit, period, code
+/// order, id): the part every list index (`o`, `c`, `s`) ends with, so
+/// each holds its members in the list's order and a key of one names its
+/// twin in another.
+pub(crate) fn listed(org: &str, period: &str, code: Option<&str>, id: IndicatorId) -> Vec<u8> {
     let order = code_order(code);
-    join(
+    let mut key = join(
         b'o',
         &[
             org.as_bytes(),
@@ -49,7 +54,23 @@ pub(crate) fn by_org(org: &str, period: &str, code: Option<&str>, id: IndicatorI
             order.as_bytes(),
             id.0.as_bytes(),
         ],
-    )
+    );
+    key.remove(0);
+    key
+}
+
+/// The org-unit index key: `o`, then the indicator's place in the list.
+pub(crate) fn by_org(listed: &[u8]) -> Vec<u8> {
+    [list_index(b'o', None).as_slice(), listed].concat()
+}
+
+/// The head of a list index's keys before the listed part: `o`, or
+/// `c`/`s` and the category's or status's name.
+pub(crate) fn list_index(prefix: u8, value: Option<&str>) -> Vec<u8> {
+    match value {
+        Some(v) => join(prefix, &[v.as_bytes(), b""]),
+        None => vec![prefix],
+    }
 }
 
 /// A sort key for an indicator's code that orders numbers by value: "2"
@@ -81,22 +102,33 @@ pub fn code_order(code: Option<&str>) -> String {
 }
 
 pub(crate) fn by_org_prefix(org: &str, period: Option<&str>) -> Vec<u8> {
-    match period {
+    [&b"o"[..], &listed_prefix(org, period)].concat()
+}
+
+/// The listed part's head for an org unit (and period).
+pub(crate) fn listed_prefix(org: &str, period: Option<&str>) -> Vec<u8> {
+    let mut key = match period {
         Some(p) => join(b'o', &[org.as_bytes(), p.as_bytes(), b""]),
         None => join(b'o', &[org.as_bytes(), b""]),
-    }
+    };
+    key.remove(0);
+    key
 }
 
 pub(crate) fn by_period(period: &str, id: IndicatorId) -> Vec<u8> {
     join(b'p', &[period.as_bytes(), id.0.as_bytes()])
 }
 
-pub(crate) fn by_category(category: &str, id: IndicatorId) -> Vec<u8> {
-    join(b'c', &[category.as_bytes(), id.0.as_bytes()])
+/// The category index key: the category, then the indicator's place in
+/// the list.
+pub(crate) fn by_category(category: &str, listed: &[u8]) -> Vec<u8> {
+    [list_index(b'c', Some(category)).as_slice(), listed].concat()
 }
 
-pub(crate) fn by_status(status: &str, id: IndicatorId) -> Vec<u8> {
-    join(b's', &[status.as_bytes(), id.0.as_bytes()])
+/// The settled-status index key: the status, then the indicator's place
+/// in the list.
+pub(crate) fn by_status(status: &str, listed: &[u8]) -> Vec<u8> {
+    [list_index(b's', Some(status)).as_slice(), listed].concat()
 }
 
 pub(crate) fn by_word(word: &str, id: IndicatorId) -> Vec<u8> {
@@ -124,6 +156,23 @@ pub(crate) fn audit_by_org(org: &str, bucket: u64) -> Vec<u8> {
 
 pub(crate) fn summary(org: &str, period: &str) -> Vec<u8> {
     join(b'y', &[org.as_bytes(), period.as_bytes()])
+}
+
+/// The counts of one org unit, period and category: every combination of
+/// the list's filters but the name is a sum of these cells.
+pub(crate) fn counts(org: &str, period: &str, category: &str) -> Vec<u8> {
+    join(
+        b'x',
+        &[org.as_bytes(), period.as_bytes(), category.as_bytes()],
+    )
+}
+
+/// Prefix of the count cells of an org unit (and period).
+pub(crate) fn counts_prefix(org: &str, period: Option<&str>) -> Vec<u8> {
+    match period {
+        Some(p) => join(b'x', &[org.as_bytes(), p.as_bytes(), b""]),
+        None => join(b'x', &[org.as_bytes(), b""]),
+    }
 }
 
 pub(crate) fn org_unit(code: &str) -> Vec<u8> {

@@ -165,6 +165,19 @@ impl Summary {
         self.exceeded + self.met + self.not_met + self.no_data + self.without_target
     }
 
+    /// How many of these end their period with this settled status (the
+    /// list's status filter): those without a target have none to judge
+    /// by, so they settle as no data.
+    pub fn settled(&self, status: AchievementStatus) -> u64 {
+        match status {
+            AchievementStatus::Exceeded => self.exceeded,
+            AchievementStatus::Met => self.met,
+            AchievementStatus::NotMet => self.not_met,
+            AchievementStatus::NoData => self.no_data + self.without_target,
+            AchievementStatus::NotDue => 0,
+        }
+    }
+
     pub(crate) fn slot(&mut self, standing: Standing) -> &mut u64 {
         match standing {
             Standing::WithoutTarget => &mut self.without_target,

@@ -24,7 +24,7 @@ use tokio::sync::watch;
 /// Version of the read models' shape. Bump it whenever a view, a key or an
 /// index changes: on start, a projector that finds another version drops
 /// every read model and rebuilds from the log. No migrations.
-pub const READ_MODEL_VERSION: u32 = 8;
+pub const READ_MODEL_VERSION: u32 = 9;
 
 /// Name of the tree that holds every read model (in the projector's own
 /// sled database, never the log's).
@@ -103,15 +103,16 @@ fn index_keys(view: &IndicatorView) -> BTreeSet<Vec<u8>> {
     let d = &view.definition;
     let period = d.period.to_string();
     let mut keys = BTreeSet::new();
-    keys.insert(keys::by_org(
+    let listed = keys::listed(
         d.org_unit.as_str(),
         &period,
         d.code.as_ref().map(|c| c.as_str()),
         d.id,
-    ));
+    );
+    keys.insert(keys::by_org(&listed));
     keys.insert(keys::by_period(&period, d.id));
-    keys.insert(keys::by_category(category_name(d.category), d.id));
-    keys.insert(keys::by_status(status_name(view.settled_status()), d.id));
+    keys.insert(keys::by_category(category_name(d.category), &listed));
+    keys.insert(keys::by_status(status_name(view.settled_status()), &listed));
     for word in search_key(d.name.as_str())
         .split(' ')
         .filter(|w| !w.is_empty())
@@ -119,6 +120,17 @@ fn index_keys(view: &IndicatorView) -> BTreeSet<Vec<u8>> {
         keys.insert(keys::by_word(word, d.id));
     }
     keys
+}
+
+/// The count cells a view stands in: its org unit and period's summary
+/// (`y`) and its category's cell under them (`x`).
+fn count_keys(view: &IndicatorView) -> [Vec<u8>; 2] {
+    let d = &view.definition;
+    let (org, period) = (d.org_unit.as_str(), d.period.to_string());
+    [
+        keys::summary(org, &period),
+        keys::counts(org, &period, category_name(d.category)),
+    ]
 }
 
 /// The stable name of a category in keys and filters.
@@ -399,11 +411,10 @@ impl<'a> Chunk<'a> {
             }
             Ok(key)
         };
-        let mut changes: Vec<(
-            Option<crate::model::Standing>,
-            crate::model::Standing,
-            Vec<u8>,
-        )> = Vec::new();
+        // Each changed view leaves the counts it stood in (as it was) and
+        // joins those it stands in now: its org unit and period's summary,
+        // and the cell of its category under them.
+        let mut changes: Vec<(crate::model::Standing, Vec<u8>, i8)> = Vec::new();
         for (id, slot) in &self.views {
             let Some(current) = &slot.current else {
                 continue;
@@ -421,24 +432,21 @@ impl<'a> Chunk<'a> {
             }
             self.batch.insert(keys::indicator(*id), json(current));
             changed.push(current.clone());
-            let d = &current.definition;
-            let key = load_summary(
-                self.tree,
-                keys::summary(d.org_unit.as_str(), &d.period.to_string()),
-            )?;
-            changes.push((
-                slot.original.as_ref().map(|o| o.standing()),
-                current.standing(),
-                key,
-            ));
-        }
-        for (old, new, key) in changes {
-            if let Some(summary) = summaries.get_mut(&key) {
-                if let Some(old) = old {
-                    let slot = summary.slot(old);
-                    *slot = slot.saturating_sub(1);
+            for (view, step) in [(slot.original.as_ref(), -1), (Some(current), 1)] {
+                let Some(view) = view else { continue };
+                for key in count_keys(view) {
+                    changes.push((view.standing(), load_summary(self.tree, key)?, step));
                 }
-                *summary.slot(new) += 1;
+            }
+        }
+        for (standing, key, step) in changes {
+            if let Some(summary) = summaries.get_mut(&key) {
+                let slot = summary.slot(standing);
+                *slot = if step < 0 {
+                    slot.saturating_sub(1)
+                } else {
+                    *slot + 1
+                };
             }
         }
         for (key, summary) in &summaries {

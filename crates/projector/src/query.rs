@@ -79,6 +79,16 @@ type Decoded = Vec<(RecordedEvent, Event)>;
 /// Org units in code order, and a period as the org index writes it.
 type IndexedUnits = (Vec<OrgUnitCode>, Option<String>);
 
+/// A name filter as the names are compared: its search key, none when
+/// it has no letters or digits left.
+fn name_key(filter: &IndicatorFilter) -> Option<String> {
+    filter
+        .name
+        .as_deref()
+        .map(search_key)
+        .filter(|k| !k.is_empty())
+}
+
 impl ReadModel {
     /// Reads what `projector` maintains.
     pub fn new(projector: Arc<Projector>) -> Self {
@@ -276,11 +286,7 @@ impl ReadModel {
     /// criteria are checked on the views.
     pub fn list(&self, filter: &IndicatorFilter) -> Result<Vec<IndicatorView>, ProjectionError> {
         let period = filter.period.map(|p| p.to_string());
-        let name_key = filter
-            .name
-            .as_deref()
-            .map(search_key)
-            .filter(|k| !k.is_empty());
+        let name_key = name_key(filter);
         let mut ids = BTreeSet::new();
         let allowed = self.subtrees(filter.within.as_deref())?;
         if let Some(org) = &filter.org_unit {
@@ -340,43 +346,162 @@ impl ReadModel {
         Ok(views)
     }
 
-    /// The org units whose index serves `filter` in key order (sorted by
-    /// code) and its period as the index writes it, or `None` when the
-    /// filter needs more than the org-unit index (a category, status,
-    /// name or reach): the one test of [`Self::page_after`],
-    /// [`Self::offset_of_key`] and [`Self::page`].
-    fn indexed_units(
-        &self,
-        filter: &IndicatorFilter,
-    ) -> Result<Option<IndexedUnits>, ProjectionError> {
-        let index_only =
-            filter.category.is_none() && filter.status.is_none() && filter.name.is_none();
-        if !index_only {
-            return Ok(None);
-        }
-        let mut orgs = match (&filter.org_unit, &filter.within) {
-            (Some(org), None) => self.org_unit_and_descendants(org, filter.include_descendants)?,
-            // No org unit asked for: every org unit's part of the index, in
-            // order (or every unit of the reader's subtrees), so an
-            // unfiltered page reads its own views and nothing else.
-            (None, None) => self.org_units()?.into_iter().map(|u| u.unit.code).collect(),
-            (None, Some(roots)) => self
-                .subtrees(Some(roots))?
-                .unwrap_or_default()
+    /// The org units whose part of the org-unit index holds `filter`'s
+    /// matches, in key order (sorted by code), and its period as the index
+    /// writes it: the org unit asked for (and its descendants), within the
+    /// reader's subtrees when it has scopes, or every unit. The one source
+    /// of the ranges [`Self::page_after`], [`Self::offset_of_key`],
+    /// [`Self::page`] and [`Self::count`] read.
+    fn indexed_units(&self, filter: &IndicatorFilter) -> Result<IndexedUnits, ProjectionError> {
+        let allowed = self.subtrees(filter.within.as_deref())?;
+        let mut orgs: Vec<OrgUnitCode> = match (&filter.org_unit, allowed) {
+            (Some(org), allowed) => self
+                .org_unit_and_descendants(org, filter.include_descendants)?
                 .into_iter()
+                .filter(|code| allowed.as_ref().is_none_or(|a| a.contains(code)))
                 .collect(),
-            (Some(_), Some(_)) => return Ok(None),
+            (None, Some(allowed)) => allowed.into_iter().collect(),
+            // No org unit asked for: every org unit's part of the index, in
+            // order, so a page reads its own views and nothing else.
+            (None, None) => self.org_units()?.into_iter().map(|u| u.unit.code).collect(),
         };
         orgs.sort_by(|a, b| a.as_str().cmp(b.as_str()));
         orgs.dedup();
-        Ok(Some((orgs, filter.period.map(|p| p.to_string()))))
+        Ok((orgs, filter.period.map(|p| p.to_string())))
     }
 
-    /// Keyset paging for filters the org-unit index answers alone (org unit,
-    /// with or without descendants, and period): the page after the index
-    /// key `after`, whether more follow, and the number of matches (from the
-    /// summaries' counts). Reads only the page's keys and views. `None` when
-    /// the filter needs more than the index.
+    /// Visits, in list order, the org-unit index keys of `filter`'s
+    /// matches after `after` (an org-unit index key, or from the first),
+    /// until `visit` says stop. For filters without a name. The three list
+    /// indexes (`o`, `c`, `s`) end their keys with the indicator's place in
+    /// the list, so the walk reads the ranges of one of them (the category
+    /// or status asked for, the smaller by the count cells when both are)
+    /// and checks a candidate against another by one lookup of its twin
+    /// key. Reads keys only.
+    fn walk(
+        &self,
+        filter: &IndicatorFilter,
+        after: Option<&[u8]>,
+        mut visit: impl FnMut(&[u8]) -> bool,
+    ) -> Result<(), ProjectionError> {
+        let (orgs, period) = self.indexed_units(filter)?;
+        let category = filter
+            .category
+            .map(|c| keys::list_index(b'c', Some(category_name(c))));
+        let status = filter
+            .status
+            .map(|s| keys::list_index(b's', Some(status_name(s))));
+        let (driver, other) = match (category, status) {
+            (Some(c), Some(s)) => {
+                let by_category = self.count(&IndicatorFilter {
+                    status: None,
+                    ..filter.clone()
+                })?;
+                let by_status = self.count(&IndicatorFilter {
+                    category: None,
+                    ..filter.clone()
+                })?;
+                if by_category <= by_status {
+                    (c, Some(s))
+                } else {
+                    (s, Some(c))
+                }
+            }
+            (Some(one), None) | (None, Some(one)) => (one, None),
+            (None, None) => (keys::list_index(b'o', None), None),
+        };
+        let origin = keys::list_index(b'o', None);
+        let after = after.and_then(|a| a.strip_prefix(origin.as_slice()));
+        for code in &orgs {
+            let unit = keys::listed_prefix(code.as_str(), period.as_deref());
+            let prefix = [driver.as_slice(), &unit].concat();
+            let start = match after {
+                Some(a) if a.starts_with(&unit) => [driver.as_slice(), a, &[0u8][..]].concat(),
+                Some(a) if a > unit.as_slice() => continue,
+                _ => prefix.clone(),
+            };
+            for entry in self.tree().range(start..) {
+                let (key, _) = entry?;
+                if !key.starts_with(&prefix) {
+                    break;
+                }
+                let listed = &key[driver.len()..];
+                if let Some(other) = &other {
+                    if !self
+                        .tree()
+                        .contains_key([other.as_slice(), listed].concat())?
+                    {
+                        continue;
+                    }
+                }
+                if !visit(&[origin.as_slice(), listed].concat()) {
+                    return Ok(());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A name filter's matches (which no index holds in the list's order:
+    /// names match by any part of a word), from [`Self::list`], each with
+    /// its org-unit index key, in list order.
+    #[allow(clippy::type_complexity)]
+    fn named(
+        &self,
+        filter: &IndicatorFilter,
+    ) -> Result<Vec<(Vec<u8>, Arc<IndicatorView>)>, ProjectionError> {
+        Ok(self
+            .list(filter)?
+            .into_iter()
+            .map(|view| {
+                let d = &view.definition;
+                let key = keys::by_org(&keys::listed(
+                    d.org_unit.as_str(),
+                    &d.period.to_string(),
+                    d.code.as_ref().map(|c| c.as_str()),
+                    d.id,
+                ));
+                (key, Arc::new(view))
+            })
+            .collect())
+    }
+
+    /// How many indicators match `filter`: a sum of the maintained count
+    /// cells (org unit × period × category, each by settled status), one
+    /// per unit, period and category asked for; only a name filter, which
+    /// no cell can hold, counts by walking its candidates.
+    pub fn count(&self, filter: &IndicatorFilter) -> Result<usize, ProjectionError> {
+        if name_key(filter).is_some() {
+            return Ok(self.named(filter)?.len());
+        }
+        let (orgs, period) = self.indexed_units(filter)?;
+        let category = filter.category.map(category_name);
+        let mut total = 0u64;
+        for code in &orgs {
+            for entry in self
+                .tree()
+                .scan_prefix(keys::counts_prefix(code.as_str(), period.as_deref()))
+            {
+                let (k, v) = entry?;
+                // The cell's category is the key's last part.
+                let cell = k.rsplit(|b| *b == 0).next().unwrap_or_default();
+                if category.is_some_and(|c| c.as_bytes() != cell) {
+                    continue;
+                }
+                let summary = parse::<Summary>(&k, &v)?;
+                total += match filter.status {
+                    None => summary.total(),
+                    Some(s) => summary.settled(s),
+                };
+            }
+        }
+        Ok(total as usize)
+    }
+
+    /// Keyset paging for every filter: the page after the org-unit index
+    /// key `after`, whether more follow, and the number of matches (from
+    /// the count cells). Reads the page's keys and views, and the keys
+    /// between them that other criteria turn away. Always answers (`Some`).
     #[allow(clippy::type_complexity)]
     pub fn page_after(
         &self,
@@ -393,42 +518,26 @@ impl ReadModel {
         if everything {
             return self.page_of_everything(after, limit).map(Some);
         }
-        let Some((orgs, period)) = self.indexed_units(filter)? else {
-            return Ok(None);
-        };
-        let mut total = 0u64;
-        for code in &orgs {
-            match filter.period {
-                Some(p) => total += self.summary(code, p)?.total(),
-                None => {
-                    for entry in self.tree().scan_prefix(keys::summary(code.as_str(), "")) {
-                        let (k, v) = entry?;
-                        total += parse::<crate::model::Summary>(&k, &v)?.total();
-                    }
-                }
-            }
+        if name_key(filter).is_some() {
+            let named = self.named(filter)?;
+            let total = named.len();
+            let mut page: Vec<_> = named
+                .into_iter()
+                .filter(|(key, _)| after.is_none_or(|a| key.as_slice() > a))
+                .take(limit + 1)
+                .collect();
+            let has_next = page.len() > limit;
+            page.truncate(limit);
+            return Ok(Some((page, has_next, total)));
         }
+        let total = self.count(filter)?;
         let mut found: Vec<Vec<u8>> = Vec::with_capacity(limit + 1);
-        'orgs: for code in &orgs {
-            let prefix = keys::by_org_prefix(code.as_str(), period.as_deref());
-            let start = match after {
-                Some(a) if a.starts_with(&prefix) => [a, &[0u8][..]].concat(),
-                Some(a) if a > prefix.as_slice() => continue,
-                _ => prefix.clone(),
-            };
-            for entry in self.tree().range(start..) {
-                let (key, _) = entry?;
-                if !key.starts_with(&prefix) {
-                    break;
-                }
-                found.push(key.to_vec());
-                if found.len() > limit {
-                    break 'orgs;
-                }
-            }
-        }
+        self.walk(filter, after, |key| {
+            found.push(key.to_vec());
+            found.len() <= limit
+        })?;
         let (page, has_next) = self.hydrate(found, limit)?;
-        Ok(Some((page, has_next, total as usize)))
+        Ok(Some((page, has_next, total)))
     }
 
     /// The views of a page's index keys (up to `limit` of `found`, which
@@ -489,60 +598,63 @@ impl ReadModel {
         Ok((page, has_next, total as usize))
     }
 
-    /// Where the index key `key` stands in the order of [`Self::page_after`]
-    /// for an index-only filter: how many matches come before it (for
-    /// paging backwards from a keyset cursor). `None` when the filter needs
-    /// more than the index.
+    /// Where the index key `key` stands in the order of [`Self::page_after`]:
+    /// how many matches come before it (for paging backwards from a keyset
+    /// cursor). Always answers (`Some`).
     pub fn offset_of_key(
         &self,
         filter: &IndicatorFilter,
         key: &[u8],
     ) -> Result<Option<usize>, ProjectionError> {
-        let Some((orgs, period)) = self.indexed_units(filter)? else {
-            return Ok(None);
-        };
-        let mut before = 0;
-        for code in &orgs {
-            let prefix = keys::by_org_prefix(code.as_str(), period.as_deref());
-            for entry in self.tree().scan_prefix(&prefix) {
-                let (k, _) = entry?;
-                if k.as_ref() >= key {
-                    return Ok(Some(before));
-                }
-                before += 1;
-            }
+        if name_key(filter).is_some() {
+            let named = self.named(filter)?;
+            return Ok(Some(
+                named.iter().take_while(|(k, _)| k.as_slice() < key).count(),
+            ));
         }
+        let mut before = 0;
+        self.walk(filter, None, |k| {
+            if k >= key {
+                return false;
+            }
+            before += 1;
+            true
+        })?;
         Ok(Some(before))
     }
 
     /// One page of [`ReadModel::list`] (`offset`, at most `limit`) and the
-    /// number of matches. A filter on org unit (with or without its
-    /// descendants) and period alone is answered from the index: only the
-    /// page's views are read. Same order as `list`.
+    /// number of matches, for every filter: the index keys walked up to
+    /// the page's end, only the page's views read, the total from the
+    /// count cells. Same order as `list`.
     pub fn page(
         &self,
         filter: &IndicatorFilter,
         offset: usize,
         limit: usize,
     ) -> Result<(Vec<IndicatorView>, usize), ProjectionError> {
-        let Some((orgs, period)) = self.indexed_units(filter)? else {
-            let all = self.list(filter)?;
-            let total = all.len();
-            return Ok((all.into_iter().skip(offset).take(limit).collect(), total));
-        };
-        let mut total = 0;
+        if name_key(filter).is_some() {
+            let named = self.named(filter)?;
+            let total = named.len();
+            let views = named
+                .into_iter()
+                .skip(offset)
+                .take(limit)
+                .map(|(_, v)| Arc::unwrap_or_clone(v))
+                .collect();
+            return Ok((views, total));
+        }
+        let total = self.count(filter)?;
+        let mut seen = 0;
         let mut ids = Vec::with_capacity(limit);
-        for code in orgs {
-            for entry in self
-                .tree()
-                .scan_prefix(keys::by_org_prefix(code.as_str(), period.as_deref()))
-            {
-                let (key, _) = entry?;
-                if total >= offset && ids.len() < limit {
-                    ids.extend(keys::trailing_id(&key));
+        if limit > 0 {
+            self.walk(filter, None, |key| {
+                if seen >= offset {
+                    ids.extend(keys::trailing_id(key));
                 }
-                total += 1;
-            }
+                seen += 1;
+                ids.len() < limit
+            })?;
         }
         let mut views = Vec::with_capacity(ids.len());
         for id in ids {
