@@ -77,7 +77,7 @@ const HISTORY_CACHE_ENTRIES: usize = 200_000;
 type Decoded = Vec<(RecordedEvent, Event)>;
 
 /// Org units in code order, and a period as the org index writes it.
-type IndexedUnits = (Vec<OrgUnitCode>, Option<String>);
+type IndexedUnits = (Vec<String>, Option<String>);
 
 /// A name filter as the names are compared: its search key, none when
 /// it has no letters or digits left.
@@ -354,18 +354,27 @@ impl ReadModel {
     /// [`Self::page`] and [`Self::count`] read.
     fn indexed_units(&self, filter: &IndicatorFilter) -> Result<IndexedUnits, ProjectionError> {
         let allowed = self.subtrees(filter.within.as_deref())?;
-        let mut orgs: Vec<OrgUnitCode> = match (&filter.org_unit, allowed) {
+        let mut orgs: Vec<String> = match (&filter.org_unit, allowed) {
             (Some(org), allowed) => self
                 .org_unit_and_descendants(org, filter.include_descendants)?
                 .into_iter()
                 .filter(|code| allowed.as_ref().is_none_or(|a| a.contains(code)))
+                .map(|code| code.as_str().to_owned())
                 .collect(),
-            (None, Some(allowed)) => allowed.into_iter().collect(),
+            (None, Some(allowed)) => allowed.iter().map(|c| c.as_str().to_owned()).collect(),
             // No org unit asked for: every org unit's part of the index, in
-            // order, so a page reads its own views and nothing else.
-            (None, None) => self.org_units()?.into_iter().map(|u| u.unit.code).collect(),
+            // order, so a page reads its own views and nothing else. The
+            // codes from the org units' keys, none of their views decoded.
+            (None, None) => {
+                let mut codes = Vec::new();
+                for entry in self.tree().scan_prefix(keys::org_unit("")) {
+                    let (key, _) = entry?;
+                    codes.push(String::from_utf8_lossy(&key[1..]).into_owned());
+                }
+                codes
+            }
         };
-        orgs.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+        orgs.sort();
         orgs.dedup();
         Ok((orgs, filter.period.map(|p| p.to_string())))
     }
@@ -413,7 +422,7 @@ impl ReadModel {
         let origin = keys::list_index(b'o', None);
         let after = after.and_then(|a| a.strip_prefix(origin.as_slice()));
         for code in &orgs {
-            let unit = keys::listed_prefix(code.as_str(), period.as_deref());
+            let unit = keys::listed_prefix(code, period.as_deref());
             let prefix = [driver.as_slice(), &unit].concat();
             let start = match after {
                 Some(a) if a.starts_with(&unit) => [driver.as_slice(), a, &[0u8][..]].concat(),
@@ -480,7 +489,7 @@ impl ReadModel {
         for code in &orgs {
             for entry in self
                 .tree()
-                .scan_prefix(keys::counts_prefix(code.as_str(), period.as_deref()))
+                .scan_prefix(keys::counts_prefix(code, period.as_deref()))
             {
                 let (k, v) = entry?;
                 // The cell's category is the key's last part.
