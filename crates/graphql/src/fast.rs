@@ -97,13 +97,23 @@ fn insert(target: &mut IndexMap<Name, Value>, name: Name, value: Value) {
     }
 }
 
+/// The key a field answers under, as a `Name` of this response's own. A
+/// clone of the document's `Name` would be cheaper alone, but the parsed
+/// document is cached and shared by every request: each clone and drop
+/// is an atomic on a reference count that both cores write, hundreds of
+/// times per response. A fresh one is a small allocation on this thread
+/// (one indicator with 20 history entries: 14.5–14.9k → 15.6k req/s).
+fn response_key(field: &Positioned<Field>) -> Name {
+    Name::new(field.node.response_key().node.as_str())
+}
+
 /// Resolves `root` on the selection set of `ctx`.
 pub async fn resolve<T: Plain>(root: &T, ctx: &ContextSelectionSet<'_>) -> ServerResult<Value> {
     let mut fields = Vec::new();
     collect(ctx, &ctx.item.node, T::NAME, &mut fields);
     let mut out = IndexMap::with_capacity(fields.len());
     for field in fields {
-        let key = field.node.response_key().node.clone();
+        let key = response_key(field);
         let value = if field.node.name.node == "__typename" {
             Some(Value::String(T::NAME.to_owned()))
         } else {
@@ -145,7 +155,7 @@ pub fn object<T: Plain>(
         } else {
             root.plain(&ctx, field)?
         };
-        insert(&mut out, field.node.response_key().node.clone(), value);
+        insert(&mut out, response_key(field), value);
     }
     Some(Value::Object(out))
 }
