@@ -146,9 +146,9 @@ fn bad_cursor(cursor: &str) -> ApiError {
 }
 
 /// The current list. Forward from a keyset cursor (`k…`) or the start,
-/// for a filter the org-unit index answers alone: by key, reading only
-/// the page. Otherwise by offset (`i…` cursors; a keyset cursor becomes
-/// its offset by counting the index keys before it).
+/// for every filter: by key, reading the page (`ReadModel::page_after`).
+/// Backward, or from an offset cursor (`i…`), by offset (a keyset cursor
+/// becomes its offset by counting the matches before it).
 fn current_window(
     app: &App,
     filter: &ReadFilter,
