@@ -390,10 +390,11 @@ impl ReadModel {
     fn walk(
         &self,
         filter: &IndicatorFilter,
+        units: &IndexedUnits,
         after: Option<&[u8]>,
         mut visit: impl FnMut(&[u8]) -> bool,
     ) -> Result<(), ProjectionError> {
-        let (orgs, period) = self.indexed_units(filter)?;
+        let (orgs, period) = units;
         let category = filter
             .category
             .map(|c| keys::list_index(b'c', Some(category_name(c))));
@@ -402,14 +403,8 @@ impl ReadModel {
             .map(|s| keys::list_index(b's', Some(status_name(s))));
         let (driver, other) = match (category, status) {
             (Some(c), Some(s)) => {
-                let by_category = self.count(&IndicatorFilter {
-                    status: None,
-                    ..filter.clone()
-                })?;
-                let by_status = self.count(&IndicatorFilter {
-                    category: None,
-                    ..filter.clone()
-                })?;
+                let by_category = self.count_cells(filter.category, None, units)?;
+                let by_status = self.count_cells(None, filter.status, units)?;
                 if by_category <= by_status {
                     (c, Some(s))
                 } else {
@@ -421,7 +416,7 @@ impl ReadModel {
         };
         let origin = keys::list_index(b'o', None);
         let after = after.and_then(|a| a.strip_prefix(origin.as_slice()));
-        for code in &orgs {
+        for code in orgs {
             let unit = keys::listed_prefix(code, period.as_deref());
             let prefix = [driver.as_slice(), &unit].concat();
             let start = match after {
@@ -483,10 +478,20 @@ impl ReadModel {
         if name_key(filter).is_some() {
             return Ok(self.named(filter)?.len());
         }
-        let (orgs, period) = self.indexed_units(filter)?;
-        let category = filter.category.map(category_name);
+        self.count_cells(filter.category, filter.status, &self.indexed_units(filter)?)
+    }
+
+    /// The sum of the count cells of `units` for a category and a status
+    /// (each, when `None`, every one).
+    fn count_cells(
+        &self,
+        category: Option<Category>,
+        status: Option<AchievementStatus>,
+        (orgs, period): &IndexedUnits,
+    ) -> Result<usize, ProjectionError> {
+        let category = category.map(category_name);
         let mut total = 0u64;
-        for code in &orgs {
+        for code in orgs {
             for entry in self
                 .tree()
                 .scan_prefix(keys::counts_prefix(code, period.as_deref()))
@@ -498,7 +503,7 @@ impl ReadModel {
                     continue;
                 }
                 let summary = parse::<Summary>(&k, &v)?;
-                total += match filter.status {
+                total += match status {
                     None => summary.total(),
                     Some(s) => summary.settled(s),
                 };
@@ -539,9 +544,10 @@ impl ReadModel {
             page.truncate(limit);
             return Ok(Some((page, has_next, total)));
         }
-        let total = self.count(filter)?;
+        let units = self.indexed_units(filter)?;
+        let total = self.count_cells(filter.category, filter.status, &units)?;
         let mut found: Vec<Vec<u8>> = Vec::with_capacity(limit + 1);
-        self.walk(filter, after, |key| {
+        self.walk(filter, &units, after, |key| {
             found.push(key.to_vec());
             found.len() <= limit
         })?;
@@ -622,7 +628,7 @@ impl ReadModel {
             ));
         }
         let mut before = 0;
-        self.walk(filter, None, |k| {
+        self.walk(filter, &self.indexed_units(filter)?, None, |k| {
             if k >= key {
                 return false;
             }
@@ -653,11 +659,12 @@ impl ReadModel {
                 .collect();
             return Ok((views, total));
         }
-        let total = self.count(filter)?;
+        let units = self.indexed_units(filter)?;
+        let total = self.count_cells(filter.category, filter.status, &units)?;
         let mut seen = 0;
         let mut ids = Vec::with_capacity(limit);
         if limit > 0 {
-            self.walk(filter, None, |key| {
+            self.walk(filter, &units, None, |key| {
                 if seen >= offset {
                     ids.extend(keys::trailing_id(key));
                 }
