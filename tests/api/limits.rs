@@ -347,3 +347,57 @@ async fn a_sheet_with_a_cell_a_million_rows_down_is_refused_not_allocated() {
         refused.body
     );
 }
+
+/// A document's validation rules run once ([`chitieu_graphql::validated`]),
+/// but every request's variables are still checked, complexity still
+/// follows them, and a refused request gets the same error as on a
+/// document seen for the first time.
+#[tokio::test]
+async fn a_document_validated_once_still_checks_every_request() {
+    let app = spawn_app().await;
+    let first = app
+        .gql(
+            "auditor",
+            "{ indicators(first: 1) { edges { node { id } } } }",
+            json!({}),
+        )
+        .await;
+    let id = first["indicators"]["edges"][0]["node"]["id"].clone();
+    let query =
+        "query($id: ID!, $n: Int) { indicator(id: $id) { id history(first: $n) { totalCount } } }";
+    // Twice: the first proves the document, the second skips its rules.
+    for _ in 0..2 {
+        let data = app.gql("auditor", query, json!({ "id": id, "n": 2 })).await;
+        assert_eq!(data["indicator"]["id"], id);
+    }
+    let unknown = "00000000-0000-4000-8000-000000000000";
+    for variables in [
+        json!({ "id": id, "n": "two" }),
+        json!({ "id": id, "n": 2.5 }),
+        json!({ "id": null, "n": 2 }),
+        json!({ "id": true }),
+        // In a field that never runs (no such indicator): still refused.
+        json!({ "id": unknown, "n": "two" }),
+    ] {
+        let known = app.gql_err(Some("auditor"), query, variables.clone()).await;
+        // The same text plus a space: a document never validated.
+        let fresh = app
+            .gql_err(Some("auditor"), &format!("{query} "), variables.clone())
+            .await;
+        assert_eq!(known.body, fresh.body, "{variables}");
+        assert_eq!(known.status, fresh.status, "{variables}");
+        assert_eq!(known.code(), Some("VALIDATION"), "{}", known.body);
+        assert!(known.body["data"].is_null(), "{}", known.body);
+    }
+    // Complexity follows the variables of each request.
+    let paged = "query($n: Int) { indicators(first: $n) { edges { node { history(first: $n) { totalCount } } } } }";
+    for _ in 0..2 {
+        app.gql("auditor", paged, json!({ "n": 1 })).await;
+    }
+    let costly = app
+        .gql_err(Some("auditor"), paged, json!({ "n": 100 }))
+        .await;
+    assert_eq!(costly.code(), Some("LIMIT_EXCEEDED"), "{}", costly.body);
+    // And the document goes on working.
+    app.gql("auditor", query, json!({ "id": id, "n": 1 })).await;
+}

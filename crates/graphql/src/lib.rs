@@ -20,6 +20,7 @@ pub mod query;
 pub mod scalars;
 pub mod subscription;
 pub mod types;
+pub mod validated;
 
 use async_graphql::Schema;
 use chitieu_projector::ReadModel;
@@ -103,6 +104,13 @@ pub fn build_http_schema(app: Option<App>, limits: Limits) -> ChitieuSchema {
     schema(app, limits, None)
 }
 
+/// [`build_http_schema`] without the rules a document has already passed
+/// there: only for requests [`validated::may_skip_rules`] lets through
+/// (complexity is still measured and limited).
+pub fn build_checked_schema(app: Option<App>, limits: Limits) -> ChitieuSchema {
+    schema_with(app, limits, None, async_graphql::ValidationMode::Fast)
+}
+
 /// A schema that measures a request's complexity and runs nothing
 /// ([`limits::complexity_of`]): no complexity limit, no data.
 pub fn build_cost_schema(limits: Limits) -> ChitieuSchema {
@@ -126,6 +134,21 @@ fn schema(
     limits: Limits,
     extension: Option<Option<limits::AllowDocument>>,
 ) -> ChitieuSchema {
+    schema_with(
+        app,
+        limits,
+        extension,
+        async_graphql::ValidationMode::Strict,
+    )
+}
+
+/// [`schema`] with the validation mode given.
+fn schema_with(
+    app: Option<App>,
+    limits: Limits,
+    extension: Option<Option<limits::AllowDocument>>,
+    mode: async_graphql::ValidationMode,
+) -> ChitieuSchema {
     let mut builder = Schema::build(
         query::QueryRoot,
         mutation::MutationRoot::default(),
@@ -133,7 +156,8 @@ fn schema(
     )
     .limit_complexity(limits.complexity)
     .limit_recursive_depth(32)
-    .limit_directives(limits::MAX_DIRECTIVES_PER_FIELD);
+    .limit_directives(limits::MAX_DIRECTIVES_PER_FIELD)
+    .validation_mode(mode);
     if let Some(allow) = extension {
         builder = builder.extension(limits::DocumentLimits {
             max_aliases: limits.aliases,

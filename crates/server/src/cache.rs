@@ -25,7 +25,7 @@ use async_graphql::Positioned;
 use axum::body::Bytes;
 use chrono::NaiveDate;
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 
 /// What an answer depends on besides the request, as seen when a request
@@ -142,6 +142,9 @@ pub struct Parsed {
     pub directives: usize,
     /// How deep it goes (measured once, checked on every request).
     pub depth: chitieu_graphql::limits::Depth,
+    /// Whether a request with this document succeeded on the strict schema
+    /// (its document's validation rules pass: [`chitieu_graphql::validated`]).
+    pub validated: AtomicBool,
 }
 
 /// Root fields never answered from the cache.
@@ -180,6 +183,7 @@ impl ResponseCache {
             aliases: chitieu_graphql::limits::alias_count(&document),
             directives: chitieu_graphql::limits::directive_count(&document),
             depth: chitieu_graphql::limits::depth(&document),
+            validated: AtomicBool::new(false),
             document,
         });
         if let Ok(mut documents) = self.documents.lock() {

@@ -127,6 +127,7 @@ impl Server {
             None => persisted::PersistedQueries::open(),
         };
         let schema = build_http_schema(Some(app.clone()), limits);
+        let checked_schema = chitieu_graphql::build_checked_schema(Some(app.clone()), limits);
         let allow: Option<chitieu_graphql::limits::AllowDocument> =
             persisted.allow_list().map(|list| {
                 let allow: chitieu_graphql::limits::AllowDocument =
@@ -140,6 +141,7 @@ impl Server {
         let metrics = Arc::new(metrics::Metrics::new(app.clone(), cache.clone()));
         let state = http::HttpState {
             schema,
+            checked_schema,
             ws_schema,
             max_aliases: config.limits.aliases,
             max_depth: config.limits.depth,

@@ -233,6 +233,9 @@ impl HttpState {
                 }
             }
         }
+        // The single request's document, and whether it may skip the
+        // validation rules it passed before ([`chitieu_graphql::validated`]).
+        let mut single: Option<(Arc<crate::cache::Parsed>, bool)> = None;
         if let BatchRequest::Single(request) = &mut batch {
             if let Some(document) = self.cache.document(&request.query) {
                 if let Err(e) = self.check(&document) {
@@ -274,6 +277,15 @@ impl HttpState {
                     }
                 }
                 request.set_parsed_query(document.document.clone());
+                let skip = chitieu_graphql::validated::may_skip_rules(
+                    document
+                        .validated
+                        .load(std::sync::atomic::Ordering::Relaxed),
+                    &document.document,
+                    request.operation_name.as_deref(),
+                    &request.variables,
+                );
+                single = Some((document, skip));
             }
         }
         // What a too-complex query is measured again with, to say its cost.
@@ -298,7 +310,11 @@ impl HttpState {
                 .collect(),
         };
         let span = tracing::info_span!("graphql", operation = %operations.join(","));
-        let execution = tracing::Instrument::instrument(self.schema.execute_batch(batch), span);
+        let schema = match &single {
+            Some((_, true)) => &self.checked_schema,
+            _ => &self.schema,
+        };
+        let execution = tracing::Instrument::instrument(schema.execute_batch(batch), span);
         let mut response = match tokio::time::timeout(self.timeout, execution).await {
             Ok(r) => r,
             Err(_) => {
@@ -310,6 +326,17 @@ impl HttpState {
                 );
             }
         };
+        if let (Some((document, false)), async_graphql::BatchResponse::Single(r)) =
+            (&single, &response)
+        {
+            let name = operations[0].as_str();
+            let name = (!name.is_empty()).then_some(name);
+            if chitieu_graphql::validated::proves_rules(&document.document, name, r) {
+                document
+                    .validated
+                    .store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+        }
         if let (async_graphql::BatchResponse::Single(r), Some((query, name, variables))) =
             (&mut response, probe)
         {

@@ -55,6 +55,9 @@ use websocket::*;
 pub struct HttpState {
     /// The schema for HTTP requests (aliases checked here, not by an extension).
     pub schema: ChitieuSchema,
+    /// The same without the validation rules a document has passed on
+    /// `schema` before ([`chitieu_graphql::validated`]).
+    pub checked_schema: ChitieuSchema,
     /// The schema for WebSockets (with the alias-limit extension).
     pub ws_schema: ChitieuSchema,
     /// Most aliases per request.
