@@ -760,3 +760,95 @@ async fn indicators_targets_and_results_answer_every_way_of_selecting_their_fiel
     assert_eq!(a["latestActual"]["__typename"], "Actual");
     assert!(a["latestActual"]["figure"].is_string(), "{a}");
 }
+
+/// An indicator's history connection is resolved by hand
+/// (`chitieu_graphql::connection::HistoryConnection`), not by
+/// async-graphql's generic `Connection`: paging, cursors, `pageInfo`,
+/// `nodes`, `__typename`, aliases and fragments on the connection, its
+/// edges and its page info must answer as a connection does.
+#[tokio::test]
+async fn the_history_connection_pages_and_selects_as_a_connection_does() {
+    let app = spawn_app().await;
+    let budget = app.indicator_id("Thu ngân sách").await;
+    let all = app
+        .gql(
+            "auditor",
+            "query($id: ID!) { indicator(id: $id) { history(first: 100) { totalCount edges { cursor node { version kind } } } } }",
+            json!({ "id": budget }),
+        )
+        .await;
+    let all = &all["indicator"]["history"];
+    let total = all["totalCount"].as_u64().unwrap();
+    let edges = all["edges"].as_array().unwrap();
+    assert_eq!(edges.len() as u64, total);
+    assert!(total >= 5, "the demo's budget line has a history");
+    let page = r#"query($id: ID!, $after: String) { indicator(id: $id) { history(first: 2, after: $after) {
+        __typename totalCount
+        info: pageInfo { __typename hasPreviousPage hasNextPage startCursor endCursor }
+        ...Conn
+        edges { __typename c: cursor node { version } }
+        nodes { __typename kind }
+    } } }
+    fragment Conn on HistoryEntryConnection { pageInfo { endCursor } edges { ... on HistoryEntryEdge { cursor node { kind } } } }"#;
+    let mut after = serde_json::Value::Null;
+    let mut seen = Vec::new();
+    loop {
+        let data = app
+            .gql("auditor", page, json!({ "id": budget, "after": after }))
+            .await;
+        let h = &data["indicator"]["history"];
+        assert_eq!(h["__typename"], "HistoryEntryConnection");
+        assert_eq!(h["totalCount"], total);
+        let info = &h["info"];
+        assert_eq!(info["__typename"], "PageInfo");
+        assert_eq!(info["hasPreviousPage"], !after.is_null());
+        assert_eq!(info["endCursor"], h["pageInfo"]["endCursor"]);
+        let got = h["edges"].as_array().unwrap();
+        let nodes = h["nodes"].as_array().unwrap();
+        assert_eq!(got.len(), nodes.len());
+        for (edge, node) in got.iter().zip(nodes) {
+            let expected = &edges[seen.len()];
+            assert_eq!(edge["__typename"], "HistoryEntryEdge");
+            assert_eq!(edge["c"], expected["cursor"]);
+            assert_eq!(edge["cursor"], expected["cursor"]);
+            assert_eq!(edge["node"]["version"], expected["node"]["version"]);
+            assert_eq!(edge["node"]["kind"], expected["node"]["kind"]);
+            assert_eq!(node["__typename"], "HistoryEntry");
+            assert_eq!(node["kind"], expected["node"]["kind"]);
+            seen.push(edge["node"]["version"].clone());
+        }
+        if got.is_empty() {
+            assert!(info["startCursor"].is_null() && info["endCursor"].is_null());
+        } else {
+            assert_eq!(info["startCursor"], got[0]["cursor"]);
+            assert_eq!(info["endCursor"], got[got.len() - 1]["cursor"]);
+        }
+        assert_eq!(info["hasNextPage"], (seen.len() as u64) < total);
+        if info["hasNextPage"] == false {
+            break;
+        }
+        after = info["endCursor"].clone();
+    }
+    assert_eq!(seen.len() as u64, total, "every entry once, in order");
+    // After the last entry: an empty page.
+    let last = edges[edges.len() - 1]["cursor"].clone();
+    let data = app
+        .gql("auditor", page, json!({ "id": budget, "after": last }))
+        .await;
+    let h = &data["indicator"]["history"];
+    assert_eq!(h["edges"], json!([]));
+    assert_eq!(h["info"]["hasNextPage"], false);
+    assert!(h["info"]["startCursor"].is_null());
+    // `first: 0`: nothing, and more to come.
+    let none = app
+        .gql(
+            "auditor",
+            "query($id: ID!) { indicator(id: $id) { history(first: 0) { edges { cursor } pageInfo { hasNextPage endCursor } } } }",
+            json!({ "id": budget }),
+        )
+        .await;
+    let h = &none["indicator"]["history"];
+    assert_eq!(h["edges"], json!([]));
+    assert_eq!(h["pageInfo"]["hasNextPage"], true);
+    assert!(h["pageInfo"]["endCursor"].is_null());
+}

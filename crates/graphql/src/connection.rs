@@ -1,10 +1,13 @@
 //! Relay connections: opaque cursors, page sizes, `totalCount`.
 
 use crate::error::ApiError;
-use crate::types::{AuditEntry, HistoryEntry, Indicator};
+use crate::fast;
+use crate::types::{AuditEntry, HistoryEntry, HistoryEntryFields, Indicator};
 use crate::App;
-use async_graphql::connection::{Connection, Edge};
-use async_graphql::{Context, SimpleObject};
+use async_graphql::connection::Connection;
+use async_graphql::indexmap::IndexMap;
+use async_graphql::parser::types::Field;
+use async_graphql::{Context, ContextSelectionSet, Positioned, ServerResult, SimpleObject, Value};
 use base64::Engine;
 use chitieu_domain::IndicatorId;
 
@@ -22,8 +25,6 @@ pub struct TotalCount {
 
 /// A page of indicators.
 pub type IndicatorConnection = Connection<String, Indicator, TotalCount>;
-/// A page of history entries.
-pub type HistoryConnection = Connection<String, HistoryEntry, TotalCount>;
 /// A page of audit entries.
 pub type AuditConnection = Connection<String, AuditEntry, AuditCount>;
 
@@ -91,18 +92,149 @@ pub fn history_connection(
     let first = page_size(first)?;
     let after = decode_cursor("v", after.as_deref())?.unwrap_or(0);
     let app = ctx.data_unchecked::<App>();
-    let entries = app.read.history(id).map_err(ApiError::from)?;
-    let total = entries.len() as u64;
+    let history = app.read.history(id).map_err(ApiError::from)?;
     // Versions ascend: the page starts at the first entry after the cursor.
-    let start = entries.partition_point(|e| e.version <= after);
-    let has_next = entries.len() - start > first;
-    let mut connection =
-        Connection::with_additional_fields(after > 0, has_next, TotalCount { total_count: total });
-    for index in start..(start + first).min(entries.len()) {
-        let cursor = encode_cursor("v", entries[index].version);
-        if let Some(entry) = HistoryEntry::at(entries.clone(), index) {
-            connection.edges.push(Edge::new(cursor, entry));
-        }
+    let start = history.partition_point(|e| e.version <= after);
+    let end = (start + first).min(history.len());
+    Ok(HistoryConnection {
+        has_previous: after > 0,
+        has_next: history.len() - start > first,
+        start,
+        end,
+        history,
+    })
+}
+
+/// A page of an indicator's history: the schema's
+/// `HistoryEntryConnection`, declared by async-graphql's `Connection`
+/// (so it reads exactly as every other connection), resolved here without
+/// a future per edge and per field ([`crate::fast`]; the cold path of issue
+/// 19): one indicator with 20 entries spent a third of its time in the
+/// generic connection's edges.
+pub struct HistoryConnection {
+    /// The whole history, shared with the read model's cache.
+    history: std::sync::Arc<Vec<chitieu_projector::HistoryEntry>>,
+    /// The page: `history[start..end]`.
+    start: usize,
+    end: usize,
+    has_previous: bool,
+    has_next: bool,
+}
+
+/// What declares [`HistoryConnection`] in the schema.
+type DeclaredHistoryConnection = Connection<String, HistoryEntry, TotalCount>;
+
+impl HistoryConnection {
+    fn cursor(&self, index: usize) -> String {
+        encode_cursor("v", self.history[index].version)
     }
-    Ok(connection)
+
+    /// `pageInfo`, as async-graphql's `PageInfo` answers it.
+    fn page_info(&self, ctx: &ContextSelectionSet<'_>, field: &Positioned<Field>) -> Value {
+        let ctx_field = ctx.with_field(field);
+        let ctx = ctx_field.with_selection_set(&field.node.selection_set);
+        let mut fields = Vec::new();
+        fast::collect(&ctx, &ctx.item.node, "PageInfo", &mut fields);
+        let mut out = IndexMap::with_capacity(fields.len());
+        let cursor =
+            |index: Option<usize>| index.map_or(Value::Null, |i| Value::String(self.cursor(i)));
+        let last = (self.end > self.start).then(|| self.end - 1);
+        let first = (self.end > self.start).then_some(self.start);
+        for field in fields {
+            let value = match field.node.name.node.as_str() {
+                "__typename" => Value::String("PageInfo".into()),
+                "hasPreviousPage" => Value::Boolean(self.has_previous),
+                "hasNextPage" => Value::Boolean(self.has_next),
+                "startCursor" => cursor(first),
+                "endCursor" => cursor(last),
+                _ => Value::Null,
+            };
+            fast::insert(&mut out, fast::response_key(field), value);
+        }
+        Value::Object(out)
+    }
+
+    /// The entry at `index` on the selection of `field`, under `ctx`.
+    async fn node(
+        &self,
+        ctx: &ContextSelectionSet<'_>,
+        field: &Positioned<Field>,
+        index: usize,
+    ) -> Value {
+        let ctx_field = ctx.with_field(field);
+        let ctx = ctx_field.with_selection_set(&field.node.selection_set);
+        let entry = HistoryEntryFields::at(self.history.clone(), index);
+        // `fast::resolve` reports a field's error on the context and
+        // leaves its key out; it does not fail itself.
+        fast::resolve(&entry, &ctx).await.unwrap_or_default()
+    }
+
+    /// An edge, as async-graphql's `Edge` answers it.
+    async fn edge(&self, ctx: &ContextSelectionSet<'_>, index: usize) -> Value {
+        let mut fields = Vec::new();
+        fast::collect(ctx, &ctx.item.node, "HistoryEntryEdge", &mut fields);
+        let mut out = IndexMap::with_capacity(fields.len());
+        for field in fields {
+            let value = match field.node.name.node.as_str() {
+                "__typename" => Value::String("HistoryEntryEdge".into()),
+                "cursor" => Value::String(self.cursor(index)),
+                "node" => self.node(ctx, field, index).await,
+                _ => Value::Null,
+            };
+            fast::insert(&mut out, fast::response_key(field), value);
+        }
+        Value::Object(out)
+    }
+}
+
+impl async_graphql::OutputType for HistoryConnection {
+    fn type_name() -> std::borrow::Cow<'static, str> {
+        <DeclaredHistoryConnection as async_graphql::OutputType>::type_name()
+    }
+
+    fn create_type_info(registry: &mut async_graphql::registry::Registry) -> String {
+        <DeclaredHistoryConnection as async_graphql::OutputType>::create_type_info(registry)
+    }
+
+    async fn resolve(
+        &self,
+        ctx: &ContextSelectionSet<'_>,
+        _field: &Positioned<Field>,
+    ) -> ServerResult<Value> {
+        let name = Self::type_name();
+        let mut fields = Vec::new();
+        fast::collect(ctx, &ctx.item.node, &name, &mut fields);
+        let mut out = IndexMap::with_capacity(fields.len());
+        for field in fields {
+            let value = match field.node.name.node.as_str() {
+                "__typename" => Value::String(name.to_string()),
+                "totalCount" => Value::from(self.history.len() as u64),
+                "pageInfo" => self.page_info(ctx, field),
+                "edges" => {
+                    let ctx_field = ctx.with_field(field);
+                    let mut edges = Vec::with_capacity(self.end - self.start);
+                    for (n, index) in (self.start..self.end).enumerate() {
+                        let ctx_index = ctx_field.with_index(n);
+                        let ctx = ctx_index.with_selection_set(&field.node.selection_set);
+                        edges.push(self.edge(&ctx, index).await);
+                    }
+                    Value::List(edges)
+                }
+                "nodes" => {
+                    let ctx_field = ctx.with_field(field);
+                    let mut nodes = Vec::with_capacity(self.end - self.start);
+                    for (n, index) in (self.start..self.end).enumerate() {
+                        let ctx_index = ctx_field.with_index(n);
+                        let ctx = ctx_index.with_selection_set(&field.node.selection_set);
+                        let entry = HistoryEntryFields::at(self.history.clone(), index);
+                        nodes.push(fast::resolve(&entry, &ctx).await.unwrap_or_default());
+                    }
+                    Value::List(nodes)
+                }
+                _ => Value::Null,
+            };
+            fast::insert(&mut out, fast::response_key(field), value);
+        }
+        Ok(Value::Object(out))
+    }
 }

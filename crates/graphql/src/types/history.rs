@@ -40,14 +40,12 @@ pub struct HistoryEntryFields {
     index: usize,
 }
 
-impl HistoryEntry {
-    /// The entry at `index` of a shared history.
-    pub fn at(history: Arc<Vec<chitieu_projector::HistoryEntry>>, index: usize) -> Option<Self> {
-        (index < history.len()).then_some(HistoryEntry(HistoryEntryFields { history, index }))
-    }
-}
-
 impl HistoryEntryFields {
+    /// The entry at `index` of a shared history (`index` in bounds).
+    pub(crate) fn at(history: Arc<Vec<chitieu_projector::HistoryEntry>>, index: usize) -> Self {
+        HistoryEntryFields { history, index }
+    }
+
     fn entry(&self) -> &chitieu_projector::HistoryEntry {
         &self.history[self.index]
     }
