@@ -400,4 +400,31 @@ async fn a_document_validated_once_still_checks_every_request() {
     assert_eq!(costly.code(), Some("LIMIT_EXCEEDED"), "{}", costly.body);
     // And the document goes on working.
     app.gql("auditor", query, json!({ "id": id, "n": 1 })).await;
+
+    // A mutation with a custom scalar: a bad figure on a validated document
+    // is refused as on a fresh one, and appends nothing.
+    let rice = app.indicator_id("Sản lượng lúa").await;
+    let report = r#"mutation($id: ID!, $value: Decimal!) { reportActual(input: {indicator: $id, value: {amount: $value}, refersTo: "2025-06-30", status: ESTIMATE}) { position } }"#;
+    for value in ["41000", "42000"] {
+        app.gql("reporter", report, json!({ "id": rice, "value": value }))
+            .await;
+    }
+    let head = app.ledger().await;
+    for variables in [
+        json!({ "id": rice, "value": "4l000" }),
+        json!({ "id": rice, "value": 41000 }),
+        json!({ "id": rice, "value": null }),
+        json!({ "id": rice, "value": ["41000"] }),
+    ] {
+        let known = app
+            .gql_err(Some("reporter"), report, variables.clone())
+            .await;
+        let fresh = app
+            .gql_err(Some("reporter"), &format!("{report} "), variables.clone())
+            .await;
+        assert_eq!(known.body, fresh.body, "{variables}");
+        assert_eq!(known.status, fresh.status, "{variables}");
+        assert!(known.code().is_some(), "{}", known.body);
+    }
+    assert_eq!(app.ledger().await, head, "a refused write appends nothing");
 }

@@ -18,13 +18,14 @@
 //! A request runs on the checked schema only when [`may_skip_rules`] says
 //! so: its document passed on the strict schema before, with the same
 //! operation, and every variable it sends is one whose validity this module
-//! can decide exactly as `ArgumentsOfCorrectType` would (a non-null value of
-//! a built-in `ID`, `String`, `Int` or `Boolean` variable, checked as those
-//! scalars' `is_valid` does; a variable used in an argument has the
-//! argument's named type, which `VariableInAllowedPosition` checked with
-//! the document). Anything else (a custom scalar, an enum, an input object,
-//! a list, a null) runs the strict rules again. So a request gets the same
-//! answer, errors included, on either schema.
+//! can decide exactly as `ArgumentsOfCorrectType` would: a value that is
+//! not null, of a scalar variable (`ID`, `String`, `Int`, `Boolean`,
+//! `Decimal`, `Date`, `DateTime`), checked by that scalar's own
+//! `is_valid`, the very function the schema's registry calls (a variable
+//! used in an argument has the argument's named type, which
+//! `VariableInAllowedPosition` checked with the document). Anything else
+//! (an enum, an input object, a list, a null) runs the strict rules again.
+//! So a request gets the same answer, errors included, on either schema.
 
 use async_graphql::parser::types::{
     BaseType, DocumentOperations, ExecutableDocument, OperationDefinition,
@@ -73,17 +74,27 @@ pub fn may_skip_rules(
         let Some(value) = variables.get(&definition.name.node) else {
             return true;
         };
-        valid_builtin(ty.as_str(), value)
+        valid_scalar(ty.as_str(), value)
     })
 }
 
-/// async-graphql's `is_valid` of the built-in scalars, for a value that is
-/// not null; `false` for any other type.
-fn valid_builtin(ty: &str, value: &Value) -> bool {
-    match (ty, value) {
-        ("ID", Value::String(_)) | ("String", Value::String(_)) => true,
-        ("ID", Value::Number(n)) | ("Int", Value::Number(n)) => n.is_i64(),
-        ("Boolean", Value::Boolean(_)) => true,
+/// Whether a value that is not null is valid for the scalar `ty`, by the
+/// very check the schema's registry holds for it (the scalar's
+/// `ScalarType::is_valid`); `false` for a null and for any other type
+/// (enums, input objects and lists run the rules).
+fn valid_scalar(ty: &str, value: &Value) -> bool {
+    use async_graphql::ScalarType;
+    if matches!(value, Value::Null) {
+        return false;
+    }
+    match ty {
+        "ID" => <async_graphql::ID as ScalarType>::is_valid(value),
+        "String" => <String as ScalarType>::is_valid(value),
+        "Int" => <i32 as ScalarType>::is_valid(value),
+        "Boolean" => <bool as ScalarType>::is_valid(value),
+        "Decimal" => <crate::scalars::Decimal as ScalarType>::is_valid(value),
+        "Date" => <crate::scalars::Date as ScalarType>::is_valid(value),
+        "DateTime" => <chrono::DateTime<chrono::Utc> as ScalarType>::is_valid(value),
         _ => false,
     }
 }
@@ -133,13 +144,23 @@ mod tests {
 
     #[test]
     fn other_types_and_documents_run_the_rules() {
-        let custom = parse_query("query($v: Decimal!) { a }").unwrap();
+        let custom = parse_query("query($v: Decimal!, $d: Date) { a }").unwrap();
+        let sent = vars(r#"{"v": "1.5", "d": "2025-12-31"}"#);
+        assert!(may_skip_rules(true, &custom, None, &sent));
+        // As the scalars' own check says: these let every value through
+        // (their parsing refuses a bad one when the field runs, on either
+        // schema), and a null runs the rules.
+        let odd = vars(r#"{"v": true, "d": 5}"#);
+        assert!(may_skip_rules(true, &custom, None, &odd));
         assert!(!may_skip_rules(
             true,
             &custom,
             None,
-            &vars(r#"{"v": "1.5"}"#)
+            &vars(r#"{"v": null}"#)
         ));
+        let enumerated = parse_query("query($s: ActualStatus) { a }").unwrap();
+        let status = vars(r#"{"s": "FINAL"}"#);
+        assert!(!may_skip_rules(true, &enumerated, None, &status));
         let list = parse_query("query($v: [ID!]) { a }").unwrap();
         assert!(!may_skip_rules(true, &list, None, &vars(r#"{"v": ["x"]}"#)));
         let two = parse_query("query A { a } query B { b }").unwrap();
