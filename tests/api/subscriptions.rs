@@ -62,6 +62,52 @@ async fn a_subscriber_receives_a_reported_figure() {
     assert_eq!(data["indicator"]["latestActual"]["figure"], "84500");
 }
 
+/// A history entry's stored values are written into responses as JSON
+/// text (`raw_json` in the graphql crate); a subscription's messages carry
+/// them as the same objects an HTTP response does.
+#[tokio::test]
+async fn a_subscriber_reads_history_values_as_objects() {
+    let app = spawn_app().await;
+    let rice = app.indicator_id("Sản lượng lúa").await;
+    let history = "history(first: 100) { edges { node { kind before after } } }";
+    let (mut ws, _) = app.ws_connect().await;
+    let init = json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {}", app.tokens["auditor"]) } });
+    ws.send(Message::Text(init.to_string().into()))
+        .await
+        .unwrap();
+    assert_eq!(next_json(&mut ws).await["type"], "connection_ack");
+    let subscribe = json!({
+        "id": "1",
+        "type": "subscribe",
+        "payload": { "query": format!("subscription($id: ID!) {{ indicatorEvents(filter: {{indicator: $id}}) {{ indicator {{ {history} }} }} }}"), "variables": { "id": rice } }
+    });
+    ws.send(Message::Text(subscribe.to_string().into()))
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    app.gql(
+        "reporter",
+        r#"mutation($id: ID!) { reportActual(input: {indicator: $id, value: {amount: "84500"}, refersTo: "2025-12-31", status: ESTIMATE}) { position } }"#,
+        json!({ "id": rice }),
+    )
+    .await;
+    let event = next_json(&mut ws).await;
+    assert_eq!(event["type"], "next", "{event}");
+    let pushed = &event["payload"]["data"]["indicatorEvents"]["indicator"]["history"];
+    let fetched = app
+        .gql(
+            "auditor",
+            &format!("query($id: ID!) {{ indicator(id: $id) {{ {history} }} }}"),
+            json!({ "id": rice }),
+        )
+        .await;
+    assert_eq!(pushed, &fetched["indicator"]["history"]);
+    let last = pushed["edges"].as_array().unwrap().last().unwrap();
+    assert_eq!(last["node"]["kind"], "actual_reported");
+    assert!(last["node"]["after"].is_object(), "{last}");
+    assert_eq!(last["node"]["after"]["value"]["value"], "84500", "{last}");
+}
+
 #[tokio::test]
 async fn a_websocket_without_a_valid_token_is_refused() {
     let app = spawn_app().await;
