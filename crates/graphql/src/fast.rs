@@ -136,24 +136,27 @@ pub async fn resolve<T: Plain>(root: &T, ctx: &ContextSelectionSet<'_>) -> Serve
     Ok(Value::Object(out))
 }
 
-/// A nested object whose every selected field is plain, resolved in place
-/// for the `field` of `ctx` that selects it; `None` when one is not (the
-/// caller then leaves the field to the generated resolver).
-pub fn object<T: Plain>(
+/// A nested object of type `name` whose every selected field is plain
+/// (`plain` gives it from borrowed data, with no copy of the object
+/// first), resolved in place for the `field` of `ctx` that selects it;
+/// `None` when one is not (the caller then leaves the field to the
+/// generated resolver).
+pub fn object(
     ctx: &ContextSelectionSet<'_>,
     field: &Positioned<Field>,
-    root: &T,
+    name: &str,
+    plain: impl Fn(&Positioned<Field>) -> Option<Value>,
 ) -> Option<Value> {
     let ctx_field = ctx.with_field(field);
     let ctx = ctx_field.with_selection_set(&field.node.selection_set);
     let mut fields = Vec::new();
-    collect(&ctx, &ctx.item.node, T::NAME, &mut fields);
+    collect(&ctx, &ctx.item.node, name, &mut fields);
     let mut out = IndexMap::with_capacity(fields.len());
     for field in fields {
         let value = if field.node.name.node == "__typename" {
-            Value::String(T::NAME.to_owned())
+            Value::String(name.to_owned())
         } else {
-            root.plain(&ctx, field)?
+            plain(field)?
         };
         insert(&mut out, response_key(field), value);
     }

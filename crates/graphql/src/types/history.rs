@@ -129,28 +129,24 @@ impl crate::fast::Plain for HistoryEntryFields {
             "reason" => entry.reason.clone().map_or(Value::Null, Value::String),
             "before" => stored(entry.before.as_ref()),
             "after" => stored(entry.after.as_ref()),
-            "actor" => return crate::fast::object(ctx, field, &Actor::from(entry.actor.clone())),
+            "actor" => return crate::fast::object(ctx, field, "Actor", |f| actor(&entry.actor, f)),
             _ => return None,
         })
     }
 }
 
-impl crate::fast::Plain for Actor {
-    const NAME: &'static str = "Actor";
-
-    fn plain(
-        &self,
-        _: &async_graphql::ContextSelectionSet<'_>,
-        field: &async_graphql::Positioned<async_graphql::parser::types::Field>,
-    ) -> Option<async_graphql::Value> {
-        use async_graphql::Value;
-        Some(match field.node.name.node.as_str() {
-            "id" => Value::String(self.id.clone()),
-            "name" => Value::String(self.name.clone()),
-            "role" => Value::String(self.role.clone()),
-            _ => return None,
-        })
-    }
+/// A plain field of the `Actor` of an entry, from the entry's own copy.
+fn actor(
+    actor: &chitieu_store::Actor,
+    field: &async_graphql::Positioned<async_graphql::parser::types::Field>,
+) -> Option<async_graphql::Value> {
+    use async_graphql::Value;
+    Some(match field.node.name.node.as_str() {
+        "id" => Value::String(actor.id.clone()),
+        "name" => Value::String(actor.name.clone()),
+        "role" => Value::String(actor.role.clone()),
+        _ => return None,
+    })
 }
 
 /// One entry of an indicator's history.
