@@ -263,6 +263,16 @@ impl HistoryValue {
         };
         value.unwrap_or(serde_json::Value::Null)
     }
+
+    /// The same as JSON text (`None` if it cannot be written).
+    pub fn to_json_text(&self) -> Option<String> {
+        match self {
+            HistoryValue::Definition(d) => serde_json::to_string(d),
+            HistoryValue::Target(t) => serde_json::to_string(t),
+            HistoryValue::Report(r) => serde_json::to_string(r),
+        }
+        .ok()
+    }
 }
 
 /// One entry of an indicator's history: one event, with the values it
@@ -291,4 +301,28 @@ pub struct HistoryEntry {
     pub document: Option<DocumentId>,
     /// The indicator's measure (how a reported ratio becomes a figure).
     pub measure: Option<chitieu_domain::Measure>,
+    /// `before` and `after` as JSON text, written the first time a reader
+    /// asks ([`HistoryEntry::texts`]); not stored.
+    #[serde(skip)]
+    pub texts: std::sync::OnceLock<(Option<JsonText>, Option<JsonText>)>,
+}
+
+/// A value's JSON text.
+pub type JsonText = Box<str>;
+
+impl HistoryEntry {
+    /// `before` and `after` as JSON text, as stored in the event: written
+    /// once per entry the history cache holds, so a reader that serves
+    /// them verbatim (the API) does not write them again per request.
+    pub fn texts(&self) -> (Option<&str>, Option<&str>) {
+        let (before, after) = self.texts.get_or_init(|| {
+            let text = |v: &Option<HistoryValue>| {
+                v.as_ref()
+                    .and_then(HistoryValue::to_json_text)
+                    .map(String::into_boxed_str)
+            };
+            (text(&self.before), text(&self.after))
+        });
+        (before.as_deref(), after.as_deref())
+    }
 }

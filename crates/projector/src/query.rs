@@ -763,6 +763,7 @@ impl ReadModel {
                 reason: None,
                 document: None,
                 measure: view.as_ref().map(|v| v.definition.measure),
+                texts: Default::default(),
             };
             match event {
                 Event::IndicatorDefined(e) => {

@@ -81,18 +81,6 @@ impl serde::Serialize for Stored {
     }
 }
 
-/// As `async_graphql::Json` resolves (a value that cannot be written is
-/// null), but written once as JSON text that goes into the response as it
-/// is ([`raw_json`]), not as a tree of response values: building, writing
-/// and dropping that tree (a map per object, a hashed key per field, a
-/// string per figure) cost a sixth of a cold read of one indicator.
-fn stored(value: Option<&chitieu_projector::HistoryValue>) -> async_graphql::Value {
-    value
-        .and_then(|v| serde_json::to_string(&StoredRef(v)).ok())
-        .map(raw_json)
-        .unwrap_or_default()
-}
-
 /// serde_json's mark of a raw value: an object whose only key is this is
 /// written as its string's JSON text, verbatim (async-graphql's
 /// `raw_value` feature; every transport of the server writes with
@@ -101,12 +89,17 @@ fn stored(value: Option<&chitieu_projector::HistoryValue>) -> async_graphql::Val
 const RAW_VALUE_TOKEN: &str = "$serde_json::private::RawValue";
 
 /// A response value written as the JSON text `json` (valid JSON: made by
-/// serde_json).
-fn raw_json(json: String) -> async_graphql::Value {
+/// serde_json), as `async_graphql::Json` resolves a stored value (one that
+/// cannot be written is null), but not as a tree of response values:
+/// building, writing and dropping that tree (a map per object, a hashed
+/// key per field, a string per figure) cost a sixth of a cold read of one
+/// indicator. The text itself is written once per entry
+/// ([`chitieu_projector::HistoryEntry::texts`]).
+fn raw_json(json: &str) -> async_graphql::Value {
     let mut raw = async_graphql::indexmap::IndexMap::with_capacity(1);
     raw.insert(
         async_graphql::Name::new(RAW_VALUE_TOKEN),
-        async_graphql::Value::String(json),
+        async_graphql::Value::String(json.to_owned()),
     );
     async_graphql::Value::Object(raw)
 }
@@ -127,8 +120,8 @@ impl crate::fast::Plain for HistoryEntryFields {
             "recordedAt" => entry.recorded_at.to_value(),
             "kind" => Value::String(entry.kind.clone()),
             "reason" => entry.reason.clone().map_or(Value::Null, Value::String),
-            "before" => stored(entry.before.as_ref()),
-            "after" => stored(entry.after.as_ref()),
+            "before" => entry.texts().0.map_or(Value::Null, raw_json),
+            "after" => entry.texts().1.map_or(Value::Null, raw_json),
             "actor" => return crate::fast::object(ctx, field, "Actor", |f| actor(&entry.actor, f)),
             _ => return None,
         })
