@@ -1,0 +1,72 @@
+#!/usr/bin/env python3
+"""chitieu alone, one scenario of the peer bench: for A/B runs of two builds.
+
+    python3 crates/server/benches/peer/solo.py BINARY one|page|write
+
+Starts BINARY's demo on a fresh data directory, grows it as run.py does
+(PEER_INDICATORS indicators, default 2,000 here), warms up, then runs wrk
+(run.py's settings) ROUNDS times (default 2) on one scenario: `one` (one
+indicator with 20 history entries, random indicators), `page` (a page of
+50, no filter), or `write` (durable reportActual at PEER_WRITE_CONNECTIONS
+connections, each to the next indicator in turn). With PERF=<file>, the
+server is recorded with `perf record --call-graph dwarf` during the rounds.
+Prints req/s, p50 and p99 (ms), then the server's memory. Run two builds
+alternately (A B A B) and compare like with like: no PostgreSQL here, so
+no ratio; run.py gives the ratio against PostGraphile.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+os.environ.setdefault("PEER_INDICATORS", "2000")
+import run  # noqa: E402  (reads PEER_INDICATORS when imported)
+
+
+def main():
+    if len(sys.argv) != 3 or sys.argv[2] not in ("one", "page", "write"):
+        sys.exit(__doc__)
+    binary, what = sys.argv[1], sys.argv[2]
+    perf = os.environ.get("PERF")
+    tmp = tempfile.mkdtemp(prefix="solo-")
+    child, url, tokens = run.start_chitieu(binary, tmp, 0)
+    try:
+        ids = run.grow_chitieu(url, tokens)
+        if what == "write":
+            lines = run.write_bodies(run.WRITES[0], ids)
+            token, connections, order = tokens["pkt-tieu-can"], run.WRITE_CONNECTIONS, "turn"
+        else:
+            query = list(run.QUERIES.values())[0 if what == "one" else 1][0]
+            lines = run.bodies(query, ids, run.ORGS)
+            token, connections, order = tokens["ubkt"], None, "random"
+        path = os.path.join(tmp, "bodies")
+        with open(path, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        run.wrk(url, path, token, run.WARM_UP, connections=connections, order=order)
+        recorder = None
+        if perf:
+            recorder = subprocess.Popen(
+                ["perf", "record", "-F", "400", "--call-graph", "dwarf,16384", "-o", perf, "-p", str(child.pid)],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        name = os.path.basename(binary)
+        for _ in range(int(os.environ.get("ROUNDS", "2"))):
+            rate, p50, p99 = run.wrk(url, path, token, connections=connections, order=order)[:3]
+            print(f"{name} {what}: {rate:,.0f} req/s p50 {p50:.2f} p99 {p99:.2f}", flush=True)
+        if recorder:
+            recorder.send_signal(2)
+            recorder.wait()
+        print(name, "memory:", run.memory(child.pid), flush=True)
+    finally:
+        child.terminate()
+        child.wait()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
