@@ -25,16 +25,16 @@ where
     }
 }
 
-#[tokio::test]
-async fn a_subscriber_receives_a_reported_figure() {
-    let app = spawn_app().await;
-    let rice = app.indicator_id("Sản lượng lúa").await;
+/// Subscribes as `role` with `query` (its variable `$id`: the indicator
+/// `id`), has the reporter report an estimate of 84,500 on it, and returns
+/// the next message with the protocol the server chose.
+async fn a_report_seen_by(app: &TestApp, role: &str, query: &str, id: &str) -> (Value, String) {
     let (mut ws, response) = app.ws_connect().await;
-    assert_eq!(
-        response.headers()["sec-websocket-protocol"],
-        "graphql-transport-ws"
-    );
-    let init = json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {}", app.tokens["viewer"]) } });
+    let protocol = response.headers()["sec-websocket-protocol"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let init = json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {}", app.tokens[role]) } });
     ws.send(Message::Text(init.to_string().into()))
         .await
         .unwrap();
@@ -42,7 +42,7 @@ async fn a_subscriber_receives_a_reported_figure() {
     let subscribe = json!({
         "id": "1",
         "type": "subscribe",
-        "payload": { "query": "subscription($id: ID!) { indicatorEvents(filter: {indicator: $id}) { position kind actor { id } indicator { latestActual { figure } } } }", "variables": { "id": rice } }
+        "payload": { "query": query, "variables": { "id": id } }
     });
     ws.send(Message::Text(subscribe.to_string().into()))
         .await
@@ -51,11 +51,21 @@ async fn a_subscriber_receives_a_reported_figure() {
     app.gql(
         "reporter",
         r#"mutation($id: ID!) { reportActual(input: {indicator: $id, value: {amount: "84500"}, refersTo: "2025-12-31", status: ESTIMATE}) { position } }"#,
-        json!({ "id": rice }),
+        json!({ "id": id }),
     )
     .await;
     let event = next_json(&mut ws).await;
     assert_eq!(event["type"], "next", "{event}");
+    (event, protocol)
+}
+
+#[tokio::test]
+async fn a_subscriber_receives_a_reported_figure() {
+    let app = spawn_app().await;
+    let rice = app.indicator_id("Sản lượng lúa").await;
+    let query = "subscription($id: ID!) { indicatorEvents(filter: {indicator: $id}) { position kind actor { id } indicator { latestActual { figure } } } }";
+    let (event, protocol) = a_report_seen_by(&app, "viewer", query, &rice).await;
+    assert_eq!(protocol, "graphql-transport-ws");
     let data = &event["payload"]["data"]["indicatorEvents"];
     assert_eq!(data["kind"], "actual_reported");
     assert_eq!(data["actor"]["id"], "pkt-tieu-can");
@@ -70,29 +80,8 @@ async fn a_subscriber_reads_history_values_as_objects() {
     let app = spawn_app().await;
     let rice = app.indicator_id("Sản lượng lúa").await;
     let history = "history(first: 100) { edges { node { kind before after } } }";
-    let (mut ws, _) = app.ws_connect().await;
-    let init = json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {}", app.tokens["auditor"]) } });
-    ws.send(Message::Text(init.to_string().into()))
-        .await
-        .unwrap();
-    assert_eq!(next_json(&mut ws).await["type"], "connection_ack");
-    let subscribe = json!({
-        "id": "1",
-        "type": "subscribe",
-        "payload": { "query": format!("subscription($id: ID!) {{ indicatorEvents(filter: {{indicator: $id}}) {{ indicator {{ {history} }} }} }}"), "variables": { "id": rice } }
-    });
-    ws.send(Message::Text(subscribe.to_string().into()))
-        .await
-        .unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    app.gql(
-        "reporter",
-        r#"mutation($id: ID!) { reportActual(input: {indicator: $id, value: {amount: "84500"}, refersTo: "2025-12-31", status: ESTIMATE}) { position } }"#,
-        json!({ "id": rice }),
-    )
-    .await;
-    let event = next_json(&mut ws).await;
-    assert_eq!(event["type"], "next", "{event}");
+    let query = format!("subscription($id: ID!) {{ indicatorEvents(filter: {{indicator: $id}}) {{ indicator {{ {history} }} }} }}");
+    let (event, _) = a_report_seen_by(&app, "auditor", &query, &rice).await;
     let pushed = &event["payload"]["data"]["indicatorEvents"]["indicator"]["history"];
     let fetched = app
         .gql(

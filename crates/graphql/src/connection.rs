@@ -162,11 +162,19 @@ impl HistoryConnection {
         index: usize,
     ) -> Value {
         let ctx_field = ctx.with_field(field);
-        let ctx = ctx_field.with_selection_set(&field.node.selection_set);
+        self.entry(
+            &ctx_field.with_selection_set(&field.node.selection_set),
+            index,
+        )
+        .await
+    }
+
+    /// The entry at `index` on the selection set of `ctx`.
+    async fn entry(&self, ctx: &ContextSelectionSet<'_>, index: usize) -> Value {
         let entry = HistoryEntryFields::at(self.history.clone(), index);
         // `fast::resolve` reports a field's error on the context and
         // leaves its key out; it does not fail itself.
-        fast::resolve(&entry, &ctx).await.unwrap_or_default()
+        fast::resolve(&entry, ctx).await.unwrap_or_default()
     }
 
     /// An edge, as async-graphql's `Edge` answers it.
@@ -210,26 +218,19 @@ impl async_graphql::OutputType for HistoryConnection {
                 "__typename" => Value::String(name.to_string()),
                 "totalCount" => Value::from(self.history.len() as u64),
                 "pageInfo" => self.page_info(ctx, field),
-                "edges" => {
+                list @ ("edges" | "nodes") => {
                     let ctx_field = ctx.with_field(field);
-                    let mut edges = Vec::with_capacity(self.end - self.start);
+                    let mut items = Vec::with_capacity(self.end - self.start);
                     for (n, index) in (self.start..self.end).enumerate() {
                         let ctx_index = ctx_field.with_index(n);
                         let ctx = ctx_index.with_selection_set(&field.node.selection_set);
-                        edges.push(self.edge(&ctx, index).await);
+                        items.push(if list == "edges" {
+                            self.edge(&ctx, index).await
+                        } else {
+                            self.entry(&ctx, index).await
+                        });
                     }
-                    Value::List(edges)
-                }
-                "nodes" => {
-                    let ctx_field = ctx.with_field(field);
-                    let mut nodes = Vec::with_capacity(self.end - self.start);
-                    for (n, index) in (self.start..self.end).enumerate() {
-                        let ctx_index = ctx_field.with_index(n);
-                        let ctx = ctx_index.with_selection_set(&field.node.selection_set);
-                        let entry = HistoryEntryFields::at(self.history.clone(), index);
-                        nodes.push(fast::resolve(&entry, &ctx).await.unwrap_or_default());
-                    }
-                    Value::List(nodes)
+                    Value::List(items)
                 }
                 _ => Value::Null,
             };
