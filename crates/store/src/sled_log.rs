@@ -163,6 +163,29 @@ const LOG_TREE: &str = "log";
 /// database; dropped on open.
 const LEGACY_PROJECTION_TREE: &str = "projection";
 
+/// Whether opening failed because another handle holds the database's
+/// file lock. sled 0.34 reports it as an `Io` error of kind `Other` whose
+/// message names the lock (the OS's `WouldBlock` only inside the text).
+fn held_elsewhere(error: &sled::Error) -> bool {
+    match error {
+        sled::Error::Io(io) => {
+            io.kind() == std::io::ErrorKind::WouldBlock
+                || io.to_string().starts_with("could not acquire lock")
+        }
+        _ => false,
+    }
+}
+
+/// An open's error as the log reports it: `Locked` when the directory is
+/// held by another handle.
+fn open_error(config: &StoreConfig, error: sled::Error) -> StoreError {
+    if held_elsewhere(&error) {
+        StoreError::Locked(config.path.display().to_string())
+    } else {
+        error.into()
+    }
+}
+
 impl SledLog {
     /// Opens (or creates) the log in a directory.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
@@ -179,13 +202,10 @@ impl SledLog {
         let deadline = std::time::Instant::now() + patience;
         loop {
             match Self::open_db(&StoreConfig::new(path.as_ref())) {
-                Err(sled::Error::Io(e))
-                    if e.kind() == std::io::ErrorKind::WouldBlock
-                        && std::time::Instant::now() < deadline =>
-                {
+                Err(e) if held_elsewhere(&e) && std::time::Instant::now() < deadline => {
                     std::thread::sleep(std::time::Duration::from_millis(20));
                 }
-                Err(error) => return Err(error.into()),
+                Err(error) => return Err(open_error(&StoreConfig::new(path.as_ref()), error)),
                 Ok(db) => return Self::from_db(db, StoreConfig::new(path.as_ref()).max_group),
             }
         }
@@ -200,12 +220,7 @@ impl SledLog {
 
     /// Opens (or creates) the log with explicit settings.
     pub fn open_with(config: StoreConfig) -> Result<Self, StoreError> {
-        let db = Self::open_db(&config).map_err(|e| match e {
-            sled::Error::Io(io) if io.kind() == std::io::ErrorKind::WouldBlock => {
-                StoreError::Locked(config.path.display().to_string())
-            }
-            other => other.into(),
-        })?;
+        let db = Self::open_db(&config).map_err(|e| open_error(&config, e))?;
         Self::from_db(db, config.max_group)
     }
 

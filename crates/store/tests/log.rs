@@ -221,3 +221,30 @@ fn open_raw(path: &std::path::Path) -> sled::Db {
     }
     sled::open(path).unwrap()
 }
+
+/// A directory another handle holds is reported as `Locked` (sled says so
+/// only in an error's text), and `open_waiting` waits for its release
+/// instead of failing at once.
+#[test]
+fn a_held_directory_is_locked_and_open_waiting_waits_for_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db");
+    let held = SledLog::open(&path).unwrap();
+    match SledLog::open(&path) {
+        Err(StoreError::Locked(at)) => assert!(at.ends_with("db"), "{at}"),
+        Err(other) => panic!("expected Locked, got {other:?}"),
+        Ok(_) => panic!("a held directory opened twice"),
+    }
+    match SledLog::open_waiting(&path, std::time::Duration::from_millis(100)) {
+        Err(StoreError::Locked(_)) => {}
+        other => panic!("expected Locked after waiting, got {:?}", other.err()),
+    }
+    let release = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        held.close().unwrap();
+        drop(held);
+    });
+    let reopened = SledLog::open_waiting(&path, std::time::Duration::from_secs(20)).unwrap();
+    release.join().unwrap();
+    assert_eq!(reopened.head().position, 0);
+}
