@@ -113,6 +113,9 @@ impl From<NotaryError> for ApiError {
                 format!("a consistency proof runs from a size of at least 1 to one at least as large, not from {from} to {to}"),
                 format!("bằng chứng nhất quán đi từ cỡ ít nhất 1 tới cỡ không nhỏ hơn, không phải từ {from} tới {to}"),
             ),
+            // The notary reads pruned leaves back from the log (a short
+            // read is a corrupt store): never the caller's doing.
+            e @ NotaryError::Tree(TreeError::Pruned { .. }) => ApiError::internal(&e),
             NotaryError::Store(e) => ApiError::from(e),
         }
     }

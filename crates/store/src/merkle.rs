@@ -7,8 +7,10 @@
 //! - [`Tree`] keeps every *perfect* subtree hash (level k, index i covers
 //!   leaves `[i·2ᵏ, (i+1)·2ᵏ)`), so an append stores O(1) amortised new
 //!   nodes (at most log₂ n) and the root at any earlier size, an inclusion
-//!   proof or a consistency proof reads O(log n) stored nodes: nothing is
-//!   recomputed from the leaves;
+//!   proof or a consistency proof reads O(log n) stored nodes; a pruned
+//!   tree (the server's) keeps only the nodes over 64 leaves and up, and
+//!   rebuilds the one or two chunks of 64 an answer reaches into from
+//!   leaf hashes its caller reads back;
 //! - [`verify_inclusion`] and [`verify_consistency`] are RFC 9162
 //!   §2.1.3.2 and §2.1.4.2 word for word: what an auditor's own tool does.
 
@@ -58,6 +60,13 @@ pub enum TreeError {
         /// The tree size.
         size: u64,
     },
+    /// The leaves of a chunk below a pruned tree's floor were needed and
+    /// not given.
+    #[error("the leaves from index {first} are not held in memory and were not read")]
+    Pruned {
+        /// The chunk's first leaf index.
+        first: u64,
+    },
     /// A consistency proof needs `0 < from ≤ to`.
     #[error("a consistency proof runs from a size of at least 1 up to a size at least as large, not from {from} to {to}")]
     BadRange {
@@ -74,22 +83,76 @@ fn split(n: u64) -> u64 {
     1 << (63 - (n - 1).leading_zeros())
 }
 
+/// Leaves per chunk a tree keeps below its floor only for the last,
+/// incomplete chunk ([`Tree::pruned`]).
+pub const PRUNED_FLOOR: u32 = 6;
+
 /// A Merkle tree kept as its perfect subtrees, level by level.
-#[derive(Debug, Clone, Default)]
+///
+/// A full tree ([`Tree::new`]) keeps every node: 64 bytes per leaf. A
+/// pruned one ([`Tree::pruned`]) keeps the levels from its *floor* `f` up
+/// (0.5 byte per leaf at `f` = 6) and, below it, only the nodes of the
+/// leaves after the last complete chunk of 2ᶠ. A proof or an old root
+/// that needs a node below the floor elsewhere asks the caller for that
+/// chunk's leaf hashes (the `leaves` of the `_with` methods) and builds
+/// the chunk's subtree: at most a few chunks per answer, as the
+/// recursion only descends below the floor around its boundaries.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Tree {
-    /// `levels[k][i]` is the hash of leaves `[i·2ᵏ, (i+1)·2ᵏ)`.
+    /// `levels[k][i − offset(k)]` is the hash of leaves `[i·2ᵏ, (i+1)·2ᵏ)`;
+    /// the offset is 0 from the floor up, `base >> k` below it.
     levels: Vec<Vec<Hash>>,
+    /// Leaves held.
+    size: u64,
+    /// Levels below this keep only the last, incomplete chunk.
+    floor: u32,
+}
+
+/// Where a tree's answers get the leaves below its floor: a function of
+/// (first leaf index, count) that returns those leaf hashes.
+pub type Leaves<'a, E> = dyn FnMut(u64, u64) -> Result<Vec<Hash>, E> + 'a;
+
+/// A tree that must never reach below its floor (a full tree).
+fn nothing_pruned(first: u64, _: u64) -> Result<Vec<Hash>, TreeError> {
+    Err(TreeError::Pruned { first })
 }
 
 impl Tree {
-    /// An empty tree.
+    /// An empty full tree: every node kept.
     pub fn new() -> Self {
         Tree::default()
     }
 
+    /// An empty pruned tree with the floor [`PRUNED_FLOOR`].
+    pub fn pruned() -> Self {
+        Tree::with_floor(PRUNED_FLOOR)
+    }
+
+    /// An empty tree that keeps the nodes below level `floor` only for
+    /// the last, incomplete chunk of 2^`floor` leaves (0: a full tree).
+    pub fn with_floor(floor: u32) -> Self {
+        Tree {
+            levels: Vec::new(),
+            size: 0,
+            floor: floor.min(32),
+        }
+    }
+
     /// How many leaves it holds.
     pub fn size(&self) -> u64 {
-        self.levels.first().map_or(0, |l| l.len() as u64)
+        self.size
+    }
+
+    /// The first leaf of the chunk the nodes below the floor are kept for.
+    fn base(&self) -> u64 {
+        (self.size >> self.floor) << self.floor
+    }
+
+    /// The stored node `i` of level `k`, if kept.
+    fn stored(&self, k: u32, i: u64) -> Option<Hash> {
+        let offset = if k < self.floor { self.base() >> k } else { 0 };
+        let at = usize::try_from(i.checked_sub(offset)?).ok()?;
+        self.levels.get(k as usize)?.get(at).copied()
     }
 
     /// Appends a leaf hash, storing every perfect subtree it completes.
@@ -102,23 +165,65 @@ impl Tree {
             }
             let nodes = &mut self.levels[level];
             nodes.push(hash);
+            // Pairs below the floor lie inside one chunk, so both halves
+            // are in the kept tail; the stored count's parity is the
+            // level's.
             if !nodes.len().is_multiple_of(2) {
-                return;
+                break;
             }
             let n = nodes.len();
             hash = node_hash(&nodes[n - 2], &nodes[n - 1]);
             level += 1;
         }
+        self.size += 1;
+        if self.floor > 0 && self.size.is_multiple_of(1 << self.floor) {
+            // The chunk is complete: its node at the floor is stored; the
+            // nodes under it go.
+            for nodes in self.levels.iter_mut().take(self.floor as usize) {
+                nodes.clear();
+            }
+        }
     }
 
     /// Drops the leaves from `size` on (a log that lost an unsynced tail).
-    pub fn truncate(&mut self, size: u64) {
-        for (k, nodes) in self.levels.iter_mut().enumerate() {
-            nodes.truncate(usize::try_from(size >> k).unwrap_or(usize::MAX));
+    /// A pruned tree cut inside a complete chunk reads that chunk's
+    /// leaves back through `leaves`.
+    pub fn truncate_with<E: From<TreeError>>(
+        &mut self,
+        size: u64,
+        leaves: &mut Leaves<'_, E>,
+    ) -> Result<(), E> {
+        if size >= self.size {
+            return Ok(());
         }
+        let base = (size >> self.floor) << self.floor;
+        // The leaves of the new tail: kept, or read back.
+        let tail = match (base..size).map(|i| self.stored(0, i)).collect() {
+            Some(kept) => kept,
+            None => leaves(base, size - base)?,
+        };
+        if tail.len() as u64 != size - base {
+            return Err(TreeError::Pruned { first: base }.into());
+        }
+        // Every level cut to the nodes over leaves below `base` alone.
+        for (k, nodes) in self.levels.iter_mut().enumerate() {
+            if (k as u32) < self.floor {
+                nodes.clear();
+            } else {
+                nodes.truncate(usize::try_from(base >> k).unwrap_or(usize::MAX));
+            }
+        }
+        self.size = base;
+        tail.into_iter().for_each(|leaf| self.push(leaf));
         while self.levels.last().is_some_and(Vec::is_empty) {
             self.levels.pop();
         }
+        Ok(())
+    }
+
+    /// [`Tree::truncate_with`] for a tree whose cut needs no leaves read.
+    pub fn truncate(&mut self, size: u64) -> Result<(), TreeError> {
+        self.truncate_with(size, &mut nothing_pruned)
     }
 
     /// Bytes held by the stored nodes.
@@ -136,103 +241,184 @@ impl Tree {
         Ok(())
     }
 
-    /// The hash of leaves `[start, end)`, `start < end ≤ size`: the stored
-    /// node when the range is a perfect aligned subtree, otherwise RFC
-    /// 9162's split at the largest power of two below the length.
-    fn range(&self, start: u64, end: u64) -> Hash {
-        let n = end - start;
-        if n.is_power_of_two() {
-            let k = n.trailing_zeros();
-            if start.is_multiple_of(n) {
-                let index = usize::try_from(start >> k).unwrap_or(usize::MAX);
-                return self.levels[k as usize][index];
-            }
-        }
-        if n == 1 {
-            return self.levels[0][start as usize];
-        }
-        let k = split(n);
-        node_hash(&self.range(start, start + k), &self.range(start + k, end))
-    }
-
     /// The root of the tree of the first `size` leaves.
     pub fn root(&self, size: u64) -> Result<Hash, TreeError> {
-        self.check(size)?;
-        Ok(if size == 0 {
-            empty_root()
-        } else {
-            self.range(0, size)
-        })
+        self.root_with(size, &mut nothing_pruned)
     }
 
-    /// The leaf hash at `index` (position − 1).
+    /// [`Tree::root`], reading leaves below the floor through `leaves`.
+    pub fn root_with<E: From<TreeError>>(
+        &self,
+        size: u64,
+        leaves: &mut Leaves<'_, E>,
+    ) -> Result<Hash, E> {
+        self.check(size)?;
+        if size == 0 {
+            return Ok(empty_root());
+        }
+        Reader::new(self, leaves).range(0, size)
+    }
+
+    /// The leaf hash at `index` (position − 1), if the tree keeps it.
     pub fn leaf(&self, index: u64) -> Option<Hash> {
-        self.levels
-            .first()
-            .and_then(|l| l.get(usize::try_from(index).ok()?))
-            .copied()
+        (index < self.size).then(|| self.stored(0, index)).flatten()
     }
 
     /// The audit path of leaf `index` in the tree of `size` leaves
     /// (RFC 9162 §2.1.3.1), nearest sibling first.
     pub fn inclusion(&self, index: u64, size: u64) -> Result<Vec<Hash>, TreeError> {
+        self.inclusion_with(index, size, &mut nothing_pruned)
+    }
+
+    /// [`Tree::inclusion`], reading leaves below the floor through `leaves`.
+    pub fn inclusion_with<E: From<TreeError>>(
+        &self,
+        index: u64,
+        size: u64,
+        leaves: &mut Leaves<'_, E>,
+    ) -> Result<Vec<Hash>, E> {
         self.check(size)?;
         if index >= size {
             return Err(TreeError::NotInTree {
                 position: index + 1,
                 size,
-            });
+            }
+            .into());
         }
         let mut path = Vec::new();
-        self.path(index, 0, size, &mut path);
+        Reader::new(self, leaves).path(index, 0, size, &mut path)?;
         Ok(path)
-    }
-
-    fn path(&self, m: u64, start: u64, end: u64, out: &mut Vec<Hash>) {
-        let n = end - start;
-        if n <= 1 {
-            return;
-        }
-        let k = split(n);
-        if m < k {
-            self.path(m, start, start + k, out);
-            out.push(self.range(start + k, end));
-        } else {
-            self.path(m - k, start + k, end, out);
-            out.push(self.range(start, start + k));
-        }
     }
 
     /// The proof that the tree of `from` leaves is a prefix of the tree of
     /// `to` leaves (RFC 9162 §2.1.4.1). Empty when `from == to`.
     pub fn consistency(&self, from: u64, to: u64) -> Result<Vec<Hash>, TreeError> {
+        self.consistency_with(from, to, &mut nothing_pruned)
+    }
+
+    /// [`Tree::consistency`], reading leaves below the floor through
+    /// `leaves`.
+    pub fn consistency_with<E: From<TreeError>>(
+        &self,
+        from: u64,
+        to: u64,
+        leaves: &mut Leaves<'_, E>,
+    ) -> Result<Vec<Hash>, E> {
         self.check(to)?;
         if from == 0 || from > to {
-            return Err(TreeError::BadRange { from, to });
+            return Err(TreeError::BadRange { from, to }.into());
         }
         let mut proof = Vec::new();
         if from < to {
-            self.subproof(from, 0, to, true, &mut proof);
+            Reader::new(self, leaves).subproof(from, 0, to, true, &mut proof)?;
         }
         Ok(proof)
     }
+}
 
-    fn subproof(&self, m: u64, start: u64, end: u64, whole: bool, out: &mut Vec<Hash>) {
+/// One answer's walk over a tree: RFC 9162's recursions, with the chunks
+/// it had to read below the floor built once each.
+struct Reader<'t, 'l, 'f, E> {
+    tree: &'t Tree,
+    leaves: &'l mut Leaves<'f, E>,
+    /// Full subtrees of the chunks read, by chunk index.
+    chunks: Vec<(u64, Tree)>,
+}
+
+impl<'t, 'l, 'f, E: From<TreeError>> Reader<'t, 'l, 'f, E> {
+    fn new(tree: &'t Tree, leaves: &'l mut Leaves<'f, E>) -> Self {
+        Reader {
+            tree,
+            leaves,
+            chunks: Vec::new(),
+        }
+    }
+
+    /// The hash of leaves `[start, end)`, `start < end ≤ size`: the stored
+    /// node when the range is a perfect aligned subtree, a chunk's own
+    /// subtree below the floor, otherwise RFC 9162's split at the largest
+    /// power of two below the length.
+    fn range(&mut self, start: u64, end: u64) -> Result<Hash, E> {
+        let n = end - start;
+        if n.is_power_of_two() && start.is_multiple_of(n) {
+            let k = n.trailing_zeros();
+            if let Some(hash) = self.tree.stored(k, start >> k) {
+                return Ok(hash);
+            }
+            if k < self.tree.floor {
+                return self.in_chunk(start, end);
+            }
+        }
+        let k = split(n);
+        Ok(node_hash(
+            &self.range(start, start + k)?,
+            &self.range(start + k, end)?,
+        ))
+    }
+
+    /// The hash of `[start, end)` inside one complete chunk, from that
+    /// chunk's leaves.
+    fn in_chunk(&mut self, start: u64, end: u64) -> Result<Hash, E> {
+        let floor = self.tree.floor;
+        let chunk = start >> floor;
+        let first = chunk << floor;
+        let at = match self.chunks.iter().position(|(c, _)| *c == chunk) {
+            Some(at) => at,
+            None => {
+                let hashes = (self.leaves)(first, 1 << floor)?;
+                if hashes.len() as u64 != 1 << floor {
+                    return Err(TreeError::Pruned { first }.into());
+                }
+                let mut full = Tree::new();
+                hashes.into_iter().for_each(|h| full.push(h));
+                self.chunks.push((chunk, full));
+                self.chunks.len() - 1
+            }
+        };
+        let chunk = &self.chunks[at].1;
+        Ok(Reader::new(chunk, &mut nothing_pruned).range(start - first, end - first)?)
+    }
+
+    fn path(&mut self, m: u64, start: u64, end: u64, out: &mut Vec<Hash>) -> Result<(), E> {
+        let n = end - start;
+        if n <= 1 {
+            return Ok(());
+        }
+        let k = split(n);
+        if m < k {
+            self.path(m, start, start + k, out)?;
+            out.push(self.range(start + k, end)?);
+        } else {
+            self.path(m - k, start + k, end, out)?;
+            out.push(self.range(start, start + k)?);
+        }
+        Ok(())
+    }
+
+    fn subproof(
+        &mut self,
+        m: u64,
+        start: u64,
+        end: u64,
+        whole: bool,
+        out: &mut Vec<Hash>,
+    ) -> Result<(), E> {
         let n = end - start;
         if m == n {
             if !whole {
-                out.push(self.range(start, end));
+                out.push(self.range(start, end)?);
             }
-            return;
+            return Ok(());
         }
         let k = split(n);
         if m <= k {
-            self.subproof(m, start, start + k, whole, out);
-            out.push(self.range(start + k, end));
+            self.subproof(m, start, start + k, whole, out)?;
+            out.push(self.range(start + k, end)?);
         } else {
-            self.subproof(m - k, start + k, end, false, out);
-            out.push(self.range(start, start + k));
+            self.subproof(m - k, start + k, end, false, out)?;
+            out.push(self.range(start, start + k)?);
         }
+        Ok(())
     }
 }
 
@@ -415,13 +601,96 @@ mod tests {
     fn truncating_forgets_the_tail_exactly() {
         let all = leaves(40);
         let mut t = tree(&all);
-        t.truncate(23);
+        t.truncate(23).unwrap();
         assert_eq!(t.size(), 23);
         assert_eq!(t.root(23).unwrap(), mth(&all[..23]));
         for l in &all[23..] {
             t.push(*l);
         }
         assert_eq!(t.root(40).unwrap(), mth(&all));
+    }
+
+    /// A pruned tree over `all`, and a reader of its leaves that counts
+    /// the leaves it was asked for.
+    fn pruned(all: &[Hash], floor: u32) -> Tree {
+        let mut t = Tree::with_floor(floor);
+        for l in all {
+            t.push(*l);
+        }
+        t
+    }
+
+    fn reader<'a>(
+        all: &'a [Hash],
+        read: &'a std::cell::Cell<u64>,
+    ) -> impl FnMut(u64, u64) -> Result<Vec<Hash>, TreeError> + 'a {
+        move |first, count| {
+            read.set(read.get() + count);
+            Ok(all[first as usize..(first + count) as usize].to_vec())
+        }
+    }
+
+    #[test]
+    fn a_pruned_tree_answers_as_the_full_one_reading_a_few_chunks() {
+        let all = leaves(100);
+        let full = tree(&all);
+        for floor in 1..=4u32 {
+            let chunk = 1u64 << floor;
+            let t = pruned(&all, floor);
+            assert!(t.bytes() < full.bytes() / 2 || floor == 1, "{floor}");
+            let read = std::cell::Cell::new(0);
+            let mut leaves = reader(&all, &read);
+            for size in 1..=100u64 {
+                assert_eq!(
+                    t.root_with(size, &mut leaves).unwrap(),
+                    full.root(size).unwrap()
+                );
+                for index in 0..size {
+                    read.set(0);
+                    assert_eq!(
+                        t.inclusion_with(index, size, &mut leaves).unwrap(),
+                        full.inclusion(index, size).unwrap(),
+                        "floor {floor}, {index} in {size}"
+                    );
+                    // The leaf's chunk and the size's: two chunks at most.
+                    assert!(read.get() <= 2 * chunk, "read {}", read.get());
+                }
+                for from in 1..=size {
+                    read.set(0);
+                    assert_eq!(
+                        t.consistency_with(from, size, &mut leaves).unwrap(),
+                        full.consistency(from, size).unwrap(),
+                        "floor {floor}, {from}..{size}"
+                    );
+                    assert!(read.get() <= 2 * chunk, "read {}", read.get());
+                }
+            }
+            // The current root and a proof of the newest chunk need nothing.
+            assert_eq!(t.root(100).unwrap(), full.root(100).unwrap());
+            assert_eq!(t.leaf(99), (100 % chunk != 0).then_some(all[99]));
+            assert_eq!(t.leaf(0), None);
+            // Without a reader, a pruned node is an error, not a wrong hash.
+            assert_eq!(t.inclusion(0, 100), Err(TreeError::Pruned { first: 0 }));
+        }
+    }
+
+    #[test]
+    fn a_pruned_tree_truncates_into_a_complete_chunk_and_grows_again() {
+        let all = leaves(70);
+        let read = std::cell::Cell::new(0);
+        for cut in [0u64, 1, 15, 16, 17, 40, 63, 64, 65, 69] {
+            let mut t = pruned(&all, 4);
+            t.truncate_with(cut, &mut reader(&all, &read)).unwrap();
+            assert_eq!(t.size(), cut);
+            assert_eq!(
+                t.root_with(cut, &mut reader(&all, &read)).unwrap(),
+                mth(&all[..cut as usize])
+            );
+            for l in &all[cut as usize..] {
+                t.push(*l);
+            }
+            assert_eq!(t, pruned(&all, 4), "cut at {cut}");
+        }
     }
 
     proptest! {
@@ -442,6 +711,12 @@ mod tests {
             let from = 1 + b % size;
             let proof = t.consistency(from, size).unwrap();
             prop_assert!(verify_consistency(from, size, &t.root(from).unwrap(), &root, &proof));
+            // The server's pruned tree gives the same answers.
+            let read = std::cell::Cell::new(0);
+            let p = pruned(&all, PRUNED_FLOOR);
+            prop_assert_eq!(p.inclusion_with(index, size, &mut reader(&all, &read)).unwrap(), path.clone());
+            prop_assert_eq!(p.consistency_with(from, size, &mut reader(&all, &read)).unwrap(), proof.clone());
+            prop_assert_eq!(p.root_with(from, &mut reader(&all, &read)).unwrap(), t.root(from).unwrap());
             if from < size {
                 prop_assert!(!verify_consistency(from, size, &t.root(from).unwrap(), &t.root(size - 1).unwrap(), &proof));
             }

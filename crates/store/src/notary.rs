@@ -3,10 +3,13 @@
 //! backend: the tree is a function of the records alone, so every node of
 //! a shared log computes the same roots from its own copy.
 //!
-//! The tree lives in memory (32 bytes per record and as much again for
-//! the interior nodes: 64 MB at a million records), is built from the log
-//! when a node opens, and then grows by the records each append adds:
-//! O(log n) new nodes per record, nothing recomputed.
+//! The tree lives in memory pruned ([`Tree::pruned`]): the subtree hashes
+//! of 64 records and up, and every node of the last, incomplete 64 (about
+//! 1 MB at a million records, against 64 MB for every node). It is built
+//! from the log when a node opens, and then grows by the records each
+//! append adds: O(log n) new nodes per record. A proof or an old root that
+//! needs a node under 64 records reads that chunk's records back from the
+//! log and hashes them (one or two chunks per answer).
 
 use crate::error::StoreError;
 use crate::log::Log;
@@ -69,7 +72,7 @@ impl Notary {
             log,
             key,
             origin: origin.to_owned(),
-            tree: RwLock::new(Tree::new()),
+            tree: RwLock::new(Tree::pruned()),
             size: watch::Sender::new(0),
         })
     }
@@ -101,6 +104,25 @@ impl Notary {
     /// Records the tree holds.
     pub fn size(&self) -> u64 {
         *self.size.borrow()
+    }
+
+    /// The leaf hashes of `count` records from leaf index `first` (the
+    /// position minus one), read back from the log: what the pruned tree
+    /// no longer holds.
+    fn read_leaves(&self, first: u64, count: u64) -> Result<Vec<merkle::Hash>, NotaryError> {
+        let want = usize::try_from(count).unwrap_or(usize::MAX);
+        let mut hashes = Vec::with_capacity(want.min(1 << merkle::PRUNED_FLOOR));
+        self.log.visit_records(first + 1, want, &mut |_, bytes| {
+            hashes.push(merkle::leaf_hash(bytes));
+        })?;
+        if hashes.len() != want {
+            return Err(StoreError::Corrupt {
+                position: first + 1 + hashes.len() as u64,
+                reason: "missing below the tree's size".into(),
+            }
+            .into());
+        }
+        Ok(hashes)
     }
 
     /// Bytes the tree holds in memory.
@@ -201,7 +223,9 @@ impl Notary {
     /// signed now.
     pub fn signed_head(&self, size: Option<u64>) -> Result<SignedHead, NotaryError> {
         let size = size.unwrap_or_else(|| self.size());
-        let root = self.tree().root(size)?;
+        let root = self
+            .tree()
+            .root_with(size, &mut |first, count| self.read_leaves(first, count))?;
         let chain = self.log.head_at(size)?;
         if chain.position != size {
             return Err(TreeError::Beyond {
@@ -237,7 +261,9 @@ impl Notary {
         let (path, leaf) = {
             let tree = self.tree();
             (
-                tree.inclusion(position - 1, head.size)?,
+                tree.inclusion_with(position - 1, head.size, &mut |first, count| {
+                    self.read_leaves(first, count)
+                })?,
                 tree.leaf(position - 1),
             )
         };
@@ -272,7 +298,11 @@ impl Notary {
         to: Option<u64>,
     ) -> Result<ConsistencyBundle, NotaryError> {
         let to_head = self.signed_head(to)?;
-        let path = self.tree().consistency(from, to_head.size)?;
+        let path = self
+            .tree()
+            .consistency_with(from, to_head.size, &mut |first, count| {
+                self.read_leaves(first, count)
+            })?;
         let from_head = self.signed_head(Some(from))?;
         Ok(ConsistencyBundle {
             format: CONSISTENCY_FORMAT.into(),

@@ -148,6 +148,44 @@ proptest! {
     }
 }
 
+/// The notary keeps its tree pruned below chunks of 64 records and reads
+/// the records back when a proof reaches under them: every proof of a log
+/// of two complete chunks and a tail verifies offline, at every size, and
+/// the roots it signs at old sizes agree with the consistency proofs.
+#[tokio::test]
+async fn proofs_reaching_into_pruned_chunks_verify_at_every_size() {
+    let log = log_with(150, None).await;
+    let notary = Notary::new(log.clone(), key(), "test");
+    notary.catch_up().unwrap();
+    assert!(
+        notary.tree_bytes() < 150 * 32,
+        "{} bytes",
+        notary.tree_bytes()
+    );
+    let public = key().public();
+    for size in [1u64, 2, 63, 64, 65, 100, 128, 129, 150] {
+        let head = notary.signed_head(Some(size)).unwrap();
+        for position in 1..=size {
+            let bundle = notary.inclusion(position, Some(size)).unwrap();
+            let event = bundle.verify(Some(&public)).unwrap();
+            assert_eq!(event.position, position);
+            assert_eq!(bundle.signed_head.root, head.root, "{position} in {size}");
+        }
+        for from in [1u64, 5, 63, 64, 70, 127, 128, 140] {
+            if from <= size {
+                notary
+                    .consistency(from, Some(size))
+                    .unwrap()
+                    .verify(
+                        Some(&public),
+                        Some(&notary.signed_head(Some(from)).unwrap()),
+                    )
+                    .unwrap();
+            }
+        }
+    }
+}
+
 #[tokio::test]
 async fn a_history_rewritten_with_its_chain_recomputed_is_caught_by_an_earlier_signed_head() {
     let honest = log_with(30, None).await;
