@@ -8,7 +8,9 @@ Starts BINARY's demo on a fresh data directory, grows it as run.py does
 (run.py's settings) ROUNDS times (default 2) on one scenario: `one` (one
 indicator with 20 history entries, random indicators), `page` (a page of
 50, no filter), or `write` (durable reportActual at PEER_WRITE_CONNECTIONS
-connections, each to the next indicator in turn). With PERF=<file>, the
+connections, each to the next indicator in turn). With RESTART=1, the
+server is then restarted on the same data and measured again (memory at
+start, one round, memory after it). With PERF=<file>, the
 server is recorded with `perf record --call-graph dwarf` during the rounds.
 Prints req/s, p50 and p99 (ms), then the server's memory. Run two builds
 alternately (A B A B) and compare like with like: no PostgreSQL here, so
@@ -38,11 +40,12 @@ def main():
         ids = run.grow_chitieu(url, tokens)
         if what == "write":
             lines = run.write_bodies(run.WRITES[0], ids)
-            token, connections, order = tokens["pkt-tieu-can"], run.WRITE_CONNECTIONS, "turn"
+            who, connections, order = "pkt-tieu-can", run.WRITE_CONNECTIONS, "turn"
         else:
             query = list(run.QUERIES.values())[0 if what == "one" else 1][0]
             lines = run.bodies(query, ids, run.ORGS)
-            token, connections, order = tokens["ubkt"], None, "random"
+            who, connections, order = "ubkt", None, "random"
+        token = tokens[who]
         path = os.path.join(tmp, "bodies")
         with open(path, "w") as f:
             f.write("\n".join(lines) + "\n")
@@ -62,6 +65,18 @@ def main():
             recorder.send_signal(2)
             recorder.wait()
         print(name, "memory:", run.memory(child.pid), flush=True)
+        if os.environ.get("RESTART"):
+            # The same data served by a fresh process, as after a
+            # restart: what it holds once it has answered the same load.
+            child.terminate()
+            child.wait()
+            child, url, tokens = run.start_chitieu(binary, tmp, 0)
+            token = tokens.get(who, token)
+            print(name, "memory after restart:", run.memory(child.pid), flush=True)
+            run.wrk(url, path, token, run.WARM_UP, connections=connections, order=order)
+            rate, p50, p99 = run.wrk(url, path, token, connections=connections, order=order)[:3]
+            print(f"{name} {what} after restart: {rate:,.0f} req/s p50 {p50:.2f} p99 {p99:.2f}", flush=True)
+            print(name, "memory after restart and load:", run.memory(child.pid), flush=True)
     finally:
         child.terminate()
         child.wait()
