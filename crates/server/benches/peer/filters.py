@@ -15,7 +15,6 @@ Without a path it builds and uses target/release/chitieu.
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -58,9 +57,7 @@ def main():
             run.say(f"| {name} | {total:,} | {rate:,.0f} | {p50:.2f} / {p99:.2f} ms |")
         run.say(f"chitieu's memory after the run: {run.memory(child.pid)}")
     finally:
-        child.terminate()
-        child.wait()
-        shutil.rmtree(tmp, ignore_errors=True)
+        run.stop_chitieu(child, tmp)
 
 
 if __name__ == "__main__":

@@ -150,6 +150,14 @@ def start_chitieu(binary, tmp, cache_mib):
     return child, url, tokens
 
 
+def stop_chitieu(child, tmp=None):
+    """Stops a server start_chitieu started; removes `tmp` if given."""
+    child.terminate()
+    child.wait()
+    if tmp:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 class Client:
     """One keep-alive connection, GraphQL errors are fatal."""
 

@@ -18,7 +18,6 @@ no ratio; run.py gives the ratio against PostGraphile.
 """
 
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -68,8 +67,7 @@ def main():
         if os.environ.get("RESTART"):
             # The same data served by a fresh process, as after a
             # restart: what it holds once it has answered the same load.
-            child.terminate()
-            child.wait()
+            run.stop_chitieu(child)
             child, url, tokens = run.start_chitieu(binary, tmp, 0)
             token = tokens.get(who, token)
             print(name, "memory after restart:", run.memory(child.pid), flush=True)
@@ -78,9 +76,7 @@ def main():
             print(f"{name} {what} after restart: {rate:,.0f} req/s p50 {p50:.2f} p99 {p99:.2f}", flush=True)
             print(name, "memory after restart and load:", run.memory(child.pid), flush=True)
     finally:
-        child.terminate()
-        child.wait()
-        shutil.rmtree(tmp, ignore_errors=True)
+        run.stop_chitieu(child, tmp)
 
 
 if __name__ == "__main__":
