@@ -10,7 +10,7 @@ indicator with 20 history entries, random indicators), `page` (a page of
 50, no filter), or `write` (durable reportActual at PEER_WRITE_CONNECTIONS
 connections, each to the next indicator in turn). With RESTART=1, the
 server is then restarted on the same data and measured again (memory at
-start, one round, memory after it). With PERF=<file>, the
+start, then the same rounds, memory after each). With PERF=<file>, the
 server is recorded with `perf record --call-graph dwarf` during the rounds.
 Prints req/s, p50 and p99 (ms), then the server's memory. Run two builds
 alternately (A B A B) and compare like with like: no PostgreSQL here, so
@@ -72,9 +72,9 @@ def main():
             token = tokens.get(who, token)
             print(name, "memory after restart:", run.memory(child.pid), flush=True)
             run.wrk(url, path, token, run.WARM_UP, connections=connections, order=order)
-            rate, p50, p99 = run.wrk(url, path, token, connections=connections, order=order)[:3]
-            print(f"{name} {what} after restart: {rate:,.0f} req/s p50 {p50:.2f} p99 {p99:.2f}", flush=True)
-            print(name, "memory after restart and load:", run.memory(child.pid), flush=True)
+            for _ in range(int(os.environ.get("ROUNDS", "2"))):
+                rate, p50, p99 = run.wrk(url, path, token, connections=connections, order=order)[:3]
+                print(f"{name} {what} after restart: {rate:,.0f} req/s p50 {p50:.2f} p99 {p99:.2f};", run.memory(child.pid), flush=True)
     finally:
         run.stop_chitieu(child, tmp)
 
