@@ -83,8 +83,8 @@ fn split(n: u64) -> u64 {
     1 << (63 - (n - 1).leading_zeros())
 }
 
-/// Leaves per chunk a tree keeps below its floor only for the last,
-/// incomplete chunk ([`Tree::pruned`]).
+/// The floor of [`Tree::pruned`]: below level 6 it keeps only the nodes
+/// of the last, incomplete chunk of 2⁶ = 64 leaves.
 pub const PRUNED_FLOOR: u32 = 6;
 
 /// A Merkle tree kept as its perfect subtrees, level by level.

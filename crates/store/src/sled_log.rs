@@ -200,13 +200,14 @@ impl SledLog {
         patience: std::time::Duration,
     ) -> Result<Self, StoreError> {
         let deadline = std::time::Instant::now() + patience;
+        let config = StoreConfig::new(path.as_ref());
         loop {
-            match Self::open_db(&StoreConfig::new(path.as_ref())) {
+            match Self::open_db(&config) {
                 Err(e) if held_elsewhere(&e) && std::time::Instant::now() < deadline => {
                     std::thread::sleep(std::time::Duration::from_millis(20));
                 }
-                Err(error) => return Err(open_error(&StoreConfig::new(path.as_ref()), error)),
-                Ok(db) => return Self::from_db(db, StoreConfig::new(path.as_ref()).max_group),
+                Err(error) => return Err(open_error(&config, error)),
+                Ok(db) => return Self::from_db(db, config.max_group),
             }
         }
     }
