@@ -57,9 +57,14 @@ def main():
                 stderr=subprocess.DEVNULL,
             )
         name = os.path.basename(binary)
-        for _ in range(int(os.environ.get("ROUNDS", "2"))):
-            rate, p50, p99 = run.wrk(url, path, token, connections=connections, order=order)[:3]
-            print(f"{name} {what}: {rate:,.0f} req/s p50 {p50:.2f} p99 {p99:.2f}", flush=True)
+
+        def rounds(label, memory_each=False):
+            for _ in range(int(os.environ.get("ROUNDS", "2"))):
+                rate, p50, p99 = run.wrk(url, path, token, connections=connections, order=order)[:3]
+                memory = f"; {run.memory(child.pid)}" if memory_each else ""
+                print(f"{name} {label}: {rate:,.0f} req/s p50 {p50:.2f} p99 {p99:.2f}{memory}", flush=True)
+
+        rounds(what)
         if recorder:
             recorder.send_signal(2)
             recorder.wait()
@@ -72,9 +77,7 @@ def main():
             token = tokens.get(who, token)
             print(name, "memory after restart:", run.memory(child.pid), flush=True)
             run.wrk(url, path, token, run.WARM_UP, connections=connections, order=order)
-            for _ in range(int(os.environ.get("ROUNDS", "2"))):
-                rate, p50, p99 = run.wrk(url, path, token, connections=connections, order=order)[:3]
-                print(f"{name} {what} after restart: {rate:,.0f} req/s p50 {p50:.2f} p99 {p99:.2f};", run.memory(child.pid), flush=True)
+            rounds(f"{what} after restart", memory_each=True)
     finally:
         run.stop_chitieu(child, tmp)
 
