@@ -11,7 +11,7 @@ use crate::period::{PeriodState, PeriodStatus, ReportingPeriod};
 use crate::principal::{PrincipalId, PrincipalState, TokenState};
 use crate::state::{DomainState, IndicatorState, OrgUnitState, ReportState, TargetState};
 use crate::target::TargetKind;
-use std::collections::BTreeMap;
+use crate::small_map::SmallMap;
 
 fn known_document(state: &DomainState, id: &DocumentId) -> Result<(), DomainError> {
     if state.documents.contains_key(id) {
@@ -862,14 +862,14 @@ pub fn evolve(state: &mut DomainState, event: &Event) {
         Event::IndicatorDefined(e) => {
             state.indicators.insert(
                 e.definition.id,
-                IndicatorState {
+                Box::new(IndicatorState {
                     definition: e.definition.clone(),
-                    targets: BTreeMap::new(),
-                    reports: BTreeMap::new(),
+                    targets: SmallMap::new(),
+                    reports: SmallMap::new(),
                     retired: None,
                     better: None,
                     version: 1,
-                },
+                }),
             );
         }
         Event::TargetSet(e) => {

@@ -30,6 +30,7 @@ pub mod number;
 pub mod org_unit;
 pub mod period;
 pub mod principal;
+pub mod small_map;
 pub mod state;
 pub mod target;
 pub mod target_text;

@@ -8,6 +8,7 @@ use crate::indicator::{IndicatorDefinition, IndicatorId};
 use crate::org_unit::{OrgUnit, OrgUnitCode};
 use crate::period::{PeriodState, ReportingPeriod};
 use crate::principal::{PrincipalId, PrincipalState, TokenId};
+use crate::small_map::SmallMap;
 use crate::target::{Target, TargetTrack};
 use crate::text::{Reason, Text};
 use std::collections::BTreeMap;
@@ -57,9 +58,9 @@ pub struct IndicatorState {
     /// Its definition.
     pub definition: IndicatorDefinition,
     /// Target per track.
-    pub targets: BTreeMap<TargetTrack, TargetState>,
+    pub targets: SmallMap<TargetTrack, TargetState>,
     /// Every report, live or replaced.
-    pub reports: BTreeMap<ReportId, ReportState>,
+    pub reports: SmallMap<ReportId, ReportState>,
     /// The reason it was retired, if it was.
     pub retired: Option<Reason>,
     /// Which way is good, where a person said so (else inferred:
@@ -76,8 +77,10 @@ pub struct DomainState {
     pub org_units: BTreeMap<OrgUnitCode, OrgUnitState>,
     /// Documents by id.
     pub documents: BTreeMap<DocumentId, Document>,
-    /// Indicators by id.
-    pub indicators: BTreeMap<IndicatorId, IndicatorState>,
+    /// Indicators by id, each boxed: a node of the map holds eleven
+    /// slots and is often half full, so a slot is a pointer, not the
+    /// ~270 bytes of a state.
+    pub indicators: BTreeMap<IndicatorId, Box<IndicatorState>>,
     /// Principals by id.
     pub principals: BTreeMap<PrincipalId, PrincipalState>,
     /// Token digests (hex) to their principal and id.
