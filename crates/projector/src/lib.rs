@@ -12,6 +12,7 @@
 
 mod audit;
 pub mod findings;
+mod history;
 mod keys;
 pub mod model;
 pub mod periods;

@@ -3,7 +3,7 @@
 //! valid time: "figures referring to dates up to then").
 
 use crate::keys;
-use crate::model::{AuditEntry, HistoryEntry, HistoryValue, OrgUnitView, Summary};
+use crate::model::{AuditEntry, HistoryEntry, OrgUnitView, Summary};
 use crate::projector::{category_name, parse, status_name, ProjectionError, Projector};
 use crate::view::{fold, IndicatorView, Stamp};
 use chitieu_domain::achievement::AchievementStatus;
@@ -701,8 +701,9 @@ impl ReadModel {
     }
 
     /// The indicator's history: one entry per event, oldest first, with
-    /// the value each event replaced and the one it set. Folded from the
-    /// log once per version of the indicator.
+    /// the value each event replaced and the one it set. Read from the
+    /// read models (one prefix scan), kept decoded per version of the
+    /// indicator while the history cache has room.
     pub fn history(&self, id: IndicatorId) -> Result<Arc<Vec<HistoryEntry>>, ProjectionError> {
         let version = match self.projector.views.version(id) {
             Some(v) => Some(v),
@@ -719,7 +720,7 @@ impl ReadModel {
                 }
             }
         }
-        let history = Arc::new(self.fold_history(id)?);
+        let history = Arc::new(self.stored_history(id)?);
         if let Some(last) = history.last() {
             let mut histories = self
                 .histories
@@ -742,7 +743,10 @@ impl ReadModel {
         Ok(history)
     }
 
-    fn fold_history(&self, id: IndicatorId) -> Result<Vec<HistoryEntry>, ProjectionError> {
+    /// The indicator's history folded from its stream in the log by the
+    /// same rule the projector applies ([`crate::history::entry`]): what
+    /// [`ReadModel::history`] must equal (tests and checks compare them).
+    pub fn history_from_log(&self, id: IndicatorId) -> Result<Vec<HistoryEntry>, ProjectionError> {
         let events = self.stream(id)?;
         let mut view: Option<IndicatorView> = None;
         let mut out = Vec::with_capacity(events.len());
@@ -751,91 +755,16 @@ impl ReadModel {
             chitieu_domain::ActualReport,
         > = Default::default();
         for (recorded, event) in &events {
-            let mut entry = HistoryEntry {
-                position: recorded.position,
-                version: recorded.version,
-                recorded_at: recorded.recorded_at,
-                actor: recorded.actor.clone(),
-                kind: recorded.event_type.clone(),
-                track: None,
-                before: None,
-                after: None,
-                reason: None,
-                document: None,
-                measure: view.as_ref().map(|v| v.definition.measure),
-                texts: Default::default(),
-            };
-            match event {
-                Event::IndicatorDefined(e) => {
-                    entry.measure = Some(e.definition.measure);
-                    entry.after = Some(HistoryValue::Definition(Box::new(e.definition.clone())));
-                    entry.document = e.definition.document;
-                }
-                Event::TargetSet(e) => {
-                    entry.track = Some(e.track);
-                    entry.after = Some(HistoryValue::Target(e.target.clone()));
-                    entry.document = Some(e.target.document);
-                }
-                Event::TargetRevised(e) => {
-                    entry.track = Some(e.track);
-                    entry.before = view
-                        .as_ref()
-                        .and_then(|v| v.targets.get(&e.track))
-                        .map(|t| HistoryValue::Target(t.current.clone()));
-                    entry.after = Some(HistoryValue::Target(e.target.clone()));
-                    entry.reason = Some(e.reason.as_str().to_owned());
-                    entry.document = Some(e.target.document);
-                }
-                Event::TargetRestated(e) => {
-                    // Another statement; the target in force stays.
-                    entry.track = Some(e.track);
-                    entry.after = Some(HistoryValue::Target(e.statement.clone()));
-                    entry.reason = e.reason.as_ref().map(|r| r.as_str().to_owned());
-                    entry.document = Some(e.statement.document);
-                }
-                Event::ActualReported(e) => {
-                    // The figure it supersedes, else the one that counted.
-                    entry.before = match e.supersedes {
-                        Some(old) => reports.get(&old).cloned().map(HistoryValue::Report),
-                        None => view
-                            .as_ref()
-                            .and_then(|v| v.current_report())
-                            .map(|r| HistoryValue::Report(r.report.clone())),
-                    };
-                    entry.after = Some(HistoryValue::Report(e.report.clone()));
-                    entry.reason = e.reason.as_ref().map(|r| r.as_str().to_owned());
-                    entry.document = e.report.source;
-                }
-                Event::ActualCorrected(e) => {
-                    entry.before = reports.get(&e.corrects).cloned().map(HistoryValue::Report);
-                    entry.after = Some(HistoryValue::Report(e.report.clone()));
-                    entry.reason = Some(e.reason.as_str().to_owned());
-                    entry.document = e.report.source;
-                }
-                Event::IndicatorRetired(e) => {
-                    entry.reason = Some(e.reason.as_str().to_owned());
-                    entry.document = e.document;
-                }
-                Event::IndicatorDirectionSet(e) => {
-                    entry.reason = Some(e.reason.as_str().to_owned());
-                    entry.document = e.document;
-                }
-                Event::IndicatorPreviousLinked(e) => {
-                    entry.reason = e.reason.as_ref().map(|r| r.as_str().to_owned());
-                }
-                Event::IndicatorParentSet(e) => {
-                    entry.reason = e.reason.as_ref().map(|r| r.as_str().to_owned());
-                }
-                _ => {}
-            }
-            match event {
-                Event::ActualReported(e) => {
-                    reports.insert(e.report.report_id, e.report.clone());
-                }
-                Event::ActualCorrected(e) => {
-                    reports.insert(e.report.report_id, e.report.clone());
-                }
-                _ => {}
+            let replaced =
+                crate::history::replaced_report(event).and_then(|r| reports.get(&r).cloned());
+            out.push(crate::history::entry(
+                view.as_ref(),
+                recorded,
+                event,
+                replaced,
+            ));
+            if let Some(report) = crate::history::recorded_report(event) {
+                reports.insert(report.report_id, report.clone());
             }
             match (event, view.as_mut()) {
                 (Event::IndicatorDefined(e), _) => {
@@ -847,7 +776,17 @@ impl ReadModel {
                 (other, Some(v)) => v.apply(other, Stamp::of(recorded)),
                 (_, None) => {}
             }
-            out.push(entry);
+        }
+        Ok(out)
+    }
+
+    /// The history as the projector keeps it: one entry per event, in
+    /// log order.
+    fn stored_history(&self, id: IndicatorId) -> Result<Vec<HistoryEntry>, ProjectionError> {
+        let mut out = Vec::new();
+        for item in self.tree().scan_prefix(keys::history_prefix(id)) {
+            let (key, bytes) = item?;
+            out.push(parse(&key, &bytes)?);
         }
         Ok(out)
     }

@@ -359,6 +359,108 @@ fn time_travel_answers_what_was_believed_then_and_what_is_believed_now() {
     assert_eq!(all_then.len(), 2);
 }
 
+/// The history the projector keeps equals the one folded from the log by
+/// the same rule, for reports superseded and corrected within one chunk of
+/// events and across chunks, and again after a rebuild.
+#[test]
+fn the_kept_history_equals_the_history_folded_from_the_log() {
+    let (_dir, mut w, p, read) = setup();
+    let planner = actor("planner-cd", "planner");
+    let reporter = actor("reporter-cd", "reporter");
+    let correct = |n: u128, wrong: u128, new: u128, value| Command::CorrectActual {
+        indicator: ind(n),
+        corrects: ReportId(id(wrong)),
+        report: ActualReport {
+            report_id: ReportId(id(new)),
+            value: ResultValue::Amount { value },
+            refers_to: day(2025, 12, 31),
+            status: ResultStatus::Final,
+            source: None,
+            note: None,
+            stated: None,
+        },
+        reason: Some(text("Sai số liệu")),
+    };
+    for n in 200..204u128 {
+        w.run(
+            &planner,
+            indicator(
+                n,
+                "LA.CAN-DUOC.TT",
+                Period::Year(2025),
+                Category::Economy,
+                &format!("Chỉ tiêu số {n}"),
+                "tỷ đồng",
+                Measure::Amount,
+            ),
+        );
+        w.run(
+            &planner,
+            set(n, TargetTrack::Resolution, plain(dec!(100)), PLAN_38),
+        );
+        let r = n * 10;
+        let estimate = report(
+            n,
+            r,
+            dec!(40),
+            ResultStatus::Estimate,
+            day(2025, 6, 30),
+            None,
+        );
+        w.run(&reporter, estimate);
+        // Half the indicators go on in the same chunk, half in the next.
+        if n % 2 == 0 {
+            p.catch_up().unwrap();
+        }
+        let last = report(
+            n,
+            r + 1,
+            dec!(95),
+            ResultStatus::Final,
+            day(2025, 12, 31),
+            Some(r),
+        );
+        w.run(&reporter, last);
+        w.run(&reporter, correct(n, r + 1, r + 2, dec!(96.5)));
+        w.run(
+            &planner,
+            Command::ReviseTarget {
+                indicator: ind(n),
+                track: TargetTrack::Resolution,
+                target: Target {
+                    kind: plain(dec!(90)),
+                    document: REPORT_2025,
+                    wording: None,
+                },
+                reason: Some(text("Điều chỉnh")),
+            },
+        );
+        if n % 2 == 1 {
+            p.catch_up().unwrap();
+        }
+        w.run(&reporter, correct(n, r + 2, r + 3, dec!(97)));
+    }
+    p.catch_up().unwrap();
+    let every: Vec<IndicatorId> = [4u128, 5].into_iter().chain(200..204).map(ind).collect();
+    let check = |read: &ReadModel| {
+        for &i in &every {
+            let kept = read.history(i).unwrap();
+            let folded = read.history_from_log(i).unwrap();
+            assert!(!folded.is_empty());
+            assert_eq!(*kept, folded, "{i:?}");
+        }
+    };
+    check(&read);
+    let corrected = &read.history(ind(201)).unwrap()[6];
+    assert_eq!(corrected.kind, "actual_corrected");
+    assert_eq!(
+        corrected.before.as_ref().unwrap().to_json()["value"]["value"],
+        "96.5"
+    );
+    p.rebuild().unwrap();
+    check(&ReadModel::new(p.clone()));
+}
+
 #[test]
 fn a_rebuild_equals_the_incremental_read_models_byte_for_byte() {
     let (_dir, mut w, p, _read) = setup();

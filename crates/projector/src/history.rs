@@ -1,0 +1,129 @@
+//! An indicator's history: one entry per event of its stream, with the
+//! value the event replaced and the one it set. [`entry`] is the one rule
+//! that writes an entry; the projector applies it as events arrive and
+//! keeps the entries as a read model (`h` keys, one per event, in log
+//! order), so reading a history is one prefix scan of the read models
+//! however large the log; [`crate::ReadModel::history_from_log`] applies
+//! the same rule to the indicator's stream, for checking the read model
+//! against the log.
+
+use crate::model::{HistoryEntry, HistoryValue};
+use crate::view::IndicatorView;
+use chitieu_domain::{ActualReport, Event, ReportId};
+use chitieu_store::RecordedEvent;
+
+/// The earlier report an event replaces, which its entry shows as the
+/// value before: the report a new one supersedes, or the one a
+/// correction corrects.
+pub(crate) fn replaced_report(event: &Event) -> Option<ReportId> {
+    match event {
+        Event::ActualReported(e) => e.supersedes,
+        Event::ActualCorrected(e) => Some(e.corrects),
+        _ => None,
+    }
+}
+
+/// The report an event records (its entry's value after), for later
+/// entries that replace it.
+pub(crate) fn recorded_report(event: &Event) -> Option<&ActualReport> {
+    match event {
+        Event::ActualReported(e) => Some(&e.report),
+        Event::ActualCorrected(e) => Some(&e.report),
+        _ => None,
+    }
+}
+
+/// The entry of `event`, given the indicator's view before it (`None`
+/// before its definition) and, for an event that replaces a report
+/// ([`replaced_report`]), that report.
+pub(crate) fn entry(
+    view: Option<&IndicatorView>,
+    recorded: &RecordedEvent,
+    event: &Event,
+    replaced: Option<ActualReport>,
+) -> HistoryEntry {
+    let mut entry = HistoryEntry {
+        position: recorded.position,
+        version: recorded.version,
+        recorded_at: recorded.recorded_at,
+        actor: recorded.actor.clone(),
+        kind: recorded.event_type.clone(),
+        track: None,
+        before: None,
+        after: None,
+        reason: None,
+        document: None,
+        measure: view.map(|v| v.definition.measure),
+        texts: Default::default(),
+    };
+    match event {
+        Event::IndicatorDefined(e) => {
+            entry.measure = Some(e.definition.measure);
+            entry.after = Some(HistoryValue::Definition(Box::new(e.definition.clone())));
+            entry.document = e.definition.document;
+        }
+        Event::TargetSet(e) => {
+            entry.track = Some(e.track);
+            entry.after = Some(HistoryValue::Target(e.target.clone()));
+            entry.document = Some(e.target.document);
+        }
+        Event::TargetRevised(e) => {
+            entry.track = Some(e.track);
+            entry.before = view
+                .and_then(|v| v.targets.get(&e.track))
+                .map(|t| HistoryValue::Target(t.current.clone()));
+            entry.after = Some(HistoryValue::Target(e.target.clone()));
+            entry.reason = Some(e.reason.as_str().to_owned());
+            entry.document = Some(e.target.document);
+        }
+        Event::TargetRestated(e) => {
+            // Another statement; the target in force stays.
+            entry.track = Some(e.track);
+            entry.after = Some(HistoryValue::Target(e.statement.clone()));
+            entry.reason = e.reason.as_ref().map(|r| r.as_str().to_owned());
+            entry.document = Some(e.statement.document);
+        }
+        Event::ActualReported(e) => {
+            // The figure it supersedes, else the one that counted.
+            entry.before = match e.supersedes {
+                Some(_) => replaced.map(HistoryValue::Report),
+                None => view
+                    .and_then(|v| v.current_report())
+                    .map(|r| HistoryValue::Report(r.report.clone())),
+            };
+            entry.after = Some(HistoryValue::Report(e.report.clone()));
+            entry.reason = e.reason.as_ref().map(|r| r.as_str().to_owned());
+            entry.document = e.report.source;
+        }
+        Event::ActualCorrected(e) => {
+            entry.before = replaced.map(HistoryValue::Report);
+            entry.after = Some(HistoryValue::Report(e.report.clone()));
+            entry.reason = Some(e.reason.as_str().to_owned());
+            entry.document = e.report.source;
+        }
+        Event::IndicatorRetired(e) => {
+            entry.reason = Some(e.reason.as_str().to_owned());
+            entry.document = e.document;
+        }
+        Event::IndicatorDirectionSet(e) => {
+            entry.reason = Some(e.reason.as_str().to_owned());
+            entry.document = e.document;
+        }
+        Event::IndicatorPreviousLinked(e) => {
+            entry.reason = e.reason.as_ref().map(|r| r.as_str().to_owned());
+        }
+        Event::IndicatorParentSet(e) => {
+            entry.reason = e.reason.as_ref().map(|r| r.as_str().to_owned());
+        }
+        _ => {}
+    }
+    entry
+}
+
+/// The report an entry set, if it set one with this id.
+pub(crate) fn report_set(entry: &HistoryEntry, id: ReportId) -> Option<ActualReport> {
+    match &entry.after {
+        Some(HistoryValue::Report(r)) if r.report_id == id => Some(r.clone()),
+        _ => None,
+    }
+}
