@@ -12,6 +12,9 @@ connections, each to the next indicator in turn). With RESTART=1, the
 server is then restarted on the same data and measured again (memory at
 start, then the same rounds, memory after each). With PERF=<file>, the
 server is recorded with `perf record --call-graph dwarf` during the rounds.
+With DATA=<dir>, the data directory is <dir>, kept afterwards: a first
+run grows it, later runs (of any build reading the same log) start on it
+as it is, so that two builds' memory is compared on the same data.
 Prints req/s, p50 and p99 (ms), then the server's memory. Run two builds
 alternately (A B A B) and compare like with like: no PostgreSQL here, so
 no ratio; run.py gives the ratio against PostGraphile.
@@ -33,10 +36,22 @@ def main():
         sys.exit(__doc__)
     binary, what = sys.argv[1], sys.argv[2]
     perf = os.environ.get("PERF")
-    tmp = tempfile.mkdtemp(prefix="solo-")
+    kept = os.environ.get("DATA")
+    tmp = kept or tempfile.mkdtemp(prefix="solo-")
+    os.makedirs(tmp, exist_ok=True)
+    grown = os.path.join(tmp, "ids")
     child, url, tokens = run.start_chitieu(binary, tmp, 0)
+    if kept and os.path.exists(grown):
+        print(os.path.basename(binary), "memory when ready:", run.memory(child.pid), flush=True)
     try:
-        ids = run.grow_chitieu(url, tokens)
+        if kept and os.path.exists(grown):
+            with open(grown) as f:
+                ids = f.read().split()
+        else:
+            ids = run.grow_chitieu(url, tokens)
+            if kept:
+                with open(grown, "w") as f:
+                    f.write("\n".join(ids) + "\n")
         if what == "write":
             lines = run.write_bodies(run.WRITES[0], ids)
             who, connections, order = "pkt-tieu-can", run.WRITE_CONNECTIONS, "turn"
@@ -79,7 +94,7 @@ def main():
             run.wrk(url, path, token, run.WARM_UP, connections=connections, order=order)
             rounds(f"{what} after restart", memory_each=True)
     finally:
-        run.stop_chitieu(child, tmp)
+        run.stop_chitieu(child, None if kept else tmp)
 
 
 if __name__ == "__main__":
