@@ -9,9 +9,9 @@ use crate::indicator::IndicatorId;
 use crate::org_unit::{OrgUnitCode, OrgUnitLevel};
 use crate::period::{PeriodState, PeriodStatus, ReportingPeriod};
 use crate::principal::{PrincipalId, PrincipalState, TokenState};
+use crate::small_map::SmallMap;
 use crate::state::{DomainState, IndicatorState, OrgUnitState, ReportState, TargetState};
 use crate::target::TargetKind;
-use crate::small_map::SmallMap;
 
 fn known_document(state: &DomainState, id: &DocumentId) -> Result<(), DomainError> {
     if state.documents.contains_key(id) {

@@ -7,7 +7,7 @@
 //! the same rule to the indicator's stream, for checking the read model
 //! against the log.
 
-use crate::model::{HistoryEntry, HistoryValue};
+use crate::model::{Change, ChangeKind, HistoryEntry, HistoryValue};
 use crate::view::IndicatorView;
 use chitieu_domain::{ActualReport, Event, ReportId};
 use chitieu_store::RecordedEvent;
@@ -54,50 +54,49 @@ pub(crate) fn entry(
         reason: None,
         document: None,
         measure: view.map(|v| v.definition.measure),
-        texts: Default::default(),
     };
     match event {
         Event::IndicatorDefined(e) => {
             entry.measure = Some(e.definition.measure);
-            entry.after = Some(HistoryValue::Definition(Box::new(e.definition.clone())));
+            entry.after = Change::of(HistoryValue::Definition(Box::new(e.definition.clone())));
             entry.document = e.definition.document;
         }
         Event::TargetSet(e) => {
             entry.track = Some(e.track);
-            entry.after = Some(HistoryValue::Target(e.target.clone()));
+            entry.after = Change::of(HistoryValue::Target(e.target.clone()));
             entry.document = Some(e.target.document);
         }
         Event::TargetRevised(e) => {
             entry.track = Some(e.track);
             entry.before = view
                 .and_then(|v| v.targets.get(&e.track))
-                .map(|t| HistoryValue::Target(t.current.clone()));
-            entry.after = Some(HistoryValue::Target(e.target.clone()));
+                .and_then(|t| Change::of(HistoryValue::Target(t.current.clone())));
+            entry.after = Change::of(HistoryValue::Target(e.target.clone()));
             entry.reason = Some(e.reason.as_str().to_owned());
             entry.document = Some(e.target.document);
         }
         Event::TargetRestated(e) => {
             // Another statement; the target in force stays.
             entry.track = Some(e.track);
-            entry.after = Some(HistoryValue::Target(e.statement.clone()));
+            entry.after = Change::of(HistoryValue::Target(e.statement.clone()));
             entry.reason = e.reason.as_ref().map(|r| r.as_str().to_owned());
             entry.document = Some(e.statement.document);
         }
         Event::ActualReported(e) => {
             // The figure it supersedes, else the one that counted.
             entry.before = match e.supersedes {
-                Some(_) => replaced.map(HistoryValue::Report),
+                Some(_) => replaced.map(HistoryValue::Report).and_then(Change::of),
                 None => view
                     .and_then(|v| v.current_report())
-                    .map(|r| HistoryValue::Report(r.report.clone())),
+                    .and_then(|r| Change::of(HistoryValue::Report(r.report.clone()))),
             };
-            entry.after = Some(HistoryValue::Report(e.report.clone()));
+            entry.after = Change::of(HistoryValue::Report(e.report.clone()));
             entry.reason = e.reason.as_ref().map(|r| r.as_str().to_owned());
             entry.document = e.report.source;
         }
         Event::ActualCorrected(e) => {
-            entry.before = replaced.map(HistoryValue::Report);
-            entry.after = Some(HistoryValue::Report(e.report.clone()));
+            entry.before = replaced.map(HistoryValue::Report).and_then(Change::of);
+            entry.after = Change::of(HistoryValue::Report(e.report.clone()));
             entry.reason = Some(e.reason.as_str().to_owned());
             entry.document = e.report.source;
         }
@@ -122,7 +121,12 @@ pub(crate) fn entry(
 
 /// The report an entry set, if it set one with this id.
 pub(crate) fn report_set(entry: &HistoryEntry, id: ReportId) -> Option<ActualReport> {
-    match &entry.after {
+    match entry
+        .after
+        .as_ref()
+        .filter(|c| c.kind() == ChangeKind::Report)?
+        .value()
+    {
         Some(HistoryValue::Report(r)) if r.report_id == id => Some(r.clone()),
         _ => None,
     }

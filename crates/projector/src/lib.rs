@@ -23,7 +23,8 @@ pub mod targets_table;
 pub mod view;
 
 pub use model::{
-    AuditDetail, AuditEntry, HistoryEntry, HistoryValue, OrgUnitView, Standing, Summary,
+    AuditDetail, AuditEntry, Change, ChangeKind, HistoryEntry, HistoryValue, OrgUnitView, Standing,
+    Summary,
 };
 pub use periods::{ApprovalView, PeriodStep, PeriodView};
 pub use projector::{

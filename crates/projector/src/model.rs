@@ -275,6 +275,135 @@ impl HistoryValue {
     }
 }
 
+/// What kind of value a [`Change`] holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ChangeKind {
+    /// An indicator definition.
+    Definition,
+    /// A target.
+    Target,
+    /// A report.
+    Report,
+}
+
+/// A value an event replaced or set, kept as its JSON text as stored in
+/// the event: served verbatim (the API's `before`/`after`), read into a
+/// [`HistoryValue`] only when asked ([`Change::value`]). Stored as
+/// `{"<kind>": <text>}`, as a `HistoryValue` is.
+#[derive(Debug, Clone)]
+pub struct Change {
+    kind: ChangeKind,
+    text: JsonText,
+    value: std::sync::OnceLock<Option<HistoryValue>>,
+}
+
+impl Change {
+    /// The change of a value (its text written now).
+    pub fn of(value: HistoryValue) -> Option<Self> {
+        let kind = match &value {
+            HistoryValue::Definition(_) => ChangeKind::Definition,
+            HistoryValue::Target(_) => ChangeKind::Target,
+            HistoryValue::Report(_) => ChangeKind::Report,
+        };
+        let text = value.to_json_text()?.into_boxed_str();
+        Some(Change {
+            kind,
+            text,
+            value: std::sync::OnceLock::from(Some(value)),
+        })
+    }
+
+    /// What kind of value it is.
+    pub fn kind(&self) -> ChangeKind {
+        self.kind
+    }
+
+    /// The value's JSON text, as stored in its event.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The value, read from its text the first time (`None` if the text
+    /// does not read as its kind).
+    pub fn value(&self) -> Option<&HistoryValue> {
+        self.value
+            .get_or_init(|| {
+                let text = &*self.text;
+                match self.kind {
+                    ChangeKind::Definition => serde_json::from_str(text)
+                        .ok()
+                        .map(|d| HistoryValue::Definition(Box::new(d))),
+                    ChangeKind::Target => serde_json::from_str(text).ok().map(HistoryValue::Target),
+                    ChangeKind::Report => serde_json::from_str(text).ok().map(HistoryValue::Report),
+                }
+            })
+            .as_ref()
+    }
+
+    /// The value as JSON.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.text).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+impl PartialEq for Change {
+    fn eq(&self, other: &Self) -> bool {
+        self.kind == other.kind && self.text == other.text
+    }
+}
+
+impl Serialize for Change {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        // Through the typed value (at hand when the projector writes it):
+        // any serializer writes it as a value, not as serde_json's raw
+        // text marker, and serde_json writes the same text again.
+        use serde::ser::{Error, SerializeMap};
+        let mut map = serializer.serialize_map(Some(1))?;
+        match self.value() {
+            Some(HistoryValue::Definition(d)) => map.serialize_entry(&self.kind, d)?,
+            Some(HistoryValue::Target(t)) => map.serialize_entry(&self.kind, t)?,
+            Some(HistoryValue::Report(r)) => map.serialize_entry(&self.kind, r)?,
+            None => {
+                let raw = serde_json::value::RawValue::from_string(self.text.to_string())
+                    .map_err(S::Error::custom)?;
+                map.serialize_entry(&self.kind, &raw)?
+            }
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Change {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct One;
+        impl<'de> serde::de::Visitor<'de> for One {
+            type Value = Change;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object of one kind of value")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Change, A::Error> {
+                use serde::de::Error;
+                let kind: ChangeKind = map
+                    .next_key()?
+                    .ok_or_else(|| A::Error::custom("a change with no value"))?;
+                let raw: Box<serde_json::value::RawValue> = map.next_value()?;
+                if map.next_key::<ChangeKind>()?.is_some() {
+                    return Err(A::Error::custom("a change of two values"));
+                }
+                Ok(Change {
+                    kind,
+                    text: raw.into(),
+                    value: std::sync::OnceLock::new(),
+                })
+            }
+        }
+        deserializer.deserialize_map(One)
+    }
+}
+
 /// One entry of an indicator's history: one event, with the values it
 /// replaced and set.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -292,37 +421,27 @@ pub struct HistoryEntry {
     /// The track concerned, for target events.
     pub track: Option<TargetTrack>,
     /// The value before (a target, a report).
-    pub before: Option<HistoryValue>,
+    pub before: Option<Change>,
     /// The value after (a definition, a target, a report).
-    pub after: Option<HistoryValue>,
+    pub after: Option<Change>,
     /// The reason given.
     pub reason: Option<String>,
     /// The document cited.
     pub document: Option<DocumentId>,
     /// The indicator's measure (how a reported ratio becomes a figure).
     pub measure: Option<chitieu_domain::Measure>,
-    /// `before` and `after` as JSON text, written the first time a reader
-    /// asks ([`HistoryEntry::texts`]); not stored.
-    #[serde(skip)]
-    pub texts: std::sync::OnceLock<(Option<JsonText>, Option<JsonText>)>,
 }
 
 /// A value's JSON text.
 pub type JsonText = Box<str>;
 
 impl HistoryEntry {
-    /// `before` and `after` as JSON text, as stored in the event: written
-    /// once per entry the history cache holds, so a reader that serves
-    /// them verbatim (the API) does not write them again per request.
+    /// `before` and `after` as JSON text, as stored in the event (kept as
+    /// text: a reader that serves them verbatim, the API, writes nothing).
     pub fn texts(&self) -> (Option<&str>, Option<&str>) {
-        let (before, after) = self.texts.get_or_init(|| {
-            let text = |v: &Option<HistoryValue>| {
-                v.as_ref()
-                    .and_then(HistoryValue::to_json_text)
-                    .map(String::into_boxed_str)
-            };
-            (text(&self.before), text(&self.after))
-        });
-        (before.as_deref(), after.as_deref())
+        (
+            self.before.as_ref().map(Change::text),
+            self.after.as_ref().map(Change::text),
+        )
     }
 }

@@ -180,7 +180,9 @@ impl HistoryEntryFields {
     async fn before(&self) -> Option<async_graphql::Json<Stored>> {
         self.entry()
             .before
-            .clone()
+            .as_ref()
+            .and_then(chitieu_projector::Change::value)
+            .cloned()
             .map(|v| async_graphql::Json(Stored(v)))
     }
 
@@ -189,7 +191,9 @@ impl HistoryEntryFields {
     async fn after(&self) -> Option<async_graphql::Json<Stored>> {
         self.entry()
             .after
-            .clone()
+            .as_ref()
+            .and_then(chitieu_projector::Change::value)
+            .cloned()
             .map(|v| async_graphql::Json(Stored(v)))
     }
 
@@ -198,7 +202,9 @@ impl HistoryEntryFields {
         let entry = self.entry();
         entry
             .before
-            .clone()
+            .as_ref()
+            .and_then(chitieu_projector::Change::value)
+            .cloned()
             .map(|v| ChangedValue::of(v, entry.measure))
     }
 
@@ -207,7 +213,9 @@ impl HistoryEntryFields {
         let entry = self.entry();
         entry
             .after
-            .clone()
+            .as_ref()
+            .and_then(chitieu_projector::Change::value)
+            .cloned()
             .map(|v| ChangedValue::of(v, entry.measure))
     }
 
