@@ -1,13 +1,10 @@
 //! An indicator's history: one entry per event of its stream, with the
 //! value the event replaced and the one it set. [`entry`] is the one rule
-//! that writes an entry; the projector applies it as events arrive and
-//! keeps the entries as a read model (`h` keys, one per event, in log
-//! order), so reading a history is one prefix scan of the read models
-//! however large the log; [`crate::ReadModel::history_from_log`] applies
-//! the same rule to the indicator's stream, for checking the read model
-//! against the log.
+//! that writes an entry, given the view before the event;
+//! [`crate::ReadModel::history`] applies it along the indicator's stream
+//! in the log.
 
-use crate::model::{Change, ChangeKind, HistoryEntry, HistoryValue};
+use crate::model::{Change, HistoryEntry, HistoryValue};
 use crate::view::IndicatorView;
 use chitieu_domain::{ActualReport, Event, ReportId};
 use chitieu_store::RecordedEvent;
@@ -117,17 +114,4 @@ pub(crate) fn entry(
         _ => {}
     }
     entry
-}
-
-/// The report an entry set, if it set one with this id.
-pub(crate) fn report_set(entry: &HistoryEntry, id: ReportId) -> Option<ActualReport> {
-    match entry
-        .after
-        .as_ref()
-        .filter(|c| c.kind() == ChangeKind::Report)?
-        .value()
-    {
-        Some(HistoryValue::Report(r)) if r.report_id == id => Some(r.clone()),
-        _ => None,
-    }
 }

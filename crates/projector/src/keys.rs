@@ -18,7 +18,6 @@
 //! | `d`    | document id                           | `Document` (JSON)        |
 //! | `r`    | previous indicator id, next indicator id | empty                 |
 //! | `v`    | approval id                           | org unit code (UTF-8)    |
-//! | `h`    | indicator id, log position (u64 BE)   | `HistoryEntry` (JSON)    |
 
 use chitieu_domain::IndicatorId;
 
@@ -39,21 +38,6 @@ fn join(prefix: u8, parts: &[&[u8]]) -> Vec<u8> {
 
 pub(crate) fn indicator(id: IndicatorId) -> Vec<u8> {
     join(b'i', &[id.0.as_bytes()])
-}
-
-/// One entry of an indicator's history: by indicator, then in log order.
-pub(crate) fn history(id: IndicatorId, position: u64) -> Vec<u8> {
-    let mut key = history_prefix(id);
-    key.extend_from_slice(&position.to_be_bytes());
-    key
-}
-
-/// Every entry of an indicator's history.
-pub(crate) fn history_prefix(id: IndicatorId) -> Vec<u8> {
-    let mut key = Vec::with_capacity(25);
-    key.push(b'h');
-    key.extend_from_slice(id.0.as_bytes());
-    key
 }
 
 /// Where an indicator stands in the list's order (org unit, period, code

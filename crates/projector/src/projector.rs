@@ -24,7 +24,7 @@ use tokio::sync::watch;
 /// Version of the read models' shape. Bump it whenever a view, a key or an
 /// index changes: on start, a projector that finds another version drops
 /// every read model and rebuilds from the log. No migrations.
-pub const READ_MODEL_VERSION: u32 = 10;
+pub const READ_MODEL_VERSION: u32 = 9;
 
 /// Name of the tree that holds every read model (in the projector's own
 /// sled database, never the log's).
@@ -178,9 +178,6 @@ struct Chunk<'a> {
     figure_changed: BTreeSet<IndicatorId>,
     /// Audit postings to append, per bucket key.
     audit: BTreeMap<Vec<u8>, Vec<u8>>,
-    /// Reports recorded in this chunk (not in the tree until it is
-    /// written), for a later entry that replaces one.
-    reports: HashMap<chitieu_domain::ReportId, chitieu_domain::ActualReport>,
 }
 
 impl<'a> Chunk<'a> {
@@ -200,62 +197,7 @@ impl<'a> Chunk<'a> {
             removed_links: Vec::new(),
             figure_changed: BTreeSet::new(),
             audit: BTreeMap::new(),
-            reports: HashMap::new(),
         }
-    }
-
-    /// The earlier report `id` of indicator `indicator`, in full: recorded
-    /// in this chunk, else taken from the history entry that recorded it
-    /// (at its position when it is live, which a report a new one replaces
-    /// is; else looked for among the indicator's entries, newest first).
-    fn earlier_report(
-        &mut self,
-        indicator: IndicatorId,
-        id: chitieu_domain::ReportId,
-    ) -> Result<Option<chitieu_domain::ActualReport>, ProjectionError> {
-        if let Some(report) = self.reports.get(&id) {
-            return Ok(Some(report.clone()));
-        }
-        let at = self.view(indicator)?.and_then(|v| v.live_position(id));
-        if let Some(position) = at {
-            let key = keys::history(indicator, position);
-            if let Some(bytes) = self.tree.get(&key)? {
-                let entry: crate::model::HistoryEntry = parse(&key, &bytes)?;
-                if let Some(report) = crate::history::report_set(&entry, id) {
-                    return Ok(Some(report));
-                }
-            }
-        }
-        for item in self.tree.scan_prefix(keys::history_prefix(indicator)).rev() {
-            let (key, bytes) = item?;
-            let entry: crate::model::HistoryEntry = parse(&key, &bytes)?;
-            if let Some(report) = crate::history::report_set(&entry, id) {
-                return Ok(Some(report));
-            }
-        }
-        Ok(None)
-    }
-
-    /// Writes the history entry of an indicator's event, from the view as
-    /// it stands before the event.
-    fn record_history(
-        &mut self,
-        indicator: IndicatorId,
-        recorded: &RecordedEvent,
-        event: &Event,
-    ) -> Result<(), ProjectionError> {
-        let replaced = match crate::history::replaced_report(event) {
-            Some(id) => self.earlier_report(indicator, id)?,
-            None => None,
-        };
-        let view = self.view(indicator)?.map(|v| &*v);
-        let entry = crate::history::entry(view, recorded, event, replaced);
-        self.batch
-            .insert(keys::history(indicator, recorded.position), json(&entry));
-        if let Some(report) = crate::history::recorded_report(event) {
-            self.reports.insert(report.report_id, report.clone());
-        }
-        Ok(())
     }
 
     fn view(&mut self, id: IndicatorId) -> Result<Option<&mut IndicatorView>, ProjectionError> {
@@ -293,9 +235,6 @@ impl<'a> Chunk<'a> {
 
     fn apply(&mut self, recorded: &RecordedEvent, event: &Event) -> Result<(), ProjectionError> {
         let stamp = Stamp::of(recorded);
-        if let Some(indicator) = event.indicator() {
-            self.record_history(indicator, recorded, event)?;
-        }
         let mut org_unit: Option<OrgUnitCode> = None;
         match event {
             Event::OrgUnitRegistered(e) => {

@@ -701,9 +701,8 @@ impl ReadModel {
     }
 
     /// The indicator's history: one entry per event, oldest first, with
-    /// the value each event replaced and the one it set. Read from the
-    /// read models (one prefix scan), kept decoded per version of the
-    /// indicator while the history cache has room.
+    /// the value each event replaced and the one it set. Folded from the
+    /// log once per version of the indicator.
     pub fn history(&self, id: IndicatorId) -> Result<Arc<Vec<HistoryEntry>>, ProjectionError> {
         let version = match self.projector.views.version(id) {
             Some(v) => Some(v),
@@ -720,7 +719,7 @@ impl ReadModel {
                 }
             }
         }
-        let history = Arc::new(self.stored_history(id)?);
+        let history = Arc::new(self.fold_history(id)?);
         if let Some(last) = history.last() {
             let mut histories = self
                 .histories
@@ -743,10 +742,9 @@ impl ReadModel {
         Ok(history)
     }
 
-    /// The indicator's history folded from its stream in the log by the
-    /// same rule the projector applies ([`crate::history::entry`]): what
-    /// [`ReadModel::history`] must equal (tests and checks compare them).
-    pub fn history_from_log(&self, id: IndicatorId) -> Result<Vec<HistoryEntry>, ProjectionError> {
+    /// The indicator's history folded from its stream in the log, entry
+    /// by entry by [`crate::history::entry`].
+    fn fold_history(&self, id: IndicatorId) -> Result<Vec<HistoryEntry>, ProjectionError> {
         let events = self.stream(id)?;
         let mut view: Option<IndicatorView> = None;
         let mut out = Vec::with_capacity(events.len());
@@ -776,17 +774,6 @@ impl ReadModel {
                 (other, Some(v)) => v.apply(other, Stamp::of(recorded)),
                 (_, None) => {}
             }
-        }
-        Ok(out)
-    }
-
-    /// The history as the projector keeps it: one entry per event, in
-    /// log order.
-    fn stored_history(&self, id: IndicatorId) -> Result<Vec<HistoryEntry>, ProjectionError> {
-        let mut out = Vec::new();
-        for item in self.tree().scan_prefix(keys::history_prefix(id)) {
-            let (key, bytes) = item?;
-            out.push(parse(&key, &bytes)?);
         }
         Ok(out)
     }

@@ -339,15 +339,6 @@ impl IndicatorView {
     }
 
     /// The figure that counts: the latest final one, else the latest estimate.
-    /// Log position of a live report (not superseded, not corrected).
-    pub(crate) fn live_position(&self, report: ReportId) -> Option<u64> {
-        self.live
-            .iter()
-            .find(|r| r.report_id == report)
-            .map(|r| r.position)
-    }
-
-    /// The figure that counts now, in full.
     pub fn current_report(&self) -> Option<&ReportView> {
         self.latest_final.as_ref().or(self.latest_estimate.as_ref())
     }
