@@ -14,7 +14,9 @@ missing, with apt-get as root), PostGraphile 4.14 from npm (into
 target/peer), chitieu's release binary (cargo build --release), a private
 PostgreSQL cluster and a chitieu data directory in a temporary directory,
 removed at the end. chitieu runs with its response cache off (cold
-reads: every request resolved in full) unless PEER_CACHE=on.
+reads: every request resolved in full) unless PEER_CACHE=on. PEER_MEMORY
+adds a [memory] section to chitieu's config (its page caches, its view
+cache: "log_cache_mib = 32\nread_model_cache_mib = 64").
 """
 
 import concurrent.futures
@@ -132,6 +134,10 @@ def start_chitieu(binary, tmp, cache_mib):
     config = os.path.join(tmp, "chitieu.toml")
     with open(config, "w") as f:
         f.write(f"[limits]\nresponse_cache_mib = {cache_mib}\naliases = 30\n")
+        # PEER_MEMORY: the server's [memory] settings, e.g.
+        # "log_cache_mib = 32\nread_model_cache_mib = 64".
+        if os.environ.get("PEER_MEMORY"):
+            f.write("[memory]\n" + os.environ["PEER_MEMORY"] + "\n")
     child = subprocess.Popen([binary, "demo", "--listen", "127.0.0.1:0", "--config", config, "--data-dir", os.path.join(tmp, "chitieu")], stdout=subprocess.PIPE, env=dict(os.environ, RUST_LOG="warn"), text=True)
     url, tokens = None, {}
     # The banner: where it listens, the demo people's tokens, then "ready".
