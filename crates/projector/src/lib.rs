@@ -28,8 +28,8 @@ pub use model::{
 };
 pub use periods::{ApprovalView, PeriodStep, PeriodView};
 pub use projector::{
-    category_name, status_name, ProjectionError, Projector, PROJECTION_TREE, READ_MODEL_VERSION,
-    VIEW_CACHE_ENTRIES,
+    category_name, status_name, ProjectionError, Projector, HISTORY_CACHE_ENTRIES, PROJECTION_TREE,
+    READ_MODEL_VERSION, VIEW_CACHE_ENTRIES,
 };
 pub use query::{AuditFilter, IndicatorFilter, ReadModel};
 pub use view::{IndicatorView, ReportView, Stamp, TrackView};

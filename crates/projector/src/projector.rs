@@ -485,6 +485,8 @@ pub struct Projector {
     /// only under `apply_lock`, by the projector, so never behind what it
     /// stored; readers never touch it. Bounded like the view cache.
     written: Mutex<HashMap<IndicatorId, Arc<IndicatorView>>>,
+    /// Most history entries a [`crate::ReadModel`] keeps decoded.
+    pub(crate) history_entries: std::sync::atomic::AtomicUsize,
     chunk: std::sync::atomic::AtomicUsize,
     /// Why the live follower stopped, if it stopped on an error.
     failure: Mutex<Option<String>>,
@@ -506,17 +508,26 @@ impl Projector {
         dir: &std::path::Path,
         cache_bytes: u64,
     ) -> Result<Arc<Self>, ProjectionError> {
-        Self::open_with_memory(log, dir, cache_bytes, VIEW_CACHE_ENTRIES)
+        Self::open_with_memory(
+            log,
+            dir,
+            cache_bytes,
+            VIEW_CACHE_ENTRIES,
+            HISTORY_CACHE_ENTRIES,
+        )
     }
 
-    /// [`Projector::open`] with a page cache of `cache_bytes` and at most
-    /// `views` decoded indicator views kept in memory (the server's
-    /// `memory.read_model_cache_mib` and `memory.view_cache_entries`).
+    /// [`Projector::open`] with a page cache of `cache_bytes`, at most
+    /// `views` decoded indicator views kept in memory, and at most
+    /// `histories` history entries (all histories told) kept decoded by
+    /// its readers (the server's `memory.read_model_cache_mib`,
+    /// `memory.view_cache_entries` and `memory.history_cache_entries`).
     pub fn open_with_memory(
         log: &Log,
         dir: &std::path::Path,
         cache_bytes: u64,
         views: usize,
+        histories: usize,
     ) -> Result<Arc<Self>, ProjectionError> {
         let db = sled::Config::new()
             .path(dir)
@@ -524,6 +535,9 @@ impl Projector {
             .open()?;
         let projector = Self::open_in(log, db)?;
         projector.views.limit.store(views.max(1), Ordering::Relaxed);
+        projector
+            .history_entries
+            .store(histories.max(1), Ordering::Relaxed);
         Ok(projector)
     }
 
@@ -565,6 +579,7 @@ impl Projector {
             position,
             apply_lock: Mutex::new(()),
             stop: AtomicBool::new(false),
+            history_entries: HISTORY_CACHE_ENTRIES.into(),
             chunk: CATCH_UP_CHUNK.into(),
             views: ViewCache::default(),
             written: Mutex::default(),
@@ -836,6 +851,11 @@ fn decode_all(events: &[RecordedEvent]) -> Result<Vec<Event>, ProjectionError> {
 /// Most views kept decoded in memory by default; past it the cache starts
 /// over.
 pub const VIEW_CACHE_ENTRIES: usize = 200_000;
+
+/// Most history entries kept decoded by a reader by default, all
+/// histories told (a few hundred bytes each: some 60–100 MiB; 10,000
+/// indicators of 20 events); past it the cache starts over.
+pub const HISTORY_CACHE_ENTRIES: usize = 200_000;
 
 /// Decoded indicator views, so hot reads skip JSON. The projector puts every
 /// view a chunk changes (before publishing its position); a reader may add

@@ -70,10 +70,6 @@ struct HistoryCache {
     entries: usize,
 }
 
-/// Most history entries kept in memory, all histories told (about 300
-/// bytes each: some 60 MiB).
-const HISTORY_CACHE_ENTRIES: usize = 200_000;
-
 type Decoded = Vec<(RecordedEvent, Event)>;
 
 /// Org units in code order, and a period as the org index writes it.
@@ -725,8 +721,12 @@ impl ReadModel {
                 .histories
                 .lock()
                 .map_err(|_| ProjectionError::Stopped)?;
-            if history.len() <= HISTORY_CACHE_ENTRIES {
-                if histories.entries + history.len() > HISTORY_CACHE_ENTRIES {
+            let bound = self
+                .projector
+                .history_entries
+                .load(std::sync::atomic::Ordering::Relaxed);
+            if history.len() <= bound {
+                if histories.entries + history.len() > bound {
                     histories.by_indicator.clear();
                     histories.entries = 0;
                 }

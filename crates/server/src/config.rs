@@ -137,6 +137,9 @@ impl Config {
         if m.view_cache_entries == 0 {
             problems.push("memory.view_cache_entries: 0 would decode every view on every read; give at least 1".into());
         }
+        if m.history_cache_entries == 0 {
+            problems.push("memory.history_cache_entries: 0 would fold every history from the log on every read; give at least 1".into());
+        }
         if l.response_cache_mib > 1 << 20 {
             problems.push(format!(
                 "limits.response_cache_mib: {} MiB is more memory than any machine has",
@@ -159,6 +162,11 @@ pub struct MemoryConfig {
     /// Most indicator views kept decoded in memory (a few KiB each); past
     /// it the cache starts over.
     pub view_cache_entries: usize,
+    /// Most history entries kept decoded in memory, all indicators' told (a
+    /// few hundred bytes each); past it the cache starts over. A history
+    /// not in it is folded from the log: twenty events read from as many
+    /// log blocks.
+    pub history_cache_entries: usize,
 }
 
 impl Default for MemoryConfig {
@@ -167,6 +175,7 @@ impl Default for MemoryConfig {
             log_cache_mib: 128,
             read_model_cache_mib: 192,
             view_cache_entries: chitieu_projector::VIEW_CACHE_ENTRIES,
+            history_cache_entries: chitieu_projector::HISTORY_CACHE_ENTRIES,
         }
     }
 }
@@ -661,5 +670,16 @@ mod tests {
         );
         let syntax = check_str("listen = \n").unwrap_err();
         assert!(syntax[0].contains("line 1"), "{syntax:?}");
+        let caches =
+            check_str("[memory]\nview_cache_entries = 0\nhistory_cache_entries = 0\n").unwrap_err();
+        assert_eq!(caches.len(), 2, "{caches:?}");
+        assert!(
+            caches[0].starts_with("memory.view_cache_entries: 0"),
+            "{caches:?}"
+        );
+        assert!(
+            caches[1].starts_with("memory.history_cache_entries: 0"),
+            "{caches:?}"
+        );
     }
 }

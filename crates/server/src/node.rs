@@ -84,6 +84,7 @@ impl Node {
             &location.data_dir.join("read-models"),
             location.memory.read_model_cache_bytes(),
             location.memory.view_cache_entries,
+            location.memory.history_cache_entries,
         )
         .with_context(|| format!("opening the read models {REPAIR}"))?;
         let catching_up = projector.clone();
