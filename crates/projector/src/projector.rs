@@ -156,8 +156,10 @@ pub fn status_name(status: AchievementStatus) -> &'static str {
     }
 }
 
+/// A view a chunk touches: as it stood (shared with `Projector::written`
+/// when it came from there, so not copied) and as the chunk leaves it.
 struct Slot {
-    original: Option<IndicatorView>,
+    original: Option<Arc<IndicatorView>>,
     current: Option<IndicatorView>,
 }
 
@@ -202,12 +204,12 @@ impl<'a> Chunk<'a> {
 
     fn view(&mut self, id: IndicatorId) -> Result<Option<&mut IndicatorView>, ProjectionError> {
         if !self.views.contains_key(&id) {
-            let original: Option<IndicatorView> = match self.written.get(&id) {
-                Some(view) => Some(IndicatorView::clone(view)),
+            let original: Option<Arc<IndicatorView>> = match self.written.get(&id) {
+                Some(view) => Some(view.clone()),
                 None => {
                     let key = keys::indicator(id);
                     match self.tree.get(&key)? {
-                        Some(bytes) => Some(parse(&key, &bytes)?),
+                        Some(bytes) => Some(Arc::new(parse(&key, &bytes)?)),
                         None => None,
                     }
                 }
@@ -215,7 +217,7 @@ impl<'a> Chunk<'a> {
             self.views.insert(
                 id,
                 Slot {
-                    current: original.clone(),
+                    current: original.as_deref().cloned(),
                     original,
                 },
             );
@@ -415,29 +417,29 @@ impl<'a> Chunk<'a> {
         // joins those it stands in now: its org unit and period's summary,
         // and the cell of its category under them.
         let mut changes: Vec<(crate::model::Standing, Vec<u8>, i8)> = Vec::new();
-        for (id, slot) in &self.views {
-            let Some(current) = &slot.current else {
+        for (id, slot) in std::mem::take(&mut self.views) {
+            let Some(current) = slot.current else {
                 continue;
             };
-            if slot.original.as_ref() == Some(current) {
+            if slot.original.as_deref() == Some(&current) {
                 continue;
             }
-            let old_keys = slot.original.as_ref().map(index_keys).unwrap_or_default();
-            let new_keys = index_keys(current);
+            let old_keys = slot.original.as_deref().map(index_keys).unwrap_or_default();
+            let new_keys = index_keys(&current);
             for key in old_keys.difference(&new_keys) {
                 self.batch.remove(key.clone());
             }
             for key in new_keys.difference(&old_keys) {
                 self.batch.insert(key.clone(), &[][..]);
             }
-            self.batch.insert(keys::indicator(*id), json(current));
-            changed.push(current.clone());
-            for (view, step) in [(slot.original.as_ref(), -1), (Some(current), 1)] {
+            self.batch.insert(keys::indicator(id), json(&current));
+            for (view, step) in [(slot.original.as_deref(), -1), (Some(&current), 1)] {
                 let Some(view) = view else { continue };
                 for key in count_keys(view) {
                     changes.push((view.standing(), load_summary(self.tree, key)?, step));
                 }
             }
+            changed.push(current);
         }
         for (standing, key, step) in changes {
             if let Some(summary) = summaries.get_mut(&key) {
