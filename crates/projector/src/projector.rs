@@ -855,8 +855,9 @@ fn decode_all(events: &[RecordedEvent]) -> Result<Vec<Event>, ProjectionError> {
 pub const VIEW_CACHE_ENTRIES: usize = 200_000;
 
 /// Most history entries kept decoded by a reader by default, all
-/// histories told (a few hundred bytes each: some 60–100 MiB; 10,000
-/// indicators of 20 events); past it the cache starts over.
+/// histories told (about 800 bytes each as measured in BENCHMARKS.md:
+/// some 150 MiB; 10,000 indicators of 20 events); past it the cache
+/// starts over.
 pub const HISTORY_CACHE_ENTRIES: usize = 200_000;
 
 /// Decoded indicator views, so hot reads skip JSON. The projector puts every
