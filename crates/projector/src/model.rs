@@ -287,14 +287,16 @@ pub enum ChangeKind {
 }
 
 /// A value an event replaced or set, kept as its JSON text as stored in
-/// the event: served verbatim (the API's `before`/`after`), read into a
-/// [`HistoryValue`] only when asked ([`Change::value`]). Stored as
+/// the event and nothing else: served verbatim (the API's
+/// `before`/`after`), read into a [`HistoryValue`] each time one is asked
+/// for ([`Change::value`]). A history cache holds millions of these: the
+/// typed values kept beside the texts made an entry 520 bytes before
+/// their own heap, 216 without them (see BENCHMARKS.md). Stored as
 /// `{"<kind>": <text>}`, as a `HistoryValue` is.
 #[derive(Debug, Clone)]
 pub struct Change {
     kind: ChangeKind,
     text: JsonText,
-    value: std::sync::OnceLock<Option<HistoryValue>>,
 }
 
 impl Change {
@@ -306,11 +308,7 @@ impl Change {
             HistoryValue::Report(_) => ChangeKind::Report,
         };
         let text = value.to_json_text()?.into_boxed_str();
-        Some(Change {
-            kind,
-            text,
-            value: std::sync::OnceLock::from(Some(value)),
-        })
+        Some(Change { kind, text })
     }
 
     /// What kind of value it is.
@@ -323,21 +321,17 @@ impl Change {
         &self.text
     }
 
-    /// The value, read from its text the first time (`None` if the text
-    /// does not read as its kind).
-    pub fn value(&self) -> Option<&HistoryValue> {
-        self.value
-            .get_or_init(|| {
-                let text = &*self.text;
-                match self.kind {
-                    ChangeKind::Definition => serde_json::from_str(text)
-                        .ok()
-                        .map(|d| HistoryValue::Definition(Box::new(d))),
-                    ChangeKind::Target => serde_json::from_str(text).ok().map(HistoryValue::Target),
-                    ChangeKind::Report => serde_json::from_str(text).ok().map(HistoryValue::Report),
-                }
-            })
-            .as_ref()
+    /// The value, read from its text (`None` if the text does not read as
+    /// its kind).
+    pub fn value(&self) -> Option<HistoryValue> {
+        let text = &*self.text;
+        match self.kind {
+            ChangeKind::Definition => serde_json::from_str(text)
+                .ok()
+                .map(|d| HistoryValue::Definition(Box::new(d))),
+            ChangeKind::Target => serde_json::from_str(text).ok().map(HistoryValue::Target),
+            ChangeKind::Report => serde_json::from_str(text).ok().map(HistoryValue::Report),
+        }
     }
 
     /// The value as JSON.
@@ -354,15 +348,15 @@ impl PartialEq for Change {
 
 impl Serialize for Change {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        // Through the typed value (at hand when the projector writes it):
-        // any serializer writes it as a value, not as serde_json's raw
-        // text marker, and serde_json writes the same text again.
+        // Through the typed value: any serializer writes it as a value,
+        // not as serde_json's raw text marker, and serde_json writes the
+        // same text again.
         use serde::ser::{Error, SerializeMap};
         let mut map = serializer.serialize_map(Some(1))?;
         match self.value() {
-            Some(HistoryValue::Definition(d)) => map.serialize_entry(&self.kind, d)?,
-            Some(HistoryValue::Target(t)) => map.serialize_entry(&self.kind, t)?,
-            Some(HistoryValue::Report(r)) => map.serialize_entry(&self.kind, r)?,
+            Some(HistoryValue::Definition(d)) => map.serialize_entry(&self.kind, &d)?,
+            Some(HistoryValue::Target(t)) => map.serialize_entry(&self.kind, &t)?,
+            Some(HistoryValue::Report(r)) => map.serialize_entry(&self.kind, &r)?,
             None => {
                 let raw = serde_json::value::RawValue::from_string(self.text.to_string())
                     .map_err(S::Error::custom)?;
@@ -396,7 +390,6 @@ impl<'de> Deserialize<'de> for Change {
                 Ok(Change {
                     kind,
                     text: raw.into(),
-                    value: std::sync::OnceLock::new(),
                 })
             }
         }

@@ -182,7 +182,6 @@ impl HistoryEntryFields {
             .before
             .as_ref()
             .and_then(chitieu_projector::Change::value)
-            .cloned()
             .map(|v| async_graphql::Json(Stored(v)))
     }
 
@@ -193,7 +192,6 @@ impl HistoryEntryFields {
             .after
             .as_ref()
             .and_then(chitieu_projector::Change::value)
-            .cloned()
             .map(|v| async_graphql::Json(Stored(v)))
     }
 
@@ -204,7 +202,6 @@ impl HistoryEntryFields {
             .before
             .as_ref()
             .and_then(chitieu_projector::Change::value)
-            .cloned()
             .map(|v| ChangedValue::of(v, entry.measure))
     }
 
@@ -215,7 +212,6 @@ impl HistoryEntryFields {
             .after
             .as_ref()
             .and_then(chitieu_projector::Change::value)
-            .cloned()
             .map(|v| ChangedValue::of(v, entry.measure))
     }
 
