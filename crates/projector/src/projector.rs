@@ -855,8 +855,8 @@ fn decode_all(events: &[RecordedEvent]) -> Result<Vec<Event>, ProjectionError> {
 pub const VIEW_CACHE_ENTRIES: usize = 200_000;
 
 /// Most history entries kept decoded by a reader by default, all
-/// histories told (about 800 bytes each as measured in BENCHMARKS.md:
-/// some 150 MiB; 10,000 indicators of 20 events); past it the cache
+/// histories told (about 500 bytes each as measured in BENCHMARKS.md:
+/// some 100 MiB; 10,000 indicators of 20 events); past it the cache
 /// starts over.
 pub const HISTORY_CACHE_ENTRIES: usize = 200_000;
 

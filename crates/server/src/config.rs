@@ -163,7 +163,7 @@ pub struct MemoryConfig {
     /// it the cache starts over.
     pub view_cache_entries: usize,
     /// Most history entries kept decoded in memory, all indicators' told
-    /// (about 800 bytes each); past it the cache starts over. A history
+    /// (about 500 bytes each); past it the cache starts over. A history
     /// not in it is folded from the log: twenty events read from as many
     /// log blocks.
     pub history_cache_entries: usize,
