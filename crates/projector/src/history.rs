@@ -7,7 +7,8 @@
 use crate::model::{Change, HistoryEntry, HistoryValue};
 use crate::view::IndicatorView;
 use chitieu_domain::{ActualReport, Event, ReportId};
-use chitieu_store::RecordedEvent;
+use chitieu_store::{Actor, RecordedEvent};
+use std::sync::Arc;
 
 /// The earlier report an event replaces, which its entry shows as the
 /// value before: the report a new one supersedes, or the one a
@@ -32,18 +33,28 @@ pub(crate) fn recorded_report(event: &Event) -> Option<&ActualReport> {
 
 /// The entry of `event`, given the indicator's view before it (`None`
 /// before its definition) and, for an event that replaces a report
-/// ([`replaced_report`]), that report.
+/// ([`replaced_report`]), that report. `actors` are those the history's
+/// earlier entries named: an entry shares its actor with them.
 pub(crate) fn entry(
     view: Option<&IndicatorView>,
     recorded: &RecordedEvent,
     event: &Event,
     replaced: Option<ActualReport>,
+    actors: &mut Vec<Arc<Actor>>,
 ) -> HistoryEntry {
+    let actor = match actors.iter().find(|a| ***a == recorded.actor) {
+        Some(known) => known.clone(),
+        None => {
+            let new = Arc::new(recorded.actor.clone());
+            actors.push(new.clone());
+            new
+        }
+    };
     let mut entry = HistoryEntry {
         position: recorded.position,
         version: recorded.version,
         recorded_at: recorded.recorded_at,
-        actor: recorded.actor.clone(),
+        actor,
         kind: recorded.event_type.clone(),
         track: None,
         before: None,

@@ -407,8 +407,10 @@ pub struct HistoryEntry {
     pub version: u64,
     /// Transaction time.
     pub recorded_at: DateTime<Utc>,
-    /// Who.
-    pub actor: Actor,
+    /// Who (one value shared by the entries of a history that name the
+    /// same actor: a history cache holds millions of entries and a few
+    /// hundred actors).
+    pub actor: std::sync::Arc<Actor>,
     /// The event type.
     pub kind: String,
     /// The track concerned, for target events.

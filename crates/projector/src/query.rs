@@ -748,6 +748,7 @@ impl ReadModel {
         let events = self.stream(id)?;
         let mut view: Option<IndicatorView> = None;
         let mut out = Vec::with_capacity(events.len());
+        let mut actors = Vec::new();
         let mut reports: std::collections::HashMap<
             chitieu_domain::ReportId,
             chitieu_domain::ActualReport,
@@ -760,6 +761,7 @@ impl ReadModel {
                 recorded,
                 event,
                 replaced,
+                &mut actors,
             ));
             if let Some(report) = crate::history::recorded_report(event) {
                 reports.insert(report.report_id, report.clone());

@@ -162,7 +162,7 @@ impl HistoryEntryFields {
 
     /// Who.
     async fn actor(&self) -> Actor {
-        self.entry().actor.clone().into()
+        chitieu_store::Actor::clone(&self.entry().actor).into()
     }
 
     /// Event type.
