@@ -128,7 +128,8 @@ impl crate::fast::Plain for HistoryEntryFields {
     }
 }
 
-/// A plain field of the `Actor` of an entry, from the entry's own copy.
+/// A plain field of the `Actor` of an entry, read from the actor it shares
+/// with its history's other entries (no copy).
 fn actor(
     actor: &chitieu_store::Actor,
     field: &async_graphql::Positioned<async_graphql::parser::types::Field>,
