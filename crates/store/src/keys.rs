@@ -2,7 +2,7 @@
 //!
 //! | prefix | key                                   | value                      |
 //! |--------|---------------------------------------|----------------------------|
-//! | `L`    | first position of a block (u64 BE)    | block of consecutive records |
+//! | `L`    | first position of a block (u64 BE)    | block of consecutive records (the newest ones: older blocks move to `archive.rs`'s segments) |
 //! | `S`    | (before the stream index moved to memory: stream id, `0x00`, version → position; removed at open) | |
 //! | `I`    | idempotency key                       | digest, first/last position, stream version |
 //!

@@ -17,6 +17,7 @@
 //! (proof bundles, checked offline), [`Notary`] (the tree of a running log,
 //! and the signer).
 
+mod archive;
 pub mod backup;
 mod copy;
 mod error;
@@ -46,5 +47,5 @@ pub use memory::MemoryLog;
 pub use notary::{Notary, NotaryError};
 pub use postgres::{PgConfig, PgLog};
 pub use record::{Actor, RecordedEvent, RECORD_FORMAT_VERSION};
-pub use sled_log::{SledLog, StoreConfig};
+pub use sled_log::{SledLog, StoreConfig, ARCHIVE_BYTES};
 pub use subscription::Subscription;

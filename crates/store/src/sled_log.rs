@@ -3,15 +3,19 @@
 //! One sled tree, `log`, holds three key ranges (`keys.rs`): blocks of
 //! consecutive records, the stream index and idempotency keys. Appends go
 //! through one writer thread with pipelined group commit (`writer.rs`);
-//! reads run on the callers' threads and stop at the durable head.
+//! reads run on the callers' threads and stop at the durable head. Older
+//! blocks move out of sled into segment files (`archive.rs`, by the
+//! archiver thread here); every read goes through [`visit_blocks`] or
+//! [`block_at`], which look in both.
 
+use crate::archive::Archive;
 use crate::error::{AppendError, StoreError};
 use crate::keys;
 use crate::log::{
     AppendOutcome, AppendRequest, BoxFuture, ChainWalker, CommitStats, EventLog, Head,
     IdempotencyEntry, Progress, RawRecord, VerifyReport,
 };
-use crate::record::{self, RecordedEvent};
+use crate::record::{self, BlockView, RecordedEvent};
 use crate::stream_index::StreamIndex;
 use crate::writer::{self, Job};
 use crate::StreamName;
@@ -29,6 +33,12 @@ pub struct StoreConfig {
     pub cache_capacity: u64,
     /// Most appends committed by one flush.
     pub max_group: usize,
+    /// Once the durable blocks still in sled hold this many bytes, the
+    /// archiver moves them into a file of their own (`archive.rs`); 0 keeps
+    /// every block in sled.
+    pub archive_bytes: u64,
+    /// How long the archiver waits between looks at sled's blocks.
+    pub archive_pause: std::time::Duration,
 }
 
 impl StoreConfig {
@@ -38,13 +48,21 @@ impl StoreConfig {
             path: path.as_ref().to_owned(),
             cache_capacity: 1024 * 1024 * 1024,
             max_group: 4096,
+            archive_bytes: ARCHIVE_BYTES,
+            archive_pause: std::time::Duration::from_millis(500),
         }
     }
 }
 
+/// The default of [`StoreConfig::archive_bytes`]: a segment file per
+/// 32 MiB of blocks.
+pub const ARCHIVE_BYTES: u64 = 32 * 1024 * 1024;
+
 struct Inner {
     db: sled::Db,
     tree: sled::Tree,
+    archive: Arc<Archive>,
+    archiver: Mutex<Option<(mpsc::Sender<()>, JoinHandle<()>)>>,
     index: Arc<StreamIndex>,
     jobs: Mutex<Option<mpsc::Sender<Job>>>,
     head: watch::Receiver<Head>,
@@ -52,8 +70,19 @@ struct Inner {
     stats: Arc<writer::WriterStats>,
 }
 
+impl Inner {
+    fn stop_archiver(&self) {
+        let archiver = self.archiver.lock().ok().and_then(|mut a| a.take());
+        if let Some((stop, handle)) = archiver {
+            drop(stop);
+            let _ = handle.join();
+        }
+    }
+}
+
 impl Drop for Inner {
     fn drop(&mut self) {
+        self.stop_archiver();
         if let Ok(mut jobs) = self.jobs.lock() {
             jobs.take();
         }
@@ -77,18 +106,12 @@ pub struct SledLog {
 /// The stream index, built from the blocks by one scan. A log written
 /// before the index moved to memory kept it in sled (`S` keys): they are
 /// removed once, here.
-fn build_stream_index(tree: &sled::Tree) -> Result<StreamIndex, StoreError> {
+fn build_stream_index(tree: &sled::Tree, archive: &Archive) -> Result<StreamIndex, StoreError> {
     let started = std::time::Instant::now();
     let index = StreamIndex::default();
-    for entry in tree.range(keys::log_key(0)..=keys::log_key(u64::MAX)) {
-        let (key, block) = entry?;
-        let first = keys::u64_at(&key, 1).unwrap_or(0);
-        let records = record::block_records(&block).map_err(|reason| StoreError::Corrupt {
-            position: first,
-            reason,
-        })?;
-        let mut found = Vec::with_capacity(records.len());
-        for (position, bytes) in (first..).zip(records) {
+    visit_blocks(tree, archive, 1, |first, view| {
+        let mut found = Vec::with_capacity(view.records.len());
+        for (position, bytes) in (first..).zip(&view.records) {
             let (stream, version) = record::stream_and_version(bytes)
                 .map_err(|reason| StoreError::Corrupt { position, reason })?;
             found.push((stream, version, position));
@@ -97,7 +120,8 @@ fn build_stream_index(tree: &sled::Tree) -> Result<StreamIndex, StoreError> {
             position: first,
             reason,
         })?;
-    }
+        Ok(true)
+    })?;
     let mut legacy = 0u64;
     for entry in tree.scan_prefix([keys::STREAM]) {
         let (key, _) = entry?;
@@ -113,6 +137,242 @@ fn build_stream_index(tree: &sled::Tree) -> Result<StreamIndex, StoreError> {
         "stream index built from the log"
     );
     Ok(index)
+}
+
+/// A block's bytes: held by sled, or read from an archived segment.
+enum BlockBytes {
+    Sled(sled::IVec),
+    Archived(Vec<u8>),
+}
+
+impl std::ops::Deref for BlockBytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            BlockBytes::Sled(bytes) => bytes,
+            BlockBytes::Archived(bytes) => bytes,
+        }
+    }
+}
+
+/// The key of sled's block holding `position` if sled holds it: the last
+/// block key at or before it (or `position`'s own key if there is none).
+fn sled_block_key_for(tree: &sled::Tree, position: u64) -> Result<Vec<u8>, StoreError> {
+    match tree
+        .range(keys::log_key(0)..=keys::log_key(position))
+        .next_back()
+    {
+        Some(entry) => Ok(entry?.0.to_vec()),
+        None => Ok(keys::log_key(position).to_vec()),
+    }
+}
+
+/// Visits the log's blocks in position order, from the one holding `from`,
+/// while `visit(first, block)` returns true: the archived segments', then
+/// sled's. A block the archiver moves while this runs is read from its
+/// segment (the archiver publishes a segment before it removes its blocks
+/// from sled, so a block missing from sled is found archived). Blocks
+/// that do not follow one another are reported as corrupt.
+fn visit_blocks(
+    tree: &sled::Tree,
+    archive: &Archive,
+    from: u64,
+    mut visit: impl FnMut(u64, &BlockView<'_>) -> Result<bool, StoreError>,
+) -> Result<(), StoreError> {
+    let mut next = from.max(1);
+    if let Some(first) = archive.first() {
+        next = next.max(first);
+    }
+    let mut visited = false;
+    let archived = |next: u64| archive.last().is_some_and(|last| next <= last);
+    loop {
+        let before = next;
+        if archived(next) {
+            let mut go_on = true;
+            next = archive.visit_from(next, |first, bytes| {
+                let view = record::parse_block(bytes).map_err(|reason| StoreError::Corrupt {
+                    position: first,
+                    reason,
+                })?;
+                visited = true;
+                go_on = visit(first, &view)?;
+                Ok(go_on)
+            })?;
+            if !go_on {
+                return Ok(());
+            }
+        }
+        let start = sled_block_key_for(tree, next)?;
+        let mut moved = false;
+        for entry in tree.range(start..=keys::log_key(u64::MAX).to_vec()) {
+            let (key, bytes) = entry?;
+            let first = keys::u64_at(&key, 1).unwrap_or(0);
+            let view = record::parse_block(&bytes).map_err(|reason| StoreError::Corrupt {
+                position: first,
+                reason,
+            })?;
+            let after = first + view.records.len() as u64;
+            if after <= next {
+                continue;
+            }
+            if first > next {
+                if archived(next) {
+                    moved = true;
+                    break;
+                }
+                if visited {
+                    return Err(StoreError::Corrupt {
+                        position: next,
+                        reason: format!("the log has no records from {next} to {}", first - 1),
+                    });
+                }
+            }
+            visited = true;
+            if !visit(first, &view)? {
+                return Ok(());
+            }
+            next = after;
+        }
+        if !moved && !archived(next) {
+            return Ok(());
+        }
+        if next == before && !archived(next) {
+            return Err(StoreError::Corrupt {
+                position: next,
+                reason: "the archived segments and sled disagree".into(),
+            });
+        }
+    }
+}
+
+/// The block holding `position` and its first position, wherever it is.
+fn block_at(
+    tree: &sled::Tree,
+    archive: &Archive,
+    position: u64,
+) -> Result<Option<(u64, BlockBytes)>, StoreError> {
+    // Twice: a block the archiver moved between the two looks is archived
+    // by the second.
+    for _ in 0..2 {
+        if let Some((first, bytes)) = archive.block_at(position)? {
+            return Ok(Some((first, BlockBytes::Archived(bytes))));
+        }
+        let key = sled_block_key_for(tree, position)?;
+        if let (Some(bytes), Some(first)) = (tree.get(&key)?, keys::u64_at(&key, 1)) {
+            let count = record::block_records(&bytes)
+                .map_err(|reason| StoreError::Corrupt {
+                    position: first,
+                    reason,
+                })?
+                .len() as u64;
+            if first <= position && position < first + count {
+                return Ok(Some((first, BlockBytes::Sled(bytes))));
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// The archiver thread: moves durable blocks from sled into segment files
+/// whenever `archive_bytes` of them wait, until `stop` is dropped.
+fn archive_loop(
+    tree: sled::Tree,
+    archive: Arc<Archive>,
+    head: watch::Receiver<Head>,
+    (archive_bytes, every): (u64, std::time::Duration),
+    stop: mpsc::Receiver<()>,
+) {
+    let mut pause = every;
+    loop {
+        match stop.recv_timeout(pause) {
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            _ => return,
+        }
+        let durable = head.borrow().position;
+        pause = match archive_once(&tree, &archive, durable, archive_bytes) {
+            Ok(true) => std::time::Duration::ZERO,
+            Ok(false) => every,
+            Err(error) => {
+                tracing::error!(%error, "archiving log blocks failed; they stay in sled");
+                std::time::Duration::from_secs(30)
+            }
+        };
+    }
+}
+
+/// Moves the oldest `archive_bytes` of durable blocks from sled into a new
+/// segment, if that many wait, keeping sled's last block (its idempotency
+/// entries are repaired from it at open). Returns whether more may wait.
+fn archive_once(
+    tree: &sled::Tree,
+    archive: &Archive,
+    durable: u64,
+    archive_bytes: u64,
+) -> Result<bool, StoreError> {
+    let from = archive.last().map_or(0, |last| last + 1);
+    let mut picked: Vec<(u64, sled::IVec)> = Vec::new();
+    let mut bytes = 0u64;
+    let mut last = 0u64;
+    let mut more = false;
+    for entry in tree.range(keys::log_key(from)..=keys::log_key(durable)) {
+        let (key, block) = entry?;
+        if bytes >= archive_bytes {
+            more = true;
+            break;
+        }
+        let first = keys::u64_at(&key, 1).unwrap_or(0);
+        let count = record::block_records(&block)
+            .map_err(|reason| StoreError::Corrupt {
+                position: first,
+                reason,
+            })?
+            .len() as u64;
+        if first + count - 1 > durable {
+            break;
+        }
+        let expected = match picked.is_empty() {
+            true => (from > 0).then_some(from),
+            false => Some(last + 1),
+        };
+        if let Some(expected) = expected.filter(|expected| first != *expected) {
+            return Err(StoreError::Corrupt {
+                position: expected,
+                reason: format!("the log has no records from {expected} to {}", first - 1),
+            });
+        }
+        bytes += block.len() as u64;
+        last = first + count - 1;
+        picked.push((first, block));
+    }
+    if bytes < archive_bytes || picked.is_empty() {
+        return Ok(false);
+    }
+    if !more
+        && tree
+            .range(keys::log_key(last + 1)..=keys::log_key(u64::MAX))
+            .next()
+            .is_none()
+    {
+        if let Some((first, _)) = picked.pop() {
+            last = first - 1;
+        }
+        if picked.is_empty() {
+            return Ok(false);
+        }
+    }
+    let started = std::time::Instant::now();
+    archive.archive(&picked, last)?;
+    for (first, _) in &picked {
+        tree.remove(keys::log_key(*first))?;
+    }
+    tracing::debug!(
+        first = picked[0].0,
+        last,
+        bytes,
+        millis = started.elapsed().as_millis() as u64,
+        "log blocks archived"
+    );
+    Ok(more)
 }
 
 fn repair_derived_entries(
@@ -199,15 +459,22 @@ impl SledLog {
         path: impl AsRef<Path>,
         patience: std::time::Duration,
     ) -> Result<Self, StoreError> {
+        Self::open_waiting_with(StoreConfig::new(path.as_ref()), patience)
+    }
+
+    /// [`SledLog::open_waiting`] with explicit settings.
+    pub fn open_waiting_with(
+        config: StoreConfig,
+        patience: std::time::Duration,
+    ) -> Result<Self, StoreError> {
         let deadline = std::time::Instant::now() + patience;
-        let config = StoreConfig::new(path.as_ref());
         loop {
             match Self::open_db(&config) {
                 Err(e) if held_elsewhere(&e) && std::time::Instant::now() < deadline => {
                     std::thread::sleep(std::time::Duration::from_millis(20));
                 }
                 Err(error) => return Err(open_error(&config, error)),
-                Ok(db) => return Self::from_db(db, config.max_group),
+                Ok(db) => return Self::from_db(db, &config),
             }
         }
     }
@@ -222,10 +489,10 @@ impl SledLog {
     /// Opens (or creates) the log with explicit settings.
     pub fn open_with(config: StoreConfig) -> Result<Self, StoreError> {
         let db = Self::open_db(&config).map_err(|e| open_error(&config, e))?;
-        Self::from_db(db, config.max_group)
+        Self::from_db(db, &config)
     }
 
-    fn from_db(db: sled::Db, max_group: usize) -> Result<Self, StoreError> {
+    fn from_db(db: sled::Db, config: &StoreConfig) -> Result<Self, StoreError> {
         if db
             .tree_names()
             .iter()
@@ -235,18 +502,37 @@ impl SledLog {
             db.drop_tree(LEGACY_PROJECTION_TREE)?;
         }
         let tree = db.open_tree(LOG_TREE)?;
-        let (head, last_micros) = match tree
+        let archive = Arc::new(Archive::open(&config.path)?);
+        let last_block = match tree
             .range(keys::log_key(0)..=keys::log_key(u64::MAX))
             .next_back()
         {
             Some(entry) => {
                 let (key, block) = entry?;
-                let first = keys::u64_at(&key, 1).unwrap_or(0);
-                repair_derived_entries(&db, &tree, first, &block)?
+                Some((keys::u64_at(&key, 1).unwrap_or(0), BlockBytes::Sled(block)))
             }
+            None => match archive.last() {
+                Some(last) => block_at(&tree, &archive, last)?,
+                None => None,
+            },
+        };
+        let (head, last_micros) = match last_block {
+            Some((first, block)) => repair_derived_entries(&db, &tree, first, &block)?,
             None => (Head::default(), i64::MIN),
         };
-        let index = Arc::new(build_stream_index(&tree)?);
+        if let Some(archived) = archive.last() {
+            // A crash between publishing a segment and removing its blocks
+            // from sled leaves them in both: the segment holds them.
+            let mut removed = 0u64;
+            for entry in tree.range(keys::log_key(0)..=keys::log_key(archived)) {
+                tree.remove(entry?.0)?;
+                removed += 1;
+            }
+            if removed > 0 {
+                tracing::info!(removed, "removed blocks from sled that a segment holds");
+            }
+        }
+        let index = Arc::new(build_stream_index(&tree, &archive)?);
         let (head_tx, head_rx) = watch::channel(head);
         let (jobs_tx, jobs_rx) = mpsc::channel();
         let stats = Arc::new(writer::WriterStats::default());
@@ -254,17 +540,34 @@ impl SledLog {
             (db.clone(), tree.clone(), index.clone()),
             (head, last_micros),
             head_tx,
-            max_group.max(1),
+            config.max_group.max(1),
             stats.clone(),
         );
         let handle = std::thread::Builder::new()
             .name("chitieu-log-writer".into())
             .spawn(move || writer.run(jobs_rx))
             .map_err(|e| StoreError::Backend(format!("starting the writer thread: {e}")))?;
+        let archiver = match config.archive_bytes {
+            0 => None,
+            bytes => {
+                let (stop, stopped) = mpsc::channel();
+                let (tree, archive, head) = (tree.clone(), archive.clone(), head_rx.clone());
+                let every = config.archive_pause;
+                let handle = std::thread::Builder::new()
+                    .name("chitieu-log-archiver".into())
+                    .spawn(move || archive_loop(tree, archive, head, (bytes, every), stopped))
+                    .map_err(|e| {
+                        StoreError::Backend(format!("starting the archiver thread: {e}"))
+                    })?;
+                Some((stop, handle))
+            }
+        };
         Ok(SledLog {
             inner: Arc::new(Inner {
                 db,
                 tree,
+                archive,
+                archiver: Mutex::new(archiver),
                 index,
                 jobs: Mutex::new(Some(jobs_tx)),
                 head: head_rx,
@@ -300,20 +603,6 @@ impl SledLog {
             .map_err(|_| AppendError::Store(StoreError::Closed))?
     }
 
-    /// The key of the block holding `position` (blocks are keyed by their
-    /// first position).
-    fn block_key_for(&self, position: u64) -> Result<Vec<u8>, StoreError> {
-        match self
-            .inner
-            .tree
-            .range(keys::log_key(0)..=keys::log_key(position))
-            .next_back()
-        {
-            Some(entry) => Ok(entry?.0.to_vec()),
-            None => Ok(keys::log_key(position).to_vec()),
-        }
-    }
-
     /// Visits up to `limit` records from `from` to the durable head as of
     /// this call, block by block: `visit(position, bytes, idempotency
     /// entries of the block)`.
@@ -329,24 +618,23 @@ impl SledLog {
         if from > head || limit == 0 {
             return Ok(out);
         }
-        let start = self.block_key_for(from)?;
-        for entry in self.inner.tree.range(start..=keys::log_key(head).to_vec()) {
-            let (key, block) = entry?;
-            let first = keys::u64_at(&key, 1).unwrap_or(0);
-            let view = record::parse_block(&block).map_err(|reason| StoreError::Corrupt {
-                position: first,
-                reason,
-            })?;
-            for (position, bytes) in (first..).zip(&view.records) {
-                if position < from {
-                    continue;
+        visit_blocks(
+            &self.inner.tree,
+            &self.inner.archive,
+            from,
+            |first, view| {
+                for (position, bytes) in (first..).zip(&view.records) {
+                    if position < from {
+                        continue;
+                    }
+                    if position > head || out.len() >= limit {
+                        return Ok(false);
+                    }
+                    out.push(visit(position, bytes, &view.idempotency)?);
                 }
-                if position > head || out.len() >= limit {
-                    return Ok(out);
-                }
-                out.push(visit(position, bytes, &view.idempotency)?);
-            }
-        }
+                Ok(true)
+            },
+        )?;
         Ok(out)
     }
 
@@ -364,7 +652,7 @@ impl SledLog {
             .positions(stream.as_str(), from_version, limit, head);
         let mut out = Vec::new();
         // Consecutive events of a stream often share a block: keep the last one.
-        let mut block: Option<(u64, sled::IVec)> = None;
+        let mut block: Option<(u64, BlockBytes)> = None;
         for position in positions {
             let corrupt = |reason: String| StoreError::Corrupt { position, reason };
             let in_block =
@@ -388,10 +676,8 @@ impl SledLog {
             let event = match cached {
                 Some(event) => event,
                 None => {
-                    let key = self.block_key_for(position)?;
-                    let bytes = self.inner.tree.get(&key)?;
-                    let first = keys::u64_at(&key, 1);
-                    let (Some(bytes), Some(first)) = (bytes, first) else {
+                    let found = block_at(&self.inner.tree, &self.inner.archive, position)?;
+                    let Some((first, bytes)) = found else {
                         return Err(corrupt(format!(
                             "stream index of {stream} points to a missing record"
                         )));
@@ -429,51 +715,48 @@ impl SledLog {
         progress: Progress,
     ) -> Result<VerifyReport, StoreError> {
         let mut walker = ChainWalker::from(from, progress);
-        // The block holding the first record after the checkpoint.
-        let start = self
-            .inner
-            .tree
-            .range(..=keys::log_key(from.position + 1))
-            .next_back()
-            .transpose()?
-            .map(|(key, _)| key.to_vec())
-            .filter(|key| key.first() == keys::log_key(0).first())
-            .unwrap_or_else(|| keys::log_key(0).to_vec());
-        for entry in self
-            .inner
-            .tree
-            .range(start..=keys::log_key(u64::MAX).to_vec())
-        {
-            let (key, block) = entry?;
-            let first = keys::u64_at(&key, 1).unwrap_or(0);
-            let records = match record::block_records(&block) {
-                Ok(records) => records,
-                Err(reason) => {
-                    let reason = format!("block does not decode: {reason}");
-                    return Ok(walker.report(Some((first, reason))));
+        let mut finding = None;
+        let walked = visit_blocks(
+            &self.inner.tree,
+            &self.inner.archive,
+            from.position + 1,
+            |first, view| {
+                for (position, bytes) in (first..).zip(&view.records) {
+                    if position <= from.position {
+                        continue;
+                    }
+                    let problem = walker.check(position, bytes, |stream, version| {
+                        let indexed =
+                            self.inner
+                                .index
+                                .positions(stream.as_str(), version, 1, u64::MAX);
+                        Ok(indexed.first() == Some(&position))
+                    })?;
+                    if let Some(reason) = problem {
+                        finding = Some((position, reason));
+                        return Ok(false);
+                    }
                 }
-            };
-            for (position, bytes) in (first..).zip(records) {
-                if position <= from.position {
-                    continue;
-                }
-                let problem = walker.check(position, bytes, |stream, version| {
-                    let indexed = self
-                        .inner
-                        .index
-                        .positions(stream.as_str(), version, 1, u64::MAX);
-                    Ok(indexed.first() == Some(&position))
-                })?;
-                if let Some(reason) = problem {
-                    return Ok(walker.report(Some((position, reason))));
-                }
+                Ok(true)
+            },
+        );
+        match walked {
+            Ok(()) => {}
+            Err(StoreError::Corrupt { position, reason }) => {
+                let reason = format!("block does not decode: {reason}");
+                return Ok(walker.report(Some((position, reason))));
             }
+            Err(error) => return Err(error),
+        }
+        if let Some(finding) = finding {
+            return Ok(walker.report(Some(finding)));
         }
         Ok(walker.report(None))
     }
 
     /// Flushes and stops the writer, waiting for appends already submitted.
     fn close_now(&self) -> Result<(), StoreError> {
+        self.inner.stop_archiver();
         if let Ok(mut jobs) = self.inner.jobs.lock() {
             jobs.take();
         }
@@ -615,7 +898,7 @@ impl EventLog for SledLog {
     }
 
     fn size_on_disk(&self) -> Result<u64, StoreError> {
-        Ok(self.inner.db.size_on_disk()?)
+        Ok(self.inner.db.size_on_disk()? + self.inner.archive.bytes())
     }
 
     fn describe(&self) -> String {

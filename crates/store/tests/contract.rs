@@ -581,6 +581,7 @@ macro_rules! contract {
 }
 
 contract!(sled, Backend::Sled);
+contract!(sled_archiving, Backend::SledArchiving);
 contract!(memory, Backend::Memory);
 contract!(postgres, Backend::Postgres);
 

@@ -1,7 +1,8 @@
 //! Kill writer processes with SIGKILL at random moments, 28 times (4 lanes
 //! of 7 rounds, each lane on its own store), and check after each reopen that
 //! every acknowledged append is there, no append is half-written, and the
-//! hash chain verifies.
+//! hash chain verifies. Half the lanes archive blocks into segment files
+//! as they write, so kills also land inside those moves.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -62,8 +63,13 @@ fn kill_rounds(lane: u64, mut seed: u64) -> usize {
     let mut total_acked = 0usize;
     for round in 0..ROUNDS_PER_LANE {
         let round = format!("lane {lane} round {round}");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_crash-writer"))
-            .arg(&path)
+        let mut writer = Command::new(env!("CARGO_BIN_EXE_crash-writer"));
+        writer.arg(&path);
+        if lane % 2 == 1 {
+            // Odd lanes archive every few KiB: kills land inside moves.
+            writer.arg("4096");
+        }
+        let mut child = writer
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()

@@ -8,16 +8,24 @@
 
 use chitieu_domain::event::EncodedEvent;
 use chitieu_store::StreamName;
-use chitieu_store::{Actor, AppendMeta, AppendRequest, EventLog, ExpectedVersion, SledLog};
+use chitieu_store::{
+    Actor, AppendMeta, AppendRequest, EventLog, ExpectedVersion, SledLog, StoreConfig,
+};
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 fn main() {
     let Some(path) = std::env::args().nth(1) else {
-        eprintln!("usage: crash-writer <db path>");
+        eprintln!("usage: crash-writer <db path> [archive bytes]");
         std::process::exit(2);
     };
-    let store = match SledLog::open_waiting(&path, std::time::Duration::from_secs(10)) {
+    let mut config = StoreConfig::new(&path);
+    if let Some(bytes) = std::env::args().nth(2).and_then(|b| b.parse().ok()) {
+        // Archive as the writers write, so kills land inside moves too.
+        config.archive_bytes = bytes;
+        config.archive_pause = std::time::Duration::from_millis(1);
+    }
+    let store = match SledLog::open_waiting_with(config, std::time::Duration::from_secs(10)) {
         Ok(store) => store,
         Err(e) => {
             eprintln!("open failed: {e}");

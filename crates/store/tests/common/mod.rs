@@ -60,6 +60,9 @@ pub struct Opened {
 #[derive(Debug, Clone, Copy)]
 pub enum Backend {
     Sled,
+    /// sled archiving every durable block but the last into segment files
+    /// as soon as it can: reads race the archiver all the time.
+    SledArchiving,
     Memory,
     Postgres,
 }
@@ -70,6 +73,19 @@ pub async fn open(backend: Backend) -> Opened {
         Backend::Sled => {
             let dir = tempfile::tempdir().unwrap();
             let log = SledLog::open(dir.path().join("db")).unwrap();
+            Opened {
+                log: std::sync::Arc::new(log),
+                _keep: Box::new(dir),
+            }
+        }
+        Backend::SledArchiving => {
+            let dir = tempfile::tempdir().unwrap();
+            let config = StoreConfig {
+                archive_bytes: 1,
+                archive_pause: std::time::Duration::from_millis(1),
+                ..StoreConfig::new(dir.path().join("db"))
+            };
+            let log = SledLog::open_with(config).unwrap();
             Opened {
                 log: std::sync::Arc::new(log),
                 _keep: Box::new(dir),

@@ -1,0 +1,382 @@
+//! Archived segments: the embedded log's older blocks in immutable files
+//! beside sled, read with positional reads.
+//!
+//! sled keeps what a scan read in memory long after it (its page cache does
+//! not bound a scan: BENCHMARKS.md, "What sled's cache does not bound"), and
+//! the whole log is read at every start. So once the durable blocks still
+//! in sled pass `StoreConfig::archive_bytes`, the archiver ([`crate::SledLog`]'s
+//! thread) copies them, byte for byte, into one new file under
+//! `<db>/archive/`, makes the file and its name durable, publishes it here,
+//! and only then removes the blocks from sled. A read of an archived block is
+//! a positional read of its file: what was read stays in the kernel's page
+//! cache, not in the process.
+//!
+//! Invariants (checked at open):
+//! - the files are immutable once renamed into place, and hold consecutive
+//!   positions: each begins where the one before it ended;
+//! - a file's blocks are the blocks sled held, verbatim; a block the log
+//!   also still holds in sled (a crash between publishing a file and
+//!   removing its blocks) is identical and removed from sled at open;
+//! - a block's bytes are checked against their CRC-32 on every read.
+//!
+//! File `<first>-<last>.seg` (positions, 20 digits each):
+//!
+//! ```text
+//! "CHTSEG01"                                   8 bytes
+//! per block: first u64 | len u32 | crc u32 | the block's bytes
+//! index, per block: first u64 | offset u64 | len u32 | crc u32
+//! trailer: index offset u64 | blocks u64 | index crc u32 | "CHTSEGIX"
+//! ```
+//!
+//! (integers big-endian; `offset` is where the block's bytes begin).
+
+use crate::error::StoreError;
+use crate::record;
+use std::fs::{self, File};
+use std::io::{BufWriter, Write};
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+
+const MAGIC: &[u8; 8] = b"CHTSEG01";
+const INDEX_MAGIC: &[u8; 8] = b"CHTSEGIX";
+const FRAME: u64 = 16;
+const INDEX_ENTRY: usize = 24;
+const TRAILER: u64 = 28;
+/// The directory of the archived segments inside sled's directory.
+pub(crate) const DIR: &str = "archive";
+
+/// Where one block lies in its file.
+#[derive(Debug, Clone, Copy)]
+struct BlockAt {
+    first: u64,
+    offset: u64,
+    len: u32,
+    crc: u32,
+}
+
+/// One immutable file of consecutive blocks.
+#[derive(Debug)]
+struct Segment {
+    first: u64,
+    last: u64,
+    bytes: u64,
+    file: File,
+    path: PathBuf,
+    blocks: Vec<BlockAt>,
+}
+
+fn io_error(path: &Path, what: &str, error: std::io::Error) -> StoreError {
+    StoreError::Backend(format!("{what} {}: {error}", path.display()))
+}
+
+fn corrupt(position: u64, path: &Path, reason: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt {
+        position,
+        reason: format!("archived segment {}: {reason}", path.display()),
+    }
+}
+
+fn be_u64(bytes: &[u8], at: usize) -> u64 {
+    let mut b = [0u8; 8];
+    b.copy_from_slice(&bytes[at..at + 8]);
+    u64::from_be_bytes(b)
+}
+
+fn be_u32(bytes: &[u8], at: usize) -> u32 {
+    let mut b = [0u8; 4];
+    b.copy_from_slice(&bytes[at..at + 4]);
+    u32::from_be_bytes(b)
+}
+
+fn file_name(first: u64, last: u64) -> String {
+    format!("{first:020}-{last:020}.seg")
+}
+
+/// `(first, last)` from a segment's file name.
+fn parse_name(name: &str) -> Option<(u64, u64)> {
+    let stem = name.strip_suffix(".seg")?;
+    let (first, last) = stem.split_once('-')?;
+    Some((first.parse().ok()?, last.parse().ok()?))
+}
+
+impl Segment {
+    fn open(path: PathBuf, first: u64, last: u64) -> Result<Segment, StoreError> {
+        let file = File::open(&path).map_err(|e| io_error(&path, "opening", e))?;
+        let size = file
+            .metadata()
+            .map_err(|e| io_error(&path, "reading the size of", e))?
+            .len();
+        let bad = |reason: &str| corrupt(first, &path, reason);
+        if size < MAGIC.len() as u64 + TRAILER {
+            return Err(bad("shorter than its header and trailer"));
+        }
+        let mut header = [0u8; 8];
+        file.read_exact_at(&mut header, 0)
+            .map_err(|e| io_error(&path, "reading", e))?;
+        if &header != MAGIC {
+            return Err(bad("not a segment (wrong header)"));
+        }
+        let mut trailer = [0u8; TRAILER as usize];
+        file.read_exact_at(&mut trailer, size - TRAILER)
+            .map_err(|e| io_error(&path, "reading", e))?;
+        if &trailer[20..28] != INDEX_MAGIC {
+            return Err(bad("no index trailer (a file cut short?)"));
+        }
+        let index_at = be_u64(&trailer, 0);
+        let count = be_u64(&trailer, 8);
+        let index_len = count
+            .checked_mul(INDEX_ENTRY as u64)
+            .filter(|len| index_at.checked_add(*len) == Some(size - TRAILER))
+            .ok_or_else(|| bad("index does not fit the file"))?;
+        let mut index = vec![0u8; index_len as usize];
+        file.read_exact_at(&mut index, index_at)
+            .map_err(|e| io_error(&path, "reading", e))?;
+        if crc32fast::hash(&index) != be_u32(&trailer, 16) {
+            return Err(bad("index fails its checksum"));
+        }
+        let blocks: Vec<BlockAt> = index
+            .chunks_exact(INDEX_ENTRY)
+            .map(|e| BlockAt {
+                first: be_u64(e, 0),
+                offset: be_u64(e, 8),
+                len: be_u32(e, 16),
+                crc: be_u32(e, 20),
+            })
+            .collect();
+        let ordered = blocks.windows(2).all(|w| w[0].first < w[1].first);
+        let inside = blocks
+            .iter()
+            .all(|b| b.offset >= FRAME && b.offset + u64::from(b.len) <= index_at);
+        if blocks.first().map(|b| b.first) != Some(first) || !ordered || !inside {
+            return Err(bad("index does not match the file's name or blocks"));
+        }
+        let segment = Segment {
+            first,
+            last,
+            bytes: size,
+            file,
+            path,
+            blocks,
+        };
+        // The last block must end exactly at the name's last position.
+        let tail = segment.blocks.len() - 1;
+        let block = segment.read(tail)?;
+        let records = record::block_records(&block)
+            .map_err(|reason| corrupt(segment.blocks[tail].first, &segment.path, reason))?;
+        if segment.blocks[tail].first + records.len() as u64 - 1 != last {
+            return Err(corrupt(
+                first,
+                &segment.path,
+                "its last block does not end at the name's last position",
+            ));
+        }
+        Ok(segment)
+    }
+
+    /// The bytes of block `i`, checked against their CRC.
+    fn read(&self, i: usize) -> Result<Vec<u8>, StoreError> {
+        let at = self.blocks[i];
+        let mut bytes = vec![0u8; at.len as usize];
+        self.file
+            .read_exact_at(&mut bytes, at.offset)
+            .map_err(|e| io_error(&self.path, "reading", e))?;
+        if crc32fast::hash(&bytes) != at.crc {
+            return Err(corrupt(at.first, &self.path, "a block fails its checksum"));
+        }
+        Ok(bytes)
+    }
+
+    /// The index of the block holding `position` (which the segment holds).
+    fn block_for(&self, position: u64) -> usize {
+        self.blocks
+            .partition_point(|b| b.first <= position)
+            .saturating_sub(1)
+    }
+}
+
+/// The archived segments of one log, in order.
+#[derive(Debug)]
+pub(crate) struct Archive {
+    dir: PathBuf,
+    segments: RwLock<Vec<Arc<Segment>>>,
+}
+
+impl Archive {
+    /// Opens `<db>/archive`, creating it, removing files a crash left half
+    /// written, and checking that the segments follow one another.
+    pub(crate) fn open(db_path: &Path) -> Result<Archive, StoreError> {
+        let dir = db_path.join(DIR);
+        fs::create_dir_all(&dir).map_err(|e| io_error(&dir, "creating", e))?;
+        let mut found = Vec::new();
+        for entry in fs::read_dir(&dir).map_err(|e| io_error(&dir, "listing", e))? {
+            let entry = entry.map_err(|e| io_error(&dir, "listing", e))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let path = entry.path();
+            if name.ends_with(".tmp") {
+                // Written by an archiver that never renamed it: its blocks are
+                // still in sled.
+                fs::remove_file(&path).map_err(|e| io_error(&path, "removing", e))?;
+                continue;
+            }
+            match parse_name(&name) {
+                Some((first, last)) if first <= last => found.push((first, last, path)),
+                _ => {
+                    return Err(StoreError::Backend(format!(
+                        "unexpected file {} among the archived segments",
+                        path.display()
+                    )))
+                }
+            }
+        }
+        found.sort_by_key(|(first, _, _)| *first);
+        let mut segments = Vec::with_capacity(found.len());
+        let mut expected: Option<u64> = None;
+        for (first, last, path) in found {
+            if let Some(expected) = expected {
+                if first != expected {
+                    return Err(StoreError::Corrupt {
+                        position: expected,
+                        reason: format!(
+                            "archived segments skip or repeat positions: {} follows one ending at {}",
+                            path.display(),
+                            expected - 1
+                        ),
+                    });
+                }
+            }
+            expected = Some(last + 1);
+            segments.push(Arc::new(Segment::open(path, first, last)?));
+        }
+        Ok(Archive {
+            dir,
+            segments: RwLock::new(segments),
+        })
+    }
+
+    fn segments(&self) -> std::sync::RwLockReadGuard<'_, Vec<Arc<Segment>>> {
+        self.segments.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The first archived position, if any is archived.
+    pub(crate) fn first(&self) -> Option<u64> {
+        self.segments().first().map(|s| s.first)
+    }
+
+    /// The last archived position, if any is archived.
+    pub(crate) fn last(&self) -> Option<u64> {
+        self.segments().last().map(|s| s.last)
+    }
+
+    /// Bytes of every segment on disk.
+    pub(crate) fn bytes(&self) -> u64 {
+        self.segments().iter().map(|s| s.bytes).sum()
+    }
+
+    /// The segment holding `position`, if one does.
+    fn segment_for(&self, position: u64) -> Option<Arc<Segment>> {
+        let segments = self.segments();
+        let i = segments.partition_point(|s| s.last < position);
+        segments
+            .get(i)
+            .filter(|s| s.first <= position)
+            .map(Arc::clone)
+    }
+
+    /// The block holding `position` and its first position, if archived.
+    pub(crate) fn block_at(&self, position: u64) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
+        let Some(segment) = self.segment_for(position) else {
+            return Ok(None);
+        };
+        let i = segment.block_for(position);
+        Ok(Some((segment.blocks[i].first, segment.read(i)?)))
+    }
+
+    /// Visits the archived blocks from the one holding `from` on, in order,
+    /// while `visit(first, block)` returns true. Returns the position after
+    /// the last block visited (`from` if none was).
+    pub(crate) fn visit_from(
+        &self,
+        from: u64,
+        mut visit: impl FnMut(u64, &[u8]) -> Result<bool, StoreError>,
+    ) -> Result<u64, StoreError> {
+        let mut next = from;
+        while let Some(segment) = self.segment_for(next) {
+            let mut i = segment.block_for(next);
+            while i < segment.blocks.len() {
+                let block = segment.read(i)?;
+                next = segment
+                    .blocks
+                    .get(i + 1)
+                    .map_or(segment.last + 1, |b| b.first);
+                if !visit(segment.blocks[i].first, &block)? {
+                    return Ok(next);
+                }
+                i += 1;
+            }
+        }
+        Ok(next)
+    }
+
+    /// Writes `blocks` (consecutive, beginning right after the last archived
+    /// position) into a new segment, makes it durable and publishes it.
+    /// `last` is the last position of the last block.
+    pub(crate) fn archive(
+        &self,
+        blocks: &[(u64, sled::IVec)],
+        last: u64,
+    ) -> Result<(), StoreError> {
+        let Some(&(first, _)) = blocks.first() else {
+            return Ok(());
+        };
+        if let Some(archived) = self.last() {
+            if first != archived + 1 {
+                return Err(StoreError::Backend(format!(
+                    "archiving from {first}, but the archived segments end at {archived}"
+                )));
+            }
+        }
+        let name = file_name(first, last);
+        let path = self.dir.join(&name);
+        let partial = self.dir.join(format!("{name}.tmp"));
+        let write = || -> std::io::Result<()> {
+            let file = File::create(&partial)?;
+            let mut out = BufWriter::with_capacity(1 << 20, &file);
+            out.write_all(MAGIC)?;
+            let mut offset = MAGIC.len() as u64;
+            let mut index = Vec::with_capacity(blocks.len() * INDEX_ENTRY);
+            for (first, block) in blocks {
+                let len = u32::try_from(block.len()).map_err(|_| {
+                    std::io::Error::new(std::io::ErrorKind::InvalidData, "block over 4 GiB")
+                })?;
+                let crc = crc32fast::hash(block);
+                out.write_all(&first.to_be_bytes())?;
+                out.write_all(&len.to_be_bytes())?;
+                out.write_all(&crc.to_be_bytes())?;
+                out.write_all(block)?;
+                index.extend_from_slice(&first.to_be_bytes());
+                index.extend_from_slice(&(offset + FRAME).to_be_bytes());
+                index.extend_from_slice(&len.to_be_bytes());
+                index.extend_from_slice(&crc.to_be_bytes());
+                offset += FRAME + u64::from(len);
+            }
+            out.write_all(&index)?;
+            out.write_all(&offset.to_be_bytes())?;
+            out.write_all(&(blocks.len() as u64).to_be_bytes())?;
+            out.write_all(&crc32fast::hash(&index).to_be_bytes())?;
+            out.write_all(INDEX_MAGIC)?;
+            out.flush()?;
+            drop(out);
+            file.sync_all()?;
+            fs::rename(&partial, &path)?;
+            File::open(&self.dir)?.sync_all()
+        };
+        write().map_err(|e| io_error(&path, "writing", e))?;
+        let segment = Segment::open(path, first, last)?;
+        self.segments
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(Arc::new(segment));
+        Ok(())
+    }
+}
