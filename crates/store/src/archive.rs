@@ -43,6 +43,9 @@ const INDEX_MAGIC: &[u8; 8] = b"CHTSEGIX";
 const FRAME: u64 = 16;
 const INDEX_ENTRY: usize = 24;
 const TRAILER: u64 = 28;
+/// Most bytes a scan reads with one positional read (whole blocks; one
+/// block may be larger).
+const RUN_BYTES: u64 = 1024 * 1024;
 /// The directory of the archived segments inside sled's directory.
 pub(crate) const DIR: &str = "archive";
 
@@ -176,12 +179,44 @@ impl Segment {
 
     /// The bytes of block `i`, checked against their CRC.
     fn read(&self, i: usize) -> Result<Vec<u8>, StoreError> {
-        let at = self.blocks[i];
-        let mut bytes = vec![0u8; at.len as usize];
+        let mut bytes = Vec::new();
+        let run = self.read_run(i, 0, &mut bytes)?;
+        debug_assert_eq!(run, i + 1);
+        Ok(bytes)
+    }
+
+    /// Reads blocks `i..end` into `buf` with one positional read: block
+    /// `i`, and those after it while the run stays within `budget` bytes.
+    /// Returns `end`. Each block's bytes are at `blocks[k].offset -
+    /// blocks[i].offset` in `buf`, unchecked (see [`Segment::checked`]).
+    fn read_run(&self, i: usize, budget: u64, buf: &mut Vec<u8>) -> Result<usize, StoreError> {
+        let start = self.blocks[i].offset;
+        let mut end = i + 1;
+        while let Some(next) = self.blocks.get(end) {
+            if next.offset + u64::from(next.len) - start > budget {
+                break;
+            }
+            end += 1;
+        }
+        let last = self.blocks[end - 1];
+        let len = (last.offset + u64::from(last.len) - start) as usize;
+        buf.clear();
+        buf.resize(len, 0);
         self.file
-            .read_exact_at(&mut bytes, at.offset)
+            .read_exact_at(buf, start)
             .map_err(|e| io_error(&self.path, "reading", e))?;
-        if crc32fast::hash(&bytes) != at.crc {
+        if end == i + 1 {
+            self.checked(i, start, buf)?;
+        }
+        Ok(end)
+    }
+
+    /// Block `k`'s bytes in a run read from `start`, checked against their CRC.
+    fn checked<'b>(&self, k: usize, start: u64, run: &'b [u8]) -> Result<&'b [u8], StoreError> {
+        let at = self.blocks[k];
+        let from = (at.offset - start) as usize;
+        let bytes = &run[from..from + at.len as usize];
+        if crc32fast::hash(bytes) != at.crc {
             return Err(corrupt(at.first, &self.path, "a block fails its checksum"));
         }
         Ok(bytes)
@@ -301,18 +336,23 @@ impl Archive {
         mut visit: impl FnMut(u64, &[u8]) -> Result<bool, StoreError>,
     ) -> Result<u64, StoreError> {
         let mut next = from;
+        let mut buf = Vec::new();
         while let Some(segment) = self.segment_for(next) {
             let mut i = segment.block_for(next);
             while i < segment.blocks.len() {
-                let block = segment.read(i)?;
-                next = segment
-                    .blocks
-                    .get(i + 1)
-                    .map_or(segment.last + 1, |b| b.first);
-                if !visit(segment.blocks[i].first, &block)? {
-                    return Ok(next);
+                let start = segment.blocks[i].offset;
+                let end = segment.read_run(i, RUN_BYTES, &mut buf)?;
+                for k in i..end {
+                    let block = segment.checked(k, start, &buf)?;
+                    next = segment
+                        .blocks
+                        .get(k + 1)
+                        .map_or(segment.last + 1, |b| b.first);
+                    if !visit(segment.blocks[k].first, block)? {
+                        return Ok(next);
+                    }
                 }
-                i += 1;
+                i = end;
             }
         }
         Ok(next)
