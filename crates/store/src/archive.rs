@@ -46,6 +46,8 @@ const TRAILER: u64 = 28;
 /// Most bytes a scan reads with one positional read (whole blocks; one
 /// block may be larger).
 const RUN_BYTES: u64 = 1024 * 1024;
+/// A scan's second read; its first reads one block.
+const FIRST_RUN_BYTES: u64 = 64 * 1024;
 /// The directory of the archived segments inside sled's directory.
 pub(crate) const DIR: &str = "archive";
 
@@ -337,11 +339,15 @@ impl Archive {
     ) -> Result<u64, StoreError> {
         let mut next = from;
         let mut buf = Vec::new();
+        // One block first (a reader of a few records stops there), then
+        // runs twice as long each time, up to RUN_BYTES.
+        let mut budget = 0;
         while let Some(segment) = self.segment_for(next) {
             let mut i = segment.block_for(next);
             while i < segment.blocks.len() {
                 let start = segment.blocks[i].offset;
-                let end = segment.read_run(i, RUN_BYTES, &mut buf)?;
+                let end = segment.read_run(i, budget, &mut buf)?;
+                budget = (budget * 2).clamp(FIRST_RUN_BYTES, RUN_BYTES);
                 for k in i..end {
                     let block = segment.checked(k, start, &buf)?;
                     next = segment
