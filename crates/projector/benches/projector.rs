@@ -431,6 +431,11 @@ fn verify_figures(path: &std::path::Path) {
 }
 
 fn main() {
+    // As the server does (`without_huge_pages` in its main.rs).
+    #[cfg(target_os = "linux")]
+    if std::env::var_os("MIMALLOC_ALLOW_THP").is_none() {
+        let _ = rustix::thread::disable_transparent_huge_pages(true);
+    }
     let args: Vec<String> = std::env::args().collect();
     if let (Some("rebuild-only"), Some(path)) = (args.get(1).map(String::as_str), args.get(2)) {
         rebuild_only(path);
