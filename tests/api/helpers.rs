@@ -10,6 +10,7 @@
 //! be SIGKILLed start the `chitieu` binary instead.
 
 use chitieu_server::config::ServeArgs;
+use chitieu_testkit::copy_dir;
 use clap::Parser as _;
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -161,20 +162,6 @@ fn demo_template() -> &'static Path {
         thread.join().expect("the template's server panicked");
         dir
     })
-}
-
-/// Copies a directory tree.
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
 
 /// The configuration `chitieu demo --data-dir <data_dir> [--config file]

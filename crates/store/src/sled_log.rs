@@ -245,6 +245,15 @@ fn visit_blocks(
     }
 }
 
+/// How many records the block beginning at `first` holds.
+fn records_in(first: u64, block: &[u8]) -> Result<u64, StoreError> {
+    let records = record::block_records(block).map_err(|reason| StoreError::Corrupt {
+        position: first,
+        reason,
+    })?;
+    Ok(records.len() as u64)
+}
+
 /// The block holding `position` and its first position, wherever it is.
 fn block_at(
     tree: &sled::Tree,
@@ -259,12 +268,7 @@ fn block_at(
         }
         let key = sled_block_key_for(tree, position)?;
         if let (Some(bytes), Some(first)) = (tree.get(&key)?, keys::u64_at(&key, 1)) {
-            let count = record::block_records(&bytes)
-                .map_err(|reason| StoreError::Corrupt {
-                    position: first,
-                    reason,
-                })?
-                .len() as u64;
+            let count = records_in(first, &bytes)?;
             if first <= position && position < first + count {
                 return Ok(Some((first, BlockBytes::Sled(bytes))));
             }
@@ -321,12 +325,7 @@ fn archive_once(
             break;
         }
         let first = keys::u64_at(&key, 1).unwrap_or(0);
-        let count = record::block_records(&block)
-            .map_err(|reason| StoreError::Corrupt {
-                position: first,
-                reason,
-            })?
-            .len() as u64;
+        let count = records_in(first, &block)?;
         if first + count - 1 > durable {
             break;
         }

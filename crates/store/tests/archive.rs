@@ -7,6 +7,7 @@
 mod common;
 
 use chitieu_store::*;
+use chitieu_testkit::copy_dir;
 use common::*;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -165,20 +166,6 @@ fn archived_blocks_read_back_alike_and_survive_a_restart() {
         41
     );
     assert_eq!(store.verify_blocking().unwrap().first_break, None);
-}
-
-/// Copies a closed log's directory.
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }
 
 #[test]

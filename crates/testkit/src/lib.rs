@@ -1,4 +1,5 @@
-//! Test support shared by the crates' tests: a private PostgreSQL cluster.
+//! Test support shared by the crates' tests: a private PostgreSQL cluster,
+//! and [`copy_dir`] for copies of data directories.
 //!
 //! [`PgCluster::start`] runs `initdb` in a temporary directory and starts
 //! `postgres` on a free loopback port (trust authentication, user
@@ -274,4 +275,18 @@ pub fn shared() -> &'static PgCluster {
             cluster
         }
     })
+}
+
+/// Copies a directory tree (a closed log's or a data directory's files).
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
 }
