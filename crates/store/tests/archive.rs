@@ -74,6 +74,20 @@ fn fill(store: &SledLog) {
     }
 }
 
+/// A closed log of [`fill`]'s appends in a new directory, written with
+/// `config` (and archived, when it archives).
+fn written(config: fn(&Path) -> StoreConfig) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db");
+    let store = SledLog::open_with(config(&path)).unwrap();
+    fill(&store);
+    if config(&path).archive_bytes > 0 {
+        wait_until_archived(&path, 119);
+    }
+    store.close().unwrap();
+    (dir, path)
+}
+
 /// Everything a reader can see of a log, to compare two of them.
 fn everything(store: &SledLog) -> (Vec<RawRecord>, Vec<Vec<RecordedEvent>>, VerifyReport) {
     let raw = store.read_raw(0, usize::MAX).unwrap();
@@ -170,13 +184,7 @@ fn archived_blocks_read_back_alike_and_survive_a_restart() {
 
 #[test]
 fn a_crash_at_any_step_of_a_move_loses_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("db");
-    {
-        let store = SledLog::open_with(never(&path)).unwrap();
-        fill(&store);
-        store.close().unwrap();
-    }
+    let (dir, path) = written(never);
     // The state before any move: every block in sled.
     let before_move = dir.path().join("before");
     copy_dir(&path, &before_move);
@@ -236,14 +244,7 @@ fn a_crash_at_any_step_of_a_move_loses_nothing() {
 
 #[test]
 fn a_damaged_segment_is_found_and_named() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("db");
-    {
-        let store = SledLog::open_with(eager(&path)).unwrap();
-        fill(&store);
-        wait_until_archived(&path, 119);
-        store.close().unwrap();
-    }
+    let (_dir, path) = written(eager);
     // A bit flipped in the middle of the largest segment's blocks.
     let largest = segments(&path)
         .into_iter()
@@ -273,13 +274,7 @@ fn a_damaged_segment_is_found_and_named() {
 
 #[test]
 fn a_stray_file_among_the_segments_is_refused_by_name() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("db");
-    {
-        let store = SledLog::open_with(never(&path)).unwrap();
-        fill(&store);
-        store.close().unwrap();
-    }
+    let (_dir, path) = written(never);
     std::fs::write(path.join("archive").join("notes.txt"), b"hello").unwrap();
     match SledLog::open_waiting_with(never(&path), Duration::from_secs(20)) {
         Err(error) => assert!(error.to_string().contains("notes.txt"), "{error}"),
