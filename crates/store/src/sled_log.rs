@@ -364,10 +364,14 @@ fn archive_once(
     for (first, _) in &picked {
         tree.remove(keys::log_key(*first))?;
     }
-    tracing::debug!(
+    // Info, not debug: the first start on an older data directory moves
+    // its whole log this way, and these lines are its progress.
+    tracing::info!(
         first = picked[0].0,
         last,
         bytes,
+        durable_head = durable,
+        still_in_sled = durable.saturating_sub(last),
         millis = started.elapsed().as_millis() as u64,
         "log blocks archived"
     );
