@@ -99,10 +99,6 @@ pub struct SledLog {
     inner: Arc<Inner>,
 }
 
-/// Restores the stream-index and idempotency entries of the last block if a
-/// crash cut them off (they are written right after their block, and sled
-/// recovers a prefix of its log, so only the last block can lack them).
-/// Returns the head and its recorded-at in microseconds.
 /// The stream index, built from the blocks by one scan. A log written
 /// before the index moved to memory kept it in sled (`S` keys): they are
 /// removed once, here.
@@ -382,6 +378,10 @@ fn archive_once(
     Ok(more)
 }
 
+/// Restores the stream-index and idempotency entries of the last block if a
+/// crash cut them off (they are written right after their block, and sled
+/// recovers a prefix of its log, so only the last block can lack them).
+/// Returns the head and its recorded-at in microseconds.
 fn repair_derived_entries(
     db: &sled::Db,
     tree: &sled::Tree,
