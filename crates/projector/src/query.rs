@@ -725,9 +725,10 @@ impl ReadModel {
                 .projector
                 .history_entries
                 .load(std::sync::atomic::Ordering::Relaxed);
+            let mut dropped = None;
             if history.len() <= bound {
                 if histories.entries + history.len() > bound {
-                    histories.by_indicator.clear();
+                    dropped = Some(std::mem::take(&mut histories.by_indicator));
                     histories.entries = 0;
                 }
                 histories.entries += history.len();
@@ -737,6 +738,17 @@ impl ReadModel {
                 {
                     histories.entries -= old.len();
                 }
+            }
+            drop(histories);
+            // Freeing a full cache (200,000 entries by default) takes tens
+            // of milliseconds: not under the lock every reader takes, and
+            // not on this request's time either.
+            if let Some(dropped) = dropped {
+                // (If no thread can be started, the closure, and the
+                // cache with it, is dropped here.)
+                let _ = std::thread::Builder::new()
+                    .name("history-cache-drop".into())
+                    .spawn(move || drop(dropped));
             }
         }
         Ok(history)
