@@ -34,8 +34,10 @@ pub const PROJECTION_TREE: &str = "projection";
 const VERIFICATION_TREE: &str = "verification";
 
 /// sled page cache of the read models by default, in bytes (the server's
-/// is `memory.read_model_cache_mib`).
-const CACHE_BYTES: u64 = 192 * 1024 * 1024;
+/// is `memory.read_model_cache_mib`). Small: reads of views at random
+/// rarely hit it, and what it holds counts whole (BENCHMARKS.md, "sled's
+/// page cache held to its capacity").
+const CACHE_BYTES: u64 = 32 * 1024 * 1024;
 
 /// Events per chunk while catching up or rebuilding.
 const CATCH_UP_CHUNK: usize = 20_000;
@@ -853,13 +855,18 @@ fn decode_all(events: &[RecordedEvent]) -> Result<Vec<Event>, ProjectionError> {
 /// Most views kept decoded in memory by default; past it the cache starts
 /// over. At 100,000 indicators read at random, 20,000 held 180 MiB less than
 /// 200,000 (every view) at the same read and write rates: a view decodes
-/// from the read models fast enough (BENCHMARKS.md).
-pub const VIEW_CACHE_ENTRIES: usize = 20_000;
+/// from the read models fast enough (BENCHMARKS.md). 10,000 holds every
+/// view of a store of 10,000 indicators, where 5,000 read 10 % slower.
+pub const VIEW_CACHE_ENTRIES: usize = 10_000;
 
 /// Most history entries kept decoded by a reader by default, all
 /// histories told (about 500 bytes each as measured in BENCHMARKS.md:
 /// some 100 MiB; 10,000 indicators of 20 events); past it the cache
-/// starts over.
+/// starts over. It pays where it holds every history (a store of 10,000
+/// indicators reads 1.7× faster than with 20,000 entries); at 100,000
+/// indicators read at random it buys nothing and costs ~150 MiB, and
+/// `memory.history_cache_entries = 20000` is the setting there
+/// (BENCHMARKS.md, "sled's page cache held to its capacity").
 pub const HISTORY_CACHE_ENTRIES: usize = 200_000;
 
 /// Decoded indicator views, so hot reads skip JSON. The projector puts every

@@ -172,8 +172,8 @@ pub struct MemoryConfig {
 impl Default for MemoryConfig {
     fn default() -> Self {
         MemoryConfig {
-            log_cache_mib: 128,
-            read_model_cache_mib: 192,
+            log_cache_mib: 32,
+            read_model_cache_mib: 32,
             view_cache_entries: chitieu_projector::VIEW_CACHE_ENTRIES,
             history_cache_entries: chitieu_projector::HISTORY_CACHE_ENTRIES,
         }

@@ -15,6 +15,8 @@ server is recorded with `perf record --call-graph dwarf` during the rounds.
 With DATA=<dir>, the data directory is <dir>, kept afterwards: a first
 run grows it, later runs (of any build reading the same log) start on it
 as it is, so that two builds' memory is compared on the same data.
+PEER_CACHE_MIB sets the response cache (default 0: every read cold; the
+server's own default is 64).
 Prints req/s, p50 and p99 (ms), then the server's memory. Run two builds
 alternately (A B A B) and compare like with like: no PostgreSQL here, so
 no ratio; run.py gives the ratio against PostGraphile.
@@ -37,10 +39,11 @@ def main():
     binary, what = sys.argv[1], sys.argv[2]
     perf = os.environ.get("PERF")
     kept = os.environ.get("DATA")
+    cache_mib = int(os.environ.get("PEER_CACHE_MIB", "0"))
     tmp = kept or tempfile.mkdtemp(prefix="solo-")
     os.makedirs(tmp, exist_ok=True)
     grown = os.path.join(tmp, "ids")
-    child, url, tokens = run.start_chitieu(binary, tmp, 0)
+    child, url, tokens = run.start_chitieu(binary, tmp, cache_mib)
     if kept and os.path.exists(grown):
         print(os.path.basename(binary), "memory when ready:", run.memory(child.pid), flush=True)
     try:
@@ -88,7 +91,7 @@ def main():
             # The same data served by a fresh process, as after a
             # restart: what it holds once it has answered the same load.
             run.stop_chitieu(child)
-            child, url, tokens = run.start_chitieu(binary, tmp, 0)
+            child, url, tokens = run.start_chitieu(binary, tmp, cache_mib)
             token = tokens.get(who, token)
             print(name, "memory after restart:", run.memory(child.pid), flush=True)
             run.wrk(url, path, token, run.WARM_UP, connections=connections, order=order)
