@@ -150,6 +150,21 @@ impl TryFrom<String> for Text {
     type Error = TextError;
     /// The stored form: what was accepted once is always read back.
     fn try_from(value: String) -> Result<Self, Self::Error> {
+        // What the log holds is trimmed and NFC already: then the string
+        // is kept as it came, without a copy (a rebuild reads millions).
+        let control = |c: char| c.is_control() && c != '\n' && c != '\t' && c != '\r';
+        let kept_as_is = !value.is_empty()
+            && value.trim().len() == value.len()
+            && if value.is_ascii() {
+                !value.bytes().any(|b| control(char::from(b)))
+            } else {
+                unicode_normalization::is_nfc_quick(value.chars())
+                    == unicode_normalization::IsNormalized::Yes
+                    && !value.chars().any(control)
+            };
+        if kept_as_is {
+            return Ok(Text(value));
+        }
         Text::parse_stored(&value, usize::MAX)
     }
 }
@@ -200,6 +215,28 @@ pub type Reason = Text;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stored_text_reads_back_as_the_slow_path_reads_it() {
+        for raw in [
+            "Thu ngân sách",
+            "Thu nga\u{302}n sa\u{301}ch",
+            "  padded  ",
+            "plain ascii",
+            "tab\tand\nnewline",
+            "bell\u{7}",
+            "bell\u{7} ư",
+            "",
+            "   ",
+            "\u{200B}zero width space, stored before it was refused",
+        ] {
+            assert_eq!(
+                Text::try_from(raw.to_owned()),
+                Text::parse_stored(raw, usize::MAX),
+                "{raw:?}"
+            );
+        }
+    }
 
     #[test]
     fn decomposed_and_precomposed_vietnamese_compare_equal() {
