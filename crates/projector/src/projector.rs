@@ -656,16 +656,26 @@ impl Projector {
     }
 
     fn apply_events(&self, events: &[RecordedEvent]) -> Result<(), ProjectionError> {
+        let decoded = decode_all(events)?;
+        self.apply_decoded(events, &decoded)
+    }
+
+    /// Applies events already decoded (`decoded[i]` is `events[i]`'s) as
+    /// one chunk.
+    fn apply_decoded(
+        &self,
+        events: &[RecordedEvent],
+        decoded: &[Event],
+    ) -> Result<(), ProjectionError> {
         let Some(last) = events.last() else {
             return Ok(());
         };
-        let decoded = decode_all(events)?;
         let mut written = self.written.lock().map_err(|_| ProjectionError::Stopped)?;
         let applied = {
             let mut chunk = Chunk::new(&self.tree, &self.log, &written);
             events
                 .iter()
-                .zip(&decoded)
+                .zip(decoded)
                 .try_for_each(|(recorded, event)| chunk.apply(recorded, event))
                 .and_then(|()| chunk.finish(last.position))
         };
@@ -687,25 +697,86 @@ impl Projector {
 
     /// Applies every durable event after the checkpoint, in big chunks.
     /// Returns the new position.
+    ///
+    /// Two stages in a pipeline: a thread of its own reads and decodes the
+    /// next chunk while this one applies the current one (reading and
+    /// decoding are about half of a rebuild's work, and a rebuild would
+    /// otherwise leave one of two cores idle half the time). At most one
+    /// chunk waits between them, so memory holds three chunks at most.
     pub fn catch_up(&self) -> Result<u64, ProjectionError> {
         let _guard = self
             .apply_lock
             .lock()
             .map_err(|_| ProjectionError::Stopped)?;
-        loop {
-            let from = read_checkpoint(&self.tree)? + 1;
-            let events = self
-                .log
-                .read_all(from, self.chunk.load(Ordering::Relaxed))?;
-            if events.is_empty() {
-                let at = from - 1;
-                self.position.send_replace(at);
-                return Ok(at);
+        let start = read_checkpoint(&self.tree)? + 1;
+        let limit = self.chunk.load(Ordering::Relaxed);
+        std::thread::scope(|scope| {
+            let (send, chunks) = std::sync::mpsc::sync_channel::<ReadChunk>(1);
+            let this = self;
+            let reader = std::thread::Builder::new()
+                .name("projector-reader".into())
+                .spawn_scoped(scope, move || {
+                    let mut from = start;
+                    loop {
+                        let chunk = this
+                            .log
+                            .read_all(from, limit)
+                            .map_err(ProjectionError::from);
+                        let chunk = chunk.and_then(|events| {
+                            let decoded = decode_all(&events)?;
+                            Ok((events, decoded))
+                        });
+                        let last = match &chunk {
+                            Ok((events, _)) => events.last().map(|e| e.position),
+                            Err(_) => None,
+                        };
+                        // The applier stopped (an error, the stop flag):
+                        // nothing more to read.
+                        if send.send(chunk).is_err() {
+                            return;
+                        }
+                        match last {
+                            Some(last) => from = last + 1,
+                            None => return,
+                        }
+                    }
+                });
+            // No thread for the reader: read in turn on this one.
+            let chunks = match reader {
+                Ok(_) => chunks,
+                Err(_) => return self.catch_up_in_turn(start, limit),
+            };
+            let mut at = start - 1;
+            for chunk in chunks {
+                let (events, decoded) = chunk?;
+                let Some(last) = events.last() else {
+                    break;
+                };
+                self.apply_decoded(&events, &decoded)?;
+                at = last.position;
+                if self.stop.load(Ordering::Relaxed) {
+                    return Ok(self.position());
+                }
             }
+            self.position.send_replace(at);
+            Ok(at)
+        })
+    }
+
+    /// [`Projector::catch_up`] on one thread, chunk after chunk.
+    fn catch_up_in_turn(&self, start: u64, limit: usize) -> Result<u64, ProjectionError> {
+        let mut from = start;
+        loop {
+            let events = self.log.read_all(from, limit)?;
+            let Some(last) = events.last().map(|e| e.position) else {
+                self.position.send_replace(from - 1);
+                return Ok(from - 1);
+            };
             self.apply_events(&events)?;
             if self.stop.load(Ordering::Relaxed) {
                 return Ok(self.position());
             }
+            from = last + 1;
         }
     }
 
@@ -826,6 +897,10 @@ impl Projector {
         Ok(hasher.finalize().into())
     }
 }
+
+/// A chunk of the log as the reader stage hands it on: the events and
+/// their decoded payloads (an empty chunk: the log's end).
+type ReadChunk = Result<(Vec<RecordedEvent>, Vec<Event>), ProjectionError>;
 
 /// Decodes payloads, on two threads when there are many (decoding JSON is
 /// most of a rebuild's work; applying stays sequential).

@@ -522,6 +522,75 @@ fn a_rebuild_equals_the_incremental_read_models_byte_for_byte() {
 }
 
 #[test]
+fn a_rebuild_in_small_chunks_equals_one_in_a_single_chunk() {
+    let (_dir, w, p, _read) = setup();
+    let head = w.store.head().position;
+    assert_eq!(p.rebuild().unwrap(), head);
+    let whole = p.digest().unwrap();
+    // Chunks of 7 events: many hand-offs between the stage that reads and
+    // decodes and the one that applies, the last chunk a short one.
+    assert_ne!(head % 7, 0);
+    p.set_chunk_size(7);
+    assert_eq!(p.rebuild().unwrap(), head);
+    assert_eq!(p.position(), head);
+    assert_eq!(p.digest().unwrap(), whole);
+}
+
+#[test]
+fn an_event_that_does_not_decode_stops_the_catch_up_at_the_chunk_before_it() {
+    let (_dir, mut w, p, _read) = setup();
+    let planner = actor("planner-cd", "planner");
+    p.set_chunk_size(3);
+    let good = w.store.head().position;
+    // A payload the codec refuses, as a damaged or foreign writer could
+    // leave one (the log takes any payload).
+    let bad = w
+        .store
+        .append_blocking(chitieu_store::AppendRequest {
+            stream: (&StreamId::indicator(ind(0xaa))).into(),
+            expected: chitieu_store::ExpectedVersion::Any,
+            conditions: Vec::new(),
+            events: vec![chitieu_domain::event::EncodedEvent {
+                event_type: "indicator_defined".into(),
+                schema_version: 1,
+                payload: b"{\"not\": \"a definition\"}".to_vec(),
+            }],
+            idempotency_key: None,
+            fingerprint: None,
+            meta: chitieu_store::AppendMeta {
+                actor: planner.clone(),
+                correlation_id: id(0xbad),
+                causation_id: None,
+            },
+        })
+        .unwrap()
+        .last_position;
+    for n in 300..310u128 {
+        w.run(
+            &planner,
+            indicator(
+                n,
+                "LA.CAN-DUOC.TT",
+                Period::Year(2025),
+                Category::Society,
+                &format!("Chỉ tiêu số {n}"),
+                "%",
+                Measure::Percentage,
+            ),
+        );
+    }
+    match p.rebuild() {
+        Err(ProjectionError::Undecodable { position, .. }) => assert_eq!(position, bad),
+        other => panic!("expected an undecodable event, got {other:?}"),
+    }
+    // Every chunk before it was applied; nothing of the chunk holding it,
+    // or after it.
+    assert_eq!(good, bad - 1);
+    assert!(p.position() < bad);
+    assert!(p.position() + 3 > good);
+}
+
+#[test]
 fn a_new_read_model_version_rebuilds_on_open() {
     let (dir, w, p, read) = setup();
     let digest = p.digest().unwrap();
