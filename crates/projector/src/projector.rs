@@ -13,7 +13,7 @@ use crate::model::{OrgUnitView, Summary};
 use crate::view::{IndicatorView, Stamp};
 use chitieu_domain::achievement::AchievementStatus;
 use chitieu_domain::{search_key, Event, IndicatorId, OrgUnitCode};
-use chitieu_store::{Log, RecordedEvent, StoreError, Subscription};
+use chitieu_store::{read_in_stages, Log, RecordedEvent, StoreError, Subscription};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -695,89 +695,33 @@ impl Projector {
         Ok(())
     }
 
-    /// Applies every durable event after the checkpoint, in big chunks.
-    /// Returns the new position.
-    ///
-    /// Two stages in a pipeline: a thread of its own reads and decodes the
-    /// next chunk while this one applies the current one (reading and
-    /// decoding are about half of a rebuild's work, and a rebuild would
-    /// otherwise leave one of two cores idle half the time). At most one
-    /// chunk waits between them, so memory holds three chunks at most.
+    /// Applies every durable event after the checkpoint, in big chunks:
+    /// the next chunk is read and decoded on a thread of its own while
+    /// this one applies the current one ([`read_in_stages`]). Returns the
+    /// new position.
     pub fn catch_up(&self) -> Result<u64, ProjectionError> {
         let _guard = self
             .apply_lock
             .lock()
             .map_err(|_| ProjectionError::Stopped)?;
         let start = read_checkpoint(&self.tree)? + 1;
-        let limit = self.chunk.load(Ordering::Relaxed);
-        std::thread::scope(|scope| {
-            let (send, chunks) = std::sync::mpsc::sync_channel::<ReadChunk>(1);
-            let this = self;
-            let reader = std::thread::Builder::new()
-                .name("projector-reader".into())
-                .spawn_scoped(scope, move || {
-                    let mut from = start;
-                    loop {
-                        let chunk = this
-                            .log
-                            .read_all(from, limit)
-                            .map_err(ProjectionError::from);
-                        let chunk = chunk.and_then(|events| {
-                            let decoded = decode_all(&events)?;
-                            Ok((events, decoded))
-                        });
-                        let last = match &chunk {
-                            Ok((events, _)) => events.last().map(|e| e.position),
-                            Err(_) => None,
-                        };
-                        // The applier stopped (an error, the stop flag):
-                        // nothing more to read.
-                        if send.send(chunk).is_err() {
-                            return;
-                        }
-                        match last {
-                            Some(last) => from = last + 1,
-                            None => return,
-                        }
-                    }
-                });
-            // No thread for the reader: read in turn on this one.
-            let chunks = match reader {
-                Ok(_) => chunks,
-                Err(_) => return self.catch_up_in_turn(start, limit),
-            };
-            let mut at = start - 1;
-            for chunk in chunks {
-                let (events, decoded) = chunk?;
-                let Some(last) = events.last() else {
-                    break;
-                };
+        let mut stopped = false;
+        let at = read_in_stages(
+            &self.log,
+            start,
+            self.chunk.load(Ordering::Relaxed),
+            decode_all,
+            |events, decoded| {
                 self.apply_decoded(&events, &decoded)?;
-                at = last.position;
-                if self.stop.load(Ordering::Relaxed) {
-                    return Ok(self.position());
-                }
-            }
-            self.position.send_replace(at);
-            Ok(at)
-        })
-    }
-
-    /// [`Projector::catch_up`] on one thread, chunk after chunk.
-    fn catch_up_in_turn(&self, start: u64, limit: usize) -> Result<u64, ProjectionError> {
-        let mut from = start;
-        loop {
-            let events = self.log.read_all(from, limit)?;
-            let Some(last) = events.last().map(|e| e.position) else {
-                self.position.send_replace(from - 1);
-                return Ok(from - 1);
-            };
-            self.apply_events(&events)?;
-            if self.stop.load(Ordering::Relaxed) {
-                return Ok(self.position());
-            }
-            from = last + 1;
+                stopped = self.stop.load(Ordering::Relaxed);
+                Ok(!stopped)
+            },
+        )?;
+        if stopped {
+            return Ok(self.position());
         }
+        self.position.send_replace(at);
+        Ok(at)
     }
 
     /// Drops every read model and replays the log from the start.
@@ -897,10 +841,6 @@ impl Projector {
         Ok(hasher.finalize().into())
     }
 }
-
-/// A chunk of the log as the reader stage hands it on: the events and
-/// their decoded payloads (an empty chunk: the log's end).
-type ReadChunk = Result<(Vec<RecordedEvent>, Vec<Event>), ProjectionError>;
 
 /// Decodes payloads, on two threads when there are many (decoding JSON is
 /// most of a rebuild's work; applying stays sequential).

@@ -15,12 +15,12 @@ pub mod ledger;
 
 use chitieu_domain::{
     decide, evolve, evolve_at, read_streams, AccessError, Authenticated, Command, DomainError,
-    DomainState, EventCodec, PrincipalId, StreamId, TokenId,
+    DomainState, Event, EventCodec, PrincipalId, StreamId, TokenId,
 };
 use chitieu_projector::Projector;
 use chitieu_store::{
-    iter_all, Actor, AppendError, AppendMeta, AppendRequest, CommitStats, ExpectedVersion, Head,
-    Log, RecordedEvent, StoreError, StreamCondition, StreamName, Subscription,
+    read_in_stages, Actor, AppendError, AppendMeta, AppendRequest, CommitStats, ExpectedVersion,
+    Head, Log, RecordedEvent, StoreError, StreamCondition, StreamName, Subscription,
 };
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -30,6 +30,9 @@ use uuid::Uuid;
 
 /// How long a write waits for the read models to show it.
 const READ_YOUR_WRITES_TIMEOUT: Duration = Duration::from_secs(10);
+/// Events per chunk when folding the log into the domain state (at
+/// start: all of it).
+const FOLD_CHUNK: usize = 20_000;
 /// Attempts when the stream moved between deciding and appending.
 const ATTEMPTS: usize = 3;
 
@@ -290,16 +293,34 @@ impl CommandService {
         let mut synced = self.synced.lock().map_err(|_| StoreError::Closed)?;
         let from = synced.position;
         let mut principals_changed = false;
-        for recorded in iter_all(&self.log, synced.position + 1) {
-            let recorded = recorded?;
-            let event = recorded.decode().map_err(|e| StoreError::Corrupt {
-                position: recorded.position,
-                reason: e.to_string(),
-            })?;
-            principals_changed |= event.concerns_principals();
-            evolve_at(&mut synced.state, &event, recorded.position);
-            synced.position = recorded.position;
-        }
+        // Usually the few events since the last decision; at start, the
+        // whole log, decoded on a second thread while this one folds.
+        let decode = |events: &[RecordedEvent]| -> Result<Vec<Event>, StoreError> {
+            events
+                .iter()
+                .map(|recorded| {
+                    recorded.decode().map_err(|e| StoreError::Corrupt {
+                        position: recorded.position,
+                        reason: e.to_string(),
+                    })
+                })
+                .collect()
+        };
+        let synced = &mut *synced;
+        read_in_stages(
+            &self.log,
+            from + 1,
+            FOLD_CHUNK,
+            decode,
+            |recorded, events| -> Result<bool, StoreError> {
+                for (recorded, event) in recorded.iter().zip(&events) {
+                    principals_changed |= event.concerns_principals();
+                    evolve_at(&mut synced.state, event, recorded.position);
+                    synced.position = recorded.position;
+                }
+                Ok(true)
+            },
+        )?;
         if synced.position != from {
             if let Ok(mut credentials) = self.credentials.write() {
                 let current = if principals_changed {

@@ -39,9 +39,9 @@ mod writer;
 pub use copy::{copy_log, CopyProgress};
 pub use error::{AppendError, StoreError};
 pub use log::{
-    iter_all, AppendMeta, AppendOutcome, AppendRequest, BoxFuture, CommitStats, EventLog,
-    ExpectedVersion, Head, IdempotencyEntry, Log, Progress, RawRecord, StreamCondition, StreamName,
-    VerifyReport,
+    iter_all, read_in_stages, AppendMeta, AppendOutcome, AppendRequest, BoxFuture, CommitStats,
+    EventLog, ExpectedVersion, Head, IdempotencyEntry, Log, Progress, RawRecord, StreamCondition,
+    StreamName, VerifyReport,
 };
 pub use memory::MemoryLog;
 pub use notary::{Notary, NotaryError};

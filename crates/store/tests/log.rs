@@ -248,3 +248,92 @@ fn a_held_directory_is_locked_and_open_waiting_waits_for_it() {
     release.join().unwrap();
     assert_eq!(reopened.head().position, 0);
 }
+
+#[test]
+fn reading_in_stages_applies_every_event_once_in_order_and_stops_when_told() {
+    let (_dir, store) = open();
+    for n in 0..25u64 {
+        let expected = if n == 0 {
+            ExpectedVersion::NoStream
+        } else {
+            ExpectedVersion::Exact(n * 4)
+        };
+        store
+            .append_blocking(request(
+                "a",
+                expected,
+                (0..4).map(|k| event(n * 4 + k)).collect(),
+            ))
+            .unwrap();
+    }
+    let log: Log = std::sync::Arc::new(store);
+    let all: Vec<u64> = log
+        .read_all(1, usize::MAX)
+        .unwrap()
+        .iter()
+        .map(|e| e.position)
+        .collect();
+    assert_eq!(all.len(), 100);
+    // `prepare` runs on the reading stage, and its result reaches `apply`
+    // with its own chunk; chunks of 7 (two stages) and of 1,000 (one chunk:
+    // in turn), from the start and from the middle.
+    for (from, chunk) in [(1, 7), (1, 1000), (40, 7), (100, 3), (101, 7)] {
+        let mut seen = Vec::new();
+        let last = read_in_stages::<_, StoreError>(
+            &log,
+            from,
+            chunk,
+            |events| Ok(events.iter().map(|e| e.position * 10).collect::<Vec<_>>()),
+            |events, prepared: Vec<u64>| {
+                assert!(events.len() <= chunk);
+                for (e, p) in events.iter().zip(&prepared) {
+                    assert_eq!(*p, e.position * 10);
+                    seen.push(e.position);
+                }
+                Ok(true)
+            },
+        )
+        .unwrap();
+        let expected: Vec<u64> = all.iter().copied().filter(|p| *p >= from).collect();
+        assert_eq!(seen, expected, "from {from}, chunks of {chunk}");
+        assert_eq!(last, 100.max(from - 1));
+    }
+    // Stopped after the third chunk: what was applied is returned.
+    let mut chunks = 0;
+    let last = read_in_stages::<_, StoreError>(
+        &log,
+        1,
+        7,
+        |_| Ok(()),
+        |_, ()| {
+            chunks += 1;
+            Ok(chunks < 3)
+        },
+    )
+    .unwrap();
+    assert_eq!((chunks, last), (3, 21));
+    // A chunk that fails to prepare stops the read with its error, after
+    // the chunks before it were applied.
+    let mut applied = Vec::new();
+    let failed = read_in_stages::<_, StoreError>(
+        &log,
+        1,
+        7,
+        |events| match events.iter().find(|e| e.position == 30) {
+            Some(e) => Err(StoreError::Corrupt {
+                position: e.position,
+                reason: "undecodable".into(),
+            }),
+            None => Ok(()),
+        },
+        |events, ()| {
+            applied.extend(events.iter().map(|e| e.position));
+            Ok(true)
+        },
+    );
+    assert!(matches!(
+        failed,
+        Err(StoreError::Corrupt { position: 30, .. })
+    ));
+    assert_eq!(applied, (1..=28).collect::<Vec<_>>());
+}
