@@ -25,6 +25,19 @@ fn ind(n: u128) -> IndicatorId {
     IndicatorId(id(n))
 }
 
+/// Defines "Chỉ tiêu số `n`", a percentage of Cần Đước's for 2025.
+fn numbered_indicator(n: u128) -> Command {
+    indicator(
+        n,
+        "LA.CAN-DUOC.TT",
+        Period::Year(2025),
+        Category::Society,
+        &format!("Chỉ tiêu số {n}"),
+        "%",
+        Measure::Percentage,
+    )
+}
+
 #[test]
 fn an_indicator_shows_every_track_and_the_final_figure_that_replaced_the_estimate() {
     let (_dir, _w, _p, read) = setup();
@@ -482,18 +495,7 @@ fn a_rebuild_equals_the_incremental_read_models_byte_for_byte() {
     let follower = p.spawn_follower();
     let planner = actor("planner-cd", "planner");
     for n in 100..140u128 {
-        w.run(
-            &planner,
-            indicator(
-                n,
-                "LA.CAN-DUOC.TT",
-                Period::Year(2025),
-                Category::Society,
-                &format!("Chỉ tiêu số {n}"),
-                "%",
-                Measure::Percentage,
-            ),
-        );
+        w.run(&planner, numbered_indicator(n));
         w.run(
             &planner,
             set(
@@ -566,18 +568,7 @@ fn an_event_that_does_not_decode_stops_the_catch_up_at_the_chunk_before_it() {
         .unwrap()
         .last_position;
     for n in 300..310u128 {
-        w.run(
-            &planner,
-            indicator(
-                n,
-                "LA.CAN-DUOC.TT",
-                Period::Year(2025),
-                Category::Society,
-                &format!("Chỉ tiêu số {n}"),
-                "%",
-                Measure::Percentage,
-            ),
-        );
+        w.run(&planner, numbered_indicator(n));
     }
     match p.rebuild() {
         Err(ProjectionError::Undecodable { position, .. }) => assert_eq!(position, bad),
