@@ -476,7 +476,10 @@ impl<'a> Chunk<'a> {
 pub struct Projector {
     log: Log,
     db: sled::Db,
-    tree: sled::Tree,
+    /// The read-model tree: replaced by a new, empty one on a rebuild
+    /// (dropping a tree frees its pages; clearing it removed every key,
+    /// one by one).
+    tree: std::sync::RwLock<sled::Tree>,
     position: watch::Sender<u64>,
     /// Serialises chunk application between the follower and `rebuild`.
     apply_lock: Mutex<()>,
@@ -551,7 +554,7 @@ impl Projector {
     }
 
     fn open_in(log: &Log, db: sled::Db) -> Result<Arc<Self>, ProjectionError> {
-        let tree = db.open_tree(PROJECTION_TREE)?;
+        let mut tree = db.open_tree(PROJECTION_TREE)?;
         let version = tree
             .get(keys::VERSION)?
             .and_then(|v| v.as_ref().try_into().ok())
@@ -561,7 +564,7 @@ impl Projector {
             if version.is_some() || !tree.is_empty() {
                 tracing::info!(found = ?version, wanted = READ_MODEL_VERSION, "read models are of another shape; rebuilding from the log");
             }
-            Self::reset(&tree)?;
+            tree = Self::reset(&db, &tree)?;
             db.drop_tree(VERIFICATION_TREE)?;
         }
         let mut checkpoint = read_checkpoint(&tree)?;
@@ -571,7 +574,7 @@ impl Projector {
                 head = log.head().position,
                 "read models are ahead of the log; rebuilding"
             );
-            Self::reset(&tree)?;
+            tree = Self::reset(&db, &tree)?;
             db.drop_tree(VERIFICATION_TREE)?;
             checkpoint = 0;
         }
@@ -579,7 +582,7 @@ impl Projector {
         Ok(Arc::new(Projector {
             log: log.clone(),
             db,
-            tree,
+            tree: std::sync::RwLock::new(tree),
             position,
             apply_lock: Mutex::new(()),
             stop: AtomicBool::new(false),
@@ -591,17 +594,20 @@ impl Projector {
         }))
     }
 
-    fn reset(tree: &sled::Tree) -> Result<(), ProjectionError> {
-        // `clear` is not atomic: remove the version first, so that a crash
+    /// Drops the read-model tree `tree` of `db` and returns a new, empty
+    /// one at checkpoint 0.
+    fn reset(db: &sled::Db, tree: &sled::Tree) -> Result<sled::Tree, ProjectionError> {
+        // Dropping is not atomic: remove the version first, so that a crash
         // anywhere in the middle leaves a tree that the next open resets
         // again (sled recovers a prefix of its operations).
         tree.remove(keys::VERSION)?;
-        tree.clear()?;
+        db.drop_tree(PROJECTION_TREE)?;
+        let tree = db.open_tree(PROJECTION_TREE)?;
         let mut batch = sled::Batch::default();
         batch.insert(keys::VERSION, &READ_MODEL_VERSION.to_be_bytes());
         batch.insert(keys::CHECKPOINT, &0u64.to_be_bytes());
         tree.apply_batch(batch)?;
-        Ok(())
+        Ok(tree)
     }
 
     /// Sets how many events a catch-up or rebuild applies per atomic chunk
@@ -611,9 +617,12 @@ impl Projector {
         self.chunk.store(events.max(1), Ordering::Relaxed);
     }
 
-    /// The read-model tree.
-    pub(crate) fn tree(&self) -> &sled::Tree {
-        &self.tree
+    /// The read-model tree (a handle: cheap to clone).
+    pub(crate) fn tree(&self) -> sled::Tree {
+        self.tree
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     /// The log the projector follows.
@@ -672,7 +681,8 @@ impl Projector {
         };
         let mut written = self.written.lock().map_err(|_| ProjectionError::Stopped)?;
         let applied = {
-            let mut chunk = Chunk::new(&self.tree, &self.log, &written);
+            let tree = self.tree();
+            let mut chunk = Chunk::new(&tree, &self.log, &written);
             events
                 .iter()
                 .zip(decoded)
@@ -704,7 +714,7 @@ impl Projector {
             .apply_lock
             .lock()
             .map_err(|_| ProjectionError::Stopped)?;
-        let start = read_checkpoint(&self.tree)? + 1;
+        let start = read_checkpoint(&self.tree())? + 1;
         let mut stopped = false;
         let at = read_in_stages(
             &self.log,
@@ -731,7 +741,11 @@ impl Projector {
                 .apply_lock
                 .lock()
                 .map_err(|_| ProjectionError::Stopped)?;
-            Self::reset(&self.tree)?;
+            let fresh = Self::reset(&self.db, &self.tree())?;
+            *self
+                .tree
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = fresh;
             self.views.clear();
             if let Ok(mut written) = self.written.lock() {
                 written.clear();
@@ -831,7 +845,7 @@ impl Projector {
     /// that agree byte for byte have the same digest.
     pub fn digest(&self) -> Result<[u8; 32], ProjectionError> {
         let mut hasher = Sha256::new();
-        for entry in self.tree.iter() {
+        for entry in self.tree().iter() {
             let (key, value) = entry?;
             hasher.update((key.len() as u64).to_be_bytes());
             hasher.update(&key);

@@ -94,7 +94,7 @@ impl ReadModel {
         }
     }
 
-    fn tree(&self) -> &sled::Tree {
+    fn tree(&self) -> sled::Tree {
         self.projector.tree()
     }
 
