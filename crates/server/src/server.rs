@@ -76,9 +76,22 @@ impl Server {
             memory: config.memory,
         };
         let node = Node::open(&location).await?;
+        // The Merkle tree is built from the whole log at start; so is the
+        // command service's domain state (by the demo loader's first look,
+        // else here). Both read the log alone: they run side by side.
+        let key = chitieu_store::signed::LogKey::load_or_create(&config.signing_key_path())
+            .context("the log's signing key")?;
+        let notary = chitieu_store::Notary::new(node.log.clone(), key, &config.log_origin);
+        let started = std::time::Instant::now();
+        let building = notary.clone();
+        let merkle = tokio::task::spawn_blocking(move || building.catch_up());
         let demo_tokens = if config.demo {
             demo::bootstrap(&node, config.log.is_none(), &config.data_dir).await?
         } else {
+            let service = node.service.clone();
+            tokio::task::spawn_blocking(move || service.with_state(|_| ()))
+                .await?
+                .context("folding the log into the domain state")?;
             Vec::new()
         };
         let (store, projector, service) = (
@@ -93,14 +106,7 @@ impl Server {
         if projector.verified_checkpoint().ok().flatten().is_none() {
             verifier.start_full();
         }
-        let key = chitieu_store::signed::LogKey::load_or_create(&config.signing_key_path())
-            .context("the log's signing key")?;
-        let notary = chitieu_store::Notary::new(store.clone(), key, &config.log_origin);
-        let started = std::time::Instant::now();
-        let building = notary.clone();
-        let size = tokio::task::spawn_blocking(move || building.catch_up())
-            .await?
-            .context("building the log's Merkle tree")?;
+        let size = merkle.await?.context("building the log's Merkle tree")?;
         tracing::info!(size, key_id = %notary.public_key().key_id(), took_ms = started.elapsed().as_millis() as u64, tree_bytes = notary.tree_bytes(), "Merkle tree built");
         let tree = notary.spawn();
         let app = App {
