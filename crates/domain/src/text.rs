@@ -127,10 +127,7 @@ impl Text {
         if normalised.is_empty() {
             return Err(TextError::Empty);
         }
-        if normalised
-            .chars()
-            .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
-        {
+        if normalised.chars().any(is_refused_control) {
             return Err(TextError::ControlCharacter);
         }
         let got = normalised.chars().count();
@@ -146,21 +143,25 @@ impl Text {
     }
 }
 
+/// A control character text may not hold (line breaks and tabs it may).
+fn is_refused_control(c: char) -> bool {
+    c.is_control() && c != '\n' && c != '\t' && c != '\r'
+}
+
 impl TryFrom<String> for Text {
     type Error = TextError;
     /// The stored form: what was accepted once is always read back.
     fn try_from(value: String) -> Result<Self, Self::Error> {
         // What the log holds is trimmed and NFC already: then the string
         // is kept as it came, without a copy (a rebuild reads millions).
-        let control = |c: char| c.is_control() && c != '\n' && c != '\t' && c != '\r';
         let kept_as_is = !value.is_empty()
             && value.trim().len() == value.len()
             && if value.is_ascii() {
-                !value.bytes().any(|b| control(char::from(b)))
+                !value.bytes().map(char::from).any(is_refused_control)
             } else {
                 unicode_normalization::is_nfc_quick(value.chars())
                     == unicode_normalization::IsNormalized::Yes
-                    && !value.chars().any(control)
+                    && !value.chars().any(is_refused_control)
             };
         if kept_as_is {
             return Ok(Text(value));
