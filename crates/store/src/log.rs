@@ -432,24 +432,10 @@ where
         let prepared = prepare(&events)?;
         Ok(Some((events, prepared)))
     };
-    // Applies what `next` gives, in order, until it runs out or `apply`
-    // says stop.
-    let mut drive = |mut next: Box<dyn FnMut(u64) -> Result<Prepared<T>, E> + '_>| {
-        let mut applied = from - 1;
-        while let Some((events, prepared)) = next(applied)? {
-            let last = events.last().map_or(applied, |e| e.position);
-            let go_on = apply(events, prepared)?;
-            applied = last;
-            if !go_on {
-                break;
-            }
-        }
-        Ok(applied)
-    };
     if head < from || head - from < chunk as u64 {
         // One chunk at most (a decision catching up on a few events): no
         // thread.
-        return drive(Box::new(|applied| read(applied + 1)));
+        return drive(from, |applied| read(applied + 1), &mut apply);
     }
     std::thread::scope(|scope| {
         let (send, chunks) = std::sync::mpsc::sync_channel(1);
@@ -477,14 +463,35 @@ where
                 })
         };
         if reader.is_err() {
-            return drive(Box::new(|applied| read(applied + 1)));
+            return drive(from, |applied| read(applied + 1), &mut apply);
         }
-        drive(Box::new(|_| {
+        let received = |_| {
             chunks.recv().unwrap_or_else(|_| {
                 Err(StoreError::Backend("the log's reader thread stopped".into()).into())
             })
-        }))
+        };
+        drive(from, received, &mut apply)
     })
+}
+
+/// [`read_in_stages`]' applying stage: applies what `next` gives (asked
+/// with the last position applied), in order, until it runs out or
+/// `apply` says stop. Returns the last position applied.
+fn drive<T, E>(
+    from: u64,
+    mut next: impl FnMut(u64) -> Result<Option<(Vec<RecordedEvent>, T)>, E>,
+    apply: &mut impl FnMut(Vec<RecordedEvent>, T) -> Result<bool, E>,
+) -> Result<u64, E> {
+    let mut applied = from - 1;
+    while let Some((events, prepared)) = next(applied)? {
+        let last = events.last().map_or(applied, |e| e.position);
+        let go_on = apply(events, prepared)?;
+        applied = last;
+        if !go_on {
+            break;
+        }
+    }
+    Ok(applied)
 }
 
 /// Walks records in position order and checks what [`EventLog::verify`]
