@@ -31,6 +31,7 @@
 //! digest is SHA-256 of its own object, so a check can say which
 //! indicators changed.
 
+use crate::error::DomainError;
 use crate::indicator::IndicatorId;
 use crate::org_unit::OrgUnitCode;
 use crate::period::{IndicatorDigest, ReportingPeriod};
@@ -51,53 +52,57 @@ pub struct Section {
 }
 
 /// The figures of `unit` and `period` as they stand in `state`, one
-/// section per indicator that has any, ordered by indicator id as text.
-pub fn sections(state: &DomainState, unit: &OrgUnitCode, period: ReportingPeriod) -> Vec<Section> {
-    let mut sections: Vec<Section> = state
+/// section per indicator that has any, ordered by indicator id as text;
+/// [`DomainError::FiguresNotLoaded`] where `state` does not hold the
+/// figures of every indicator of `unit`.
+pub fn sections(
+    state: &DomainState,
+    unit: &OrgUnitCode,
+    period: ReportingPeriod,
+) -> Result<Vec<Section>, DomainError> {
+    let mut sections = Vec::new();
+    for indicator in state
         .indicators
         .values()
         .filter(|i| &i.definition.org_unit == unit)
-        .filter_map(|indicator| {
-            let targets: Vec<Value> = if period.covers(indicator.definition.period) {
-                indicator
-                    .targets
-                    .iter()
-                    .map(|(track, t)| {
-                        json!({"track": track, "position": t.position, "target": t.current})
-                    })
-                    .collect()
-            } else {
-                Vec::new()
-            };
-            let mut figures: Vec<(u64, Value)> = indicator
-                .reports
-                .values()
-                .filter(|r| r.replaced_by.is_none() && period.contains(r.report.refers_to))
-                .map(|r| {
-                    (
-                        r.position,
-                        json!({"position": r.position, "report": r.report}),
-                    )
-                })
-                .collect();
-            if targets.is_empty() && figures.is_empty() {
-                return None;
-            }
-            figures.sort_by_key(|(position, _)| *position);
-            let mut targets = targets;
-            targets.sort_by(|a, b| a["track"].to_string().cmp(&b["track"].to_string()));
-            Some(Section {
-                indicator: indicator.definition.id,
-                value: json!({
-                    "indicator": indicator.definition.id,
-                    "targets": targets,
-                    "figures": figures.into_iter().map(|(_, v)| v).collect::<Vec<_>>(),
-                }),
+    {
+        let held = indicator.figures()?;
+        let targets: Vec<Value> = if period.covers(indicator.definition.period) {
+            held.targets
+                .iter()
+                .map(|(track, t)| json!({"track": track, "position": t.position, "target": t.current}))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let mut figures: Vec<(u64, Value)> = held
+            .reports
+            .values()
+            .filter(|r| r.replaced_by.is_none() && period.contains(r.report.refers_to))
+            .map(|r| {
+                (
+                    r.position,
+                    json!({"position": r.position, "report": r.report}),
+                )
             })
-        })
-        .collect();
+            .collect();
+        if targets.is_empty() && figures.is_empty() {
+            continue;
+        }
+        figures.sort_by_key(|(position, _)| *position);
+        let mut targets = targets;
+        targets.sort_by(|a, b| a["track"].to_string().cmp(&b["track"].to_string()));
+        sections.push(Section {
+            indicator: indicator.definition.id,
+            value: json!({
+                "indicator": indicator.definition.id,
+                "targets": targets,
+                "figures": figures.into_iter().map(|(_, v)| v).collect::<Vec<_>>(),
+            }),
+        });
+    }
     sections.sort_by_key(|s| s.indicator.to_string());
-    sections
+    Ok(sections)
 }
 
 /// The whole approval document of `unit` and `period`.

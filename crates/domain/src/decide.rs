@@ -9,7 +9,6 @@ use crate::indicator::IndicatorId;
 use crate::org_unit::{OrgUnitCode, OrgUnitLevel};
 use crate::period::{PeriodState, PeriodStatus, ReportingPeriod};
 use crate::principal::{PrincipalId, PrincipalState, TokenState};
-use crate::small_map::SmallMap;
 use crate::state::{DomainState, IndicatorState, OrgUnitState, ReportState, TargetState};
 use crate::target::TargetKind;
 
@@ -57,6 +56,7 @@ fn check_target(indicator: &IndicatorState, kind: &TargetKind) -> Result<(), Dom
 
 fn live_report(indicator: &IndicatorState, id: ReportId) -> Result<&ReportState, DomainError> {
     let report = indicator
+        .figures()?
         .reports
         .get(&id)
         .ok_or(DomainError::UnknownReport(id))?;
@@ -180,6 +180,21 @@ pub fn read_streams(state: &DomainState, command: &Command) -> Vec<StreamId> {
     }
 }
 
+/// The indicators whose figures ([`crate::Figures`]) a decision on
+/// `command` reads: the indicator it writes, and for an approval every
+/// indicator of its unit (their figures are what it approves). A holder
+/// of the state that keeps figures for some indicators only loads these
+/// before deciding; everything else a decision reads is always held.
+pub fn figures_needed(state: &DomainState, command: &Command) -> Vec<IndicatorId> {
+    match command {
+        Command::ApprovePeriod { unit, .. } => state.indicators_of(unit).collect(),
+        _ => match command.stream_id() {
+            StreamId::Indicator(id) => vec![id],
+            _ => Vec::new(),
+        },
+    }
+}
+
 /// A track's target in force, of an indicator that may be written and
 /// whose period is not frozen (what a revision and a restatement need).
 fn open_track(
@@ -191,6 +206,7 @@ fn open_track(
     let period = current.definition.period;
     not_frozen(state, &current.definition.org_unit, |p| p.covers(period))?;
     let on_track = current
+        .figures()?
         .targets
         .get(&track)
         .ok_or(DomainError::NoTargetOnTrack(track))?;
@@ -374,7 +390,7 @@ pub fn decide(state: &DomainState, command: &Command) -> Result<Vec<Event>, Doma
             let current = writable_indicator(state, *indicator)?;
             let period = current.definition.period;
             not_frozen(state, &current.definition.org_unit, |p| p.covers(period))?;
-            if current.targets.contains_key(track) {
+            if current.figures()?.targets.contains_key(track) {
                 return Err(DomainError::TargetAlreadySet(*track));
             }
             known_document(state, &target.document)?;
@@ -442,7 +458,7 @@ pub fn decide(state: &DomainState, command: &Command) -> Result<Vec<Event>, Doma
                 stated.validate()?;
             }
             known_optional_document(state, report.source.as_ref())?;
-            if current.reports.contains_key(&report.report_id) {
+            if current.figures()?.reports.contains_key(&report.report_id) {
                 return Err(DomainError::ReportAlreadyExists(report.report_id));
             }
             let old = supersedes
@@ -461,7 +477,7 @@ pub fn decide(state: &DomainState, command: &Command) -> Result<Vec<Event>, Doma
                 if report.source.is_none() && reason.is_none() {
                     return Err(DomainError::FinalNeedsSourceOrReason);
                 }
-                let same_day = current.reports.values().find(|r| {
+                let same_day = current.figures()?.reports.values().find(|r| {
                     r.replaced_by.is_none()
                         && r.report.status == ResultStatus::Final
                         && r.report.refers_to == report.refers_to
@@ -498,7 +514,7 @@ pub fn decide(state: &DomainState, command: &Command) -> Result<Vec<Event>, Doma
                 stated.validate()?;
             }
             known_optional_document(state, report.source.as_ref())?;
-            if current.reports.contains_key(&report.report_id) {
+            if current.figures()?.reports.contains_key(&report.report_id) {
                 return Err(DomainError::ReportAlreadyExists(report.report_id));
             }
             let same = wrong.report.value == report.value
@@ -720,7 +736,7 @@ pub fn decide(state: &DomainState, command: &Command) -> Result<Vec<Event>, Doma
             if taken {
                 return Err(DomainError::ApprovalAlreadyExists(*approval));
             }
-            let sections = crate::approval::sections(state, unit, *period);
+            let sections = crate::approval::sections(state, unit, *period)?;
             let (digest, indicators) = crate::approval::digest(unit, *period, &sections);
             if let Some(expected) = expected_digest {
                 if !expected.eq_ignore_ascii_case(&digest) {
@@ -864,71 +880,25 @@ pub fn evolve(state: &mut DomainState, event: &Event) {
                 e.definition.id,
                 Box::new(IndicatorState {
                     definition: e.definition.clone(),
-                    targets: SmallMap::new(),
-                    reports: SmallMap::new(),
+                    figures: Some(Box::default()),
                     retired: None,
                     better: None,
                     version: 1,
                 }),
             );
         }
-        Event::TargetSet(e) => {
-            if let Some(indicator) = state.indicators.get_mut(&e.indicator) {
-                indicator.targets.insert(
-                    e.track,
-                    TargetState {
-                        current: e.target.clone(),
-                        revisions: 0,
-                        position: state.position,
-                    },
-                );
-                indicator.version += 1;
-            }
-        }
-        Event::TargetRevised(e) => {
-            if let Some(indicator) = state.indicators.get_mut(&e.indicator) {
-                let revisions = indicator.targets.get(&e.track).map_or(0, |t| t.revisions) + 1;
-                indicator.targets.insert(
-                    e.track,
-                    TargetState {
-                        current: e.target.clone(),
-                        revisions,
-                        position: state.position,
-                    },
-                );
-                indicator.version += 1;
-            }
-        }
-        Event::ActualReported(e) => {
-            if let Some(indicator) = state.indicators.get_mut(&e.indicator) {
-                if let Some(old) = e.supersedes.and_then(|id| indicator.reports.get_mut(&id)) {
-                    old.replaced_by = Some(e.report.report_id);
+        Event::TargetSet(TargetSet { indicator, .. })
+        | Event::TargetRevised(TargetRevised { indicator, .. })
+        | Event::ActualReported(ActualReported { indicator, .. })
+        | Event::ActualCorrected(ActualCorrected { indicator, .. }) => {
+            let position = state.position;
+            if let Some(current) = state.indicators.get_mut(indicator) {
+                // Figures let go stay in the stream; they are folded again
+                // from it when needed.
+                if let Some(figures) = current.figures.as_deref_mut() {
+                    figures.apply(event, position);
                 }
-                indicator.reports.insert(
-                    e.report.report_id,
-                    ReportState {
-                        report: e.report.clone(),
-                        replaced_by: None,
-                        position: state.position,
-                    },
-                );
-                indicator.version += 1;
-            }
-        }
-        Event::ActualCorrected(e) => {
-            if let Some(indicator) = state.indicators.get_mut(&e.indicator) {
-                if let Some(old) = indicator.reports.get_mut(&e.corrects) {
-                    old.replaced_by = Some(e.report.report_id);
-                }
-                indicator.reports.insert(
-                    e.report.report_id,
-                    ReportState {
-                        report: e.report.clone(),
-                        replaced_by: None,
-                        position: state.position,
-                    },
-                );
-                indicator.version += 1;
+                current.version += 1;
             }
         }
         Event::IndicatorRetired(e) => {

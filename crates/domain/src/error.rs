@@ -18,6 +18,11 @@ pub enum DomainError {
     /// No such org unit.
     #[error("org unit {0} is not registered")]
     UnknownOrgUnit(OrgUnitCode),
+    /// The state a decision ran on did not hold the indicator's figures:
+    /// a defect of whoever held the state, not of the command (see
+    /// [`crate::DomainState::figures_needed`]); nothing is written.
+    #[error("the figures of indicator {0} were not loaded for this decision")]
+    FiguresNotLoaded(IndicatorId),
     /// The parent does not rank above the child (a commune under a hamlet).
     #[error("a {child:?} cannot belong to a {parent:?}")]
     ParentLevelNotAbove {
@@ -206,6 +211,13 @@ pub enum DomainError {
 }
 
 impl DomainError {
+    /// Whether the refusal is a defect of the state's holder rather than
+    /// of the command ([`DomainError::FiguresNotLoaded`]): the API's
+    /// `INTERNAL`, not a broken rule.
+    pub fn is_internal(&self) -> bool {
+        matches!(self, DomainError::FiguresNotLoaded(_))
+    }
+
     /// Whether the command names something that does not exist (an org
     /// unit, document, indicator, report, principal or token): the API's
     /// `NOT_FOUND` rather than a broken rule.

@@ -49,6 +49,6 @@ pub use indicator::{Category, IndicatorCode, IndicatorDefinition, IndicatorId, M
 pub use org_unit::{OrgUnit, OrgUnitCode, OrgUnitLevel};
 pub use period::{ApprovalId, IndicatorDigest, PeriodStatus, ReportingPeriod};
 pub use principal::{AccessError, Grant, Permission, PrincipalId, Role, TokenId};
-pub use state::{DomainState, IndicatorState, TargetState, UnitPeriods};
+pub use state::{DomainState, Figures, IndicatorState, TargetState, UnitPeriods};
 pub use target::{Direction, Reduction, Target, TargetKind, TargetTrack};
 pub use text::{search_key, Reason, Text};

@@ -3,7 +3,8 @@
 
 use crate::actual::{ActualReport, ReportId};
 use crate::document::{Document, DocumentId};
-use crate::event::StreamId;
+use crate::error::DomainError;
+use crate::event::{Event, StreamId};
 use crate::indicator::{IndicatorDefinition, IndicatorId};
 use crate::org_unit::{OrgUnit, OrgUnitCode};
 use crate::period::{PeriodState, ReportingPeriod};
@@ -52,15 +53,96 @@ pub struct ReportState {
     pub position: u64,
 }
 
+/// An indicator's figures: its target per track and every report. They
+/// are most of an indicator's state and grow with every report, so a
+/// holder of the state may keep them for some indicators only (the
+/// command service keeps a bounded set) and fold them again from the
+/// indicator's own stream when a decision needs them
+/// ([`Figures::apply`], [`DomainState::figures_needed`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Figures {
+    /// Target per track.
+    pub targets: SmallMap<TargetTrack, TargetState>,
+    /// Every report, live or replaced.
+    pub reports: SmallMap<ReportId, ReportState>,
+}
+
+impl Figures {
+    /// Applies one event of the indicator's stream, recorded at
+    /// `position`: the one place where an event changes figures (both
+    /// [`crate::evolve`] and a fold of the stream alone come here).
+    pub fn apply(&mut self, event: &Event, position: u64) {
+        match event {
+            Event::TargetSet(e) => {
+                self.targets.insert(
+                    e.track,
+                    TargetState {
+                        current: e.target.clone(),
+                        revisions: 0,
+                        position,
+                    },
+                );
+            }
+            Event::TargetRevised(e) => {
+                let revisions = self.targets.get(&e.track).map_or(0, |t| t.revisions) + 1;
+                self.targets.insert(
+                    e.track,
+                    TargetState {
+                        current: e.target.clone(),
+                        revisions,
+                        position,
+                    },
+                );
+            }
+            Event::ActualReported(e) => {
+                if let Some(old) = e.supersedes.and_then(|id| self.reports.get_mut(&id)) {
+                    old.replaced_by = Some(e.report.report_id);
+                }
+                self.reports.insert(
+                    e.report.report_id,
+                    ReportState {
+                        report: e.report.clone(),
+                        replaced_by: None,
+                        position,
+                    },
+                );
+            }
+            Event::ActualCorrected(e) => {
+                if let Some(old) = self.reports.get_mut(&e.corrects) {
+                    old.replaced_by = Some(e.report.report_id);
+                }
+                self.reports.insert(
+                    e.report.report_id,
+                    ReportState {
+                        report: e.report.clone(),
+                        replaced_by: None,
+                        position,
+                    },
+                );
+            }
+            _ => {}
+        }
+    }
+
+    /// The figures of an indicator folded from its stream's events, each
+    /// with the log position it was recorded at.
+    pub fn fold<'a>(events: impl IntoIterator<Item = (&'a Event, u64)>) -> Figures {
+        let mut figures = Figures::default();
+        for (event, position) in events {
+            figures.apply(event, position);
+        }
+        figures
+    }
+}
+
 /// An indicator's current state.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IndicatorState {
     /// Its definition.
     pub definition: IndicatorDefinition,
-    /// Target per track.
-    pub targets: SmallMap<TargetTrack, TargetState>,
-    /// Every report, live or replaced.
-    pub reports: SmallMap<ReportId, ReportState>,
+    /// Its figures; `None` where the holder of the state let them go (read
+    /// them through [`IndicatorState::figures`]).
+    pub figures: Option<Box<Figures>>,
     /// The reason it was retired, if it was.
     pub retired: Option<Reason>,
     /// Which way is good, where a person said so (else inferred:
@@ -68,6 +150,17 @@ pub struct IndicatorState {
     pub better: Option<crate::direction::Better>,
     /// Events in its stream.
     pub version: u64,
+}
+
+impl IndicatorState {
+    /// Its figures, or [`DomainError::FiguresNotLoaded`] where the holder
+    /// of the state did not load them for this decision (a defect of the
+    /// holder: [`DomainState::figures_needed`] names what to load).
+    pub fn figures(&self) -> Result<&Figures, DomainError> {
+        self.figures
+            .as_deref()
+            .ok_or(DomainError::FiguresNotLoaded(self.definition.id))
+    }
 }
 
 /// Everything the rules need: registered org units, documents, indicators.
@@ -111,6 +204,23 @@ impl DomainState {
             StreamId::Periods(code) => self.periods.get(code).map_or(0, |p| p.version),
             StreamId::Indicator(id) => self.indicators.get(id).map_or(0, |i| i.version),
         }
+    }
+
+    /// The ids of the indicators defined for `unit` itself.
+    pub fn indicators_of<'a>(
+        &'a self,
+        unit: &'a OrgUnitCode,
+    ) -> impl Iterator<Item = IndicatorId> + 'a {
+        self.indicators
+            .values()
+            .filter(move |i| &i.definition.org_unit == unit)
+            .map(|i| i.definition.id)
+    }
+
+    /// The indicators whose figures a decision on `command` reads (see
+    /// [`crate::decide::figures_needed`]).
+    pub fn figures_needed(&self, command: &crate::Command) -> Vec<IndicatorId> {
+        crate::decide::figures_needed(self, command)
     }
 
     /// The first frozen (approved or locked) period of `unit` for which

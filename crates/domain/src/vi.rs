@@ -115,6 +115,9 @@ impl Vietnamese for DomainError {
             E::UnknownDocument(d) => format!("văn bản {d} chưa được đăng ký"),
             E::IndicatorAlreadyDefined(i) => format!("chỉ tiêu {i} đã được xác lập"),
             E::UnknownIndicator(i) => format!("chỉ tiêu {i} không tồn tại"),
+            E::FiguresNotLoaded(i) => {
+                format!("số liệu của chỉ tiêu {i} chưa được nạp cho quyết định này")
+            }
             E::IndicatorRetired(i) => format!("chỉ tiêu {i} đã ngừng theo dõi"),
             E::DirectionUnchanged(b) => format!(
                 "chỉ tiêu đã được đánh giá theo hướng {} là tốt",

@@ -244,7 +244,7 @@ fn the_lifecycle_goes_in_order() {
 fn an_approval_binds_the_digest_of_the_figures_with_their_positions() {
     let state = state_with(PeriodStatus::Approved);
     let approval = &state.periods[&unit()].periods[&Y2025].approvals[0];
-    let sections = approval::sections(&state, &unit(), Y2025);
+    let sections = approval::sections(&state, &unit(), Y2025).unwrap();
     assert_eq!(sections.len(), 1);
     let (digest, each) = approval::digest(&unit(), Y2025, &sections);
     assert_eq!(approval.digest, digest);
@@ -269,7 +269,7 @@ fn an_approval_refuses_figures_other_than_those_reviewed() {
         document: PROGRAMME,
         expected_digest: Some(expected.to_owned()),
     };
-    let sections = approval::sections(&state, &unit(), Y2025);
+    let sections = approval::sections(&state, &unit(), Y2025).unwrap();
     let (digest, _) = approval::digest(&unit(), Y2025, &sections);
     assert!(decide(&state, &approve(&digest)).is_ok());
     assert!(matches!(

@@ -778,7 +778,10 @@ fn evolve_counts_revisions_and_stream_versions() {
         reported(1, dec!(600), ResultStatus::Estimate),
     ]);
     let indicator = &scenario.state.indicators[&BUDGET];
-    assert_eq!(indicator.targets[&TargetTrack::Assigned].revisions, 1);
+    assert_eq!(
+        indicator.figures().unwrap().targets[&TargetTrack::Assigned].revisions,
+        1
+    );
     assert_eq!(indicator.version, 4);
     assert_eq!(
         scenario.state.stream_version(&StreamId::indicator(BUDGET)),
@@ -797,6 +800,8 @@ fn evolve_counts_revisions_and_stream_versions() {
         1
     );
     let live: Vec<ReportId> = indicator
+        .figures()
+        .unwrap()
         .reports
         .values()
         .filter(|r| r.replaced_by.is_none() && r.report.status == ResultStatus::Estimate)

@@ -279,6 +279,7 @@ pub fn graphql_vi(message: &str) -> String {
 impl From<ServiceError> for ApiError {
     fn from(error: ServiceError) -> Self {
         match error {
+            ServiceError::Domain(e) if e.is_internal() => ApiError::internal(&e),
             ServiceError::Domain(e) if e.is_not_found() => ApiError::NotFound(Msg::of(&e)),
             ServiceError::Domain(e) if e.is_period_locked() => {
                 ApiError::PeriodLocked(Msg::of(&e))

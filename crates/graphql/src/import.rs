@@ -148,17 +148,22 @@ pub async fn import_table(
     let worker = app.clone();
     let work = tokio::task::spawn_blocking(move || {
         let table = import::Table::read(&bytes).map_err(|p| refused(&[p]))?;
+        let options = worker
+            .service
+            .with_state(|state| flags.resolve(state))
+            .map_err(ApiError::from)?
+            .map_err(|e| {
+                ApiError::validation(e.clone(), format!("không áp dụng được tham số nhập: {e}"))
+            })?;
+        // The figures the plan reads are loaded first (the state keeps
+        // a bounded set of them).
         let planned = worker
             .service
-            .with_state(|state| {
-                let options = flags.resolve(state).map_err(|e| {
-                    ApiError::validation(e.clone(), format!("không áp dụng được tham số nhập: {e}"))
-                })?;
-                Ok::<_, ApiError>(import::plan(&table, &options, state, |key| {
-                    worker.service.key_used(key)
-                }))
-            })
-            .map_err(ApiError::from)??;
+            .with_figures(
+                |state| import::figures_read(&table, &options, state),
+                |state| import::plan(&table, &options, state, |key| worker.service.key_used(key)),
+            )
+            .map_err(ApiError::from)?;
         planned.map_err(|problems| refused(&problems))
     });
     let steps = match tokio::time::timeout(IMPORT_TIME_BUDGET, work).await {

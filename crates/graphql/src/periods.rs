@@ -10,6 +10,7 @@ use crate::App;
 use async_graphql::{ComplexObject, Context, Enum, InputObject, Object, SimpleObject, ID};
 use chitieu_domain::{self as domain, approval, ApprovalId, ReportingPeriod};
 use chitieu_projector::{ApprovalView, PeriodStep, PeriodView};
+use chitieu_service::ServiceError;
 use chrono::{DateTime, Utc};
 
 /// Tình trạng kỳ báo cáo: where a reporting period stands.
@@ -248,8 +249,12 @@ pub(crate) fn verify(ctx: &Context<'_>, id: ApprovalId) -> ApiResult<Option<Appr
     let (unit, period) = (view.unit.clone(), view.period);
     let (sections, checked_at) = app
         .service
-        .with_state(|state| (approval::sections(state, &unit, period), state.position))
+        .with_figures(
+            |state| state.indicators_of(&unit).collect(),
+            |state| (approval::sections(state, &unit, period), state.position),
+        )
         .map_err(ApiError::from)?;
+    let sections = sections.map_err(|e| ApiError::from(ServiceError::Domain(e)))?;
     let (current_digest, now) = approval::digest(&unit, period, &sections);
     let mut changed = Vec::new();
     for c in approval::changed(&view.indicators, &now) {
@@ -372,8 +377,12 @@ pub(crate) fn current_digest(
     let app = ctx.data_unchecked::<App>();
     let (sections, position) = app
         .service
-        .with_state(|state| (approval::sections(state, unit, period), state.position))
+        .with_figures(
+            |state| state.indicators_of(unit).collect(),
+            |state| (approval::sections(state, unit, period), state.position),
+        )
         .map_err(ApiError::from)?;
+    let sections = sections.map_err(|e| ApiError::from(ServiceError::Domain(e)))?;
     let document = approval::document(unit, period, &sections);
     Ok(PeriodDigest {
         digest: approval::hash(&document),

@@ -480,12 +480,39 @@ pub(crate) fn find_column(header: &[Cell], names: &[&str]) -> Option<usize> {
 /// Plans the commands of a table, checking them against `state`. Steps
 /// whose idempotency key `done` reports as used are planned but not
 /// re-checked (a re-import replays them).
+///
+/// Planning reads the figures ([`chitieu_domain::Figures`]) of the
+/// indicators the table names; a state holding figures for some
+/// indicators only must hold those of [`figures_read`] first.
 pub fn plan(
     table: &Table,
     options: &Options,
     state: &DomainState,
     done: impl Fn(&str) -> bool,
 ) -> Result<Vec<Step>, Vec<Problem>> {
+    check(draft(table, options, state)?, state, done)
+}
+
+/// The indicators whose figures [`plan`] reads for `table`: those its
+/// steps write. Where `state` lacks an indicator's figures, the draft
+/// takes its targets and reports for absent and plans commands on it, so
+/// its id is among these; with them loaded, the plan reads no others.
+pub fn figures_read(table: &Table, options: &Options, state: &DomainState) -> Vec<IndicatorId> {
+    let mut ids: Vec<IndicatorId> = draft(table, options, state)
+        .map(|steps| {
+            steps
+                .iter()
+                .flat_map(|s| state.figures_needed(&s.command))
+                .collect()
+        })
+        .unwrap_or_default();
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
+/// The steps of a table before they are checked.
+fn draft(table: &Table, options: &Options, state: &DomainState) -> Result<Vec<Step>, Vec<Problem>> {
     let mut steps = if let Some(at) = seed::targets_header(table) {
         seed::plan_targets(table, at, options, state)?
     } else if let Some(at) = seed::actuals_header(table) {
@@ -496,7 +523,7 @@ pub fn plan(
         office::plan(table, options, state)?
     };
     link_periods(&mut steps, state);
-    check(steps, state, done)
+    Ok(steps)
 }
 
 /// Links each indicator the plan defines to the same indicator of the

@@ -281,7 +281,10 @@ impl Loader<'_> {
         let table = Table::from_text(table);
         let steps = self
             .service
-            .with_state(|state| import::plan(&table, &Options::default(), state, |_| false))?
+            .with_figures(
+                |state| import::figures_read(&table, &Options::default(), state),
+                |state| import::plan(&table, &Options::default(), state, |_| false),
+            )?
             .map_err(|problems| {
                 let list: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
                 anyhow::anyhow!("the seed table does not import: {}", list.join("; "))

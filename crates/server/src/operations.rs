@@ -137,11 +137,14 @@ pub async fn import_file(
         let options = service
             .with_state(|state| flags.resolve(state))?
             .map_err(|e| anyhow::anyhow!("{e}"))?;
-        let planned = service.with_state(|state| {
-            import::plan(&table, &options, state, |key| {
-                store.idempotency_record(key).ok().flatten().is_some()
-            })
-        })?;
+        let planned = service.with_figures(
+            |state| import::figures_read(&table, &options, state),
+            |state| {
+                import::plan(&table, &options, state, |key| {
+                    store.idempotency_record(key).ok().flatten().is_some()
+                })
+            },
+        )?;
         let steps = match planned {
             Ok(steps) => steps,
             Err(problems) => {

@@ -15,7 +15,7 @@ pub mod ledger;
 
 use chitieu_domain::{
     decide, evolve, evolve_at, read_streams, AccessError, Authenticated, Command, DomainError,
-    DomainState, Event, EventCodec, PrincipalId, StreamId, TokenId,
+    DomainState, Event, EventCodec, Figures, IndicatorId, PrincipalId, StreamId, TokenId,
 };
 use chitieu_projector::Projector;
 use chitieu_store::{
@@ -35,6 +35,9 @@ const READ_YOUR_WRITES_TIMEOUT: Duration = Duration::from_secs(10);
 const FOLD_CHUNK: usize = 20_000;
 /// Attempts when the stream moved between deciding and appending.
 const ATTEMPTS: usize = 3;
+/// Indicators whose figures the domain state keeps by default
+/// ([`CommandService::with_held_figures`]).
+pub const HELD_FIGURES: usize = 20_000;
 
 /// Options every write takes.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -151,6 +154,38 @@ pub enum ServiceError {
 struct Synced {
     state: DomainState,
     position: u64,
+    /// The indicators whose figures `state` holds, with when each was
+    /// last written or read by a decision (a tick of `clock`): the least
+    /// recently used are let go past the service's bound.
+    held: HashMap<IndicatorId, u64>,
+    clock: u64,
+}
+
+impl Synced {
+    /// Marks `id`'s figures as used now.
+    fn touch(&mut self, id: IndicatorId) {
+        self.clock += 1;
+        self.held.insert(id, self.clock);
+    }
+
+    /// Lets go of the least recently used figures until at most three
+    /// quarters of `limit` are held, once more than `limit` are (a sort
+    /// now and then, not a list kept in order on every use).
+    fn let_go(&mut self, limit: usize) {
+        if self.held.len() <= limit {
+            return;
+        }
+        let mut by_use: Vec<(u64, IndicatorId)> =
+            self.held.iter().map(|(id, tick)| (*tick, *id)).collect();
+        by_use.sort_unstable();
+        let keep = limit - limit / 4;
+        for (_, id) in &by_use[..by_use.len() - keep] {
+            self.held.remove(id);
+            if let Some(indicator) = self.state.indicators.get_mut(id) {
+                indicator.figures = None;
+            }
+        }
+    }
 }
 
 /// Who may sign in, as of a log position: a copy of the principals and
@@ -176,6 +211,9 @@ pub struct CommandService {
     /// version must not conflict with its own kind). Entries go when no
     /// write holds them.
     writing: Mutex<HashMap<StreamId, Arc<tokio::sync::Mutex<()>>>>,
+    /// Most indicators whose figures the domain state keeps (the rest are
+    /// folded again from their streams when a decision needs them).
+    held_figures: usize,
 }
 
 /// The command's name, for spans and logs.
@@ -231,10 +269,22 @@ impl CommandService {
             synced: Mutex::new(Synced {
                 state: DomainState::default(),
                 position: 0,
+                held: HashMap::new(),
+                clock: 0,
             }),
             credentials: std::sync::RwLock::new((0, Arc::default())),
             writing: Mutex::new(HashMap::new()),
+            held_figures: HELD_FIGURES,
         }
+    }
+
+    /// Keeps the figures (targets and reports) of at most `indicators`
+    /// indicators in the domain state, the most recently used (at least
+    /// 1). The others' definitions stay; their figures are folded again
+    /// from their own streams when a decision needs them.
+    pub fn with_held_figures(mut self, indicators: usize) -> Self {
+        self.held_figures = indicators.max(1);
+        self
     }
 
     /// The queue of writes of `stream`.
@@ -289,8 +339,32 @@ impl CommandService {
     }
 
     /// Runs `f` on the domain state, brought up to the durable head first.
+    /// The state holds every definition, but the figures of a bounded set
+    /// of indicators only: [`CommandService::with_figures`] for a reader
+    /// of figures.
     pub fn with_state<T>(&self, f: impl FnOnce(&DomainState) -> T) -> Result<T, ServiceError> {
+        self.with_figures(|_| Vec::new(), f)
+    }
+
+    /// Runs `f` on the domain state, brought up to the durable head, with
+    /// the figures of the indicators `needs` names in it (folded from
+    /// their streams where the state let them go).
+    pub fn with_figures<T>(
+        &self,
+        needs: impl FnOnce(&DomainState) -> Vec<IndicatorId>,
+        f: impl FnOnce(&DomainState) -> T,
+    ) -> Result<T, ServiceError> {
         let mut synced = self.synced.lock().map_err(|_| StoreError::Closed)?;
+        self.catch_up(&mut synced)?;
+        let needed = needs(&synced.state);
+        self.hold(&mut synced, &needed)?;
+        let answer = f(&synced.state);
+        synced.let_go(self.held_figures);
+        Ok(answer)
+    }
+
+    /// Folds what the log gained since the state's position.
+    fn catch_up(&self, synced: &mut Synced) -> Result<(), ServiceError> {
         let from = synced.position;
         let mut principals_changed = false;
         // Usually the few events since the last decision; at start, the
@@ -306,7 +380,7 @@ impl CommandService {
                 })
                 .collect()
         };
-        let synced = &mut *synced;
+        let limit = self.held_figures;
         read_in_stages(
             &self.log,
             from + 1,
@@ -317,7 +391,20 @@ impl CommandService {
                     principals_changed |= event.concerns_principals();
                     evolve_at(&mut synced.state, event, recorded.position);
                     synced.position = recorded.position;
+                    // A definition starts with (empty) figures held; a
+                    // figure written keeps its indicator's figures near.
+                    if let Some(id) = event.indicator() {
+                        if synced
+                            .state
+                            .indicators
+                            .get(&id)
+                            .is_some_and(|i| i.figures.is_some())
+                        {
+                            synced.touch(id);
+                        }
+                    }
                 }
+                synced.let_go(limit);
                 Ok(true)
             },
         )?;
@@ -334,7 +421,48 @@ impl CommandService {
                 *credentials = (synced.position, current);
             }
         }
-        Ok(f(&synced.state))
+        Ok(())
+    }
+
+    /// Brings the figures of `ids` into the state (folded from each
+    /// indicator's stream, up to the state's version of it, where they
+    /// were let go) and marks them used.
+    fn hold(&self, synced: &mut Synced, ids: &[IndicatorId]) -> Result<(), ServiceError> {
+        for id in ids {
+            let Some(indicator) = synced.state.indicators.get(id) else {
+                continue;
+            };
+            if indicator.figures.is_none() {
+                let version = usize::try_from(indicator.version).unwrap_or(usize::MAX);
+                let recorded =
+                    self.log
+                        .read_stream(&StreamId::indicator(*id).into(), 1, version)?;
+                if recorded.len() != version {
+                    return Err(StoreError::Corrupt {
+                        position: synced.position,
+                        reason: format!(
+                            "the stream of indicator {id} holds {} events, its state counts {version}",
+                            recorded.len()
+                        ),
+                    }
+                    .into());
+                }
+                let mut events = Vec::with_capacity(recorded.len());
+                for r in &recorded {
+                    let event = r.decode().map_err(|e| StoreError::Corrupt {
+                        position: r.position,
+                        reason: e.to_string(),
+                    })?;
+                    events.push((event, r.position));
+                }
+                let figures = Figures::fold(events.iter().map(|(e, p)| (e, *p)));
+                if let Some(indicator) = synced.state.indicators.get_mut(id) {
+                    indicator.figures = Some(Box::new(figures));
+                }
+            }
+            synced.touch(*id);
+        }
+        Ok(())
     }
 
     /// The principal a bearer token belongs to, checked against the log as
@@ -427,20 +555,28 @@ impl CommandService {
             return Ok(());
         };
         let refused = self
-            .with_state(|state| {
-                let mut scratch = state.clone();
-                let mut refused = Vec::new();
-                for (index, command) in commands.iter().enumerate() {
-                    let (permission, scope) = scratch.requirement(command);
-                    if let Err(e) = scratch.authorize(principal, permission, scope.as_ref()) {
-                        refused.push((index, e));
+            .with_figures(
+                |state| {
+                    commands
+                        .iter()
+                        .flat_map(|c| state.figures_needed(c))
+                        .collect()
+                },
+                |state| {
+                    let mut scratch = state.clone();
+                    let mut refused = Vec::new();
+                    for (index, command) in commands.iter().enumerate() {
+                        let (permission, scope) = scratch.requirement(command);
+                        if let Err(e) = scratch.authorize(principal, permission, scope.as_ref()) {
+                            refused.push((index, e));
+                        }
+                        if let Ok(events) = decide(&scratch, command) {
+                            events.iter().for_each(|e| evolve(&mut scratch, e));
+                        }
                     }
-                    if let Ok(events) = decide(&scratch, command) {
-                        events.iter().for_each(|e| evolve(&mut scratch, e));
-                    }
-                }
-                refused
-            })
+                    refused
+                },
+            )
             .map_err(|error| BatchError::Failed { index: 0, error })?;
         if refused.is_empty() {
             Ok(())
@@ -542,28 +678,32 @@ impl CommandService {
         let queue = self.queue(&stream)?;
         let turn = queue.lock().await;
         for attempt in 1..=ATTEMPTS {
-            let (actor, events, current, conditions) = self.with_state(|state| {
-                if attempt == 1 {
-                    if let Some(unit) = state.requirement(&command).1 {
-                        tracing::Span::current().record("org_unit", unit.as_str());
+            let decided = self.with_figures(
+                |state| state.figures_needed(&command),
+                |state| {
+                    if attempt == 1 {
+                        if let Some(unit) = state.requirement(&command).1 {
+                            tracing::Span::current().record("org_unit", unit.as_str());
+                        }
                     }
-                }
-                let actor = Self::actor_for(state, caller, &command)?;
-                let current = state.stream_version(&stream);
-                match options.expected_version {
-                    Some(expected) if expected != current => Err(ServiceError::Conflict {
-                        stream: stream.clone(),
-                        expected,
-                        current,
-                    }),
-                    _ => Ok((
-                        actor,
-                        decide(state, &command)?,
-                        current,
-                        Self::conditions(state, caller, &command, &stream),
-                    )),
-                }
-            })??;
+                    let actor = Self::actor_for(state, caller, &command)?;
+                    let current = state.stream_version(&stream);
+                    match options.expected_version {
+                        Some(expected) if expected != current => Err(ServiceError::Conflict {
+                            stream: stream.clone(),
+                            expected,
+                            current,
+                        }),
+                        _ => Ok((
+                            actor,
+                            decide(state, &command)?,
+                            current,
+                            Self::conditions(state, caller, &command, &stream),
+                        )),
+                    }
+                },
+            )?;
+            let (actor, events, current, conditions) = decided?;
             let read_at = conditions.clone();
             let request = AppendRequest {
                 stream: (&stream).into(),

@@ -78,9 +78,16 @@ struct Given {
 
 /// Two districts and a planner of Cần Đước, on `log`.
 async fn given_on(log: Log) -> Given {
+    given_holding(log, chitieu_service::HELD_FIGURES).await
+}
+
+/// [`given_on`], the service keeping the figures of at most `held`
+/// indicators.
+async fn given_holding(log: Log, held: usize) -> Given {
     let projector = Projector::open_temporary(&log).unwrap();
     projector.spawn_follower();
-    let service = Arc::new(CommandService::new(log.clone(), projector.clone()));
+    let service =
+        Arc::new(CommandService::new(log.clone(), projector.clone()).with_held_figures(held));
     for command in [
         Command::RegisterOrgUnit(province()),
         Command::RegisterOrgUnit(district("LA.CAN-DUOC", "Huyện Cần Đước")),
@@ -507,4 +514,213 @@ async fn concurrent_writes_of_one_stream_without_an_expected_version_all_land() 
             .unwrap(),
         before + 32
     );
+}
+
+fn figures_script(digest: Option<String>) -> Vec<Command> {
+    use rust_decimal_macros::dec;
+    let unit = code("LA.CAN-DUOC");
+    let year = ReportingPeriod::Year(2025);
+    let doc = DocumentId(Uuid::from_u128(1));
+    let id = |i: u128| IndicatorId(Uuid::from_u128(0x100 + i));
+    let rid = |i: u128, n: u128| ReportId(Uuid::from_u128(0x1000 + i * 16 + n));
+    let june = chrono::NaiveDate::from_ymd_opt(2025, 6, 30).unwrap();
+    let report = |i, n, status, value| ActualReport {
+        report_id: rid(i, n),
+        value: ResultValue::Amount { value },
+        refers_to: june,
+        status,
+        source: Some(doc),
+        note: None,
+        stated: None,
+    };
+    let mut script = vec![Command::RegisterDocument(document(1, "LA.CAN-DUOC"))];
+    for i in 0..4 {
+        script.push(Command::DefineIndicator(IndicatorDefinition {
+            id: id(i),
+            org_unit: unit.clone(),
+            period: Period::Year(2025),
+            category: Category::Economy,
+            code: None,
+            name: text(&format!("Chỉ tiêu {i}")),
+            unit: Some(text("tỷ đồng")),
+            measure: Measure::Amount,
+            parent: None,
+            previous: None,
+            document: Some(doc),
+        }));
+    }
+    for i in 0..4 {
+        script.push(Command::SetTarget {
+            indicator: id(i),
+            track: TargetTrack::Resolution,
+            target: Target {
+                kind: TargetKind::Plain {
+                    value: dec!(10) * rust_decimal::Decimal::from(i as u64 + 1),
+                    base: None,
+                },
+                document: doc,
+                wording: None,
+            },
+        });
+        script.push(Command::ReportActual {
+            indicator: id(i),
+            report: report(i, 1, ResultStatus::Estimate, dec!(7)),
+            supersedes: None,
+            reason: None,
+        });
+    }
+    for i in 0..4 {
+        script.push(Command::ReportActual {
+            indicator: id(i),
+            report: report(i, 2, ResultStatus::Final, dec!(9.5)),
+            supersedes: Some(rid(i, 1)),
+            reason: None,
+        });
+    }
+    // Each of these reads figures let go by now.
+    script.extend([
+        // A second final figure of the same date: refused.
+        Command::ReportActual {
+            indicator: id(0),
+            report: report(0, 3, ResultStatus::Final, dec!(9)),
+            supersedes: None,
+            reason: None,
+        },
+        // The track is set: refused.
+        Command::SetTarget {
+            indicator: id(1),
+            track: TargetTrack::Resolution,
+            target: Target {
+                kind: TargetKind::Plain {
+                    value: dec!(5),
+                    base: None,
+                },
+                document: doc,
+                wording: None,
+            },
+        },
+        Command::CorrectActual {
+            indicator: id(2),
+            corrects: rid(2, 2),
+            report: report(2, 4, ResultStatus::Final, dec!(9.25)),
+            reason: Some(text("Số liệu thống kê chính thức")),
+        },
+        // Already replaced: refused.
+        Command::CorrectActual {
+            indicator: id(2),
+            corrects: rid(2, 1),
+            report: report(2, 5, ResultStatus::Final, dec!(1)),
+            reason: Some(text("Nhầm")),
+        },
+        Command::SubmitPeriod {
+            unit: unit.clone(),
+            period: year,
+            note: None,
+        },
+        Command::ApprovePeriod {
+            unit: unit.clone(),
+            period: year,
+            approval: ApprovalId(Uuid::from_u128(0xA1)),
+            document: doc,
+            expected_digest: digest,
+        },
+        // Into an approved period: refused.
+        Command::ReportActual {
+            indicator: id(3),
+            report: report(3, 6, ResultStatus::Estimate, dec!(8)),
+            supersedes: None,
+            reason: None,
+        },
+    ]);
+    script
+}
+
+/// Runs `script`, each command's outcome as text (its events are in the log).
+async fn run(g: &Given, script: Vec<Command>) -> Vec<String> {
+    let mut outcomes = Vec::new();
+    for command in script {
+        let outcome = g
+            .service
+            .execute(&system(), command, WriteOptions::default())
+            .await;
+        outcomes.push(match outcome {
+            Ok(written) => format!("ok at {}", written.position),
+            Err(e) => format!("{e:?}"),
+        });
+    }
+    outcomes
+}
+
+/// The digest of Cần Đước's 2025 figures as the service sees them.
+fn digest_of(g: &Given) -> String {
+    let unit = code("LA.CAN-DUOC");
+    let year = ReportingPeriod::Year(2025);
+    g.service
+        .with_figures(
+            |state| state.indicators_of(&unit).collect(),
+            |state| {
+                approval::sections(state, &unit, year).map(|s| approval::digest(&unit, year, &s).0)
+            },
+        )
+        .unwrap()
+        .unwrap()
+}
+
+/// A service keeping the figures of one indicator at a time decides as
+/// one keeping them all: the figures it let go are folded back from each
+/// indicator's stream (refusals that read earlier reports and targets,
+/// a correction, an approval bound to every indicator's figures).
+#[tokio::test]
+async fn figures_let_go_are_folded_back_from_their_streams_and_decide_the_same() {
+    let all = given().await;
+    let one = given_holding(Arc::new(MemoryLog::new()), 1).await;
+    // The digest the approver reviewed, from the service that holds all.
+    let mut script = figures_script(None);
+    let approve_at = script.len() - 2;
+    let tail = script.split_off(approve_at);
+    let (before_all, before_one) = (run(&all, script.clone()).await, run(&one, script).await);
+    assert_eq!(before_all, before_one);
+    assert!(
+        before_all.iter().filter(|o| !o.starts_with("ok")).count() == 3,
+        "{before_all:?}"
+    );
+    let digest = digest_of(&all);
+    assert_eq!(digest_of(&one), digest);
+    let mut tail = tail;
+    if let Command::ApprovePeriod {
+        expected_digest, ..
+    } = &mut tail[0]
+    {
+        *expected_digest = Some(digest);
+    }
+    let (after_all, after_one) = (run(&all, tail.clone()).await, run(&one, tail).await);
+    assert_eq!(after_all, after_one);
+    assert!(after_all[0].starts_with("ok"), "{after_all:?}");
+    assert!(
+        after_all[1].contains("Locked") || after_all[1].contains("Frozen"),
+        "{after_all:?}"
+    );
+    // The same events, decoded, in the same order.
+    let events = |g: &Given| -> Vec<Event> {
+        g.log
+            .read_all(1, usize::MAX)
+            .unwrap()
+            .iter()
+            .map(|r| r.decode().unwrap())
+            .collect()
+    };
+    assert_eq!(events(&all), events(&one));
+    // And it did let them go.
+    let held = |g: &Given| {
+        g.service
+            .with_state(|s| {
+                s.indicators
+                    .values()
+                    .filter(|i| i.figures.is_some())
+                    .count()
+            })
+            .unwrap()
+    };
+    assert_eq!(held(&all), 4);
+    assert_eq!(held(&one), 1);
 }

@@ -99,7 +99,8 @@ impl<'a> Indicators<'a> {
             .state
             .indicators
             .get(&indicator)
-            .and_then(|i| i.targets.get(&track));
+            .and_then(|i| i.figures.as_deref())
+            .and_then(|f| f.targets.get(&track));
         if let Some(stored) = stored {
             if stored.current.kind == target.kind {
                 return Ok(());

@@ -373,7 +373,8 @@ pub fn plan_actuals(
             || state
                 .indicators
                 .get(&id)
-                .is_some_and(|i| i.reports.contains_key(&report));
+                .and_then(|i| i.figures.as_deref())
+                .is_some_and(|f| f.reports.contains_key(&report));
         if known {
             continue;
         }
