@@ -140,6 +140,9 @@ impl Config {
         if m.history_cache_entries == 0 {
             problems.push("memory.history_cache_entries: 0 would fold every history from the log on every read; give at least 1".into());
         }
+        if m.decision_figures_indicators == 0 {
+            problems.push("memory.decision_figures_indicators: 0 would fold an indicator's figures from the log for every decision; give at least 1".into());
+        }
         if l.response_cache_mib > 1 << 20 {
             problems.push(format!(
                 "limits.response_cache_mib: {} MiB is more memory than any machine has",
@@ -167,6 +170,11 @@ pub struct MemoryConfig {
     /// not in it is folded from the log: twenty events read from as many
     /// log blocks.
     pub history_cache_entries: usize,
+    /// Most indicators whose figures (targets and reports, ~1 KB an
+    /// indicator) the command service keeps in memory for its decisions,
+    /// the most recently used; the others' figures are folded again from
+    /// their streams when a decision needs them.
+    pub decision_figures_indicators: usize,
 }
 
 impl Default for MemoryConfig {
@@ -176,6 +184,7 @@ impl Default for MemoryConfig {
             read_model_cache_mib: 32,
             view_cache_entries: chitieu_projector::VIEW_CACHE_ENTRIES,
             history_cache_entries: chitieu_projector::HISTORY_CACHE_ENTRIES,
+            decision_figures_indicators: chitieu_service::HELD_FIGURES,
         }
     }
 }
@@ -670,15 +679,21 @@ mod tests {
         );
         let syntax = check_str("listen = \n").unwrap_err();
         assert!(syntax[0].contains("line 1"), "{syntax:?}");
-        let caches =
-            check_str("[memory]\nview_cache_entries = 0\nhistory_cache_entries = 0\n").unwrap_err();
-        assert_eq!(caches.len(), 2, "{caches:?}");
+        let caches = check_str(
+            "[memory]\nview_cache_entries = 0\nhistory_cache_entries = 0\ndecision_figures_indicators = 0\n",
+        )
+        .unwrap_err();
+        assert_eq!(caches.len(), 3, "{caches:?}");
         assert!(
             caches[0].starts_with("memory.view_cache_entries: 0"),
             "{caches:?}"
         );
         assert!(
             caches[1].starts_with("memory.history_cache_entries: 0"),
+            "{caches:?}"
+        );
+        assert!(
+            caches[2].starts_with("memory.decision_figures_indicators: 0"),
             "{caches:?}"
         );
     }

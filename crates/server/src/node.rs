@@ -93,7 +93,10 @@ impl Node {
             .with_context(|| format!("catching the read models up {REPAIR}"))?;
         tracing::info!(position, head = log.head().position, log = %log.describe(), "read models caught up");
         let follower = Some(projector.spawn_follower());
-        let service = Arc::new(CommandService::new(log.clone(), projector.clone()));
+        let service = Arc::new(
+            CommandService::new(log.clone(), projector.clone())
+                .with_held_figures(location.memory.decision_figures_indicators),
+        );
         Ok(Node {
             log,
             projector,
