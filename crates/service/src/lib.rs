@@ -349,18 +349,75 @@ impl CommandService {
     /// Runs `f` on the domain state, brought up to the durable head, with
     /// the figures of the indicators `needs` names in it (folded from
     /// their streams where the state let them go).
+    ///
+    /// Streams are read without the decision lock (other decisions go on
+    /// meanwhile); under it again, the state catches up, `needs` is asked
+    /// again, and whatever the streams gained in between is read then.
     pub fn with_figures<T>(
         &self,
-        needs: impl FnOnce(&DomainState) -> Vec<IndicatorId>,
+        needs: impl Fn(&DomainState) -> Vec<IndicatorId>,
         f: impl FnOnce(&DomainState) -> T,
     ) -> Result<T, ServiceError> {
         let mut synced = self.synced.lock().map_err(|_| StoreError::Closed)?;
         self.catch_up(&mut synced)?;
-        let needed = needs(&synced.state);
-        self.hold(&mut synced, &needed)?;
+        let mut needed = needs(&synced.state);
+        let missing: Vec<(IndicatorId, u64)> = needed
+            .iter()
+            .filter_map(|id| synced.state.indicators.get(id).map(|i| (*id, i)))
+            .filter(|(_, i)| i.figures.is_none())
+            .map(|(id, i)| (id, i.version))
+            .collect();
+        let mut read = HashMap::new();
+        if !missing.is_empty() {
+            drop(synced);
+            for (id, version) in missing {
+                read.insert(id, self.stream_events(id, 1, version)?);
+            }
+            synced = self.synced.lock().map_err(|_| StoreError::Closed)?;
+            self.catch_up(&mut synced)?;
+            needed = needs(&synced.state);
+        }
+        self.hold(&mut synced, &needed, read)?;
         let answer = f(&synced.state);
         synced.let_go(self.held_figures);
         Ok(answer)
+    }
+
+    /// Events `from..=to` (versions) of an indicator's stream, decoded,
+    /// with their positions.
+    fn stream_events(
+        &self,
+        id: IndicatorId,
+        from: u64,
+        to: u64,
+    ) -> Result<Vec<(Event, u64)>, ServiceError> {
+        let from = from.max(1);
+        let count = usize::try_from(to.saturating_sub(from - 1)).unwrap_or(usize::MAX);
+        let recorded = self
+            .log
+            .read_stream(&StreamId::indicator(id).into(), from, count)?;
+        if recorded.len() != count {
+            return Err(StoreError::Corrupt {
+                position: recorded.last().map_or(0, |r| r.position),
+                reason: format!(
+                    "the stream of indicator {id} holds {} events from version {from}, the state counts {count}",
+                    recorded.len()
+                ),
+            }
+            .into());
+        }
+        recorded
+            .iter()
+            .map(|r| {
+                r.decode().map(|event| (event, r.position)).map_err(|e| {
+                    StoreError::Corrupt {
+                        position: r.position,
+                        reason: e.to_string(),
+                    }
+                    .into()
+                })
+            })
+            .collect()
     }
 
     /// Folds what the log gained since the state's position.
@@ -424,37 +481,28 @@ impl CommandService {
         Ok(())
     }
 
-    /// Brings the figures of `ids` into the state (folded from each
-    /// indicator's stream, up to the state's version of it, where they
-    /// were let go) and marks them used.
-    fn hold(&self, synced: &mut Synced, ids: &[IndicatorId]) -> Result<(), ServiceError> {
+    /// Brings the figures of `ids` into the state, where it let them go,
+    /// and marks them used: folded from each indicator's stream up to the
+    /// state's version of it, from the events `read` before (without the
+    /// lock) and whatever the stream gained since.
+    fn hold(
+        &self,
+        synced: &mut Synced,
+        ids: &[IndicatorId],
+        mut read: HashMap<IndicatorId, Vec<(Event, u64)>>,
+    ) -> Result<(), ServiceError> {
         for id in ids {
             let Some(indicator) = synced.state.indicators.get(id) else {
                 continue;
             };
             if indicator.figures.is_none() {
-                let version = usize::try_from(indicator.version).unwrap_or(usize::MAX);
-                let recorded =
-                    self.log
-                        .read_stream(&StreamId::indicator(*id).into(), 1, version)?;
-                if recorded.len() != version {
-                    return Err(StoreError::Corrupt {
-                        position: synced.position,
-                        reason: format!(
-                            "the stream of indicator {id} holds {} events, its state counts {version}",
-                            recorded.len()
-                        ),
-                    }
-                    .into());
+                let version = indicator.version;
+                let mut events = read.remove(id).unwrap_or_default();
+                let have = events.len() as u64;
+                if have < version {
+                    events.extend(self.stream_events(*id, have + 1, version)?);
                 }
-                let mut events = Vec::with_capacity(recorded.len());
-                for r in &recorded {
-                    let event = r.decode().map_err(|e| StoreError::Corrupt {
-                        position: r.position,
-                        reason: e.to_string(),
-                    })?;
-                    events.push((event, r.position));
-                }
+                events.truncate(usize::try_from(version).unwrap_or(usize::MAX));
                 let figures = Figures::fold(events.iter().map(|(e, p)| (e, *p)));
                 if let Some(indicator) = synced.state.indicators.get_mut(id) {
                     indicator.figures = Some(Box::new(figures));

@@ -724,3 +724,71 @@ async fn figures_let_go_are_folded_back_from_their_streams_and_decide_the_same()
     assert_eq!(held(&all), 4);
     assert_eq!(held(&one), 1);
 }
+
+/// Concurrent writes into more indicators than the service holds figures
+/// of: each decision reads the streams it lacks without the decision
+/// lock while others decide and append; every write lands, and the
+/// figures it ends with are those a fresh fold of the log gives.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn figures_read_while_others_write_end_as_a_fresh_fold_of_the_log() {
+    use rust_decimal_macros::dec;
+    let dir = tempfile::tempdir().unwrap();
+    let log: Log = Arc::new(SledLog::open(dir.path().join("db")).unwrap());
+    let g = given_holding(log, 2).await;
+    let mut script = figures_script(None);
+    script.truncate(1 + 4 + 8); // the document, four indicators, their targets and estimates
+    let setup = run(&g, script).await;
+    assert!(setup.iter().all(|o| o.starts_with("ok")), "{setup:?}");
+    let writers: Vec<_> = (0..48u128)
+        .map(|n| {
+            let service = g.service.clone();
+            tokio::spawn(async move {
+                service
+                    .execute(
+                        &system(),
+                        Command::ReportActual {
+                            indicator: IndicatorId(Uuid::from_u128(0x100 + n % 4)),
+                            report: ActualReport {
+                                report_id: ReportId(Uuid::from_u128(0x9000 + n)),
+                                value: ResultValue::Amount { value: dec!(1) },
+                                refers_to: chrono::NaiveDate::from_ymd_opt(2025, 3, 31).unwrap(),
+                                status: ResultStatus::Estimate,
+                                source: None,
+                                note: None,
+                                stated: None,
+                            },
+                            supersedes: None,
+                            reason: None,
+                        },
+                        WriteOptions::default(),
+                    )
+                    .await
+            })
+        })
+        .collect();
+    for w in writers {
+        w.await.unwrap().unwrap();
+    }
+    let other = Projector::open_temporary(&g.log).unwrap();
+    let fresh = CommandService::new(g.log.clone(), other);
+    let ids: Vec<IndicatorId> = (0..4u128)
+        .map(|i| IndicatorId(Uuid::from_u128(0x100 + i)))
+        .collect();
+    let figures = |service: &CommandService| {
+        service
+            .with_figures(
+                |_| ids.clone(),
+                |s| {
+                    ids.iter()
+                        .map(|id| s.indicators[id].figures.clone())
+                        .collect::<Vec<_>>()
+                },
+            )
+            .unwrap()
+    };
+    let held = figures(&g.service);
+    assert_eq!(held, figures(&fresh));
+    assert!(held
+        .iter()
+        .all(|f| f.as_ref().unwrap().reports.len() == 1 + 12));
+}
