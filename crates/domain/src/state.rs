@@ -94,34 +94,25 @@ impl Figures {
                     },
                 );
             }
-            Event::ActualReported(e) => {
-                if let Some(old) = e.supersedes.and_then(|id| self.reports.get_mut(&id)) {
-                    old.replaced_by = Some(e.report.report_id);
-                }
-                self.reports.insert(
-                    e.report.report_id,
-                    ReportState {
-                        report: e.report.clone(),
-                        replaced_by: None,
-                        position,
-                    },
-                );
-            }
-            Event::ActualCorrected(e) => {
-                if let Some(old) = self.reports.get_mut(&e.corrects) {
-                    old.replaced_by = Some(e.report.report_id);
-                }
-                self.reports.insert(
-                    e.report.report_id,
-                    ReportState {
-                        report: e.report.clone(),
-                        replaced_by: None,
-                        position,
-                    },
-                );
-            }
+            Event::ActualReported(e) => self.report(&e.report, e.supersedes, position),
+            Event::ActualCorrected(e) => self.report(&e.report, Some(e.corrects), position),
             _ => {}
         }
+    }
+
+    /// A new live report, and the one it replaces marked so.
+    fn report(&mut self, report: &ActualReport, replaces: Option<ReportId>, position: u64) {
+        if let Some(old) = replaces.and_then(|id| self.reports.get_mut(&id)) {
+            old.replaced_by = Some(report.report_id);
+        }
+        self.reports.insert(
+            report.report_id,
+            ReportState {
+                report: report.clone(),
+                replaced_by: None,
+                position,
+            },
+        );
     }
 
     /// The figures of an indicator folded from its stream's events, each

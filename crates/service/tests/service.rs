@@ -477,6 +477,24 @@ async fn a_token_is_checked_against_the_log_as_it_is_now_whoever_wrote_to_it() {
 /// instead of deciding on the same version: on the durable log (group
 /// commit, so appends of a round really do overlap) none of them gets a
 /// conflict, and every write lands.
+/// Runs every command at once (as the system), each on a task of its
+/// own; every one must be written.
+async fn concurrently(g: &Given, commands: impl Iterator<Item = Command>) {
+    let writers: Vec<_> = commands
+        .map(|command| {
+            let service = g.service.clone();
+            tokio::spawn(async move {
+                service
+                    .execute(&system(), command, WriteOptions::default())
+                    .await
+            })
+        })
+        .collect();
+    for w in writers {
+        w.await.unwrap().unwrap();
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_writes_of_one_stream_without_an_expected_version_all_land() {
     let dir = tempfile::tempdir().unwrap();
@@ -486,28 +504,16 @@ async fn concurrent_writes_of_one_stream_without_an_expected_version_all_land() 
         .log
         .stream_version(&StreamId::principal(&planner()).into())
         .unwrap();
-    let writers: Vec<_> = (0..32u128)
-        .map(|n| {
-            let service = g.service.clone();
-            tokio::spawn(async move {
-                service
-                    .execute(
-                        &system(),
-                        Command::IssueToken {
-                            principal: planner(),
-                            token: chitieu_domain::principal::TokenId(Uuid::from_u128(1000 + n)),
-                            digest: format!("{:064x}", n),
-                            expires_at: None,
-                        },
-                        WriteOptions::default(),
-                    )
-                    .await
-            })
-        })
-        .collect();
-    for w in writers {
-        w.await.unwrap().unwrap();
-    }
+    concurrently(
+        &g,
+        (0..32u128).map(|n| Command::IssueToken {
+            principal: planner(),
+            token: chitieu_domain::principal::TokenId(Uuid::from_u128(1000 + n)),
+            digest: format!("{:064x}", n),
+            expires_at: None,
+        }),
+    )
+    .await;
     assert_eq!(
         g.log
             .stream_version(&StreamId::principal(&planner()).into())
@@ -739,36 +745,24 @@ async fn figures_read_while_others_write_end_as_a_fresh_fold_of_the_log() {
     script.truncate(1 + 4 + 8); // the document, four indicators, their targets and estimates
     let setup = run(&g, script).await;
     assert!(setup.iter().all(|o| o.starts_with("ok")), "{setup:?}");
-    let writers: Vec<_> = (0..48u128)
-        .map(|n| {
-            let service = g.service.clone();
-            tokio::spawn(async move {
-                service
-                    .execute(
-                        &system(),
-                        Command::ReportActual {
-                            indicator: IndicatorId(Uuid::from_u128(0x100 + n % 4)),
-                            report: ActualReport {
-                                report_id: ReportId(Uuid::from_u128(0x9000 + n)),
-                                value: ResultValue::Amount { value: dec!(1) },
-                                refers_to: chrono::NaiveDate::from_ymd_opt(2025, 3, 31).unwrap(),
-                                status: ResultStatus::Estimate,
-                                source: None,
-                                note: None,
-                                stated: None,
-                            },
-                            supersedes: None,
-                            reason: None,
-                        },
-                        WriteOptions::default(),
-                    )
-                    .await
-            })
-        })
-        .collect();
-    for w in writers {
-        w.await.unwrap().unwrap();
-    }
+    concurrently(
+        &g,
+        (0..48u128).map(|n| Command::ReportActual {
+            indicator: IndicatorId(Uuid::from_u128(0x100 + n % 4)),
+            report: ActualReport {
+                report_id: ReportId(Uuid::from_u128(0x9000 + n)),
+                value: ResultValue::Amount { value: dec!(1) },
+                refers_to: chrono::NaiveDate::from_ymd_opt(2025, 3, 31).unwrap(),
+                status: ResultStatus::Estimate,
+                source: None,
+                note: None,
+                stated: None,
+            },
+            supersedes: None,
+            reason: None,
+        }),
+    )
+    .await;
     let other = Projector::open_temporary(&g.log).unwrap();
     let fresh = CommandService::new(g.log.clone(), other);
     let ids: Vec<IndicatorId> = (0..4u128)
