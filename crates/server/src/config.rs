@@ -163,7 +163,7 @@ pub struct MemoryConfig {
     /// The read models' page cache, MiB.
     pub read_model_cache_mib: u64,
     /// Most indicator views kept decoded in memory (a few KiB each); past
-    /// it the cache starts over.
+    /// it a quarter of them go.
     pub view_cache_entries: usize,
     /// Most history entries kept decoded in memory, all indicators' told
     /// (about 500 bytes each); past it the cache starts over. A history
