@@ -10,6 +10,11 @@
 //! commands still share group commits. A command on a stream that moved in
 //! between is refused by the log's version check and retried on fresh state
 //! (unless the caller named the version it expects).
+//!
+//! Of that state it holds every definition, but the figures (targets and
+//! reports) of a bounded set of indicators, the most recently used; a
+//! decision that needs others folds them from their streams first, read
+//! without the lock ([`CommandService::with_figures`]).
 
 pub mod ledger;
 
