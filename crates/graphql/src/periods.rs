@@ -247,14 +247,7 @@ pub(crate) fn verify(ctx: &Context<'_>, id: ApprovalId) -> ApiResult<Option<Appr
         return Ok(None);
     };
     let (unit, period) = (view.unit.clone(), view.period);
-    let (sections, checked_at) = app
-        .service
-        .with_figures(
-            |state| state.indicators_of(&unit).collect(),
-            |state| (approval::sections(state, &unit, period), state.position),
-        )
-        .map_err(ApiError::from)?;
-    let sections = sections.map_err(|e| ApiError::from(ServiceError::Domain(e)))?;
+    let (sections, checked_at) = sections_now(app, &unit, period)?;
     let (current_digest, now) = approval::digest(&unit, period, &sections);
     let mut changed = Vec::new();
     for c in approval::changed(&view.indicators, &now) {
@@ -368,13 +361,14 @@ pub struct PeriodDigest {
     pub position: u64,
 }
 
-/// The digest of a period's figures as they stand.
-pub(crate) fn current_digest(
-    ctx: &Context<'_>,
+/// The approval sections of a unit's period as the figures stand, and the
+/// log position they stand at (every indicator of the unit's figures
+/// loaded first).
+fn sections_now(
+    app: &App,
     unit: &domain::OrgUnitCode,
     period: ReportingPeriod,
-) -> ApiResult<PeriodDigest> {
-    let app = ctx.data_unchecked::<App>();
+) -> ApiResult<(Vec<approval::Section>, u64)> {
     let (sections, position) = app
         .service
         .with_figures(
@@ -383,6 +377,17 @@ pub(crate) fn current_digest(
         )
         .map_err(ApiError::from)?;
     let sections = sections.map_err(|e| ApiError::from(ServiceError::Domain(e)))?;
+    Ok((sections, position))
+}
+
+/// The digest of a period's figures as they stand.
+pub(crate) fn current_digest(
+    ctx: &Context<'_>,
+    unit: &domain::OrgUnitCode,
+    period: ReportingPeriod,
+) -> ApiResult<PeriodDigest> {
+    let app = ctx.data_unchecked::<App>();
+    let (sections, position) = sections_now(app, unit, period)?;
     let document = approval::document(unit, period, &sections);
     Ok(PeriodDigest {
         digest: approval::hash(&document),
