@@ -124,6 +124,12 @@ impl<K: Ord, V> SmallMap<K, V> {
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
+
+    /// How many entries it has room for without growing: with the size of
+    /// an entry, what it holds in memory.
+    pub fn capacity(&self) -> usize {
+        self.entries.capacity()
+    }
 }
 
 impl<K: Ord, V, Q> std::ops::Index<&Q> for SmallMap<K, V>

@@ -124,6 +124,29 @@ impl Figures {
         }
         figures
     }
+
+    /// About how many bytes these figures take in memory, boxed: their
+    /// entries (as many as the maps have room for) and the texts they
+    /// own. What a holder of many indicators' figures bounds: an
+    /// indicator's figures grow with its reports, so a count of
+    /// indicators bounds nothing.
+    pub fn held_bytes(&self) -> usize {
+        use std::mem::size_of;
+        let text = |t: &Option<crate::text::Text>| t.as_ref().map_or(0, |t| t.as_str().len());
+        size_of::<Figures>()
+            + self.targets.capacity() * size_of::<(TargetTrack, TargetState)>()
+            + self.reports.capacity() * size_of::<(ReportId, ReportState)>()
+            + self
+                .targets
+                .values()
+                .map(|t| text(&t.current.wording))
+                .sum::<usize>()
+            + self
+                .reports
+                .values()
+                .map(|r| text(&r.report.note))
+                .sum::<usize>()
+    }
 }
 
 /// An indicator's current state.

@@ -809,3 +809,31 @@ fn evolve_counts_revisions_and_stream_versions() {
         .collect();
     assert_eq!(live, vec![ReportId(Uuid::from_u128(1))]);
 }
+
+/// What an indicator's figures hold in memory grows with every report and
+/// its note: a holder that bounds bytes bounds them, where a count of
+/// indicators would not (one indicator may hold thousands of reports).
+#[test]
+fn held_figures_cost_grows_with_each_report_and_its_note() {
+    use chitieu_domain::state::{Figures, ReportState};
+    let mut figures = Figures::default();
+    assert_eq!(figures.held_bytes(), std::mem::size_of::<Figures>());
+    let note = "khoảng, theo báo cáo nhanh";
+    let mut before = figures.held_bytes();
+    for n in 1..=40u128 {
+        let mut report = report(n, dec!(1), ResultStatus::Estimate);
+        report.note = Some(text(note));
+        let event = Event::ActualReported(ActualReported {
+            indicator: BUDGET,
+            report,
+            supersedes: None,
+            reason: None,
+        });
+        figures.apply(&event, n as u64);
+        let now = figures.held_bytes();
+        assert!(now >= before + note.len(), "{now} after {before}");
+        before = now;
+    }
+    let entry = std::mem::size_of::<(ReportId, ReportState)>();
+    assert!(figures.held_bytes() >= 40 * (entry + note.len()));
+}

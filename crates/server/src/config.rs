@@ -140,8 +140,8 @@ impl Config {
         if m.history_cache_entries == 0 {
             problems.push("memory.history_cache_entries: 0 would fold every history from the log on every read; give at least 1".into());
         }
-        if m.decision_figures_indicators == 0 {
-            problems.push("memory.decision_figures_indicators: 0 would fold an indicator's figures from the log for every decision; give at least 1".into());
+        if m.decision_figures_mib == 0 {
+            problems.push("memory.decision_figures_mib: 0 would fold an indicator's figures from the log for every decision; give at least 1".into());
         }
         if l.response_cache_mib > 1 << 20 {
             problems.push(format!(
@@ -170,11 +170,12 @@ pub struct MemoryConfig {
     /// not in it is folded from the log: twenty events read from as many
     /// log blocks.
     pub history_cache_entries: usize,
-    /// Most indicators whose figures (targets and reports, ~1 KB an
-    /// indicator) the command service keeps in memory for its decisions,
-    /// the most recently used; the others' figures are folded again from
-    /// their streams when a decision needs them.
-    pub decision_figures_indicators: usize,
+    /// What the figures (targets and reports) the command service keeps
+    /// in memory for its decisions may take, MiB: those of the most
+    /// recently used indicators (1–2 KB for a few reports, more as they
+    /// pile up); the others' figures are folded again from their streams
+    /// when a decision needs them.
+    pub decision_figures_mib: u64,
 }
 
 impl Default for MemoryConfig {
@@ -184,7 +185,7 @@ impl Default for MemoryConfig {
             read_model_cache_mib: 32,
             view_cache_entries: chitieu_projector::VIEW_CACHE_ENTRIES,
             history_cache_entries: chitieu_projector::HISTORY_CACHE_ENTRIES,
-            decision_figures_indicators: chitieu_service::HELD_FIGURES,
+            decision_figures_mib: (chitieu_service::FIGURES_BUDGET >> 20) as u64,
         }
     }
 }
@@ -198,6 +199,11 @@ impl MemoryConfig {
     /// The read models' cache in bytes.
     pub fn read_model_cache_bytes(&self) -> u64 {
         self.read_model_cache_mib.saturating_mul(1024 * 1024)
+    }
+
+    /// The decisions' figures budget in bytes.
+    pub fn decision_figures_bytes(&self) -> usize {
+        usize::try_from(self.decision_figures_mib.saturating_mul(1024 * 1024)).unwrap_or(usize::MAX)
     }
 }
 
@@ -680,7 +686,7 @@ mod tests {
         let syntax = check_str("listen = \n").unwrap_err();
         assert!(syntax[0].contains("line 1"), "{syntax:?}");
         let caches = check_str(
-            "[memory]\nview_cache_entries = 0\nhistory_cache_entries = 0\ndecision_figures_indicators = 0\n",
+            "[memory]\nview_cache_entries = 0\nhistory_cache_entries = 0\ndecision_figures_mib = 0\n",
         )
         .unwrap_err();
         assert_eq!(caches.len(), 3, "{caches:?}");
@@ -693,7 +699,7 @@ mod tests {
             "{caches:?}"
         );
         assert!(
-            caches[2].starts_with("memory.decision_figures_indicators: 0"),
+            caches[2].starts_with("memory.decision_figures_mib: 0"),
             "{caches:?}"
         );
     }

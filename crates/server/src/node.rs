@@ -95,7 +95,7 @@ impl Node {
         let follower = Some(projector.spawn_follower());
         let service = Arc::new(
             CommandService::new(log.clone(), projector.clone())
-                .with_held_figures(location.memory.decision_figures_indicators),
+                .with_figures_budget(location.memory.decision_figures_bytes()),
         );
         Ok(Node {
             log,

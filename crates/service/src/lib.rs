@@ -12,9 +12,10 @@
 //! (unless the caller named the version it expects).
 //!
 //! Of that state it holds every definition, but the figures (targets and
-//! reports) of a bounded set of indicators, the most recently used; a
-//! decision that needs others folds them from their streams first, read
-//! without the lock ([`CommandService::with_figures`]).
+//! reports) only of the most recently used indicators, within a budget of
+//! bytes (an indicator's figures grow with its reports); a decision that
+//! needs others folds them from their streams first, read without the
+//! lock ([`CommandService::with_figures`]).
 
 pub mod ledger;
 
@@ -40,9 +41,11 @@ const READ_YOUR_WRITES_TIMEOUT: Duration = Duration::from_secs(10);
 const FOLD_CHUNK: usize = 20_000;
 /// Attempts when the stream moved between deciding and appending.
 const ATTEMPTS: usize = 3;
-/// Indicators whose figures the domain state keeps by default
-/// ([`CommandService::with_held_figures`]).
-pub const HELD_FIGURES: usize = 20_000;
+/// What the figures the domain state keeps may take in memory by default,
+/// in bytes ([`CommandService::with_figures_budget`]): some 18,000
+/// indicators of two targets and five reports each, fewer where reports
+/// pile up.
+pub const FIGURES_BUDGET: usize = 32 << 20;
 
 /// Options every write takes.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -159,34 +162,60 @@ pub enum ServiceError {
 struct Synced {
     state: DomainState,
     position: u64,
-    /// The indicators whose figures `state` holds, with when each was
-    /// last written or read by a decision (a tick of `clock`): the least
-    /// recently used are let go past the service's bound.
-    held: HashMap<IndicatorId, u64>,
+    /// The indicators whose figures `state` holds: when each was last
+    /// written or read by a decision (a tick of `clock`) and what its
+    /// figures take in memory. The least recently used are let go once
+    /// `held_bytes` passes the service's budget.
+    held: HashMap<IndicatorId, Held>,
+    /// The sum of `held`'s bytes.
+    held_bytes: usize,
     clock: u64,
 }
 
+/// One indicator's figures held in the state.
+#[derive(Clone, Copy)]
+struct Held {
+    tick: u64,
+    bytes: usize,
+}
+
 impl Synced {
-    /// Marks `id`'s figures as used now.
+    /// Marks `id`'s figures as used now, and counts what they take now.
     fn touch(&mut self, id: IndicatorId) {
         self.clock += 1;
-        self.held.insert(id, self.clock);
+        let bytes = self
+            .state
+            .indicators
+            .get(&id)
+            .and_then(|i| i.figures.as_deref())
+            .map_or(0, Figures::held_bytes);
+        let held = Held {
+            tick: self.clock,
+            bytes,
+        };
+        let before = self.held.insert(id, held).map_or(0, |h| h.bytes);
+        self.held_bytes = self.held_bytes.saturating_sub(before) + bytes;
     }
 
-    /// Lets go of the least recently used figures until at most three
-    /// quarters of `limit` are held, once more than `limit` are (a sort
-    /// now and then, not a list kept in order on every use).
-    fn let_go(&mut self, limit: usize) {
-        if self.held.len() <= limit {
+    /// Lets go of the least recently used figures until they take at most
+    /// three quarters of `budget` bytes, once they take more than `budget`
+    /// (a sort now and then, not a list kept in order on every use).
+    fn let_go(&mut self, budget: usize) {
+        if self.held_bytes <= budget {
             return;
         }
         let mut by_use: Vec<(u64, IndicatorId)> =
-            self.held.iter().map(|(id, tick)| (*tick, *id)).collect();
+            self.held.iter().map(|(id, h)| (h.tick, *id)).collect();
         by_use.sort_unstable();
-        let keep = limit - limit / 4;
-        for (_, id) in &by_use[..by_use.len() - keep] {
-            self.held.remove(id);
-            if let Some(indicator) = self.state.indicators.get_mut(id) {
+        let keep = budget - budget / 4;
+        for (_, id) in by_use {
+            if self.held_bytes <= keep {
+                break;
+            }
+            if let Some(held) = self.held.remove(&id) {
+                self.held_bytes = self.held_bytes.saturating_sub(held.bytes);
+            }
+            if let Some(indicator) = self.state.indicators.get_mut(&id) {
                 indicator.figures = None;
             }
         }
@@ -216,9 +245,10 @@ pub struct CommandService {
     /// version must not conflict with its own kind). Entries go when no
     /// write holds them.
     writing: Mutex<HashMap<StreamId, Arc<tokio::sync::Mutex<()>>>>,
-    /// Most indicators whose figures the domain state keeps (the rest are
-    /// folded again from their streams when a decision needs them).
-    held_figures: usize,
+    /// What the figures the domain state keeps may take, in bytes (the
+    /// rest are folded again from their streams when a decision needs
+    /// them).
+    figures_budget: usize,
 }
 
 /// The command's name, for spans and logs.
@@ -275,20 +305,24 @@ impl CommandService {
                 state: DomainState::default(),
                 position: 0,
                 held: HashMap::new(),
+                held_bytes: 0,
                 clock: 0,
             }),
             credentials: std::sync::RwLock::new((0, Arc::default())),
             writing: Mutex::new(HashMap::new()),
-            held_figures: HELD_FIGURES,
+            figures_budget: FIGURES_BUDGET,
         }
     }
 
-    /// Keeps the figures (targets and reports) of at most `indicators`
-    /// indicators in the domain state, the most recently used (at least
-    /// 1). The others' definitions stay; their figures are folded again
-    /// from their own streams when a decision needs them.
-    pub fn with_held_figures(mut self, indicators: usize) -> Self {
-        self.held_figures = indicators.max(1);
+    /// Keeps the figures (targets and reports) of the most recently used
+    /// indicators in the domain state while they take at most `bytes`
+    /// ([`Figures::held_bytes`]); past it, the least recently used go
+    /// until three quarters of it are left. The others' definitions stay;
+    /// their figures are folded again from their own streams when a
+    /// decision needs them. A budget of a byte keeps none between
+    /// decisions.
+    pub fn with_figures_budget(mut self, bytes: usize) -> Self {
+        self.figures_budget = bytes.max(1);
         self
     }
 
@@ -384,7 +418,7 @@ impl CommandService {
         }
         self.hold(&mut synced, &needed, read)?;
         let answer = f(&synced.state);
-        synced.let_go(self.held_figures);
+        synced.let_go(self.figures_budget);
         Ok(answer)
     }
 
@@ -442,7 +476,7 @@ impl CommandService {
                 })
                 .collect()
         };
-        let limit = self.held_figures;
+        let budget = self.figures_budget;
         read_in_stages(
             &self.log,
             from + 1,
@@ -466,7 +500,7 @@ impl CommandService {
                         }
                     }
                 }
-                synced.let_go(limit);
+                synced.let_go(budget);
                 Ok(true)
             },
         )?;

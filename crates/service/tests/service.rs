@@ -78,16 +78,15 @@ struct Given {
 
 /// Two districts and a planner of Cần Đước, on `log`.
 async fn given_on(log: Log) -> Given {
-    given_holding(log, chitieu_service::HELD_FIGURES).await
+    given_holding(log, chitieu_service::FIGURES_BUDGET).await
 }
 
-/// [`given_on`], the service keeping the figures of at most `held`
-/// indicators.
-async fn given_holding(log: Log, held: usize) -> Given {
+/// [`given_on`], the service keeping figures within `budget` bytes.
+async fn given_holding(log: Log, budget: usize) -> Given {
     let projector = Projector::open_temporary(&log).unwrap();
     projector.spawn_follower();
     let service =
-        Arc::new(CommandService::new(log.clone(), projector.clone()).with_held_figures(held));
+        Arc::new(CommandService::new(log.clone(), projector.clone()).with_figures_budget(budget));
     for command in [
         Command::RegisterOrgUnit(province()),
         Command::RegisterOrgUnit(district("LA.CAN-DUOC", "Huyện Cần Đước")),
@@ -672,26 +671,45 @@ fn digest_of(g: &Given) -> String {
         .unwrap()
 }
 
-/// A service keeping the figures of one indicator at a time decides as
-/// one keeping them all: the figures it let go are folded back from each
-/// indicator's stream (refusals that read earlier reports and targets,
-/// a correction, an approval bound to every indicator's figures).
+/// A service keeping no figures between decisions, and one keeping half
+/// of what they take, decide as one keeping them all: the figures they let
+/// go are folded back from each indicator's stream (refusals that read
+/// earlier reports and targets, a correction, an approval bound to every
+/// indicator's figures), and the figures they hold stay within budget.
 #[tokio::test]
 async fn figures_let_go_are_folded_back_from_their_streams_and_decide_the_same() {
     let all = given().await;
-    let one = given_holding(Arc::new(MemoryLog::new()), 1).await;
+    let none = given_holding(Arc::new(MemoryLog::new()), 1).await;
     // The digest the approver reviewed, from the service that holds all.
     let mut script = figures_script(None);
     let approve_at = script.len() - 2;
     let tail = script.split_off(approve_at);
-    let (before_all, before_one) = (run(&all, script.clone()).await, run(&one, script).await);
-    assert_eq!(before_all, before_one);
+    let before_all = run(&all, script.clone()).await;
     assert!(
         before_all.iter().filter(|o| !o.starts_with("ok")).count() == 3,
         "{before_all:?}"
     );
+    // What each service holds: how many indicators' figures, and their bytes.
+    let held = |g: &Given| {
+        g.service
+            .with_state(|s| {
+                let held: Vec<usize> = s
+                    .indicators
+                    .values()
+                    .filter_map(|i| i.figures.as_deref().map(Figures::held_bytes))
+                    .collect();
+                (held.len(), held.iter().sum::<usize>())
+            })
+            .unwrap()
+    };
+    let (count, bytes) = held(&all);
+    assert_eq!(count, 4);
+    let half = given_holding(Arc::new(MemoryLog::new()), bytes / 2).await;
+    assert_eq!(run(&none, script.clone()).await, before_all);
+    assert_eq!(run(&half, script).await, before_all);
     let digest = digest_of(&all);
-    assert_eq!(digest_of(&one), digest);
+    assert_eq!(digest_of(&none), digest);
+    assert_eq!(digest_of(&half), digest);
     let mut tail = tail;
     if let Command::ApprovePeriod {
         expected_digest, ..
@@ -699,8 +717,9 @@ async fn figures_let_go_are_folded_back_from_their_streams_and_decide_the_same()
     {
         *expected_digest = Some(digest);
     }
-    let (after_all, after_one) = (run(&all, tail.clone()).await, run(&one, tail).await);
-    assert_eq!(after_all, after_one);
+    let after_all = run(&all, tail.clone()).await;
+    assert_eq!(run(&none, tail.clone()).await, after_all);
+    assert_eq!(run(&half, tail).await, after_all);
     assert!(after_all[0].starts_with("ok"), "{after_all:?}");
     assert!(
         after_all[1].contains("Locked") || after_all[1].contains("Frozen"),
@@ -715,20 +734,18 @@ async fn figures_let_go_are_folded_back_from_their_streams_and_decide_the_same()
             .map(|r| r.decode().unwrap())
             .collect()
     };
-    assert_eq!(events(&all), events(&one));
-    // And it did let them go.
-    let held = |g: &Given| {
-        g.service
-            .with_state(|s| {
-                s.indicators
-                    .values()
-                    .filter(|i| i.figures.is_some())
-                    .count()
-            })
-            .unwrap()
-    };
-    assert_eq!(held(&all), 4);
-    assert_eq!(held(&one), 1);
+    assert_eq!(events(&all), events(&none));
+    assert_eq!(events(&all), events(&half));
+    // And they did let them go, within their budgets.
+    assert_eq!(held(&all).0, 4);
+    assert_eq!(held(&none), (0, 0));
+    let (count, held_bytes) = held(&half);
+    assert!((1..4).contains(&count), "{count} indicators' figures held");
+    assert!(
+        held_bytes <= bytes / 2,
+        "{held_bytes} bytes held of {}",
+        bytes / 2
+    );
 }
 
 /// Concurrent writes into more indicators than the service holds figures
@@ -740,7 +757,7 @@ async fn figures_read_while_others_write_end_as_a_fresh_fold_of_the_log() {
     use rust_decimal_macros::dec;
     let dir = tempfile::tempdir().unwrap();
     let log: Log = Arc::new(SledLog::open(dir.path().join("db")).unwrap());
-    let g = given_holding(log, 2).await;
+    let g = given_holding(log, 1).await;
     let mut script = figures_script(None);
     script.truncate(1 + 4 + 8); // the document, four indicators, their targets and estimates
     let setup = run(&g, script).await;
