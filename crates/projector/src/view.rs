@@ -8,6 +8,7 @@ use chitieu_domain::actual::{
     figure_that_counts, latest_with_status, ActualReport, ReportId, ResultStatus,
 };
 use chitieu_domain::direction::direction_of;
+use chitieu_domain::small_map::SmallMap;
 use chitieu_domain::{
     DocumentId, Event, IndicatorDefinition, Measure, Reason, Target, TargetTrack,
 };
@@ -15,7 +16,6 @@ use chitieu_store::RecordedEvent;
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use std::collections::HashMap;
 
 /// Who did something and when, from the event's envelope.
@@ -162,8 +162,10 @@ pub struct IndicatorView {
     pub defined: Stamp,
     /// Its last change.
     pub updated: Stamp,
-    /// Targets per track.
-    pub targets: BTreeMap<TargetTrack, TrackView>,
+    /// Targets per track, in a sorted vector: a `BTreeMap` took a node of
+    /// eleven slots (2.5 KB) in every view held in memory. Stored as the
+    /// same JSON object.
+    pub targets: SmallMap<TargetTrack, TrackView>,
     /// The latest live final figure, by the domain's one rule
     /// ([`chitieu_domain::actual::figure_that_counts`]) over `live`.
     latest_final: Option<ReportView>,
@@ -207,7 +209,7 @@ impl IndicatorView {
             version: 1,
             defined: stamp.clone(),
             updated: stamp,
-            targets: BTreeMap::new(),
+            targets: SmallMap::new(),
             latest_final: None,
             latest_estimate: None,
             live: Vec::new(),
