@@ -118,6 +118,7 @@ fn build_stream_index(tree: &sled::Tree, archive: &Archive) -> Result<StreamInde
         })?;
         Ok(true)
     })?;
+    index.shrink();
     let mut legacy = 0u64;
     for entry in tree.scan_prefix([keys::STREAM]) {
         let (key, _) = entry?;
