@@ -60,6 +60,22 @@ struct BlockAt {
     crc: u32,
 }
 
+/// A [`BlockAt`] as a segment holds it in memory: its first position
+/// counted from the segment's, its offset in a file under 4 GiB (the
+/// archiver writes none larger). 16 bytes, not 24: a segment of small
+/// blocks (group commits of a few records) holds tens of thousands, and
+/// the index of a 2,000,000-event log took 14 MB.
+#[derive(Debug, Clone, Copy)]
+struct Packed {
+    first: u32,
+    offset: u32,
+    len: u32,
+    crc: u32,
+}
+
+/// Most bytes of one segment file.
+const SEGMENT_MAX: u64 = u32::MAX as u64;
+
 /// One immutable file of consecutive blocks.
 #[derive(Debug)]
 struct Segment {
@@ -68,7 +84,7 @@ struct Segment {
     bytes: u64,
     file: File,
     path: PathBuf,
-    blocks: Vec<BlockAt>,
+    blocks: Vec<Packed>,
 }
 
 fn io_error(path: &Path, what: &str, error: std::io::Error) -> StoreError {
@@ -140,6 +156,9 @@ impl Segment {
         if crc32fast::hash(&index) != be_u32(&trailer, 16) {
             return Err(bad("index fails its checksum"));
         }
+        if size > SEGMENT_MAX || last - first > u64::from(u32::MAX) {
+            return Err(bad("larger than a segment can be (4 GiB, 2^32 positions)"));
+        }
         let blocks: Vec<BlockAt> = index
             .chunks_exact(INDEX_ENTRY)
             .map(|e| BlockAt {
@@ -150,12 +169,24 @@ impl Segment {
             })
             .collect();
         let ordered = blocks.windows(2).all(|w| w[0].first < w[1].first);
-        let inside = blocks
-            .iter()
-            .all(|b| b.offset >= FRAME && b.offset + u64::from(b.len) <= index_at);
+        let inside = blocks.iter().all(|b| {
+            b.offset >= FRAME
+                && b.offset + u64::from(b.len) <= index_at
+                && (first..=last).contains(&b.first)
+        });
         if blocks.first().map(|b| b.first) != Some(first) || !ordered || !inside {
             return Err(bad("index does not match the file's name or blocks"));
         }
+        // Both fit: checked above against the file's size and positions.
+        let blocks = blocks
+            .iter()
+            .map(|b| Packed {
+                first: (b.first - first) as u32,
+                offset: b.offset as u32,
+                len: b.len,
+                crc: b.crc,
+            })
+            .collect();
         let segment = Segment {
             first,
             last,
@@ -166,10 +197,11 @@ impl Segment {
         };
         // The last block must end exactly at the name's last position.
         let tail = segment.blocks.len() - 1;
+        let tail_first = segment.block(tail).first;
         let block = segment.read(tail)?;
         let records = record::block_records(&block)
-            .map_err(|reason| corrupt(segment.blocks[tail].first, &segment.path, reason))?;
-        if segment.blocks[tail].first + records.len() as u64 - 1 != last {
+            .map_err(|reason| corrupt(tail_first, &segment.path, reason))?;
+        if tail_first + records.len() as u64 - 1 != last {
             return Err(corrupt(
                 first,
                 &segment.path,
@@ -177,6 +209,17 @@ impl Segment {
             ));
         }
         Ok(segment)
+    }
+
+    /// Where block `k` lies.
+    fn block(&self, k: usize) -> BlockAt {
+        let b = self.blocks[k];
+        BlockAt {
+            first: self.first + u64::from(b.first),
+            offset: u64::from(b.offset),
+            len: b.len,
+            crc: b.crc,
+        }
     }
 
     /// The bytes of block `i`, checked against their CRC.
@@ -192,15 +235,16 @@ impl Segment {
     /// Returns `end`. Each block's bytes are at `blocks[k].offset -
     /// blocks[i].offset` in `buf`, unchecked (see [`Segment::checked`]).
     fn read_run(&self, i: usize, budget: u64, buf: &mut Vec<u8>) -> Result<usize, StoreError> {
-        let start = self.blocks[i].offset;
+        let start = self.block(i).offset;
         let mut end = i + 1;
-        while let Some(next) = self.blocks.get(end) {
+        while end < self.blocks.len() {
+            let next = self.block(end);
             if next.offset + u64::from(next.len) - start > budget {
                 break;
             }
             end += 1;
         }
-        let last = self.blocks[end - 1];
+        let last = self.block(end - 1);
         let len = (last.offset + u64::from(last.len) - start) as usize;
         buf.clear();
         buf.resize(len, 0);
@@ -215,7 +259,7 @@ impl Segment {
 
     /// Block `k`'s bytes in a run read from `start`, checked against their CRC.
     fn checked<'b>(&self, k: usize, start: u64, run: &'b [u8]) -> Result<&'b [u8], StoreError> {
-        let at = self.blocks[k];
+        let at = self.block(k);
         let from = (at.offset - start) as usize;
         let bytes = &run[from..from + at.len as usize];
         if crc32fast::hash(bytes) != at.crc {
@@ -226,8 +270,11 @@ impl Segment {
 
     /// The index of the block holding `position` (which the segment holds).
     fn block_for(&self, position: u64) -> usize {
+        let Some(delta) = position.checked_sub(self.first) else {
+            return 0;
+        };
         self.blocks
-            .partition_point(|b| b.first <= position)
+            .partition_point(|b| u64::from(b.first) <= delta)
             .saturating_sub(1)
     }
 }
@@ -326,7 +373,7 @@ impl Archive {
             return Ok(None);
         };
         let i = segment.block_for(position);
-        Ok(Some((segment.blocks[i].first, segment.read(i)?)))
+        Ok(Some((segment.block(i).first, segment.read(i)?)))
     }
 
     /// Visits the archived blocks from the one holding `from` on, in order,
@@ -345,16 +392,17 @@ impl Archive {
         while let Some(segment) = self.segment_for(next) {
             let mut i = segment.block_for(next);
             while i < segment.blocks.len() {
-                let start = segment.blocks[i].offset;
+                let start = segment.block(i).offset;
                 let end = segment.read_run(i, budget, &mut buf)?;
                 budget = (budget * 2).clamp(FIRST_RUN_BYTES, RUN_BYTES);
                 for k in i..end {
                     let block = segment.checked(k, start, &buf)?;
-                    next = segment
-                        .blocks
-                        .get(k + 1)
-                        .map_or(segment.last + 1, |b| b.first);
-                    if !visit(segment.blocks[k].first, block)? {
+                    next = if k + 1 < segment.blocks.len() {
+                        segment.block(k + 1).first
+                    } else {
+                        segment.last + 1
+                    };
+                    if !visit(segment.block(k).first, block)? {
                         return Ok(next);
                     }
                 }
@@ -405,6 +453,12 @@ impl Archive {
                 index.extend_from_slice(&len.to_be_bytes());
                 index.extend_from_slice(&crc.to_be_bytes());
                 offset += FRAME + u64::from(len);
+                if offset + (blocks.len() * INDEX_ENTRY) as u64 + TRAILER > SEGMENT_MAX {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        "a segment over 4 GiB (archive fewer bytes at a time)",
+                    ));
+                }
             }
             out.write_all(&index)?;
             out.write_all(&offset.to_be_bytes())?;
