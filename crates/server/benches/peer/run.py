@@ -298,7 +298,8 @@ def memory(pid):
         status = open(f"/proc/{pid}/status").read()
         rss = int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024
         hwm = int(re.search(r"VmHWM:\s+(\d+)", status).group(1)) / 1024
-        return f"RSS {rss:,.0f} MiB, peak {hwm:,.0f} MiB"
+        anon = int(re.search(r"RssAnon:\s+(\d+)", status).group(1)) / 1024
+        return f"RSS {rss:,.0f} MiB (anonymous {anon:,.0f}), peak {hwm:,.0f} MiB"
     except (OSError, AttributeError):
         return "unknown"
 
