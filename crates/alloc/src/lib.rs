@@ -7,9 +7,10 @@
 //! turn), so a second of it is a lot: at 100,000 indicators the server's
 //! RSS was ~290 MiB when ready and ~440 MiB after two rounds of writes,
 //! where its heap was ~240 and ~270 MB. With 10 ms (mimalloc 2's default)
-//! it is ~230 and ~390 MiB, at about the same write rate (BENCHMARKS.md, "Fixed
-//! costs found by heaptrack, and the allocator's purge delay"). `MIMALLOC_PURGE_DELAY` in the environment
-//! still decides where it is set.
+//! it is ~230 and ~390 MiB, at about the same write rate (BENCHMARKS.md,
+//! "Fixed costs found by heaptrack, and the allocator's purge delay").
+//! `MIMALLOC_PURGE_DELAY` in the environment still decides where it is
+//! set.
 //!
 //! This is the one crate of the workspace with `unsafe` code: the two calls
 //! into mimalloc's C API below.
