@@ -304,6 +304,39 @@ def memory(pid):
         return "unknown"
 
 
+def cpu_by_thread(pid):
+    """CPU seconds each group of the server's threads has used so far
+    (Linux), by thread name with its digits dropped (tokio-rt-worker,
+    chitieu-project, sled-io-, ...)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    groups = {}
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return groups
+    for task in tasks:
+        try:
+            stat = open(f"/proc/{pid}/task/{task}/stat").read()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1 : stat.rindex(")")].rstrip("0123456789")
+        fields = stat[stat.rindex(")") + 2 :].split()
+        groups[name] = groups.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / ticks
+    return groups
+
+
+def cpu_per_request(before, after, requests):
+    """The server's CPU per request between two `cpu_by_thread` readings,
+    in microseconds, in total and by the largest groups of threads."""
+    used = {name: after.get(name, 0.0) - before.get(name, 0.0) for name in after}
+    total = sum(used.values())
+    if requests <= 0:
+        return "unknown"
+    parts = sorted(((v, k) for k, v in used.items() if v > 0), reverse=True)[:5]
+    shares = ", ".join(f"{k} {v / requests * 1e6:,.0f}" for v, k in parts)
+    return f"server CPU {total / requests * 1e6:,.0f} us/request ({shares})"
+
+
 def check(url, body, token):
     answer = post(url, body.encode(), {"Authorization": f"Bearer {token}"} if token else {})
     if answer.get("errors") or not answer.get("data"):

@@ -17,7 +17,9 @@ run grows it, later runs (of any build reading the same log) start on it
 as it is, so that two builds' memory is compared on the same data.
 PEER_CACHE_MIB sets the response cache (default 0: every read cold; the
 server's own default is 64).
-Prints req/s, p50 and p99 (ms), then the server's memory. Run two builds
+Prints req/s, p50 and p99 (ms), the server's CPU per request (in total
+and by its busiest groups of threads: a steadier figure than the rate
+when wrk shares the cores), then the server's memory. Run two builds
 alternately (A B A B) and compare like with like: no PostgreSQL here, so
 no ratio; run.py gives the ratio against PostGraphile.
 """
@@ -78,9 +80,11 @@ def main():
 
         def rounds(label, memory_each=False):
             for _ in range(int(os.environ.get("ROUNDS", "2"))):
+                before = run.cpu_by_thread(child.pid)
                 rate, p50, p99 = run.wrk(url, path, token, connections=connections, order=order)[:3]
+                cpu = run.cpu_per_request(before, run.cpu_by_thread(child.pid), rate * run.SECONDS)
                 memory = f"; {run.memory(child.pid)}" if memory_each else ""
-                print(f"{name} {label}: {rate:,.0f} req/s p50 {p50:.2f} p99 {p99:.2f}{memory}", flush=True)
+                print(f"{name} {label}: {rate:,.0f} req/s p50 {p50:.2f} p99 {p99:.2f}; {cpu}{memory}", flush=True)
 
         rounds(what)
         if recorder:
