@@ -32,7 +32,7 @@ pub struct OrgUnitState {
 }
 
 /// The current target of one track.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TargetState {
     /// The target in force.
     pub current: Target,
@@ -43,7 +43,7 @@ pub struct TargetState {
 }
 
 /// One report and what replaced it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ReportState {
     /// The report.
     pub report: ActualReport,
@@ -58,8 +58,10 @@ pub struct ReportState {
 /// holder of the state may keep them for some indicators only (the
 /// command service keeps a bounded set) and fold them again from the
 /// indicator's own stream when a decision needs them
-/// ([`Figures::apply`], [`DomainState::figures_needed`]).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// ([`Figures::apply`], [`DomainState::figures_needed`]). Serialisable
+/// for a holder's snapshots of them (not an event: no frozen contract;
+/// a holder keeps its own format version beside them).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Figures {
     /// Target per track.
     pub targets: SmallMap<TargetTrack, TargetState>,

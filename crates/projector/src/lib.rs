@@ -9,6 +9,8 @@
 //!   travel to any past instant or log position.
 //! - [`IndicatorView`] and [`view::fold`] are the one fold that every read
 //!   path shares.
+//! - [`FigureSnapshots`] keeps the write side's snapshots of indicators'
+//!   figures beside the read models (derived data, checked before use).
 
 mod audit;
 pub mod findings;
@@ -19,6 +21,7 @@ pub mod periods;
 mod projector;
 mod query;
 pub mod report;
+pub mod snapshots;
 pub mod targets_table;
 pub mod view;
 
@@ -32,4 +35,5 @@ pub use projector::{
     READ_MODEL_VERSION, VIEW_CACHE_ENTRIES,
 };
 pub use query::{AuditFilter, IndicatorFilter, ReadModel};
+pub use snapshots::{FigureSnapshot, FigureSnapshots};
 pub use view::{IndicatorView, ReportView, Stamp, TrackView};

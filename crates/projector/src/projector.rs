@@ -497,6 +497,8 @@ pub struct Projector {
     chunk: std::sync::atomic::AtomicUsize,
     /// Why the live follower stopped, if it stopped on an error.
     failure: Mutex<Option<String>>,
+    /// The write side's snapshots of figures, in a tree of this database.
+    snapshots: crate::snapshots::FigureSnapshots,
 }
 
 impl Projector {
@@ -576,8 +578,12 @@ impl Projector {
             );
             tree = Self::reset(&db, &tree)?;
             db.drop_tree(VERIFICATION_TREE)?;
+            // Checked before use anyway; a log replaced makes them all stale.
+            db.drop_tree(crate::snapshots::SNAPSHOT_TREE)?;
             checkpoint = 0;
         }
+        let snapshots =
+            crate::snapshots::FigureSnapshots::new(db.open_tree(crate::snapshots::SNAPSHOT_TREE)?);
         let (position, _) = watch::channel(checkpoint);
         Ok(Arc::new(Projector {
             log: log.clone(),
@@ -591,6 +597,7 @@ impl Projector {
             views: ViewCache::default(),
             written: Mutex::default(),
             failure: Mutex::new(None),
+            snapshots,
         }))
     }
 
@@ -839,6 +846,12 @@ impl Projector {
     /// Asks the follower to stop; it does within 200 ms.
     pub fn stop(&self) {
         self.stop.store(true, Ordering::Relaxed);
+    }
+
+    /// The write side's snapshots of indicators' figures, kept in this
+    /// database (outside the read models and their digest).
+    pub fn figure_snapshots(&self) -> crate::snapshots::FigureSnapshots {
+        self.snapshots.clone()
     }
 
     /// SHA-256 over every key and value of the read models: two projectors

@@ -14,8 +14,13 @@
 //! Of that state it holds every definition, but the figures (targets and
 //! reports) only of the most recently used indicators, within a budget of
 //! bytes (an indicator's figures grow with its reports); a decision that
-//! needs others folds them from their streams first, read without the
-//! lock ([`CommandService::with_figures`]).
+//! needs others folds them first, read without the lock
+//! ([`CommandService::with_figures`]): from a snapshot of them kept beside
+//! the read models ([`chitieu_projector::FigureSnapshots`]) and the events
+//! of their stream after it, or from the whole stream where there is no
+//! snapshot or it does not check out. Figures let go that gained
+//! [`SNAPSHOT_EVERY`] events since their last snapshot are snapshotted
+//! again, after the lock is released.
 
 pub mod ledger;
 
@@ -47,6 +52,12 @@ const ATTEMPTS: usize = 3;
 /// pile up. 32 MiB made writes in turn through 10,000 indicators fold
 /// streams again once each held a dozen reports (BENCHMARKS.md).
 pub const FIGURES_BUDGET: usize = 64 << 20;
+/// Figures let go are snapshotted again once their stream gained this many
+/// events since their last snapshot: a miss folds fewer than this many
+/// events after the snapshot it reads, and writes in turn through more
+/// indicators than the budget holds write one snapshot every this many
+/// writes to an indicator.
+pub const SNAPSHOT_EVERY: u64 = 4;
 
 /// Options every write takes.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -171,6 +182,9 @@ struct Synced {
     /// The sum of `held`'s bytes.
     held_bytes: usize,
     clock: u64,
+    /// Figures let go that are due a snapshot, written once the lock is
+    /// released ([`CommandService::store_snapshots`]).
+    to_snapshot: Vec<Snapshot>,
 }
 
 /// One indicator's figures held in the state.
@@ -178,24 +192,60 @@ struct Synced {
 struct Held {
     tick: u64,
     bytes: usize,
+    /// The stream version the figures reach and the log position of that
+    /// version's event, where known (what a snapshot of them records).
+    at: Option<(u64, u64)>,
+    /// The version of the stored snapshot of them (0: none), known once
+    /// they were folded outside the state in this process. Figures held
+    /// since the start fold are not snapshotted when let go (a snapshot of
+    /// them may be stored already, from an earlier run); they are once
+    /// they were read back.
+    snapshot: Option<u64>,
+}
+
+/// Figures to snapshot: as of stream version `version`, whose event is at
+/// log position `position`.
+struct Snapshot {
+    id: IndicatorId,
+    version: u64,
+    position: u64,
+    figures: Box<Figures>,
+}
+
+/// An indicator's figures folded outside the state: up to stream version
+/// `version` (whose event is at `position`, 0 for none), from the
+/// snapshot of version `snapshot` (0: from the stream's start).
+struct Folded {
+    figures: Figures,
+    version: u64,
+    position: u64,
+    snapshot: u64,
 }
 
 impl Synced {
     /// Marks `id`'s figures as used now, and counts what they take now.
-    fn touch(&mut self, id: IndicatorId) {
+    /// `at`: the stream version they reach now and its event's position,
+    /// where the caller knows them; else what was known is kept if the
+    /// version did not move, and forgotten if it did.
+    fn touch(&mut self, id: IndicatorId, at: Option<(u64, u64)>) {
         self.clock += 1;
-        let bytes = self
-            .state
-            .indicators
-            .get(&id)
+        let indicator = self.state.indicators.get(&id);
+        let bytes = indicator
             .and_then(|i| i.figures.as_deref())
             .map_or(0, Figures::held_bytes);
+        let version = indicator.map_or(0, |i| i.version);
+        let before = self.held.get(&id).copied();
         let held = Held {
             tick: self.clock,
             bytes,
+            at: at.or_else(|| before.and_then(|h| h.at).filter(|(v, _)| *v == version)),
+            snapshot: before.and_then(|h| h.snapshot),
         };
-        let before = self.held.insert(id, held).map_or(0, |h| h.bytes);
-        self.held_bytes = self.held_bytes.saturating_sub(before) + bytes;
+        self.held.insert(id, held);
+        self.held_bytes = self
+            .held_bytes
+            .saturating_sub(before.map_or(0, |h| h.bytes))
+            + bytes;
     }
 
     /// Lets go of the least recently used figures until they take at most
@@ -213,11 +263,29 @@ impl Synced {
             if self.held_bytes <= keep {
                 break;
             }
-            if let Some(held) = self.held.remove(&id) {
+            let held = self.held.remove(&id);
+            if let Some(held) = held {
                 self.held_bytes = self.held_bytes.saturating_sub(held.bytes);
             }
             if let Some(indicator) = self.state.indicators.get_mut(&id) {
-                indicator.figures = None;
+                let figures = indicator.figures.take();
+                // Snapshotted when due, and only as of the version the
+                // figures reach (a stale `at` would misname them).
+                let due = held.and_then(|h| {
+                    let snapshot = h.snapshot?;
+                    h.at.filter(|(version, _)| {
+                        *version == indicator.version
+                            && *version >= snapshot.saturating_add(SNAPSHOT_EVERY)
+                    })
+                });
+                if let (Some((version, position)), Some(figures)) = (due, figures) {
+                    self.to_snapshot.push(Snapshot {
+                        id,
+                        version,
+                        position,
+                        figures,
+                    });
+                }
             }
         }
     }
@@ -308,6 +376,7 @@ impl CommandService {
                 held: HashMap::new(),
                 held_bytes: 0,
                 clock: 0,
+                to_snapshot: Vec::new(),
             }),
             credentials: std::sync::RwLock::new((0, Arc::default())),
             writing: Mutex::new(HashMap::new()),
@@ -409,9 +478,11 @@ impl CommandService {
             .collect();
         let mut read = HashMap::new();
         if !missing.is_empty() {
+            let due = std::mem::take(&mut synced.to_snapshot);
             drop(synced);
+            self.store_snapshots(due);
             for (id, version) in missing {
-                read.insert(id, self.stream_events(id, 1, version)?);
+                read.insert(id, self.fold_figures(id, version)?);
             }
             synced = self.synced.lock().map_err(|_| StoreError::Closed)?;
             self.catch_up(&mut synced)?;
@@ -420,7 +491,67 @@ impl CommandService {
         self.hold(&mut synced, &needed, read)?;
         let answer = f(&synced.state);
         synced.let_go(self.figures_budget);
+        let due = std::mem::take(&mut synced.to_snapshot);
+        drop(synced);
+        self.store_snapshots(due);
         Ok(answer)
+    }
+
+    /// Writes the snapshots of figures let go that were due one. A
+    /// snapshot is a cache: one that cannot be written is left out (the
+    /// next miss folds more of the stream).
+    fn store_snapshots(&self, due: Vec<Snapshot>) {
+        if due.is_empty() {
+            return;
+        }
+        let snapshots = self.projector.figure_snapshots();
+        for snapshot in due {
+            if let Err(error) = snapshots.put(
+                snapshot.id,
+                snapshot.version,
+                snapshot.position,
+                &snapshot.figures,
+            ) {
+                tracing::warn!(%error, indicator = %snapshot.id.0, "a snapshot of figures was not written");
+            }
+        }
+    }
+
+    /// `id`'s figures up to stream version `version`: from its snapshot
+    /// and the events after it where the snapshot checks out (the stream's
+    /// event at its version is at the position it names), else from the
+    /// whole stream.
+    fn fold_figures(&self, id: IndicatorId, version: u64) -> Result<Folded, ServiceError> {
+        let snapshot = match self.projector.figure_snapshots().get(id) {
+            Ok(snapshot) => snapshot.filter(|s| (1..=version).contains(&s.version)),
+            Err(error) => {
+                tracing::warn!(%error, indicator = %id.0, "a snapshot of figures could not be read");
+                None
+            }
+        };
+        if let Some(snapshot) = snapshot {
+            let events = self.stream_events(id, snapshot.version, version)?;
+            if events.first().map(|(_, position)| *position) == Some(snapshot.position) {
+                let mut figures = snapshot.figures;
+                for (event, position) in &events[1..] {
+                    figures.apply(event, *position);
+                }
+                return Ok(Folded {
+                    figures,
+                    version,
+                    position: events.last().map_or(0, |(_, p)| *p),
+                    snapshot: snapshot.version,
+                });
+            }
+            tracing::debug!(indicator = %id.0, "a snapshot of figures does not match the log; folding the stream");
+        }
+        let events = self.stream_events(id, 1, version)?;
+        Ok(Folded {
+            figures: Figures::fold(events.iter().map(|(e, p)| (e, *p))),
+            version,
+            position: events.last().map_or(0, |(_, p)| *p),
+            snapshot: 0,
+        })
     }
 
     /// Events `from..=to` (versions) of an indicator's stream, decoded,
@@ -491,13 +622,18 @@ impl CommandService {
                     // A definition starts with (empty) figures held; a
                     // figure written keeps its indicator's figures near.
                     if let Some(id) = event.indicator() {
-                        if synced
+                        if let Some(indicator) = synced
                             .state
                             .indicators
                             .get(&id)
-                            .is_some_and(|i| i.figures.is_some())
+                            .filter(|i| i.figures.is_some())
                         {
-                            synced.touch(id);
+                            // The event is of the indicator's own stream
+                            // when its version is the one the state counts
+                            // now (a snapshot checks the position anyway).
+                            let at = (recorded.version == indicator.version)
+                                .then_some((recorded.version, recorded.position));
+                            synced.touch(id, at);
                         }
                     }
                 }
@@ -522,33 +658,44 @@ impl CommandService {
     }
 
     /// Brings the figures of `ids` into the state, where it let them go,
-    /// and marks them used: folded from each indicator's stream up to the
-    /// state's version of it, from the events `read` before (without the
-    /// lock) and whatever the stream gained since.
+    /// and marks them used: up to the state's version of each stream, from
+    /// what was `read` before (without the lock) and whatever the stream
+    /// gained since.
     fn hold(
         &self,
         synced: &mut Synced,
         ids: &[IndicatorId],
-        mut read: HashMap<IndicatorId, Vec<(Event, u64)>>,
+        mut read: HashMap<IndicatorId, Folded>,
     ) -> Result<(), ServiceError> {
         for id in ids {
             let Some(indicator) = synced.state.indicators.get(id) else {
                 continue;
             };
-            if indicator.figures.is_none() {
-                let version = indicator.version;
-                let mut events = read.remove(id).unwrap_or_default();
-                let have = events.len() as u64;
-                if have < version {
-                    events.extend(self.stream_events(*id, have + 1, version)?);
-                }
-                events.truncate(usize::try_from(version).unwrap_or(usize::MAX));
-                let figures = Figures::fold(events.iter().map(|(e, p)| (e, *p)));
-                if let Some(indicator) = synced.state.indicators.get_mut(id) {
-                    indicator.figures = Some(Box::new(figures));
-                }
+            if indicator.figures.is_some() {
+                synced.touch(*id, None);
+                continue;
             }
-            synced.touch(*id);
+            let version = indicator.version;
+            let mut folded = match read.remove(id) {
+                // The state only moves forward; anything else is read anew.
+                Some(folded) if folded.version <= version => folded,
+                _ => self.fold_figures(*id, version)?,
+            };
+            if folded.version < version {
+                for (event, position) in self.stream_events(*id, folded.version + 1, version)? {
+                    folded.figures.apply(&event, position);
+                    folded.position = position;
+                }
+                folded.version = version;
+            }
+            if let Some(indicator) = synced.state.indicators.get_mut(id) {
+                indicator.figures = Some(Box::new(folded.figures));
+            }
+            let at = (folded.position > 0).then_some((version, folded.position));
+            synced.touch(*id, at);
+            if let Some(held) = synced.held.get_mut(id) {
+                held.snapshot = Some(folded.snapshot);
+            }
         }
         Ok(())
     }

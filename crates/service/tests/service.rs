@@ -802,4 +802,74 @@ async fn figures_read_while_others_write_end_as_a_fresh_fold_of_the_log() {
     assert!(held
         .iter()
         .all(|f| f.as_ref().unwrap().reports.len() == 1 + 12));
+    // Holding none, the service snapshotted each indicator's figures as it
+    // let them go (one is due every `SNAPSHOT_EVERY` events of a stream).
+    let snapshots = g._projector.figure_snapshots();
+    for id in &ids {
+        let snapshot = snapshots.get(*id).unwrap().expect("a snapshot");
+        assert!(snapshot.version >= 1 + 1 + 1 + 12 - chitieu_service::SNAPSHOT_EVERY);
+    }
+}
+
+/// A snapshot of figures is used only where it checks out against the log:
+/// one that names a position other than its version's event, one beyond
+/// the stream, and one that does not decode are passed over for a fold of
+/// the whole stream; one that checks out gives the same figures as the
+/// fold.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_snapshot_that_does_not_check_out_against_the_log_is_not_used() {
+    let dir = tempfile::tempdir().unwrap();
+    let log: Log = Arc::new(SledLog::open(dir.path().join("db")).unwrap());
+    let g = given_holding(log, 1).await;
+    let mut script = figures_script(None);
+    script.truncate(1 + 4 + 8 + 4); // and the four finals that supersede the estimates
+    let setup = run(&g, script).await;
+    assert!(setup.iter().all(|o| o.starts_with("ok")), "{setup:?}");
+    let id = IndicatorId(Uuid::from_u128(0x100));
+    let with_figures = |service: &CommandService| {
+        service
+            .with_figures(|_| vec![id], |s| s.indicators[&id].figures.clone())
+            .unwrap()
+            .unwrap()
+    };
+    let other = Projector::open_temporary(&g.log).unwrap();
+    let truth = with_figures(&CommandService::new(g.log.clone(), other));
+    assert_eq!(truth.reports.len(), 2);
+    // The stream: defined, target, estimate, final: version 4.
+    let stream = g
+        .log
+        .read_stream(&StreamId::indicator(id).into(), 1, usize::MAX)
+        .unwrap();
+    assert_eq!(stream.len(), 4);
+    let snapshots = g._projector.figure_snapshots();
+    let fresh = || CommandService::new(g.log.clone(), g._projector.clone()).with_figures_budget(1);
+    // Wrong position for its version: passed over.
+    snapshots
+        .put(id, 2, stream[2].position, &Figures::default())
+        .unwrap();
+    assert_eq!(with_figures(&fresh()), truth);
+    // Beyond the stream: passed over.
+    snapshots
+        .put(id, 9, stream[3].position, &Figures::default())
+        .unwrap();
+    assert_eq!(with_figures(&fresh()), truth);
+    // A snapshot that checks out (the figures after the target, version 2)
+    // and the two reports after it: the same figures.
+    let after_target = {
+        let events: Vec<Event> = stream[..2].iter().map(|r| r.decode().unwrap()).collect();
+        Figures::fold(events.iter().zip(&stream).map(|(e, r)| (e, r.position)))
+    };
+    assert_eq!(after_target.reports.len(), 0);
+    snapshots
+        .put(id, 2, stream[1].position, &after_target)
+        .unwrap();
+    assert_eq!(with_figures(&fresh()), truth);
+    // Proof that it was read: a snapshot that checks out but (tampered)
+    // holds a report the log never had shows it.
+    let tampered = Figures {
+        targets: truth.targets.clone(),
+        reports: Default::default(),
+    };
+    snapshots.put(id, 4, stream[3].position, &tampered).unwrap();
+    assert_eq!(with_figures(&fresh()).reports.len(), 0);
 }

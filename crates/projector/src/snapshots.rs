@@ -1,0 +1,196 @@
+//! [`FigureSnapshots`]: the write side's snapshots of an indicator's
+//! figures ([`Figures`]: its targets and reports), kept in a tree of the
+//! read models' database, beside the read models and outside their
+//! digest.
+//!
+//! The command service holds the figures of a bounded set of indicators
+//! and folds the others' again from their streams when a decision needs
+//! them: one block read, checksum and decode per event of the stream, so
+//! a miss grew with the indicator's history (and writes in turn through
+//! more indicators than the budget holds miss on every write). A snapshot
+//! bounds that: it is the figures as of one version of the stream, and a
+//! miss reads it and folds only the events after it.
+//!
+//! A snapshot is derived data, like the read models, and never trusted
+//! blindly: it names the stream version it reaches and the log position of
+//! that version's event, and a reader uses it only when the stream's event
+//! at that version is at that position (else it folds the whole stream, as
+//! without snapshots). A snapshot that does not decode is ignored the same
+//! way. So a lost, stale or foreign snapshot costs a fold, never a wrong
+//! decision.
+//!
+//! Value: format (u8, [`FORMAT`]) | version (u64 BE) | position (u64 BE) |
+//! the figures as JSON. Key: the indicator id's 16 bytes.
+
+use crate::projector::ProjectionError;
+use chitieu_domain::{Figures, IndicatorId};
+
+/// The tree of the read models' database that holds the snapshots.
+pub const SNAPSHOT_TREE: &str = "figure-snapshots";
+
+/// The snapshots' encoding; a snapshot of another is ignored (and
+/// replaced by the next one written).
+const FORMAT: u8 = 1;
+
+/// Bytes before the figures' JSON.
+const HEADER: usize = 17;
+
+/// One indicator's figures as of a version of its stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FigureSnapshot {
+    /// The stream version the figures are folded up to (inclusive).
+    pub version: u64,
+    /// The log position of the stream's event at `version`: what a reader
+    /// checks before it uses the snapshot.
+    pub position: u64,
+    /// The figures.
+    pub figures: Figures,
+}
+
+/// The snapshots (a handle on their tree: cheap to clone).
+#[derive(Clone)]
+pub struct FigureSnapshots {
+    tree: sled::Tree,
+}
+
+impl FigureSnapshots {
+    pub(crate) fn new(tree: sled::Tree) -> Self {
+        FigureSnapshots { tree }
+    }
+
+    /// The snapshot of `id`'s figures, if one is stored and decodes.
+    pub fn get(&self, id: IndicatorId) -> Result<Option<FigureSnapshot>, ProjectionError> {
+        let Some(bytes) = self.tree.get(id.0.as_bytes())? else {
+            return Ok(None);
+        };
+        let snapshot = decode(&bytes);
+        if snapshot.is_none() {
+            tracing::debug!(indicator = %id.0, "a figure snapshot does not decode; folding the stream instead");
+        }
+        Ok(snapshot)
+    }
+
+    /// Stores `figures` as `id`'s, folded up to stream version `version`
+    /// whose event is at log position `position` (replacing any snapshot
+    /// before). Not made durable here: sled writes it out with its next
+    /// flush, and a snapshot lost in a crash is folded again.
+    pub fn put(
+        &self,
+        id: IndicatorId,
+        version: u64,
+        position: u64,
+        figures: &Figures,
+    ) -> Result<(), ProjectionError> {
+        self.tree
+            .insert(id.0.as_bytes(), encode(version, position, figures))?;
+        Ok(())
+    }
+
+    /// How many snapshots are stored (tests, diagnostics).
+    pub fn len(&self) -> usize {
+        self.tree.len()
+    }
+
+    /// Whether none is stored.
+    pub fn is_empty(&self) -> bool {
+        self.tree.is_empty()
+    }
+}
+
+fn encode(version: u64, position: u64, figures: &Figures) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(HEADER + 256);
+    bytes.push(FORMAT);
+    bytes.extend_from_slice(&version.to_be_bytes());
+    bytes.extend_from_slice(&position.to_be_bytes());
+    // Plain data with string keys: serialisation cannot fail.
+    serde_json::to_writer(&mut bytes, figures).unwrap_or_default();
+    bytes
+}
+
+fn decode(bytes: &[u8]) -> Option<FigureSnapshot> {
+    if bytes.first() != Some(&FORMAT) {
+        return None;
+    }
+    let version = u64::from_be_bytes(bytes.get(1..9)?.try_into().ok()?);
+    let position = u64::from_be_bytes(bytes.get(9..17)?.try_into().ok()?);
+    let figures = serde_json::from_slice(bytes.get(HEADER..)?).ok()?;
+    Some(FigureSnapshot {
+        version,
+        position,
+        figures,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chitieu_domain::actual::{ActualReport, ReportId, ResultStatus, ResultValue};
+    use chitieu_domain::state::{ReportState, TargetState};
+    use chitieu_domain::{DocumentId, Target, TargetKind, TargetTrack};
+    use rust_decimal_macros::dec;
+
+    fn figures() -> Figures {
+        let mut figures = Figures::default();
+        figures.targets.insert(
+            TargetTrack::Resolution,
+            TargetState {
+                current: Target {
+                    kind: TargetKind::AtLeast {
+                        value: dec!(1015.50),
+                        strict: false,
+                    },
+                    document: DocumentId(uuid::Uuid::from_u128(3)),
+                    wording: None,
+                },
+                revisions: 2,
+                position: 7,
+            },
+        );
+        figures.reports.insert(
+            ReportId(uuid::Uuid::from_u128(9)),
+            ReportState {
+                report: ActualReport {
+                    report_id: ReportId(uuid::Uuid::from_u128(9)),
+                    value: ResultValue::Amount {
+                        value: dec!(1031.50),
+                    },
+                    refers_to: chrono::NaiveDate::from_ymd_opt(2025, 12, 31).unwrap_or_default(),
+                    status: ResultStatus::Estimate,
+                    source: None,
+                    note: None,
+                    stated: None,
+                },
+                replaced_by: Some(ReportId(uuid::Uuid::from_u128(10))),
+                position: 11,
+            },
+        );
+        figures
+    }
+
+    #[test]
+    fn a_snapshot_reads_back_as_written_scale_and_all() {
+        let figures = figures();
+        let read = decode(&encode(12, 345, &figures));
+        assert_eq!(
+            read,
+            Some(FigureSnapshot {
+                version: 12,
+                position: 345,
+                figures: figures.clone()
+            })
+        );
+        // The scale as written (1015.50, not 1015.5).
+        let json = String::from_utf8_lossy(&encode(12, 345, &figures)[HEADER..]).into_owned();
+        assert!(json.contains("1015.50"), "{json}");
+    }
+
+    #[test]
+    fn a_snapshot_of_another_format_or_cut_short_is_not_used() {
+        let mut bytes = encode(1, 2, &figures());
+        assert!(decode(&bytes[..bytes.len() - 1]).is_none());
+        assert!(decode(&bytes[..HEADER - 1]).is_none());
+        bytes[0] = FORMAT + 1;
+        assert!(decode(&bytes).is_none());
+        assert!(decode(&[]).is_none());
+    }
+}
