@@ -4,7 +4,7 @@
 //! | prefix | key                                   | value                    |
 //! |--------|---------------------------------------|--------------------------|
 //! | `m`    | `m/checkpoint`, `m/version`           | u64 BE / u32 BE          |
-//! | `i`    | indicator id                          | `IndicatorView` (JSON)   |
+//! | `i`    | indicator id                          | `IndicatorView` (MessagePack, fields by position) |
 //! | `o`    | org unit, 0, period, 0, code order, 0, indicator id | empty      |
 //! | `p`    | period, 0, indicator id               | empty                    |
 //! | `c`    | category, 0, org unit, 0, period, 0, code order, 0, indicator id | empty |

@@ -132,7 +132,7 @@ impl ReadModel {
         let Some(bytes) = self.tree().get(&key)? else {
             return Ok(None);
         };
-        let view: Arc<IndicatorView> = Arc::new(parse(&key, &bytes)?);
+        let view: Arc<IndicatorView> = Arc::new(crate::projector::parse_view(&key, &bytes)?);
         if self.projector.position() == position {
             self.projector.views.offer(&view);
         }

@@ -603,6 +603,26 @@ fn a_new_read_model_version_rebuilds_on_open() {
     assert_eq!(reopened.digest().unwrap(), digest);
 }
 
+/// Views are stored in a binary encoding (MessagePack, fields by
+/// position): read back by a projector that never held them decoded,
+/// they are the views the writing projector held, field for field (a
+/// skipped optional field, internally tagged target kinds and values).
+#[test]
+fn views_read_back_from_their_stored_bytes_are_the_views_written() {
+    let (dir, w, p, read) = setup();
+    let written = read.list(&IndicatorFilter::default()).unwrap();
+    assert!(written.len() >= 3);
+    assert!(written.iter().any(|v| !v.targets.is_empty()));
+    assert!(written.iter().any(|v| v.report_count > 0));
+    let digest = p.digest().unwrap();
+    let log = p.log().clone();
+    drop((p, read, w));
+    let reopened = reopen_when_released(&log, &dir.path().join("read-models"));
+    assert_eq!(reopened.digest().unwrap(), digest, "not rebuilt: read back");
+    let read = ReadModel::new(reopened);
+    assert_eq!(read.list(&IndicatorFilter::default()).unwrap(), written);
+}
+
 #[test]
 fn pages_from_the_index_match_the_full_listing() {
     let (_dir, mut w, p, read) = setup();

@@ -307,9 +307,11 @@ def memory(pid):
 def cpu_by_thread(pid):
     """CPU seconds each group of the server's threads has used so far
     (Linux), by thread name with its digits dropped (tokio-rt-worker,
-    chitieu-project, sled-io-, ...)."""
+    chitieu-project, sled-io-, ...), and the context switches of all of
+    them (under " switches")."""
     ticks = os.sysconf("SC_CLK_TCK")
     groups = {}
+    switches = 0
     try:
         tasks = os.listdir(f"/proc/{pid}/task")
     except OSError:
@@ -322,19 +324,26 @@ def cpu_by_thread(pid):
         name = stat[stat.index("(") + 1 : stat.rindex(")")].rstrip("0123456789")
         fields = stat[stat.rindex(")") + 2 :].split()
         groups[name] = groups.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / ticks
+        try:
+            status = open(f"/proc/{pid}/task/{task}/status").read()
+            switches += sum(int(n) for n in re.findall(r"ctxt_switches:\s+(\d+)", status))
+        except OSError:
+            pass
+    groups[" switches"] = switches
     return groups
 
 
 def cpu_per_request(before, after, requests):
     """The server's CPU per request between two `cpu_by_thread` readings,
     in microseconds, in total and by the largest groups of threads."""
-    used = {name: after.get(name, 0.0) - before.get(name, 0.0) for name in after}
+    used = {name: after.get(name, 0.0) - before.get(name, 0.0) for name in after if name != " switches"}
+    switches = after.get(" switches", 0) - before.get(" switches", 0)
     total = sum(used.values())
     if requests <= 0:
         return "unknown"
     parts = sorted(((v, k) for k, v in used.items() if v > 0), reverse=True)[:5]
     shares = ", ".join(f"{k} {v / requests * 1e6:,.0f}" for v, k in parts)
-    return f"server CPU {total / requests * 1e6:,.0f} us/request ({shares})"
+    return f"server CPU {total / requests * 1e6:,.0f} us/request ({shares}); {switches / requests:.1f} context switches/request"
 
 
 def check(url, body, token):
