@@ -91,10 +91,11 @@ fn json<T: serde::Serialize>(value: &T) -> Vec<u8> {
 
 /// An indicator view's stored bytes: MessagePack with fields by position
 /// (`rmp_serde::to_vec`), not JSON. A view is rewritten whole on every
-/// write into its indicator and read back on every miss of the caches, and
-/// JSON was half again as large (ids as 36 characters, every field's
-/// name), slower to write and to read, and made the read-model tree
-/// outgrow its page cache sooner. The fields' order is the encoding, so a
+/// write into its indicator and read back on every miss of the caches;
+/// JSON (ids as 36 characters, every field's name) was larger, slower to
+/// write and to read, and made the read-model tree outgrow its page cache
+/// sooner (787 MB of read models on disk at 10,000 indicators against 351
+/// MB: BENCHMARKS.md). The fields' order is the encoding, so a
 /// change to `IndicatorView` or what it holds bumps [`READ_MODEL_VERSION`]
 /// (the read models are rebuilt from the log).
 pub(crate) fn view_bytes(view: &IndicatorView) -> Vec<u8> {
@@ -104,20 +105,23 @@ pub(crate) fn view_bytes(view: &IndicatorView) -> Vec<u8> {
 
 /// An indicator view read back from [`view_bytes`].
 pub(crate) fn parse_view(key: &[u8], bytes: &[u8]) -> Result<IndicatorView, ProjectionError> {
-    rmp_serde::from_slice(bytes).map_err(|e| ProjectionError::CorruptReadModel {
-        key: String::from_utf8_lossy(key).into_owned(),
-        reason: e.to_string(),
-    })
+    rmp_serde::from_slice(bytes).map_err(|e| corrupt(key, e))
 }
 
+/// A read model stored as JSON (summaries, org units, documents) read back.
 pub(crate) fn parse<T: serde::de::DeserializeOwned>(
     key: &[u8],
     bytes: &[u8],
 ) -> Result<T, ProjectionError> {
-    serde_json::from_slice(bytes).map_err(|e| ProjectionError::CorruptReadModel {
+    serde_json::from_slice(bytes).map_err(|e| corrupt(key, e))
+}
+
+/// A stored read model at `key` that does not decode.
+fn corrupt(key: &[u8], reason: impl std::fmt::Display) -> ProjectionError {
+    ProjectionError::CorruptReadModel {
         key: String::from_utf8_lossy(key).into_owned(),
-        reason: e.to_string(),
-    })
+        reason: reason.to_string(),
+    }
 }
 
 /// The index keys of a view: org unit and period, period, category,
