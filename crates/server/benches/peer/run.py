@@ -307,8 +307,9 @@ def memory(pid):
 def cpu_by_thread(pid):
     """CPU seconds each group of the server's threads has used so far
     (Linux), by thread name with its digits dropped (tokio-rt-worker,
-    chitieu-project, sled-io-, ...), and the context switches of all of
-    them (under " switches")."""
+    chitieu-project, sled-io-, ...), the context switches of all of
+    them (under " switches") and the bytes the process has had written to
+    the disk (under " written": /proc/<pid>/io's write_bytes)."""
     ticks = os.sysconf("SC_CLK_TCK")
     groups = {}
     switches = 0
@@ -330,20 +331,26 @@ def cpu_by_thread(pid):
         except OSError:
             pass
     groups[" switches"] = switches
+    try:
+        io = open(f"/proc/{pid}/io").read()
+        groups[" written"] = int(re.search(r"^write_bytes:\s+(\d+)", io, re.M).group(1))
+    except (OSError, AttributeError):
+        pass
     return groups
 
 
 def cpu_per_request(before, after, requests):
     """The server's CPU per request between two `cpu_by_thread` readings,
     in microseconds, in total and by the largest groups of threads."""
-    used = {name: after.get(name, 0.0) - before.get(name, 0.0) for name in after if name != " switches"}
+    used = {name: after.get(name, 0.0) - before.get(name, 0.0) for name in after if not name.startswith(" ")}
     switches = after.get(" switches", 0) - before.get(" switches", 0)
+    written = after.get(" written", 0) - before.get(" written", 0)
     total = sum(used.values())
     if requests <= 0:
         return "unknown"
     parts = sorted(((v, k) for k, v in used.items() if v > 0), reverse=True)[:5]
     shares = ", ".join(f"{k} {v / requests * 1e6:,.0f}" for v, k in parts)
-    return f"server CPU {total / requests * 1e6:,.0f} us/request ({shares}); {switches / requests:.1f} context switches/request"
+    return f"server CPU {total / requests * 1e6:,.0f} us/request ({shares}); {switches / requests:.1f} context switches/request; {written / requests / 1024:,.1f} KiB written to disk/request"
 
 
 def check(url, body, token):
