@@ -427,23 +427,12 @@ impl<'a> Chunk<'a> {
     fn finish(mut self, checkpoint: u64) -> Result<Vec<IndicatorView>, ProjectionError> {
         self.propagate()?;
         let mut changed = Vec::new();
-        let mut summaries: BTreeMap<Vec<u8>, Summary> = BTreeMap::new();
-        let mut load_summary = |tree: &sled::Tree,
-                                key: Vec<u8>|
-         -> Result<Vec<u8>, ProjectionError> {
-            if let std::collections::btree_map::Entry::Vacant(slot) = summaries.entry(key.clone()) {
-                let summary = match tree.get(&key)? {
-                    Some(bytes) => parse(&key, &bytes)?,
-                    None => Summary::default(),
-                };
-                slot.insert(summary);
-            }
-            Ok(key)
-        };
-        // Each changed view leaves the counts it stood in (as it was) and
-        // joins those it stands in now: its org unit and period's summary,
-        // and the cell of its category under them.
-        let mut changes: Vec<(crate::model::Standing, Vec<u8>, i8)> = Vec::new();
+        // Each changed view leaves the count cells it stood in (as it was)
+        // and joins those it stands in now: its org unit and period's
+        // summary, and the cell of its category under them. The steps are
+        // netted per cell first, so a view that stays where it stood (most
+        // reports) reads and rewrites no summary at all.
+        let mut steps: BTreeMap<Vec<u8>, Vec<(crate::model::Standing, i64)>> = BTreeMap::new();
         for (id, slot) in std::mem::take(&mut self.views) {
             let Some(current) = slot.current else {
                 continue;
@@ -451,35 +440,52 @@ impl<'a> Chunk<'a> {
             if slot.original.as_deref() == Some(&current) {
                 continue;
             }
-            let old_keys = slot.original.as_deref().map(index_keys).unwrap_or_default();
-            let new_keys = index_keys(&current);
-            for key in old_keys.difference(&new_keys) {
-                self.batch.remove(key.clone());
-            }
-            for key in new_keys.difference(&old_keys) {
-                self.batch.insert(key.clone(), &[][..]);
+            // The index keys are a function of the definition and the
+            // settled status alone: unchanged, none moves.
+            let same_keys = slot.original.as_deref().is_some_and(|original| {
+                original.definition == current.definition
+                    && original.settled_status() == current.settled_status()
+            });
+            if !same_keys {
+                let old_keys = slot.original.as_deref().map(index_keys).unwrap_or_default();
+                let new_keys = index_keys(&current);
+                for key in old_keys.difference(&new_keys) {
+                    self.batch.remove(key.clone());
+                }
+                for key in new_keys.difference(&old_keys) {
+                    self.batch.insert(key.clone(), &[][..]);
+                }
             }
             self.batch.insert(keys::indicator(id), view_bytes(&current));
             for (view, step) in [(slot.original.as_deref(), -1), (Some(&current), 1)] {
                 let Some(view) = view else { continue };
+                let standing = view.standing();
                 for key in count_keys(view) {
-                    changes.push((view.standing(), load_summary(self.tree, key)?, step));
+                    let cell = steps.entry(key).or_default();
+                    match cell.iter_mut().find(|(s, _)| *s == standing) {
+                        Some((_, n)) => *n += step,
+                        None => cell.push((standing, step)),
+                    }
                 }
             }
             changed.push(current);
         }
-        for (standing, key, step) in changes {
-            if let Some(summary) = summaries.get_mut(&key) {
+        for (key, cell) in steps {
+            if cell.iter().all(|(_, n)| *n == 0) {
+                continue;
+            }
+            let mut summary: Summary = match self.tree.get(&key)? {
+                Some(bytes) => parse(&key, &bytes)?,
+                None => Summary::default(),
+            };
+            for (standing, n) in cell {
                 let slot = summary.slot(standing);
-                *slot = if step < 0 {
-                    slot.saturating_sub(1)
-                } else {
-                    *slot + 1
+                *slot = match u64::try_from(n) {
+                    Ok(up) => *slot + up,
+                    Err(_) => slot.saturating_sub(n.unsigned_abs()),
                 };
             }
-        }
-        for (key, summary) in &summaries {
-            self.batch.insert(key.clone(), json(summary));
+            self.batch.insert(key, json(&summary));
         }
         for (key, postings) in std::mem::take(&mut self.audit) {
             // Positions only grow, so new postings go after the stored ones.
