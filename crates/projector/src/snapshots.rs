@@ -36,7 +36,7 @@ pub const SNAPSHOT_TREE: &str = "figure-snapshots";
 /// replaced by the next one written).
 const FORMAT: u8 = 2;
 
-/// Bytes before the figures' JSON.
+/// Bytes before the encoded figures (format, version, position).
 const HEADER: usize = 17;
 
 /// One indicator's figures as of a version of its stream.

@@ -341,7 +341,9 @@ def cpu_by_thread(pid):
 
 def cpu_per_request(before, after, requests):
     """The server's CPU per request between two `cpu_by_thread` readings,
-    in microseconds, in total and by the largest groups of threads."""
+    in microseconds, in total and by the largest groups of threads; then
+    its context switches and the KiB it had written to the disk, per
+    request."""
     used = {name: after.get(name, 0.0) - before.get(name, 0.0) for name in after if not name.startswith(" ")}
     switches = after.get(" switches", 0) - before.get(" switches", 0)
     written = after.get(" written", 0) - before.get(" written", 0)

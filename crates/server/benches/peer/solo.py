@@ -19,7 +19,8 @@ PEER_CACHE_MIB sets the response cache (default 0: every read cold; the
 server's own default is 64).
 Prints req/s, p50 and p99 (ms), the server's CPU per request (in total
 and by its busiest groups of threads: a steadier figure than the rate
-when wrk shares the cores), then the server's memory. Run two builds
+when wrk shares the cores), its context switches and the bytes it had
+written to the disk per request, then the server's memory. Run two builds
 alternately (A B A B) and compare like with like: no PostgreSQL here, so
 no ratio; run.py gives the ratio against PostGraphile.
 """
