@@ -10,8 +10,8 @@
 //! | `c`    | category, 0, org unit, 0, period, 0, code order, 0, indicator id | empty |
 //! | `s`    | settled status, 0, org unit, 0, period, 0, code order, 0, indicator id | empty |
 //! | `n`    | name word (search key), 0, indicator id | empty                  |
-//! | `a`    | actor, 0, bucket (position / 1024)    | audit postings           |
-//! | `u`    | org unit, 0, bucket (position / 1024) | audit postings           |
+//! | `a`    | actor, 0, bucket (position / 64)      | audit postings           |
+//! | `u`    | org unit, 0, bucket (position / 64)   | audit postings           |
 //! | `y`    | org unit, 0, period                   | `Summary` (JSON)         |
 //! | `x`    | org unit, 0, period, 0, category      | `Summary` (JSON): counts of every filter |
 //! | `g`    | org unit code                         | `OrgUnitView` (JSON)     |
@@ -141,10 +141,14 @@ pub(crate) fn index_prefix(prefix: u8, value: &str) -> Vec<u8> {
 }
 
 /// Log positions per audit bucket. One key holds the postings of one actor
-/// (or org unit) for 1,024 consecutive positions: a rebuild writes a key per
-/// bucket instead of one per event, and a live chunk rewrites at most a
-/// few kilobytes.
-pub(crate) const AUDIT_BUCKET: u64 = 1024;
+/// (or org unit) for 64 consecutive positions: a rebuild writes a key per
+/// bucket instead of one per event, and a live chunk rewrites at most
+/// 64 postings (~1.5 KB) per key it touches. With 1,024 a busy actor's
+/// bucket (~23 KB) was read and rewritten by every live chunk, and sled
+/// kept the superseded copies until it cleaned its segments: the read
+/// models took 385 MB on disk at 10,000 indicators against 164 MB now
+/// (BENCHMARKS.md, "Audit buckets of 64 positions").
+pub(crate) const AUDIT_BUCKET: u64 = 64;
 
 pub(crate) fn audit_by_actor(actor: &str, bucket: u64) -> Vec<u8> {
     join(b'a', &[actor.as_bytes(), &bucket.to_be_bytes()])

@@ -332,6 +332,120 @@ fn the_audit_trail_answers_who_changed_what_when_and_where() {
 }
 
 #[test]
+fn the_audit_indexes_agree_with_the_log_across_many_buckets_and_pages() {
+    // Hundreds of events by two people in two org units, projected live in
+    // small chunks: each actor's and each unit's postings span many audit
+    // buckets, and most chunks append to a bucket an earlier chunk wrote.
+    let (_dir, mut w, p, read) = setup();
+    let follower = p.spawn_follower();
+    let planners = [
+        actor("planner-cd", "planner"),
+        actor("planner-tt", "planner"),
+    ];
+    let units = ["LA.CAN-DUOC", "LA.CAN-DUOC.TT"];
+    for n in 200..380u128 {
+        let who = &planners[(n % 2) as usize];
+        let unit = units[(n / 3 % 2) as usize];
+        w.run(
+            who,
+            indicator(
+                n,
+                unit,
+                Period::Year(2025),
+                Category::Society,
+                &format!("Chỉ tiêu số {n}"),
+                "%",
+                Measure::Percentage,
+            ),
+        );
+        w.run(
+            &planners[(n / 5 % 2) as usize],
+            set(n, TargetTrack::Resolution, plain(dec!(90)), PLAN_38),
+        );
+    }
+    let head = w.store.head().position;
+    assert!(head > 5 * 64, "the events span several buckets");
+    tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap()
+        .block_on(p.wait_for(head, Duration::from_secs(10)))
+        .unwrap();
+    p.stop();
+    follower.join().unwrap().unwrap();
+    let check = |read: &ReadModel| {
+        // The whole trail, walked from the log: every entry of an
+        // indicator names the indicator's own org unit.
+        let all = read.audit(&AuditFilter::default(), 0, usize::MAX).unwrap();
+        assert_eq!(all.len() as u64, head);
+        for entry in &all {
+            if let Some(id) = entry.indicator {
+                let view = read.indicator(id).unwrap().unwrap();
+                assert_eq!(entry.org_unit.as_ref(), Some(&view.definition.org_unit));
+            }
+        }
+        let filters = [
+            AuditFilter {
+                actor: Some("planner-cd".into()),
+                ..Default::default()
+            },
+            AuditFilter {
+                actor: Some("planner-tt".into()),
+                ..Default::default()
+            },
+            AuditFilter {
+                org_unit: Some(code("LA.CAN-DUOC.TT")),
+                ..Default::default()
+            },
+            AuditFilter {
+                actor: Some("planner-tt".into()),
+                org_unit: Some(code("LA.CAN-DUOC.TT")),
+                ..Default::default()
+            },
+            AuditFilter {
+                org_unit: Some(code("LA.CAN-DUOC")),
+                ..Default::default()
+            },
+        ];
+        for filter in &filters {
+            let expected: Vec<AuditEntry> = all
+                .iter()
+                .filter(|e| filter.actor.as_ref().is_none_or(|a| &e.actor.id == a))
+                .filter(|e| {
+                    filter.org_unit.as_ref().is_none_or(|unit| {
+                        e.org_unit.as_ref().is_some_and(|o| {
+                            o == unit || o.as_str().starts_with(&format!("{}.", unit.as_str()))
+                        })
+                    })
+                })
+                .cloned()
+                .collect();
+            assert!(expected.len() > 64, "{filter:?} spans buckets");
+            assert_eq!(
+                read.audit(filter, 0, usize::MAX).unwrap(),
+                expected,
+                "{filter:?}"
+            );
+            assert_eq!(read.audit_count(filter).unwrap(), expected.len() as u64);
+            // Page by page, 7 at a time, each page after the last one's end.
+            let mut paged = Vec::new();
+            loop {
+                let after = paged.last().map_or(0, |e: &AuditEntry| e.position);
+                let page = read.audit(filter, after, 7).unwrap();
+                if page.is_empty() {
+                    break;
+                }
+                paged.extend(page);
+            }
+            assert_eq!(paged, expected, "{filter:?} paged");
+        }
+    };
+    check(&read);
+    p.rebuild().unwrap();
+    check(&ReadModel::new(p.clone()));
+}
+
+#[test]
 fn time_travel_answers_what_was_believed_then_and_what_is_believed_now() {
     let (_dir, mut w, p, read) = setup();
     std::thread::sleep(Duration::from_millis(5));
