@@ -24,7 +24,7 @@ impl std::io::Write for BodyWriter {
 /// when the request arrives (`docs/proofs.md`), streamed while the server
 /// goes on serving and writing. For principals whose audit grant reaches
 /// everywhere: a backup holds every record.
-pub(super) async fn backup(State(state): State<HttpState>, headers: HeaderMap) -> Response {
+pub(super) async fn backup(State(state): State<Arc<HttpState>>, headers: HeaderMap) -> Response {
     let lang = lang(&headers);
     let header_value = headers
         .get(header::AUTHORIZATION)

@@ -40,7 +40,7 @@ pub struct Outcome {
 /// Counts and times every request to `/graphql` (not the lifetime of a
 /// WebSocket, which has gauges of its own).
 pub async fn measure(
-    State(state): State<HttpState>,
+    State(state): State<Arc<HttpState>>,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
@@ -475,7 +475,7 @@ impl HttpState {
 }
 
 pub(super) async fn post_graphql(
-    State(state): State<HttpState>,
+    State(state): State<Arc<HttpState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: Bytes,
@@ -573,7 +573,7 @@ pub(super) fn operation_type(query: &str, name: Option<&str>) -> Option<Operatio
 }
 
 pub(super) async fn get_graphql(
-    State(state): State<HttpState>,
+    State(state): State<Arc<HttpState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     upgrade: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,

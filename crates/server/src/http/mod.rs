@@ -97,6 +97,9 @@ pub struct HttpState {
 
 /// The router.
 pub fn router(state: HttpState, body_limit: usize) -> Router {
+    // One shared state: axum clones it per request, and a clone of an
+    // `Arc` is one increment where `HttpState` is ~15 of them and an `App`.
+    let state = Arc::new(state);
     let graphql = Router::new()
         .route("/graphql", get(get_graphql).post(post_graphql))
         .layer(axum::middleware::from_fn_with_state(state.clone(), measure));
@@ -213,7 +216,7 @@ pub fn metrics_response(metrics: &crate::metrics::Metrics) -> Response {
     response
 }
 
-async fn graphiql(State(state): State<HttpState>) -> Response {
+async fn graphiql(State(state): State<Arc<HttpState>>) -> Response {
     if !state.graphiql {
         return StatusCode::NOT_FOUND.into_response();
     }
@@ -221,7 +224,7 @@ async fn graphiql(State(state): State<HttpState>) -> Response {
 }
 
 async fn graphiql_asset(
-    State(state): State<HttpState>,
+    State(state): State<Arc<HttpState>>,
     name: axum::extract::Path<String>,
 ) -> Response {
     if !state.graphiql {
@@ -230,7 +233,7 @@ async fn graphiql_asset(
     crate::graphiql::asset(name)
 }
 
-async fn readyz(State(state): State<HttpState>) -> Response {
+async fn readyz(State(state): State<Arc<HttpState>>) -> Response {
     let head = state.app.service.head().position;
     let projector = state.app.read.projector();
     let projected = projector.position();

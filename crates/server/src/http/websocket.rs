@@ -5,7 +5,7 @@
 use super::*;
 
 pub(super) fn websocket(
-    state: HttpState,
+    state: Arc<HttpState>,
     headers: &HeaderMap,
     ws: WebSocketUpgrade,
     client: SocketAddr,
@@ -43,7 +43,7 @@ pub(super) fn token_from_init(payload: &serde_json::Value) -> Option<String> {
 }
 
 pub(super) async fn serve_socket(
-    state: HttpState,
+    state: Arc<HttpState>,
     socket: WebSocket,
     protocol: WebSocketProtocols,
     client: SocketAddr,
