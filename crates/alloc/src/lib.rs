@@ -1,89 +1,126 @@
-//! The server's allocator: mimalloc, with a shorter purge delay.
+//! The server's allocator: jemalloc, purging freed memory within a second
+//! from a background thread.
 //!
-//! mimalloc 3 keeps memory it has freed committed for a second
-//! (`purge_delay`, 1,000 ms) before it gives it back to the OS, in case it
-//! is wanted again. The server frees a lot at start (three scans of the
-//! whole log) and under writes (views, figures and sled pages let go in
-//! turn), so a second of it is a lot: at 100,000 indicators the server's
-//! RSS was ~290 MiB when ready and ~440 MiB after two rounds of writes,
-//! where its heap was ~240 and ~270 MB. With 10 ms (mimalloc 2's default)
-//! it is ~230 and ~390 MiB, at about the same write rate (BENCHMARKS.md,
-//! "Fixed costs found by heaptrack, and the allocator's purge delay").
-//! `MIMALLOC_PURGE_DELAY` in the environment still decides where it is
-//! set.
+//! The server frees a lot at start (three scans of the whole log) and
+//! under writes (views, figures and sled pages let go in turn), from many
+//! threads. How much of that an allocator keeps is most of the distance
+//! between the server's heap and its RSS: at 100,000 indicators after
+//! 40 s of writes the heap was ~270 MB, mimalloc 3 (purge delay 10 ms)
+//! held 412–429 MiB and jemalloc with these options 369–373 MiB, writing
+//! as fast or faster (BENCHMARKS.md, "jemalloc instead of mimalloc").
 //!
-//! This is the one crate of the workspace with `unsafe` code: the two calls
-//! into mimalloc's C API below.
+//! The options ([`MALLOC_CONF`]): a background thread purges dirty pages
+//! (`background_thread`), those unused for a second go back to the OS
+//! (`dirty_decay_ms:1000`, jemalloc's default is ten) and straight away,
+//! not through a second, "muzzy" stage (`muzzy_decay_ms:0`).
+//! `_RJEM_MALLOC_CONF` in the environment still decides what it names
+//! (jemalloc reads it after this string).
+//!
+//! This is the one crate of the workspace with `unsafe` code: the exported
+//! options string, and the reads of jemalloc's options in [`settings`].
 
-pub use mimalloc::MiMalloc;
-use std::ffi::c_long;
+use std::ffi::c_char;
 
-/// The purge delay the server sets unless `MIMALLOC_PURGE_DELAY` is set,
-/// in milliseconds.
-pub const PURGE_DELAY_MS: c_long = 10;
+/// The allocator, for the binaries' `#[global_allocator]`.
+pub use tikv_jemallocator::Jemalloc as Allocator;
 
-/// `mi_option_purge_delay` in mimalloc 3's `mi_option_t` (its header,
-/// `mimalloc.h`; the bindings name no constant for it). A test checks that
-/// it is the option `MIMALLOC_PURGE_DELAY` sets.
-const OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+/// The options string, NUL-terminated, as jemalloc reads it.
+pub const OPTIONS: &[u8] = b"background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0\0";
 
-/// Sets the purge delay to [`PURGE_DELAY_MS`] unless the environment set
-/// it (`mi_option_set_default` leaves an option read from the environment
-/// as it is). Called first thing in `main`.
-pub fn tune() {
-    #[allow(unsafe_code)]
-    // SAFETY: `mi_option_set_default` takes an option's index and a value
-    // and only writes that option's entry in mimalloc's static table,
-    // after checking the index is in range; it reads and keeps no pointer.
-    // mimalloc reads the delay afresh at every purge, so setting it at any
-    // time is sound.
-    unsafe {
-        libmimalloc_sys::mi_option_set_default(OPTION_PURGE_DELAY, PURGE_DELAY_MS);
-    }
+/// A pointer jemalloc reads at start; see [`MALLOC_CONF`].
+#[repr(transparent)]
+pub struct Conf(*const c_char);
+
+// SAFETY: the pointer is to a `'static`, immutable byte string; nothing
+// writes through it.
+#[allow(unsafe_code)]
+unsafe impl Sync for Conf {}
+
+/// jemalloc's `malloc_conf` (`_rjem_malloc_conf`: tikv-jemalloc-sys
+/// builds jemalloc with the `_rjem_` prefix), the options it reads before
+/// the first allocation. [`settings`] refers to it, so that the linker
+/// keeps it in every binary that asks for them.
+#[allow(unsafe_code, non_upper_case_globals)]
+// SAFETY: jemalloc declares `const char *malloc_conf` and reads it once,
+// at its initialisation; `Conf` is a transparent `*const c_char` to a
+// NUL-terminated `'static` string, and no other symbol of the program has
+// this name (jemalloc's own definition is weak, to be overridden so).
+#[export_name = "_rjem_malloc_conf"]
+pub static MALLOC_CONF: Conf = Conf(OPTIONS.as_ptr().cast());
+
+/// The options jemalloc runs with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Settings {
+    /// Whether a background thread purges.
+    pub background_thread: bool,
+    /// Milliseconds before unused dirty pages go back to the OS.
+    pub dirty_decay_ms: isize,
+    /// The same for muzzy pages.
+    pub muzzy_decay_ms: isize,
 }
 
-/// The purge delay mimalloc is using, in milliseconds.
-pub fn purge_delay_ms() -> c_long {
+/// The options in effect (what [`MALLOC_CONF`] and the environment set);
+/// `None` if jemalloc cannot say (it is not the allocator in use).
+pub fn settings() -> Option<Settings> {
+    std::hint::black_box(&MALLOC_CONF);
     #[allow(unsafe_code)]
-    // SAFETY: `mi_option_get` reads one entry of mimalloc's static option
-    // table (reading the environment the first time), index checked.
-    unsafe {
-        libmimalloc_sys::mi_option_get(OPTION_PURGE_DELAY)
-    }
+    // SAFETY: `opt.dirty_decay_ms` and `opt.muzzy_decay_ms` are `ssize_t`
+    // in jemalloc's documentation (MALLCTL NAMESPACE), read as `isize`;
+    // the names are NUL-terminated.
+    let (dirty, muzzy) = unsafe {
+        (
+            tikv_jemalloc_ctl::raw::read::<isize>(b"opt.dirty_decay_ms\0"),
+            tikv_jemalloc_ctl::raw::read::<isize>(b"opt.muzzy_decay_ms\0"),
+        )
+    };
+    Some(Settings {
+        background_thread: tikv_jemalloc_ctl::opt::background_thread::read().ok()?,
+        dirty_decay_ms: dirty.ok()?,
+        muzzy_decay_ms: muzzy.ok()?,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    #[global_allocator]
+    static GLOBAL: Allocator = Allocator;
+
     /// Set by [`the_environment_still_decides`] for the copy of this test
     /// binary it runs.
     const PROBE: &str = "CHITIEU_ALLOC_PROBE";
 
     #[test]
-    fn tune_sets_the_delay_unless_the_environment_did() {
-        tune();
-        match std::env::var("MIMALLOC_PURGE_DELAY") {
-            Ok(set) => assert_eq!(purge_delay_ms().to_string(), set),
-            Err(_) => assert_eq!(purge_delay_ms(), PURGE_DELAY_MS),
+    fn jemalloc_runs_with_the_options_string() {
+        if std::env::var_os("_RJEM_MALLOC_CONF").is_some() {
+            return;
         }
+        assert_eq!(
+            settings(),
+            Some(Settings {
+                background_thread: true,
+                dirty_decay_ms: 1000,
+                muzzy_decay_ms: 0,
+            })
+        );
     }
 
-    /// Runs this test binary again with `MIMALLOC_PURGE_DELAY=1234`: there
-    /// option 15 must read 1234 after `tune`, which proves both that 15 is
-    /// the option the variable names and that `tune` leaves it alone.
+    /// Runs this test binary again with `_RJEM_MALLOC_CONF` naming one
+    /// option: that one follows the environment, the others the string.
     #[test]
     fn the_environment_still_decides() {
         if std::env::var_os(PROBE).is_some() {
-            tune();
-            assert_eq!(purge_delay_ms(), 1234);
+            let s = settings().expect("jemalloc");
+            assert_eq!((s.dirty_decay_ms, s.muzzy_decay_ms), (1234, 0));
+            assert!(s.background_thread);
             return;
         }
         let me = std::env::current_exe().expect("the test binary");
         let out = std::process::Command::new(me)
             .args(["--exact", "tests::the_environment_still_decides"])
             .env(PROBE, "1")
-            .env("MIMALLOC_PURGE_DELAY", "1234")
+            .env("_RJEM_MALLOC_CONF", "dirty_decay_ms:1234")
             .output()
             .expect("runs");
         let said = String::from_utf8_lossy(&out.stdout);

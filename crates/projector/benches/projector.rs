@@ -18,9 +18,9 @@
 use chitieu_domain::*;
 
 /// The allocator the server ships with (glibc malloc fragments under the
-/// rebuild's allocation pattern).
+/// rebuild's allocation pattern), with the server's options.
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: chitieu_alloc::Allocator = chitieu_alloc::Allocator;
 use chitieu_projector::{Projector, ReadModel};
 use chitieu_store::{Actor, AppendMeta, AppendRequest, EventLog, ExpectedVersion, Log, SledLog};
 use rust_decimal::Decimal;
@@ -431,9 +431,11 @@ fn verify_figures(path: &std::path::Path) {
 }
 
 fn main() {
+    // The server's allocator options (also links them into this binary).
+    let allocator = chitieu_alloc::settings();
     // As the server does (`without_huge_pages` in its main.rs).
     #[cfg(target_os = "linux")]
-    if std::env::var_os("MIMALLOC_ALLOW_THP").is_none() {
+    if std::env::var_os("CHITIEU_ALLOW_THP").is_none() {
         let _ = rustix::thread::disable_transparent_huge_pages(true);
     }
     let args: Vec<String> = std::env::args().collect();
@@ -449,7 +451,7 @@ fn main() {
         .unwrap_or_else(|_| format!("{}/../../target", env!("CARGO_MANIFEST_DIR")));
     let path = std::path::PathBuf::from(target_dir).join(format!("bench-projector-{total}"));
     println!(
-        "machine: {} cores",
+        "machine: {} cores; allocator {allocator:?}",
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
 

@@ -16,7 +16,7 @@ use chitieu_server::config::ServeArgs;
 use clap::{Parser, Subcommand};
 
 #[global_allocator]
-static GLOBAL: chitieu_alloc::MiMalloc = chitieu_alloc::MiMalloc;
+static GLOBAL: chitieu_alloc::Allocator = chitieu_alloc::Allocator;
 
 #[derive(Parser)]
 #[command(
@@ -301,14 +301,14 @@ enum TokenCommand {
 }
 
 /// Transparent huge pages off for this process, unless the operator chose
-/// with `MIMALLOC_ALLOW_THP`: with them the server held 60 MiB more at
+/// with `CHITIEU_ALLOW_THP`: with them the server held 60 MiB more at
 /// 100,000 indicators (362 against 422 MiB when ready) and read no faster,
-/// and a rebuild peaked 50 MiB higher (BENCHMARKS.md). mimalloc would
-/// otherwise advise huge pages for its arenas, and each fresh 2 MiB of
-/// them is faulted in and zeroed whole.
+/// and a rebuild peaked 50 MiB higher (BENCHMARKS.md, measured under
+/// mimalloc, which advised huge pages for its arenas: each fresh 2 MiB of
+/// them is faulted in and zeroed whole).
 fn without_huge_pages() {
     #[cfg(target_os = "linux")]
-    if std::env::var_os("MIMALLOC_ALLOW_THP").is_none() {
+    if std::env::var_os("CHITIEU_ALLOW_THP").is_none() {
         if let Err(error) = rustix::thread::disable_transparent_huge_pages(true) {
             eprintln!("chitieu: could not turn transparent huge pages off: {error}");
         }
@@ -317,9 +317,6 @@ fn without_huge_pages() {
 
 fn main() -> anyhow::Result<()> {
     without_huge_pages();
-    // Freed memory back to the OS after 10 ms, not mimalloc 3's second
-    // (unless `MIMALLOC_PURGE_DELAY` says otherwise): see `chitieu_alloc`.
-    chitieu_alloc::tune();
     let cli = Cli::parse();
     match cli.command {
         Commands::Schema => {
@@ -642,6 +639,9 @@ fn start(args: ServeArgs, demo: bool) -> anyhow::Result<()> {
 fn run(config: chitieu_server::config::Config, unknown: &[String]) -> anyhow::Result<()> {
     let format = chitieu_server::telemetry::LogFormat::or_by_terminal(config.log_format);
     chitieu_server::telemetry::init(format);
+    // Freed memory goes back to the OS within a second, from jemalloc's
+    // background thread (`chitieu_alloc`; `_RJEM_MALLOC_CONF` overrides).
+    tracing::debug!(allocator = ?chitieu_alloc::settings(), "allocator");
     for variable in unknown {
         tracing::warn!(%variable, "no setting has this variable; it is ignored (see chitieu.example.toml)");
     }

@@ -13,7 +13,7 @@
 //! sled's cache does not bound").
 
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: chitieu_alloc::Allocator = chitieu_alloc::Allocator;
 
 fn rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
@@ -36,6 +36,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let path = std::env::args()
         .nth(1)
         .ok_or("usage: sled_scan_memory <sled directory of a log, a copy>")?;
+    println!("allocator: {:?}", chitieu_alloc::settings());
     let cache = setting("CACHE_MIB", 128);
     let db = sled::Config::new()
         .path(&path)
