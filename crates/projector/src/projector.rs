@@ -934,8 +934,8 @@ pub const VIEW_CACHE_ENTRIES: usize = 10_000;
 
 /// Most history entries kept decoded by a reader by default, all
 /// histories told (about 500 bytes each as measured in BENCHMARKS.md:
-/// some 100 MiB; 10,000 indicators of 20 events); past it the cache
-/// starts over. It pays where it holds every history (a store of 10,000
+/// some 100 MiB; 10,000 indicators of 20 events); past it a quarter of
+/// it is let go, picked at random. It pays where it holds every history (a store of 10,000
 /// indicators reads 1.7× faster than with 20,000 entries); at 100,000
 /// indicators read at random it buys nothing and costs ~150 MiB, and
 /// `memory.history_cache_entries = 20000` is the setting there

@@ -62,8 +62,12 @@ pub struct ReadModel {
 /// Histories already folded, by indicator, with the version they end at:
 /// a history only grows, so one that ends at the indicator's current
 /// version is the whole of it. Bounded by the entries it holds, all
-/// histories told (emptied when full): a few indicators with long
-/// histories cannot grow it past its bound.
+/// histories told: a few indicators with long histories cannot grow it
+/// past its bound. When a history would take it past, histories are let
+/// go until a quarter of the bound is free, in the map's order (by a
+/// randomly seeded hash of the id: whatever the access pattern, a
+/// random pick). Emptying it instead made a store just over the bound
+/// fold every history again after each fill.
 #[derive(Default)]
 struct HistoryCache {
     by_indicator: std::collections::HashMap<IndicatorId, (u64, Arc<Vec<HistoryEntry>>)>,
@@ -725,11 +729,20 @@ impl ReadModel {
                 .projector
                 .history_entries
                 .load(std::sync::atomic::Ordering::Relaxed);
-            let mut dropped = None;
+            let mut dropped = Vec::new();
             if history.len() <= bound {
                 if histories.entries + history.len() > bound {
-                    dropped = Some(std::mem::take(&mut histories.by_indicator));
-                    histories.entries = 0;
+                    let keep = (bound - bound / 4).min(bound - history.len());
+                    let mut entries = histories.entries;
+                    histories.by_indicator.retain(|_, (_, held)| {
+                        if entries <= keep {
+                            return true;
+                        }
+                        entries -= held.len();
+                        dropped.push(held.clone());
+                        false
+                    });
+                    histories.entries = entries;
                 }
                 histories.entries += history.len();
                 if let Some((_, old)) = histories
@@ -740,10 +753,10 @@ impl ReadModel {
                 }
             }
             drop(histories);
-            // Freeing a full cache (200,000 entries by default) takes tens
-            // of milliseconds: not under the lock every reader takes, and
-            // not on this request's time either.
-            if let Some(dropped) = dropped {
+            // Freeing a quarter of a full cache (50,000 entries by
+            // default) takes milliseconds: not under the lock every reader
+            // takes, and not on this request's time either.
+            if !dropped.is_empty() {
                 // (If no thread can be started, the closure, and the
                 // cache with it, is dropped here.)
                 let _ = std::thread::Builder::new()

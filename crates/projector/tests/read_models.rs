@@ -603,6 +603,48 @@ fn history_entries_show_the_report_each_one_replaced() {
 }
 
 #[test]
+fn a_history_cache_far_smaller_than_the_histories_answers_as_an_unbounded_one() {
+    let (dir, mut w, _p, read) = setup();
+    let planner = actor("planner-cd", "planner");
+    for n in 400..430u128 {
+        w.run(&planner, numbered_indicator(n));
+        for (track, value) in [
+            (TargetTrack::Resolution, dec!(80)),
+            (TargetTrack::Assigned, dec!(85)),
+            (TargetTrack::Stretch, dec!(90)),
+        ] {
+            w.run(&planner, set(n, track, plain(value), PLAN_38));
+        }
+    }
+    let log: Log = std::sync::Arc::new(w.store.clone());
+    // 13 entries: three or four histories at a time, so nearly every read
+    // lets others go.
+    let small =
+        Projector::open_with_memory(&log, &dir.path().join("small"), 8 << 20, 1_000, 13).unwrap();
+    small.catch_up().unwrap();
+    let small = ReadModel::new(small);
+    read.projector().catch_up().unwrap();
+    let ids: Vec<IndicatorId> = read
+        .list(&IndicatorFilter::default())
+        .unwrap()
+        .iter()
+        .map(|v| v.definition.id)
+        .collect();
+    assert!(ids.len() > 30);
+    let whole: Vec<_> = ids.iter().map(|id| read.history(*id).unwrap()).collect();
+    for pass in 0..3 {
+        for (i, id) in ids.iter().enumerate() {
+            // Forwards, backwards, then every third twice in a row.
+            let i = if pass == 1 { ids.len() - 1 - i } else { i };
+            let id = if pass == 1 { &ids[i] } else { id };
+            for _ in 0..(1 + usize::from(pass == 2 && i % 3 == 0)) {
+                assert_eq!(small.history(*id).unwrap(), whole[i], "pass {pass}, {id:?}");
+            }
+        }
+    }
+}
+
+#[test]
 fn a_rebuild_equals_the_incremental_read_models_byte_for_byte() {
     let (_dir, mut w, p, _read) = setup();
     // More events applied live, one chunk at a time.
