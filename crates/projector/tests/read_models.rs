@@ -21,6 +21,16 @@ fn setup() -> (
     can_duoc_fixture()
 }
 
+/// Waits until the live follower has projected up to `head`.
+fn projected(p: &Projector, head: u64) {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap()
+        .block_on(p.wait_for(head, Duration::from_secs(10)))
+        .unwrap();
+}
+
 fn ind(n: u128) -> IndicatorId {
     IndicatorId(id(n))
 }
@@ -365,12 +375,7 @@ fn the_audit_indexes_agree_with_the_log_across_many_buckets_and_pages() {
     }
     let head = w.store.head().position;
     assert!(head > 5 * 64, "the events span several buckets");
-    tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .build()
-        .unwrap()
-        .block_on(p.wait_for(head, Duration::from_secs(10)))
-        .unwrap();
+    projected(&p, head);
     p.stop();
     follower.join().unwrap().unwrap();
     let check = |read: &ReadModel| {
@@ -666,12 +671,7 @@ fn a_rebuild_equals_the_incremental_read_models_byte_for_byte() {
         );
     }
     let head = w.store.head().position;
-    tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .build()
-        .unwrap()
-        .block_on(p.wait_for(head, Duration::from_secs(10)))
-        .unwrap();
+    projected(&p, head);
     let incremental = p.digest().unwrap();
     p.stop();
     follower.join().unwrap().unwrap();
