@@ -68,7 +68,13 @@ impl Queue {
         // with the notify below.
         drop(queue);
 
-        self.cv.notify_all();
+        // chitieu: one waiting thread, not all of them. Every buffer write
+        // woke all seven idle I/O threads, six of which found the queue
+        // empty and slept again (vendor/README.md, change 5). A thread
+        // busy with a task takes queued work before it waits
+        // (`perform_work`'s `try_recv` loop, `recv_timeout`'s emptiness
+        // check under the lock), so no work is left waiting for a wake.
+        self.cv.notify_one();
 
         len
     }
