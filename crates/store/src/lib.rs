@@ -28,6 +28,7 @@ pub mod merkle;
 mod notary;
 mod postgres;
 pub mod proof;
+mod recent;
 mod record;
 mod sequencer;
 pub mod signed;

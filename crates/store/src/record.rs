@@ -206,6 +206,12 @@ impl BlockBuilder {
     }
 }
 
+/// How many records a block says it holds (its header), if it has one.
+pub(crate) fn block_count(block: &[u8]) -> Option<u64> {
+    let count: [u8; 4] = block.get(1..5)?.try_into().ok()?;
+    Some(u64::from(u32::from_be_bytes(count)))
+}
+
 /// Size of a stored idempotency entry: digest and three positions.
 pub(crate) const IDEMPOTENCY_ENTRY_BYTES: usize = 56;
 

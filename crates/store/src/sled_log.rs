@@ -15,6 +15,7 @@ use crate::log::{
     AppendOutcome, AppendRequest, BoxFuture, ChainWalker, CommitStats, EventLog, Head,
     IdempotencyEntry, Progress, RawRecord, VerifyReport,
 };
+use crate::recent::{Recent, RECENT_BYTES};
 use crate::record::{self, BlockView, RecordedEvent};
 use crate::stream_index::StreamIndex;
 use crate::writer::{self, Job};
@@ -39,6 +40,9 @@ pub struct StoreConfig {
     pub archive_bytes: u64,
     /// How long the archiver waits between looks at sled's blocks.
     pub archive_pause: std::time::Duration,
+    /// Bytes of the newest blocks also held in memory, for readers that
+    /// follow the head (`recent.rs`); 0 reads every block from sled.
+    pub recent_bytes: usize,
 }
 
 impl StoreConfig {
@@ -50,6 +54,7 @@ impl StoreConfig {
             max_group: 4096,
             archive_bytes: ARCHIVE_BYTES,
             archive_pause: std::time::Duration::from_millis(500),
+            recent_bytes: RECENT_BYTES,
         }
     }
 }
@@ -68,6 +73,7 @@ struct Inner {
     head: watch::Receiver<Head>,
     writer: Mutex<Option<JoinHandle<()>>>,
     stats: Arc<writer::WriterStats>,
+    recent: Arc<Recent>,
 }
 
 impl Inner {
@@ -544,12 +550,13 @@ impl SledLog {
         let (head_tx, head_rx) = watch::channel(head);
         let (jobs_tx, jobs_rx) = mpsc::channel();
         let stats = Arc::new(writer::WriterStats::default());
+        let recent = Arc::new(Recent::new(config.recent_bytes));
         let writer = writer::Writer::new(
             (db.clone(), tree.clone(), index.clone()),
             (head, last_micros),
             head_tx,
             config.max_group.max(1),
-            stats.clone(),
+            (stats.clone(), recent.clone()),
         );
         let handle = std::thread::Builder::new()
             .name("chitieu-log-writer".into())
@@ -581,6 +588,7 @@ impl SledLog {
                 head: head_rx,
                 writer: Mutex::new(Some(handle)),
                 stats,
+                recent,
             }),
         })
     }
@@ -626,23 +634,34 @@ impl SledLog {
         if from > head || limit == 0 {
             return Ok(out);
         }
-        visit_blocks(
-            &self.inner.tree,
-            &self.inner.archive,
-            from,
-            |first, view| {
-                for (position, bytes) in (first..).zip(&view.records) {
-                    if position < from {
-                        continue;
-                    }
-                    if position > head || out.len() >= limit {
-                        return Ok(false);
-                    }
-                    out.push(visit(position, bytes, &view.idempotency)?);
+        let mut take = |first: u64, view: &BlockView<'_>| -> Result<bool, StoreError> {
+            for (position, bytes) in (first..).zip(&view.records) {
+                if position < from {
+                    continue;
                 }
-                Ok(true)
-            },
-        )?;
+                if position > head || out.len() >= limit {
+                    return Ok(false);
+                }
+                out.push(visit(position, bytes, &view.idempotency)?);
+            }
+            Ok(true)
+        };
+        // The newest blocks are held in memory (`recent.rs`): a reader
+        // following the head reads them there. Every block up to the head
+        // read above was pushed before that head was published.
+        if let Some(blocks) = self.inner.recent.from(from) {
+            for (first, block) in blocks {
+                let view = record::parse_block(&block).map_err(|reason| StoreError::Corrupt {
+                    position: first,
+                    reason,
+                })?;
+                if !take(first, &view)? {
+                    break;
+                }
+            }
+            return Ok(out);
+        }
+        visit_blocks(&self.inner.tree, &self.inner.archive, from, take)?;
         Ok(out)
     }
 

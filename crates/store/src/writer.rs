@@ -19,7 +19,8 @@
 use crate::error::{AppendError, StoreError};
 use crate::keys;
 use crate::log::{AppendOutcome, AppendRequest, Head, RawRecord};
-use crate::record::BlockBuilder;
+use crate::recent::Recent;
+use crate::record::{self, BlockBuilder};
 use crate::sequencer::{Lookup, Sealed, Sequencer};
 use crate::stream_index::StreamIndex;
 use chrono::Utc;
@@ -48,6 +49,8 @@ pub(crate) struct Writer {
     head_tx: watch::Sender<Head>,
     max_group: usize,
     stats: Arc<WriterStats>,
+    /// The newest blocks, for readers that follow the head.
+    recent: Arc<Recent>,
     /// Recorded-at of the last event: transaction time never goes backwards,
     /// even when the server clock does, so time maps to positions monotonically.
     last_micros: i64,
@@ -96,7 +99,7 @@ impl Writer {
         (head, last_micros): (Head, i64),
         head_tx: watch::Sender<Head>,
         max_group: usize,
-        stats: Arc<WriterStats>,
+        (stats, recent): (Arc<WriterStats>, Arc<Recent>),
     ) -> Self {
         Writer {
             db,
@@ -106,6 +109,7 @@ impl Writer {
             head_tx,
             max_group,
             stats,
+            recent,
             last_micros,
         }
     }
@@ -209,9 +213,16 @@ impl Writer {
             // each block are derived from it (repaired on open if a crash
             // cut them off; sled recovers a prefix of its log).
             for (key, value) in inserts {
-                if let Err(error) = self.tree.insert(key, value) {
+                let value = sled::IVec::from(value);
+                let block = (key.first() == Some(&keys::LOG))
+                    .then(|| (keys::u64_at(&key, 1), record::block_count(&value)));
+                if let Err(error) = self.tree.insert(key, value.clone()) {
+                    self.recent.clear();
                     fail(replies);
                     return Err(StoreError::from(error));
+                }
+                if let Some((Some(first), Some(count))) = block {
+                    self.recent.push(first, count, value);
                 }
             }
             let indexed = self.index.extend(

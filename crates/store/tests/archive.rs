@@ -17,6 +17,9 @@ fn eager(path: &Path) -> StoreConfig {
     StoreConfig {
         archive_bytes: 1,
         archive_pause: Duration::from_millis(1),
+        // Every read goes to sled or the segments, not the newest blocks
+        // held in memory.
+        recent_bytes: 0,
         ..StoreConfig::new(path)
     }
 }
@@ -25,6 +28,7 @@ fn eager(path: &Path) -> StoreConfig {
 fn never(path: &Path) -> StoreConfig {
     StoreConfig {
         archive_bytes: 0,
+        recent_bytes: 0,
         ..StoreConfig::new(path)
     }
 }

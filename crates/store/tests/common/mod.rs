@@ -83,6 +83,9 @@ pub async fn open(backend: Backend) -> Opened {
             let config = StoreConfig {
                 archive_bytes: 1,
                 archive_pause: std::time::Duration::from_millis(1),
+                // Reads from sled and the segments only: the plain sled
+                // backend reads its newest blocks from memory.
+                recent_bytes: 0,
                 ..StoreConfig::new(dir.path().join("db"))
             };
             let log = SledLog::open_with(config).unwrap();
