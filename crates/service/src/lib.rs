@@ -192,6 +192,10 @@ struct Synced {
 struct Held {
     tick: u64,
     bytes: usize,
+    /// The state's log position when `bytes` was measured: figures change
+    /// only as the state folds events, so a later use at the same position
+    /// keeps the measure (a decision's use right after its catch-up).
+    measured_at: u64,
     /// The stream version the figures reach and the log position of that
     /// version's event, where known (what a snapshot of them records).
     at: Option<(u64, u64)>,
@@ -230,14 +234,19 @@ impl Synced {
     fn touch(&mut self, id: IndicatorId, at: Option<(u64, u64)>) {
         self.clock += 1;
         let indicator = self.state.indicators.get(&id);
-        let bytes = indicator
-            .and_then(|i| i.figures.as_deref())
-            .map_or(0, Figures::held_bytes);
+        let figures = indicator.and_then(|i| i.figures.as_deref());
         let version = indicator.map_or(0, |i| i.version);
         let before = self.held.get(&id).copied();
+        let bytes = match before {
+            Some(h) if h.measured_at == self.position && h.bytes > 0 && figures.is_some() => {
+                h.bytes
+            }
+            _ => figures.map_or(0, Figures::held_bytes),
+        };
         let held = Held {
             tick: self.clock,
             bytes,
+            measured_at: self.position,
             at: at.or_else(|| before.and_then(|h| h.at).filter(|(v, _)| *v == version)),
             snapshot: before.and_then(|h| h.snapshot),
         };
