@@ -86,11 +86,12 @@ impl Recent {
         }
     }
 
-    /// The blocks from the one holding `from` to the newest, with their
-    /// first positions, if a block held holds `from`; `None` when `from`
-    /// is older than the oldest block held or past the newest (or nothing
-    /// is held).
-    pub(crate) fn from(&self, from: u64) -> Option<Vec<(u64, sled::IVec)>> {
+    /// The blocks from the one holding `from` on, with their first
+    /// positions: up to the newest, or fewer once they hold `limit`
+    /// records from `from`; if a block held holds `from`. `None` when
+    /// `from` is older than the oldest block held or past the newest (or
+    /// nothing is held).
+    pub(crate) fn from(&self, from: u64, limit: usize) -> Option<Vec<(u64, sled::IVec)>> {
         let held = self.inner.lock().ok()?;
         let (oldest, _, _) = held.blocks.front()?;
         if from < *oldest {
@@ -102,12 +103,17 @@ impl Recent {
             // Past the newest block: not held (yet); the caller reads sled.
             return None;
         }
-        Some(
-            held.blocks
-                .range(at..)
-                .map(|(first, _, block)| (*first, block.clone()))
-                .collect(),
-        )
+        let wanted = u64::try_from(limit).unwrap_or(u64::MAX);
+        let mut covered = 0u64;
+        let mut blocks = Vec::new();
+        for (first, count, block) in held.blocks.range(at..) {
+            if covered >= wanted {
+                break;
+            }
+            blocks.push((*first, block.clone()));
+            covered += first + count - from.max(*first);
+        }
+        Some(blocks)
     }
 
     /// Bytes held (blocks only).
@@ -121,6 +127,12 @@ impl Recent {
 mod tests {
     use super::*;
 
+    impl Recent {
+        fn all_from(&self, from: u64) -> Option<Vec<(u64, sled::IVec)>> {
+            self.from(from, usize::MAX)
+        }
+    }
+
     fn block(n: usize) -> sled::IVec {
         sled::IVec::from(vec![7u8; n])
     }
@@ -132,17 +144,22 @@ mod tests {
     #[test]
     fn serves_from_the_block_holding_a_position_to_the_newest() {
         let recent = Recent::new(1 << 20);
-        assert_eq!(firsts(recent.from(1)), None, "nothing held");
+        assert_eq!(firsts(recent.all_from(1)), None, "nothing held");
         recent.push(10, 5, block(100));
         recent.push(15, 1, block(100));
         recent.push(16, 4, block(100));
-        assert_eq!(firsts(recent.from(9)), None, "older than the oldest");
-        assert_eq!(firsts(recent.from(10)), Some(vec![10, 15, 16]));
-        assert_eq!(firsts(recent.from(14)), Some(vec![10, 15, 16]));
-        assert_eq!(firsts(recent.from(15)), Some(vec![15, 16]));
-        assert_eq!(firsts(recent.from(19)), Some(vec![16]));
-        assert_eq!(firsts(recent.from(20)), None, "past the newest");
-        assert_eq!(firsts(recent.from(500)), None);
+        assert_eq!(firsts(recent.all_from(9)), None, "older than the oldest");
+        assert_eq!(firsts(recent.all_from(10)), Some(vec![10, 15, 16]));
+        assert_eq!(firsts(recent.all_from(14)), Some(vec![10, 15, 16]));
+        assert_eq!(firsts(recent.all_from(15)), Some(vec![15, 16]));
+        assert_eq!(firsts(recent.all_from(19)), Some(vec![16]));
+        assert_eq!(firsts(recent.all_from(20)), None, "past the newest");
+        assert_eq!(firsts(recent.all_from(500)), None);
+        // Only as many blocks as hold `limit` records from `from`.
+        assert_eq!(firsts(recent.from(12, 3)), Some(vec![10]));
+        assert_eq!(firsts(recent.from(12, 4)), Some(vec![10, 15]));
+        assert_eq!(firsts(recent.from(12, 5)), Some(vec![10, 15, 16]));
+        assert_eq!(firsts(recent.from(16, 1)), Some(vec![16]));
     }
 
     #[test]
@@ -152,11 +169,11 @@ mod tests {
         recent.push(2, 1, block(100));
         recent.push(3, 1, block(100));
         assert_eq!(recent.bytes(), 200);
-        assert_eq!(firsts(recent.from(1)), None, "the oldest went");
-        assert_eq!(firsts(recent.from(2)), Some(vec![2, 3]));
+        assert_eq!(firsts(recent.all_from(1)), None, "the oldest went");
+        assert_eq!(firsts(recent.all_from(2)), Some(vec![2, 3]));
         recent.push(4, 1, block(1000));
         assert_eq!(
-            firsts(recent.from(4)),
+            firsts(recent.all_from(4)),
             Some(vec![4]),
             "a block over the limit alone"
         );
@@ -168,12 +185,12 @@ mod tests {
         let recent = Recent::new(1 << 20);
         recent.push(1, 3, block(10));
         recent.push(9, 1, block(10));
-        assert_eq!(firsts(recent.from(1)), None);
-        assert_eq!(firsts(recent.from(9)), Some(vec![9]));
+        assert_eq!(firsts(recent.all_from(1)), None);
+        assert_eq!(firsts(recent.all_from(9)), Some(vec![9]));
         recent.clear();
-        assert_eq!(firsts(recent.from(9)), None);
+        assert_eq!(firsts(recent.all_from(9)), None);
         let off = Recent::new(0);
         off.push(1, 1, block(10));
-        assert_eq!(firsts(off.from(1)), None, "a limit of 0 holds nothing");
+        assert_eq!(firsts(off.all_from(1)), None, "a limit of 0 holds nothing");
     }
 }

@@ -649,7 +649,7 @@ impl SledLog {
         // The newest blocks are held in memory (`recent.rs`): a reader
         // following the head reads them there. Every block up to the head
         // read above was pushed before that head was published.
-        if let Some(blocks) = self.inner.recent.from(from) {
+        if let Some(blocks) = self.inner.recent.from(from, limit) {
             for (first, block) in blocks {
                 let view = record::parse_block(&block).map_err(|reason| StoreError::Corrupt {
                     position: first,
