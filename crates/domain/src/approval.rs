@@ -77,12 +77,12 @@ pub fn sections(
         };
         let mut figures: Vec<(u64, Value)> = held
             .reports
-            .values()
-            .filter(|r| r.replaced_by.is_none() && period.contains(r.report.refers_to))
-            .map(|r| {
+            .iter()
+            .filter(|(_, r)| r.replaced_by.is_none() && period.contains(r.refers_to))
+            .map(|(id, r)| {
                 (
                     r.position,
-                    json!({"position": r.position, "report": r.report}),
+                    json!({"position": r.position, "report": r.report(*id)}),
                 )
             })
             .collect();

@@ -466,26 +466,26 @@ pub fn decide(state: &DomainState, command: &Command) -> Result<Vec<Event>, Doma
                 .transpose()?;
             let unit = &current.definition.org_unit;
             not_frozen(state, unit, |p| {
-                p.contains(report.refers_to) || old.is_some_and(|o| p.contains(o.report.refers_to))
+                p.contains(report.refers_to) || old.is_some_and(|o| p.contains(o.refers_to))
             })?;
-            if let Some(old) = old {
-                if old.report.status == ResultStatus::Final && reason.is_none() {
-                    return Err(DomainError::SupersedesFinal(old.report.report_id));
+            if let (Some(old), Some(id)) = (old, supersedes) {
+                if old.status == ResultStatus::Final && reason.is_none() {
+                    return Err(DomainError::SupersedesFinal(*id));
                 }
             }
             if report.status == ResultStatus::Final {
                 if report.source.is_none() && reason.is_none() {
                     return Err(DomainError::FinalNeedsSourceOrReason);
                 }
-                let same_day = current.figures()?.reports.values().find(|r| {
+                let same_day = current.figures()?.reports.iter().find(|(id, r)| {
                     r.replaced_by.is_none()
-                        && r.report.status == ResultStatus::Final
-                        && r.report.refers_to == report.refers_to
-                        && Some(r.report.report_id) != *supersedes
+                        && r.status == ResultStatus::Final
+                        && r.refers_to == report.refers_to
+                        && Some(**id) != *supersedes
                 });
-                if let Some(existing) = same_day {
+                if let Some((existing, _)) = same_day {
                     return Err(DomainError::FinalAlreadyReported {
-                        existing: existing.report.report_id,
+                        existing: *existing,
                         refers_to: report.refers_to,
                     });
                 }
@@ -506,7 +506,7 @@ pub fn decide(state: &DomainState, command: &Command) -> Result<Vec<Event>, Doma
             let current = writable_indicator(state, *indicator)?;
             let wrong = live_report(current, *corrects)?;
             not_frozen(state, &current.definition.org_unit, |p| {
-                p.contains(report.refers_to) || p.contains(wrong.report.refers_to)
+                p.contains(report.refers_to) || p.contains(wrong.refers_to)
             })?;
             let reason = reason.clone().ok_or(DomainError::ReasonRequired)?;
             report.value.validate_for(current.definition.measure)?;
@@ -517,9 +517,9 @@ pub fn decide(state: &DomainState, command: &Command) -> Result<Vec<Event>, Doma
             if current.figures()?.reports.contains_key(&report.report_id) {
                 return Err(DomainError::ReportAlreadyExists(report.report_id));
             }
-            let same = wrong.report.value == report.value
-                && wrong.report.refers_to == report.refers_to
-                && wrong.report.status == report.status;
+            let same = wrong.value == report.value
+                && wrong.refers_to == report.refers_to
+                && wrong.status == report.status;
             if same {
                 return Err(DomainError::NoChange);
             }

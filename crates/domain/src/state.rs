@@ -1,7 +1,7 @@
 //! [`DomainState`]: what the rules need to know, folded from events by
 //! [`crate::evolve`]. It holds current facts, not history (history is the log).
 
-use crate::actual::{ActualReport, ReportId};
+use crate::actual::{ActualReport, ReportId, ResultStatus, ResultValue, StatedFigures};
 use crate::document::{Document, DocumentId};
 use crate::error::DomainError;
 use crate::event::{Event, StreamId};
@@ -12,6 +12,7 @@ use crate::principal::{PrincipalId, PrincipalState, TokenId};
 use crate::small_map::SmallMap;
 use crate::target::{Target, TargetTrack};
 use crate::text::{Reason, Text};
+use chrono::NaiveDate;
 use std::collections::BTreeMap;
 
 /// An org unit and what became of it.
@@ -42,15 +43,75 @@ pub struct TargetState {
     pub position: u64,
 }
 
-/// One report and what replaced it.
+/// One report and what replaced it, as the rules hold it: the parts a
+/// decision reads inline (value, date, status), the rest of the report
+/// (its source, note and stated figures, mostly absent) boxed apart, so
+/// that a held report takes half of what the whole [`ActualReport`]
+/// would (an indicator's figures hold every report it ever had, and a
+/// holder of many indicators' figures keeps as many as fit in a budget of
+/// bytes). [`ReportState::report`] gives the report whole.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ReportState {
-    /// The report.
-    pub report: ActualReport,
+    /// The value.
+    pub value: ResultValue,
+    /// The date the figure refers to.
+    pub refers_to: NaiveDate,
+    /// Estimate or final.
+    pub status: ResultStatus,
     /// The later report that superseded or corrected it.
     pub replaced_by: Option<ReportId>,
     /// Log position of the event that reported it (0 outside a log fold).
     pub position: u64,
+    /// Its source, note and stated figures, where it gives any.
+    pub rest: Option<Box<ReportRest>>,
+}
+
+/// The parts of a report no rule decides on, held apart
+/// ([`ReportState::rest`]).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ReportRest {
+    /// The document that reports it.
+    pub source: Option<DocumentId>,
+    /// Its note.
+    pub note: Option<Text>,
+    /// What the document writes beside the figure.
+    pub stated: Option<StatedFigures>,
+}
+
+impl ReportState {
+    /// `report` held, recorded at `position`, not replaced.
+    pub fn of(report: &ActualReport, position: u64) -> Self {
+        let rest = (report.source.is_some() || report.note.is_some() || report.stated.is_some())
+            .then(|| {
+                Box::new(ReportRest {
+                    source: report.source,
+                    note: report.note.clone(),
+                    stated: report.stated.clone(),
+                })
+            });
+        ReportState {
+            value: report.value.clone(),
+            refers_to: report.refers_to,
+            status: report.status,
+            replaced_by: None,
+            position,
+            rest,
+        }
+    }
+
+    /// The report whole, as it was reported (it is held under its id).
+    pub fn report(&self, id: ReportId) -> ActualReport {
+        let rest = self.rest.as_deref();
+        ActualReport {
+            report_id: id,
+            value: self.value.clone(),
+            refers_to: self.refers_to,
+            status: self.status,
+            source: rest.and_then(|r| r.source),
+            note: rest.and_then(|r| r.note.clone()),
+            stated: rest.and_then(|r| r.stated.clone()),
+        }
+    }
 }
 
 /// An indicator's figures: its target per track and every report. They
@@ -107,14 +168,8 @@ impl Figures {
         if let Some(old) = replaces.and_then(|id| self.reports.get_mut(&id)) {
             old.replaced_by = Some(report.report_id);
         }
-        self.reports.insert(
-            report.report_id,
-            ReportState {
-                report: report.clone(),
-                replaced_by: None,
-                position,
-            },
-        );
+        self.reports
+            .insert(report.report_id, ReportState::of(report, position));
     }
 
     /// The figures of an indicator folded from its stream's events, each
@@ -146,7 +201,8 @@ impl Figures {
             + self
                 .reports
                 .values()
-                .map(|r| text(&r.report.note))
+                .filter_map(|r| r.rest.as_deref())
+                .map(|rest| size_of::<ReportRest>() + text(&rest.note))
                 .sum::<usize>()
     }
 }

@@ -803,9 +803,9 @@ fn evolve_counts_revisions_and_stream_versions() {
         .figures()
         .unwrap()
         .reports
-        .values()
-        .filter(|r| r.replaced_by.is_none() && r.report.status == ResultStatus::Estimate)
-        .map(|r| r.report.report_id)
+        .iter()
+        .filter(|(_, r)| r.replaced_by.is_none() && r.status == ResultStatus::Estimate)
+        .map(|(id, _)| *id)
         .collect();
     assert_eq!(live, vec![ReportId(Uuid::from_u128(1))]);
 }
@@ -836,4 +836,62 @@ fn held_figures_cost_grows_with_each_report_and_its_note() {
     }
     let entry = std::mem::size_of::<(ReportId, ReportState)>();
     assert!(figures.held_bytes() >= 40 * (entry + note.len()));
+}
+
+/// A held report keeps what a decision reads inline and the rest apart,
+/// and gives the report back whole, byte for byte as it serialises (an
+/// approval's digest is taken over the reports so given back).
+#[test]
+fn a_held_report_gives_back_the_report_as_reported_at_half_the_size() {
+    use chitieu_domain::actual::StatedFigures;
+    use chitieu_domain::state::{Figures, ReportState};
+    let bare = report(1, dec!(1015.50), ResultStatus::Estimate);
+    let full = ActualReport {
+        value: ResultValue::Ratio {
+            numerator: dec!(95899),
+            denominator: dec!(108808),
+        },
+        source: Some(PROGRAMME),
+        note: Some(text("khoảng")),
+        stated: StatedFigures::of(Some(dec!(102.74)), None),
+        ..report(2, dec!(1), ResultStatus::Final)
+    };
+    let noted = ActualReport {
+        note: Some(text("trên")),
+        ..report(3, dec!(7), ResultStatus::Estimate)
+    };
+    let mut figures = Figures::default();
+    for (n, report) in [&bare, &full, &noted].into_iter().enumerate() {
+        let event = Event::ActualReported(ActualReported {
+            indicator: BUDGET,
+            report: report.clone(),
+            supersedes: None,
+            reason: None,
+        });
+        figures.apply(&event, n as u64 + 10);
+    }
+    for (n, report) in [&bare, &full, &noted].into_iter().enumerate() {
+        let held = &figures.reports.get(&report.report_id).unwrap();
+        assert_eq!(held.position, n as u64 + 10);
+        assert_eq!(&held.report(report.report_id), report);
+        assert_eq!(
+            serde_json::to_string(&held.report(report.report_id)).unwrap(),
+            serde_json::to_string(report).unwrap()
+        );
+    }
+    // Nothing apart where a report gives none of it.
+    assert!(figures.reports.get(&bare.report_id).unwrap().rest.is_none());
+    assert!(figures
+        .reports
+        .get(&noted.report_id)
+        .unwrap()
+        .rest
+        .is_some());
+    // Against the report held whole beside its replacement and position.
+    let whole = std::mem::size_of::<(ReportId, (ActualReport, Option<ReportId>, u64))>();
+    let held = std::mem::size_of::<(ReportId, ReportState)>();
+    assert!(
+        held * 2 <= whole,
+        "{held} bytes a held report, {whole} whole"
+    );
 }

@@ -33,8 +33,9 @@ use chitieu_domain::{Figures, IndicatorId};
 pub const SNAPSHOT_TREE: &str = "figure-snapshots";
 
 /// The snapshots' encoding; a snapshot of another is ignored (and
-/// replaced by the next one written).
-const FORMAT: u8 = 2;
+/// replaced by the next one written). 3: a held report's decided parts
+/// inline and the rest apart ([`chitieu_domain::state::ReportState`]).
+const FORMAT: u8 = 3;
 
 /// Bytes before the encoded figures (format, version, position).
 const HEADER: usize = 17;
@@ -128,8 +129,9 @@ fn decode(bytes: &[u8]) -> Option<FigureSnapshot> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chitieu_domain::actual::{ActualReport, ReportId, ResultStatus, ResultValue};
-    use chitieu_domain::state::{ReportState, TargetState};
+    use chitieu_domain::actual::{ReportId, ResultStatus, ResultValue};
+    use chitieu_domain::state::{ReportRest, ReportState, TargetState};
+    use chitieu_domain::text::Text;
     use chitieu_domain::{DocumentId, Target, TargetKind, TargetTrack};
     use rust_decimal_macros::dec;
 
@@ -153,19 +155,18 @@ mod tests {
         figures.reports.insert(
             ReportId(uuid::Uuid::from_u128(9)),
             ReportState {
-                report: ActualReport {
-                    report_id: ReportId(uuid::Uuid::from_u128(9)),
-                    value: ResultValue::Amount {
-                        value: dec!(1031.50),
-                    },
-                    refers_to: chrono::NaiveDate::from_ymd_opt(2025, 12, 31).unwrap_or_default(),
-                    status: ResultStatus::Estimate,
-                    source: None,
-                    note: None,
-                    stated: None,
+                value: ResultValue::Amount {
+                    value: dec!(1031.50),
                 },
+                refers_to: chrono::NaiveDate::from_ymd_opt(2025, 12, 31).unwrap_or_default(),
+                status: ResultStatus::Estimate,
                 replaced_by: Some(ReportId(uuid::Uuid::from_u128(10))),
                 position: 11,
+                rest: Some(Box::new(ReportRest {
+                    source: Some(DocumentId(uuid::Uuid::from_u128(4))),
+                    note: Text::parse("khoảng").ok(),
+                    stated: None,
+                })),
             },
         );
         figures

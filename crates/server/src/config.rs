@@ -172,8 +172,8 @@ pub struct MemoryConfig {
     pub history_cache_entries: usize,
     /// What the figures (targets and reports) the command service keeps
     /// in memory for its decisions may take, MiB: those of the most
-    /// recently used indicators (1–2 KB for a few reports, more as they
-    /// pile up); the others' figures are folded again from their streams
+    /// recently used indicators (under 1 KB for a few reports, about 100
+    /// bytes more a report); the others' figures are folded again from their streams
     /// when a decision needs them.
     pub decision_figures_mib: u64,
 }
