@@ -24,7 +24,9 @@
 //! stored (smaller than JSON and quicker both ways; the snapshots of
 //! 100,000 indicators are a tree of some hundreds of MB, and sled keeps
 //! something in memory for every page of it). A change to [`Figures`] or
-//! a type it holds changes [`FORMAT`]. Key: the indicator id's 16 bytes.
+//! a type it holds changes [`FORMAT`]; the previous format is still read
+//! (converted as it is read), so that an upgrade does not fold every
+//! stream whole once. Key: the indicator id's 16 bytes.
 
 use crate::projector::ProjectionError;
 use chitieu_domain::{Figures, IndicatorId};
@@ -32,8 +34,8 @@ use chitieu_domain::{Figures, IndicatorId};
 /// The tree of the read models' database that holds the snapshots.
 pub const SNAPSHOT_TREE: &str = "figure-snapshots";
 
-/// The snapshots' encoding; a snapshot of another is ignored (and
-/// replaced by the next one written). 3: a held report's decided parts
+/// The snapshots' encoding; a snapshot of another (but 2, the previous)
+/// is ignored and replaced by the next one written. 3: a held report's decided parts
 /// inline and the rest apart ([`chitieu_domain::state::ReportState`]).
 const FORMAT: u8 = 3;
 
@@ -113,17 +115,58 @@ fn encode(version: u64, position: u64, figures: &Figures) -> Vec<u8> {
 }
 
 fn decode(bytes: &[u8]) -> Option<FigureSnapshot> {
-    if bytes.first() != Some(&FORMAT) {
-        return None;
-    }
+    let format = *bytes.first()?;
     let version = u64::from_be_bytes(bytes.get(1..9)?.try_into().ok()?);
     let position = u64::from_be_bytes(bytes.get(9..17)?.try_into().ok()?);
-    let figures = rmp_serde::from_slice(bytes.get(HEADER..)?).ok()?;
+    let body = bytes.get(HEADER..)?;
+    let figures = match format {
+        FORMAT => rmp_serde::from_slice(body).ok()?,
+        // What the previous release stored: read, so that an upgrade does
+        // not fold every stream whole once.
+        2 => rmp_serde::from_slice::<v2::Figures>(body).ok()?.into(),
+        _ => return None,
+    };
     Some(FigureSnapshot {
         version,
         position,
         figures,
     })
+}
+
+/// Format 2: each report held whole beside its replacement and position.
+mod v2 {
+    use chitieu_domain::actual::{ActualReport, ReportId};
+    use chitieu_domain::small_map::SmallMap;
+    use chitieu_domain::state::{ReportState, TargetState};
+    use chitieu_domain::TargetTrack;
+
+    #[derive(serde::Deserialize)]
+    pub(super) struct Figures {
+        targets: SmallMap<TargetTrack, TargetState>,
+        reports: SmallMap<ReportId, Report>,
+    }
+
+    #[derive(serde::Deserialize)]
+    struct Report {
+        report: ActualReport,
+        replaced_by: Option<ReportId>,
+        position: u64,
+    }
+
+    impl From<Figures> for chitieu_domain::Figures {
+        fn from(old: Figures) -> Self {
+            let mut reports = SmallMap::new();
+            for (id, held) in old.reports.iter() {
+                let mut state = ReportState::of(&held.report, held.position);
+                state.replaced_by = held.replaced_by;
+                reports.insert(*id, state);
+            }
+            chitieu_domain::Figures {
+                targets: old.targets,
+                reports,
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -189,12 +232,64 @@ mod tests {
         assert!(bytes.windows(7).any(|w| w == b"1015.50"));
     }
 
+    /// A snapshot the previous release wrote (format 2: each report whole,
+    /// as `ReportState` was then) reads as the same figures.
+    #[test]
+    fn a_snapshot_of_the_previous_format_reads_as_the_same_figures() {
+        use chitieu_domain::actual::ActualReport;
+        use chitieu_domain::small_map::SmallMap;
+        #[derive(serde::Serialize)]
+        struct Old<'a> {
+            targets: &'a SmallMap<TargetTrack, TargetState>,
+            reports: SmallMap<ReportId, OldReport>,
+        }
+        #[derive(serde::Serialize)]
+        struct OldReport {
+            report: ActualReport,
+            replaced_by: Option<ReportId>,
+            position: u64,
+        }
+        let figures = figures();
+        let mut reports = SmallMap::new();
+        for (id, held) in figures.reports.iter() {
+            reports.insert(
+                *id,
+                OldReport {
+                    report: held.report(*id),
+                    replaced_by: held.replaced_by,
+                    position: held.position,
+                },
+            );
+        }
+        let mut bytes = vec![2];
+        bytes.extend_from_slice(&12u64.to_be_bytes());
+        bytes.extend_from_slice(&345u64.to_be_bytes());
+        let old = Old {
+            targets: &figures.targets,
+            reports,
+        };
+        rmp_serde::encode::write(&mut bytes, &old).unwrap_or_default();
+        assert_eq!(
+            decode(&bytes),
+            Some(FigureSnapshot {
+                version: 12,
+                position: 345,
+                figures
+            })
+        );
+        // Read as format 3, the same bytes are not figures.
+        bytes[0] = FORMAT;
+        assert!(decode(&bytes).is_none());
+    }
+
     #[test]
     fn a_snapshot_of_another_format_or_cut_short_is_not_used() {
         let mut bytes = encode(1, 2, &figures());
         assert!(decode(&bytes[..bytes.len() - 1]).is_none());
         assert!(decode(&bytes[..HEADER - 1]).is_none());
         bytes[0] = FORMAT + 1;
+        assert!(decode(&bytes).is_none());
+        bytes[0] = 1;
         assert!(decode(&bytes).is_none());
         assert!(decode(&[]).is_none());
     }
