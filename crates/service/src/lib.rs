@@ -527,9 +527,9 @@ impl CommandService {
     }
 
     /// `id`'s figures up to stream version `version`: from its snapshot
-    /// and the events after it where the snapshot checks out (the stream's
-    /// event at its version is at the position it names), else from the
-    /// whole stream.
+    /// and the events after it where the snapshot checks out (the log puts
+    /// the stream's event at its version at the position it names), else
+    /// from the whole stream.
     fn fold_figures(&self, id: IndicatorId, version: u64) -> Result<Folded, ServiceError> {
         let snapshot = match self.projector.figure_snapshots().get(id) {
             Ok(snapshot) => snapshot.filter(|s| (1..=version).contains(&s.version)),
@@ -539,16 +539,26 @@ impl CommandService {
             }
         };
         if let Some(snapshot) = snapshot {
-            let events = self.stream_events(id, snapshot.version, version)?;
-            if events.first().map(|(_, position)| *position) == Some(snapshot.position) {
+            // Checked against the log's own account of where the stream's
+            // event at that version is (an index lookup: the event itself
+            // need not be read).
+            let at =
+                self.log
+                    .stream_positions(&StreamId::indicator(id).into(), snapshot.version, 1)?;
+            if at.first() == Some(&snapshot.position) {
+                let events = if snapshot.version < version {
+                    self.stream_events(id, snapshot.version + 1, version)?
+                } else {
+                    Vec::new()
+                };
                 let mut figures = snapshot.figures;
-                for (event, position) in &events[1..] {
+                for (event, position) in &events {
                     figures.apply(event, *position);
                 }
                 return Ok(Folded {
                     figures,
                     version,
-                    position: events.last().map_or(0, |(_, p)| *p),
+                    position: events.last().map_or(snapshot.position, |(_, p)| *p),
                     snapshot: snapshot.version,
                 });
             }

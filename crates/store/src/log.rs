@@ -281,6 +281,24 @@ pub trait EventLog: Send + Sync + 'static {
         limit: usize,
     ) -> Result<Vec<RecordedEvent>, StoreError>;
 
+    /// The log positions of up to `limit` events of one stream from
+    /// `from_version` (inclusive): those of what [`EventLog::read_stream`]
+    /// returns, where a log can tell them without reading the events (a
+    /// snapshot's check that the stream's event at its version is the one
+    /// it names).
+    fn stream_positions(
+        &self,
+        stream: &StreamName,
+        from_version: u64,
+        limit: usize,
+    ) -> Result<Vec<u64>, StoreError> {
+        Ok(self
+            .read_stream(stream, from_version, limit)?
+            .iter()
+            .map(|r| r.position)
+            .collect())
+    }
+
     /// The current version of a stream (0 when it does not exist).
     fn stream_version(&self, stream: &StreamName) -> Result<u64, StoreError>;
 

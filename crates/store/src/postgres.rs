@@ -883,6 +883,15 @@ impl EventLog for PgLog {
         self.local.read_stream(stream, from_version, limit)
     }
 
+    fn stream_positions(
+        &self,
+        stream: &StreamName,
+        from_version: u64,
+        limit: usize,
+    ) -> Result<Vec<u64>, StoreError> {
+        self.local.stream_positions(stream, from_version, limit)
+    }
+
     fn stream_version(&self, stream: &StreamName) -> Result<u64, StoreError> {
         self.local.stream_version(stream)
     }

@@ -877,6 +877,20 @@ impl EventLog for SledLog {
         self.read_stream_indexed(stream, from_version, limit)
     }
 
+    fn stream_positions(
+        &self,
+        stream: &StreamName,
+        from_version: u64,
+        limit: usize,
+    ) -> Result<Vec<u64>, StoreError> {
+        // From the index alone, as `read_stream` finds them (no block read).
+        let head = self.head().position;
+        Ok(self
+            .inner
+            .index
+            .positions(stream.as_str(), from_version, limit, head))
+    }
+
     fn stream_version(&self, stream: &StreamName) -> Result<u64, StoreError> {
         // Not what a concurrent group has applied but not yet flushed.
         let head = self.head().position;

@@ -412,7 +412,28 @@ async fn concurrent_appends_read_back_alike_from_any_position(backend: Backend) 
             events.iter().map(|e| e.version).collect::<Vec<_>>(),
             (1..=events.len() as u64).collect::<Vec<_>>()
         );
+        // Positions alone, from anywhere in the stream, are those of the
+        // events read (what a snapshot is checked against).
+        for from in [1u64, 2, events.len() as u64, events.len() as u64 + 1] {
+            for limit in [1usize, 3, usize::MAX] {
+                let positions = log
+                    .stream_positions(&stream(&format!("w{w}")), from, limit)
+                    .unwrap();
+                let read = log
+                    .read_stream(&stream(&format!("w{w}")), from, limit)
+                    .unwrap();
+                assert_eq!(
+                    positions,
+                    read.iter().map(|e| e.position).collect::<Vec<_>>(),
+                    "w{w} from {from}, {limit}"
+                );
+            }
+        }
     }
+    assert!(log
+        .stream_positions(&stream("nope"), 1, 10)
+        .unwrap()
+        .is_empty());
     let report = log.verify().await.unwrap();
     assert_eq!(report.first_break, None);
     assert_eq!(report.head, log.head());
