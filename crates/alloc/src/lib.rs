@@ -1,5 +1,5 @@
 //! The server's allocator: jemalloc, purging freed memory within a second
-//! from a background thread.
+//! from a background thread, from one arena for all threads.
 //!
 //! The server frees a lot at start (three scans of the whole log) and
 //! under writes (views, figures and sled pages let go in turn), from many
@@ -12,7 +12,12 @@
 //! The options ([`MALLOC_CONF`]): a background thread purges dirty pages
 //! (`background_thread`), those unused for a second go back to the OS
 //! (`dirty_decay_ms:1000`, jemalloc's default is ten) and straight away,
-//! not through a second, "muzzy" stage (`muzzy_decay_ms:0`).
+//! not through a second, "muzzy" stage (`muzzy_decay_ms:0`), and every
+//! thread allocates from one arena (`narenas:1`; jemalloc's default is
+//! four per CPU): each arena keeps its own freed pages and its own
+//! partly used ones, and at 100,000 indicators under writes eight arenas
+//! held 440 MiB where one held 372, at 2–3 % more CPU a write at 10,000
+//! (BENCHMARKS.md, "Held reports at half the size").
 //! `_RJEM_MALLOC_CONF` in the environment still decides what it names
 //! (jemalloc reads it after this string).
 //!
@@ -25,7 +30,8 @@ use std::ffi::c_char;
 pub use tikv_jemallocator::Jemalloc as Allocator;
 
 /// The options string, NUL-terminated, as jemalloc reads it.
-pub const OPTIONS: &[u8] = b"background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0\0";
+pub const OPTIONS: &[u8] =
+    b"narenas:1,background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0\0";
 
 /// A pointer jemalloc reads at start; see [`MALLOC_CONF`].
 #[repr(transparent)]
@@ -53,6 +59,8 @@ pub static MALLOC_CONF: Conf = Conf(OPTIONS.as_ptr().cast());
 pub struct Settings {
     /// Whether a background thread purges.
     pub background_thread: bool,
+    /// How many arenas threads allocate from.
+    pub narenas: u32,
     /// Milliseconds before unused dirty pages go back to the OS.
     pub dirty_decay_ms: isize,
     /// The same for muzzy pages.
@@ -75,6 +83,7 @@ pub fn settings() -> Option<Settings> {
     };
     Some(Settings {
         background_thread: tikv_jemalloc_ctl::opt::background_thread::read().ok()?,
+        narenas: tikv_jemalloc_ctl::opt::narenas::read().ok()?,
         dirty_decay_ms: dirty.ok()?,
         muzzy_decay_ms: muzzy.ok()?,
     })
@@ -100,6 +109,7 @@ mod tests {
             settings(),
             Some(Settings {
                 background_thread: true,
+                narenas: 1,
                 dirty_decay_ms: 1000,
                 muzzy_decay_ms: 0,
             })
@@ -114,6 +124,7 @@ mod tests {
             let s = settings().expect("jemalloc");
             assert_eq!((s.dirty_decay_ms, s.muzzy_decay_ms), (1234, 0));
             assert!(s.background_thread);
+            assert_eq!(s.narenas, 1);
             return;
         }
         let me = std::env::current_exe().expect("the test binary");
