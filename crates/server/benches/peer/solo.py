@@ -3,7 +3,8 @@
 
     python3 crates/server/benches/peer/solo.py BINARY one|page|write
 
-Starts BINARY's demo on a fresh data directory, grows it as run.py does
+Installs wrk when missing (Debian's package, as root), starts BINARY's
+demo on a fresh data directory, grows it as run.py does
 (PEER_INDICATORS indicators, default 2,000 here), warms up, then runs wrk
 (run.py's settings) ROUNDS times (default 2) on one scenario: `one` (one
 indicator with 20 history entries, random indicators), `page` (a page of
@@ -26,6 +27,7 @@ no ratio; run.py gives the ratio against PostGraphile.
 """
 
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -40,6 +42,12 @@ def main():
     if len(sys.argv) != 3 or sys.argv[2] not in ("one", "page", "write"):
         sys.exit(__doc__)
     binary, what = sys.argv[1], sys.argv[2]
+    if not shutil.which("wrk"):
+        # run.py's ensure_tools also sets up PostgreSQL and PostGraphile,
+        # which this script does not use: wrk alone.
+        if os.geteuid() != 0:
+            sys.exit("solo: install wrk (Debian package) first")
+        subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=True, stdout=subprocess.DEVNULL)
     perf = os.environ.get("PERF")
     kept = os.environ.get("DATA")
     cache_mib = int(os.environ.get("PEER_CACHE_MIB", "0"))
