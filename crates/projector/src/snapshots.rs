@@ -34,9 +34,10 @@ use chitieu_domain::{Figures, IndicatorId};
 /// The tree of the read models' database that holds the snapshots.
 pub const SNAPSHOT_TREE: &str = "figure-snapshots";
 
-/// The snapshots' encoding; a snapshot of another (but 2, the previous)
-/// is ignored and replaced by the next one written. 3: a held report's decided parts
-/// inline and the rest apart ([`chitieu_domain::state::ReportState`]).
+/// The snapshots' encoding: 3, a held report's decided parts inline and
+/// the rest apart ([`chitieu_domain::state::ReportState`]). A snapshot of
+/// 2 (the previous) is converted as read; of any other, ignored and
+/// replaced by the next one written.
 const FORMAT: u8 = 3;
 
 /// Bytes before the encoded figures (format, version, position).

@@ -173,8 +173,8 @@ pub struct MemoryConfig {
     /// What the figures (targets and reports) the command service keeps
     /// in memory for its decisions may take, MiB: those of the most
     /// recently used indicators (under 1 KB for a few reports, about 100
-    /// bytes more a report); the others' figures are folded again from their streams
-    /// when a decision needs them.
+    /// bytes more a report); the others' figures are folded again from
+    /// their streams when a decision needs them.
     pub decision_figures_mib: u64,
 }
 

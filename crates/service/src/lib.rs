@@ -49,8 +49,9 @@ const ATTEMPTS: usize = 3;
 /// What the figures the domain state keeps may take in memory by default,
 /// in bytes ([`CommandService::with_figures_budget`]): some 85,000
 /// indicators of two targets and five reports each (768 bytes), fewer
-/// where reports pile up (6.4 KB at 35: 10,000 such indicators). 32 MiB made writes in turn through 10,000 indicators fold
-/// streams again once each held a dozen reports (BENCHMARKS.md).
+/// where reports pile up (6.4 KB at 35: 10,000 such indicators). 48 MiB
+/// made writes in turn through 10,000 indicators fold streams again by
+/// their third round (BENCHMARKS.md).
 pub const FIGURES_BUDGET: usize = 64 << 20;
 /// Figures let go are snapshotted again once their stream gained this many
 /// events since their last snapshot: a miss folds fewer than this many

@@ -672,11 +672,7 @@ impl SledLog {
         from_version: u64,
         limit: usize,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
-        let head = self.head().position;
-        let positions = self
-            .inner
-            .index
-            .positions(stream.as_str(), from_version, limit, head);
+        let positions = self.stream_positions(stream, from_version, limit)?;
         let mut out = Vec::new();
         // Consecutive events of a stream often share a block: keep the last one.
         let mut block: Option<(u64, BlockBytes)> = None;
