@@ -78,6 +78,16 @@ impl FigureSnapshots {
         Ok(snapshot)
     }
 
+    /// The stream version of the snapshot of `id`'s figures, if one is
+    /// stored in a format that is read (its header alone: the figures are
+    /// not decoded).
+    pub fn version(&self, id: IndicatorId) -> Result<Option<u64>, ProjectionError> {
+        let Some(bytes) = self.tree.get(id.0.as_bytes())? else {
+            return Ok(None);
+        };
+        Ok(header(&bytes).map(|(version, _)| version))
+    }
+
     /// Stores `figures` as `id`'s, folded up to stream version `version`
     /// whose event is at log position `position` (replacing any snapshot
     /// before). Not made durable here: sled writes it out with its next
@@ -115,12 +125,20 @@ fn encode(version: u64, position: u64, figures: &Figures) -> Vec<u8> {
     bytes
 }
 
-fn decode(bytes: &[u8]) -> Option<FigureSnapshot> {
-    let format = *bytes.first()?;
+/// A snapshot's version and position, where its format is one read.
+fn header(bytes: &[u8]) -> Option<(u64, u64)> {
+    if !matches!(bytes.first()?, &FORMAT | 2) {
+        return None;
+    }
     let version = u64::from_be_bytes(bytes.get(1..9)?.try_into().ok()?);
     let position = u64::from_be_bytes(bytes.get(9..17)?.try_into().ok()?);
+    Some((version, position))
+}
+
+fn decode(bytes: &[u8]) -> Option<FigureSnapshot> {
+    let (version, position) = header(bytes)?;
     let body = bytes.get(HEADER..)?;
-    let figures = match format {
+    let figures = match *bytes.first()? {
         FORMAT => rmp_serde::from_slice(body).ok()?,
         // What the previous release stored: read, so that an upgrade does
         // not fold every stream whole once.

@@ -201,19 +201,22 @@ struct Held {
     /// version's event, where known (what a snapshot of them records).
     at: Option<(u64, u64)>,
     /// The version of the stored snapshot of them (0: none), known once
-    /// they were folded outside the state in this process. Figures held
-    /// since the start fold are not snapshotted when let go (a snapshot of
-    /// them may be stored already, from an earlier run); they are once
-    /// they were read back.
+    /// they were folded outside the state in this process; unknown for
+    /// figures the state folded itself (at start, or defined since): when
+    /// those are let go, the stored snapshot's version is read first
+    /// ([`CommandService::store_snapshots`]).
     snapshot: Option<u64>,
 }
 
 /// Figures to snapshot: as of stream version `version`, whose event is at
-/// log position `position`.
+/// log position `position`; `stored` is the version of the snapshot stored
+/// before, where known (else it is read, and the new one written only if
+/// due against it).
 struct Snapshot {
     id: IndicatorId,
     version: u64,
     position: u64,
+    stored: Option<u64>,
     figures: Box<Figures>,
 }
 
@@ -261,7 +264,12 @@ impl Synced {
     /// Lets go of the least recently used figures until they take at most
     /// three quarters of `budget` bytes, once they take more than `budget`
     /// (a sort now and then, not a list kept in order on every use).
-    fn let_go(&mut self, budget: usize) {
+    /// Figures let go that are due a snapshot go to `to_snapshot`; with
+    /// `unknown_too`, so do those whose stored snapshot is unknown (see
+    /// [`Held::snapshot`]), to be checked against it. The start fold
+    /// passes `false`: it lets go of most of a big store's figures, and
+    /// reading every indicator's snapshot there would slow every start.
+    fn let_go(&mut self, budget: usize, unknown_too: bool) {
         if self.held_bytes <= budget {
             return;
         }
@@ -282,17 +290,22 @@ impl Synced {
                 // Snapshotted when due, and only as of the version the
                 // figures reach (a stale `at` would misname them).
                 let due = held.and_then(|h| {
-                    let snapshot = h.snapshot?;
+                    if h.snapshot.is_none() && !unknown_too {
+                        return None;
+                    }
+                    let after = h.snapshot.unwrap_or(0);
                     h.at.filter(|(version, _)| {
                         *version == indicator.version
-                            && *version >= snapshot.saturating_add(SNAPSHOT_EVERY)
+                            && *version >= after.saturating_add(SNAPSHOT_EVERY)
                     })
+                    .map(|at| (at, h.snapshot))
                 });
-                if let (Some((version, position)), Some(figures)) = (due, figures) {
+                if let (Some(((version, position), stored)), Some(figures)) = (due, figures) {
                     self.to_snapshot.push(Snapshot {
                         id,
                         version,
                         position,
+                        stored,
                         figures,
                     });
                 }
@@ -500,7 +513,7 @@ impl CommandService {
         }
         self.hold(&mut synced, &needed, read)?;
         let answer = f(&synced.state);
-        synced.let_go(self.figures_budget);
+        synced.let_go(self.figures_budget, true);
         let due = std::mem::take(&mut synced.to_snapshot);
         drop(synced);
         self.store_snapshots(due);
@@ -516,6 +529,19 @@ impl CommandService {
         }
         let snapshots = self.projector.figure_snapshots();
         for snapshot in due {
+            let stored = match snapshot.stored {
+                Some(version) => version,
+                None => match snapshots.version(snapshot.id) {
+                    Ok(version) => version.unwrap_or(0),
+                    Err(error) => {
+                        tracing::warn!(%error, indicator = %snapshot.id.0, "a snapshot of figures could not be read");
+                        continue;
+                    }
+                },
+            };
+            if snapshot.version < stored.saturating_add(SNAPSHOT_EVERY) {
+                continue;
+            }
             if let Err(error) = snapshots.put(
                 snapshot.id,
                 snapshot.version,
@@ -629,6 +655,7 @@ impl CommandService {
                 .collect()
         };
         let budget = self.figures_budget;
+        let starting = from == 0;
         read_in_stages(
             &self.log,
             from + 1,
@@ -657,7 +684,7 @@ impl CommandService {
                         }
                     }
                 }
-                synced.let_go(budget);
+                synced.let_go(budget, !starting);
                 Ok(true)
             },
         )?;

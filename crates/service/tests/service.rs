@@ -873,3 +873,109 @@ async fn a_snapshot_that_does_not_check_out_against_the_log_is_not_used() {
     snapshots.put(id, 4, stream[3].position, &tampered).unwrap();
     assert_eq!(with_figures(&fresh()).reports.len(), 0);
 }
+
+/// Figures the state folded itself (at start, or since their indicator was
+/// defined) have no snapshot the service knows of: when they are let go
+/// after the start, the stored snapshot's version is read and a new one
+/// written if due against it; the start fold itself writes none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn figures_held_from_the_start_are_snapshotted_when_let_go_if_due() {
+    use rust_decimal_macros::dec;
+    let dir = tempfile::tempdir().unwrap();
+    let log: Log = Arc::new(SledLog::open(dir.path().join("db")).unwrap());
+    let g = given_on(log).await;
+    let mut script = figures_script(None);
+    script.truncate(1 + 4 + 8 + 4); // each indicator: defined, target, estimate, final
+    let setup = run(&g, script).await;
+    assert!(setup.iter().all(|o| o.starts_with("ok")), "{setup:?}");
+    let id = |i: u128| IndicatorId(Uuid::from_u128(0x100 + i));
+    let snapshots = g._projector.figure_snapshots();
+    assert!(snapshots.is_empty(), "the default budget let nothing go");
+    // As an earlier run would have left it: the last indicator's figures
+    // snapshotted after its target (version 2 of 4).
+    let stream = g
+        .log
+        .read_stream(&StreamId::indicator(id(3)).into(), 1, usize::MAX)
+        .unwrap();
+    assert_eq!(stream.len(), 4);
+    let events: Vec<Event> = stream[..2].iter().map(|r| r.decode().unwrap()).collect();
+    let after_target = Figures::fold(events.iter().zip(&stream).map(|(e, r)| (e, r.position)));
+    snapshots
+        .put(id(3), 2, stream[1].position, &after_target)
+        .unwrap();
+    // A service started holding nothing lets every figure go in its start
+    // fold, and writes no snapshot there.
+    let started = CommandService::new(g.log.clone(), g._projector.clone()).with_figures_budget(1);
+    started.with_state(|_| ()).unwrap();
+    assert_eq!(snapshots.len(), 1);
+    // One whose budget holds the four indicators' figures from its start…
+    let bytes: usize = g
+        .service
+        .with_state(|s| {
+            s.indicators
+                .values()
+                .filter_map(|i| i.figures.as_deref().map(Figures::held_bytes))
+                .sum()
+        })
+        .unwrap();
+    let service = Arc::new(
+        CommandService::new(g.log.clone(), g._projector.clone())
+            .with_figures_budget(bytes + bytes / 8),
+    );
+    let held = |service: &CommandService| {
+        service
+            .with_state(|s| {
+                (0..4)
+                    .map(|i| s.indicators[&id(i)].figures.is_some())
+                    .collect::<Vec<_>>()
+            })
+            .unwrap()
+    };
+    assert_eq!(held(&service), [true; 4]);
+    // …and then writes estimates into the first until the others' figures
+    // no longer fit (the least recently used go first).
+    for n in 0..24u128 {
+        service
+            .execute(
+                &system(),
+                Command::ReportActual {
+                    indicator: id(0),
+                    report: ActualReport {
+                        report_id: ReportId(Uuid::from_u128(0x9000 + n)),
+                        value: ResultValue::Amount { value: dec!(1) },
+                        refers_to: chrono::NaiveDate::from_ymd_opt(2025, 3, 31).unwrap(),
+                        status: ResultStatus::Estimate,
+                        source: None,
+                        note: None,
+                        stated: None,
+                    },
+                    supersedes: None,
+                    reason: None,
+                },
+                WriteOptions::default(),
+            )
+            .await
+            .unwrap();
+    }
+    let now = held(&service);
+    assert!(!now[1] && !now[2] && !now[3], "{now:?}");
+    // Those with no snapshot were due one (four events since none): as of
+    // their version now, at its event, and it reads back as a fold would.
+    let fresh = CommandService::new(g.log.clone(), Projector::open_temporary(&g.log).unwrap());
+    for i in [1, 2] {
+        let snapshot = snapshots.get(id(i)).unwrap().expect("a snapshot");
+        let stream = g
+            .log
+            .read_stream(&StreamId::indicator(id(i)).into(), 1, usize::MAX)
+            .unwrap();
+        assert_eq!(snapshot.version, 4);
+        assert_eq!(snapshot.position, stream[3].position);
+        let folded = fresh
+            .with_figures(|_| vec![id(i)], |s| s.indicators[&id(i)].figures.clone())
+            .unwrap()
+            .unwrap();
+        assert_eq!(snapshot.figures, *folded);
+    }
+    // The one whose stored snapshot is two events behind was not due.
+    assert_eq!(snapshots.get(id(3)).unwrap().unwrap().version, 2);
+}
