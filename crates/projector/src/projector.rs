@@ -929,7 +929,9 @@ fn decode_all(events: &[RecordedEvent]) -> Result<Vec<Event>, ProjectionError> {
 /// them go. At 100,000 indicators read at random, 20,000 held 180 MiB less than
 /// 200,000 (every view) at the same read and write rates: a view decodes
 /// from the read models fast enough (BENCHMARKS.md). 10,000 holds every
-/// view of a store of 10,000 indicators, where 5,000 read 10 % slower.
+/// view of a store of 10,000 indicators, where 5,000 read 10 % slower; at
+/// 100,000, 2,000 read and write at the same rates in 20–30 MiB less (the
+/// setting deploy/README.md gives for big stores).
 pub const VIEW_CACHE_ENTRIES: usize = 10_000;
 
 /// Most history entries kept decoded by a reader by default, all
