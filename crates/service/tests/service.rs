@@ -748,13 +748,31 @@ async fn figures_let_go_are_folded_back_from_their_streams_and_decide_the_same()
     );
 }
 
+/// An estimate of 1 for 31 March 2025 into `indicator`, report `n`.
+fn estimate(indicator: IndicatorId, n: u128) -> Command {
+    use rust_decimal_macros::dec;
+    Command::ReportActual {
+        indicator,
+        report: ActualReport {
+            report_id: ReportId(Uuid::from_u128(0x9000 + n)),
+            value: ResultValue::Amount { value: dec!(1) },
+            refers_to: chrono::NaiveDate::from_ymd_opt(2025, 3, 31).unwrap(),
+            status: ResultStatus::Estimate,
+            source: None,
+            note: None,
+            stated: None,
+        },
+        supersedes: None,
+        reason: None,
+    }
+}
+
 /// Concurrent writes into more indicators than the service holds figures
 /// of: each decision reads the streams it lacks without the decision
 /// lock while others decide and append; every write lands, and the
 /// figures it ends with are those a fresh fold of the log gives.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn figures_read_while_others_write_end_as_a_fresh_fold_of_the_log() {
-    use rust_decimal_macros::dec;
     let dir = tempfile::tempdir().unwrap();
     let log: Log = Arc::new(SledLog::open(dir.path().join("db")).unwrap());
     let g = given_holding(log, 1).await;
@@ -764,20 +782,7 @@ async fn figures_read_while_others_write_end_as_a_fresh_fold_of_the_log() {
     assert!(setup.iter().all(|o| o.starts_with("ok")), "{setup:?}");
     concurrently(
         &g,
-        (0..48u128).map(|n| Command::ReportActual {
-            indicator: IndicatorId(Uuid::from_u128(0x100 + n % 4)),
-            report: ActualReport {
-                report_id: ReportId(Uuid::from_u128(0x9000 + n)),
-                value: ResultValue::Amount { value: dec!(1) },
-                refers_to: chrono::NaiveDate::from_ymd_opt(2025, 3, 31).unwrap(),
-                status: ResultStatus::Estimate,
-                source: None,
-                note: None,
-                stated: None,
-            },
-            supersedes: None,
-            reason: None,
-        }),
+        (0..48u128).map(|n| estimate(IndicatorId(Uuid::from_u128(0x100 + n % 4)), n)),
     )
     .await;
     let other = Projector::open_temporary(&g.log).unwrap();
@@ -880,7 +885,6 @@ async fn a_snapshot_that_does_not_check_out_against_the_log_is_not_used() {
 /// written if due against it; the start fold itself writes none.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn figures_held_from_the_start_are_snapshotted_when_let_go_if_due() {
-    use rust_decimal_macros::dec;
     let dir = tempfile::tempdir().unwrap();
     let log: Log = Arc::new(SledLog::open(dir.path().join("db")).unwrap());
     let g = given_on(log).await;
@@ -936,24 +940,7 @@ async fn figures_held_from_the_start_are_snapshotted_when_let_go_if_due() {
     // no longer fit (the least recently used go first).
     for n in 0..24u128 {
         service
-            .execute(
-                &system(),
-                Command::ReportActual {
-                    indicator: id(0),
-                    report: ActualReport {
-                        report_id: ReportId(Uuid::from_u128(0x9000 + n)),
-                        value: ResultValue::Amount { value: dec!(1) },
-                        refers_to: chrono::NaiveDate::from_ymd_opt(2025, 3, 31).unwrap(),
-                        status: ResultStatus::Estimate,
-                        source: None,
-                        note: None,
-                        stated: None,
-                    },
-                    supersedes: None,
-                    reason: None,
-                },
-                WriteOptions::default(),
-            )
+            .execute(&system(), estimate(id(0), n), WriteOptions::default())
             .await
             .unwrap();
     }
