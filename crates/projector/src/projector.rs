@@ -736,9 +736,9 @@ impl Projector {
             }
         };
         let changed: Vec<Arc<IndicatorView>> = changed.into_iter().map(Arc::new).collect();
-        keep_bounded(&mut written, &changed, self.views.limit());
+        keep_bounded(&mut written, &changed, self.views.limit(), last.position);
         drop(written);
-        self.views.refresh(changed);
+        self.views.refresh(changed, last.position);
         self.position.send_replace(last.position);
         Ok(())
     }
@@ -951,6 +951,9 @@ pub const HISTORY_CACHE_ENTRIES: usize = 200_000;
 pub(crate) struct ViewCache {
     views: Mutex<HashMap<IndicatorId, Arc<IndicatorView>>>,
     limit: std::sync::atomic::AtomicUsize,
+    /// The position of the last chunk put: which quarter goes when a
+    /// reader's view needs room ([`make_room`]).
+    salt: std::sync::atomic::AtomicU64,
 }
 
 impl Default for ViewCache {
@@ -958,6 +961,7 @@ impl Default for ViewCache {
         ViewCache {
             views: Mutex::default(),
             limit: VIEW_CACHE_ENTRIES.into(),
+            salt: 0.into(),
         }
     }
 }
@@ -977,17 +981,20 @@ impl ViewCache {
         self.limit.load(Ordering::Relaxed)
     }
 
-    fn refresh(&self, changed: Vec<Arc<IndicatorView>>) {
+    /// Puts the views a chunk ending at `position` changed.
+    fn refresh(&self, changed: Vec<Arc<IndicatorView>>, position: u64) {
         let limit = self.limit();
+        self.salt.store(position, Ordering::Relaxed);
         if let Ok(mut views) = self.views.lock() {
-            keep_bounded(&mut views, &changed, limit);
+            keep_bounded(&mut views, &changed, limit, position);
         }
     }
 
     pub(crate) fn offer(&self, view: &Arc<IndicatorView>) {
         let limit = self.limit();
+        let salt = self.salt.load(Ordering::Relaxed);
         if let Ok(mut views) = self.views.lock() {
-            make_room(&mut views, 1, limit);
+            make_room(&mut views, 1, limit, salt);
             let newer = views
                 .get(&view.definition.id)
                 .is_some_and(|v| v.version >= view.version);
@@ -1011,31 +1018,44 @@ fn keep_bounded(
     map: &mut HashMap<IndicatorId, Arc<IndicatorView>>,
     changed: &[Arc<IndicatorView>],
     limit: usize,
+    salt: u64,
 ) {
-    make_room(map, changed.len(), limit);
+    make_room(map, changed.len(), limit, salt);
     for view in changed {
         map.insert(view.definition.id, view.clone());
     }
 }
 
 /// Makes room for `incoming` more views in a map bounded by `limit`: a
-/// quarter of what it holds goes, in the map's own order (by hash, so
-/// unrelated to use), or all of it when that is not enough. Emptying it
-/// all at once made writes that go through a few more indicators than
-/// the limit, each in turn, find none of their views; this way three in
-/// four stay.
-fn make_room<V>(map: &mut HashMap<IndicatorId, V>, incoming: usize, limit: usize) {
+/// quarter of what it holds goes, or all of it when that is not enough.
+/// Emptying it all at once made writes that go through a few more
+/// indicators than the limit, each in turn, find none of their views; this
+/// way three in four stay. Which quarter is a function of the ids and
+/// `salt` alone (unrelated to use), not of the map's own order: the
+/// projector's map and the readers' cache, given the same views and the
+/// same salt (the chunk's position), let the same ones go, so together
+/// they hold `limit` views, not up to twice as many (in the map's order,
+/// each with its own random hasher, they held some 40 % more than the
+/// limit under writes through more indicators than it).
+fn make_room<V>(map: &mut HashMap<IndicatorId, V>, incoming: usize, limit: usize, salt: u64) {
     if map.len() + incoming <= limit {
         return;
     }
-    let mut seen = 0usize;
-    map.retain(|_, _| {
-        seen += 1;
-        !seen.is_multiple_of(4)
-    });
+    map.retain(|id, _| quarter(id, salt) != 0);
     if map.len() + incoming > limit {
         map.clear();
     }
+}
+
+/// Which quarter (0–3) `id` falls in for `salt`: its bits and the salt's
+/// mixed (SplitMix64's finaliser), so any salt splits any set of ids, even
+/// consecutive ones, into four even parts.
+fn quarter(id: &IndicatorId, salt: u64) -> u64 {
+    let bits = id.0.as_u128();
+    let mut x = (bits as u64) ^ ((bits >> 64) as u64) ^ salt.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    (x ^ (x >> 31)) >> 62
 }
 
 fn read_checkpoint(tree: &sled::Tree) -> Result<u64, ProjectionError> {
@@ -1056,17 +1076,43 @@ mod tests {
 
     #[test]
     fn a_full_map_lets_a_quarter_go_and_never_passes_its_limit() {
+        // Consecutive ids, any salt: about a quarter goes.
+        for salt in 0..64 {
+            let mut map: HashMap<IndicatorId, u32> = (0..1000).map(|n| (id(n), 0)).collect();
+            make_room(&mut map, 1, 1000, salt);
+            assert!((700..=800).contains(&map.len()), "{} kept", map.len());
+        }
         let mut map: HashMap<IndicatorId, u32> = (0..100).map(|n| (id(n), 0)).collect();
-        make_room(&mut map, 1, 100);
-        assert_eq!(map.len(), 75);
-        make_room(&mut map, 80, 100);
+        make_room(&mut map, 80, 100, 7);
         assert!(map.is_empty(), "room for 80 more is room for all");
         let mut map: HashMap<IndicatorId, u32> = HashMap::new();
         for n in 0..10_000 {
-            make_room(&mut map, 1, 100);
+            make_room(&mut map, 1, 100, n as u64);
             map.insert(id(n), 0);
             assert!(map.len() <= 100);
         }
+    }
+
+    #[test]
+    fn two_maps_given_the_same_views_let_the_same_ones_go() {
+        // The projector's own map and the readers' cache, each with its
+        // own random hasher (so its own order): given the same views and
+        // salts, they hold the same ones, so no view is held by one alone.
+        let mut projector: HashMap<IndicatorId, u32> = HashMap::new();
+        let mut readers: HashMap<IndicatorId, u32> = HashMap::new();
+        for n in 0..10_000u128 {
+            let salt = n as u64 * 3;
+            for map in [&mut projector, &mut readers] {
+                make_room(map, 1, 100, salt);
+                map.insert(id(n * 7919 % 5000), 0);
+            }
+            assert_eq!(projector.len(), readers.len());
+        }
+        let mut a: Vec<_> = projector.keys().collect();
+        let mut b: Vec<_> = readers.keys().collect();
+        a.sort();
+        b.sort();
+        assert_eq!(a, b);
     }
 
     #[test]
@@ -1080,7 +1126,7 @@ mod tests {
                 if map.contains_key(&id(n)) {
                     found += usize::from(round > 0);
                 } else {
-                    make_room(&mut map, 1, 100);
+                    make_room(&mut map, 1, 100, (round * 102 + n) as u64);
                     map.insert(id(n), 0);
                 }
             }
