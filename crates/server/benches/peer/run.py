@@ -304,6 +304,29 @@ def memory(pid):
         return "unknown"
 
 
+def settle(pid, name, idle=0.05, at_most=60):
+    """Waits until the process `pid` uses under `idle` of a core over a
+    second (at most `at_most` seconds): what a load left running in the
+    background (chitieu's archiver and sled's writes after growing its
+    store; PostgreSQL's checkpoint and autovacuum) is not counted against
+    the other side's reads, nor its own."""
+    def cpu():
+        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    started = time.time()
+    try:
+        before = cpu()
+        while time.time() - started < at_most:
+            time.sleep(1)
+            now = cpu()
+            if now - before < idle:
+                break
+            before = now
+    except OSError:
+        return
+    say(f"{name} settled after {time.time() - started:.0f} s")
+
+
 def cpu_by_thread(pid):
     """CPU seconds each group of the server's threads has used so far
     (Linux), by thread name with its digits dropped (tokio-rt-worker,
@@ -377,6 +400,11 @@ def main():
         children.append(chitieu)
         ids = grow_chitieu(url, tokens)
         pg_ids = [r[0] for r in map(lambda l: l.split("|"), subprocess.run(["psql", "-At", "-d", pg_url, "-c", "select id from peer.indicator"], check=True, capture_output=True, text=True).stdout.split())]
+        # Both loaded: let each finish what the load left it to do before
+        # anything is measured (PostgreSQL writes its dirty pages out at a
+        # checkpoint; chitieu archives and flushes).
+        subprocess.run(["psql", "-q", "-d", pg_url, "-c", "checkpoint"], check=True)
+        settle(chitieu.pid, "chitieu")
         viewer = tokens["ubkt"]  # the auditors: history is theirs to read
         rows = []
         for name, (ours, theirs) in QUERIES.items():

@@ -63,6 +63,7 @@ def main():
                 ids = f.read().split()
         else:
             ids = run.grow_chitieu(url, tokens)
+            run.settle(child.pid, "chitieu")
             if kept:
                 with open(grown, "w") as f:
                     f.write("\n".join(ids) + "\n")
