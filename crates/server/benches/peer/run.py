@@ -13,7 +13,9 @@ Sets up what it needs: wrk and PostgreSQL 15 from Debian's packages (when
 missing, with apt-get as root), PostGraphile 4.14 from npm (into
 target/peer), chitieu's release binary (cargo build --release), a private
 PostgreSQL cluster and a chitieu data directory in a temporary directory,
-removed at the end. chitieu runs with its response cache off (cold
+removed at the end. Once both are loaded, PostgreSQL is checkpointed and
+chitieu left to settle (under 5 % of a core) before anything is measured.
+chitieu runs with its response cache off (cold
 reads: every request resolved in full) unless PEER_CACHE=on. PEER_MEMORY
 adds a [memory] section to chitieu's config (its page caches, its view
 cache: "log_cache_mib = 32\nread_model_cache_mib = 64").
