@@ -1039,8 +1039,8 @@ fn keep_bounded(
 /// projector's map and the readers' cache, given the same views and the
 /// same salt (the chunk's position), let the same ones go, so together
 /// they hold `limit` views, not up to twice as many (in the map's order,
-/// each with its own random hasher, they held some 40 % more than the
-/// limit under writes through more indicators than it).
+/// each with its own random hasher, a simulation of the two held some
+/// 40 % more than the limit under writes through more indicators).
 fn make_room<V>(map: &mut HashMap<IndicatorId, V>, incoming: usize, limit: usize, salt: u64) {
     if map.len() + incoming <= limit {
         return;
