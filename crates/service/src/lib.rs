@@ -60,6 +60,12 @@ pub const FIGURES_BUDGET: usize = 64 << 20;
 /// writes to an indicator.
 pub const SNAPSHOT_EVERY: u64 = 4;
 
+/// Whether figures as of stream version `version` are due a snapshot when
+/// the one stored is of version `stored` (0: none).
+fn snapshot_due(version: u64, stored: u64) -> bool {
+    version >= stored.saturating_add(SNAPSHOT_EVERY)
+}
+
 /// Options every write takes.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WriteOptions {
@@ -293,10 +299,11 @@ impl Synced {
                     if h.snapshot.is_none() && !unknown_too {
                         return None;
                     }
+                    // An unknown snapshot is at least none: not due
+                    // before `SNAPSHOT_EVERY` events either way.
                     let after = h.snapshot.unwrap_or(0);
                     h.at.filter(|(version, _)| {
-                        *version == indicator.version
-                            && *version >= after.saturating_add(SNAPSHOT_EVERY)
+                        *version == indicator.version && snapshot_due(*version, after)
                     })
                     .map(|at| (at, h.snapshot))
                 });
@@ -539,7 +546,7 @@ impl CommandService {
                     }
                 },
             };
-            if snapshot.version < stored.saturating_add(SNAPSHOT_EVERY) {
+            if !snapshot_due(snapshot.version, stored) {
                 continue;
             }
             if let Err(error) = snapshots.put(
