@@ -292,11 +292,14 @@ pub enum ChangeKind {
 /// for ([`Change::value`]). A history cache holds millions of these: the
 /// typed values kept beside the texts made an entry 520 bytes before
 /// their own heap, 216 without them (see BENCHMARKS.md). Stored as
-/// `{"<kind>": <text>}`, as a `HistoryValue` is.
+/// `{"<kind>": <text>}`, as a `HistoryValue` is. The text is shared:
+/// a history's entries that name the same value (a report's `after` and
+/// the `before` of the report that replaces it) hold one copy
+/// ([`crate::history`]).
 #[derive(Debug, Clone)]
 pub struct Change {
-    kind: ChangeKind,
-    text: JsonText,
+    pub(crate) kind: ChangeKind,
+    pub(crate) text: JsonText,
 }
 
 impl Change {
@@ -307,7 +310,7 @@ impl Change {
             HistoryValue::Target(_) => ChangeKind::Target,
             HistoryValue::Report(_) => ChangeKind::Report,
         };
-        let text = value.to_json_text()?.into_boxed_str();
+        let text = value.to_json_text()?.into();
         Some(Change { kind, text })
     }
 
@@ -387,9 +390,10 @@ impl<'de> Deserialize<'de> for Change {
                 if map.next_key::<ChangeKind>()?.is_some() {
                     return Err(A::Error::custom("a change of two values"));
                 }
+                let text: Box<str> = raw.into();
                 Ok(Change {
                     kind,
-                    text: raw.into(),
+                    text: text.into(),
                 })
             }
         }
@@ -411,24 +415,27 @@ pub struct HistoryEntry {
     /// same actor: a history cache holds millions of entries and a few
     /// hundred actors).
     pub actor: std::sync::Arc<Actor>,
-    /// The event type.
-    pub kind: String,
+    /// The event type (one value shared by the entries of a history of
+    /// the same type).
+    pub kind: std::sync::Arc<str>,
     /// The track concerned, for target events.
     pub track: Option<TargetTrack>,
     /// The value before (a target, a report).
     pub before: Option<Change>,
     /// The value after (a definition, a target, a report).
     pub after: Option<Change>,
-    /// The reason given.
-    pub reason: Option<String>,
+    /// The reason given (one value shared by the entries of a history
+    /// that give the same).
+    pub reason: Option<std::sync::Arc<str>>,
     /// The document cited.
     pub document: Option<DocumentId>,
     /// The indicator's measure (how a reported ratio becomes a figure).
     pub measure: Option<chitieu_domain::Measure>,
 }
 
-/// A value's JSON text.
-pub type JsonText = Box<str>;
+/// A value's JSON text, shared by the entries of a history that name the
+/// same value.
+pub type JsonText = std::sync::Arc<str>;
 
 impl HistoryEntry {
     /// `before` and `after` as JSON text, as stored in the event (kept as

@@ -773,7 +773,7 @@ impl ReadModel {
         let events = self.stream(id)?;
         let mut view: Option<IndicatorView> = None;
         let mut out = Vec::with_capacity(events.len());
-        let mut actors = Vec::new();
+        let mut shared = crate::history::Shared::default();
         let mut reports: std::collections::HashMap<
             chitieu_domain::ReportId,
             chitieu_domain::ActualReport,
@@ -786,7 +786,7 @@ impl ReadModel {
                 recorded,
                 event,
                 replaced,
-                &mut actors,
+                &mut shared,
             ));
             if let Some(report) = crate::history::recorded_report(event) {
                 reports.insert(report.report_id, report.clone());

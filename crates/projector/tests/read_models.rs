@@ -243,7 +243,7 @@ fn history_has_one_entry_per_event_with_before_and_after() {
     );
     p.catch_up().unwrap();
     let history = read.history(ind(5)).unwrap();
-    let kinds: Vec<&str> = history.iter().map(|h| h.kind.as_str()).collect();
+    let kinds: Vec<&str> = history.iter().map(|h| &*h.kind).collect();
     assert_eq!(
         kinds,
         vec![
@@ -289,6 +289,29 @@ fn history_has_one_entry_per_event_with_before_and_after() {
         final_report.after.as_ref().unwrap().to_json()["value"]["value"],
         "612.4"
     );
+}
+
+/// A history cache holds hundreds of thousands of entries: those of one
+/// history that name the same value, event type or actor hold one copy.
+#[test]
+fn a_historys_entries_share_what_they_repeat() {
+    let (_dir, _w, _p, read) = setup();
+    let history = read.history(ind(4)).unwrap();
+    let same = |a: &str, b: &str| a.as_ptr() == b.as_ptr() && a.len() == b.len();
+    let (estimate, final_report) = (&history[3], &history[4]);
+    assert_eq!(&*final_report.kind, "actual_reported");
+    // The final figure's `before` is the estimate's `after`, one text.
+    let replaced = final_report.texts().0.unwrap();
+    assert_eq!(replaced, estimate.texts().1.unwrap());
+    assert!(same(replaced, estimate.texts().1.unwrap()));
+    assert!(same(&estimate.kind, &final_report.kind));
+    assert!(std::sync::Arc::ptr_eq(&estimate.actor, &final_report.actor));
+    // Texts that differ stay apart.
+    assert!(!same(final_report.texts().1.unwrap(), replaced));
+    // The two targets set are two values.
+    let (a, b) = (history[1].texts().1.unwrap(), history[2].texts().1.unwrap());
+    assert_ne!(a, b);
+    assert!(same(&history[1].kind, &history[2].kind));
 }
 
 #[test]
@@ -577,7 +600,7 @@ fn history_entries_show_the_report_each_one_replaced() {
     let check = |read: &ReadModel| {
         for n in 200..204u128 {
             let history = read.history(ind(n)).unwrap();
-            let kinds: Vec<&str> = history.iter().map(|h| h.kind.as_str()).collect();
+            let kinds: Vec<&str> = history.iter().map(|h| &*h.kind).collect();
             assert_eq!(
                 kinds,
                 [

@@ -118,8 +118,11 @@ impl crate::fast::Plain for HistoryEntryFields {
             "position" => entry.position.to_value(),
             "version" => entry.version.to_value(),
             "recordedAt" => entry.recorded_at.to_value(),
-            "kind" => Value::String(entry.kind.clone()),
-            "reason" => entry.reason.clone().map_or(Value::Null, Value::String),
+            "kind" => Value::String(entry.kind.to_string()),
+            "reason" => entry
+                .reason
+                .as_deref()
+                .map_or(Value::Null, |r| Value::String(r.to_owned())),
             "before" => entry.texts().0.map_or(Value::Null, raw_json),
             "after" => entry.texts().1.map_or(Value::Null, raw_json),
             "actor" => return crate::fast::object(ctx, field, "Actor", |f| actor(&entry.actor, f)),
