@@ -412,17 +412,13 @@ impl Archive {
         Ok(next)
     }
 
-    /// Writes `blocks` (consecutive, beginning right after the last archived
-    /// position) into a new segment, makes it durable and publishes it.
-    /// `last` is the last position of the last block.
-    pub(crate) fn archive(
-        &self,
-        blocks: &[(u64, sled::IVec)],
-        last: u64,
-    ) -> Result<(), StoreError> {
-        let Some(&(first, _)) = blocks.first() else {
-            return Ok(());
-        };
+    /// Begins a new segment at `first`, the position right after the last
+    /// archived one: blocks are written to it one at a time
+    /// ([`SegmentWriter::push`]), so that archiving holds one block in
+    /// memory, not the whole segment (it held 32 MiB of blocks at once,
+    /// every few seconds under writes: BENCHMARKS.md, "The archiver holds
+    /// one block").
+    pub(crate) fn begin(&self, first: u64) -> Result<SegmentWriter<'_>, StoreError> {
         if let Some(archived) = self.last() {
             if first != archived + 1 {
                 return Err(StoreError::Backend(format!(
@@ -430,53 +426,117 @@ impl Archive {
                 )));
             }
         }
-        let name = file_name(first, last);
-        let path = self.dir.join(&name);
-        let partial = self.dir.join(format!("{name}.tmp"));
-        let write = || -> std::io::Result<()> {
-            let file = File::create(&partial)?;
-            let mut out = BufWriter::with_capacity(1 << 20, &file);
-            out.write_all(MAGIC)?;
-            let mut offset = MAGIC.len() as u64;
-            let mut index = Vec::with_capacity(blocks.len() * INDEX_ENTRY);
-            for (first, block) in blocks {
-                let len = u32::try_from(block.len()).map_err(|_| {
-                    std::io::Error::new(std::io::ErrorKind::InvalidData, "block over 4 GiB")
-                })?;
-                let crc = crc32fast::hash(block);
-                out.write_all(&first.to_be_bytes())?;
-                out.write_all(&len.to_be_bytes())?;
-                out.write_all(&crc.to_be_bytes())?;
-                out.write_all(block)?;
-                index.extend_from_slice(&first.to_be_bytes());
-                index.extend_from_slice(&(offset + FRAME).to_be_bytes());
-                index.extend_from_slice(&len.to_be_bytes());
-                index.extend_from_slice(&crc.to_be_bytes());
-                offset += FRAME + u64::from(len);
-                if offset + (blocks.len() * INDEX_ENTRY) as u64 + TRAILER > SEGMENT_MAX {
-                    return Err(std::io::Error::new(
-                        std::io::ErrorKind::InvalidData,
-                        "a segment over 4 GiB (archive fewer bytes at a time)",
-                    ));
-                }
-            }
-            out.write_all(&index)?;
-            out.write_all(&offset.to_be_bytes())?;
-            out.write_all(&(blocks.len() as u64).to_be_bytes())?;
-            out.write_all(&crc32fast::hash(&index).to_be_bytes())?;
-            out.write_all(INDEX_MAGIC)?;
-            out.flush()?;
-            drop(out);
-            file.sync_all()?;
-            fs::rename(&partial, &path)?;
-            File::open(&self.dir)?.sync_all()
+        // Named by its first position until it is whole; `.tmp` files are
+        // removed at open (their blocks are still in sled).
+        let partial = self.dir.join(format!("{first:020}.seg.tmp"));
+        let file = File::create(&partial).map_err(|e| io_error(&partial, "creating", e))?;
+        let mut writer = SegmentWriter {
+            archive: self,
+            first,
+            partial,
+            out: Some(BufWriter::with_capacity(1 << 20, file)),
+            offset: MAGIC.len() as u64,
+            index: Vec::new(),
+            blocks: 0,
         };
-        write().map_err(|e| io_error(&path, "writing", e))?;
-        let segment = Segment::open(path, first, last)?;
-        self.segments
+        writer.write(MAGIC)?;
+        Ok(writer)
+    }
+}
+
+/// A segment being written ([`Archive::begin`]): its blocks in order, then
+/// [`SegmentWriter::finish`] writes the index, makes the file and its name
+/// durable and publishes it. Dropped unfinished, its file is removed.
+pub(crate) struct SegmentWriter<'a> {
+    archive: &'a Archive,
+    first: u64,
+    partial: PathBuf,
+    out: Option<BufWriter<File>>,
+    offset: u64,
+    index: Vec<u8>,
+    blocks: u64,
+}
+
+impl SegmentWriter<'_> {
+    fn write(&mut self, bytes: &[u8]) -> Result<(), StoreError> {
+        let out = self
+            .out
+            .as_mut()
+            .ok_or_else(|| StoreError::Backend("a segment written after it failed".into()))?;
+        if let Err(e) = out.write_all(bytes) {
+            self.out = None;
+            return Err(io_error(&self.partial, "writing", e));
+        }
+        Ok(())
+    }
+
+    /// Appends the block whose first position is `first` (the position
+    /// after the previous block's last: the caller checks).
+    pub(crate) fn push(&mut self, first: u64, block: &[u8]) -> Result<(), StoreError> {
+        let len = u32::try_from(block.len())
+            .map_err(|_| StoreError::Backend(format!("a block over 4 GiB at {first}")))?;
+        let end =
+            self.offset + FRAME + u64::from(len) + (self.blocks + 1) * INDEX_ENTRY as u64 + TRAILER;
+        if end > SEGMENT_MAX {
+            return Err(StoreError::Backend(
+                "a segment over 4 GiB (archive fewer bytes at a time)".into(),
+            ));
+        }
+        let crc = crc32fast::hash(block);
+        let mut frame = [0u8; FRAME as usize];
+        frame[..8].copy_from_slice(&first.to_be_bytes());
+        frame[8..12].copy_from_slice(&len.to_be_bytes());
+        frame[12..].copy_from_slice(&crc.to_be_bytes());
+        self.write(&frame)?;
+        self.write(block)?;
+        self.index.extend_from_slice(&first.to_be_bytes());
+        self.index
+            .extend_from_slice(&(self.offset + FRAME).to_be_bytes());
+        self.index.extend_from_slice(&len.to_be_bytes());
+        self.index.extend_from_slice(&crc.to_be_bytes());
+        self.offset += FRAME + u64::from(len);
+        self.blocks += 1;
+        Ok(())
+    }
+
+    /// Writes the index, makes the segment durable under its name
+    /// (`last`: the last position of its last block) and publishes it.
+    pub(crate) fn finish(mut self, last: u64) -> Result<(), StoreError> {
+        let index = std::mem::take(&mut self.index);
+        self.write(&index)?;
+        let mut trailer = Vec::with_capacity(TRAILER as usize);
+        trailer.extend_from_slice(&self.offset.to_be_bytes());
+        trailer.extend_from_slice(&self.blocks.to_be_bytes());
+        trailer.extend_from_slice(&crc32fast::hash(&index).to_be_bytes());
+        trailer.extend_from_slice(INDEX_MAGIC);
+        self.write(&trailer)?;
+        let path = self.archive.dir.join(file_name(self.first, last));
+        let out = self
+            .out
+            .take()
+            .ok_or_else(|| StoreError::Backend("a segment written after it failed".into()))?;
+        let durable = || -> std::io::Result<()> {
+            let file = out.into_inner().map_err(|e| e.into_error())?;
+            file.sync_all()?;
+            fs::rename(&self.partial, &path)?;
+            File::open(&self.archive.dir)?.sync_all()
+        };
+        durable().map_err(|e| io_error(&path, "writing", e))?;
+        let segment = Segment::open(path, self.first, last)?;
+        self.archive
+            .segments
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .push(Arc::new(segment));
         Ok(())
+    }
+}
+
+impl Drop for SegmentWriter<'_> {
+    fn drop(&mut self) {
+        // Unfinished (or failed): nothing names it, its blocks stay in
+        // sled. (Finished, it was renamed: nothing to remove.) A file a
+        // failing removal leaves goes at the next open.
+        let _ = fs::remove_file(&self.partial);
     }
 }

@@ -276,67 +276,99 @@ fn block_at(
 }
 
 /// The archiver thread: moves durable blocks from sled into segment files
-/// whenever `archive_bytes` of them wait, until `stop` is dropped.
+/// whenever `archive_bytes` of them wait, until `stop` is dropped. What
+/// waits is counted, not read: the blocks in sled at its start (read once),
+/// plus the bytes the writer has put there since (`written`), less those
+/// moved. (It read every waiting block twice a second to find out, and
+/// held them all while it wrote them.)
 fn archive_loop(
     tree: sled::Tree,
     archive: Arc<Archive>,
     head: watch::Receiver<Head>,
+    written: Arc<writer::WriterStats>,
     (archive_bytes, every): (u64, std::time::Duration),
     stop: mpsc::Receiver<()>,
 ) {
+    let mut seen = written
+        .block_bytes
+        .load(std::sync::atomic::Ordering::Relaxed);
+    let mut waiting = match waiting_bytes(&tree, &archive) {
+        Ok(bytes) => bytes,
+        Err(error) => {
+            tracing::error!(%error, "reading the log blocks in sled failed; archiving them anyway");
+            archive_bytes
+        }
+    };
     let mut pause = every;
-    // The durable head of the last look that found too little to move:
+    // The durable head of the last look that found nothing to move:
     // nothing changes in sled's blocks until the head moves on.
-    let mut too_little_at = None;
+    let mut none_at = None;
     loop {
         match stop.recv_timeout(pause) {
             Err(mpsc::RecvTimeoutError::Timeout) => {}
             _ => return,
         }
+        let now = written
+            .block_bytes
+            .load(std::sync::atomic::Ordering::Relaxed);
+        waiting += now.saturating_sub(seen);
+        seen = now;
+        pause = every;
         let durable = head.borrow().position;
-        if too_little_at == Some(durable) {
+        if waiting < archive_bytes || none_at == Some(durable) {
             continue;
         }
-        pause = match archive_once(&tree, &archive, durable, archive_bytes) {
-            Ok(true) => std::time::Duration::ZERO,
-            Ok(false) => {
-                too_little_at = Some(durable);
-                every
+        match archive_once(&tree, &archive, durable, archive_bytes) {
+            Ok(0) => none_at = Some(durable),
+            Ok(moved) => {
+                waiting = waiting.saturating_sub(moved);
+                pause = std::time::Duration::ZERO;
             }
             Err(error) => {
                 tracing::error!(%error, "archiving log blocks failed; they stay in sled");
-                std::time::Duration::from_secs(30)
+                pause = std::time::Duration::from_secs(30);
             }
-        };
+        }
     }
 }
 
-/// Moves the oldest `archive_bytes` of durable blocks from sled into a new
-/// segment, if that many wait, keeping sled's last block (its idempotency
-/// entries are repaired from it at open). Returns whether more may wait.
+/// Bytes of the log's blocks in sled past the archived ones.
+fn waiting_bytes(tree: &sled::Tree, archive: &Archive) -> Result<u64, StoreError> {
+    let from = archive.last().map_or(0, |last| last + 1);
+    let mut bytes = 0;
+    for entry in tree.range(keys::log_key(from)..=keys::log_key(u64::MAX)) {
+        bytes += entry?.1.len() as u64;
+    }
+    Ok(bytes)
+}
+
+/// Moves the oldest durable blocks in sled, up to `archive_bytes` of them
+/// (past it by less than a block), into a new segment, one block at a time,
+/// keeping sled's last block (its idempotency entries are repaired from it
+/// at open). Returns the bytes moved: 0 when no block may move yet.
 fn archive_once(
     tree: &sled::Tree,
     archive: &Archive,
     durable: u64,
     archive_bytes: u64,
-) -> Result<bool, StoreError> {
+) -> Result<u64, StoreError> {
+    let started = std::time::Instant::now();
     let from = archive.last().map_or(0, |last| last + 1);
-    let mut picked: Vec<(u64, sled::IVec)> = Vec::new();
-    let mut bytes = 0u64;
-    let mut last = 0u64;
-    let mut more = false;
-    for entry in tree.range(keys::log_key(from)..=keys::log_key(durable)) {
+    let mut blocks = tree
+        .range(keys::log_key(from)..=keys::log_key(u64::MAX))
+        .peekable();
+    let mut segment = None;
+    let mut moved = Vec::new();
+    let (mut bytes, mut last) = (0u64, 0u64);
+    while bytes < archive_bytes {
+        let Some(entry) = blocks.next() else { break };
         let (key, block) = entry?;
-        if bytes >= archive_bytes {
-            more = true;
-            break;
-        }
         let first = keys::u64_at(&key, 1).unwrap_or(0);
         let count = records_in(first, &block)?;
-        if first + count - 1 > durable {
+        if first + count - 1 > durable || blocks.peek().is_none() {
             break;
         }
-        let expected = match picked.is_empty() {
+        let expected = match moved.is_empty() {
             true => (from > 0).then_some(from),
             false => Some(last + 1),
         };
@@ -346,35 +378,26 @@ fn archive_once(
                 reason: format!("the log has no records from {expected} to {}", first - 1),
             });
         }
+        let writer = match &mut segment {
+            Some(writer) => writer,
+            None => segment.insert(archive.begin(first)?),
+        };
+        writer.push(first, &block)?;
         bytes += block.len() as u64;
         last = first + count - 1;
-        picked.push((first, block));
+        moved.push(first);
     }
-    if bytes < archive_bytes || picked.is_empty() {
-        return Ok(false);
-    }
-    if !more
-        && tree
-            .range(keys::log_key(last + 1)..=keys::log_key(u64::MAX))
-            .next()
-            .is_none()
-    {
-        if let Some((first, _)) = picked.pop() {
-            last = first - 1;
-        }
-        if picked.is_empty() {
-            return Ok(false);
-        }
-    }
-    let started = std::time::Instant::now();
-    archive.archive(&picked, last)?;
-    for (first, _) in &picked {
+    let Some(segment) = segment else {
+        return Ok(0);
+    };
+    segment.finish(last)?;
+    for first in &moved {
         tree.remove(keys::log_key(*first))?;
     }
     // Info, not debug: the first start on an older data directory moves
     // its whole log this way, and these lines are its progress.
     tracing::info!(
-        first = picked[0].0,
+        first = moved[0],
         last,
         bytes,
         durable_head = durable,
@@ -382,7 +405,7 @@ fn archive_once(
         millis = started.elapsed().as_millis() as u64,
         "log blocks archived"
     );
-    Ok(more)
+    Ok(bytes)
 }
 
 /// Restores the stream-index and idempotency entries of the last block if a
@@ -567,10 +590,12 @@ impl SledLog {
             bytes => {
                 let (stop, stopped) = mpsc::channel();
                 let (tree, archive, head) = (tree.clone(), archive.clone(), head_rx.clone());
-                let every = config.archive_pause;
+                let (written, every) = (stats.clone(), config.archive_pause);
                 let handle = std::thread::Builder::new()
                     .name("chitieu-log-archiver".into())
-                    .spawn(move || archive_loop(tree, archive, head, (bytes, every), stopped))
+                    .spawn(move || {
+                        archive_loop(tree, archive, head, written, (bytes, every), stopped)
+                    })
                     .map_err(|e| {
                         StoreError::Backend(format!("starting the archiver thread: {e}"))
                     })?;

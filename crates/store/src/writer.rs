@@ -67,6 +67,8 @@ pub(crate) struct WriterStats {
     pub appends: AtomicU64,
     /// Microseconds spent flushing.
     pub flush_micros: AtomicU64,
+    /// Bytes of log blocks put into sled (what the archiver moves on).
+    pub block_bytes: AtomicU64,
 }
 
 fn encode_idempotency(digest: &[u8; 32], outcome: &AppendOutcome) -> Vec<u8> {
@@ -222,6 +224,9 @@ impl Writer {
                     return Err(StoreError::from(error));
                 }
                 if let Some((Some(first), Some(count))) = block {
+                    self.stats
+                        .block_bytes
+                        .fetch_add(value.len() as u64, Ordering::Relaxed);
                     self.recent.push(first, count, value);
                 }
             }

@@ -206,7 +206,12 @@ fn a_crash_at_any_step_of_a_move_loses_nothing() {
     copy_dir(&before_move, &half);
     std::fs::create_dir_all(half.join("archive")).unwrap();
     let first = segments(&path)[0].clone();
-    let name = format!("{}.tmp", first.file_name().unwrap().to_str().unwrap());
+    // Named as the archiver names a segment it has not finished: its first
+    // position.
+    let name = format!(
+        "{}.seg.tmp",
+        &first.file_name().unwrap().to_str().unwrap()[..20]
+    );
     let partial = std::fs::read(&first).unwrap();
     std::fs::write(
         half.join("archive").join(&name),
@@ -244,6 +249,70 @@ fn a_crash_at_any_step_of_a_move_loses_nothing() {
     let tree = db.open_tree("log").unwrap();
     let in_sled = tree.scan_prefix([b'L']).count();
     assert_eq!(in_sled, 1, "only the last block stays in sled");
+}
+
+/// The archiver moves blocks once `archive_bytes` of them wait (counting
+/// those in sled when it starts, and those written since), in segments of
+/// about that many bytes, and none before.
+#[test]
+fn blocks_move_once_archive_bytes_of_them_wait() {
+    const BYTES: u64 = 4000;
+    let sized = |path: &Path| StoreConfig {
+        archive_bytes: BYTES,
+        archive_pause: Duration::from_millis(1),
+        recent_bytes: 0,
+        ..StoreConfig::new(path)
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db");
+    let store = SledLog::open_with(sized(&path)).unwrap();
+    store
+        .append_blocking(request("s0", ExpectedVersion::Any, vec![event(0)]))
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(
+        segments(&path).is_empty(),
+        "one block is far from {BYTES} bytes"
+    );
+    fill(&store);
+    let started = Instant::now();
+    while archived_through(&path) < 60 {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "archived through {}",
+            archived_through(&path)
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    store.close().unwrap();
+    drop(store);
+    let sizes: Vec<u64> = segments(&path)
+        .iter()
+        .map(|p| std::fs::metadata(p).unwrap().len())
+        .collect();
+    assert!(sizes.len() > 1, "{sizes:?}");
+    for size in &sizes {
+        // Blocks of a few hundred bytes each: a segment holds at least
+        // half the bound (the count may include sled's last block, which
+        // stays) and at most the bound and one block more.
+        assert!(*size >= BYTES / 2 && *size < 2 * BYTES, "{sizes:?}");
+    }
+
+    // Written with no archiving, then opened with it: the blocks in sled
+    // are counted at start and move with no new write.
+    let (dir, path) = written(never);
+    assert!(segments(&path).is_empty());
+    let store = SledLog::open_waiting_with(sized(&path), Duration::from_secs(20)).unwrap();
+    let started = Instant::now();
+    while segments(&path).len() < 2 {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "nothing archived"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    store.close().unwrap();
+    drop(dir);
 }
 
 #[test]
