@@ -171,9 +171,12 @@ pub struct IndicatorView {
     latest_final: Option<ReportView>,
     /// The latest live estimate (ước), the same way.
     latest_estimate: Option<ReportView>,
-    /// Every live report (not superseded, not corrected), compactly: the
-    /// rule chooses among them, so a correction that moves the latest
-    /// figure's date back hands the slot to the right earlier one.
+    /// The live reports (not superseded, not corrected) the rule chooses
+    /// among, compactly: of each status the [`LIVE_KEPT`] latest by the
+    /// rule's order, in log order, so that a correction that moves the
+    /// latest figure's date back hands the slot to the right earlier one.
+    /// Every live report was kept before: a view, written on every report,
+    /// grew with them (an indicator reported daily without bound).
     live: Vec<LiveReport>,
     /// Set when a slot must go to a live report whose full view this one
     /// does not hold (a correction moved the latest figure's date back):
@@ -190,7 +193,23 @@ pub struct IndicatorView {
     /// The latest figure of the linked previous-period indicator, the base
     /// of "so cùng kỳ" and of growth and reduction targets.
     pub previous_figure: Option<Decimal>,
+    /// The latest (by the rule's order) of the live final reports `live`
+    /// let go, or a later one (a report let go may since have been
+    /// replaced): while `live`'s latest final is later, it is the latest of
+    /// all. None when none was let go. (Last, with a default: views stored
+    /// before it read as having let none go, which they had not.)
+    #[serde(default)]
+    dropped_final: Option<(NaiveDate, u64)>,
+    /// The same for estimates.
+    #[serde(default)]
+    dropped_estimate: Option<(NaiveDate, u64)>,
 }
+
+/// Most live reports of each status a view keeps ([`IndicatorView`]'s
+/// `live`): a correction of the latest figure falls back on the next one
+/// without reading the stream while fewer than this many are corrected in
+/// a row.
+pub const LIVE_KEPT: usize = 4;
 
 /// The track whose status stands for the indicator in summaries and the
 /// status index: the unit's own resolution, else the assigned target, else
@@ -218,6 +237,8 @@ impl IndicatorView {
             retired: None,
             better: None,
             previous_figure: None,
+            dropped_final: None,
+            dropped_estimate: None,
         }
     }
 
@@ -305,16 +326,28 @@ impl IndicatorView {
     fn receive(&mut self, report: ReportView, replaces: Option<ReportId>) {
         self.report_count += 1;
         self.live.retain(|r| Some(r.report_id) != replaces);
-        self.live.push(LiveReport::of(&report));
+        self.keep_live(LiveReport::of(&report));
         for status in [ResultStatus::Final, ResultStatus::Estimate] {
-            let best =
-                latest_with_status(&self.live, LiveReport::key, status, None).map(|l| l.report_id);
+            let lost = *self.dropped(status);
+            let best = latest_with_status(&self.live, LiveReport::key, status, None);
+            // The latest kept is the latest of all unless one let go may
+            // be later.
+            let certain = match (best, lost) {
+                (_, None) => true,
+                (Some(b), Some(lost)) => (b.refers_to, b.position) > lost,
+                (None, Some(_)) => false,
+            };
+            let best = best.map(|l| l.report_id);
             let slot = match status {
                 ResultStatus::Final => &mut self.latest_final,
                 ResultStatus::Estimate => &mut self.latest_estimate,
             };
             let held = slot.as_ref().map(|r| r.report.report_id);
             match best {
+                _ if !certain => {
+                    *slot = None;
+                    self.needs_refold = true;
+                }
                 None => *slot = None,
                 Some(id) if held == Some(id) => {}
                 Some(id) if id == report.report.report_id => *slot = Some(report.clone()),
@@ -326,7 +359,38 @@ impl IndicatorView {
         }
     }
 
-    /// Sets the slots from every report of the stream (a fold has them all).
+    /// The bound on the live reports of `status` that `live` let go.
+    fn dropped(&mut self, status: ResultStatus) -> &mut Option<(NaiveDate, u64)> {
+        match status {
+            ResultStatus::Final => &mut self.dropped_final,
+            ResultStatus::Estimate => &mut self.dropped_estimate,
+        }
+    }
+
+    /// Adds a live report to `live`, letting the earliest of its status go
+    /// (by the rule's order) past [`LIVE_KEPT`].
+    fn keep_live(&mut self, report: LiveReport) {
+        let status = report.status;
+        self.live.push(report);
+        if self.live.iter().filter(|r| r.status == status).count() <= LIVE_KEPT {
+            return;
+        }
+        let earliest = self
+            .live
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.status == status)
+            .min_by_key(|(_, r)| (r.refers_to, r.position))
+            .map(|(i, r)| (i, (r.refers_to, r.position)));
+        if let Some((i, key)) = earliest {
+            self.live.remove(i);
+            let bound = self.dropped(status);
+            *bound = Some(bound.map_or(key, |b| b.max(key)));
+        }
+    }
+
+    /// Sets the slots from every report of the stream (a fold has them all),
+    /// and `live` with them where it had let some go.
     fn settle(&mut self, reports: &HashMap<ReportId, ReportView>) {
         let live: Vec<&ReportView> = reports
             .values()
@@ -338,6 +402,24 @@ impl IndicatorView {
         self.latest_final = pick(ResultStatus::Final);
         self.latest_estimate = pick(ResultStatus::Estimate);
         self.needs_refold = false;
+        if self.dropped_final.is_none() && self.dropped_estimate.is_none() {
+            // `live` holds every live report already, as the incremental
+            // path holds them.
+            return;
+        }
+        self.live.clear();
+        for status in [ResultStatus::Final, ResultStatus::Estimate] {
+            let mut of: Vec<LiveReport> = live
+                .iter()
+                .filter(|r| r.report.status == status)
+                .map(|r| LiveReport::of(r))
+                .collect();
+            of.sort_by_key(|r| std::cmp::Reverse((r.refers_to, r.position)));
+            *self.dropped(status) = of.get(LIVE_KEPT).map(|r| (r.refers_to, r.position));
+            of.truncate(LIVE_KEPT);
+            self.live.extend(of);
+        }
+        self.live.sort_by_key(|r| r.position);
     }
 
     /// The figure that counts: the latest final one, else the latest estimate.
@@ -527,4 +609,215 @@ pub fn report_valid_at(
         .filter(|r| r.replaced_by.is_none())
         .collect();
     figure_that_counts(&live, |r| r.key(), Some(date)).map(|r| (*r).clone())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+    use chitieu_domain::event::{ActualCorrected, ActualReported, IndicatorDefined};
+    use chitieu_domain::{ActualReport, ResultValue, Text};
+    use proptest::prelude::*;
+
+    /// One report: a new one (replacing the `supersedes`-th latest live
+    /// one, if any) or a correction of the `corrects`-th latest live one:
+    /// mostly the latest, which a view keeps, so that the ones it let go
+    /// are needed.
+    #[derive(Debug, Clone)]
+    enum Step {
+        Report {
+            final_: bool,
+            day: u32,
+            supersedes: Option<usize>,
+        },
+        Correct {
+            final_: bool,
+            day: u32,
+            corrects: usize,
+        },
+    }
+
+    fn step() -> impl Strategy<Value = Step> {
+        prop_oneof![
+            2 => (any::<bool>(), 1..5u32, proptest::option::weighted(0.2, 0..8usize))
+                .prop_map(|(final_, day, supersedes)| Step::Report { final_, day, supersedes }),
+            1 => (any::<bool>(), 1..5u32, 0..6usize)
+                .prop_map(|(final_, day, corrects)| Step::Correct { final_, day, corrects }),
+        ]
+    }
+
+    fn recorded(position: u64) -> RecordedEvent {
+        RecordedEvent {
+            position,
+            version: position,
+            event_id: uuid::Uuid::nil(),
+            stream: chitieu_domain::StreamId::indicator(id()).into(),
+            recorded_at: DateTime::<Utc>::UNIX_EPOCH,
+            actor: chitieu_store::Actor {
+                id: "reporter".into(),
+                name: "Reporter".into(),
+                role: "reporter".into(),
+            },
+            correlation_id: uuid::Uuid::nil(),
+            causation_id: None,
+            event_type: String::new(),
+            schema_version: 1,
+            payload: Vec::new(),
+            prev_hash: [0; 32],
+            hash: [0; 32],
+        }
+    }
+
+    fn id() -> chitieu_domain::IndicatorId {
+        chitieu_domain::IndicatorId(uuid::Uuid::from_u128(1))
+    }
+
+    fn defined() -> Event {
+        let definition = serde_json::json!({
+            "id": id(), "org_unit": "LA", "period": "2025", "category": "economy",
+            "code": "1", "name": "Thu ngân sách", "unit": "tỷ đồng", "measure": "amount",
+            "parent": null, "previous": null, "document": null
+        });
+        Event::IndicatorDefined(IndicatorDefined {
+            definition: serde_json::from_value(definition).unwrap(),
+        })
+    }
+
+    /// Applies `steps` to a view as the projector does (folding the stream
+    /// again when the view asks for it) and checks, after each, that it
+    /// holds the figures a fold of every report holds, and no more than a
+    /// few live reports.
+    fn check(steps: Vec<Step>) {
+        let mut events = vec![(recorded(1), defined())];
+        let mut view = IndicatorView::defined(
+            match &events[0].1 {
+                Event::IndicatorDefined(e) => e.definition.clone(),
+                _ => unreachable!(),
+            },
+            Stamp::of(&events[0].0),
+        );
+        // Live reports with their keys, the latest first.
+        let mut live: Vec<(NaiveDate, u64, ReportId)> = Vec::new();
+        for (n, step) in steps.into_iter().enumerate() {
+            let position = n as u64 + 2;
+            let new = ReportId(uuid::Uuid::from_u128(position as u128));
+            let report = |final_: bool, day: u32| ActualReport {
+                report_id: new,
+                value: ResultValue::Amount {
+                    value: Decimal::from(position),
+                },
+                refers_to: NaiveDate::from_ymd_opt(2025, 12, day).unwrap(),
+                status: if final_ {
+                    ResultStatus::Final
+                } else {
+                    ResultStatus::Estimate
+                },
+                source: None,
+                note: None,
+                stated: None,
+            };
+            let event = match step {
+                Step::Report {
+                    final_,
+                    day,
+                    supersedes,
+                } => {
+                    let supersedes = supersedes
+                        .and_then(|i| live.get(i % live.len().max(1)))
+                        .map(|l| l.2);
+                    live.retain(|l| Some(l.2) != supersedes);
+                    Event::ActualReported(ActualReported {
+                        indicator: id(),
+                        report: report(final_, day),
+                        supersedes,
+                        reason: None,
+                    })
+                }
+                Step::Correct {
+                    final_,
+                    day,
+                    corrects,
+                } => {
+                    let Some(corrects) = live.get(corrects % live.len().max(1)).map(|l| l.2) else {
+                        continue;
+                    };
+                    live.retain(|l| l.2 != corrects);
+                    Event::ActualCorrected(ActualCorrected {
+                        indicator: id(),
+                        corrects,
+                        report: report(final_, day),
+                        reason: Text::parse("Sai số liệu").unwrap(),
+                    })
+                }
+            };
+            let day = match &event {
+                Event::ActualReported(e) => e.report.refers_to,
+                Event::ActualCorrected(e) => e.report.refers_to,
+                _ => unreachable!(),
+            };
+            live.push((day, position, new));
+            live.sort_by(|a, b| b.cmp(a));
+            events.push((recorded(position), event));
+            let (at, event) = events.last().unwrap();
+            view.apply(event, Stamp::of(at));
+            if view.needs_refold {
+                // As the projector does.
+                view = fold(&events, Some(position)).unwrap();
+            }
+            let all = fold(&events, None).unwrap();
+            assert_eq!(&view.latest_final, &all.latest_final);
+            assert_eq!(&view.latest_estimate, &all.latest_estimate);
+            assert!(view.live.len() <= 2 * LIVE_KEPT);
+            assert!(!view.needs_refold);
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1000))]
+        /// Whatever reports, supersessions and corrections come, a view
+        /// that keeps a few live reports of each status holds the figures
+        /// of all.
+        #[test]
+        fn a_view_that_keeps_a_few_live_reports_holds_the_figures_of_all(
+            steps in proptest::collection::vec(step(), 1..60)
+        ) {
+            check(steps);
+        }
+    }
+
+    /// The latest estimate let go counts again when the only one kept, the
+    /// one that counts, is corrected to an earlier date: the others kept
+    /// were corrected into final figures before.
+    #[test]
+    fn a_report_let_go_counts_again_when_the_one_kept_is_corrected_back() {
+        let estimate = |day| Step::Report {
+            final_: false,
+            day,
+            supersedes: None,
+        };
+        // Day 4 four times, then day 3, which the view lets go.
+        let mut steps = vec![
+            estimate(4),
+            estimate(4),
+            estimate(4),
+            estimate(4),
+            estimate(3),
+        ];
+        // The second latest live one each time (a day-4 estimate) becomes
+        // a final figure, then the latest (the day-4 estimate that counts)
+        // an estimate of day 1: the day-3 one counts.
+        let correct = |final_, corrects| Step::Correct {
+            final_,
+            day: 1,
+            corrects,
+        };
+        steps.extend([
+            correct(true, 1),
+            correct(true, 1),
+            correct(true, 1),
+            correct(false, 0),
+        ]);
+        check(steps);
+    }
 }
