@@ -24,7 +24,7 @@ use tokio::sync::watch;
 /// Version of the read models' shape. Bump it whenever a view, a key or an
 /// index changes: on start, a projector that finds another version drops
 /// every read model and rebuilds from the log. No migrations.
-pub const READ_MODEL_VERSION: u32 = 11;
+pub const READ_MODEL_VERSION: u32 = 12;
 
 /// Name of the tree that holds every read model (in the projector's own
 /// sled database, never the log's).

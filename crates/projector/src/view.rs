@@ -196,12 +196,9 @@ pub struct IndicatorView {
     /// The latest (by the rule's order) of the live final reports `live`
     /// let go, or a later one (a report let go may since have been
     /// replaced): while `live`'s latest final is later, it is the latest of
-    /// all. None when none was let go. (Last, with a default: views stored
-    /// before it read as having let none go, which they had not.)
-    #[serde(default)]
+    /// all. None when none was let go.
     dropped_final: Option<(NaiveDate, u64)>,
     /// The same for estimates.
-    #[serde(default)]
     dropped_estimate: Option<(NaiveDate, u64)>,
 }
 
