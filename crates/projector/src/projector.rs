@@ -82,11 +82,48 @@ pub enum ProjectionError {
     /// The projector stopped.
     #[error("the projector has stopped")]
     Stopped,
+    /// Read models that must be rebuilt could not be set aside or removed.
+    #[error("could not {what} the read models at {path}: {source}")]
+    Discard {
+        /// What was being done.
+        what: &'static str,
+        /// The directory.
+        path: std::path::PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
 }
 
 fn json<T: serde::Serialize>(value: &T) -> Vec<u8> {
     // Plain data with string keys: serialisation cannot fail.
     serde_json::to_vec(value).unwrap_or_default()
+}
+
+/// Removes the read-model database at `dir` (closed): renamed aside first,
+/// so that a new one opens at `dir` at once whatever sled's threads still
+/// hold of the old files, then removed on a thread of its own. One a crash
+/// left aside is removed first.
+fn discard(dir: &std::path::Path) -> Result<(), ProjectionError> {
+    let mut aside = dir.as_os_str().to_owned();
+    aside.push(".discarded");
+    let aside = std::path::PathBuf::from(aside);
+    let io = |what, path: &std::path::Path, source| ProjectionError::Discard {
+        what,
+        path: path.to_owned(),
+        source,
+    };
+    if aside.exists() {
+        std::fs::remove_dir_all(&aside).map_err(|e| io("remove", &aside, e))?;
+    }
+    std::fs::rename(dir, &aside).map_err(|e| io("set aside", dir, e))?;
+    let _ = std::thread::Builder::new()
+        .name("read-models-discard".into())
+        .spawn(move || {
+            if let Err(error) = std::fs::remove_dir_all(&aside) {
+                tracing::warn!(%error, path = %aside.display(), "could not remove discarded read models; they go at the next rebuild");
+            }
+        });
+    Ok(())
 }
 
 /// An indicator view's stored bytes: MessagePack with fields by position
@@ -569,10 +606,25 @@ impl Projector {
         views: usize,
         histories: usize,
     ) -> Result<Arc<Self>, ProjectionError> {
-        let db = sled::Config::new()
-            .path(dir)
-            .cache_capacity(cache_bytes)
-            .open()?;
+        let open = || {
+            sled::Config::new()
+                .path(dir)
+                .cache_capacity(cache_bytes)
+                .open()
+        };
+        let mut db = open()?;
+        if Self::must_rebuild(log, &db)? {
+            // The whole database goes, not its trees one by one: sled drops a
+            // tree by reading every page of it, and at 100,000 indicators
+            // that held 1.5 GiB at once (BENCHMARKS.md, "Read models of
+            // another shape thrown away whole"). Nothing in it is kept: the
+            // read models are rebuilt from the log, the figure snapshots
+            // are a cache written again as figures are let go.
+            tracing::info!(dir = %dir.display(), "read models must be rebuilt; starting from an empty database");
+            drop(db);
+            discard(dir)?;
+            db = open()?;
+        }
         let projector = Self::open_in(log, db)?;
         projector.views.limit.store(views.max(1), Ordering::Relaxed);
         projector
@@ -630,6 +682,29 @@ impl Projector {
             failure: Mutex::new(None),
             snapshots,
         }))
+    }
+
+    /// Whether the read models in `db` cannot be followed on from: of
+    /// another [`READ_MODEL_VERSION`], or ahead of the log (a log replaced
+    /// or restored from an older backup). A database with no read models
+    /// yet needs no rebuild.
+    fn must_rebuild(log: &Log, db: &sled::Db) -> Result<bool, ProjectionError> {
+        if !db
+            .tree_names()
+            .iter()
+            .any(|n| n.as_ref() == PROJECTION_TREE.as_bytes())
+        {
+            return Ok(false);
+        }
+        let tree = db.open_tree(PROJECTION_TREE)?;
+        if tree.is_empty() {
+            return Ok(false);
+        }
+        let version = tree
+            .get(keys::VERSION)?
+            .and_then(|v| v.as_ref().try_into().ok())
+            .map(u32::from_be_bytes);
+        Ok(version != Some(READ_MODEL_VERSION) || read_checkpoint(&tree)? > log.head().position)
     }
 
     /// Drops the read-model tree `tree` of `db` and returns a new, empty

@@ -775,11 +775,22 @@ fn a_new_read_model_version_rebuilds_on_open() {
         tree.insert(b"i-stale", b"{}").unwrap();
         db.flush().unwrap();
     }
+    // Something else of the old database's directory.
+    std::fs::write(path.join("marker"), b"old").unwrap();
     let _ = w;
     let reopened = reopen_when_released(&log, &path);
     assert_eq!(reopened.position(), 0);
     reopened.catch_up().unwrap();
     assert_eq!(reopened.digest().unwrap(), digest);
+    // The old database was set aside whole (not dropped tree by tree:
+    // sled reads every page of a tree it drops) and is removed.
+    assert!(!path.join("marker").exists());
+    let aside = dir.path().join("read-models.discarded");
+    let started = std::time::Instant::now();
+    while aside.exists() {
+        assert!(started.elapsed() < Duration::from_secs(10), "still there");
+        std::thread::sleep(Duration::from_millis(10));
+    }
 }
 
 /// Views are stored in a binary encoding (MessagePack, fields by
