@@ -1010,16 +1010,16 @@ fn decode_all(events: &[RecordedEvent]) -> Result<Vec<Event>, ProjectionError> {
 pub const VIEW_CACHE_ENTRIES: usize = 10_000;
 
 /// Most history entries kept decoded by a reader by default, all
-/// histories told (about 500 bytes each as measured in BENCHMARKS.md:
-/// some 120 MiB when full); past it a quarter of it is let go, picked at
-/// random. It pays where it holds every history: the peer bench's store
-/// of 10,000 indicators of twenty-odd events and the demo's seeds needs
-/// 210,000–230,000, and at 200,000 (the default before) reads of random
-/// indicators missed often enough to run 30 % slower than with every
-/// history held (BENCHMARKS.md, "A history cache that holds the bench's
-/// store"). At 100,000 indicators read at random it buys nothing and
-/// costs ~150 MiB, and `memory.history_cache_entries = 20000` is the
-/// setting there (BENCHMARKS.md, "sled's page cache held to its
+/// histories told (about 250 bytes each with a history's texts shared,
+/// as measured in BENCHMARKS.md: some 60 MiB when full); past it a quarter
+/// of it is let go, picked at random. It pays where it holds every
+/// history: the peer bench's store of 10,000 indicators of twenty-odd
+/// events and the demo's seeds needs 210,000–230,000, and at 200,000 (the
+/// default before) reads of random indicators missed often enough to run
+/// 30 % slower than with every history held (BENCHMARKS.md, "A history
+/// cache that holds the bench's store"). At 100,000 indicators read at
+/// random it buys little, and `memory.history_cache_entries = 20000` is
+/// the setting there (BENCHMARKS.md, "sled's page cache held to its
 /// capacity").
 pub const HISTORY_CACHE_ENTRIES: usize = 250_000;
 

@@ -166,7 +166,7 @@ pub struct MemoryConfig {
     /// it a quarter of them go.
     pub view_cache_entries: usize,
     /// Most history entries kept decoded in memory, all indicators' told
-    /// (about 500 bytes each); past it a quarter of them go. A history
+    /// (about 250 bytes each); past it a quarter of them go. A history
     /// not in it is folded from the log: twenty events read from as many
     /// log blocks.
     pub history_cache_entries: usize,
