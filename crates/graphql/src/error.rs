@@ -328,7 +328,8 @@ impl From<ProjectionError> for ApiError {
             ProjectionError::Store(e) => ApiError::from(e),
             ProjectionError::Sled(_)
             | ProjectionError::CorruptReadModel { .. }
-            | ProjectionError::Undecodable { .. } => ApiError::storage(&error),
+            | ProjectionError::Undecodable { .. }
+            | ProjectionError::Files { .. } => ApiError::storage(&error),
             other => ApiError::internal(&other),
         }
     }

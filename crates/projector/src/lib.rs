@@ -23,6 +23,7 @@ mod query;
 pub mod report;
 pub mod snapshots;
 pub mod targets_table;
+mod unsynced;
 pub mod view;
 
 pub use model::{

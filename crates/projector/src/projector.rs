@@ -82,9 +82,10 @@ pub enum ProjectionError {
     /// The projector stopped.
     #[error("the projector has stopped")]
     Stopped,
-    /// Read models that must be rebuilt could not be set aside or removed.
+    /// The read models' files could not be set aside, removed, marked as
+    /// written without waiting for the disk, or put on the disk.
     #[error("could not {what} the read models at {path}: {source}")]
-    Discard {
+    Files {
         /// What was being done.
         what: &'static str,
         /// The directory.
@@ -99,6 +100,15 @@ fn json<T: serde::Serialize>(value: &T) -> Vec<u8> {
     serde_json::to_vec(value).unwrap_or_default()
 }
 
+/// An I/O error on the read models' files at `path`, while doing `what`.
+fn files(
+    what: &'static str,
+    path: &std::path::Path,
+) -> impl FnOnce(std::io::Error) -> ProjectionError {
+    let path = path.to_owned();
+    move |source| ProjectionError::Files { what, path, source }
+}
+
 /// Removes the read-model database at `dir` (closed): renamed aside first,
 /// so that a new one opens at `dir` at once whatever sled's threads still
 /// hold of the old files, then removed on a thread of its own. One a crash
@@ -107,11 +117,7 @@ fn discard(dir: &std::path::Path) -> Result<(), ProjectionError> {
     let mut aside = dir.as_os_str().to_owned();
     aside.push(".discarded");
     let aside = std::path::PathBuf::from(aside);
-    let io = |what, path: &std::path::Path, source| ProjectionError::Discard {
-        what,
-        path: path.to_owned(),
-        source,
-    };
+    let io = |what, path: &std::path::Path, source| files(what, path)(source);
     if aside.exists() {
         std::fs::remove_dir_all(&aside).map_err(|e| io("remove", &aside, e))?;
     }
@@ -567,6 +573,12 @@ pub struct Projector {
     failure: Mutex<Option<String>>,
     /// The write side's snapshots of figures, in a tree of this database.
     snapshots: crate::snapshots::FigureSnapshots,
+    /// The directory of a database written without waiting for the disk,
+    /// marked so (see [`crate::unsynced`]); `None` for one that waits, or
+    /// a temporary one.
+    unsynced: Option<std::path::PathBuf>,
+    /// Set by [`Projector::close`]: no chunk is applied after it.
+    closed: AtomicBool,
 }
 
 impl Projector {
@@ -606,11 +618,27 @@ impl Projector {
         views: usize,
         histories: usize,
     ) -> Result<Arc<Self>, ProjectionError> {
-        let open = || {
-            sled::Config::new()
+        let boot = crate::unsynced::boot_id();
+        if let Some(left) = boot
+            .as_deref()
+            .and_then(|boot| crate::unsynced::lost_writes(dir, boot))
+        {
+            // Thrown away unopened: what sled finds may not even be a
+            // prefix of what it wrote.
+            tracing::warn!(dir = %dir.display(), left_by = %left, "the machine stopped while these read models were being written; rebuilding them from the log");
+            discard(dir)?;
+        }
+        // The marker is on the disk before the first write that does not
+        // wait for it.
+        let open = || -> Result<sled::Db, ProjectionError> {
+            if let Some(boot) = &boot {
+                crate::unsynced::mark(dir, boot).map_err(files("mark", dir))?;
+            }
+            Ok(sled::Config::new()
                 .path(dir)
                 .cache_capacity(cache_bytes)
-                .open()
+                .sync_buffers(boot.is_none())
+                .open()?)
         };
         let mut db = open()?;
         if Self::must_rebuild(log, &db)? {
@@ -625,7 +653,7 @@ impl Projector {
             discard(dir)?;
             db = open()?;
         }
-        let projector = Self::open_in(log, db)?;
+        let projector = Self::open_in(log, db, boot.map(|_| dir.to_owned()))?;
         projector.views.limit.store(views.max(1), Ordering::Relaxed);
         projector
             .history_entries
@@ -635,10 +663,14 @@ impl Projector {
 
     /// Opens the read models in a temporary database (tests, benchmarks).
     pub fn open_temporary(log: &Log) -> Result<Arc<Self>, ProjectionError> {
-        Self::open_in(log, sled::Config::new().temporary(true).open()?)
+        Self::open_in(log, sled::Config::new().temporary(true).open()?, None)
     }
 
-    fn open_in(log: &Log, db: sled::Db) -> Result<Arc<Self>, ProjectionError> {
+    fn open_in(
+        log: &Log,
+        db: sled::Db,
+        unsynced: Option<std::path::PathBuf>,
+    ) -> Result<Arc<Self>, ProjectionError> {
         let mut tree = db.open_tree(PROJECTION_TREE)?;
         let version = tree
             .get(keys::VERSION)?
@@ -681,6 +713,8 @@ impl Projector {
             written: Mutex::default(),
             failure: Mutex::new(None),
             snapshots,
+            unsynced,
+            closed: AtomicBool::new(false),
         }))
     }
 
@@ -749,9 +783,34 @@ impl Projector {
     }
 
     /// Writes the read models to disk (they are rebuilt from the log
-    /// anyway; this only shortens the next start's catch-up).
+    /// anyway; this only shortens the next start's catch-up): sled's
+    /// buffers, then, for a database that does not wait for the disk, its
+    /// files.
     pub fn flush(&self) -> Result<(), ProjectionError> {
         self.db.flush()?;
+        if let Some(dir) = &self.unsynced {
+            crate::unsynced::sync_all(dir).map_err(files("write out", dir))?;
+        }
+        Ok(())
+    }
+
+    /// Writes the read models to disk and removes the mark of writes not
+    /// yet on it, so that a start after the machine's next boot keeps them
+    /// (see [`crate::unsynced`]). For when nothing writes any more (the
+    /// follower stopped, a rebuild or check done): no chunk is applied
+    /// after it ([`ProjectionError::Stopped`]).
+    pub fn close(&self) -> Result<(), ProjectionError> {
+        self.closed.store(true, Ordering::SeqCst);
+        // A chunk under way finishes first.
+        drop(
+            self.apply_lock
+                .lock()
+                .map_err(|_| ProjectionError::Stopped)?,
+        );
+        self.flush()?;
+        if let Some(dir) = &self.unsynced {
+            crate::unsynced::clear(dir).map_err(files("unmark", dir))?;
+        }
         Ok(())
     }
 
@@ -792,6 +851,9 @@ impl Projector {
         let Some(last) = events.last() else {
             return Ok(());
         };
+        if self.closed.load(Ordering::SeqCst) {
+            return Err(ProjectionError::Stopped);
+        }
         let mut written = self.written.lock().map_err(|_| ProjectionError::Stopped)?;
         let applied = {
             let tree = self.tree();

@@ -793,6 +793,68 @@ fn a_new_read_model_version_rebuilds_on_open() {
     }
 }
 
+/// This machine's boot id, as the projector reads it (Linux).
+fn this_boot() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
+        .expect("the kernel's boot id")
+        .trim()
+        .to_owned()
+}
+
+/// Read models are written without waiting for the disk: a process that
+/// dies leaves them in the page cache, whole, and the next start of the
+/// same boot goes on from them; a start after the machine itself stopped
+/// (the marker names another boot) throws them away unopened and rebuilds.
+#[test]
+fn read_models_left_unwritten_by_another_boot_are_rebuilt_and_by_this_one_kept() {
+    let (dir, w, p, read) = setup();
+    let digest = p.digest().unwrap();
+    let at = p.position();
+    assert!(at > 0);
+    let log = p.log().clone();
+    let path = dir.path().join("read-models");
+    let marker = path.join("unsynced");
+    assert_eq!(std::fs::read_to_string(&marker).unwrap(), this_boot());
+    // The process "dies": no close.
+    drop((p, read));
+    let kept = reopen_when_released(&log, &path);
+    assert_eq!(kept.position(), at, "a start of the same boot keeps them");
+    assert_eq!(kept.digest().unwrap(), digest);
+    drop(kept);
+    // The machine stopped under them: another boot's marker.
+    std::fs::write(&marker, b"00000000-0000-0000-0000-000000000000").unwrap();
+    std::fs::write(path.join("stale"), b"old").unwrap();
+    let _ = w;
+    let reopened = reopen_when_released(&log, &path);
+    assert_eq!(reopened.position(), 0, "rebuilt from the log");
+    assert!(!path.join("stale").exists(), "thrown away whole");
+    assert_eq!(std::fs::read_to_string(&marker).unwrap(), this_boot());
+    reopened.catch_up().unwrap();
+    assert_eq!(reopened.digest().unwrap(), digest);
+}
+
+/// A clean close puts the read models on the disk and removes the marker:
+/// they outlive the machine's next boot. Nothing is applied after it.
+#[test]
+fn a_closed_projector_leaves_read_models_that_outlive_a_reboot() {
+    let (dir, mut w, p, read) = setup();
+    let at = p.position();
+    let log = p.log().clone();
+    let path = dir.path().join("read-models");
+    p.close().unwrap();
+    assert!(!path.join("unsynced").exists());
+    let planner = actor("planner-cd", "planner");
+    w.run(&planner, numbered_indicator(400));
+    assert!(matches!(p.catch_up(), Err(ProjectionError::Stopped)));
+    assert_eq!(p.position(), at);
+    drop((p, read));
+    // Whatever boot comes next, no marker: kept.
+    let reopened = reopen_when_released(&log, &path);
+    assert_eq!(reopened.position(), at);
+    reopened.catch_up().unwrap();
+    assert!(reopened.position() > at);
+}
+
 /// Views are stored in a binary encoding (MessagePack, fields by
 /// position): read back by a projector that never held them decoded,
 /// they are the views the writing projector held, field for field (a

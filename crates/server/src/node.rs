@@ -111,7 +111,7 @@ impl Node {
         if let Some(follower) = self.follower.take() {
             let _ = tokio::task::spawn_blocking(move || follower.join()).await;
         }
-        self.projector.flush()?;
+        self.projector.close()?;
         self.log.close()?;
         Ok(())
     }

@@ -372,7 +372,7 @@ pub async fn rebuild_read_models(location: &Location) -> anyhow::Result<String> 
     let rebuilt =
         with_progress(&projector, head, "rebuilding", move || rebuilding.rebuild()).await?;
     let position = rebuilt.context("rebuilding the read models")?;
-    projector.flush()?;
+    projector.close()?;
     let size = projector.size_on_disk().unwrap_or(0);
     drop(projector);
     log.close()?;
@@ -414,7 +414,7 @@ async fn compare_read_models(location: &Location, log: &Log) -> anyhow::Result<S
         following.catch_up().and_then(|_| following.digest())
     })
     .await?;
-    let stored_digest = match caught_up {
+    let stored_digest = match caught_up.and_then(|digest| stored.close().map(|()| digest)) {
         Ok(digest) => digest,
         Err(error) => anyhow::bail!(
             "the read models cannot be read ({error}): repair them with `chitieu rebuild`"

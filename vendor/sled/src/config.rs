@@ -201,6 +201,9 @@ pub struct Inner {
     pub mode: Mode,
     #[doc(hidden)]
     pub temporary: bool,
+    // chitieu: see `sync_buffers` below and vendor/README.md, change 6.
+    #[doc(hidden)]
+    pub sync_buffers: bool,
     #[doc(hidden)]
     pub use_compression: bool,
     #[doc(hidden)]
@@ -230,6 +233,7 @@ impl Default for Inner {
             use_compression: false,
             compression_factor: 5,
             temporary: false,
+            sync_buffers: true,
             version: crate_version(),
 
             // useful in testing
@@ -505,6 +509,11 @@ impl Config {
             temporary,
             bool,
             "deletes the database after drop. if no path is set, uses /dev/shm on linux"
+        ),
+        (
+            sync_buffers,
+            bool,
+            "chitieu: whether each I/O buffer written waits for the disk (`sync_file_range`); off, the disk is reached by the periodic flusher's fsync and whatever the caller does (see vendor/README.md, change 6)"
         ),
         (
             create_new,

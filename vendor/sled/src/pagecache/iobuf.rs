@@ -728,7 +728,9 @@ impl IoBufs {
         {
             let f = &self.config.file;
             pwrite_all(f, data, log_offset)?;
-            if !self.config.temporary {
+            // chitieu: `sync_buffers(false)` leaves the buffer in the OS's
+            // page cache (vendor/README.md, change 6).
+            if !self.config.temporary && self.config.sync_buffers {
                 #[cfg(target_os = "linux")]
                 {
                     use std::os::unix::io::AsRawFd;
