@@ -197,10 +197,14 @@ impl Sequencer {
         request: &AppendRequest,
     ) -> Result<AppendOutcome, AppendError> {
         validate(request)?;
-        let fingerprint = request
-            .fingerprint
-            .unwrap_or_else(|| default_fingerprint(request));
-        if let Some(key) = &request.idempotency_key {
+        // Only an idempotency key is bound to a fingerprint: none is
+        // computed (a hash of every event) for an append without one.
+        let fingerprint = request.idempotency_key.as_ref().map(|_| {
+            request
+                .fingerprint
+                .unwrap_or_else(|| default_fingerprint(request))
+        });
+        if let (Some(key), Some(fingerprint)) = (&request.idempotency_key, fingerprint) {
             let earlier = match self.keys.get(key) {
                 Some(found) => Some(*found),
                 None => lookup.idempotency(key)?,
@@ -271,7 +275,7 @@ impl Sequencer {
             stream_version: version,
             replayed: false,
         };
-        if let Some(key) = &request.idempotency_key {
+        if let (Some(key), Some(fingerprint)) = (&request.idempotency_key, fingerprint) {
             if let Some(last) = self.sealed.last_mut() {
                 last.idempotency = Some(IdempotencyEntry {
                     key: key.clone(),
