@@ -241,6 +241,31 @@ impl Synced {
     /// `at`: the stream version they reach now and its event's position,
     /// where the caller knows them; else what was known is kept if the
     /// version did not move, and forgotten if it did.
+    /// Folds one event, at log `position` and stream `version`, into the
+    /// state (the one place events enter it, from the log or from the
+    /// write that made them). Whether it concerned principals or tokens.
+    fn fold(&mut self, event: &Event, position: u64, version: u64) -> bool {
+        evolve_at(&mut self.state, event, position);
+        self.position = position;
+        // A definition starts with (empty) figures held; a figure written
+        // keeps its indicator's figures near.
+        if let Some(id) = event.indicator() {
+            if let Some(indicator) = self
+                .state
+                .indicators
+                .get(&id)
+                .filter(|i| i.figures.is_some())
+            {
+                // The event is of the indicator's own stream when its
+                // version is the one the state counts now (a snapshot
+                // checks the position anyway).
+                let at = (version == indicator.version).then_some((version, position));
+                self.touch(id, at);
+            }
+        }
+        event.concerns_principals()
+    }
+
     fn touch(&mut self, id: IndicatorId, at: Option<(u64, u64)>) {
         self.clock += 1;
         let indicator = self.state.indicators.get(&id);
@@ -670,45 +695,55 @@ impl CommandService {
             decode,
             |recorded, events| -> Result<bool, StoreError> {
                 for (recorded, event) in recorded.iter().zip(&events) {
-                    principals_changed |= event.concerns_principals();
-                    evolve_at(&mut synced.state, event, recorded.position);
-                    synced.position = recorded.position;
-                    // A definition starts with (empty) figures held; a
-                    // figure written keeps its indicator's figures near.
-                    if let Some(id) = event.indicator() {
-                        if let Some(indicator) = synced
-                            .state
-                            .indicators
-                            .get(&id)
-                            .filter(|i| i.figures.is_some())
-                        {
-                            // The event is of the indicator's own stream
-                            // when its version is the one the state counts
-                            // now (a snapshot checks the position anyway).
-                            let at = (recorded.version == indicator.version)
-                                .then_some((recorded.version, recorded.position));
-                            synced.touch(id, at);
-                        }
-                    }
+                    principals_changed |= synced.fold(event, recorded.position, recorded.version);
                 }
                 synced.let_go(budget, !starting);
                 Ok(true)
             },
         )?;
         if synced.position != from {
-            if let Ok(mut credentials) = self.credentials.write() {
-                let current = if principals_changed {
-                    Arc::new(Credentials {
-                        principals: synced.state.principals.clone(),
-                        tokens: synced.state.tokens.clone(),
-                    })
-                } else {
-                    credentials.1.clone()
-                };
-                *credentials = (synced.position, current);
-            }
+            self.publish_credentials(synced, principals_changed);
         }
         Ok(())
+    }
+
+    /// Folds a write's own events (the first at log position `first`, the
+    /// last at stream version `last_version`), durable now, into the state
+    /// when they are the very next it needs: no read of the log, no
+    /// decoding (the next decision or authentication re-read them, a few
+    /// per cent of a write's time). Otherwise nothing: the next catch-up
+    /// reads them from the log with everyone else's.
+    fn absorb(&self, first: u64, last_version: u64, events: &[Event]) {
+        let Ok(mut synced) = self.synced.lock() else {
+            return;
+        };
+        let count = events.len() as u64;
+        if synced.position + 1 != first || count == 0 || last_version < count {
+            return;
+        }
+        let mut principals_changed = false;
+        for (i, event) in (0u64..).zip(events) {
+            let version = last_version + 1 + i - count;
+            principals_changed |= synced.fold(event, first + i, version);
+        }
+        synced.let_go(self.figures_budget, true);
+        self.publish_credentials(&synced, principals_changed);
+    }
+
+    /// Publishes the credentials as of the state's position (new ones when
+    /// the events folded since concerned principals or tokens).
+    fn publish_credentials(&self, synced: &Synced, principals_changed: bool) {
+        if let Ok(mut credentials) = self.credentials.write() {
+            let current = if principals_changed {
+                Arc::new(Credentials {
+                    principals: synced.state.principals.clone(),
+                    tokens: synced.state.tokens.clone(),
+                })
+            } else {
+                credentials.1.clone()
+            };
+            *credentials = (synced.position, current);
+        }
     }
 
     /// Brings the figures of `ids` into the state, where it let them go,
@@ -1022,6 +1057,9 @@ impl CommandService {
                         tracing::debug!(actor = %actor.id, stream = %stream, position = outcome.last_position, "command executed");
                     } else {
                         tracing::info!(actor = %actor.id, stream = %stream, position = outcome.last_position, "command executed");
+                    }
+                    if !outcome.replayed {
+                        self.absorb(outcome.first_position, outcome.stream_version, &events);
                     }
                     // The next write of the stream decides on this one.
                     drop(turn);

@@ -966,3 +966,74 @@ async fn figures_held_from_the_start_are_snapshotted_when_let_go_if_due() {
     // The one whose stored snapshot is two events behind was not due.
     assert_eq!(snapshots.get(id(3)).unwrap().unwrap().version, 2);
 }
+
+/// A write's own events are folded into the state as it lands, without
+/// being read back from the log: the state is the one a fold of the log
+/// gives, a token issued is accepted at once and one revoked refused at
+/// once (the credentials move with the state), and the snapshots written
+/// as figures are let go name their events' real positions.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_writes_own_events_folded_as_it_lands_give_the_state_the_log_gives() {
+    let dir = tempfile::tempdir().unwrap();
+    let log: Log = Arc::new(SledLog::open(dir.path().join("db")).unwrap());
+    let g = given_holding(log, 1).await;
+    let (token_id, token) = g
+        .service
+        .issue_token(&system(), planner(), None)
+        .await
+        .unwrap();
+    assert_eq!(g.service.authenticate(&token).unwrap().principal, planner());
+    let mut script = figures_script(None);
+    script.truncate(1 + 4 + 8 + 4);
+    let setup = run(&g, script).await;
+    assert!(setup.iter().all(|o| o.starts_with("ok")), "{setup:?}");
+    concurrently(
+        &g,
+        (0..48u128).map(|n| estimate(IndicatorId(Uuid::from_u128(0x100 + n % 4)), n)),
+    )
+    .await;
+    g.service
+        .execute(
+            &system(),
+            Command::RevokeToken {
+                principal: planner(),
+                token: token_id,
+            },
+            WriteOptions::default(),
+        )
+        .await
+        .unwrap();
+    assert!(g.service.authenticate(&token).is_err());
+    // The state without the figures (held or let go by budget): as a fresh
+    // fold of the log has it.
+    let without_figures = |service: &CommandService| {
+        service
+            .with_state(|s| {
+                let mut s = s.clone();
+                for indicator in s.indicators.values_mut() {
+                    indicator.figures = None;
+                }
+                s
+            })
+            .unwrap()
+    };
+    let other = Projector::open_temporary(&g.log).unwrap();
+    let fresh = CommandService::new(g.log.clone(), other);
+    assert_eq!(without_figures(&g.service), without_figures(&fresh));
+    // Each snapshot's version is its stream's event at that position.
+    let snapshots = g._projector.figure_snapshots();
+    assert!(!snapshots.is_empty());
+    for i in 0..4u128 {
+        let id = IndicatorId(Uuid::from_u128(0x100 + i));
+        let Some(snapshot) = snapshots.get(id).unwrap() else {
+            continue;
+        };
+        let stream = g
+            .log
+            .read_stream(&StreamId::indicator(id).into(), 1, usize::MAX)
+            .unwrap();
+        let event = &stream[usize::try_from(snapshot.version).unwrap() - 1];
+        assert_eq!(event.version, snapshot.version);
+        assert_eq!(event.position, snapshot.position, "indicator {i}");
+    }
+}
