@@ -118,3 +118,28 @@ async fn verify_ledger_walks_only_what_was_appended_since_its_checkpoint() {
     assert_eq!(done["ok"], true, "{done}");
     assert_eq!(done["checked"], head + 1);
 }
+
+/// The read models are written without waiting for the disk: while the
+/// server runs, their directory holds the machine's boot id; a clean stop
+/// writes them out and removes it; a start that finds another boot's (the
+/// machine stopped under them) throws them away, rebuilds them from the
+/// log and answers as before.
+#[tokio::test]
+async fn read_models_left_by_a_machine_that_stopped_are_rebuilt_on_start() {
+    let mut app = spawn_app().await;
+    let dir = app.data_dir.join("read-models");
+    let marker = dir.join("unsynced");
+    let boot = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").unwrap();
+    assert_eq!(std::fs::read_to_string(&marker).unwrap(), boot.trim());
+    let q = "{ summary(orgUnit: \"TV.TIEU-CAN\", period: \"2022\") { total exceeded met notMet } }";
+    let before = app.gql("auditor", q, json!({})).await;
+    app.stop();
+    assert!(!marker.exists(), "a clean stop removes the marker");
+    // As a power cut leaves them: marked by another boot.
+    std::fs::write(&marker, "00000000-0000-0000-0000-000000000000").unwrap();
+    std::fs::write(dir.join("stale"), "left by the old database").unwrap();
+    app.restart().await;
+    assert!(!dir.join("stale").exists(), "thrown away whole");
+    assert_eq!(std::fs::read_to_string(&marker).unwrap(), boot.trim());
+    assert_eq!(app.gql("auditor", q, json!({})).await, before);
+}
