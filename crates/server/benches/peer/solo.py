@@ -21,21 +21,43 @@ server's own default is 64).
 Prints req/s, p50 and p99 (ms), the server's CPU per request (in total
 and by its busiest groups of threads: a steadier figure than the rate
 when wrk shares the cores), its context switches and the bytes it had
-written to the disk per request, then the server's memory. Run two builds
+written to the disk per request, wrk's own CPU per request (the load
+generator's share of the two cores), for writes the log's appends per
+flush and per group and its mean flush (from /metrics), then the
+server's memory. Run two builds
 alternately (A B A B) and compare like with like: no PostgreSQL here, so
 no ratio; run.py gives the ratio against PostGraphile.
 """
 
 import os
+import re
+import resource
 import shutil
 import subprocess
 import sys
 import tempfile
+import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 os.environ.setdefault("PEER_INDICATORS", "2000")
 import run  # noqa: E402  (reads PEER_INDICATORS when imported)
+
+
+def cpu_seconds(usage):
+    return usage.ru_utime + usage.ru_stime
+
+
+def log_commits(url, token):
+    """The log's commit counters from the server's /metrics (appends,
+    groups, flushes, flush_seconds); empty if it does not answer."""
+    request = urllib.request.Request(url.rsplit("/", 1)[0] + "/metrics", headers={"Authorization": f"Bearer {token}"})
+    try:
+        text = urllib.request.urlopen(request, timeout=5).read().decode()
+    except OSError:
+        return {}
+    found = re.findall(r"^chitieu_log_(appends|groups|flushes|flush_seconds)_total ([0-9.e+]+)$", text, re.M)
+    return {k: float(v) for k, v in found}
 
 
 def main():
@@ -91,10 +113,28 @@ def main():
         def rounds(label, memory_each=False):
             for _ in range(int(os.environ.get("ROUNDS", "2"))):
                 before = run.cpu_by_thread(child.pid)
+                commits = log_commits(url, token)
+                load = resource.getrusage(resource.RUSAGE_CHILDREN)
                 rate, p50, p99 = run.wrk(url, path, token, connections=connections, order=order)[:3]
-                cpu = run.cpu_per_request(before, run.cpu_by_thread(child.pid), rate * run.SECONDS)
+                requests = rate * run.SECONDS
+                cpu = run.cpu_per_request(before, run.cpu_by_thread(child.pid), requests)
+                load = cpu_seconds(resource.getrusage(resource.RUSAGE_CHILDREN)) - cpu_seconds(load)
                 memory = f"; {run.memory(child.pid)}" if memory_each else ""
-                print(f"{name} {label}: {rate:,.0f} req/s p50 {p50:.2f} p99 {p99:.2f}; {cpu}{memory}", flush=True)
+                log = ""
+                if what == "write":
+                    done = log_commits(url, token)
+                    moved = {k: done.get(k, 0) - commits.get(k, 0) for k in done}
+                    if moved.get("flushes"):
+                        log = (
+                            f"; log: {moved['appends'] / moved['flushes']:.1f} appends a flush"
+                            f" ({moved['appends'] / max(1, moved['groups']):.1f} a group),"
+                            f" flush {1000 * moved['flush_seconds'] / moved['flushes']:.2f} ms"
+                        )
+                print(
+                    f"{name} {label}: {rate:,.0f} req/s p50 {p50:.2f} p99 {p99:.2f}; {cpu};"
+                    f" wrk CPU {load / requests * 1e6:,.1f} us/request{log}{memory}",
+                    flush=True,
+                )
 
         rounds(what)
         if recorder:
