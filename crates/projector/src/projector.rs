@@ -494,13 +494,16 @@ impl<'a> Chunk<'a> {
             if slot.original.as_deref() == Some(&current) {
                 continue;
             }
-            // The index keys are a function of the definition and the
-            // settled status alone: unchanged, none moves.
-            let same_keys = slot.original.as_deref().is_some_and(|original| {
-                original.definition == current.definition
-                    && original.settled_status() == current.settled_status()
+            // The index keys and the count cells are functions of the
+            // definition and the standing alone (the settled status is the
+            // standing's): unchanged (most reports), none moves and no
+            // count changes.
+            let standing = current.standing();
+            let stood = slot.original.as_deref().map(IndicatorView::standing);
+            let same_place = slot.original.as_deref().is_some_and(|original| {
+                stood == Some(standing) && original.definition == current.definition
             });
-            if !same_keys {
+            if !same_place {
                 let old_keys = slot.original.as_deref().map(index_keys).unwrap_or_default();
                 let new_keys = index_keys(&current);
                 for key in old_keys.difference(&new_keys) {
@@ -509,19 +512,24 @@ impl<'a> Chunk<'a> {
                 for key in new_keys.difference(&old_keys) {
                     self.batch.insert(key.clone(), &[][..]);
                 }
-            }
-            self.batch.insert(keys::indicator(id), view_bytes(&current));
-            for (view, step) in [(slot.original.as_deref(), -1), (Some(&current), 1)] {
-                let Some(view) = view else { continue };
-                let standing = view.standing();
-                for key in count_keys(view) {
-                    let cell = steps.entry(key).or_default();
-                    match cell.iter_mut().find(|(s, _)| *s == standing) {
-                        Some((_, n)) => *n += step,
-                        None => cell.push((standing, step)),
+                let places = [
+                    (slot.original.as_deref().zip(stood), -1),
+                    (Some((&current, standing)), 1),
+                ];
+                for (place, step) in places {
+                    let Some((view, standing)) = place else {
+                        continue;
+                    };
+                    for key in count_keys(view) {
+                        let cell = steps.entry(key).or_default();
+                        match cell.iter_mut().find(|(s, _)| *s == standing) {
+                            Some((_, n)) => *n += step,
+                            None => cell.push((standing, step)),
+                        }
                     }
                 }
             }
+            self.batch.insert(keys::indicator(id), view_bytes(&current));
             changed.push(current);
         }
         for (key, cell) in steps {
