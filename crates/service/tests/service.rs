@@ -454,17 +454,7 @@ async fn a_token_is_checked_against_the_log_as_it_is_now_whoever_wrote_to_it() {
         .unwrap();
     assert_eq!(b.authenticate(&token).unwrap().grants.len(), 2);
     // A revocation by A refuses the token on B at once.
-    g.service
-        .execute(
-            &system(),
-            Command::RevokeToken {
-                principal: planner(),
-                token: token_id,
-            },
-            WriteOptions::default(),
-        )
-        .await
-        .unwrap();
+    revoke(&g.service, token_id).await;
     assert!(matches!(
         b.authenticate(&token),
         Err(ServiceError::Forbidden(AccessError::InvalidToken))
@@ -767,6 +757,36 @@ fn estimate(indicator: IndicatorId, n: u128) -> Command {
     }
 }
 
+/// The first `steps` commands of `figures_script` (the document, four
+/// indicators, their targets, estimates and finals), then 48 estimates
+/// written concurrently, twelve into each indicator.
+async fn four_indicators_written_concurrently(g: &Given, steps: usize) {
+    let mut script = figures_script(None);
+    script.truncate(steps);
+    let setup = run(g, script).await;
+    assert!(setup.iter().all(|o| o.starts_with("ok")), "{setup:?}");
+    concurrently(
+        g,
+        (0..48u128).map(|n| estimate(IndicatorId(Uuid::from_u128(0x100 + n % 4)), n)),
+    )
+    .await;
+}
+
+/// Revokes the planner's token `token`, as the system.
+async fn revoke(service: &CommandService, token: chitieu_domain::principal::TokenId) {
+    service
+        .execute(
+            &system(),
+            Command::RevokeToken {
+                principal: planner(),
+                token,
+            },
+            WriteOptions::default(),
+        )
+        .await
+        .unwrap();
+}
+
 /// Concurrent writes into more indicators than the service holds figures
 /// of: each decision reads the streams it lacks without the decision
 /// lock while others decide and append; every write lands, and the
@@ -776,15 +796,8 @@ async fn figures_read_while_others_write_end_as_a_fresh_fold_of_the_log() {
     let dir = tempfile::tempdir().unwrap();
     let log: Log = Arc::new(SledLog::open(dir.path().join("db")).unwrap());
     let g = given_holding(log, 1).await;
-    let mut script = figures_script(None);
-    script.truncate(1 + 4 + 8); // the document, four indicators, their targets and estimates
-    let setup = run(&g, script).await;
-    assert!(setup.iter().all(|o| o.starts_with("ok")), "{setup:?}");
-    concurrently(
-        &g,
-        (0..48u128).map(|n| estimate(IndicatorId(Uuid::from_u128(0x100 + n % 4)), n)),
-    )
-    .await;
+    // The document, four indicators, their targets and estimates.
+    four_indicators_written_concurrently(&g, 1 + 4 + 8).await;
     let other = Projector::open_temporary(&g.log).unwrap();
     let fresh = CommandService::new(g.log.clone(), other);
     let ids: Vec<IndicatorId> = (0..4u128)
@@ -983,26 +996,8 @@ async fn a_writes_own_events_folded_as_it_lands_give_the_state_the_log_gives() {
         .await
         .unwrap();
     assert_eq!(g.service.authenticate(&token).unwrap().principal, planner());
-    let mut script = figures_script(None);
-    script.truncate(1 + 4 + 8 + 4);
-    let setup = run(&g, script).await;
-    assert!(setup.iter().all(|o| o.starts_with("ok")), "{setup:?}");
-    concurrently(
-        &g,
-        (0..48u128).map(|n| estimate(IndicatorId(Uuid::from_u128(0x100 + n % 4)), n)),
-    )
-    .await;
-    g.service
-        .execute(
-            &system(),
-            Command::RevokeToken {
-                principal: planner(),
-                token: token_id,
-            },
-            WriteOptions::default(),
-        )
-        .await
-        .unwrap();
+    four_indicators_written_concurrently(&g, 1 + 4 + 8 + 4).await;
+    revoke(&g.service, token_id).await;
     assert!(g.service.authenticate(&token).is_err());
     // The state without the figures (held or let go by budget): as a fresh
     // fold of the log has it.
