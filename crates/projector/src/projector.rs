@@ -4,7 +4,10 @@
 //! its events into them, and writes the changed views, their index entries,
 //! audit entries, summaries and the new checkpoint as **one sled batch**:
 //! a crash leaves the read models at a chunk boundary, never between an
-//! event's effects and the checkpoint. The result does not depend on how
+//! event's effects and the checkpoint. (The database does not wait for the
+//! disk: a process that dies loses nothing sled wrote, and read models a
+//! stopped machine may have torn are rebuilt at the next start: see
+//! [`crate::unsynced`].) The result does not depend on how
 //! the log was cut into chunks, so a rebuild (big chunks) and live
 //! following (small ones) produce the same bytes.
 
