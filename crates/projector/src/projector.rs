@@ -45,7 +45,7 @@ const CACHE_BYTES: u64 = 32 * 1024 * 1024;
 /// Events per chunk while catching up or rebuilding. Each chunk is one
 /// sled batch, whose inserts pull the leaves they land in back from disk;
 /// at 100,000 indicators (2,000,000 events) a rebuild in chunks of 20,000
-/// peaked at 588–609 MiB, in chunks of 2,000 at 238–277 MiB and a little
+/// peaked at 574–595 MiB, in chunks of 2,000 at 232–271 MiB and a little
 /// faster (12.6–12.8 s against 13.9–14.1: BENCHMARKS.md, "Read models
 /// that do not wait for the disk").
 const CATCH_UP_CHUNK: usize = 2_000;
