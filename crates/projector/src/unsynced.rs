@@ -41,19 +41,13 @@ pub(crate) fn boot_id() -> Option<String> {
     (!id.is_empty()).then(|| id.to_owned())
 }
 
-/// The boot that left read models at `dir` written but not yet on the
-/// disk, if a marker says so (and what it says, unreadable or not).
-pub(crate) fn left_by(dir: &Path) -> Option<String> {
-    match std::fs::read(dir.join(MARKER)) {
-        Ok(bytes) => Some(String::from_utf8_lossy(&bytes).trim().to_owned()),
-        Err(_) => None,
-    }
-}
-
-/// Whether the read models at `dir` may have lost writes: a marker left by
-/// a boot other than `boot`.
+/// The boot that left the read models at `dir` written but maybe not on
+/// the disk, when it is not `boot` (what its marker says, readable or
+/// not): they may have lost writes.
 pub(crate) fn lost_writes(dir: &Path, boot: &str) -> Option<String> {
-    left_by(dir).filter(|left| left != boot)
+    let left = std::fs::read(dir.join(MARKER)).ok()?;
+    let left = String::from_utf8_lossy(&left).trim().to_owned();
+    (left != boot).then_some(left)
 }
 
 /// Leaves the marker of `boot` in `dir` (created if missing), on the disk

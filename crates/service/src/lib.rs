@@ -237,10 +237,6 @@ struct Folded {
 }
 
 impl Synced {
-    /// Marks `id`'s figures as used now, and counts what they take now.
-    /// `at`: the stream version they reach now and its event's position,
-    /// where the caller knows them; else what was known is kept if the
-    /// version did not move, and forgotten if it did.
     /// Folds one event, at log `position` and stream `version`, into the
     /// state (the one place events enter it, from the log or from the
     /// write that made them). Whether it concerned principals or tokens.
@@ -266,6 +262,10 @@ impl Synced {
         event.concerns_principals()
     }
 
+    /// Marks `id`'s figures as used now, and counts what they take now.
+    /// `at`: the stream version they reach now and its event's position,
+    /// where the caller knows them; else what was known is kept if the
+    /// version did not move, and forgotten if it did.
     fn touch(&mut self, id: IndicatorId, at: Option<(u64, u64)>) {
         self.clock += 1;
         let indicator = self.state.indicators.get(&id);
@@ -986,11 +986,11 @@ impl CommandService {
         // What an idempotency key is bound to; without a key nothing reads
         // it (the log computes none either), and hashing the command was a
         // few per cent of a write's time on the API's threads.
-        let print = options
+        let keyed = options
             .idempotency_key
             .as_ref()
-            .map(|_| fingerprint(&actor_id, &command));
-        if let (Some(key), Some(print)) = (&options.idempotency_key, print) {
+            .map(|key| (key, fingerprint(&actor_id, &command)));
+        if let Some((key, print)) = keyed {
             if let Some((earlier, outcome)) = self.log.idempotency_record(key)? {
                 if earlier != print {
                     return Err(ServiceError::IdempotencyKeyReused(key.clone()));
@@ -1041,7 +1041,7 @@ impl CommandService {
                 conditions,
                 events: events.iter().map(EventCodec::encode).collect(),
                 idempotency_key: options.idempotency_key.clone(),
-                fingerprint: print,
+                fingerprint: keyed.map(|(_, print)| print),
                 meta: AppendMeta {
                     actor: actor.clone(),
                     correlation_id,

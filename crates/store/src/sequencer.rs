@@ -199,12 +199,13 @@ impl Sequencer {
         validate(request)?;
         // Only an idempotency key is bound to a fingerprint: none is
         // computed (a hash of every event) for an append without one.
-        let fingerprint = request.idempotency_key.as_ref().map(|_| {
-            request
+        let keyed = request.idempotency_key.as_ref().map(|key| {
+            let fingerprint = request
                 .fingerprint
-                .unwrap_or_else(|| default_fingerprint(request))
+                .unwrap_or_else(|| default_fingerprint(request));
+            (key, fingerprint)
         });
-        if let (Some(key), Some(fingerprint)) = (&request.idempotency_key, fingerprint) {
+        if let Some((key, fingerprint)) = keyed {
             let earlier = match self.keys.get(key) {
                 Some(found) => Some(*found),
                 None => lookup.idempotency(key)?,
@@ -275,7 +276,7 @@ impl Sequencer {
             stream_version: version,
             replayed: false,
         };
-        if let (Some(key), Some(fingerprint)) = (&request.idempotency_key, fingerprint) {
+        if let Some((key, fingerprint)) = keyed {
             if let Some(last) = self.sealed.last_mut() {
                 last.idempotency = Some(IdempotencyEntry {
                     key: key.clone(),
