@@ -15,7 +15,7 @@ use crate::keys;
 use crate::model::{OrgUnitView, Summary};
 use crate::view::{IndicatorView, Stamp};
 use chitieu_domain::achievement::AchievementStatus;
-use chitieu_domain::{search_key, Event, IndicatorId, OrgUnitCode};
+use chitieu_domain::{search_key, Event, IndicatorDefinition, IndicatorId, OrgUnitCode};
 use chitieu_store::{read_in_stages, Log, RecordedEvent, StoreError, Subscription};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -188,8 +188,7 @@ fn corrupt(key: &[u8], reason: impl std::fmt::Display) -> ProjectionError {
 
 /// The index keys of a view: org unit and period, period, category,
 /// settled status, and each word of its name's search key.
-fn index_keys(view: &IndicatorView) -> BTreeSet<Vec<u8>> {
-    let d = &view.definition;
+fn index_keys(d: &IndicatorDefinition, settled: AchievementStatus) -> BTreeSet<Vec<u8>> {
     let period = d.period.to_string();
     let mut keys = BTreeSet::new();
     let listed = keys::listed(
@@ -201,7 +200,7 @@ fn index_keys(view: &IndicatorView) -> BTreeSet<Vec<u8>> {
     keys.insert(keys::by_org(&listed));
     keys.insert(keys::by_period(&period, d.id));
     keys.insert(keys::by_category(category_name(d.category), &listed));
-    keys.insert(keys::by_status(status_name(view.settled_status()), &listed));
+    keys.insert(keys::by_status(status_name(settled), &listed));
     for word in search_key(d.name.as_str())
         .split(' ')
         .filter(|w| !w.is_empty())
@@ -213,8 +212,7 @@ fn index_keys(view: &IndicatorView) -> BTreeSet<Vec<u8>> {
 
 /// The count cells a view stands in: its org unit and period's summary
 /// (`y`) and its category's cell under them (`x`).
-fn count_keys(view: &IndicatorView) -> [Vec<u8>; 2] {
-    let d = &view.definition;
+fn count_keys(d: &IndicatorDefinition) -> [Vec<u8>; 2] {
     let (org, period) = (d.org_unit.as_str(), d.period.to_string());
     [
         keys::summary(org, &period),
@@ -245,11 +243,45 @@ pub fn status_name(status: AchievementStatus) -> &'static str {
     }
 }
 
-/// A view a chunk touches: as it stood (shared with `Projector::written`
-/// when it came from there, so not copied) and as the chunk leaves it.
+/// A view a chunk touches: where it stood, what it was, and as the chunk
+/// leaves it.
 struct Slot {
-    original: Option<Arc<IndicatorView>>,
+    /// Where it stood before the chunk (`None`: defined in this chunk).
+    stood: Option<Stood>,
+    /// What it was, to leave an unchanged view unwritten.
+    original: Original,
     current: Option<IndicatorView>,
+}
+
+/// What a view's index keys and count cells are functions of
+/// ([`index_keys`], [`count_keys`]), as it stood before the chunk. Only
+/// this is kept of the view as it was, not a copy of the whole view (a
+/// view read from the tree was copied for that alone: a tenth of the
+/// projector's time under writes spread over many indicators).
+struct Stood {
+    definition: IndicatorDefinition,
+    settled: AchievementStatus,
+    standing: crate::model::Standing,
+}
+
+impl Stood {
+    fn of(view: &IndicatorView) -> Self {
+        Stood {
+            definition: view.definition.clone(),
+            settled: view.settled_status(),
+            standing: view.standing(),
+        }
+    }
+}
+
+/// A view as it was before the chunk.
+enum Original {
+    /// Not there before the chunk.
+    None,
+    /// The projector's own decoded copy (`Projector::written`), shared.
+    Shared(Arc<IndicatorView>),
+    /// Its bytes in the tree: an unchanged view encodes to them again.
+    Stored(sled::IVec),
 }
 
 /// One chunk of events being applied.
@@ -293,21 +325,27 @@ impl<'a> Chunk<'a> {
 
     fn view(&mut self, id: IndicatorId) -> Result<Option<&mut IndicatorView>, ProjectionError> {
         if !self.views.contains_key(&id) {
-            let original: Option<Arc<IndicatorView>> = match self.written.get(&id) {
-                Some(view) => Some(view.clone()),
+            // A view shared with the readers is copied; one read from the
+            // tree is this chunk's own.
+            let (original, current) = match self.written.get(&id) {
+                Some(view) => (Original::Shared(view.clone()), Some((**view).clone())),
                 None => {
                     let key = keys::indicator(id);
                     match self.tree.get(&key)? {
-                        Some(bytes) => Some(Arc::new(parse_view(&key, &bytes)?)),
-                        None => None,
+                        Some(bytes) => {
+                            let view = parse_view(&key, &bytes)?;
+                            (Original::Stored(bytes), Some(view))
+                        }
+                        None => (Original::None, None),
                     }
                 }
             };
             self.views.insert(
                 id,
                 Slot {
-                    current: original.as_deref().cloned(),
+                    stood: current.as_ref().map(Stood::of),
                     original,
+                    current,
                 },
             );
         }
@@ -378,7 +416,8 @@ impl<'a> Chunk<'a> {
                         .insert(keys::next_period(previous, d.id), &[][..]);
                 }
                 let slot = self.views.entry(d.id).or_insert(Slot {
-                    original: None,
+                    stood: None,
+                    original: Original::None,
                     current: None,
                 });
                 slot.current = Some(view);
@@ -499,21 +538,31 @@ impl<'a> Chunk<'a> {
             let Some(current) = slot.current else {
                 continue;
             };
-            if slot.original.as_deref() == Some(&current) {
-                continue;
-            }
+            let bytes = match &slot.original {
+                Original::Shared(original) if **original == current => continue,
+                Original::Stored(stored) => {
+                    let bytes = view_bytes(&current);
+                    if stored.as_ref() == bytes.as_slice() {
+                        continue;
+                    }
+                    bytes
+                }
+                _ => view_bytes(&current),
+            };
             // The index keys and the count cells are functions of the
             // definition and the standing alone (the settled status is the
             // standing's): unchanged (most reports), none moves and no
             // count changes.
             let standing = current.standing();
-            let stood = slot.original.as_deref().map(IndicatorView::standing);
-            let same_place = slot.original.as_deref().is_some_and(|original| {
-                stood == Some(standing) && original.definition == current.definition
+            let stood = slot.stood.as_ref();
+            let same_place = stood.is_some_and(|stood| {
+                stood.standing == standing && stood.definition == current.definition
             });
             if !same_place {
-                let old_keys = slot.original.as_deref().map(index_keys).unwrap_or_default();
-                let new_keys = index_keys(&current);
+                let old_keys = stood
+                    .map(|s| index_keys(&s.definition, s.settled))
+                    .unwrap_or_default();
+                let new_keys = index_keys(&current.definition, current.settled_status());
                 for key in old_keys.difference(&new_keys) {
                     self.batch.remove(key.clone());
                 }
@@ -521,14 +570,14 @@ impl<'a> Chunk<'a> {
                     self.batch.insert(key.clone(), &[][..]);
                 }
                 let places = [
-                    (slot.original.as_deref().zip(stood), -1),
-                    (Some((&current, standing)), 1),
+                    (stood.map(|s| (&s.definition, s.standing)), -1),
+                    (Some((&current.definition, standing)), 1),
                 ];
                 for (place, step) in places {
-                    let Some((view, standing)) = place else {
+                    let Some((definition, standing)) = place else {
                         continue;
                     };
-                    for key in count_keys(view) {
+                    for key in count_keys(definition) {
                         let cell = steps.entry(key).or_default();
                         match cell.iter_mut().find(|(s, _)| *s == standing) {
                             Some((_, n)) => *n += step,
@@ -537,7 +586,7 @@ impl<'a> Chunk<'a> {
                     }
                 }
             }
-            self.batch.insert(keys::indicator(id), view_bytes(&current));
+            self.batch.insert(keys::indicator(id), bytes);
             changed.push(current);
         }
         for (key, cell) in steps {
@@ -848,6 +897,11 @@ impl Projector {
 
     /// Waits until the read models reflect `position` (read-your-writes).
     pub async fn wait_for(&self, position: u64, timeout: Duration) -> Result<(), ProjectionError> {
+        // Already there (most reads, and a write whose chunk was applied
+        // before it asked): no subscription, no timer.
+        if self.position() >= position {
+            return Ok(());
+        }
         let mut rx = self.position.subscribe();
         let reached = tokio::time::timeout(timeout, async {
             rx.wait_for(|p| *p >= position).await.map(|_| ())
