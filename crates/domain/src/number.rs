@@ -33,11 +33,17 @@ pub fn parse_plain(raw: &str) -> Result<Decimal, NumberError> {
     }
     let value = Decimal::from_str(s).map_err(|_| NumberError::TooPrecise(raw.to_owned()))?;
     // Exactly what was written, scale included, or refused: the parser
-    // rounds what does not fit.
+    // rounds what does not fit. Up to 28 digits (after leading zeros) and
+    // 28 decimals always fit (10^28 < 2^96), so only longer figures are
+    // written back and compared.
     let int = match int.trim_start_matches('0') {
         "" => "0",
         digits => digits,
     };
+    let decimals = frac.map_or(0, str::len);
+    if int.len() + decimals <= 28 && decimals <= 28 {
+        return Ok(value);
+    }
     let written = match frac {
         Some(f) => format!("{int}.{f}"),
         None => int.to_owned(),
@@ -154,6 +160,40 @@ mod tests {
         assert!(parse_plain(&digits_30).is_err());
         assert!(parse_plain("79228162514264337593543950335").is_ok());
         assert!(parse_plain("79228162514264337593543950336").is_err());
+    }
+
+    #[test]
+    fn a_figure_that_fits_is_what_was_written_however_it_is_padded() {
+        // The figures short enough to skip the written-back comparison
+        // give what that comparison would have accepted, digit for digit.
+        let cases = [
+            format!("{}1.5", "0".repeat(40)),
+            format!("-{}.{}", "9".repeat(14), "9".repeat(14)),
+            format!("0.{}", "0".repeat(28)),
+            format!("{}.0", "9".repeat(27)),
+            "1000000.000".to_owned(),
+            "+12.340".to_owned(),
+        ];
+        for case in cases {
+            let parsed = parse_plain(&case).expect(&case);
+            let body = case.trim_start_matches(['-', '+']);
+            let (int, frac) = body.split_once('.').unwrap_or((body, ""));
+            let int = match int.trim_start_matches('0') {
+                "" => "0",
+                digits => digits,
+            };
+            let written = if frac.is_empty() {
+                int.to_owned()
+            } else {
+                format!("{int}.{frac}")
+            };
+            assert_eq!(parsed.abs().to_string(), written, "{case}");
+            assert_eq!(
+                parsed.is_sign_negative() && !parsed.is_zero(),
+                case.starts_with('-'),
+                "{case}"
+            );
+        }
     }
 
     #[test]

@@ -43,11 +43,29 @@ impl Decimal {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Date(pub NaiveDate);
 
+/// `YYYY-MM-DD` read digit by digit: chrono's format parser was a tenth of
+/// a write's input parsing. Anything else (or no such day) is left to
+/// that parser, which decides and words the refusal as before.
+fn iso_date(s: &str) -> Option<NaiveDate> {
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let number = |range: std::ops::Range<usize>| {
+        b[range].iter().try_fold(0u32, |n, &d| {
+            d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0'))
+        })
+    };
+    let year = i32::try_from(number(0..4)?).ok()?;
+    NaiveDate::from_ymd_opt(year, number(5..7)?, number(8..10)?)
+}
+
 #[Scalar(name = "Date")]
 impl ScalarType for Date {
     fn parse(value: Value) -> InputValueResult<Self> {
         match value {
-            Value::String(s) => NaiveDate::parse_from_str(&s, "%Y-%m-%d")
+            Value::String(s) => iso_date(&s)
+                .map_or_else(|| NaiveDate::parse_from_str(&s, "%Y-%m-%d"), Ok)
                 .map(Date)
                 .map_err(|_| {
                     InputValueError::custom(format!("`{s}` is not a date of the form YYYY-MM-DD"))
@@ -64,5 +82,36 @@ impl ScalarType for Date {
 impl From<rust_decimal::Decimal> for Decimal {
     fn from(value: rust_decimal::Decimal) -> Self {
         Decimal(value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_date_read_digit_by_digit_is_the_date_chrono_reads() {
+        let cases = [
+            "2025-12-31",
+            "2024-02-29",
+            "2025-02-29",
+            "0000-01-01",
+            "9999-12-31",
+            "2025-13-01",
+            "2025-00-10",
+            "2025-1-310",
+            "2025/12/31",
+            "2025-12-3a",
+            "+202-12-31",
+            "２025-12-31",
+        ];
+        for case in cases {
+            let chrono = NaiveDate::parse_from_str(case, "%Y-%m-%d").ok();
+            if let Some(fast) = iso_date(case) {
+                assert_eq!(Some(fast), chrono, "{case}");
+            }
+            let parsed = <Date as ScalarType>::parse(Value::String(case.to_owned())).ok();
+            assert_eq!(parsed.map(|d| d.0), chrono, "{case}");
+        }
     }
 }
