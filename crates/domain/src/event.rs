@@ -92,15 +92,33 @@ impl StreamId {
     }
 }
 
+impl StreamId {
+    /// Its name in the log (`indicator/<uuid>`, `org-unit/<code>`, ...),
+    /// what `Display` writes: built at its length, not through the
+    /// formatting machinery (every write names its streams).
+    pub fn name(&self) -> String {
+        fn join(prefix: &str, tail: &str) -> String {
+            let mut name = String::with_capacity(prefix.len() + tail.len());
+            name.push_str(prefix);
+            name.push_str(tail);
+            name
+        }
+        let mut uuid = uuid::Uuid::encode_buffer();
+        match self {
+            StreamId::OrgUnit(code) => join("org-unit/", code.as_str()),
+            StreamId::Document(id) => join("document/", id.0.hyphenated().encode_lower(&mut uuid)),
+            StreamId::Principal(id) => join("principal/", id.as_str()),
+            StreamId::Indicator(id) => {
+                join("indicator/", id.0.hyphenated().encode_lower(&mut uuid))
+            }
+            StreamId::Periods(code) => join("periods/", code.as_str()),
+        }
+    }
+}
+
 impl fmt::Display for StreamId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            StreamId::OrgUnit(code) => write!(f, "org-unit/{code}"),
-            StreamId::Document(id) => write!(f, "document/{id}"),
-            StreamId::Principal(id) => write!(f, "principal/{id}"),
-            StreamId::Indicator(id) => write!(f, "indicator/{id}"),
-            StreamId::Periods(code) => write!(f, "periods/{code}"),
-        }
+        f.write_str(&self.name())
     }
 }
 
@@ -889,6 +907,16 @@ mod tests {
         assert_eq!(
             StreamId::org_unit(&unit).to_string(),
             "org-unit/LA.CAN-DUOC"
+        );
+        // Stream names are in the log: lower-case hyphenated ids, as ever.
+        let id = uuid::Uuid::from_u128(0xABCD_2025);
+        assert_eq!(
+            StreamId::indicator(IndicatorId(id)).name(),
+            "indicator/00000000-0000-0000-0000-0000abcd2025"
+        );
+        assert_eq!(
+            StreamId::document(DocumentId(id)).to_string(),
+            "document/00000000-0000-0000-0000-0000abcd2025"
         );
         for text in [
             "indicator/bench-1",

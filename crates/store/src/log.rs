@@ -52,13 +52,13 @@ impl std::fmt::Display for StreamName {
 
 impl From<&chitieu_domain::StreamId> for StreamName {
     fn from(id: &chitieu_domain::StreamId) -> Self {
-        StreamName(id.to_string())
+        StreamName(id.name())
     }
 }
 
 impl From<chitieu_domain::StreamId> for StreamName {
     fn from(id: chitieu_domain::StreamId) -> Self {
-        StreamName(id.to_string())
+        StreamName(id.name())
     }
 }
 use tokio::sync::watch;
