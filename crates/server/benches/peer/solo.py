@@ -12,7 +12,8 @@ indicator with 20 history entries, random indicators), `page` (a page of
 connections, each to the next indicator in turn). With RESTART=1, the
 server is then restarted on the same data and measured again (memory at
 start, then the same rounds, memory after each). With PERF=<file>, the
-server is recorded with `perf record --call-graph dwarf` during the rounds.
+server is recorded with `perf record --call-graph dwarf` during the rounds
+(PERF_CALLGRAPH=fp for a build with frame pointers: whole async stacks).
 With DATA=<dir>, the data directory is <dir>, kept afterwards: a first
 run grows it, later runs (of any build reading the same log) start on it
 as it is, so that two builds' memory is compared on the same data.
@@ -104,7 +105,7 @@ def main():
         recorder = None
         if perf:
             recorder = subprocess.Popen(
-                ["perf", "record", "-F", "400", "--call-graph", "dwarf,16384", "-o", perf, "-p", str(child.pid)],
+                ["perf", "record", "-F", "400", "--call-graph", os.environ.get("PERF_CALLGRAPH", "dwarf,16384"), "-o", perf, "-p", str(child.pid)],
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
