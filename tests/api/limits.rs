@@ -210,15 +210,35 @@ async fn a_request_past_its_time_limit_gets_503_and_the_server_goes_on() {
     // 1 ms: hashing every read model of the demo (megabytes, off the
     // executor, in a debug build) takes longer. (Not verifyLedger: it walks
     // only what was appended since its checkpoint, which can be nothing.)
+    // A request whose work finished while its thread was not running
+    // (other tests on the same cores) is answered: the timeout looks at
+    // the work first. So a few tries, and one of them must time out.
     let app = spawn_app_with(Some("[limits]\ntimeout_ms = 1\n")).await;
-    let slow = app
-        .post(
-            Some("auditor"),
-            json!({ "query": "{ ledger { readModelDigest } }" }),
-        )
-        .await;
-    assert_eq!(slow.status, 503, "{}", slow.body);
-    assert_eq!(slow.code(), Some("TIMEOUT"), "{}", slow.body);
+    let mut timed_out = false;
+    for _ in 0..5 {
+        let slow = app
+            .post(
+                Some("auditor"),
+                json!({ "query": "{ ledger { readModelDigest } }" }),
+            )
+            .await;
+        if slow.status == 200 {
+            assert!(
+                slow.body["data"]["ledger"]["readModelDigest"].is_string(),
+                "{}",
+                slow.body
+            );
+            continue;
+        }
+        assert_eq!(slow.status, 503, "{}", slow.body);
+        assert_eq!(slow.code(), Some("TIMEOUT"), "{}", slow.body);
+        timed_out = true;
+        break;
+    }
+    assert!(
+        timed_out,
+        "five requests of megabytes' work, none past 1 ms"
+    );
     let quick = app
         .post(Some("viewer"), json!({ "query": "{ __typename }" }))
         .await;
