@@ -266,10 +266,11 @@ struct Stood {
 
 impl Stood {
     fn of(view: &IndicatorView) -> Self {
+        let settled = view.settled_status();
         Stood {
             definition: view.definition.clone(),
-            settled: view.settled_status(),
-            standing: view.standing(),
+            settled,
+            standing: view.standing_as(settled),
         }
     }
 }
@@ -553,7 +554,8 @@ impl<'a> Chunk<'a> {
             // definition and the standing alone (the settled status is the
             // standing's): unchanged (most reports), none moves and no
             // count changes.
-            let standing = current.standing();
+            let settled = current.settled_status();
+            let standing = current.standing_as(settled);
             let stood = slot.stood.as_ref();
             let same_place = stood.is_some_and(|stood| {
                 stood.standing == standing && stood.definition == current.definition
@@ -562,7 +564,7 @@ impl<'a> Chunk<'a> {
                 let old_keys = stood
                     .map(|s| index_keys(&s.definition, s.settled))
                     .unwrap_or_default();
-                let new_keys = index_keys(&current.definition, current.settled_status());
+                let new_keys = index_keys(&current.definition, settled);
                 for key in old_keys.difference(&new_keys) {
                     self.batch.remove(key.clone());
                 }

@@ -521,8 +521,14 @@ impl IndicatorView {
     /// Where it counts in its summary: judged at the end of its period, or
     /// without a target.
     pub fn standing(&self) -> crate::model::Standing {
+        self.standing_as(self.settled_status())
+    }
+
+    /// Its standing, given its [`IndicatorView::settled_status`] (computed
+    /// once by a caller that needs both).
+    pub(crate) fn standing_as(&self, settled: AchievementStatus) -> crate::model::Standing {
         match self.primary_track() {
-            Some(_) => crate::model::Standing::Judged(self.settled_status()),
+            Some(_) => crate::model::Standing::Judged(settled),
             None => crate::model::Standing::WithoutTarget,
         }
     }

@@ -935,7 +935,8 @@ pub(in crate::pagecache) fn make_stable_inner(
             // nothing to write, don't bother sealing
             // current IO buffer.
         } else {
-            maybe_seal_and_write_iobuf(iobufs, &iobuf, header, false)?;
+            // chitieu: this thread waits for the write below: it makes it.
+            seal_and_write(iobufs, &iobuf, header, false, true)?;
             stable = iobufs.stable();
             // NB we have to continue here to possibly clear
             // the next io buffer, which may have dirty
@@ -1024,6 +1025,29 @@ pub(in crate::pagecache) fn maybe_seal_and_write_iobuf(
     iobuf: &Arc<IoBuf>,
     header: Header,
     from_reserve: bool,
+) -> Result<()> {
+    seal_and_write(iobufs, iobuf, header, from_reserve, false)
+}
+
+// chitieu: whether a sealed buffer is written on the calling thread
+// instead of being handed to the thread pool (vendor/README.md, change
+// 7): when the caller is about to wait for it anyway (`make_stable`), or
+// when the write does not wait for the disk (`sync_buffers(false)`: a
+// `pwrite` into the OS's page cache). Either way a hand-off (a wake of an
+// I/O thread, and of the caller again) is saved.
+pub(in crate::pagecache) fn write_inline(
+    iobufs: &IoBufs,
+    caller_waits: bool,
+) -> bool {
+    caller_waits || !iobufs.config.sync_buffers
+}
+
+fn seal_and_write(
+    iobufs: &Arc<IoBufs>,
+    iobuf: &Arc<IoBuf>,
+    header: Header,
+    from_reserve: bool,
+    caller_waits: bool,
 ) -> Result<()> {
     if header::is_sealed(header) {
         // this buffer is already sealed. nothing to do here.
@@ -1180,9 +1204,10 @@ pub(in crate::pagecache) fn maybe_seal_and_write_iobuf(
             "asynchronously writing iobuf with lsn {} to log from maybe_seal",
             lsn
         );
+        let inline = write_inline(iobufs, caller_waits);
         let iobufs = iobufs.clone();
         let iobuf = iobuf.clone();
-        let _result = threadpool::spawn(move || {
+        let work = move || {
             if let Err(e) = iobufs.write_to_log(&iobuf) {
                 error!(
                     "hit error while writing iobuf with lsn {}: {:?}",
@@ -1201,7 +1226,12 @@ pub(in crate::pagecache) fn maybe_seal_and_write_iobuf(
 
                 let _notified = iobufs.interval_updated.notify_all();
             }
-        })?;
+        };
+        if inline {
+            work();
+            return Ok(());
+        }
+        let _result = threadpool::spawn(work)?;
 
         #[cfg(feature = "event_log")]
         _result.wait();

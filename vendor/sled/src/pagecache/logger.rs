@@ -433,9 +433,10 @@ impl Log {
                  to log from exit_reservation",
                 lsn
             );
+            let inline = iobuf::write_inline(&self.iobufs, false);
             let iobufs = self.iobufs.clone();
             let iobuf = iobuf.clone();
-            threadpool::spawn(move || {
+            let work = move || {
                 if let Err(e) = iobufs.write_to_log(&iobuf) {
                     error!(
                         "hit error while writing iobuf with lsn {}: {:?}",
@@ -443,7 +444,13 @@ impl Log {
                     );
                     iobufs.config.set_global_error(e);
                 }
-            })?;
+            };
+            // chitieu: see `iobuf::write_inline` (vendor/README.md, change 7).
+            if inline {
+                work();
+            } else {
+                threadpool::spawn(work)?;
+            }
 
             Ok(())
         } else {
