@@ -188,6 +188,12 @@ struct Synced {
     held: HashMap<IndicatorId, Held>,
     /// The sum of `held`'s bytes.
     held_bytes: usize,
+    /// Held figures touched since their bytes were measured: measured
+    /// when the budget is next checked ([`Synced::let_go`]), each once,
+    /// not on every event folded into them (measuring walks an
+    /// indicator's reports: a fold of a stream of n reports took n²/2
+    /// steps, most of a start's time for indicators with thousands).
+    unmeasured: Vec<IndicatorId>,
     clock: u64,
     /// Figures let go that are due a snapshot, written once the lock is
     /// released ([`CommandService::store_snapshots`]).
@@ -198,11 +204,15 @@ struct Synced {
 #[derive(Clone, Copy)]
 struct Held {
     tick: u64,
+    /// What the figures took when last measured (counted in `held_bytes`).
     bytes: usize,
     /// The state's log position when `bytes` was measured: figures change
     /// only as the state folds events, so a later use at the same position
     /// keeps the measure (a decision's use right after its catch-up).
     measured_at: u64,
+    /// Touched since measured: `bytes` is to be measured again (the id is
+    /// in [`Synced::unmeasured`]).
+    stale: bool,
     /// The stream version the figures reach and the log position of that
     /// version's event, where known (what a snapshot of them records).
     at: Option<(u64, u64)>,
@@ -262,34 +272,54 @@ impl Synced {
         event.concerns_principals()
     }
 
-    /// Marks `id`'s figures as used now, and counts what they take now.
-    /// `at`: the stream version they reach now and its event's position,
-    /// where the caller knows them; else what was known is kept if the
-    /// version did not move, and forgotten if it did.
+    /// Marks `id`'s figures as used now; what they take is measured again
+    /// before the budget is next checked, unless nothing was folded since
+    /// it was. `at`: the stream version they reach now and its event's
+    /// position, where the caller knows them; else what was known is kept
+    /// if the version did not move, and forgotten if it did.
     fn touch(&mut self, id: IndicatorId, at: Option<(u64, u64)>) {
         self.clock += 1;
         let indicator = self.state.indicators.get(&id);
-        let figures = indicator.and_then(|i| i.figures.as_deref());
         let version = indicator.map_or(0, |i| i.version);
         let before = self.held.get(&id).copied();
-        let bytes = match before {
-            Some(h) if h.measured_at == self.position && h.bytes > 0 && figures.is_some() => {
-                h.bytes
-            }
-            _ => figures.map_or(0, Figures::held_bytes),
-        };
+        let measured = before.filter(|h| {
+            !h.stale
+                && h.measured_at == self.position
+                && h.bytes > 0
+                && indicator.is_some_and(|i| i.figures.is_some())
+        });
+        if measured.is_none() && !before.is_some_and(|h| h.stale) {
+            self.unmeasured.push(id);
+        }
         let held = Held {
             tick: self.clock,
-            bytes,
-            measured_at: self.position,
+            bytes: before.map_or(0, |h| h.bytes),
+            measured_at: before.map_or(0, |h| h.measured_at),
+            stale: measured.is_none(),
             at: at.or_else(|| before.and_then(|h| h.at).filter(|(v, _)| *v == version)),
             snapshot: before.and_then(|h| h.snapshot),
         };
         self.held.insert(id, held);
-        self.held_bytes = self
-            .held_bytes
-            .saturating_sub(before.map_or(0, |h| h.bytes))
-            + bytes;
+    }
+
+    /// Measures the figures touched since they were last measured, each
+    /// once, and counts them in `held_bytes`.
+    fn measure(&mut self) {
+        for id in std::mem::take(&mut self.unmeasured) {
+            let Some(held) = self.held.get_mut(&id).filter(|h| h.stale) else {
+                continue;
+            };
+            let bytes = self
+                .state
+                .indicators
+                .get(&id)
+                .and_then(|i| i.figures.as_deref())
+                .map_or(0, Figures::held_bytes);
+            self.held_bytes = self.held_bytes.saturating_sub(held.bytes) + bytes;
+            held.bytes = bytes;
+            held.measured_at = self.position;
+            held.stale = false;
+        }
     }
 
     /// Lets go of the least recently used figures until they take at most
@@ -301,6 +331,7 @@ impl Synced {
     /// passes `false`: it lets go of most of a big store's figures, and
     /// reading every indicator's snapshot there would slow every start.
     fn let_go(&mut self, budget: usize, unknown_too: bool) {
+        self.measure();
         if self.held_bytes <= budget {
             return;
         }
@@ -430,6 +461,7 @@ impl CommandService {
                 position: 0,
                 held: HashMap::new(),
                 held_bytes: 0,
+                unmeasured: Vec::new(),
                 clock: 0,
                 to_snapshot: Vec::new(),
             }),
